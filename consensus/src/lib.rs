@@ -1,0 +1,1 @@
+//! Tendermint consensus core (in progress).

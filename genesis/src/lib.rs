@@ -1,0 +1,241 @@
+//! The genesis file: the chain's starting state and parameters.
+//!
+//! Format: versioned JSON (for people), validated with errors that name the bad
+//! field, and hashed over its canonical borsh form (so formatting changes do not
+//! change the chain's identity). The node records the genesis hash at first start
+//! and refuses to start on a different one.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+
+use borsh::BorshSerialize;
+use ledger::{Address, Amount, ChainParams, Hash, PublicKey, validator_set_hash};
+use serde::{Deserialize, Serialize};
+
+/// The only genesis format version this code reads.
+pub const GENESIS_VERSION: u32 = 1;
+
+/// Errors of the genesis crate. `field` is a path such as `accounts[2].balance`.
+#[derive(Debug, thiserror::Error)]
+pub enum GenesisError {
+    #[error("cannot read genesis file {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("genesis JSON is malformed: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("genesis field `{field}`: {reason}")]
+    Invalid { field: String, reason: String },
+}
+
+fn invalid(field: impl Into<String>, reason: impl Into<String>) -> GenesisError {
+    GenesisError::Invalid { field: field.into(), reason: reason.into() }
+}
+
+/// A funded account at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisAccount {
+    pub address: Address,
+    pub balance: Amount,
+}
+
+/// A validator at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisValidator {
+    /// A human name for logs and RPC.
+    pub name: String,
+    /// ed25519 consensus key, hex.
+    pub public_key: PublicKey,
+    /// Voting power.
+    pub power: u64,
+}
+
+/// Consensus timing (not part of execution, but every validator must agree).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsensusParams {
+    /// Target time between blocks, e.g. "1s" or "200ms".
+    #[serde(with = "humantime_serde")]
+    pub block_interval: Duration,
+}
+
+impl Default for ConsensusParams {
+    fn default() -> Self {
+        ConsensusParams { block_interval: Duration::from_secs(1) }
+    }
+}
+
+/// The genesis document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Genesis {
+    pub version: u32,
+    pub chain_id: String,
+    /// RFC 3339 time, e.g. "2026-11-21T00:00:00Z"; the first block's time is after it.
+    pub genesis_time: String,
+    pub accounts: Vec<GenesisAccount>,
+    pub validators: Vec<GenesisValidator>,
+    #[serde(default)]
+    pub params: ChainParams,
+    #[serde(default)]
+    pub consensus: ConsensusParams,
+}
+
+/// Most total voting power allowed (CometBFT's bound keeps priority arithmetic in range).
+pub const MAX_TOTAL_POWER: u64 = (i64::MAX / 8) as u64;
+
+impl Genesis {
+    pub fn from_json(text: &str) -> Result<Genesis, GenesisError> {
+        let g: Genesis = serde_json::from_str(text)?;
+        g.validate()?;
+        Ok(g)
+    }
+
+    pub fn load(path: &Path) -> Result<Genesis, GenesisError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| GenesisError::Io { path: path.display().to_string(), source })?;
+        Self::from_json(&text)
+    }
+
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).expect("genesis always serialises")
+    }
+
+    /// Genesis time in milliseconds since the Unix epoch.
+    pub fn genesis_time_ms(&self) -> Result<u64, GenesisError> {
+        let t = humantime::parse_rfc3339(&self.genesis_time)
+            .map_err(|e| invalid("genesis_time", format!("`{}` is not an RFC 3339 time: {e}", self.genesis_time)))?;
+        let d = t
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|_| invalid("genesis_time", "must be after 1970-01-01"))?;
+        u64::try_from(d.as_millis()).map_err(|_| invalid("genesis_time", "too far in the future"))
+    }
+
+    /// Checks every rule; the error names the first bad field.
+    pub fn validate(&self) -> Result<(), GenesisError> {
+        if self.version != GENESIS_VERSION {
+            return Err(invalid("version", format!("unsupported version {}, expected {GENESIS_VERSION}", self.version)));
+        }
+        validate_chain_id(&self.chain_id)?;
+        self.genesis_time_ms()?;
+
+        let mut seen = BTreeSet::new();
+        let mut supply = Amount::ZERO;
+        for (i, a) in self.accounts.iter().enumerate() {
+            if !seen.insert(a.address) {
+                return Err(invalid(format!("accounts[{i}].address"), format!("{} is listed twice", a.address)));
+            }
+            supply = supply
+                .checked_add(a.balance)
+                .ok_or_else(|| invalid(format!("accounts[{i}].balance"), "total supply overflows"))?;
+        }
+
+        if self.validators.is_empty() {
+            return Err(invalid("validators", "at least one validator is required"));
+        }
+        let mut keys = BTreeSet::new();
+        let mut total: u64 = 0;
+        for (i, v) in self.validators.iter().enumerate() {
+            if v.name.trim().is_empty() || v.name.len() > 64 {
+                return Err(invalid(format!("validators[{i}].name"), "must be 1 to 64 characters"));
+            }
+            if ed25519_dalek::VerifyingKey::from_bytes(&v.public_key.0).is_err() {
+                return Err(invalid(format!("validators[{i}].public_key"), "not a valid ed25519 public key"));
+            }
+            if !keys.insert(v.public_key) {
+                return Err(invalid(format!("validators[{i}].public_key"), "listed twice"));
+            }
+            if v.power == 0 {
+                return Err(invalid(format!("validators[{i}].power"), "must be positive"));
+            }
+            total = total
+                .checked_add(v.power)
+                .filter(|t| *t <= MAX_TOTAL_POWER)
+                .ok_or_else(|| invalid(format!("validators[{i}].power"), format!("total power exceeds {MAX_TOTAL_POWER}")))?;
+        }
+        validate_params(&self.params)?;
+        if self.consensus.block_interval < Duration::from_millis(10) || self.consensus.block_interval > Duration::from_secs(600)
+        {
+            return Err(invalid("consensus.block_interval", "must be between 10ms and 10m"));
+        }
+        Ok(())
+    }
+
+    /// The chain's identity: SHA-256 of the canonical encoding of every field.
+    pub fn hash(&self) -> Hash {
+        #[derive(BorshSerialize)]
+        struct Canonical<'a> {
+            version: u32,
+            chain_id: &'a str,
+            genesis_time: &'a str,
+            accounts: &'a [GenesisAccount],
+            validators: &'a [GenesisValidator],
+            params: &'a ChainParams,
+            block_interval_ms: u64,
+        }
+        let c = Canonical {
+            version: self.version,
+            chain_id: &self.chain_id,
+            genesis_time: &self.genesis_time,
+            accounts: &self.accounts,
+            validators: &self.validators,
+            params: &self.params,
+            block_interval_ms: u64::try_from(self.consensus.block_interval.as_millis()).unwrap_or(u64::MAX),
+        };
+        Hash::digest_parts(&[b"agora/genesis/v1\0", &borsh::to_vec(&c).expect("writing to a Vec cannot fail")])
+    }
+
+    pub fn balances(&self) -> Vec<(Address, Amount)> {
+        self.accounts.iter().map(|a| (a.address, a.balance)).collect()
+    }
+
+    pub fn validator_set(&self) -> Vec<(PublicKey, u64)> {
+        self.validators.iter().map(|v| (v.public_key, v.power)).collect()
+    }
+
+    pub fn validator_set_hash(&self) -> Hash {
+        validator_set_hash(&self.validator_set())
+    }
+
+    pub fn total_supply(&self) -> Amount {
+        self.accounts.iter().fold(Amount::ZERO, |s, a| s.checked_add(a.balance).unwrap_or(s))
+    }
+}
+
+fn validate_chain_id(id: &str) -> Result<(), GenesisError> {
+    if id.is_empty() || id.len() > 48 {
+        return Err(invalid("chain_id", "must be 1 to 48 characters"));
+    }
+    if !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_') {
+        return Err(invalid("chain_id", format!("`{id}` may only contain a-z, 0-9, '-' and '_'")));
+    }
+    Ok(())
+}
+
+/// Checks a chain id the way genesis does (for `agorad init`).
+pub fn check_chain_id(id: &str) -> Result<(), GenesisError> {
+    validate_chain_id(id)
+}
+
+fn validate_params(p: &ChainParams) -> Result<(), GenesisError> {
+    if p.max_tx_bytes < 256 {
+        return Err(invalid("params.max_tx_bytes", "must be at least 256"));
+    }
+    if p.max_block_bytes < p.max_tx_bytes {
+        return Err(invalid("params.max_block_bytes", "must be at least max_tx_bytes"));
+    }
+    if p.max_tx_gas == 0 || p.max_block_gas < p.max_tx_gas {
+        return Err(invalid("params.max_block_gas", "must be at least max_tx_gas, which must be positive"));
+    }
+    if p.min_gas_price.is_zero() {
+        return Err(invalid("params.min_gas_price", "must be positive (fees price spam)"));
+    }
+    if p.base_tx_gas == 0 {
+        return Err(invalid("params.base_tx_gas", "must be positive"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

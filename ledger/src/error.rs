@@ -1,0 +1,71 @@
+//! The ledger's one error enum, and the reasons a transaction is refused.
+
+use crate::types::{Amount, Height};
+
+/// Why a transaction can never be part of a block in the current state.
+///
+/// These are *invalid* transactions: a block containing one is itself invalid.
+/// A transaction that is valid but fails while executing (for example a transfer
+/// of more than the sender holds after fees) is not an error: it is included,
+/// pays its fee, bumps its nonce and gets a failed receipt.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidTx {
+    #[error("transaction is {size} bytes, the limit is {limit}")]
+    TooLarge { size: usize, limit: usize },
+    #[error("malformed transaction bytes: {0}")]
+    Malformed(String),
+    #[error("bad signature")]
+    BadSignature,
+    #[error("wrong chain id: transaction is for `{got}`, this chain is `{expected}`")]
+    WrongChainId { expected: String, got: String },
+    #[error("nonce {got} already used: the sender's next nonce is {expected}")]
+    NonceTooLow { expected: u64, got: u64 },
+    #[error("nonce {got} is ahead of the sender's next nonce {expected}")]
+    NonceGap { expected: u64, got: u64 },
+    #[error("gas price {got} is below the minimum {min}")]
+    GasPriceTooLow { min: Amount, got: Amount },
+    #[error("gas limit {got} is below the {needed} gas this transaction needs before execution")]
+    GasLimitTooLow { needed: u64, got: u64 },
+    #[error("gas limit {got} is above the per-transaction maximum {max}")]
+    GasLimitTooHigh { max: u64, got: u64 },
+    #[error("fee overflow: gas limit × gas price does not fit in an amount")]
+    FeeOverflow,
+    #[error("cannot pay fee: balance {balance}, maximum fee {fee}")]
+    CannotPayFee { balance: Amount, fee: Amount },
+    #[error("transfer amount must be positive")]
+    ZeroAmount,
+    #[error("block gas limit reached")]
+    BlockGasExhausted,
+}
+
+/// Errors of the ledger crate.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("invalid transaction at index {index}: {reason}")]
+    InvalidTxInBlock { index: usize, reason: InvalidTx },
+    #[error("invalid block: {0}")]
+    InvalidBlock(String),
+    #[error("block height {got} does not follow {expected}")]
+    WrongHeight { expected: Height, got: Height },
+    #[error("storage: {0}")]
+    Storage(String),
+    #[error("state corrupted: {0}")]
+    Corrupt(String),
+    #[error("encoding: {0}")]
+    Encoding(String),
+    #[error("invalid address: {0}")]
+    Address(String),
+    #[error("invalid amount: {0}")]
+    Amount(String),
+    #[error("invalid hex: {0}")]
+    Hex(String),
+    #[error("merkle proof: {0}")]
+    Proof(String),
+}
+
+impl From<anyhow::Error> for LedgerError {
+    /// jmt reports storage failures as `anyhow::Error`; keep the text.
+    fn from(e: anyhow::Error) -> Self {
+        LedgerError::Storage(format!("{e:#}"))
+    }
+}

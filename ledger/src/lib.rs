@@ -1,0 +1,26 @@
+//! Agora's ledger: the chain's data types, their canonical encoding, the
+//! authenticated account state and pure block execution.
+//!
+//! Everything here is deterministic and free of I/O: the node supplies a
+//! [`state::StateStore`] and persists the [`state::StateDiff`] each block yields.
+//! Canonical encoding is borsh (fixed-width integers, no maps, strict decoding),
+//! used for everything hashed or signed; serde/JSON forms exist for RPC only.
+
+pub mod block;
+pub mod crypto;
+pub mod error;
+pub mod exec;
+pub mod merkle;
+pub mod params;
+pub mod state;
+pub mod tx;
+pub mod types;
+
+pub use block::{Block, Commit, CommitSig, Event, Header, Receipt, TxStatus, validator_set_hash};
+pub use crypto::{PublicKey, Signature, SigningKey};
+pub use error::{InvalidTx, LedgerError};
+pub use exec::{BlockEnv, BlockExecutor, BlockOutcome, ExecError, apply_block};
+pub use params::ChainParams;
+pub use state::{Account, MemStore, StateDiff, StateStore};
+pub use tx::{Payload, SignedTx, TxBody, VerifiedTx};
+pub use types::{Address, Amount, Hash, Height};

@@ -1,0 +1,146 @@
+//! Transactions: the signed body, its canonical bytes, and the verified form
+//! that the mempool and block execution share (each signature is checked once).
+
+use std::sync::Arc;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{PublicKey, Signature, SigningKey};
+use crate::error::InvalidTx;
+use crate::types::{Address, Amount, Hash};
+
+/// Domain tag prepended to a transaction body before signing, so a signature
+/// over a transaction can never be mistaken for a signature over anything else.
+pub const TX_SIGN_DOMAIN: &[u8] = b"agora/tx/v1\0";
+
+/// What a transaction does.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Payload {
+    /// Move `amount` of the native token from the sender to `to`.
+    Transfer { to: Address, amount: Amount },
+}
+
+/// The signed part of a transaction. Its borsh bytes (with [`TX_SIGN_DOMAIN`])
+/// are what the sender signs; they include the chain id, so a transaction can
+/// not be replayed on another chain, and the nonce, so it cannot be replayed here.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TxBody {
+    pub chain_id: String,
+    pub sender: PublicKey,
+    pub nonce: u64,
+    pub gas_limit: u64,
+    pub gas_price: Amount,
+    pub payload: Payload,
+}
+
+impl TxBody {
+    pub fn sign_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(TX_SIGN_DOMAIN.len() + 128);
+        out.extend_from_slice(TX_SIGN_DOMAIN);
+        BorshSerialize::serialize(self, &mut out).expect("writing to a Vec cannot fail");
+        out
+    }
+
+    pub fn sender_address(&self) -> Address {
+        self.sender.address()
+    }
+
+    /// gas_limit × gas_price, the most this transaction can cost in fees.
+    pub fn max_fee(&self) -> Option<Amount> {
+        self.gas_price.checked_mul(u128::from(self.gas_limit))
+    }
+
+    pub fn sign(self, key: &SigningKey) -> SignedTx {
+        let signature = Signature::sign(key, &self.sign_bytes());
+        SignedTx { body: self, signature }
+    }
+}
+
+/// A transaction with its signature: the unit that is gossiped and put in blocks.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedTx {
+    pub body: TxBody,
+    pub signature: Signature,
+}
+
+impl SignedTx {
+    pub fn encode(&self) -> Vec<u8> {
+        borsh::to_vec(self).expect("writing to a Vec cannot fail")
+    }
+
+    /// The transaction hash: SHA-256 of its canonical bytes.
+    pub fn hash(&self) -> Hash {
+        Hash::digest(&self.encode())
+    }
+
+    /// Decodes canonical bytes; trailing bytes are an error.
+    pub fn decode(bytes: &[u8]) -> Result<SignedTx, InvalidTx> {
+        borsh::from_slice(bytes).map_err(|e| InvalidTx::Malformed(e.to_string()))
+    }
+
+    /// Checks the signature (once) and returns the verified form.
+    pub fn verify(self) -> Result<VerifiedTx, InvalidTx> {
+        let bytes = self.encode();
+        Self::verify_with_bytes(self, &bytes)
+    }
+
+    fn verify_with_bytes(tx: SignedTx, bytes: &[u8]) -> Result<VerifiedTx, InvalidTx> {
+        if !tx.body.sender.verify(&tx.body.sign_bytes(), &tx.signature) {
+            return Err(InvalidTx::BadSignature);
+        }
+        Ok(VerifiedTx(Arc::new(VerifiedInner {
+            hash: Hash::digest(bytes),
+            sender: tx.body.sender_address(),
+            encoded_len: bytes.len(),
+            tx,
+        })))
+    }
+}
+
+/// A transaction whose signature has been checked, with its hash, sender
+/// address and encoded size computed once. Cheap to clone (shared).
+///
+/// Only [`SignedTx::verify`] and [`VerifiedTx::from_bytes`] create one, so
+/// holding a `VerifiedTx` proves the signature was checked.
+#[derive(Clone, Debug)]
+pub struct VerifiedTx(Arc<VerifiedInner>);
+
+#[derive(Debug)]
+struct VerifiedInner {
+    tx: SignedTx,
+    hash: Hash,
+    sender: Address,
+    encoded_len: usize,
+}
+
+impl VerifiedTx {
+    /// Decodes and verifies raw transaction bytes, checking the size limit first
+    /// so oversized input is refused before any work is done on it.
+    pub fn from_bytes(bytes: &[u8], max_tx_bytes: usize) -> Result<VerifiedTx, InvalidTx> {
+        if bytes.len() > max_tx_bytes {
+            return Err(InvalidTx::TooLarge { size: bytes.len(), limit: max_tx_bytes });
+        }
+        let tx = SignedTx::decode(bytes)?;
+        SignedTx::verify_with_bytes(tx, bytes)
+    }
+
+    pub fn tx(&self) -> &SignedTx {
+        &self.0.tx
+    }
+    pub fn body(&self) -> &TxBody {
+        &self.0.tx.body
+    }
+    pub fn hash(&self) -> Hash {
+        self.0.hash
+    }
+    pub fn sender(&self) -> Address {
+        self.0.sender
+    }
+    pub fn encoded_len(&self) -> usize {
+        self.0.encoded_len
+    }
+}

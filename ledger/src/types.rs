@@ -1,0 +1,226 @@
+//! Newtypes for the values the chain counts and names: heights, amounts, hashes, addresses.
+
+use std::fmt;
+use std::str::FromStr;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
+use crate::error::LedgerError;
+
+/// A block height. Height 0 is the genesis state; the first block is height 1.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct Height(pub u64);
+
+impl Height {
+    pub const GENESIS: Height = Height(0);
+
+    /// The next height. A u64 height cannot overflow in practice; if it ever did
+    /// that is a broken invariant, not an input error.
+    #[must_use]
+    pub fn next(self) -> Height {
+        Height(self.0.checked_add(1).expect("height overflow"))
+    }
+
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Height {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// An amount of the native token, in its smallest unit. All arithmetic is checked.
+///
+/// JSON form: a decimal string (u128 does not fit a JSON number safely).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
+pub struct Amount(u128);
+
+impl Amount {
+    pub const ZERO: Amount = Amount(0);
+
+    pub const fn new(v: u128) -> Self {
+        Amount(v)
+    }
+    pub const fn get(self) -> u128 {
+        self.0
+    }
+    pub fn checked_add(self, o: Amount) -> Option<Amount> {
+        self.0.checked_add(o.0).map(Amount)
+    }
+    pub fn checked_sub(self, o: Amount) -> Option<Amount> {
+        self.0.checked_sub(o.0).map(Amount)
+    }
+    pub fn checked_mul(self, k: u128) -> Option<Amount> {
+        self.0.checked_mul(k).map(Amount)
+    }
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for Amount {
+    type Err = LedgerError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(LedgerError::Amount(format!("`{s}` is not a whole non-negative number")));
+        }
+        t.parse::<u128>()
+            .map(Amount)
+            .map_err(|_| LedgerError::Amount(format!("`{s}` is larger than the maximum amount {}", u128::MAX)))
+    }
+}
+
+impl Serialize for Amount {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            S(String),
+            N(u64),
+        }
+        match Repr::deserialize(d)? {
+            Repr::S(s) => s.parse().map_err(serde::de::Error::custom),
+            Repr::N(n) => Ok(Amount(u128::from(n))),
+        }
+    }
+}
+
+/// A SHA-256 digest. JSON form: lowercase hex.
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
+pub struct Hash(pub [u8; 32]);
+
+impl Hash {
+    pub const ZERO: Hash = Hash([0; 32]);
+
+    pub fn digest(data: &[u8]) -> Hash {
+        Hash(Sha256::digest(data).into())
+    }
+
+    /// Hash of several parts, without concatenating them first.
+    pub fn digest_parts(parts: &[&[u8]]) -> Hash {
+        let mut h = Sha256::new();
+        for p in parts {
+            h.update(p);
+        }
+        Hash(h.finalize().into())
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Display for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Hash({})", hex::encode(self.0))
+    }
+}
+
+impl FromStr for Hash {
+    type Err = LedgerError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_hex_array::<32>(s).map(Hash)
+    }
+}
+
+pub(crate) fn parse_hex_array<const N: usize>(s: &str) -> Result<[u8; N], LedgerError> {
+    let s = s.strip_prefix("0x").unwrap_or(s);
+    let v = hex::decode(s).map_err(|e| LedgerError::Hex(format!("`{s}`: {e}")))?;
+    <[u8; N]>::try_from(v.as_slice())
+        .map_err(|_| LedgerError::Hex(format!("expected {N} bytes ({} hex digits), got {}", 2 * N, v.len())))
+}
+
+macro_rules! serde_via_str {
+    ($t:ty) => {
+        impl ::serde::Serialize for $t {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for $t {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <String as ::serde::Deserialize>::deserialize(d)?;
+                s.parse().map_err(::serde::de::Error::custom)
+            }
+        }
+    };
+}
+pub(crate) use serde_via_str;
+
+serde_via_str!(Hash);
+
+/// The bech32 human-readable prefix of account addresses.
+pub const ADDRESS_HRP: &str = "agora";
+
+/// An account address: the first 20 bytes of SHA-256 of the ed25519 public key.
+/// Text form: bech32 with prefix `agora` (e.g. `agora1…`).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
+pub struct Address(pub [u8; 20]);
+
+impl Address {
+    pub fn from_public_key(pk: &crate::crypto::PublicKey) -> Address {
+        let d = Sha256::digest(pk.0);
+        let mut a = [0u8; 20];
+        a.copy_from_slice(&d[..20]);
+        Address(a)
+    }
+}
+
+fn hrp() -> bech32::Hrp {
+    bech32::Hrp::parse(ADDRESS_HRP).expect("static hrp is valid")
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = bech32::encode::<bech32::Bech32>(hrp(), &self.0).map_err(|_| fmt::Error)?;
+        f.write_str(&s)
+    }
+}
+
+impl fmt::Debug for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Address({self})")
+    }
+}
+
+impl FromStr for Address {
+    type Err = LedgerError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (h, data) = bech32::decode(s).map_err(|e| LedgerError::Address(format!("`{s}`: {e}")))?;
+        if h != hrp() {
+            return Err(LedgerError::Address(format!("`{s}`: prefix must be `{ADDRESS_HRP}`, got `{h}`")));
+        }
+        let a = <[u8; 20]>::try_from(data.as_slice())
+            .map_err(|_| LedgerError::Address(format!("`{s}`: expected 20 bytes, got {}", data.len())))?;
+        Ok(Address(a))
+    }
+}
+
+serde_via_str!(Address);
