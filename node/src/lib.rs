@@ -1,1 +1,15 @@
-//! placeholder
+//! `agorad`, the Agora node: everything that touches the outside world —
+//! RocksDB, JSON-RPC, timers, keys — around the pure `ledger` logic.
+//!
+//! Modules: `store` (RocksDB), `mempool`, `chain` (the build/validate/commit
+//! seam consensus drives), `solo` (single-validator engine), `rpc`, `config`,
+//! `keys`, and `node` (start-up and shutdown).
+
+pub mod chain;
+pub mod config;
+pub mod keys;
+pub mod mempool;
+pub mod node;
+pub mod rpc;
+pub mod solo;
+pub mod store;

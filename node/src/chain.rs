@@ -1,0 +1,367 @@
+//! The application side of consensus: build a block (propose), check a block
+//! someone else built (validate), persist a decided block (commit).
+//!
+//! This is the seam a consensus engine drives. The single-validator engine in
+//! `solo.rs` calls it on a timer; the BFT engine calls the same three methods
+//! from its `RequestValue`, `ValidateValue` and `Decide` effects.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
+
+use genesis::Genesis;
+use ledger::block::validator_set_hash;
+use ledger::merkle::merkle_root;
+use ledger::state::{genesis_diff, read_account};
+use ledger::tx::SignedTx;
+use ledger::{
+    Account, Address, Block, BlockEnv, BlockExecutor, BlockOutcome, ChainParams, Commit, ExecError, Hash, Header,
+    Height, InvalidTx, LedgerError, PublicKey, Receipt, VerifiedTx,
+};
+use tokio::sync::{broadcast, oneshot};
+
+use crate::mempool::{Mempool, MempoolError, MempoolLimits};
+use crate::store::{Store, StoreError};
+
+/// Errors of the node's chain logic.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("this data directory belongs to another chain: stored genesis hash {stored}, genesis file hash {file}")]
+    GenesisMismatch { stored: Hash, file: Hash },
+    #[error("invalid block: {0}")]
+    InvalidBlock(String),
+    #[error("lock poisoned: a thread panicked while holding chain state")]
+    Poisoned,
+}
+
+/// The latest committed block, as RPC and block building see it.
+#[derive(Clone, Debug)]
+pub struct Tip {
+    pub height: Height,
+    pub hash: Hash,
+    pub state_root: Hash,
+    pub time_ms: u64,
+}
+
+/// A block together with its verified transactions and execution result.
+#[derive(Debug)]
+pub struct Executed {
+    pub block: Block,
+    pub txs: Vec<VerifiedTx>,
+    pub outcome: BlockOutcome,
+}
+
+/// What subscribers learn when a block is committed.
+#[derive(Clone, Debug)]
+pub struct CommittedBlock {
+    pub height: Height,
+    pub hash: Hash,
+    pub state_root: Hash,
+    pub time_ms: u64,
+    pub num_txs: usize,
+    pub gas_used: u64,
+}
+
+/// Where a watched transaction ended up.
+#[derive(Clone, Debug)]
+pub struct TxCommitted {
+    pub height: Height,
+    pub index: usize,
+    pub block_hash: Hash,
+    pub receipt: Receipt,
+}
+
+/// The node's chain: committed state, mempool and commit notifications.
+#[derive(Debug)]
+pub struct Chain {
+    store: Store,
+    chain_id: String,
+    params: ChainParams,
+    genesis_hash: Hash,
+    genesis_time_ms: u64,
+    validator_set_hash: Hash,
+    tip: RwLock<Tip>,
+    mempool: Mutex<Mempool>,
+    blocks: broadcast::Sender<Arc<CommittedBlock>>,
+    watchers: Mutex<HashMap<Hash, Vec<oneshot::Sender<TxCommitted>>>>,
+}
+
+impl Chain {
+    /// Opens the chain on `store`, writing the genesis state on first start and
+    /// checking the genesis hash on every later start.
+    pub fn open(store: Store, genesis: &Genesis, limits: MempoolLimits) -> Result<Chain, ChainError> {
+        let genesis_hash = genesis.hash();
+        match store.genesis_hash()? {
+            Some(stored) if stored != genesis_hash => {
+                return Err(ChainError::GenesisMismatch { stored, file: genesis_hash });
+            }
+            Some(_) => {}
+            None => {
+                let diff = genesis_diff(&store, &genesis.balances())?;
+                store.init_genesis(genesis_hash, &diff)?;
+                tracing::info!(chain_id = %genesis.chain_id, %genesis_hash, root = %diff.root, "wrote genesis state");
+            }
+        }
+        let genesis_time_ms = genesis.genesis_time_ms().map_err(|e| ChainError::InvalidBlock(e.to_string()))?;
+        let height = store.height()?.unwrap_or(Height::GENESIS);
+        let tip = if height == Height::GENESIS {
+            Tip {
+                height,
+                hash: genesis_hash,
+                state_root: ledger::state::root_at(&store, height)?,
+                time_ms: genesis_time_ms,
+            }
+        } else {
+            let b = store
+                .block(height)?
+                .ok_or_else(|| ChainError::InvalidBlock(format!("block {height} missing from store")))?;
+            Tip { height, hash: b.hash(), state_root: b.header.state_root, time_ms: b.header.time_ms }
+        };
+        tracing::info!(height = %tip.height, hash = %tip.hash, root = %tip.state_root, "chain opened");
+        let (blocks, _) = broadcast::channel(256);
+        Ok(Chain {
+            store,
+            chain_id: genesis.chain_id.clone(),
+            params: genesis.params.clone(),
+            genesis_hash,
+            genesis_time_ms,
+            validator_set_hash: validator_set_hash(&genesis.validator_set()),
+            tip: RwLock::new(tip),
+            mempool: Mutex::new(Mempool::new(limits)),
+            blocks,
+            watchers: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+    pub fn chain_id(&self) -> &str {
+        &self.chain_id
+    }
+    pub fn params(&self) -> &ChainParams {
+        &self.params
+    }
+    pub fn genesis_hash(&self) -> Hash {
+        self.genesis_hash
+    }
+    pub fn tip(&self) -> Tip {
+        self.tip.read().map(|t| t.clone()).unwrap_or_else(|p| p.into_inner().clone())
+    }
+    pub fn mempool_size(&self) -> usize {
+        self.mempool.lock().map(|m| m.len()).unwrap_or(0)
+    }
+    pub fn subscribe_blocks(&self) -> broadcast::Receiver<Arc<CommittedBlock>> {
+        self.blocks.subscribe()
+    }
+
+    /// Registers interest in a transaction's commit. Register *before*
+    /// submitting, so a fast commit cannot be missed.
+    pub fn watch_tx(&self, hash: Hash) -> Result<oneshot::Receiver<TxCommitted>, ChainError> {
+        let (tx, rx) = oneshot::channel();
+        self.watchers.lock().map_err(|_| ChainError::Poisoned)?.entry(hash).or_default().push(tx);
+        Ok(rx)
+    }
+
+    /// Forgets watchers whose receivers are gone (timed-out callers).
+    pub fn prune_watchers(&self, hash: &Hash) {
+        if let Ok(mut w) = self.watchers.lock()
+            && let Some(v) = w.get_mut(hash)
+        {
+            v.retain(|s| !s.is_closed());
+            if v.is_empty() {
+                w.remove(hash);
+            }
+        }
+    }
+
+    /// Mempool admission of raw transaction bytes: size, decoding, signature
+    /// (verified once, here), chain id, gas, nonce, fee, duplicates.
+    pub fn submit_tx(&self, bytes: &[u8]) -> Result<Hash, MempoolError> {
+        let tx = VerifiedTx::from_bytes(bytes, self.params.max_tx_bytes as usize)?;
+        if self.store.tx_location(&tx.hash()).map_err(|e| LedgerError::Storage(e.to_string()))?.is_some() {
+            return Err(MempoolError::AlreadyCommitted(tx.hash()));
+        }
+        // Lock before reading the account, so a concurrent commit's eviction pass
+        // sees this transaction (see `commit`).
+        let mut pool = self.mempool.lock().map_err(|_| LedgerError::Storage("mempool lock poisoned".into()))?;
+        let account = read_account(&self.store, &tx.sender())?;
+        pool.insert(tx, &account, &self.chain_id, &self.params)
+    }
+
+    fn env(&self, height: Height, time_ms: u64, proposer: &PublicKey) -> BlockEnv {
+        BlockEnv { chain_id: self.chain_id.clone(), height, time_ms, fee_collector: proposer.address() }
+    }
+
+    /// Propose: builds the next block from the mempool and executes it.
+    /// `now_ms` is the proposer's clock; the block time never goes backwards.
+    pub fn build_block(
+        &self,
+        proposer: PublicKey,
+        now_ms: u64,
+        last_commit: Option<Commit>,
+    ) -> Result<Executed, ChainError> {
+        let tip = self.tip();
+        let height = tip.height.next();
+        let time_ms = now_ms.max(tip.time_ms + 1);
+        let max_txs = (self.params.max_block_bytes as usize / 100).max(1);
+        let candidates = self.mempool.lock().map_err(|_| ChainError::Poisoned)?.candidates(max_txs);
+        let mut exec = BlockExecutor::new(&self.store, &self.params, self.env(height, time_ms, &proposer));
+        let mut included = Vec::with_capacity(candidates.len());
+        let mut skipped: Option<Address> = None;
+        for tx in candidates {
+            if skipped == Some(tx.sender()) {
+                continue; // an earlier nonce of this sender was not includable
+            }
+            match exec.execute(&tx) {
+                Ok(_) => included.push(tx),
+                Err(ExecError::Invalid(InvalidTx::BlockGasExhausted)) => break,
+                Err(ExecError::Invalid(reason)) => {
+                    tracing::debug!(hash = %tx.hash(), %reason, "skipping transaction");
+                    skipped = Some(tx.sender());
+                }
+                Err(ExecError::Ledger(e)) => return Err(e.into()),
+            }
+        }
+        let outcome = exec.finish()?;
+        let header = Header {
+            version: ledger::block::HEADER_VERSION,
+            chain_id: self.chain_id.clone(),
+            height,
+            time_ms,
+            parent_hash: tip.hash,
+            tx_root: merkle_root(included.iter().map(VerifiedTx::hash)),
+            state_root: outcome.state_root(),
+            receipts_root: merkle_root(outcome.receipts.iter().map(Receipt::hash)),
+            proposer,
+            validator_set_hash: self.validator_set_hash,
+            last_commit_hash: last_commit.as_ref().map_or(Hash::ZERO, Commit::hash),
+        };
+        let block = Block { header, txs: included.iter().map(|t| t.tx().clone()).collect(), last_commit };
+        Ok(Executed { block, txs: included, outcome })
+    }
+
+    /// Validate: checks a block built by someone else against the current tip
+    /// and re-executes it; the header's roots must be reproduced exactly.
+    /// Signatures already verified at mempool admission are not checked again.
+    pub fn validate_block(&self, block: Block) -> Result<Executed, ChainError> {
+        let tip = self.tip();
+        let h = &block.header;
+        let bad = |m: String| Err(ChainError::InvalidBlock(m));
+        if h.chain_id != self.chain_id {
+            return bad(format!("chain id `{}`", h.chain_id));
+        }
+        if h.height != tip.height.next() {
+            return bad(format!("height {} does not follow {}", h.height, tip.height));
+        }
+        if h.parent_hash != tip.hash {
+            return bad(format!("parent {} is not the tip {}", h.parent_hash, tip.hash));
+        }
+        if h.time_ms <= tip.time_ms {
+            return bad("time does not increase".into());
+        }
+        if h.validator_set_hash != self.validator_set_hash {
+            return bad("validator set hash".into());
+        }
+        block.check_body_roots().map_err(ChainError::InvalidBlock)?;
+        let mut txs = Vec::with_capacity(block.txs.len());
+        for (i, t) in block.txs.iter().enumerate() {
+            let v = SignedTx::verify(t.clone()).map_err(|e| ChainError::InvalidBlock(format!("tx {i}: {e}")))?;
+            txs.push(v);
+        }
+        let outcome = ledger::apply_block(&self.store, &self.params, self.env(h.height, h.time_ms, &h.proposer), &txs)?;
+        if outcome.state_root() != h.state_root {
+            return bad(format!("state root {} does not match execution {}", h.state_root, outcome.state_root()));
+        }
+        if merkle_root(outcome.receipts.iter().map(Receipt::hash)) != h.receipts_root {
+            return bad("receipts root does not match execution".into());
+        }
+        Ok(Executed { block, txs, outcome })
+    }
+
+    /// Commit: persists a decided block in one synced batch, then advances the
+    /// tip, evicts what the block made invalid and notifies subscribers.
+    pub fn commit(&self, executed: Executed, commit: &Commit) -> Result<(), ChainError> {
+        let Executed { block, txs, outcome } = executed;
+        let tip = self.tip();
+        if block.header.height != tip.height.next() || block.header.parent_hash != tip.hash {
+            return Err(ChainError::InvalidBlock(format!(
+                "block {} does not extend the tip {}",
+                block.header.height, tip.height
+            )));
+        }
+        self.store.commit_block(&block, &outcome.receipts, &outcome.diff, commit)?;
+        let hash = block.hash();
+        let new_tip = Tip {
+            height: block.header.height,
+            hash,
+            state_root: block.header.state_root,
+            time_ms: block.header.time_ms,
+        };
+        *self.tip.write().map_err(|_| ChainError::Poisoned)? = new_tip;
+
+        // Every account the block touched: senders, recipients, fee collector.
+        let mut touched: BTreeMap<Address, Account> = BTreeMap::new();
+        for t in &txs {
+            touched.entry(t.sender()).or_default();
+            let ledger::Payload::Transfer { to, .. } = &t.body().payload;
+            touched.entry(*to).or_default();
+        }
+        touched.entry(block.header.proposer.address()).or_default();
+        for (addr, acct) in touched.iter_mut() {
+            *acct = read_account(&self.store, addr)?;
+        }
+        let hashes: Vec<Hash> = txs.iter().map(VerifiedTx::hash).collect();
+        let evicted = self.mempool.lock().map_err(|_| ChainError::Poisoned)?.update(&hashes, &touched);
+
+        self.notify(&block, hash, &outcome);
+        tracing::info!(
+            height = %block.header.height, hash = %hash, txs = txs.len(), evicted,
+            root = %block.header.state_root, "committed block"
+        );
+        Ok(())
+    }
+
+    fn notify(&self, block: &Block, hash: Hash, outcome: &BlockOutcome) {
+        if let Ok(mut w) = self.watchers.lock()
+            && !w.is_empty()
+        {
+            for (index, r) in outcome.receipts.iter().enumerate() {
+                if let Some(list) = w.remove(&r.tx_hash) {
+                    let c = TxCommitted { height: block.header.height, index, block_hash: hash, receipt: r.clone() };
+                    for s in list {
+                        let _ = s.send(c.clone());
+                    }
+                }
+            }
+        }
+        let _ = self.blocks.send(Arc::new(CommittedBlock {
+            height: block.header.height,
+            hash,
+            state_root: block.header.state_root,
+            time_ms: block.header.time_ms,
+            num_txs: block.txs.len(),
+            gas_used: outcome.gas_used,
+        }));
+    }
+
+    /// A dry run of a transaction body against the latest state (no signature
+    /// check, no fee charged) for gas estimation.
+    pub fn simulate(&self, body: &ledger::TxBody, encoded_len: usize) -> Result<Receipt, ExecError> {
+        let tip = self.tip();
+        let env = BlockEnv {
+            chain_id: self.chain_id.clone(),
+            height: tip.height.next(),
+            time_ms: tip.time_ms + 1,
+            fee_collector: Address([0; 20]),
+        };
+        BlockExecutor::simulation(&self.store, &self.params, env).simulate_body(body, encoded_len)
+    }
+
+    pub fn genesis_time_ms(&self) -> u64 {
+        self.genesis_time_ms
+    }
+}

@@ -1,0 +1,236 @@
+//! `config.toml`: the operator's settings, with defaults for everything and a
+//! `validate()` that explains what is wrong.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Node configuration. Every field has a default, so an empty file is valid.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// A human name for this node (logs, status).
+    pub moniker: String,
+    pub rpc: RpcConfig,
+    pub mempool: MempoolConfig,
+    pub consensus: ConsensusConfig,
+    pub storage: StorageConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RpcConfig {
+    /// Address of the JSON-RPC server (HTTP and WebSocket on one port).
+    pub listen: String,
+    pub max_connections: u32,
+    pub max_request_bytes: u32,
+    pub max_response_bytes: u32,
+    /// Longest `agora_sendTxCommit` may wait.
+    #[serde(with = "humantime_serde")]
+    pub max_commit_wait: Duration,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MempoolConfig {
+    pub max_txs: usize,
+    pub max_bytes: usize,
+    pub max_nonce_gap: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsensusConfig {
+    /// Overrides the genesis block interval on this node (for tests); empty = genesis value.
+    #[serde(with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    pub block_interval: Option<Duration>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// fsync each block's batch. Turning this off loses durability on power loss.
+    pub sync_writes: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `tracing` filter, e.g. "info" or "node=debug,info". `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            moniker: "agora-node".into(),
+            rpc: RpcConfig::default(),
+            mempool: MempoolConfig::default(),
+            consensus: ConsensusConfig::default(),
+            storage: StorageConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+impl Default for RpcConfig {
+    fn default() -> Self {
+        RpcConfig {
+            listen: "127.0.0.1:26657".into(),
+            max_connections: 1000,
+            max_request_bytes: 1024 * 1024,
+            max_response_bytes: 32 * 1024 * 1024,
+            max_commit_wait: Duration::from_secs(120),
+        }
+    }
+}
+impl Default for MempoolConfig {
+    fn default() -> Self {
+        MempoolConfig { max_txs: 100_000, max_bytes: 128 * 1024 * 1024, max_nonce_gap: 256 }
+    }
+}
+impl Default for ConsensusConfig {
+    fn default() -> Self {
+        ConsensusConfig { block_interval: None }
+    }
+}
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig { sync_writes: true }
+    }
+}
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { level: "info".into() }
+    }
+}
+
+/// Configuration problems, each naming the setting.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Parse { path: PathBuf, source: Box<toml::de::Error> },
+    #[error("config `{field}`: {reason}")]
+    Invalid { field: &'static str, reason: String },
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: path.into(), source })?;
+        let c: Config =
+            toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.into(), source: Box::new(e) })?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    pub fn rpc_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.rpc.listen.parse().map_err(|e| ConfigError::Invalid {
+            field: "rpc.listen",
+            reason: format!("`{}` is not an address like 127.0.0.1:26657 ({e})", self.rpc.listen),
+        })
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.rpc_addr()?;
+        let inv = |field, reason: &str| Err(ConfigError::Invalid { field, reason: reason.into() });
+        if self.rpc.max_request_bytes < 1024 {
+            return inv("rpc.max_request_bytes", "must be at least 1024");
+        }
+        if self.mempool.max_txs == 0 {
+            return inv("mempool.max_txs", "must be positive");
+        }
+        if self.mempool.max_bytes < 64 * 1024 {
+            return inv("mempool.max_bytes", "must be at least 64 KiB");
+        }
+        if let Some(i) = self.consensus.block_interval
+            && i < Duration::from_millis(10)
+        {
+            return inv("consensus.block_interval", "must be at least 10ms");
+        }
+        Ok(())
+    }
+
+    /// The commented file `agorad init` writes.
+    pub fn commented_toml(&self) -> String {
+        let d = self;
+        format!(
+            r#"# Agora node configuration (agorad). Every setting has a default;
+# delete a line to get it back. Durations are human-readable: "500ms", "2s", "1m".
+
+# A human name for this node, shown in logs and status.
+moniker = "{moniker}"
+
+[rpc]
+# JSON-RPC over HTTP and WebSocket, on one port. Keep it on loopback unless you
+# put it behind a proxy: it accepts transactions from anyone who can reach it.
+listen = "{listen}"
+max_connections = {maxc}
+# Largest request body, in bytes (transactions are far smaller).
+max_request_bytes = {maxreq}
+max_response_bytes = {maxresp}
+# Longest a client may wait in agora_sendTxCommit.
+max_commit_wait = "{wait}"
+
+[mempool]
+# Bound on pending transactions, by count and by total size in bytes.
+max_txs = {mtx}
+max_bytes = {mbytes}
+# How far ahead of an account's next nonce a transaction may wait in the pool.
+max_nonce_gap = {gap}
+
+[consensus]
+# Uncomment to override the genesis block interval on this node only.
+# block_interval = "1s"
+
+[storage]
+# fsync every block's write batch (turn off only for throwaway test chains).
+sync_writes = {sync}
+
+[log]
+# tracing filter: "info", "debug", "node=debug,info"… RUST_LOG overrides it.
+level = "{level}"
+"#,
+            moniker = d.moniker,
+            listen = d.rpc.listen,
+            maxc = d.rpc.max_connections,
+            maxreq = d.rpc.max_request_bytes,
+            maxresp = d.rpc.max_response_bytes,
+            wait = humantime::format_duration(d.rpc.max_commit_wait),
+            mtx = d.mempool.max_txs,
+            mbytes = d.mempool.max_bytes,
+            gap = d.mempool.max_nonce_gap,
+            sync = d.storage.sync_writes,
+            level = d.log.level,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn commented_template_parses_to_defaults() {
+        let c = Config { moniker: "n1".into(), ..Config::default() };
+        let parsed: Config = toml::from_str(&c.commented_toml()).unwrap();
+        parsed.validate().unwrap();
+        assert_eq!(parsed.moniker, "n1");
+        assert_eq!(parsed.rpc.listen, c.rpc.listen);
+        assert_eq!(parsed.rpc.max_commit_wait, c.rpc.max_commit_wait);
+        assert!(parsed.storage.sync_writes);
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let c: Config = toml::from_str("[rpc]\nlisten = \"nowhere\"").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("rpc.listen"));
+        assert!(toml::from_str::<Config>("[rpc]\nlistn = \"x\"").is_err());
+        let c: Config = toml::from_str("[consensus]\nblock_interval = \"1ms\"").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("consensus.block_interval"));
+    }
+}

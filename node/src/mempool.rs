@@ -1,0 +1,177 @@
+//! The mempool: admission checks, per-sender nonce ordering, a size bound, and
+//! eviction of transactions a committed block made invalid.
+//!
+//! Every transaction's signature is verified exactly once, here; the verified
+//! form ([`VerifiedTx`]) is what block building executes.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use ledger::exec::{check_fee_payable, check_stateless};
+use ledger::{Account, Address, Amount, ChainParams, Hash, InvalidTx, LedgerError, VerifiedTx};
+
+/// Why the mempool refused a transaction.
+#[derive(Debug, thiserror::Error)]
+pub enum MempoolError {
+    #[error(transparent)]
+    Invalid(#[from] InvalidTx),
+    #[error("transaction {0} is already in the mempool")]
+    Duplicate(Hash),
+    #[error("transaction {0} is already committed")]
+    AlreadyCommitted(Hash),
+    #[error("a transaction with nonce {nonce} from this sender is already pending")]
+    NonceTaken { nonce: u64 },
+    #[error("mempool is full ({0} transactions)")]
+    Full(usize),
+    #[error("the sender cannot pay the maximum fees of all its pending transactions: balance {balance}, needed {needed}")]
+    PendingFees { balance: Amount, needed: Amount },
+    #[error("state: {0}")]
+    State(#[from] LedgerError),
+}
+
+/// Mempool limits (from `config.toml`).
+#[derive(Clone, Debug)]
+pub struct MempoolLimits {
+    pub max_txs: usize,
+    pub max_bytes: usize,
+    /// How far ahead of an account's next nonce a transaction may be queued.
+    pub max_nonce_gap: u64,
+}
+
+#[derive(Debug)]
+struct Entry {
+    tx: VerifiedTx,
+    seq: u64,
+}
+
+/// Pending transactions, indexed by hash and by (sender, nonce).
+#[derive(Debug)]
+pub struct Mempool {
+    limits: MempoolLimits,
+    by_hash: HashMap<Hash, (Address, u64)>,
+    by_sender: BTreeMap<Address, BTreeMap<u64, Entry>>,
+    bytes: usize,
+    next_seq: u64,
+}
+
+impl Mempool {
+    pub fn new(limits: MempoolLimits) -> Mempool {
+        Mempool { limits, by_hash: HashMap::new(), by_sender: BTreeMap::new(), bytes: 0, next_seq: 0 }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_hash.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.by_hash.is_empty()
+    }
+    pub fn contains(&self, h: &Hash) -> bool {
+        self.by_hash.contains_key(h)
+    }
+
+    /// Admits a verified transaction given the sender's committed account.
+    pub fn insert(
+        &mut self,
+        tx: VerifiedTx,
+        account: &Account,
+        chain_id: &str,
+        params: &ChainParams,
+    ) -> Result<Hash, MempoolError> {
+        let hash = tx.hash();
+        if self.by_hash.contains_key(&hash) {
+            return Err(MempoolError::Duplicate(hash));
+        }
+        let body = tx.body();
+        check_stateless(body, tx.encoded_len(), chain_id, params)?;
+        if body.nonce < account.nonce {
+            return Err(InvalidTx::NonceTooLow { expected: account.nonce, got: body.nonce }.into());
+        }
+        if body.nonce > account.nonce.saturating_add(self.limits.max_nonce_gap) {
+            return Err(InvalidTx::NonceGap { expected: account.nonce, got: body.nonce }.into());
+        }
+        check_fee_payable(body, account)?;
+        let sender = tx.sender();
+        let queue = self.by_sender.get(&sender);
+        if queue.is_some_and(|q| q.contains_key(&body.nonce)) {
+            return Err(MempoolError::NonceTaken { nonce: body.nonce });
+        }
+        // The sender must be able to pay the maximum fees of everything it has queued.
+        let mut needed = body.max_fee().ok_or(InvalidTx::FeeOverflow)?;
+        for e in queue.into_iter().flat_map(|q| q.values()) {
+            needed = needed.checked_add(e.tx.body().max_fee().unwrap_or(Amount::ZERO)).ok_or(InvalidTx::FeeOverflow)?;
+        }
+        if needed > account.balance {
+            return Err(MempoolError::PendingFees { balance: account.balance, needed });
+        }
+        if self.by_hash.len() >= self.limits.max_txs || self.bytes + tx.encoded_len() > self.limits.max_bytes {
+            return Err(MempoolError::Full(self.by_hash.len()));
+        }
+        self.bytes += tx.encoded_len();
+        self.by_hash.insert(hash, (sender, body.nonce));
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.by_sender.entry(sender).or_default().insert(body.nonce, Entry { tx, seq });
+        Ok(hash)
+    }
+
+    /// Candidates for the next block: senders in order of their oldest pending
+    /// transaction, each sender's transactions in nonce order. The block builder
+    /// executes them and skips what is not valid (e.g. a nonce gap).
+    pub fn candidates(&self, max: usize) -> Vec<VerifiedTx> {
+        let mut senders: Vec<(u64, &BTreeMap<u64, Entry>)> =
+            self.by_sender.values().map(|q| (q.values().map(|e| e.seq).min().unwrap_or(u64::MAX), q)).collect();
+        senders.sort_by_key(|(seq, _)| *seq);
+        senders.into_iter().flat_map(|(_, q)| q.values().map(|e| e.tx.clone())).take(max).collect()
+    }
+
+    /// After a block: drops included transactions, then re-checks every account
+    /// the block touched (`touched` → its new state), evicting transactions whose
+    /// nonce is now used or whose maximum fees the sender can no longer pay.
+    pub fn update(&mut self, included: &[Hash], touched: &BTreeMap<Address, Account>) -> usize {
+        let mut evicted = 0;
+        for h in included {
+            if let Some((sender, nonce)) = self.by_hash.remove(h) {
+                self.remove_entry(&sender, nonce);
+            }
+        }
+        for (addr, acct) in touched {
+            let Some(q) = self.by_sender.get(addr) else { continue };
+            let mut drop: BTreeSet<u64> = q.range(..acct.nonce).map(|(n, _)| *n).collect();
+            let mut fees = Amount::ZERO;
+            for (n, e) in q.range(acct.nonce..) {
+                match fees.checked_add(e.tx.body().max_fee().unwrap_or(Amount::MAX_SENTINEL)) {
+                    Some(f) if f <= acct.balance => fees = f,
+                    _ => {
+                        drop.insert(*n);
+                    }
+                }
+            }
+            for n in drop {
+                if let Some(e) = self.remove_entry(addr, n) {
+                    self.by_hash.remove(&e.tx.hash());
+                    evicted += 1;
+                }
+            }
+        }
+        evicted
+    }
+
+    fn remove_entry(&mut self, sender: &Address, nonce: u64) -> Option<Entry> {
+        let q = self.by_sender.get_mut(sender)?;
+        let e = q.remove(&nonce)?;
+        self.bytes -= e.tx.encoded_len();
+        if q.is_empty() {
+            self.by_sender.remove(sender);
+        }
+        Some(e)
+    }
+}
+
+trait Sentinel {
+    const MAX_SENTINEL: Self;
+}
+impl Sentinel for Amount {
+    const MAX_SENTINEL: Amount = Amount::new(u128::MAX);
+}
+
+#[cfg(test)]
+mod tests;

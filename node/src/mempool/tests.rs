@@ -1,0 +1,86 @@
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+use ledger::{Payload, PublicKey, SigningKey, TxBody};
+
+fn key(i: u8) -> SigningKey {
+    SigningKey::from_bytes(&[i; 32])
+}
+
+fn tx(k: &SigningKey, nonce: u64, gas_price: u128) -> VerifiedTx {
+    TxBody {
+        chain_id: "c".into(),
+        sender: PublicKey::from_signing_key(k),
+        nonce,
+        gas_limit: 10_000,
+        gas_price: Amount::new(gas_price),
+        payload: Payload::Transfer { to: Address([9; 20]), amount: Amount::new(1) },
+    }
+    .sign(k)
+    .verify()
+    .unwrap()
+}
+
+fn pool(max_txs: usize) -> Mempool {
+    Mempool::new(MempoolLimits { max_txs, max_bytes: 1 << 20, max_nonce_gap: 4 })
+}
+
+fn rich() -> Account {
+    Account { balance: Amount::new(1_000_000_000), nonce: 0 }
+}
+
+#[test]
+fn admission_rules() {
+    let p = ChainParams::default();
+    let mut m = pool(10);
+    let k = key(1);
+    let t0 = tx(&k, 0, 1);
+    m.insert(t0.clone(), &rich(), "c", &p).unwrap();
+    assert!(matches!(m.insert(t0, &rich(), "c", &p), Err(MempoolError::Duplicate(_))));
+    assert!(matches!(m.insert(tx(&k, 0, 2), &rich(), "c", &p), Err(MempoolError::NonceTaken { nonce: 0 })));
+    assert!(matches!(
+        m.insert(tx(&k, 9, 1), &rich(), "c", &p),
+        Err(MempoolError::Invalid(InvalidTx::NonceGap { .. }))
+    ));
+    let stale = Account { nonce: 5, ..rich() };
+    assert!(matches!(
+        m.insert(tx(&key(2), 1, 1), &stale, "c", &p),
+        Err(MempoolError::Invalid(InvalidTx::NonceTooLow { expected: 5, got: 1 }))
+    ));
+    assert!(matches!(
+        m.insert(tx(&key(2), 0, 1), &rich(), "other", &p),
+        Err(MempoolError::Invalid(InvalidTx::WrongChainId { .. }))
+    ));
+    let poor = Account { balance: Amount::new(5), nonce: 0 };
+    assert!(matches!(
+        m.insert(tx(&key(3), 0, 1), &poor, "c", &p),
+        Err(MempoolError::Invalid(InvalidTx::CannotPayFee { .. }))
+    ));
+    // Two pending txs whose max fees together exceed the balance.
+    let just = Account { balance: Amount::new(15_000), nonce: 0 };
+    m.insert(tx(&key(4), 0, 1), &just, "c", &p).unwrap();
+    assert!(matches!(m.insert(tx(&key(4), 1, 1), &just, "c", &p), Err(MempoolError::PendingFees { .. })));
+}
+
+#[test]
+fn bound_and_eviction() {
+    let p = ChainParams::default();
+    let mut m = pool(3);
+    let k = key(1);
+    for n in 0..3 {
+        m.insert(tx(&k, n, 1), &rich(), "c", &p).unwrap();
+    }
+    assert!(matches!(m.insert(tx(&key(2), 0, 1), &rich(), "c", &p), Err(MempoolError::Full(3))));
+    let c = m.candidates(10);
+    assert_eq!(c.iter().map(|t| t.body().nonce).collect::<Vec<_>>(), vec![0, 1, 2]);
+    // A block included nonce 0; the sender's nonce is now 2 (another node's tx)
+    // and its balance only covers one more max fee.
+    let addr = k.verifying_key().to_bytes();
+    let sender = PublicKey(addr).address();
+    let mut touched = BTreeMap::new();
+    touched.insert(sender, Account { balance: Amount::new(10_000), nonce: 2 });
+    let evicted = m.update(&[c[0].hash()], &touched);
+    assert_eq!(evicted, 1, "nonce 1 is now used");
+    assert_eq!(m.len(), 1);
+    assert_eq!(m.candidates(10)[0].body().nonce, 2);
+}

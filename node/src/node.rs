@@ -1,0 +1,173 @@
+//! Home-directory layout, `init`, and running a node until SIGINT/SIGTERM.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use genesis::{ConsensusParams, Genesis, GenesisAccount, GenesisValidator};
+use ledger::{Address, Amount, ChainParams, PublicKey};
+use tokio::sync::watch;
+
+use crate::chain::Chain;
+use crate::config::Config;
+use crate::mempool::MempoolLimits;
+use crate::rpc::{RpcContext, serve};
+use crate::solo::SoloEngine;
+use crate::store::Store;
+
+/// Paths inside a node's home directory.
+#[derive(Clone, Debug)]
+pub struct Home(pub PathBuf);
+
+impl Home {
+    pub fn config(&self) -> PathBuf {
+        self.0.join("config.toml")
+    }
+    pub fn genesis(&self) -> PathBuf {
+        self.0.join("genesis.json")
+    }
+    pub fn validator_key(&self) -> PathBuf {
+        self.0.join("validator_key.json")
+    }
+    pub fn node_key(&self) -> PathBuf {
+        self.0.join("node_key.json")
+    }
+    pub fn data(&self) -> PathBuf {
+        self.0.join("data")
+    }
+}
+
+/// Options of `agorad init`.
+#[derive(Clone, Debug)]
+pub struct InitOptions {
+    pub chain_id: String,
+    pub moniker: String,
+    pub funds: Vec<(Address, Amount)>,
+    pub block_interval: Duration,
+    pub rpc_listen: Option<String>,
+    pub genesis_time: String,
+}
+
+/// Writes keys, a commented config and a one-validator genesis into `home`.
+pub fn init(home: &Home, opts: &InitOptions) -> anyhow::Result<PublicKey> {
+    genesis::check_chain_id(&opts.chain_id)?;
+    if home.config().exists() || home.genesis().exists() {
+        bail!("{} already holds a node (config.toml or genesis.json exists)", home.0.display());
+    }
+    std::fs::create_dir_all(&home.0).with_context(|| format!("creating {}", home.0.display()))?;
+    crate::keys::generate(&home.node_key())?;
+    let vkey = crate::keys::generate(&home.validator_key())?;
+    let vpk = PublicKey::from_signing_key(&vkey);
+    let mut config = Config { moniker: opts.moniker.clone(), ..Config::default() };
+    if let Some(l) = &opts.rpc_listen {
+        config.rpc.listen = l.clone();
+    }
+    config.validate()?;
+    std::fs::write(home.config(), config.commented_toml())?;
+    let g = Genesis {
+        version: genesis::GENESIS_VERSION,
+        chain_id: opts.chain_id.clone(),
+        genesis_time: opts.genesis_time.clone(),
+        accounts: opts.funds.iter().map(|(a, b)| GenesisAccount { address: *a, balance: *b }).collect(),
+        validators: vec![GenesisValidator { name: opts.moniker.clone(), public_key: vpk, power: 100 }],
+        params: ChainParams::default(),
+        consensus: ConsensusParams { block_interval: opts.block_interval },
+    };
+    g.validate()?;
+    std::fs::write(home.genesis(), g.to_json_pretty())?;
+    Ok(vpk)
+}
+
+/// Runs the node until SIGINT or SIGTERM. `ready` receives the RPC address.
+pub async fn run(home: &Home, rpc_override: Option<String>) -> anyhow::Result<()> {
+    let mut config = Config::load(&home.config())?;
+    if let Some(l) = rpc_override {
+        config.rpc.listen = l;
+        config.validate()?;
+    }
+    let genesis = Genesis::load(&home.genesis())?;
+    let vkey = crate::keys::load(&home.validator_key())?;
+    let vpk = PublicKey::from_signing_key(&vkey);
+    let store = Store::open(&home.data(), config.storage.sync_writes)
+        .with_context(|| format!("opening database in {}", home.data().display()))?;
+    let limits = MempoolLimits {
+        max_txs: config.mempool.max_txs,
+        max_bytes: config.mempool.max_bytes,
+        max_nonce_gap: config.mempool.max_nonce_gap,
+    };
+    let chain = Arc::new(Chain::open(store, &genesis, limits)?);
+    let interval = config.consensus.block_interval.unwrap_or(genesis.consensus.block_interval);
+
+    let is_solo = genesis.validators.len() == 1 && genesis.validators[0].public_key == vpk;
+    if !is_solo {
+        bail!(
+            "this build runs single-validator chains only: genesis must list exactly one validator, and it must be this node's key {vpk}"
+        );
+    }
+    let ctx = Arc::new(RpcContext {
+        chain: chain.clone(),
+        validator: Some(vpk),
+        moniker: config.moniker.clone(),
+        block_interval: interval,
+        max_commit_wait: config.rpc.max_commit_wait,
+    });
+    let (rpc, addr) = serve(config.rpc_addr()?, ctx, &config.rpc).await?;
+    tracing::info!(%addr, "JSON-RPC (HTTP + WebSocket) listening");
+    println!("agorad: chain {} at height {}, RPC on http://{addr}", genesis.chain_id, chain.tip().height);
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let engine = tokio::spawn(SoloEngine::new(chain.clone(), vkey, interval).run(stop_rx));
+    let result = tokio::select! {
+        r = engine => match r {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(anyhow::Error::from(e).context("block production stopped")),
+            Err(e) => Err(anyhow::anyhow!("block production task panicked: {e}")),
+        },
+        s = shutdown_signal() => {
+            tracing::info!(signal = s, "shutting down");
+            let _ = stop_tx.send(true);
+            Ok(())
+        }
+    };
+    let _ = rpc.stop();
+    rpc.stopped().await;
+    // The engine finishes the block it is writing before it sees the stop flag;
+    // give it a moment so the database closes cleanly.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    tracing::info!(height = %chain.tip().height, "stopped");
+    result
+}
+
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return "SIGINT";
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    }
+}
+
+/// Parses `ADDRESS=AMOUNT`.
+pub fn parse_fund(s: &str) -> anyhow::Result<(Address, Amount)> {
+    let (a, b) = s.split_once('=').context("expected ADDRESS=AMOUNT")?;
+    Ok((a.parse()?, b.parse()?))
+}
+
+pub fn home_path(p: &Path) -> Home {
+    Home(p.to_path_buf())
+}

@@ -1,0 +1,382 @@
+//! JSON-RPC over HTTP and WebSocket on one port (jsonrpsee). The method list
+//! and error codes are documented in `docs/rpc.md`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonrpsee::server::{RpcModule, Server, ServerHandle};
+use jsonrpsee::types::{ErrorObjectOwned, Params};
+use jsonrpsee::{PendingSubscriptionSink, SubscriptionMessage};
+use ledger::state::{prove_account, read_account};
+use ledger::{Address, ExecError, Hash, Height, InvalidTx, PublicKey, SignedTx, TxStatus};
+use serde_json::{Value, json};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::chain::{Chain, TxCommitted};
+use crate::mempool::MempoolError;
+
+/// Agora's RPC error codes (see docs/rpc.md).
+pub mod codes {
+    pub const TX_MALFORMED: i32 = 1001;
+    pub const TX_TOO_LARGE: i32 = 1002;
+    pub const BAD_SIGNATURE: i32 = 1003;
+    pub const WRONG_CHAIN_ID: i32 = 1004;
+    pub const NONCE_TOO_LOW: i32 = 1005;
+    pub const NONCE_GAP: i32 = 1006;
+    pub const FEE: i32 = 1007;
+    pub const DUPLICATE: i32 = 1008;
+    pub const MEMPOOL_FULL: i32 = 1009;
+    pub const TX_INVALID: i32 = 1010;
+    pub const TIMEOUT: i32 = 1011;
+    pub const NOT_FOUND: i32 = 1012;
+    pub const INVALID_PARAMS: i32 = -32602;
+    pub const INTERNAL: i32 = -32603;
+}
+
+type RpcResult = Result<Value, ErrorObjectOwned>;
+
+fn err(code: i32, msg: impl Into<String>) -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(code, msg.into(), None::<()>)
+}
+
+fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
+    tracing::error!(error = %e, "internal RPC error");
+    err(codes::INTERNAL, format!("internal error: {e}"))
+}
+
+fn invalid_tx(e: &InvalidTx) -> ErrorObjectOwned {
+    use InvalidTx::*;
+    let code = match e {
+        Malformed(_) => codes::TX_MALFORMED,
+        TooLarge { .. } => codes::TX_TOO_LARGE,
+        BadSignature => codes::BAD_SIGNATURE,
+        WrongChainId { .. } => codes::WRONG_CHAIN_ID,
+        NonceTooLow { expected, .. } => {
+            return ErrorObjectOwned::owned(codes::NONCE_TOO_LOW, e.to_string(), Some(json!({ "expected": expected })));
+        }
+        NonceGap { .. } => codes::NONCE_GAP,
+        GasPriceTooLow { .. } | GasLimitTooLow { .. } | GasLimitTooHigh { .. } | FeeOverflow | CannotPayFee { .. } => {
+            codes::FEE
+        }
+        ZeroAmount | BlockGasExhausted => codes::TX_INVALID,
+    };
+    err(code, e.to_string())
+}
+
+fn mempool_err(e: MempoolError) -> ErrorObjectOwned {
+    match &e {
+        MempoolError::Invalid(i) => invalid_tx(i),
+        MempoolError::Duplicate(_) | MempoolError::AlreadyCommitted(_) | MempoolError::NonceTaken { .. } => {
+            err(codes::DUPLICATE, e.to_string())
+        }
+        MempoolError::Full(_) => err(codes::MEMPOOL_FULL, e.to_string()),
+        MempoolError::PendingFees { .. } => err(codes::FEE, e.to_string()),
+        MempoolError::State(s) => internal(s),
+    }
+}
+
+/// Positional or named arguments.
+struct Args(Value);
+
+impl Args {
+    fn of(p: &Params<'_>) -> Result<Args, ErrorObjectOwned> {
+        let v: Option<Value> = p.parse().map_err(|e| err(codes::INVALID_PARAMS, e.message().to_owned()))?;
+        Ok(Args(v.unwrap_or(Value::Null)))
+    }
+
+    fn raw(&self, idx: usize, name: &str) -> Option<&Value> {
+        let v = match &self.0 {
+            Value::Array(a) => a.get(idx),
+            Value::Object(o) => o.get(name),
+            _ => None,
+        };
+        v.filter(|v| !v.is_null())
+    }
+
+    fn opt<T: serde::de::DeserializeOwned>(&self, idx: usize, name: &str) -> Result<Option<T>, ErrorObjectOwned> {
+        self.raw(idx, name)
+            .map(|v| {
+                serde_json::from_value(v.clone())
+                    .map_err(|e| err(codes::INVALID_PARAMS, format!("parameter `{name}`: {e}")))
+            })
+            .transpose()
+    }
+
+    fn req<T: serde::de::DeserializeOwned>(&self, idx: usize, name: &str) -> Result<T, ErrorObjectOwned> {
+        self.opt(idx, name)?.ok_or_else(|| err(codes::INVALID_PARAMS, format!("missing parameter `{name}`")))
+    }
+
+    fn tx_bytes(&self) -> Result<Vec<u8>, ErrorObjectOwned> {
+        let s: String = self.req(0, "tx_hex")?;
+        let s = s.strip_prefix("0x").unwrap_or(&s);
+        hex::decode(s).map_err(|e| err(codes::TX_MALFORMED, format!("tx_hex is not valid hex: {e}")))
+    }
+}
+
+/// Shared state of the RPC handlers.
+#[derive(Debug)]
+pub struct RpcContext {
+    pub chain: Arc<Chain>,
+    pub validator: Option<PublicKey>,
+    pub moniker: String,
+    pub block_interval: Duration,
+    pub max_commit_wait: Duration,
+}
+
+fn committed_json(hash: &Hash, c: &TxCommitted) -> Value {
+    json!({ "hash": hash, "height": c.height, "index": c.index, "block_hash": c.block_hash, "receipt": c.receipt })
+}
+
+fn status(ctx: &RpcContext) -> RpcResult {
+    let tip = ctx.chain.tip();
+    Ok(json!({
+        "chain_id": ctx.chain.chain_id(),
+        "genesis_hash": ctx.chain.genesis_hash(),
+        "node_version": env!("CARGO_PKG_VERSION"),
+        "moniker": ctx.moniker,
+        "latest_height": tip.height,
+        "latest_block_hash": tip.hash,
+        "latest_state_root": tip.state_root,
+        "latest_block_time_ms": tip.time_ms,
+        "syncing": false,
+        "validator": ctx.validator,
+        "mempool_size": ctx.chain.mempool_size(),
+    }))
+}
+
+fn chain_params(ctx: &RpcContext) -> RpcResult {
+    Ok(json!({
+        "chain_id": ctx.chain.chain_id(),
+        "params": ctx.chain.params(),
+        "block_interval_ms": u64::try_from(ctx.block_interval.as_millis()).unwrap_or(u64::MAX),
+    }))
+}
+
+fn get_block(ctx: &RpcContext, args: &Args) -> RpcResult {
+    let store = ctx.chain.store();
+    let height = match args.raw(0, "block") {
+        None => ctx.chain.tip().height,
+        Some(Value::String(s)) if s == "latest" => ctx.chain.tip().height,
+        Some(Value::Number(n)) => Height(
+            n.as_u64().ok_or_else(|| err(codes::INVALID_PARAMS, "parameter `block`: height must be a whole number"))?,
+        ),
+        Some(Value::String(s)) => {
+            let h: Hash = s.parse().map_err(|e| err(codes::INVALID_PARAMS, format!("parameter `block`: {e}")))?;
+            store.height_of(&h).map_err(internal)?.ok_or_else(|| err(codes::NOT_FOUND, format!("no block with hash {h}")))?
+        }
+        Some(_) => return Err(err(codes::INVALID_PARAMS, "parameter `block`: a height, a block hash or \"latest\"")),
+    };
+    if height == Height::GENESIS {
+        return Err(err(codes::NOT_FOUND, "height 0 is the genesis state, not a block; the first block is height 1"));
+    }
+    let block = store.block(height).map_err(internal)?.ok_or_else(|| {
+        err(codes::NOT_FOUND, format!("no block at height {height} (latest is {})", ctx.chain.tip().height))
+    })?;
+    let txs: Vec<Value> = block.txs.iter().map(|t| json!({ "hash": t.hash(), "tx": t })).collect();
+    Ok(json!({ "hash": block.hash(), "header": block.header, "txs": txs, "last_commit": block.last_commit }))
+}
+
+fn get_tx(ctx: &RpcContext, args: &Args) -> RpcResult {
+    let hash: Hash = args.req::<String>(0, "hash")?.parse().map_err(|e| err(codes::INVALID_PARAMS, format!("parameter `hash`: {e}")))?;
+    let store = ctx.chain.store();
+    let Some(loc) = store.tx_location(&hash).map_err(internal)? else {
+        return Ok(Value::Null);
+    };
+    let block = store.block(loc.height).map_err(internal)?.ok_or_else(|| internal("indexed block missing"))?;
+    let receipts = store.receipts(loc.height).map_err(internal)?.ok_or_else(|| internal("receipts missing"))?;
+    let i = loc.index as usize;
+    let (Some(tx), Some(receipt)) = (block.txs.get(i), receipts.get(i)) else {
+        return Err(internal("tx index points outside its block"));
+    };
+    Ok(json!({ "hash": hash, "height": loc.height, "index": i, "block_hash": block.hash(), "tx": tx, "receipt": receipt }))
+}
+
+fn get_account(ctx: &RpcContext, args: &Args) -> RpcResult {
+    let addr: Address =
+        args.req::<String>(0, "address")?.parse().map_err(|e| err(codes::INVALID_PARAMS, format!("parameter `address`: {e}")))?;
+    let prove = args.opt::<bool>(1, "prove")?.unwrap_or(false);
+    let tip = ctx.chain.tip();
+    let height = args.opt::<u64>(2, "height")?.map_or(tip.height, Height);
+    if height > tip.height {
+        return Err(err(codes::NOT_FOUND, format!("height {height} is above the latest height {}", tip.height)));
+    }
+    let store = ctx.chain.store();
+    if !prove && height == tip.height {
+        let a = read_account(store, &addr).map_err(internal)?;
+        return Ok(json!({ "address": addr, "balance": a.balance, "nonce": a.nonce, "height": height, "state_root": tip.state_root }));
+    }
+    let root = ledger::state::root_at(store, height)
+        .map_err(|_| err(codes::NOT_FOUND, format!("state at height {height} is not available")))?;
+    let (acct, proof) = prove_account(store, &addr, height).map_err(internal)?;
+    let a = acct.unwrap_or_default();
+    let mut v = json!({ "address": addr, "balance": a.balance, "nonce": a.nonce, "height": height, "state_root": root, "exists": acct.is_some() });
+    if prove {
+        v["proof"] = json!(hex::encode(borsh::to_vec(&proof).map_err(internal)?));
+    }
+    Ok(v)
+}
+
+fn estimate_gas(ctx: &RpcContext, args: &Args) -> RpcResult {
+    let bytes = args.tx_bytes()?;
+    let max = ctx.chain.params().max_tx_bytes as usize;
+    if bytes.len() > max {
+        return Err(invalid_tx(&InvalidTx::TooLarge { size: bytes.len(), limit: max }));
+    }
+    let tx = SignedTx::decode(&bytes).map_err(|e| invalid_tx(&e))?;
+    match ctx.chain.simulate(&tx.body, bytes.len()) {
+        Ok(r) => {
+            let (status, reason) = match &r.status {
+                TxStatus::Success => ("success", None),
+                TxStatus::Failed { reason } => ("failed", Some(reason.clone())),
+            };
+            Ok(json!({
+                "gas_used": r.gas_used, "status": status, "reason": reason,
+                "min_gas_price": ctx.chain.params().min_gas_price, "suggested_gas_limit": r.gas_used,
+            }))
+        }
+        Err(ExecError::Invalid(e)) => Err(invalid_tx(&e)),
+        Err(ExecError::Ledger(e)) => Err(internal(e)),
+    }
+}
+
+async fn send_tx_commit(ctx: Arc<RpcContext>, args: Args) -> RpcResult {
+    let bytes = args.tx_bytes()?;
+    let timeout_ms = args.opt::<u64>(1, "timeout_ms")?.unwrap_or(30_000);
+    let timeout = Duration::from_millis(timeout_ms).min(ctx.max_commit_wait);
+    // Decode just enough to learn the hash, so the watcher is in place before
+    // the transaction can possibly be committed.
+    let hash = SignedTx::decode(&bytes).map_err(|e| invalid_tx(&e))?.hash();
+    let rx = ctx.chain.watch_tx(hash).map_err(internal)?;
+    let chain = ctx.chain.clone();
+    let admitted = tokio::task::spawn_blocking(move || chain.submit_tx(&bytes)).await.map_err(internal)?;
+    if let Err(e) = admitted {
+        ctx.chain.prune_watchers(&hash);
+        return Err(mempool_err(e));
+    }
+    match tokio::time::timeout(timeout, rx).await {
+        Ok(Ok(c)) => Ok(committed_json(&hash, &c)),
+        Ok(Err(_)) => Err(err(codes::INTERNAL, "node is shutting down")),
+        Err(_) => {
+            ctx.chain.prune_watchers(&hash);
+            Err(ErrorObjectOwned::owned(
+                codes::TIMEOUT,
+                format!("transaction {hash} was admitted but not committed within {} ms; it may still commit", timeout.as_millis()),
+                Some(json!({ "hash": hash })),
+            ))
+        }
+    }
+}
+
+fn to_msg(v: &Value) -> Result<SubscriptionMessage, serde_json::Error> {
+    serde_json::value::to_raw_value(v).map(SubscriptionMessage::from)
+}
+
+async fn sub_blocks(pending: PendingSubscriptionSink, ctx: Arc<RpcContext>) -> Result<(), String> {
+    let mut rx = ctx.chain.subscribe_blocks();
+    let sink = pending.accept().await.map_err(|e| e.to_string())?;
+    loop {
+        tokio::select! {
+            _ = sink.closed() => return Ok(()),
+            r = rx.recv() => match r {
+                Ok(b) => {
+                    let v = json!({ "height": b.height, "hash": b.hash, "state_root": b.state_root,
+                                    "time_ms": b.time_ms, "num_txs": b.num_txs, "gas_used": b.gas_used });
+                    if sink.send(to_msg(&v).map_err(|e| e.to_string())?).await.is_err() {
+                        return Ok(());
+                    }
+                }
+                Err(RecvError::Lagged(n)) => tracing::debug!(skipped = n, "slow block subscriber"),
+                Err(RecvError::Closed) => return Ok(()),
+            }
+        }
+    }
+}
+
+async fn sub_tx(params: Params<'static>, pending: PendingSubscriptionSink, ctx: Arc<RpcContext>) -> Result<(), String> {
+    let parsed = Args::of(&params)
+        .and_then(|a| a.req::<String>(0, "hash"))
+        .and_then(|s| s.parse::<Hash>().map_err(|e| err(codes::INVALID_PARAMS, format!("parameter `hash`: {e}"))));
+    let hash = match parsed {
+        Ok(h) => h,
+        Err(e) => {
+            pending.reject(e).await;
+            return Ok(());
+        }
+    };
+    let rx = ctx.chain.watch_tx(hash).map_err(|e| e.to_string())?;
+    let sink = pending.accept().await.map_err(|e| e.to_string())?;
+    let send = |v: Value| {
+        let sink = sink.clone();
+        async move {
+            let m = to_msg(&v).map_err(|e| e.to_string())?;
+            sink.send(m).await.map_err(|e| e.to_string())
+        }
+    };
+    if let Ok(Some(_)) = ctx.chain.store().tx_location(&hash) {
+        ctx.chain.prune_watchers(&hash);
+        let args = Args(json!([hash]));
+        let v = get_tx(&ctx, &args).map_err(|e| e.message().to_owned())?;
+        return send(json!({ "hash": hash, "status": "committed", "height": v["height"], "block_hash": v["block_hash"], "receipt": v["receipt"] })).await;
+    }
+    send(json!({ "hash": hash, "status": "pending" })).await?;
+    tokio::select! {
+        _ = sink.closed() => { ctx.chain.prune_watchers(&hash); Ok(()) }
+        r = rx => match r {
+            Ok(c) => {
+                let mut v = committed_json(&hash, &c);
+                v["status"] = json!("committed");
+                send(v).await
+            }
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+/// Builds the RPC module with every method.
+pub fn module(ctx: Arc<RpcContext>) -> Result<RpcModule<RpcContext>, jsonrpsee::core::RegisterMethodError> {
+    let mut m = RpcModule::from_arc(ctx);
+    m.register_method("agora_status", |_, c, _| status(c))?;
+    m.register_method("agora_chainParams", |_, c, _| chain_params(c))?;
+    m.register_method("agora_getBlock", |p, c, _| get_block(c, &Args::of(&p)?))?;
+    m.register_method("agora_getTx", |p, c, _| get_tx(c, &Args::of(&p)?))?;
+    m.register_method("agora_getAccount", |p, c, _| get_account(c, &Args::of(&p)?))?;
+    m.register_method("agora_estimateGas", |p, c, _| estimate_gas(c, &Args::of(&p)?))?;
+    m.register_async_method("agora_sendTx", |p, c, _| async move {
+        let bytes = Args::of(&p)?.tx_bytes()?;
+        let chain = c.chain.clone();
+        let h = tokio::task::spawn_blocking(move || chain.submit_tx(&bytes)).await.map_err(internal)?.map_err(mempool_err)?;
+        Ok::<Value, ErrorObjectOwned>(json!({ "hash": h }))
+    })?;
+    m.register_async_method("agora_sendTxCommit", |p, c, _| async move { send_tx_commit(c, Args::of(&p)?).await })?;
+    m.register_subscription(
+        "agora_subscribeNewBlocks",
+        "agora_newBlock",
+        "agora_unsubscribeNewBlocks",
+        |_, pending, c, _| async move { sub_blocks(pending, c).await },
+    )?;
+    m.register_subscription(
+        "agora_subscribeTxStatus",
+        "agora_txStatus",
+        "agora_unsubscribeTxStatus",
+        |p, pending, c, _| async move { sub_tx(p, pending, c).await },
+    )?;
+    Ok(m)
+}
+
+/// Starts the server on `addr`; returns its handle and the bound address.
+pub async fn serve(
+    addr: std::net::SocketAddr,
+    ctx: Arc<RpcContext>,
+    cfg: &crate::config::RpcConfig,
+) -> anyhow::Result<(ServerHandle, std::net::SocketAddr)> {
+    let server = Server::builder()
+        .max_connections(cfg.max_connections)
+        .max_request_body_size(cfg.max_request_bytes)
+        .max_response_body_size(cfg.max_response_bytes)
+        .build(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen for RPC on {addr}: {e}"))?;
+    let local = server.local_addr()?;
+    let handle = server.start(module(ctx)?);
+    Ok((handle, local))
+}

@@ -1,0 +1,232 @@
+//! RocksDB storage: blocks, receipts, the tx-hash index, Merkle state and
+//! metadata, one column family per table. Each block is written in ONE synced
+//! `WriteBatch`, so after a crash the store holds every block up to some height
+//! completely, and nothing of the next.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
+use jmt::{KeyHash, OwnedValue, Version};
+use ledger::state::{StateDiff, StateStore};
+use ledger::{Block, Commit, Hash, Height, Receipt};
+use rocksdb::{ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, WriteBatch, WriteOptions};
+
+const CF_META: &str = "meta";
+const CF_BLOCKS: &str = "blocks"; // height (BE) -> borsh Block
+const CF_BLOCK_HASH: &str = "block_hash"; // block hash -> height (BE)
+const CF_RECEIPTS: &str = "receipts"; // height (BE) -> borsh Vec<Receipt>
+const CF_TX_INDEX: &str = "tx_index"; // tx hash -> borsh TxLocation
+const CF_NODES: &str = "jmt_nodes"; // borsh NodeKey -> borsh Node
+const CF_VALUES: &str = "jmt_values"; // key hash ‖ version (BE) -> borsh Option<value>
+const CF_LATEST: &str = "state_latest"; // key hash -> value
+
+const META_GENESIS_HASH: &[u8] = b"genesis_hash";
+const META_HEIGHT: &[u8] = b"height";
+const META_SEEN_COMMIT: &[u8] = b"seen_commit";
+
+/// Storage failures. A corrupt record is reported, never unwrapped.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("rocksdb: {0}")]
+    Db(#[from] rocksdb::Error),
+    #[error("corrupt record in `{table}`: {reason}")]
+    Corrupt { table: &'static str, reason: String },
+}
+
+/// Where a committed transaction lives.
+#[derive(Clone, Copy, Debug, BorshSerialize, BorshDeserialize)]
+pub struct TxLocation {
+    pub height: Height,
+    pub index: u32,
+}
+
+/// The node's database. Cheap to clone (shared handle).
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: Arc<DB>,
+    sync: bool,
+}
+
+fn decode<T: BorshDeserialize>(table: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
+    borsh::from_slice(bytes).map_err(|e| StoreError::Corrupt { table, reason: e.to_string() })
+}
+
+fn enc<T: BorshSerialize>(v: &T) -> Vec<u8> {
+    borsh::to_vec(v).expect("writing to a Vec cannot fail")
+}
+
+fn value_key(kh: &KeyHash, version: Version) -> [u8; 40] {
+    let mut k = [0u8; 40];
+    k[..32].copy_from_slice(&kh.0);
+    k[32..].copy_from_slice(&version.to_be_bytes());
+    k
+}
+
+impl Store {
+    pub fn open(path: &Path, sync: bool) -> Result<Store, StoreError> {
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        opts.create_missing_column_families(true);
+        opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        opts.increase_parallelism(2);
+        let cfs = [CF_META, CF_BLOCKS, CF_BLOCK_HASH, CF_RECEIPTS, CF_TX_INDEX, CF_NODES, CF_VALUES, CF_LATEST]
+            .into_iter()
+            .map(|n| ColumnFamilyDescriptor::new(n, Options::default()));
+        let db = DB::open_cf_descriptors(&opts, path, cfs)?;
+        Ok(Store { db: Arc::new(db), sync })
+    }
+
+    fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
+        self.db.cf_handle(name).expect("column families are created at open")
+    }
+
+    fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        let mut wo = WriteOptions::default();
+        wo.set_sync(self.sync);
+        self.db.write_opt(batch, &wo)?;
+        Ok(())
+    }
+
+    pub fn genesis_hash(&self) -> Result<Option<Hash>, StoreError> {
+        match self.db.get_cf(self.cf(CF_META), META_GENESIS_HASH)? {
+            Some(b) => Ok(Some(decode(CF_META, &b)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The last committed height (0 after genesis), or `None` for an empty store.
+    pub fn height(&self) -> Result<Option<Height>, StoreError> {
+        match self.db.get_cf(self.cf(CF_META), META_HEIGHT)? {
+            Some(b) => Ok(Some(decode(CF_META, &b)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Writes the genesis state (version 0) and the genesis hash in one batch.
+    pub fn init_genesis(&self, genesis_hash: Hash, diff: &StateDiff) -> Result<(), StoreError> {
+        let mut b = WriteBatch::default();
+        self.put_state(&mut b, diff);
+        b.put_cf(self.cf(CF_META), META_GENESIS_HASH, enc(&genesis_hash));
+        b.put_cf(self.cf(CF_META), META_HEIGHT, enc(&Height::GENESIS));
+        self.write(b)
+    }
+
+    fn put_state(&self, b: &mut WriteBatch, diff: &StateDiff) {
+        let nodes = self.cf(CF_NODES);
+        for (k, n) in diff.tree.node_batch.nodes() {
+            b.put_cf(nodes, enc(k), enc(n));
+        }
+        let values = self.cf(CF_VALUES);
+        for ((ver, kh), v) in diff.tree.node_batch.values() {
+            b.put_cf(values, value_key(kh, *ver), enc(v));
+        }
+        let latest = self.cf(CF_LATEST);
+        for (k, v) in &diff.writes {
+            match v {
+                Some(v) => b.put_cf(latest, k.0, v),
+                None => b.delete_cf(latest, k.0),
+            }
+        }
+    }
+
+    /// Persists a decided block, its receipts, its state changes, the tx index
+    /// and the commit that decided it, atomically and durably.
+    pub fn commit_block(
+        &self,
+        block: &Block,
+        receipts: &[Receipt],
+        diff: &StateDiff,
+        commit: &Commit,
+    ) -> Result<(), StoreError> {
+        let h = block.header.height;
+        let hk = h.0.to_be_bytes();
+        let mut b = WriteBatch::default();
+        self.put_state(&mut b, diff);
+        b.put_cf(self.cf(CF_BLOCKS), hk, enc(block));
+        b.put_cf(self.cf(CF_BLOCK_HASH), block.hash().0, hk);
+        b.put_cf(self.cf(CF_RECEIPTS), hk, enc(&receipts.to_vec()));
+        let idx = self.cf(CF_TX_INDEX);
+        for (i, r) in receipts.iter().enumerate() {
+            let loc = TxLocation { height: h, index: u32::try_from(i).expect("block tx count fits u32") };
+            b.put_cf(idx, r.tx_hash.0, enc(&loc));
+        }
+        b.put_cf(self.cf(CF_META), META_HEIGHT, enc(&h));
+        b.put_cf(self.cf(CF_META), META_SEEN_COMMIT, enc(commit));
+        self.write(b)
+    }
+
+    /// The commit certificate of the latest block (carried by the next block).
+    pub fn seen_commit(&self) -> Result<Option<Commit>, StoreError> {
+        match self.db.get_cf(self.cf(CF_META), META_SEEN_COMMIT)? {
+            Some(b) => Ok(Some(decode(CF_META, &b)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn block(&self, h: Height) -> Result<Option<Block>, StoreError> {
+        match self.db.get_cf(self.cf(CF_BLOCKS), h.0.to_be_bytes())? {
+            Some(b) => Ok(Some(decode(CF_BLOCKS, &b)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn height_of(&self, hash: &Hash) -> Result<Option<Height>, StoreError> {
+        match self.db.get_cf(self.cf(CF_BLOCK_HASH), hash.0)? {
+            Some(b) => {
+                let a: [u8; 8] = b.as_slice().try_into().map_err(|_| StoreError::Corrupt {
+                    table: CF_BLOCK_HASH,
+                    reason: "height is not 8 bytes".into(),
+                })?;
+                Ok(Some(Height(u64::from_be_bytes(a))))
+            }
+            None => Ok(None),
+        }
+    }
+
+    pub fn receipts(&self, h: Height) -> Result<Option<Vec<Receipt>>, StoreError> {
+        match self.db.get_cf(self.cf(CF_RECEIPTS), h.0.to_be_bytes())? {
+            Some(b) => Ok(Some(decode(CF_RECEIPTS, &b)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn tx_location(&self, hash: &Hash) -> Result<Option<TxLocation>, StoreError> {
+        match self.db.get_cf(self.cf(CF_TX_INDEX), hash.0)? {
+            Some(b) => Ok(Some(decode(CF_TX_INDEX, &b)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+impl TreeReader for Store {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        match self.db.get_cf(self.cf(CF_NODES), enc(node_key))? {
+            Some(b) => Ok(Some(decode(CF_NODES, &b)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
+        let start = value_key(&key_hash, max_version);
+        let mut it = self.db.iterator_cf(self.cf(CF_VALUES), IteratorMode::From(&start, Direction::Reverse));
+        match it.next() {
+            Some(Ok((k, v))) if k.len() == 40 && k[..32] == key_hash.0 => Ok(decode(CF_VALUES, &v)?),
+            Some(Err(e)) => Err(e.into()),
+            _ => Ok(None),
+        }
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        // Only jmt's state-restore path uses this; Agora does not restore state
+        // from chunks (nodes sync by replaying blocks).
+        anyhow::bail!("state restore from chunks is not supported by this store")
+    }
+}
+
+impl StateStore for Store {
+    fn get_latest(&self, key: &KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
+        Ok(self.db.get_cf(self.cf(CF_LATEST), key.0)?)
+    }
+}
