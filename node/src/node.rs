@@ -117,24 +117,23 @@ pub async fn run(home: &Home, rpc_override: Option<String>) -> anyhow::Result<()
     println!("agorad: chain {} at height {}, RPC on http://{addr}", genesis.chain_id, chain.tip().height);
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let engine = tokio::spawn(SoloEngine::new(chain.clone(), vkey, interval).run(stop_rx));
+    let mut engine = tokio::spawn(SoloEngine::new(chain.clone(), vkey, interval).run(stop_rx));
+    let finished = |r: Result<Result<(), crate::chain::ChainError>, tokio::task::JoinError>| match r {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(anyhow::Error::from(e).context("block production stopped")),
+        Err(e) => Err(anyhow::anyhow!("block production task panicked: {e}")),
+    };
     let result = tokio::select! {
-        r = engine => match r {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(anyhow::Error::from(e).context("block production stopped")),
-            Err(e) => Err(anyhow::anyhow!("block production task panicked: {e}")),
-        },
+        r = &mut engine => finished(r),
         s = shutdown_signal() => {
             tracing::info!(signal = s, "shutting down");
             let _ = stop_tx.send(true);
-            Ok(())
+            // The engine finishes the block it is writing (its batch lands whole).
+            finished(engine.await)
         }
     };
     let _ = rpc.stop();
     rpc.stopped().await;
-    // The engine finishes the block it is writing before it sees the stop flag;
-    // give it a moment so the database closes cleanly.
-    tokio::time::sleep(Duration::from_millis(50)).await;
     tracing::info!(height = %chain.tip().height, "stopped");
     result
 }

@@ -1,0 +1,92 @@
+//! The subcommands, and the context they share (output format, keyring,
+//! password source, node URL).
+
+use std::time::Duration;
+
+use ledger::Address;
+
+use crate::cli::{Cli, Command};
+use crate::error::{Result, WalletError};
+use crate::keystore::{Keyring, validate_name};
+use crate::output::OutputFormat;
+use crate::parse::parse_node_url;
+use crate::rpc::NodeClient;
+use crate::secrets::PasswordSource;
+
+pub mod balance;
+pub mod keys;
+pub mod query;
+pub mod transfer;
+
+/// Request timeout of ordinary calls.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What every command may need.
+#[derive(Debug)]
+pub struct Ctx {
+    pub output: OutputFormat,
+    pub node: String,
+    pub keyring: Keyring,
+    pub password: PasswordSource,
+}
+
+impl Ctx {
+    pub fn from_cli(cli: &Cli) -> Result<Ctx> {
+        let dir = match &cli.keyring_dir {
+            Some(d) => d.clone(),
+            None => Keyring::default_dir()?,
+        };
+        Ok(Ctx {
+            output: cli.output,
+            node: cli.node.clone(),
+            keyring: Keyring::new(dir),
+            password: PasswordSource::resolve(cli.password_file.as_deref()),
+        })
+    }
+
+    pub fn json(&self) -> bool {
+        self.output == OutputFormat::Json
+    }
+
+    /// A client for `--node`, whose calls time out after `timeout`.
+    pub fn client(&self, timeout: Duration) -> Result<NodeClient> {
+        NodeClient::new(&parse_node_url(&self.node)?, timeout)
+    }
+
+    /// Resolves an `agora1…` address or the name of a key of the keyring.
+    pub fn resolve_address(&self, s: &str) -> Result<Address> {
+        let s = s.trim();
+        let address_err = match s.parse::<Address>() {
+            Ok(a) => return Ok(a),
+            Err(e) => e,
+        };
+        if validate_name(s).is_ok() {
+            match self.keyring.load(s) {
+                Ok(ks) => return Ok(ks.address),
+                Err(WalletError::KeyNotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if s.to_ascii_lowercase().starts_with("agora1") {
+            Err(WalletError::InvalidArgument(address_err.to_string()))
+        } else {
+            Err(WalletError::InvalidArgument(format!(
+                "`{s}` is neither an address (agora1…) nor a key in the keyring {}",
+                self.keyring.dir().display()
+            )))
+        }
+    }
+}
+
+/// Runs the command line.
+pub async fn run(cli: Cli) -> Result<()> {
+    let ctx = Ctx::from_cli(&cli)?;
+    match cli.command {
+        Command::Keys(k) => keys::run(&ctx, k),
+        Command::Balance { target } => balance::run(&ctx, &target).await,
+        Command::Transfer(args) => transfer::run(&ctx, &args).await,
+        Command::Tx { hash, wait, timeout } => query::tx(&ctx, &hash, wait, timeout).await,
+        Command::Status => query::status(&ctx).await,
+        Command::Block { block } => query::block(&ctx, block.unwrap_or(crate::parse::BlockSelector::Latest)).await,
+    }
+}

@@ -1,0 +1,213 @@
+//! Read-only queries: `agora tx HASH [--wait]`, `agora status`, `agora block`.
+//!
+//! With `-o json` these print the node's result unchanged.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use ledger::{Hash, SignedTx, TxBody};
+use serde_json::Value;
+
+use crate::commands::{CALL_TIMEOUT, Ctx};
+use crate::error::{Result, WalletError};
+use crate::output::{Fields, format_time_ms, print_json, show_value};
+use crate::parse::BlockSelector;
+use crate::rpc::{ReceiptInfo, TxInfo, WithRaw};
+
+/// A spinner on stderr (hidden when stderr is not a terminal).
+pub fn spinner(message: &str) -> ProgressBar {
+    let pb = ProgressBar::new_spinner();
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
+        pb.set_style(style);
+    }
+    pb.set_message(message.to_owned());
+    if std::io::stderr().is_terminal() {
+        pb.enable_steady_tick(Duration::from_millis(100));
+    }
+    pb
+}
+
+/// Adds a receipt's status, gas and fee to `f`.
+pub fn receipt_fields(f: &mut Fields, r: &ReceiptInfo) {
+    if r.succeeded() {
+        f.add("status", &r.status);
+    } else {
+        f.add("status", format!("{} ({})", r.status, r.failure_reason()));
+    }
+    f.add("gas used", r.gas_used).add("fee", r.fee);
+}
+
+/// Reads the transaction of a `tx` field: a JSON `SignedTx` or its hex bytes.
+fn tx_body(v: &Value) -> Option<TxBody> {
+    match v {
+        Value::String(s) => {
+            SignedTx::decode(&hex::decode(s.strip_prefix("0x").unwrap_or(s)).ok()?).ok().map(|t| t.body)
+        }
+        Value::Object(_) => serde_json::from_value::<SignedTx>(v.clone()).ok().map(|t| t.body),
+        _ => None,
+    }
+}
+
+fn event_line(e: &Value) -> String {
+    let kind = e.get("kind").map(show_value).unwrap_or_else(|| "?".into());
+    let attrs = e
+        .get("attributes")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|kv| match kv.as_array().map(Vec::as_slice) {
+                    Some([k, v]) => format!("{}={}", show_value(k), show_value(v)),
+                    _ => show_value(kv),
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default();
+    format!("{kind} {attrs}").trim_end().to_owned()
+}
+
+fn print_tx(ctx: &Ctx, t: &WithRaw<TxInfo>) -> Result<()> {
+    if ctx.json() {
+        return print_json(&t.raw);
+    }
+    let v = &t.value;
+    let mut f = Fields::new();
+    f.add("hash", v.hash).add("height", v.height).add_opt("index", v.index).add_opt("block hash", v.block_hash);
+    receipt_fields(&mut f, &v.receipt);
+    if let Some(body) = tx_body(&v.tx) {
+        f.add("from", body.sender_address());
+        let ledger::Payload::Transfer { to, amount } = body.payload;
+        f.add("to", to)
+            .add("amount", amount)
+            .add("nonce", body.nonce)
+            .add("gas limit", body.gas_limit)
+            .add("gas price", body.gas_price)
+            .add("chain id", body.chain_id);
+    }
+    for (i, e) in v.receipt.events.iter().enumerate() {
+        f.add(if i == 0 { "events" } else { "" }, event_line(e));
+    }
+    f.print()
+}
+
+pub async fn tx(ctx: &Ctx, hash: &Hash, wait: bool, timeout: Duration) -> Result<()> {
+    let client = ctx.client(CALL_TIMEOUT)?;
+    if let Some(t) = client.tx(hash).await? {
+        return print_tx(ctx, &t);
+    }
+    if !wait {
+        return Err(WalletError::NotFound(format!("transaction {hash}")));
+    }
+    // Subscribe first, then look again, so a commit between the two is not missed.
+    let ws = client.ws().await?;
+    let mut sub = client.subscribe_tx_status(&ws, hash).await?;
+    if let Some(t) = client.tx(hash).await? {
+        return print_tx(ctx, &t);
+    }
+    let pb = spinner(&format!("waiting for transaction {hash}"));
+    let waited = tokio::time::timeout(timeout, async {
+        while let Some(update) = sub.next().await {
+            if let Ok(u) = update
+                && u.status == "committed"
+            {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    pb.finish_and_clear();
+    match waited {
+        Ok(true) => match client.tx(hash).await? {
+            Some(t) => print_tx(ctx, &t),
+            None => Err(WalletError::NotFound(format!("transaction {hash} (reported committed)"))),
+        },
+        Ok(false) => Err(WalletError::NodeUnreachable {
+            url: client.url().to_owned(),
+            reason: "the subscription closed before the transaction was committed".into(),
+        }),
+        Err(_) => {
+            Err(WalletError::NotFound(format!("transaction {hash} (not committed within {}s)", timeout.as_secs())))
+        }
+    }
+}
+
+pub async fn status(ctx: &Ctx) -> Result<()> {
+    let client = ctx.client(CALL_TIMEOUT)?;
+    let s = client.status().await?;
+    if ctx.json() {
+        return print_json(&s.raw);
+    }
+    let v = &s.value;
+    Fields::new()
+        .add("node", client.url())
+        .add("chain id", &v.chain_id)
+        .add_opt("node version", v.node_version.as_ref())
+        .add("latest height", v.latest_height)
+        .add("latest block", &v.latest_block_hash)
+        .add_opt("latest block time", v.latest_block_time_ms.map(format_time_ms))
+        .add_opt("state root", v.latest_state_root.as_ref())
+        .add_opt("syncing", v.syncing)
+        .add_opt("validator", v.validator.as_ref().map(show_value))
+        .add_opt("mempool size", v.mempool_size)
+        .add("genesis hash", &v.genesis_hash)
+        .print()
+}
+
+pub async fn block(ctx: &Ctx, which: BlockSelector) -> Result<()> {
+    let client = ctx.client(CALL_TIMEOUT)?;
+    let b = client.block(&which).await?;
+    if ctx.json() {
+        return print_json(&b.raw);
+    }
+    let v = &b.value;
+    let h = &v.header;
+    let mut f = Fields::new();
+    f.add("height", h.height)
+        .add("hash", v.hash)
+        .add("time", format_time_ms(h.time_ms))
+        .add_opt("chain id", h.chain_id.as_ref())
+        .add_opt("proposer", h.proposer.as_ref())
+        .add_opt("parent hash", h.parent_hash.as_ref())
+        .add_opt("state root", h.state_root.as_ref())
+        .add_opt("tx root", h.tx_root.as_ref());
+    if let Some(sigs) = v.last_commit.as_ref().and_then(|c| c.get("signatures")).and_then(Value::as_array) {
+        f.add("last commit", format!("{} signatures", sigs.len()));
+    }
+    f.add("transactions", v.txs.len());
+    for t in &v.txs {
+        f.add("", t.hash);
+    }
+    f.print()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use ledger::{Amount, Payload, PublicKey, Signature};
+
+    #[test]
+    fn tx_field_is_read_as_json_or_hex() {
+        let body = TxBody {
+            chain_id: "agora-test".into(),
+            sender: PublicKey([1; 32]),
+            nonce: 3,
+            gas_limit: 2000,
+            gas_price: Amount::new(1),
+            payload: Payload::Transfer { to: ledger::Address([2; 20]), amount: Amount::new(5) },
+        };
+        let tx = SignedTx { body: body.clone(), signature: Signature([0; 64]) };
+        assert_eq!(tx_body(&serde_json::to_value(&tx).unwrap()), Some(body.clone()));
+        assert_eq!(tx_body(&Value::from(hex::encode(tx.encode()))), Some(body));
+        assert_eq!(tx_body(&Value::from("zz")), None);
+        assert_eq!(tx_body(&Value::Null), None);
+    }
+
+    #[test]
+    fn events_are_shown_compactly() {
+        let e = serde_json::json!({"kind": "transfer", "attributes": [["from", "a"], ["amount", "5"]]});
+        assert_eq!(event_line(&e), "transfer from=a amount=5");
+    }
+}

@@ -1,0 +1,412 @@
+//! The node's JSON-RPC API (docs/rpc.md) as the wallet uses it: an HTTP client
+//! for calls, a WebSocket client for subscriptions, and typed results.
+//!
+//! Results are read as JSON values first and then into the structs below, which
+//! ignore fields they do not know, so a node that adds fields keeps working. The
+//! raw value is kept alongside for `-o json`, which passes the node's answer on.
+
+use std::time::Duration;
+
+use jsonrpsee::core::client::{ClientT, Error as ClientError, Subscription, SubscriptionClientT};
+use jsonrpsee::core::params::ArrayParams;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee::rpc_params;
+use jsonrpsee::ws_client::{WsClient, WsClientBuilder};
+use ledger::{Address, Amount, Hash};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{Result, WalletError};
+use crate::parse::{BlockSelector, NodeUrl};
+
+/// Agora error codes (docs/rpc.md).
+pub mod codes {
+    pub const TX_MALFORMED: i32 = 1001;
+    pub const NONCE_USED: i32 = 1005;
+    pub const COMMIT_TIMEOUT: i32 = 1011;
+    pub const NOT_FOUND: i32 = 1012;
+}
+
+/// The most `agora_sendTxCommit` waits, per the spec.
+pub const MAX_COMMIT_TIMEOUT: Duration = Duration::from_millis(120_000);
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A typed result with the node's raw JSON.
+#[derive(Clone, Debug)]
+pub struct WithRaw<T> {
+    pub value: T,
+    pub raw: Value,
+}
+
+/// `agora_status`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct StatusInfo {
+    pub chain_id: String,
+    pub genesis_hash: String,
+    #[serde(default)]
+    pub node_version: Option<String>,
+    pub latest_height: u64,
+    pub latest_block_hash: String,
+    #[serde(default)]
+    pub latest_state_root: Option<String>,
+    #[serde(default)]
+    pub latest_block_time_ms: Option<u64>,
+    #[serde(default)]
+    pub syncing: Option<bool>,
+    #[serde(default)]
+    pub validator: Option<Value>,
+    #[serde(default)]
+    pub mempool_size: Option<u64>,
+}
+
+/// `agora_chainParams`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ChainParamsInfo {
+    pub chain_id: String,
+    pub params: GasParams,
+    #[serde(default)]
+    pub block_interval_ms: Option<u64>,
+}
+
+/// The parameters of `agora_chainParams` the wallet uses.
+#[derive(Clone, Debug, Deserialize)]
+pub struct GasParams {
+    pub max_tx_gas: u64,
+    pub min_gas_price: Amount,
+    #[serde(default)]
+    pub max_tx_bytes: Option<u64>,
+}
+
+/// `agora_getAccount`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct AccountInfo {
+    pub address: Address,
+    pub balance: Amount,
+    pub nonce: u64,
+    pub height: u64,
+}
+
+/// A transaction receipt.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ReceiptInfo {
+    pub status: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    pub gas_used: u64,
+    pub fee: Amount,
+    #[serde(default)]
+    pub events: Vec<Value>,
+}
+
+impl ReceiptInfo {
+    pub fn succeeded(&self) -> bool {
+        self.status == "success"
+    }
+    pub fn failure_reason(&self) -> String {
+        self.reason.clone().unwrap_or_else(|| format!("status `{}`", self.status))
+    }
+}
+
+/// `agora_getTx`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct TxInfo {
+    pub hash: Hash,
+    pub height: u64,
+    #[serde(default)]
+    pub index: Option<u64>,
+    #[serde(default)]
+    pub block_hash: Option<Hash>,
+    #[serde(default)]
+    pub tx: Value,
+    pub receipt: ReceiptInfo,
+}
+
+/// `agora_getBlock`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct BlockInfo {
+    pub hash: Hash,
+    pub header: HeaderInfo,
+    #[serde(default)]
+    pub txs: Vec<BlockTx>,
+    #[serde(default)]
+    pub last_commit: Option<Value>,
+}
+
+/// The header fields `agora block` shows.
+#[derive(Clone, Debug, Deserialize)]
+pub struct HeaderInfo {
+    pub height: u64,
+    pub time_ms: u64,
+    #[serde(default)]
+    pub chain_id: Option<String>,
+    #[serde(default)]
+    pub parent_hash: Option<String>,
+    #[serde(default)]
+    pub state_root: Option<String>,
+    #[serde(default)]
+    pub tx_root: Option<String>,
+    #[serde(default)]
+    pub proposer: Option<String>,
+}
+
+/// One transaction of a block.
+#[derive(Clone, Debug, Deserialize)]
+pub struct BlockTx {
+    pub hash: Hash,
+}
+
+/// `agora_estimateGas`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct GasEstimate {
+    pub gas_used: u64,
+    pub status: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub suggested_gas_limit: Option<u64>,
+}
+
+/// `agora_sendTx`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Submitted {
+    pub hash: Hash,
+}
+
+/// `agora_sendTxCommit`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Committed {
+    pub hash: Hash,
+    pub height: u64,
+    #[serde(default)]
+    pub index: Option<u64>,
+    pub block_hash: Hash,
+    pub receipt: ReceiptInfo,
+}
+
+/// A notification of `agora_subscribeNewBlocks`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct NewBlock {
+    pub height: u64,
+    #[serde(default)]
+    pub num_txs: Option<u64>,
+}
+
+/// A notification of `agora_subscribeTxStatus`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct TxStatusUpdate {
+    pub status: String,
+    #[serde(default)]
+    pub height: Option<u64>,
+}
+
+/// A connection to one node.
+#[derive(Clone, Debug)]
+pub struct NodeClient {
+    url: NodeUrl,
+    http: HttpClient,
+    request_timeout: Duration,
+}
+
+impl NodeClient {
+    /// A client whose calls give up after `request_timeout` (must exceed any
+    /// `agora_sendTxCommit` wait).
+    pub fn new(url: &NodeUrl, request_timeout: Duration) -> Result<NodeClient> {
+        let http = HttpClientBuilder::default()
+            .request_timeout(request_timeout)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .build(&url.http)
+            .map_err(|e| {
+                WalletError::InvalidArgument(format!("invalid node URL `{}`: {}", url.http, error_chain(&e)))
+            })?;
+        Ok(NodeClient { url: url.clone(), http, request_timeout })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url.http
+    }
+
+    /// Calls `method` and returns the raw result.
+    async fn call_raw(&self, method: &'static str, params: ArrayParams, context: &'static str) -> Result<Value> {
+        self.http.request::<Value, _>(method, params).await.map_err(|e| self.map_error(e, method, context))
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: &'static str,
+        params: ArrayParams,
+        context: &'static str,
+    ) -> Result<WithRaw<T>> {
+        let raw = self.call_raw(method, params, context).await?;
+        Ok(WithRaw { value: decode(method, &raw)?, raw })
+    }
+
+    fn map_error(&self, e: ClientError, method: &'static str, context: &'static str) -> WalletError {
+        match e {
+            ClientError::Call(obj) => WalletError::Rpc {
+                context,
+                code: obj.code(),
+                message: obj.message().to_owned(),
+                data: obj.data().map(|d| d.get().to_owned()),
+            },
+            ClientError::RequestTimeout => {
+                WalletError::NodeTimeout { url: self.url.http.clone(), secs: self.request_timeout.as_secs() }
+            }
+            ClientError::ParseError(err) => {
+                WalletError::BadResponse { method, reason: format!("malformed JSON-RPC response: {err}") }
+            }
+            ClientError::Transport(err) => {
+                if let Some(jsonrpsee::http_client::transport::Error::Rejected { status_code }) = err.downcast_ref() {
+                    return WalletError::NodeHttpStatus { url: self.url.http.clone(), status: *status_code };
+                }
+                WalletError::NodeUnreachable { url: self.url.http.clone(), reason: error_chain(err.as_ref()) }
+            }
+            other => WalletError::NodeUnreachable { url: self.url.http.clone(), reason: error_chain(&other) },
+        }
+    }
+
+    pub async fn status(&self) -> Result<WithRaw<StatusInfo>> {
+        self.call("agora_status", rpc_params![], "node error").await
+    }
+
+    pub async fn chain_params(&self) -> Result<WithRaw<ChainParamsInfo>> {
+        self.call("agora_chainParams", rpc_params![], "node error").await
+    }
+
+    pub async fn account(&self, address: &Address) -> Result<WithRaw<AccountInfo>> {
+        self.call("agora_getAccount", rpc_params![address.to_string()], "node error").await
+    }
+
+    /// `None` when the node does not know the transaction.
+    pub async fn tx(&self, hash: &Hash) -> Result<Option<WithRaw<TxInfo>>> {
+        let raw = self.call_raw("agora_getTx", rpc_params![hash.to_string()], "node error").await?;
+        if raw.is_null() {
+            return Ok(None);
+        }
+        Ok(Some(WithRaw { value: decode("agora_getTx", &raw)?, raw }))
+    }
+
+    pub async fn block(&self, which: &BlockSelector) -> Result<WithRaw<BlockInfo>> {
+        let params = match which {
+            BlockSelector::Latest => rpc_params![],
+            other => rpc_params![other.to_param()],
+        };
+        match self.call("agora_getBlock", params, "node error").await {
+            Err(WalletError::Rpc { code: codes::NOT_FOUND, .. }) => Err(WalletError::NotFound(which.to_string())),
+            r => r,
+        }
+    }
+
+    pub async fn estimate_gas(&self, tx_hex: &str) -> Result<WithRaw<GasEstimate>> {
+        self.call("agora_estimateGas", rpc_params![tx_hex], "node rejected the dry run of the transaction").await
+    }
+
+    pub async fn send_tx(&self, tx_hex: &str) -> Result<WithRaw<Submitted>> {
+        self.call("agora_sendTx", rpc_params![tx_hex], "node rejected the transaction").await
+    }
+
+    /// Submits and waits up to `timeout` for the commit. The node's timeout
+    /// error (1011) is returned as [`WalletError::Rpc`] with that code.
+    pub async fn send_tx_commit(&self, tx_hex: &str, timeout: Duration) -> Result<WithRaw<Committed>> {
+        let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        self.call("agora_sendTxCommit", rpc_params![tx_hex, ms], "node rejected the transaction").await
+    }
+
+    /// Opens a WebSocket connection for subscriptions.
+    pub async fn ws(&self) -> Result<WsClient> {
+        WsClientBuilder::default()
+            .connection_timeout(CONNECT_TIMEOUT)
+            .request_timeout(self.request_timeout)
+            .build(&self.url.ws)
+            .await
+            .map_err(|e| WalletError::NodeUnreachable { url: self.url.ws.clone(), reason: error_chain(&e) })
+    }
+
+    /// `agora_subscribeNewBlocks` on `ws`.
+    pub async fn subscribe_new_blocks(&self, ws: &WsClient) -> Result<Subscription<NewBlock>> {
+        ws.subscribe("agora_subscribeNewBlocks", rpc_params![], "agora_unsubscribeNewBlocks")
+            .await
+            .map_err(|e| self.map_error(e, "agora_subscribeNewBlocks", "node refused the subscription"))
+    }
+
+    /// `agora_subscribeTxStatus` on `ws`.
+    pub async fn subscribe_tx_status(&self, ws: &WsClient, hash: &Hash) -> Result<Subscription<TxStatusUpdate>> {
+        ws.subscribe("agora_subscribeTxStatus", rpc_params![hash.to_string()], "agora_unsubscribeTxStatus")
+            .await
+            .map_err(|e| self.map_error(e, "agora_subscribeTxStatus", "node refused the subscription"))
+    }
+}
+
+fn decode<T: DeserializeOwned>(method: &'static str, raw: &Value) -> Result<T> {
+    T::deserialize(raw).map_err(|e| WalletError::BadResponse { method, reason: e.to_string() })
+}
+
+/// An error and its sources, joined with `: ` (the lowest cause last), without
+/// repeating a message that a source already carries.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let text = s.to_string();
+        if parts.last().is_none_or(|last| !last.contains(&text)) {
+            parts.push(text);
+        }
+        cur = s.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn results_tolerate_extra_fields() {
+        let c: Committed = decode(
+            "agora_sendTxCommit",
+            &json!({
+                "hash": "11".repeat(32), "height": 7, "index": 0, "block_hash": "22".repeat(32),
+                "receipt": {"tx_hash": "11".repeat(32), "sender": "x", "status": "failed",
+                            "reason": "insufficient balance", "gas_used": 2190, "fee": "2190",
+                            "events": [], "new_field": 1},
+                "also_new": true
+            }),
+        )
+        .unwrap();
+        assert_eq!(c.height, 7);
+        assert!(!c.receipt.succeeded());
+        assert_eq!(c.receipt.failure_reason(), "insufficient balance");
+        assert_eq!(c.receipt.fee, Amount::new(2190));
+
+        let p: ChainParamsInfo = decode(
+            "agora_chainParams",
+            &json!({"chain_id": "agora-test", "block_interval_ms": 1000, "params": {
+                "max_tx_bytes": 32768, "max_block_bytes": 8388608, "max_block_gas": 100000000000u64,
+                "max_tx_gas": 10000000, "min_gas_price": "1", "base_tx_gas": 1000,
+                "gas_per_tx_byte": 10, "transfer_gas": 1000}}),
+        )
+        .unwrap();
+        assert_eq!(p.params.max_tx_gas, 10_000_000);
+        assert_eq!(p.params.min_gas_price, Amount::new(1));
+
+        let e = decode::<AccountInfo>("agora_getAccount", &json!({"address": "nope"})).unwrap_err();
+        assert!(e.to_string().contains("agora_getAccount"), "{e}");
+    }
+
+    #[test]
+    fn error_display_shows_code_and_message() {
+        let e = WalletError::Rpc {
+            context: "node rejected the transaction",
+            code: 1005,
+            message: "nonce 3 already used: the sender's next nonce is 4".into(),
+            data: Some("{\"expected\":4}".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "node rejected the transaction (1005): nonce 3 already used: the sender's next nonce is 4 [data: {\"expected\":4}]"
+        );
+    }
+}
