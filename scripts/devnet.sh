@@ -12,7 +12,9 @@ export AGORA_PASSWORD="${AGORA_DEVNET_PASSWORD:-devnet-password}"
 if [ "${1:-}" = "--reset" ]; then rm -rf "$DEVNET"; fi
 
 echo "==> building agorad and agora (release; first build takes a while)" >&2
-cargo build --release -p node -p wallet-cli
+# The same command shape as scripts/test.sh, so both share one build of
+# RocksDB (host-dependency features must not differ between the two).
+cargo test --release --workspace --no-run
 
 if [ ! -f "$DEVNET/node/genesis.json" ]; then
   rm -rf "$DEVNET"; mkdir -p "$DEVNET"

@@ -1,6 +1,6 @@
 //! The crate's single error type. `Consensus::handle` returns it when an
-//! input is rejected (nothing changed, no effects); constructors, the signer
-//! and certificate/evidence verification return it too.
+//! input is rejected (no effects; the message was not stored); constructors,
+//! the signer and certificate/evidence verification return it too.
 
 use crate::types::{Height, Round, Step, ValidatorId};
 
@@ -90,10 +90,6 @@ pub enum Error {
     /// The bounded next-height buffer is full: dropped.
     #[error("next-height buffer full")]
     BufferFull,
-    /// The proposer already sent the maximum number of distinct proposals
-    /// kept for this round: dropped (evidence was reported).
-    #[error("too many proposals for round {0}")]
-    TooManyProposals(Round),
     /// `StartHeight` must move forward.
     #[error("cannot start height {got}: at {current}")]
     HeightNotIncreasing {

@@ -10,9 +10,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use crate::error::Error;
 
 /// Block height. Heights start at 1 in Agora but the core does not care.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
 pub struct Height(pub u64);
 
 impl Height {
@@ -30,9 +28,7 @@ impl fmt::Display for Height {
 }
 
 /// Round within a height. The paper's `−1` ("no round") is `Option<Round>`.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
 pub struct Round(pub u32);
 
 impl Round {
@@ -88,9 +84,7 @@ impl fmt::Display for ValidatorId {
 
 /// Voting power of one validator. Thresholds are always computed on power,
 /// never on validator counts.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
 pub struct VotingPower(pub u64);
 
 /// The two kinds of votes of Algorithm 1.
@@ -148,14 +142,8 @@ impl ChainId {
     /// renders unambiguously in logs and sign-bytes.
     pub fn new(id: impl Into<String>) -> Result<ChainId, Error> {
         let id = id.into();
-        let ok = !id.is_empty()
-            && id.len() <= MAX_CHAIN_ID_LEN
-            && id.bytes().all(|b| b.is_ascii_graphic());
-        if ok {
-            Ok(ChainId(id))
-        } else {
-            Err(Error::InvalidChainId)
-        }
+        let ok = !id.is_empty() && id.len() <= MAX_CHAIN_ID_LEN && id.bytes().all(|b| b.is_ascii_graphic());
+        if ok { Ok(ChainId(id)) } else { Err(Error::InvalidChainId) }
     }
 
     /// The id as a string.
