@@ -154,6 +154,10 @@ impl Chain {
     pub fn mempool_size(&self) -> usize {
         self.mempool.lock().map(|m| m.len()).unwrap_or(0)
     }
+    /// The next nonce for `sender` counting its pending mempool transactions.
+    pub fn pending_nonce(&self, sender: &Address, committed: u64) -> u64 {
+        self.mempool.lock().map(|m| m.next_nonce(sender, committed)).unwrap_or(committed)
+    }
     pub fn subscribe_blocks(&self) -> broadcast::Receiver<Arc<CommittedBlock>> {
         self.blocks.subscribe()
     }

@@ -68,6 +68,18 @@ impl Mempool {
         self.by_hash.contains_key(h)
     }
 
+    /// The next nonce a sender should use, counting its contiguous pending
+    /// transactions after the committed nonce.
+    pub fn next_nonce(&self, sender: &Address, committed: u64) -> u64 {
+        let mut n = committed;
+        if let Some(q) = self.by_sender.get(sender) {
+            while q.contains_key(&n) {
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// Admits a verified transaction given the sender's committed account.
     pub fn insert(
         &mut self,

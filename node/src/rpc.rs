@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jsonrpsee::server::{RpcModule, Server, ServerHandle};
+use jsonrpsee::core::SubscriptionError;
+use jsonrpsee::server::{RpcModule, Server, ServerConfig, ServerHandle};
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use jsonrpsee::{PendingSubscriptionSink, SubscriptionMessage};
 use ledger::state::{prove_account, read_account};
@@ -29,6 +30,7 @@ pub mod codes {
     pub const TX_INVALID: i32 = 1010;
     pub const TIMEOUT: i32 = 1011;
     pub const NOT_FOUND: i32 = 1012;
+    pub const SHUTTING_DOWN: i32 = 1013;
     pub const INVALID_PARAMS: i32 = -32602;
     pub const INTERNAL: i32 = -32603;
 }
@@ -203,7 +205,9 @@ fn get_account(ctx: &RpcContext, args: &Args) -> RpcResult {
     let store = ctx.chain.store();
     if !prove && height == tip.height {
         let a = read_account(store, &addr).map_err(internal)?;
-        return Ok(json!({ "address": addr, "balance": a.balance, "nonce": a.nonce, "height": height, "state_root": tip.state_root }));
+        let pending_nonce = ctx.chain.pending_nonce(&addr, a.nonce);
+        return Ok(json!({ "address": addr, "balance": a.balance, "nonce": a.nonce, "pending_nonce": pending_nonce,
+                          "height": height, "state_root": tip.state_root }));
     }
     let root = ledger::state::root_at(store, height)
         .map_err(|_| err(codes::NOT_FOUND, format!("state at height {height} is not available")))?;
@@ -255,7 +259,7 @@ async fn send_tx_commit(ctx: Arc<RpcContext>, args: Args) -> RpcResult {
     }
     match tokio::time::timeout(timeout, rx).await {
         Ok(Ok(c)) => Ok(committed_json(&hash, &c)),
-        Ok(Err(_)) => Err(err(codes::INTERNAL, "node is shutting down")),
+        Ok(Err(_)) => Err(err(codes::SHUTTING_DOWN, "node is shutting down")),
         Err(_) => {
             ctx.chain.prune_watchers(&hash);
             Err(ErrorObjectOwned::owned(
@@ -352,13 +356,13 @@ pub fn module(ctx: Arc<RpcContext>) -> Result<RpcModule<RpcContext>, jsonrpsee::
         "agora_subscribeNewBlocks",
         "agora_newBlock",
         "agora_unsubscribeNewBlocks",
-        |_, pending, c, _| async move { sub_blocks(pending, c).await },
+        |_, pending, c, _| async move { sub_blocks(pending, c).await.map_err(SubscriptionError::from) },
     )?;
     m.register_subscription(
         "agora_subscribeTxStatus",
         "agora_txStatus",
         "agora_unsubscribeTxStatus",
-        |p, pending, c, _| async move { sub_tx(p, pending, c).await },
+        |p, pending, c, _| async move { sub_tx(p, pending, c).await.map_err(SubscriptionError::from) },
     )?;
     Ok(m)
 }
@@ -369,10 +373,13 @@ pub async fn serve(
     ctx: Arc<RpcContext>,
     cfg: &crate::config::RpcConfig,
 ) -> anyhow::Result<(ServerHandle, std::net::SocketAddr)> {
-    let server = Server::builder()
+    let config = ServerConfig::builder()
         .max_connections(cfg.max_connections)
         .max_request_body_size(cfg.max_request_bytes)
         .max_response_body_size(cfg.max_response_bytes)
+        .build();
+    let server = Server::builder()
+        .set_config(config)
         .build(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen for RPC on {addr}: {e}"))?;

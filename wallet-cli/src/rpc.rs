@@ -85,6 +85,10 @@ pub struct AccountInfo {
     pub address: Address,
     pub balance: Amount,
     pub nonce: u64,
+    /// Next nonce counting this node's pending transactions from the account
+    /// (absent on older nodes and for historical queries).
+    #[serde(default)]
+    pub pending_nonce: Option<u64>,
     pub height: u64,
 }
 

@@ -47,7 +47,8 @@ pub async fn run(ctx: &Ctx, args: &TransferArgs) -> Result<()> {
 
     let chain = client.chain_params().await?.value;
     let account = client.account(&from.address).await?.value;
-    let nonce = args.nonce.unwrap_or(account.nonce);
+    // The pending nonce lets several transfers be sent without waiting for each.
+    let nonce = args.nonce.unwrap_or(account.pending_nonce.unwrap_or(account.nonce));
     let min_price = chain.params.min_gas_price;
     let gas_price = args.gas_price.unwrap_or(min_price);
     if gas_price < min_price {

@@ -1,0 +1,92 @@
+//! Node throughput figures (run: `cargo bench -p node`), in-process on a real
+//! RocksDB with synced writes:
+//! - mempool admission (decode + signature check + state checks), tx/s;
+//! - block production + commit of those transfers (execute, Merkle-seal, one
+//!   synced batch per block), committed tx/s;
+//! - the cost of an empty height (build + commit), ms.
+
+use std::time::Instant;
+
+use genesis::{ConsensusParams, Genesis, GenesisAccount, GenesisValidator};
+use ledger::{Address, Amount, ChainParams, Payload, PublicKey, SigningKey, TxBody};
+use node::chain::Chain;
+use node::mempool::MempoolLimits;
+use node::solo::produce_one;
+use node::store::Store;
+
+fn main() {
+    let senders = 2_000usize;
+    let per_sender = 10u64;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keys: Vec<SigningKey> = (0..senders)
+        .map(|i| {
+            let mut s = [0u8; 32];
+            s[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+            SigningKey::from_bytes(&s)
+        })
+        .collect();
+    let validator = SigningKey::from_bytes(&[0xaa; 32]);
+    let genesis = Genesis {
+        version: genesis::GENESIS_VERSION,
+        chain_id: "bench".into(),
+        genesis_time: "2026-01-01T00:00:00Z".into(),
+        accounts: keys
+            .iter()
+            .map(|k| GenesisAccount { address: PublicKey::from_signing_key(k).address(), balance: Amount::new(1 << 60) })
+            .collect(),
+        validators: vec![GenesisValidator {
+            name: "v".into(),
+            public_key: PublicKey::from_signing_key(&validator),
+            power: 1,
+        }],
+        params: ChainParams::default(),
+        consensus: ConsensusParams::default(),
+    };
+    let store = Store::open(&dir.path().join("db"), true).expect("open");
+    let limits = MempoolLimits { max_txs: 1_000_000, max_bytes: 1 << 30, max_nonce_gap: 1_000 };
+    let chain = Chain::open(store, &genesis, limits).expect("chain");
+
+    let txs: Vec<Vec<u8>> = (0..per_sender)
+        .flat_map(|n| {
+            keys.iter().enumerate().map(move |(i, k)| {
+                TxBody {
+                    chain_id: "bench".into(),
+                    sender: PublicKey::from_signing_key(k),
+                    nonce: n,
+                    gas_limit: 10_000,
+                    gas_price: Amount::new(1),
+                    payload: Payload::Transfer { to: Address([(i % 251) as u8; 20]), amount: Amount::new(1) },
+                }
+                .sign(k)
+                .encode()
+            })
+        })
+        .collect();
+    let total = txs.len();
+
+    let t = Instant::now();
+    for b in &txs {
+        chain.submit_tx(b).expect("admitted");
+    }
+    let dt = t.elapsed();
+    println!("mempool admission: {total} txs in {dt:.2?} = {:.0} tx/s (one thread)", total as f64 / dt.as_secs_f64());
+
+    let t = Instant::now();
+    let mut blocks = 0;
+    while chain.mempool_size() > 0 {
+        produce_one(&chain, &validator).expect("block");
+        blocks += 1;
+    }
+    let dt = t.elapsed();
+    println!(
+        "produce + commit: {total} transfers in {blocks} blocks, {dt:.2?} = {:.0} committed tx/s",
+        total as f64 / dt.as_secs_f64()
+    );
+
+    let n = 50;
+    let t = Instant::now();
+    for _ in 0..n {
+        produce_one(&chain, &validator).expect("block");
+    }
+    println!("empty height (build + synced commit): {:.2} ms", t.elapsed().as_secs_f64() * 1000.0 / f64::from(n));
+}
