@@ -19,8 +19,8 @@ pub const GENESIS_VERSION: u32 = 1;
 /// Errors of the genesis crate. `field` is a path such as `accounts[2].balance`.
 #[derive(Debug, thiserror::Error)]
 pub enum GenesisError {
-    #[error("cannot read genesis file {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    #[error("cannot read genesis file {path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("genesis JSON is malformed: {0}")]
     Json(#[from] serde_json::Error),
     #[error("genesis field `{field}`: {reason}")]
@@ -94,7 +94,7 @@ impl Genesis {
 
     pub fn load(path: &Path) -> Result<Genesis, GenesisError> {
         let text = std::fs::read_to_string(path)
-            .map_err(|source| GenesisError::Io { path: path.display().to_string(), source })?;
+            .map_err(|error| GenesisError::Io { path: path.display().to_string(), error })?;
         Self::from_json(&text)
     }
 
@@ -106,16 +106,18 @@ impl Genesis {
     pub fn genesis_time_ms(&self) -> Result<u64, GenesisError> {
         let t = humantime::parse_rfc3339(&self.genesis_time)
             .map_err(|e| invalid("genesis_time", format!("`{}` is not an RFC 3339 time: {e}", self.genesis_time)))?;
-        let d = t
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_err(|_| invalid("genesis_time", "must be after 1970-01-01"))?;
+        let d =
+            t.duration_since(std::time::UNIX_EPOCH).map_err(|_| invalid("genesis_time", "must be after 1970-01-01"))?;
         u64::try_from(d.as_millis()).map_err(|_| invalid("genesis_time", "too far in the future"))
     }
 
     /// Checks every rule; the error names the first bad field.
     pub fn validate(&self) -> Result<(), GenesisError> {
         if self.version != GENESIS_VERSION {
-            return Err(invalid("version", format!("unsupported version {}, expected {GENESIS_VERSION}", self.version)));
+            return Err(invalid(
+                "version",
+                format!("unsupported version {}, expected {GENESIS_VERSION}", self.version),
+            ));
         }
         validate_chain_id(&self.chain_id)?;
         self.genesis_time_ms()?;
@@ -149,13 +151,13 @@ impl Genesis {
             if v.power == 0 {
                 return Err(invalid(format!("validators[{i}].power"), "must be positive"));
             }
-            total = total
-                .checked_add(v.power)
-                .filter(|t| *t <= MAX_TOTAL_POWER)
-                .ok_or_else(|| invalid(format!("validators[{i}].power"), format!("total power exceeds {MAX_TOTAL_POWER}")))?;
+            total = total.checked_add(v.power).filter(|t| *t <= MAX_TOTAL_POWER).ok_or_else(|| {
+                invalid(format!("validators[{i}].power"), format!("total power exceeds {MAX_TOTAL_POWER}"))
+            })?;
         }
         validate_params(&self.params)?;
-        if self.consensus.block_interval < Duration::from_millis(10) || self.consensus.block_interval > Duration::from_secs(600)
+        if self.consensus.block_interval < Duration::from_millis(10)
+            || self.consensus.block_interval > Duration::from_secs(600)
         {
             return Err(invalid("consensus.block_interval", "must be between 10ms and 10m"));
         }

@@ -5,7 +5,9 @@
 use std::time::Instant;
 
 use ledger::state::genesis_diff;
-use ledger::{Address, Amount, BlockEnv, ChainParams, Height, MemStore, Payload, PublicKey, SigningKey, TxBody, apply_block};
+use ledger::{
+    Address, Amount, BlockEnv, ChainParams, Height, MemStore, Payload, PublicKey, SigningKey, TxBody, apply_block,
+};
 
 fn main() {
     let n_senders = 2_000usize;
@@ -18,7 +20,8 @@ fn main() {
         })
         .collect();
     let mut store = MemStore::new();
-    let balances: Vec<_> = keys.iter().map(|k| (PublicKey::from_signing_key(k).address(), Amount::new(1 << 60))).collect();
+    let balances: Vec<_> =
+        keys.iter().map(|k| (PublicKey::from_signing_key(k).address(), Amount::new(1 << 60))).collect();
     let d = genesis_diff(&store, &balances).expect("genesis");
     store.commit(&d);
 
@@ -42,13 +45,21 @@ fn main() {
     let t = Instant::now();
     let verified: Vec<_> = signed.into_iter().map(|s| s.verify().expect("valid")).collect();
     let dt = t.elapsed();
-    println!("signature verification: {total} txs in {dt:.2?} = {:.0} tx/s (one core)", total as f64 / dt.as_secs_f64());
+    println!(
+        "signature verification: {total} txs in {dt:.2?} = {:.0} tx/s (one core)",
+        total as f64 / dt.as_secs_f64()
+    );
 
     let params = ChainParams::default();
     let t = Instant::now();
     let mut executed = 0usize;
     for (h, chunk) in verified.chunks(n_senders).enumerate() {
-        let env = BlockEnv { chain_id: "bench".into(), height: Height(h as u64 + 1), time_ms: h as u64 + 1, fee_collector: Address([0xfe; 20]) };
+        let env = BlockEnv {
+            chain_id: "bench".into(),
+            height: Height(h as u64 + 1),
+            time_ms: h as u64 + 1,
+            fee_collector: Address([0xfe; 20]),
+        };
         let out = apply_block(&store, &params, env, chunk).expect("valid block");
         executed += out.receipts.len();
         store.commit(&out.diff);

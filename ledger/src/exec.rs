@@ -27,7 +27,12 @@ pub struct BlockEnv {
 
 /// Checks that need no state: chain id, gas price and limits, payload sanity.
 /// Returns the intrinsic gas (paid before the payload runs).
-pub fn check_stateless(body: &TxBody, encoded_len: usize, chain_id: &str, params: &ChainParams) -> Result<u64, InvalidTx> {
+pub fn check_stateless(
+    body: &TxBody,
+    encoded_len: usize,
+    chain_id: &str,
+    params: &ChainParams,
+) -> Result<u64, InvalidTx> {
     if encoded_len > params.max_tx_bytes as usize {
         return Err(InvalidTx::TooLarge { size: encoded_len, limit: params.max_tx_bytes as usize });
     }
@@ -177,7 +182,13 @@ impl<'a, S: StateStore> BlockExecutor<'a, S> {
         self.execute_body(body, Hash::ZERO, body.sender_address(), encoded_len)
     }
 
-    fn execute_body(&mut self, body: &TxBody, tx_hash: Hash, sender: Address, len: usize) -> Result<Receipt, ExecError> {
+    fn execute_body(
+        &mut self,
+        body: &TxBody,
+        tx_hash: Hash,
+        sender: Address,
+        len: usize,
+    ) -> Result<Receipt, ExecError> {
         let intrinsic = check_stateless(body, len, &self.env.chain_id, self.params)?;
         let mut acct = self.overlay.account(&sender)?;
         if body.nonce < acct.nonce {
@@ -214,9 +225,10 @@ impl<'a, S: StateStore> BlockExecutor<'a, S> {
         self.overlay.put_account(&sender, &acct);
         if !fee.is_zero() {
             let mut collector = self.overlay.account(&self.env.fee_collector)?;
-            collector.balance = collector.balance.checked_add(fee).ok_or_else(|| {
-                LedgerError::Corrupt("fee collector balance overflow: supply exceeds u128".into())
-            })?;
+            collector.balance = collector
+                .balance
+                .checked_add(fee)
+                .ok_or_else(|| LedgerError::Corrupt("fee collector balance overflow: supply exceeds u128".into()))?;
             self.overlay.put_account(&self.env.fee_collector, &collector);
         }
         let mut events = vec![Event::new("fee", &[("payer", sender.to_string()), ("amount", fee.to_string())])];

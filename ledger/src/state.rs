@@ -78,10 +78,7 @@ pub fn compute_diff<S: StateStore>(
 }
 
 /// Builds the genesis state (version 0) from initial balances.
-pub fn genesis_diff<S: StateStore>(
-    store: &S,
-    balances: &[(Address, Amount)],
-) -> Result<StateDiff, LedgerError> {
+pub fn genesis_diff<S: StateStore>(store: &S, balances: &[(Address, Amount)]) -> Result<StateDiff, LedgerError> {
     let mut writes = BTreeMap::new();
     for (addr, bal) in balances {
         let acct = Account { balance: *bal, nonce: 0 };
@@ -167,11 +164,7 @@ impl TreeReader for MemStore {
     }
 
     fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
-        Ok(self
-            .values
-            .range((key_hash, 0)..=(key_hash, max_version))
-            .next_back()
-            .and_then(|(_, v)| v.clone()))
+        Ok(self.values.range((key_hash, 0)..=(key_hash, max_version)).next_back().and_then(|(_, v)| v.clone()))
     }
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {

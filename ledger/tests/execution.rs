@@ -168,7 +168,8 @@ fn empty_blocks_keep_the_root_and_state_is_deterministic() {
         let mut s = setup(&[(addr(&a), 1_000_000), (Address([5; 20]), 3)]);
         let mut roots = vec![];
         for h in 1..=4u64 {
-            let txs = if h % 2 == 0 { vec![transfer(&a, h / 2 - 1, Address([5; 20]), h.into(), 10_000)] } else { vec![] };
+            let txs =
+                if h % 2 == 0 { vec![transfer(&a, h / 2 - 1, Address([5; 20]), h.into(), 10_000)] } else { vec![] };
             let out = apply_block(&s, &ChainParams::default(), env(h), &txs).unwrap();
             roots.push(out.state_root());
             s.commit(&out.diff);
@@ -177,7 +178,10 @@ fn empty_blocks_keep_the_root_and_state_is_deterministic() {
     };
     let r1 = run();
     assert_eq!(r1, run());
-    assert_eq!(r1[0], ledger::state::root_at(&setup(&[(addr(&a), 1_000_000), (Address([5; 20]), 3)]), Height(0)).unwrap());
+    assert_eq!(
+        r1[0],
+        ledger::state::root_at(&setup(&[(addr(&a), 1_000_000), (Address([5; 20]), 3)]), Height(0)).unwrap()
+    );
     assert_ne!(r1[1], r1[0]);
     assert_eq!(r1[2], r1[1]);
 }

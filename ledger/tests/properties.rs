@@ -15,7 +15,11 @@ fn keys() -> Vec<SigningKey> {
 }
 
 fn arb_amount() -> impl Strategy<Value = Amount> {
-    prop_oneof![any::<u128>().prop_map(Amount::new), (0u128..10_000).prop_map(Amount::new), Just(Amount::new(u128::MAX))]
+    prop_oneof![
+        any::<u128>().prop_map(Amount::new),
+        (0u128..10_000).prop_map(Amount::new),
+        Just(Amount::new(u128::MAX))
+    ]
 }
 
 fn arb_body() -> impl Strategy<Value = TxBody> {

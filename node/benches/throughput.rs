@@ -32,7 +32,10 @@ fn main() {
         genesis_time: "2026-01-01T00:00:00Z".into(),
         accounts: keys
             .iter()
-            .map(|k| GenesisAccount { address: PublicKey::from_signing_key(k).address(), balance: Amount::new(1 << 60) })
+            .map(|k| GenesisAccount {
+                address: PublicKey::from_signing_key(k).address(),
+                balance: Amount::new(1 << 60),
+            })
             .collect(),
         validators: vec![GenesisValidator {
             name: "v".into(),

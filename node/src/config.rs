@@ -41,7 +41,7 @@ pub struct MempoolConfig {
     pub max_nonce_gap: u64,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ConsensusConfig {
     /// Overrides the genesis block interval on this node (for tests); empty = genesis value.
@@ -91,11 +91,6 @@ impl Default for MempoolConfig {
         MempoolConfig { max_txs: 100_000, max_bytes: 128 * 1024 * 1024, max_nonce_gap: 256 }
     }
 }
-impl Default for ConsensusConfig {
-    fn default() -> Self {
-        ConsensusConfig { block_interval: None }
-    }
-}
 impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig { sync_writes: true }
@@ -110,19 +105,19 @@ impl Default for LogConfig {
 /// Configuration problems, each naming the setting.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("{path}: {source}")]
-    Parse { path: PathBuf, source: Box<toml::de::Error> },
+    #[error("cannot read {}: {error}", .path.display())]
+    Io { path: PathBuf, error: std::io::Error },
+    #[error("{}: {error}", .path.display())]
+    Parse { path: PathBuf, error: Box<toml::de::Error> },
     #[error("config `{field}`: {reason}")]
     Invalid { field: &'static str, reason: String },
 }
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: path.into(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Io { path: path.into(), error })?;
         let c: Config =
-            toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.into(), source: Box::new(e) })?;
+            toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.into(), error: Box::new(e) })?;
         c.validate()?;
         Ok(c)
     }

@@ -55,15 +55,16 @@ enum Cmd {
 
 fn init_tracing(default: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Cmd::Init { home, chain_id, moniker, funds, block_interval, rpc_listen, genesis_time } => {
-            let genesis_time =
-                genesis_time.unwrap_or_else(|| humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string());
+            let genesis_time = genesis_time
+                .unwrap_or_else(|| humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string());
             let opts = InitOptions { chain_id, moniker, funds, block_interval, rpc_listen, genesis_time };
             init(&Home(home.clone()), &opts).map(|pk| {
                 println!("initialised {} (validator {pk})", home.display());
@@ -73,7 +74,9 @@ fn main() -> ExitCode {
             .map(|k| println!("{}", ledger::PublicKey::from_signing_key(&k)))
             .map_err(Into::into),
         Cmd::Start { home, rpc_listen } => {
-            let level = node::config::Config::load(&Home(home.clone()).config()).map(|c| c.log.level).unwrap_or_else(|_| "info".into());
+            let level = node::config::Config::load(&Home(home.clone()).config())
+                .map(|c| c.log.level)
+                .unwrap_or_else(|_| "info".into());
             init_tracing(&level);
             match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
                 Ok(rt) => rt.block_on(run(&Home(home), rpc_listen)),

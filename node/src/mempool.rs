@@ -22,7 +22,9 @@ pub enum MempoolError {
     NonceTaken { nonce: u64 },
     #[error("mempool is full ({0} transactions)")]
     Full(usize),
-    #[error("the sender cannot pay the maximum fees of all its pending transactions: balance {balance}, needed {needed}")]
+    #[error(
+        "the sender cannot pay the maximum fees of all its pending transactions: balance {balance}, needed {needed}"
+    )]
     PendingFees { balance: Amount, needed: Amount },
     #[error("state: {0}")]
     State(#[from] LedgerError),

@@ -164,7 +164,10 @@ fn get_block(ctx: &RpcContext, args: &Args) -> RpcResult {
         ),
         Some(Value::String(s)) => {
             let h: Hash = s.parse().map_err(|e| err(codes::INVALID_PARAMS, format!("parameter `block`: {e}")))?;
-            store.height_of(&h).map_err(internal)?.ok_or_else(|| err(codes::NOT_FOUND, format!("no block with hash {h}")))?
+            store
+                .height_of(&h)
+                .map_err(internal)?
+                .ok_or_else(|| err(codes::NOT_FOUND, format!("no block with hash {h}")))?
         }
         Some(_) => return Err(err(codes::INVALID_PARAMS, "parameter `block`: a height, a block hash or \"latest\"")),
     };
@@ -179,7 +182,10 @@ fn get_block(ctx: &RpcContext, args: &Args) -> RpcResult {
 }
 
 fn get_tx(ctx: &RpcContext, args: &Args) -> RpcResult {
-    let hash: Hash = args.req::<String>(0, "hash")?.parse().map_err(|e| err(codes::INVALID_PARAMS, format!("parameter `hash`: {e}")))?;
+    let hash: Hash = args
+        .req::<String>(0, "hash")?
+        .parse()
+        .map_err(|e| err(codes::INVALID_PARAMS, format!("parameter `hash`: {e}")))?;
     let store = ctx.chain.store();
     let Some(loc) = store.tx_location(&hash).map_err(internal)? else {
         return Ok(Value::Null);
@@ -190,12 +196,16 @@ fn get_tx(ctx: &RpcContext, args: &Args) -> RpcResult {
     let (Some(tx), Some(receipt)) = (block.txs.get(i), receipts.get(i)) else {
         return Err(internal("tx index points outside its block"));
     };
-    Ok(json!({ "hash": hash, "height": loc.height, "index": i, "block_hash": block.hash(), "tx": tx, "receipt": receipt }))
+    Ok(
+        json!({ "hash": hash, "height": loc.height, "index": i, "block_hash": block.hash(), "tx": tx, "receipt": receipt }),
+    )
 }
 
 fn get_account(ctx: &RpcContext, args: &Args) -> RpcResult {
-    let addr: Address =
-        args.req::<String>(0, "address")?.parse().map_err(|e| err(codes::INVALID_PARAMS, format!("parameter `address`: {e}")))?;
+    let addr: Address = args
+        .req::<String>(0, "address")?
+        .parse()
+        .map_err(|e| err(codes::INVALID_PARAMS, format!("parameter `address`: {e}")))?;
     let prove = args.opt::<bool>(1, "prove")?.unwrap_or(false);
     let tip = ctx.chain.tip();
     let height = args.opt::<u64>(2, "height")?.map_or(tip.height, Height);
@@ -264,7 +274,10 @@ async fn send_tx_commit(ctx: Arc<RpcContext>, args: Args) -> RpcResult {
             ctx.chain.prune_watchers(&hash);
             Err(ErrorObjectOwned::owned(
                 codes::TIMEOUT,
-                format!("transaction {hash} was admitted but not committed within {} ms; it may still commit", timeout.as_millis()),
+                format!(
+                    "transaction {hash} was admitted but not committed within {} ms; it may still commit",
+                    timeout.as_millis()
+                ),
                 Some(json!({ "hash": hash })),
             ))
         }
@@ -348,7 +361,10 @@ pub fn module(ctx: Arc<RpcContext>) -> Result<RpcModule<RpcContext>, jsonrpsee::
     m.register_async_method("agora_sendTx", |p, c, _| async move {
         let bytes = Args::of(&p)?.tx_bytes()?;
         let chain = c.chain.clone();
-        let h = tokio::task::spawn_blocking(move || chain.submit_tx(&bytes)).await.map_err(internal)?.map_err(mempool_err)?;
+        let h = tokio::task::spawn_blocking(move || chain.submit_tx(&bytes))
+            .await
+            .map_err(internal)?
+            .map_err(mempool_err)?;
         Ok::<Value, ErrorObjectOwned>(json!({ "hash": h }))
     })?;
     m.register_async_method("agora_sendTxCommit", |p, c, _| async move { send_tx_commit(c, Args::of(&p)?).await })?;

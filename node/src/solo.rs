@@ -76,7 +76,8 @@ pub fn produce_one(chain: &Chain, key: &SigningKey) -> Result<Height, ChainError
     let height = executed.block.header.height;
     let hash = executed.block.hash();
     let sig = Signature::sign(key, &commit_sign_bytes(chain.chain_id(), height, 0, &hash));
-    let commit = Commit { height, round: 0, block_hash: hash, signatures: vec![CommitSig { validator: me, signature: sig }] };
+    let commit =
+        Commit { height, round: 0, block_hash: hash, signatures: vec![CommitSig { validator: me, signature: sig }] };
     chain.commit(executed, &commit)?;
     Ok(height)
 }

@@ -99,7 +99,9 @@ async fn bad_input_gets_clear_errors_and_the_node_keeps_running() {
     assert_eq!(code(send(huge).await), 1002, "oversized");
     let mut big_amount = body(&alice, 0);
     big_amount.payload = Payload::Transfer { to: Address([9; 20]), amount: Amount::new(u128::MAX) };
-    let r = call(&c, "agora_sendTxCommit", rpc_params![hex::encode(big_amount.clone().sign(&alice).encode())]).await.unwrap();
+    let r = call(&c, "agora_sendTxCommit", rpc_params![hex::encode(big_amount.clone().sign(&alice).encode())])
+        .await
+        .unwrap();
     assert_eq!(r["receipt"]["status"], "failed", "an unaffordable amount fails in execution and pays its fee");
     assert!(r["receipt"]["reason"].as_str().unwrap().contains("insufficient funds"));
     let replay = hex::encode(big_amount.sign(&alice).encode());

@@ -38,10 +38,7 @@ fn admission_rules() {
     m.insert(t0.clone(), &rich(), "c", &p).unwrap();
     assert!(matches!(m.insert(t0, &rich(), "c", &p), Err(MempoolError::Duplicate(_))));
     assert!(matches!(m.insert(tx(&k, 0, 2), &rich(), "c", &p), Err(MempoolError::NonceTaken { nonce: 0 })));
-    assert!(matches!(
-        m.insert(tx(&k, 9, 1), &rich(), "c", &p),
-        Err(MempoolError::Invalid(InvalidTx::NonceGap { .. }))
-    ));
+    assert!(matches!(m.insert(tx(&k, 9, 1), &rich(), "c", &p), Err(MempoolError::Invalid(InvalidTx::NonceGap { .. }))));
     let stale = Account { nonce: 5, ..rich() };
     assert!(matches!(
         m.insert(tx(&key(2), 1, 1), &stale, "c", &p),

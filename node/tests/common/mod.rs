@@ -121,7 +121,11 @@ impl Drop for Node {
     }
 }
 
-pub async fn call(c: &HttpClient, method: &str, params: jsonrpsee::core::params::ArrayParams) -> Result<Value, (i32, String)> {
+pub async fn call(
+    c: &HttpClient,
+    method: &str,
+    params: jsonrpsee::core::params::ArrayParams,
+) -> Result<Value, (i32, String)> {
     c.request::<Value, _>(method, params).await.map_err(|e| match e {
         jsonrpsee::core::ClientError::Call(o) => (o.code(), o.message().to_owned()),
         other => (0, other.to_string()),
