@@ -6,7 +6,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/agora-target}"
 export PATH="$CARGO_TARGET_DIR/release:$PATH"
 
 # rust-rocksdb runs bindgen, which needs libclang.
-if ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 && ! ldconfig -p 2>/dev/null | grep -q libclang; then
+# (libclang-cpp, which some images ship, is not what bindgen loads.)
+if [ -z "${LIBCLANG_PATH:-}" ] && ! ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1; then
   echo "==> installing libclang-dev (needed by rocksdb's bindgen)" >&2
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq libclang-dev >/dev/null
