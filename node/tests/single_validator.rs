@@ -200,3 +200,45 @@ async fn kill_9_under_load_loses_nothing_that_was_committed() {
     wait_height(&c, h + 2).await;
     node.kill9();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_subscriptions_report_blocks_and_tx_status() {
+    use jsonrpsee::core::client::{ClientT, Subscription, SubscriptionClientT};
+    use jsonrpsee::ws_client::WsClientBuilder;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (alice, bob) = (key(1), key(2));
+    let home = Node::init(&dir.path().join("n"), &[(addr(&alice), 1_000_000)], "100ms");
+    let node = Node::start(&home);
+    let ws = WsClientBuilder::default().build(format!("ws://127.0.0.1:{}", node.port)).await.unwrap();
+
+    let mut blocks: Subscription<serde_json::Value> =
+        ws.subscribe("agora_subscribeNewBlocks", rpc_params![], "agora_unsubscribeNewBlocks").await.unwrap();
+    let first = blocks.next().await.unwrap().unwrap();
+    let second = blocks.next().await.unwrap().unwrap();
+    assert_eq!(second["height"].as_u64().unwrap(), first["height"].as_u64().unwrap() + 1);
+    assert_eq!(second["hash"].as_str().unwrap().len(), 64);
+
+    // Subscribe to a tx before sending it: pending, then committed with its receipt.
+    let tx = transfer_hex(&alice, 0, addr(&bob), 77);
+    let hash = ledger::SignedTx::decode(&hex::decode(&tx).unwrap()).unwrap().hash().to_string();
+    let mut status: Subscription<serde_json::Value> =
+        ws.subscribe("agora_subscribeTxStatus", rpc_params![hash.clone()], "agora_unsubscribeTxStatus").await.unwrap();
+    assert_eq!(status.next().await.unwrap().unwrap()["status"], "pending");
+    let sent: serde_json::Value = ws.request("agora_sendTx", rpc_params![tx]).await.unwrap();
+    assert_eq!(sent["hash"], hash);
+    let done = tokio::time::timeout(Duration::from_secs(10), status.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(done["status"], "committed");
+    assert_eq!(done["receipt"]["status"], "success");
+
+    // A subscription to an already committed tx answers at once.
+    let mut again: Subscription<serde_json::Value> =
+        ws.subscribe("agora_subscribeTxStatus", rpc_params![hash], "agora_unsubscribeTxStatus").await.unwrap();
+    assert_eq!(again.next().await.unwrap().unwrap()["status"], "committed");
+
+    // A malformed hash is refused with invalid params.
+    let bad = ws
+        .subscribe::<serde_json::Value, _>("agora_subscribeTxStatus", rpc_params!["xyz"], "agora_unsubscribeTxStatus")
+        .await;
+    assert!(bad.is_err());
+}
