@@ -14,7 +14,7 @@ if [ "${1:-}" = "--reset" ]; then rm -rf "$DEVNET"; fi
 echo "==> building agorad and agora (release; first build takes a while)" >&2
 # The same command shape as scripts/test.sh, so both share one build of
 # RocksDB (host-dependency features must not differ between the two).
-cargo test --release --workspace --no-run
+cargo test --release --workspace --no-run 2>&1 | { grep -v '^ *Executable ' >&2 || true; }
 
 if [ ! -f "$DEVNET/node/genesis.json" ]; then
   rm -rf "$DEVNET"; mkdir -p "$DEVNET"
