@@ -1,15 +1,14 @@
 //! The application side of consensus: build a block (propose), check a block
 //! someone else built (validate), persist a decided block (commit).
 //!
-//! This is the seam a consensus engine drives. The single-validator engine in
-//! `solo.rs` calls it on a timer; the BFT engine calls the same three methods
-//! from its `RequestValue`, `ValidateValue` and `Decide` effects.
+//! This is the seam a consensus engine drives. The consensus engine (`engine.rs`)
+//! calls these three methods from the core's `RequestValue`, `ValidateValue`
+//! and `Decide` effects.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
 use genesis::Genesis;
-use ledger::block::validator_set_hash;
 use ledger::merkle::merkle_root;
 use ledger::state::{genesis_diff, read_account};
 use ledger::tx::SignedTx;
@@ -92,7 +91,12 @@ pub struct Chain {
 impl Chain {
     /// Opens the chain on `store`, writing the genesis state on first start and
     /// checking the genesis hash on every later start.
-    pub fn open(store: Store, genesis: &Genesis, limits: MempoolLimits) -> Result<Chain, ChainError> {
+    pub fn open(
+        store: Store,
+        genesis: &Genesis,
+        limits: MempoolLimits,
+        validator_set_hash: Hash,
+    ) -> Result<Chain, ChainError> {
         let genesis_hash = genesis.hash();
         match store.genesis_hash()? {
             Some(stored) if stored != genesis_hash => {
@@ -128,7 +132,7 @@ impl Chain {
             params: genesis.params.clone(),
             genesis_hash,
             genesis_time_ms,
-            validator_set_hash: validator_set_hash(&genesis.validator_set()),
+            validator_set_hash,
             tip: RwLock::new(tip),
             mempool: Mutex::new(Mempool::new(limits)),
             blocks,

@@ -2,14 +2,14 @@
 //! RocksDB, JSON-RPC, timers, keys — around the pure `ledger` logic.
 //!
 //! Modules: `store` (RocksDB), `mempool`, `chain` (the build/validate/commit
-//! seam consensus drives), `solo` (single-validator engine), `rpc`, `config`,
+//! seam consensus drives), `engine` (drives the pure consensus core), `rpc`, `config`,
 //! `keys`, and `node` (start-up and shutdown).
 
 pub mod chain;
 pub mod config;
+pub mod engine;
 pub mod keys;
 pub mod mempool;
 pub mod node;
 pub mod rpc;
-pub mod solo;
 pub mod store;

@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use genesis::{ConsensusParams, Genesis, GenesisAccount, GenesisValidator};
-use ledger::{Address, Amount, ChainParams, PublicKey};
+use ledger::{Address, Amount, ChainParams, Hash, PublicKey};
 use tokio::sync::watch;
 
 use crate::chain::Chain;
 use crate::config::Config;
+use crate::engine::{Engine, validator_set};
 use crate::mempool::MempoolLimits;
 use crate::rpc::{RpcContext, serve};
-use crate::solo::SoloEngine;
 use crate::store::Store;
 
 /// Paths inside a node's home directory.
@@ -96,13 +96,14 @@ pub async fn run(home: &Home, rpc_override: Option<String>) -> anyhow::Result<()
         max_bytes: config.mempool.max_bytes,
         max_nonce_gap: config.mempool.max_nonce_gap,
     };
-    let chain = Arc::new(Chain::open(store, &genesis, limits)?);
+    let validators = validator_set(&genesis.validator_set())?;
+    let chain = Arc::new(Chain::open(store, &genesis, limits, Hash(validators.hash()))?);
     let interval = config.consensus.block_interval.unwrap_or(genesis.consensus.block_interval);
 
     let is_solo = genesis.validators.len() == 1 && genesis.validators[0].public_key == vpk;
     if !is_solo {
         bail!(
-            "this build runs single-validator chains only: genesis must list exactly one validator, and it must be this node's key {vpk}"
+            "this build runs single-validator chains only (validators talk over the network in a later release): genesis must list exactly one validator, and it must be this node's key {vpk}"
         );
     }
     let ctx = Arc::new(RpcContext {
@@ -117,8 +118,9 @@ pub async fn run(home: &Home, rpc_override: Option<String>) -> anyhow::Result<()
     println!("agorad: chain {} at height {}, RPC on http://{addr}", genesis.chain_id, chain.tip().height);
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut engine = tokio::spawn(SoloEngine::new(chain.clone(), vkey, interval).run(stop_rx));
-    let finished = |r: Result<Result<(), crate::chain::ChainError>, tokio::task::JoinError>| match r {
+    let engine = Engine::new(chain.clone(), vkey, validators, interval)?;
+    let mut engine = tokio::spawn(engine.run(stop_rx));
+    let finished = |r: Result<Result<(), crate::engine::EngineError>, tokio::task::JoinError>| match r {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(anyhow::Error::from(e).context("block production stopped")),
         Err(e) => Err(anyhow::anyhow!("block production task panicked: {e}")),

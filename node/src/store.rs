@@ -25,6 +25,9 @@ const CF_LATEST: &str = "state_latest"; // key hash -> value
 const META_GENESIS_HASH: &[u8] = b"genesis_hash";
 const META_HEIGHT: &[u8] = b"height";
 const META_SEEN_COMMIT: &[u8] = b"seen_commit";
+const META_SIGNER: &[u8] = b"signer_state";
+const WAL_PREFIX: &[u8] = b"wal/"; // wal/ ‖ height (BE) ‖ seq (BE) -> borsh WalEntry
+const PENDING_BLOCK_PREFIX: &[u8] = b"pblk/"; // pblk/ ‖ block hash -> borsh Block
 
 /// Storage failures. A corrupt record is reported, never unwrapped.
 #[derive(Debug, thiserror::Error)]
@@ -195,6 +198,85 @@ impl Store {
     pub fn tx_location(&self, hash: &Hash) -> Result<Option<TxLocation>, StoreError> {
         match self.db.get_cf(self.cf(CF_TX_INDEX), hash.0)? {
             Some(b) => Ok(Some(decode(CF_TX_INDEX, &b)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Consensus persistence: the signer's guard state, the per-height WAL and
+/// the blocks proposed or received for the height being decided. Every write
+/// is synced before the caller goes on (a signature must never leave the
+/// process before the guard state that covers it is durable).
+impl Store {
+    pub fn signer_state(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.db.get_cf(self.cf(CF_META), META_SIGNER)?)
+    }
+
+    pub fn put_signer_state(&self, bytes: &[u8]) -> Result<(), StoreError> {
+        let mut b = WriteBatch::default();
+        b.put_cf(self.cf(CF_META), META_SIGNER, bytes);
+        self.write_synced(b)
+    }
+
+    fn write_synced(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        let mut wo = WriteOptions::default();
+        wo.set_sync(true);
+        self.db.write_opt(batch, &wo)?;
+        Ok(())
+    }
+
+    fn wal_key(height: Height, seq: u64) -> Vec<u8> {
+        let mut k = WAL_PREFIX.to_vec();
+        k.extend_from_slice(&height.0.to_be_bytes());
+        k.extend_from_slice(&seq.to_be_bytes());
+        k
+    }
+
+    /// The WAL entries of `height`, in append order.
+    pub fn wal(&self, height: Height) -> Result<Vec<Vec<u8>>, StoreError> {
+        let start = Self::wal_key(height, 0);
+        let end = Self::wal_key(height, u64::MAX);
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(self.cf(CF_META), IteratorMode::From(&start, Direction::Forward)) {
+            let (k, v) = item?;
+            if k.as_ref() > end.as_slice() {
+                break;
+            }
+            out.push(v.to_vec());
+        }
+        Ok(out)
+    }
+
+    pub fn wal_append(&self, height: Height, seq: u64, entry: &[u8]) -> Result<(), StoreError> {
+        let mut b = WriteBatch::default();
+        b.put_cf(self.cf(CF_META), Self::wal_key(height, seq), entry);
+        self.write_synced(b)
+    }
+
+    /// Drops the WAL of every height up to `height` and all pending blocks.
+    pub fn clear_height(&self, height: Height) -> Result<(), StoreError> {
+        let mut b = WriteBatch::default();
+        let meta = self.cf(CF_META);
+        b.delete_range_cf(meta, Self::wal_key(Height(0), 0), Self::wal_key(height, u64::MAX));
+        let mut end = PENDING_BLOCK_PREFIX.to_vec();
+        end.extend_from_slice(&[0xff; 33]);
+        b.delete_range_cf(meta, PENDING_BLOCK_PREFIX, end.as_slice());
+        self.write(b)
+    }
+
+    pub fn put_pending_block(&self, block: &Block) -> Result<(), StoreError> {
+        let mut k = PENDING_BLOCK_PREFIX.to_vec();
+        k.extend_from_slice(&block.hash().0);
+        let mut b = WriteBatch::default();
+        b.put_cf(self.cf(CF_META), k, enc(block));
+        self.write_synced(b)
+    }
+
+    pub fn pending_block(&self, hash: &Hash) -> Result<Option<Block>, StoreError> {
+        let mut k = PENDING_BLOCK_PREFIX.to_vec();
+        k.extend_from_slice(&hash.0);
+        match self.db.get_cf(self.cf(CF_META), k)? {
+            Some(b) => Ok(Some(decode(CF_META, &b)?)),
             None => Ok(None),
         }
     }

@@ -53,6 +53,21 @@ async fn transfer_commits_and_balances_add_up() {
     let acct = ledger::Account { balance: Amount::new(12_345), nonce: 0 };
     ledger::state::verify_account_proof(root, &addr(&bob), Some(&acct), &proof).unwrap();
 
+    // Blocks carry their parent's commit certificate: real precommits of the
+    // consensus core, verified against the genesis validator set.
+    wait_height(&c, 3).await;
+    let b2 = call(&c, "agora_getBlock", rpc_params![2]).await.unwrap();
+    let b1 = call(&c, "agora_getBlock", rpc_params![1]).await.unwrap();
+    let commit: ledger::Commit = serde_json::from_value(b2["last_commit"].clone()).unwrap();
+    assert_eq!(serde_json::to_value(commit.block_hash).unwrap(), b1["hash"]);
+    let genesis = genesis::Genesis::load(&home.join("genesis.json")).unwrap();
+    let vset = node::engine::validator_set(&genesis.validator_set()).unwrap();
+    let chain_id = consensus::ChainId::new(CHAIN).unwrap();
+    node::engine::to_certificate(&commit).verify(&vset, &chain_id).unwrap();
+    let mut forged = commit.clone();
+    forged.block_hash = ledger::Hash([1; 32]);
+    assert!(node::engine::to_certificate(&forged).verify(&vset, &chain_id).is_err());
+
     // Gas estimate by dry run equals what the transfer really used.
     let est = call(&c, "agora_estimateGas", rpc_params![transfer_hex(&alice, 1, addr(&bob), 1)]).await.unwrap();
     assert_eq!(u128::from(est["gas_used"].as_u64().unwrap()), gas);
