@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use borsh::BorshSerialize;
-use ledger::{Address, Amount, ChainParams, Hash, PublicKey, validator_set_hash};
+use ledger::{Address, Amount, ChainParams, Hash, PublicKey};
 use serde::{Deserialize, Serialize};
 
 /// The only genesis format version this code reads.
@@ -194,10 +194,6 @@ impl Genesis {
 
     pub fn validator_set(&self) -> Vec<(PublicKey, u64)> {
         self.validators.iter().map(|v| (v.public_key, v.power)).collect()
-    }
-
-    pub fn validator_set_hash(&self) -> Hash {
-        validator_set_hash(&self.validator_set())
     }
 
     pub fn total_supply(&self) -> Amount {

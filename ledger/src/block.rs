@@ -30,7 +30,8 @@ pub struct Header {
     pub receipts_root: Hash,
     /// Consensus key of the validator that proposed this block.
     pub proposer: PublicKey,
-    /// Hash of the validator set that decides this block.
+    /// Hash of the validator set that decides this block (the consensus
+    /// crate's `ValidatorSet::hash`, supplied by the node).
     pub validator_set_hash: Hash,
     /// Hash of `Block::last_commit` (zero when absent).
     pub last_commit_hash: Hash,
@@ -132,11 +133,4 @@ impl Receipt {
     pub fn hash(&self) -> Hash {
         Hash::digest(&borsh::to_vec(self).expect("writing to a Vec cannot fail"))
     }
-}
-
-/// Hash of a validator set: SHA-256 of the borsh list of (key, power) sorted by key.
-pub fn validator_set_hash(validators: &[(PublicKey, u64)]) -> Hash {
-    let mut v = validators.to_vec();
-    v.sort_by_key(|(k, _)| *k);
-    Hash::digest(&borsh::to_vec(&v).expect("writing to a Vec cannot fail"))
 }

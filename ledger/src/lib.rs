@@ -16,7 +16,7 @@ pub mod state;
 pub mod tx;
 pub mod types;
 
-pub use block::{Block, Commit, CommitSig, Event, Header, Receipt, TxStatus, validator_set_hash};
+pub use block::{Block, Commit, CommitSig, Event, Header, Receipt, TxStatus};
 pub use crypto::{PublicKey, Signature, SigningKey};
 pub use error::{InvalidTx, LedgerError};
 pub use exec::{BlockEnv, BlockExecutor, BlockOutcome, ExecError, apply_block};
