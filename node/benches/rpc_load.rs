@@ -4,7 +4,8 @@
 //! and reports admitted tx/s, committed tx/s (from the blocks themselves) and
 //! the latency from submission to commit (p50/p99 of `agora_sendTxCommit`).
 //! Environment: `LOAD_TXS` (default 20000), `LOAD_CLIENTS` (default 16),
-//! `LOAD_INTERVAL` (block interval, default 200ms).
+//! `LOAD_INTERVAL` (block interval, default 200ms), `LOAD_BATCH` (sendTx calls
+//! per JSON-RPC batch request, default 50; 1 = one HTTP request per tx).
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -12,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jsonrpsee::core::client::ClientT;
+use jsonrpsee::core::params::BatchRequestBuilder;
 use jsonrpsee::http_client::HttpClientBuilder;
 use jsonrpsee::rpc_params;
 use ledger::{Address, Amount, Payload, PublicKey, SigningKey, TxBody};
@@ -34,6 +36,7 @@ async fn main() {
     let total = env_or("LOAD_TXS", 20_000) as usize;
     let clients = env_or("LOAD_CLIENTS", 16) as usize;
     let interval = std::env::var("LOAD_INTERVAL").unwrap_or_else(|_| "200ms".into());
+    let batch = env_or("LOAD_BATCH", 50).max(1) as usize;
     let accounts = clients * 64;
     let keys: Vec<SigningKey> = (0..accounts)
         .map(|i| {
@@ -100,17 +103,26 @@ async fn main() {
         let client = client.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
-            for (j, tx) in txs.into_iter().enumerate() {
-                // Every 50th tx of a client waits for its commit: the latency sample.
-                if j % 50 == 0 && c % 2 == 0 {
+            // JSON-RPC batches of up to `batch` sendTx calls; the first tx of every
+            // 10th batch (even clients) is sent alone with sendTxCommit instead:
+            // the latency sample.
+            for (j, chunk) in txs.chunks(batch).enumerate() {
+                let mut rest = chunk;
+                if j % 10 == 0 && c % 2 == 0 {
                     let t = Instant::now();
-                    let r = client.request::<Value, _>("agora_sendTxCommit", rpc_params![tx]).await;
-                    if r.is_ok() {
+                    if client.request::<Value, _>("agora_sendTxCommit", rpc_params![chunk[0].clone()]).await.is_ok() {
                         latencies.push(t.elapsed());
                     }
-                } else {
-                    let _ = client.request::<Value, _>("agora_sendTx", rpc_params![tx]).await;
+                    rest = &chunk[1..];
                 }
+                if rest.is_empty() {
+                    continue;
+                }
+                let mut b = BatchRequestBuilder::new();
+                for tx in rest {
+                    b.insert("agora_sendTx", rpc_params![tx.clone()]).expect("params");
+                }
+                let _ = client.batch_request::<Value>(b).await;
             }
             latencies
         }));
@@ -144,7 +156,7 @@ async fn main() {
     let pct =
         |p: usize| latencies.get(latencies.len().saturating_sub(1) * p / 100).map_or(0.0, |d| d.as_secs_f64() * 1e3);
     println!(
-        "rpc load: {sent} signed transfers from {accounts} accounts over {clients} HTTP clients, block interval {interval}"
+        "rpc load: {sent} signed transfers from {accounts} accounts over {clients} HTTP clients, JSON-RPC batches of {batch}, block interval {interval}"
     );
     println!("  admitted: {:.0} tx/s ({:.2?})", sent as f64 / admitted_in.as_secs_f64(), admitted_in);
     println!(
