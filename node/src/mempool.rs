@@ -152,7 +152,8 @@ impl Mempool {
             let mut drop: BTreeSet<u64> = q.range(..acct.nonce).map(|(n, _)| *n).collect();
             let mut fees = Amount::ZERO;
             for (n, e) in q.range(acct.nonce..) {
-                match fees.checked_add(e.tx.body().max_fee().unwrap_or(Amount::MAX_SENTINEL)) {
+                // Admission checked that max_fee fits; an overflow here evicts.
+                match e.tx.body().max_fee().and_then(|f| fees.checked_add(f)) {
                     Some(f) if f <= acct.balance => fees = f,
                     _ => {
                         drop.insert(*n);
@@ -178,13 +179,6 @@ impl Mempool {
         }
         Some(e)
     }
-}
-
-trait Sentinel {
-    const MAX_SENTINEL: Self;
-}
-impl Sentinel for Amount {
-    const MAX_SENTINEL: Amount = Amount::new(u128::MAX);
 }
 
 #[cfg(test)]
