@@ -195,10 +195,6 @@ impl Genesis {
     pub fn validator_set(&self) -> Vec<(PublicKey, u64)> {
         self.validators.iter().map(|v| (v.public_key, v.power)).collect()
     }
-
-    pub fn total_supply(&self) -> Amount {
-        self.accounts.iter().fold(Amount::ZERO, |s, a| s.checked_add(a.balance).unwrap_or(s))
-    }
 }
 
 fn validate_chain_id(id: &str) -> Result<(), GenesisError> {

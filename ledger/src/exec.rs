@@ -156,13 +156,6 @@ impl<'a, S: StateStore> BlockExecutor<'a, S> {
         e
     }
 
-    pub fn env(&self) -> &BlockEnv {
-        &self.env
-    }
-    pub fn tx_count(&self) -> usize {
-        self.receipts.len()
-    }
-
     /// Reads an account as the block has left it so far.
     pub fn account(&self, addr: &Address) -> Result<Account, LedgerError> {
         self.overlay.account(addr)

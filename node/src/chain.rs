@@ -80,7 +80,6 @@ pub struct Chain {
     chain_id: String,
     params: ChainParams,
     genesis_hash: Hash,
-    genesis_time_ms: u64,
     validator_set_hash: Hash,
     tip: RwLock<Tip>,
     mempool: Mutex<Mempool>,
@@ -131,7 +130,6 @@ impl Chain {
             chain_id: genesis.chain_id.clone(),
             params: genesis.params.clone(),
             genesis_hash,
-            genesis_time_ms,
             validator_set_hash,
             tip: RwLock::new(tip),
             mempool: Mutex::new(Mempool::new(limits)),
@@ -367,9 +365,5 @@ impl Chain {
             fee_collector: Address([0; 20]),
         };
         BlockExecutor::simulation(&self.store, &self.params, env).simulate_body(body, encoded_len)
-    }
-
-    pub fn genesis_time_ms(&self) -> u64 {
-        self.genesis_time_ms
     }
 }

@@ -1,6 +1,6 @@
 //! Home-directory layout, `init`, and running a node until SIGINT/SIGTERM.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -167,8 +167,4 @@ async fn shutdown_signal() -> &'static str {
 pub fn parse_fund(s: &str) -> anyhow::Result<(Address, Amount)> {
     let (a, b) = s.split_once('=').context("expected ADDRESS=AMOUNT")?;
     Ok((a.parse()?, b.parse()?))
-}
-
-pub fn home_path(p: &Path) -> Home {
-    Home(p.to_path_buf())
 }
