@@ -80,6 +80,8 @@ pub struct Chain {
     chain_id: String,
     params: ChainParams,
     genesis_hash: Hash,
+    validators: consensus::ValidatorSet,
+    consensus_chain_id: consensus::ChainId,
     validator_set_hash: Hash,
     tip: RwLock<Tip>,
     mempool: Mutex<Mempool>,
@@ -94,8 +96,11 @@ impl Chain {
         store: Store,
         genesis: &Genesis,
         limits: MempoolLimits,
-        validator_set_hash: Hash,
+        validators: consensus::ValidatorSet,
     ) -> Result<Chain, ChainError> {
+        let validator_set_hash = Hash(validators.hash());
+        let consensus_chain_id =
+            consensus::ChainId::new(&genesis.chain_id).map_err(|e| ChainError::InvalidBlock(e.to_string()))?;
         let genesis_hash = genesis.hash();
         match store.genesis_hash()? {
             Some(stored) if stored != genesis_hash => {
@@ -130,6 +135,8 @@ impl Chain {
             chain_id: genesis.chain_id.clone(),
             params: genesis.params.clone(),
             genesis_hash,
+            validators,
+            consensus_chain_id,
             validator_set_hash,
             tip: RwLock::new(tip),
             mempool: Mutex::new(Mempool::new(limits)),
@@ -152,6 +159,14 @@ impl Chain {
     }
     pub fn tip(&self) -> Tip {
         self.tip.read().map(|t| t.clone()).unwrap_or_else(|p| p.into_inner().clone())
+    }
+    /// The validator set of `height` (fixed at genesis until staking lands).
+    pub fn validators_at(&self, _height: Height) -> &consensus::ValidatorSet {
+        &self.validators
+    }
+    /// Total transactions committed so far.
+    pub fn total_txs(&self) -> u64 {
+        self.store.total_txs().unwrap_or(0)
     }
     pub fn mempool_size(&self) -> usize {
         self.mempool.lock().map(|m| m.len()).unwrap_or(0)
@@ -273,11 +288,18 @@ impl Chain {
             return bad("validator set hash".into());
         }
         block.check_body_roots().map_err(ChainError::InvalidBlock)?;
-        let mut txs = Vec::with_capacity(block.txs.len());
-        for (i, t) in block.txs.iter().enumerate() {
-            let v = SignedTx::verify(t.clone()).map_err(|e| ChainError::InvalidBlock(format!("tx {i}: {e}")))?;
-            txs.push(v);
+        match (&block.last_commit, tip.height) {
+            (None, Height::GENESIS) => {}
+            (Some(_), Height::GENESIS) => return bad("the first block carries no last commit".into()),
+            (None, _) => return bad("missing the previous block's commit certificate".into()),
+            (Some(c), _) => {
+                if c.block_hash != tip.hash {
+                    return bad(format!("last commit is for {}, not the parent {}", c.block_hash, tip.hash));
+                }
+                self.verify_commit(tip.height, c)?;
+            }
         }
+        let txs = self.verify_txs(&block.txs)?;
         let outcome = ledger::apply_block(&self.store, &self.params, self.env(h.height, h.time_ms, &h.proposer), &txs)?;
         if outcome.state_root() != h.state_root {
             return bad(format!("state root {} does not match execution {}", h.state_root, outcome.state_root()));
@@ -286,6 +308,90 @@ impl Chain {
             return bad("receipts root does not match execution".into());
         }
         Ok(Executed { block, txs, outcome })
+    }
+
+    /// Checks a commit certificate for `height` against that height's validator set.
+    pub fn verify_commit(&self, height: Height, commit: &Commit) -> Result<(), ChainError> {
+        crate::engine::to_certificate(commit)
+            .verify_for_height(consensus::Height(height.0), self.validators_at(height), &self.consensus_chain_id)
+            .map_err(|e| ChainError::InvalidBlock(format!("commit certificate for height {height}: {e}")))
+    }
+
+    /// The transactions of a block, verified: those this node's mempool already
+    /// admitted were verified then and are not checked again; the rest are
+    /// checked on all cores.
+    fn verify_txs(&self, txs: &[SignedTx]) -> Result<Vec<VerifiedTx>, ChainError> {
+        let known: Vec<Option<VerifiedTx>> = {
+            let pool = self.mempool.lock().map_err(|_| ChainError::Poisoned)?;
+            txs.iter().map(|t| pool.get(&t.hash())).collect()
+        };
+        let missing: Vec<usize> = known.iter().enumerate().filter(|(_, k)| k.is_none()).map(|(i, _)| i).collect();
+        let mut verified: BTreeMap<usize, VerifiedTx> = BTreeMap::new();
+        if !missing.is_empty() {
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(missing.len().div_ceil(64));
+            let chunk = missing.len().div_ceil(threads.max(1));
+            let results: Vec<Result<Vec<(usize, VerifiedTx)>, ChainError>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = missing
+                    .chunks(chunk)
+                    .map(|idx| {
+                        scope.spawn(move || {
+                            idx.iter()
+                                .map(|&i| {
+                                    SignedTx::verify(txs[i].clone())
+                                        .map(|v| (i, v))
+                                        .map_err(|e| ChainError::InvalidBlock(format!("tx {i}: {e}")))
+                                })
+                                .collect::<Result<Vec<_>, _>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|_| Err(ChainError::InvalidBlock("verifier panicked".into()))))
+                    .collect()
+            });
+            for r in results {
+                verified.extend(r?);
+            }
+        }
+        known
+            .into_iter()
+            .enumerate()
+            .map(|(i, k)| {
+                k.or_else(|| verified.remove(&i))
+                    .ok_or_else(|| ChainError::InvalidBlock(format!("tx {i} was not verified")))
+            })
+            .collect()
+    }
+
+    /// Decided blocks `from..` with their commit certificates, for block sync:
+    /// block h's certificate is block h+1's `last_commit`, and the tip's is the
+    /// one this node decided with. Stops at `max` blocks or about 16 MiB.
+    pub fn synced_blocks(&self, from: Height, max: u32) -> Result<Vec<crate::p2p::SyncedBlock>, ChainError> {
+        const BUDGET: usize = 16 * 1024 * 1024;
+        let tip = self.tip().height;
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        let mut h = from.max(Height(1));
+        let mut next = if h <= tip { self.store.block(h)? } else { None };
+        while let Some(block) = next.take() {
+            if out.len() >= max as usize || (bytes > BUDGET && !out.is_empty()) {
+                break;
+            }
+            let commit = if h < tip {
+                let after = self.store.block(h.next())?;
+                let c = after.as_ref().and_then(|b| b.last_commit.clone());
+                next = after;
+                c
+            } else {
+                self.store.seen_commit()?
+            };
+            let Some(commit) = commit else { break };
+            bytes += block.txs.iter().map(|t| t.encode().len()).sum::<usize>() + 1024;
+            out.push(crate::p2p::SyncedBlock { block, commit });
+            h = h.next();
+        }
+        Ok(out)
     }
 
     /// Commit: persists a decided block in one synced batch, then advances the

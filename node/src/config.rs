@@ -15,9 +15,28 @@ pub struct Config {
     pub moniker: String,
     pub rpc: RpcConfig,
     pub mempool: MempoolConfig,
+    pub p2p: P2pConfig,
     pub consensus: ConsensusConfig,
     pub storage: StorageConfig,
     pub log: LogConfig,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct P2pConfig {
+    /// libp2p listen address (multiaddr), e.g. /ip4/0.0.0.0/tcp/26656.
+    pub listen: String,
+    /// Addresses other nodes should dial to reach this one (behind NAT etc.).
+    pub external_addresses: Vec<String>,
+    /// Peers kept connected at all times and redialled with backoff:
+    /// multiaddrs ending in /p2p/<peer id>.
+    pub persistent_peers: Vec<String>,
+    /// Entry points for peer discovery (Kademlia); dialled like persistent peers.
+    pub bootstrap_peers: Vec<String>,
+    /// Most peers connected at once (persistent peers are always allowed).
+    pub max_peers: usize,
+    /// Largest block-sync response accepted from a peer, in bytes.
+    pub max_sync_response_bytes: usize,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -69,6 +88,7 @@ impl Default for Config {
             moniker: "agora-node".into(),
             rpc: RpcConfig::default(),
             mempool: MempoolConfig::default(),
+            p2p: P2pConfig::default(),
             consensus: ConsensusConfig::default(),
             storage: StorageConfig::default(),
             log: LogConfig::default(),
@@ -89,6 +109,18 @@ impl Default for RpcConfig {
 impl Default for MempoolConfig {
     fn default() -> Self {
         MempoolConfig { max_txs: 100_000, max_bytes: 128 * 1024 * 1024, max_nonce_gap: 256 }
+    }
+}
+impl Default for P2pConfig {
+    fn default() -> Self {
+        P2pConfig {
+            listen: "/ip4/0.0.0.0/tcp/26656".into(),
+            external_addresses: Vec::new(),
+            persistent_peers: Vec::new(),
+            bootstrap_peers: Vec::new(),
+            max_peers: 50,
+            max_sync_response_bytes: 32 * 1024 * 1024,
+        }
     }
 }
 impl Default for StorageConfig {
@@ -141,6 +173,40 @@ impl Config {
         if self.mempool.max_bytes < 64 * 1024 {
             return inv("mempool.max_bytes", "must be at least 64 KiB");
         }
+        for (field, list) in [
+            ("p2p.listen", std::slice::from_ref(&self.p2p.listen)),
+            ("p2p.external_addresses", &self.p2p.external_addresses[..]),
+        ] {
+            for a in list {
+                if a.parse::<libp2p::Multiaddr>().is_err() {
+                    return Err(ConfigError::Invalid {
+                        field,
+                        reason: format!("`{a}` is not a multiaddr like /ip4/127.0.0.1/tcp/26656"),
+                    });
+                }
+            }
+        }
+        for (field, list) in
+            [("p2p.persistent_peers", &self.p2p.persistent_peers), ("p2p.bootstrap_peers", &self.p2p.bootstrap_peers)]
+        {
+            for a in list {
+                let ok = a
+                    .parse::<libp2p::Multiaddr>()
+                    .is_ok_and(|m| matches!(m.iter().last(), Some(libp2p::multiaddr::Protocol::P2p(_))));
+                if !ok {
+                    return Err(ConfigError::Invalid {
+                        field,
+                        reason: format!("`{a}` is not a peer address like /ip4/10.0.0.2/tcp/26656/p2p/12D3KooW…"),
+                    });
+                }
+            }
+        }
+        if self.p2p.max_peers == 0 {
+            return inv("p2p.max_peers", "must be positive");
+        }
+        if self.p2p.max_sync_response_bytes < 1024 * 1024 {
+            return inv("p2p.max_sync_response_bytes", "must be at least 1 MiB");
+        }
         if let Some(i) = self.consensus.block_interval
             && i < Duration::from_millis(10)
         {
@@ -177,6 +243,20 @@ max_bytes = {mbytes}
 # How far ahead of an account's next nonce a transaction may wait in the pool.
 max_nonce_gap = {gap}
 
+[p2p]
+# libp2p (TCP + noise + yamux). Listen address as a multiaddr.
+listen = "{p2p_listen}"
+# Addresses other nodes should dial to reach this node, if not the listen one.
+external_addresses = {external}
+# Peers to stay connected to (redialled with backoff), as
+# "/ip4/HOST/tcp/PORT/p2p/PEER_ID". Validators usually list each other here.
+persistent_peers = {persistent}
+# Entry points for peer discovery (Kademlia), same format.
+bootstrap_peers = {bootstrap}
+max_peers = {max_peers}
+# Largest block-sync response accepted from a peer, in bytes.
+max_sync_response_bytes = {max_sync}
+
 [consensus]
 # Uncomment to override the genesis block interval on this node only.
 # block_interval = "1s"
@@ -199,9 +279,20 @@ level = "{level}"
             mbytes = d.mempool.max_bytes,
             gap = d.mempool.max_nonce_gap,
             sync = d.storage.sync_writes,
+            p2p_listen = d.p2p.listen,
+            external = toml_list(&d.p2p.external_addresses),
+            persistent = toml_list(&d.p2p.persistent_peers),
+            bootstrap = toml_list(&d.p2p.bootstrap_peers),
+            max_peers = d.p2p.max_peers,
+            max_sync = d.p2p.max_sync_response_bytes,
             level = d.log.level,
         )
     }
+}
+
+fn toml_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
+    format!("[{}]", quoted.join(", "))
 }
 
 #[cfg(test)]
@@ -218,6 +309,21 @@ mod tests {
         assert_eq!(parsed.rpc.listen, c.rpc.listen);
         assert_eq!(parsed.rpc.max_commit_wait, c.rpc.max_commit_wait);
         assert!(parsed.storage.sync_writes);
+        assert_eq!(parsed.p2p.listen, c.p2p.listen);
+    }
+
+    #[test]
+    fn peers_must_name_their_id() {
+        let c: Config = toml::from_str("[p2p]\npersistent_peers = [\"/ip4/127.0.0.1/tcp/1\"]").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("p2p.persistent_peers"));
+        let c: Config = toml::from_str("[p2p]\nlisten = \"127.0.0.1:1\"").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("p2p.listen"));
+        let mut c = Config::default();
+        c.p2p.persistent_peers =
+            vec!["/ip4/127.0.0.1/tcp/1/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA".into()];
+        let parsed: Config = toml::from_str(&c.commented_toml()).unwrap();
+        parsed.validate().unwrap();
+        assert_eq!(parsed.p2p.persistent_peers, c.p2p.persistent_peers);
     }
 
     #[test]

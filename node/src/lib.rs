@@ -11,5 +11,6 @@ pub mod engine;
 pub mod keys;
 pub mod mempool;
 pub mod node;
+pub mod p2p;
 pub mod rpc;
 pub mod store;

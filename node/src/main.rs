@@ -34,6 +34,9 @@ enum Cmd {
         /// RPC listen address written to config.toml.
         #[arg(long)]
         rpc_listen: Option<String>,
+        /// P2P listen multiaddr written to config.toml (e.g. /ip4/127.0.0.1/tcp/26656).
+        #[arg(long)]
+        p2p_listen: Option<String>,
         /// Genesis time (RFC 3339); default now.
         #[arg(long)]
         genesis_time: Option<String>,
@@ -51,6 +54,11 @@ enum Cmd {
         #[arg(long)]
         home: PathBuf,
     },
+    /// Print this node's libp2p peer id (for other nodes' persistent_peers).
+    ShowNodeId {
+        #[arg(long)]
+        home: PathBuf,
+    },
 }
 
 fn init_tracing(default: &str) {
@@ -62,10 +70,10 @@ fn init_tracing(default: &str) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
-        Cmd::Init { home, chain_id, moniker, funds, block_interval, rpc_listen, genesis_time } => {
+        Cmd::Init { home, chain_id, moniker, funds, block_interval, rpc_listen, p2p_listen, genesis_time } => {
             let genesis_time = genesis_time
                 .unwrap_or_else(|| humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string());
-            let opts = InitOptions { chain_id, moniker, funds, block_interval, rpc_listen, genesis_time };
+            let opts = InitOptions { chain_id, moniker, funds, block_interval, rpc_listen, p2p_listen, genesis_time };
             init(&Home(home.clone()), &opts).map(|pk| {
                 println!("initialised {} (validator {pk})", home.display());
             })
@@ -73,6 +81,7 @@ fn main() -> ExitCode {
         Cmd::ShowValidator { home } => node::keys::load(&Home(home).validator_key())
             .map(|k| println!("{}", ledger::PublicKey::from_signing_key(&k)))
             .map_err(Into::into),
+        Cmd::ShowNodeId { home } => node::node::node_id(&Home(home)).map(|id| println!("{id}")),
         Cmd::Start { home, rpc_listen } => {
             let level = node::config::Config::load(&Home(home.clone()).config())
                 .map(|c| c.log.level)

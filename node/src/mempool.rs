@@ -70,6 +70,12 @@ impl Mempool {
         self.by_hash.contains_key(h)
     }
 
+    /// An admitted (so already verified) transaction by hash.
+    pub fn get(&self, h: &Hash) -> Option<VerifiedTx> {
+        let (sender, nonce) = self.by_hash.get(h)?;
+        self.by_sender.get(sender)?.get(nonce).map(|e| e.tx.clone())
+    }
+
     /// The next nonce a sender should use, counting its contiguous pending
     /// transactions after the committed nonce.
     pub fn next_nonce(&self, sender: &Address, committed: u64) -> u64 {

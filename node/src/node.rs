@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use genesis::{ConsensusParams, Genesis, GenesisAccount, GenesisValidator};
-use ledger::{Address, Amount, ChainParams, Hash, PublicKey};
+use ledger::{Address, Amount, ChainParams, PublicKey};
 use tokio::sync::watch;
 
 use crate::chain::Chain;
 use crate::config::Config;
 use crate::engine::{Engine, validator_set};
+use crate::p2p::NetworkConfig;
 use crate::mempool::MempoolLimits;
 use crate::rpc::{RpcContext, serve};
 use crate::store::Store;
@@ -46,6 +47,7 @@ pub struct InitOptions {
     pub funds: Vec<(Address, Amount)>,
     pub block_interval: Duration,
     pub rpc_listen: Option<String>,
+    pub p2p_listen: Option<String>,
     pub genesis_time: String,
 }
 
@@ -63,6 +65,9 @@ pub fn init(home: &Home, opts: &InitOptions) -> anyhow::Result<PublicKey> {
     if let Some(l) = &opts.rpc_listen {
         config.rpc.listen = l.clone();
     }
+    if let Some(l) = &opts.p2p_listen {
+        config.p2p.listen = l.clone();
+    }
     config.validate()?;
     std::fs::write(home.config(), config.commented_toml())?;
     let g = Genesis {
@@ -79,7 +84,13 @@ pub fn init(home: &Home, opts: &InitOptions) -> anyhow::Result<PublicKey> {
     Ok(vpk)
 }
 
-/// Runs the node until SIGINT or SIGTERM. `ready` receives the RPC address.
+/// The node's libp2p peer id (from `node_key.json`).
+pub fn node_id(home: &Home) -> anyhow::Result<libp2p::PeerId> {
+    let key = crate::keys::load(&home.node_key())?;
+    Ok(crate::p2p::keypair(key.to_bytes())?.public().to_peer_id())
+}
+
+/// Runs the node until SIGINT or SIGTERM.
 pub async fn run(home: &Home, rpc_override: Option<String>) -> anyhow::Result<()> {
     let mut config = Config::load(&home.config())?;
     if let Some(l) = rpc_override {
@@ -89,6 +100,7 @@ pub async fn run(home: &Home, rpc_override: Option<String>) -> anyhow::Result<()
     let genesis = Genesis::load(&home.genesis())?;
     let vkey = crate::keys::load(&home.validator_key())?;
     let vpk = PublicKey::from_signing_key(&vkey);
+    let node_key = crate::keys::load(&home.node_key())?;
     let store = Store::open(&home.data(), config.storage.sync_writes)
         .with_context(|| format!("opening database in {}", home.data().display()))?;
     let limits = MempoolLimits {
@@ -97,33 +109,43 @@ pub async fn run(home: &Home, rpc_override: Option<String>) -> anyhow::Result<()
         max_nonce_gap: config.mempool.max_nonce_gap,
     };
     let validators = validator_set(&genesis.validator_set())?;
-    let chain = Arc::new(Chain::open(store, &genesis, limits, Hash(validators.hash()))?);
+    let chain = Arc::new(Chain::open(store, &genesis, limits, validators)?);
     let interval = config.consensus.block_interval.unwrap_or(genesis.consensus.block_interval);
 
-    let is_solo = genesis.validators.len() == 1 && genesis.validators[0].public_key == vpk;
-    if !is_solo {
-        bail!(
-            "this build runs single-validator chains only (validators talk over the network in a later release): genesis must list exactly one validator, and it must be this node's key {vpk}"
-        );
-    }
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let net_cfg = NetworkConfig {
+        chain_id: genesis.chain_id.clone(),
+        genesis_hash: chain.genesis_hash(),
+        p2p: config.p2p.clone(),
+        max_block_bytes: genesis.params.max_block_bytes as usize,
+    };
+    let (net, net_events, net_task) =
+        crate::p2p::start(net_cfg, crate::p2p::keypair(node_key.to_bytes())?, chain.clone(), stop_rx.clone()).await?;
+    let (engine, consensus_status) = Engine::new(chain.clone(), Some(vkey), interval, net.clone())?;
+    let role = if engine.is_validator() { "validator" } else { "full node (not in the validator set)" };
     let ctx = Arc::new(RpcContext {
         chain: chain.clone(),
-        validator: Some(vpk),
+        validator: engine.is_validator().then_some(vpk),
         moniker: config.moniker.clone(),
         block_interval: interval,
         max_commit_wait: config.rpc.max_commit_wait,
+        net: Some(net.clone()),
+        consensus: Some(consensus_status),
     });
     let (rpc, addr) = serve(config.rpc_addr()?, ctx, &config.rpc).await?;
     tracing::info!(%addr, "JSON-RPC (HTTP + WebSocket) listening");
-    println!("agorad: chain {} at height {}, RPC on http://{addr}", genesis.chain_id, chain.tip().height);
+    println!(
+        "agorad: chain {} at height {}, {role}, peer id {}, RPC on http://{addr}",
+        genesis.chain_id,
+        chain.tip().height,
+        net.local_peer_id()
+    );
 
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let engine = Engine::new(chain.clone(), vkey, validators, interval)?;
-    let mut engine = tokio::spawn(engine.run(stop_rx));
+    let mut engine = tokio::spawn(engine.run(net_events, stop_rx));
     let finished = |r: Result<Result<(), crate::engine::EngineError>, tokio::task::JoinError>| match r {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(anyhow::Error::from(e).context("block production stopped")),
-        Err(e) => Err(anyhow::anyhow!("block production task panicked: {e}")),
+        Ok(Err(e)) => Err(anyhow::Error::from(e).context("consensus stopped")),
+        Err(e) => Err(anyhow::anyhow!("consensus task panicked: {e}")),
     };
     let result = tokio::select! {
         r = &mut engine => finished(r),
@@ -134,6 +156,8 @@ pub async fn run(home: &Home, rpc_override: Option<String>) -> anyhow::Result<()
             finished(engine.await)
         }
     };
+    let _ = stop_tx.send(true);
+    let _ = net_task.await;
     let _ = rpc.stop();
     rpc.stopped().await;
     tracing::info!(height = %chain.tip().height, "stopped");

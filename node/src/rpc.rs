@@ -123,6 +123,10 @@ pub struct RpcContext {
     pub moniker: String,
     pub block_interval: Duration,
     pub max_commit_wait: Duration,
+    /// The network, to gossip admitted transactions and count peers.
+    pub net: Option<crate::p2p::NetworkHandle>,
+    /// Consensus progress, from the engine.
+    pub consensus: Option<tokio::sync::watch::Receiver<crate::engine::ConsensusStatus>>,
 }
 
 fn committed_json(hash: &Hash, c: &TxCommitted) -> Value {
@@ -131,6 +135,7 @@ fn committed_json(hash: &Hash, c: &TxCommitted) -> Value {
 
 fn status(ctx: &RpcContext) -> RpcResult {
     let tip = ctx.chain.tip();
+    let cs = ctx.consensus.as_ref().map(|c| c.borrow().clone()).unwrap_or_default();
     Ok(json!({
         "chain_id": ctx.chain.chain_id(),
         "genesis_hash": ctx.chain.genesis_hash(),
@@ -140,8 +145,15 @@ fn status(ctx: &RpcContext) -> RpcResult {
         "latest_block_hash": tip.hash,
         "latest_state_root": tip.state_root,
         "latest_block_time_ms": tip.time_ms,
-        "syncing": false,
+        "syncing": cs.syncing,
+        "best_peer_height": cs.best_peer_height,
+        "synced_blocks": cs.synced_blocks,
+        "equivocations_seen": cs.equivocations,
+        "consensus": { "height": cs.height, "round": cs.round, "step": cs.step },
         "validator": ctx.validator,
+        "node_id": ctx.net.as_ref().map(|n| n.local_peer_id().to_string()),
+        "peers": ctx.net.as_ref().map_or(0, |n| n.peer_count()),
+        "total_txs": ctx.chain.total_txs(),
         "mempool_size": ctx.chain.mempool_size(),
     }))
 }
@@ -262,10 +274,18 @@ async fn send_tx_commit(ctx: Arc<RpcContext>, args: Args) -> RpcResult {
     let hash = SignedTx::decode(&bytes).map_err(|e| invalid_tx(&e))?.hash();
     let rx = ctx.chain.watch_tx(hash).map_err(internal)?;
     let chain = ctx.chain.clone();
-    let admitted = tokio::task::spawn_blocking(move || chain.submit_tx(&bytes)).await.map_err(internal)?;
-    if let Err(e) = admitted {
-        ctx.chain.prune_watchers(&hash);
-        return Err(mempool_err(e));
+    let admitted =
+        tokio::task::spawn_blocking(move || chain.submit_tx(&bytes).map(|_| bytes)).await.map_err(internal)?;
+    match admitted {
+        Ok(bytes) => {
+            if let Some(net) = &ctx.net {
+                net.gossip_tx(bytes);
+            }
+        }
+        Err(e) => {
+            ctx.chain.prune_watchers(&hash);
+            return Err(mempool_err(e));
+        }
     }
     match tokio::time::timeout(timeout, rx).await {
         Ok(Ok(c)) => Ok(committed_json(&hash, &c)),
@@ -361,10 +381,13 @@ pub fn module(ctx: Arc<RpcContext>) -> Result<RpcModule<RpcContext>, jsonrpsee::
     m.register_async_method("agora_sendTx", |p, c, _| async move {
         let bytes = Args::of(&p)?.tx_bytes()?;
         let chain = c.chain.clone();
-        let h = tokio::task::spawn_blocking(move || chain.submit_tx(&bytes))
+        let (h, bytes) = tokio::task::spawn_blocking(move || chain.submit_tx(&bytes).map(|h| (h, bytes)))
             .await
             .map_err(internal)?
             .map_err(mempool_err)?;
+        if let Some(net) = &c.net {
+            net.gossip_tx(bytes);
+        }
         Ok::<Value, ErrorObjectOwned>(json!({ "hash": h }))
     })?;
     m.register_async_method("agora_sendTxCommit", |p, c, _| async move { send_tx_commit(c, Args::of(&p)?).await })?;

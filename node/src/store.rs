@@ -25,6 +25,7 @@ const CF_LATEST: &str = "state_latest"; // key hash -> value
 const META_GENESIS_HASH: &[u8] = b"genesis_hash";
 const META_HEIGHT: &[u8] = b"height";
 const META_SEEN_COMMIT: &[u8] = b"seen_commit";
+const META_TOTAL_TXS: &[u8] = b"total_txs";
 const META_SIGNER: &[u8] = b"signer_state";
 const WAL_PREFIX: &[u8] = b"wal/"; // wal/ ‖ height (BE) ‖ seq (BE) -> borsh WalEntry
 const PENDING_BLOCK_PREFIX: &[u8] = b"pblk/"; // pblk/ ‖ block hash -> borsh Block
@@ -157,7 +158,19 @@ impl Store {
         }
         b.put_cf(self.cf(CF_META), META_HEIGHT, enc(&h));
         b.put_cf(self.cf(CF_META), META_SEEN_COMMIT, enc(commit));
+        let total = self.total_txs()?.saturating_add(receipts.len() as u64);
+        b.put_cf(self.cf(CF_META), META_TOTAL_TXS, total.to_be_bytes());
         self.write(b)
+    }
+
+    /// Transactions committed in all blocks so far.
+    pub fn total_txs(&self) -> Result<u64, StoreError> {
+        match self.db.get_cf(self.cf(CF_META), META_TOTAL_TXS)? {
+            Some(b) => Ok(u64::from_be_bytes(
+                b.as_slice().try_into().map_err(|_| StoreError::Corrupt { table: CF_META, reason: "total_txs".into() })?,
+            )),
+            None => Ok(0),
+        }
     }
 
     /// The commit certificate of the latest block (carried by the next block).

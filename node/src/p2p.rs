@@ -1,0 +1,700 @@
+//! The peer-to-peer edge: libp2p over TCP with noise and yamux.
+//!
+//! - gossipsub carries consensus messages (proposals with their block, votes)
+//!   and batches of transactions, each on its own topic named after the
+//!   chain id. Messages are validated *before* they are forwarded
+//!   (`validate_messages`): consensus messages by the engine (through the
+//!   consensus core: signature, membership, height and round window), tx
+//!   batches here by mempool admission. Rejected messages lower the sender's
+//!   gossipsub peer score; peers below the graylist threshold are ignored.
+//! - request-response (`/agora/sync/1`) serves block sync: a peer's tip
+//!   (status), and decided blocks with their commit certificates.
+//! - identify + Kademlia find peers beyond the configured ones; persistent
+//!   peers are redialled with exponential backoff.
+//!
+//! The swarm lives in one tokio task; the engine talks to it through a
+//! [`NetworkHandle`] (commands) and receives [`NetEvent`]s.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use consensus::{SignedProposal, SignedVote};
+use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, StreamExt};
+use ledger::{Block, Commit, Hash, Height};
+use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageId, TopicHash};
+use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+use libp2p::{Multiaddr, PeerId, StreamProtocol, Swarm, identify, identity, kad, noise, ping, tcp, yamux};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use crate::chain::Chain;
+use crate::config::P2pConfig;
+use crate::mempool::MempoolError;
+
+/// Networking failures at start-up (bad keys, addresses, transports).
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("node key: {0}")]
+    Key(String),
+    #[error("p2p address `{addr}`: {reason}")]
+    Address { addr: String, reason: String },
+    #[error("p2p transport: {0}")]
+    Transport(String),
+}
+
+/// A consensus message as it travels on the consensus topic. A proposal
+/// carries its whole block, so every validator can execute it before voting.
+#[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
+pub enum ConsensusMsg {
+    Proposal { proposal: SignedProposal, block: Box<Block> },
+    Vote(SignedVote),
+}
+
+/// Block-sync requests.
+#[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
+pub enum SyncRequest {
+    /// What is your latest committed height?
+    Status,
+    /// Decided blocks `from..` (at most `max`), each with its certificate.
+    Blocks { from: Height, max: u32 },
+}
+
+/// A decided block and the commit certificate that decided it.
+#[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
+pub struct SyncedBlock {
+    pub block: Block,
+    pub commit: Commit,
+}
+
+/// Block-sync responses.
+#[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
+pub enum SyncResponse {
+    Status { genesis: Hash, tip: Height },
+    Blocks(Vec<SyncedBlock>),
+    Error(String),
+}
+
+/// Largest sync request accepted (they are tiny).
+const MAX_SYNC_REQUEST: usize = 1024;
+/// Most blocks a peer may ask for in one request.
+pub const MAX_SYNC_BLOCKS: u32 = 64;
+/// Transactions per gossiped batch, and how long a partial batch waits.
+const TX_BATCH_MAX: usize = 512;
+const TX_BATCH_BYTES: usize = 512 * 1024;
+const TX_BATCH_DELAY: Duration = Duration::from_millis(5);
+
+/// Length-prefixed borsh over a libp2p stream, with explicit size limits.
+#[derive(Clone, Debug)]
+pub struct SyncCodec {
+    max_response: usize,
+}
+
+async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, max: usize) -> io::Result<Vec<u8>> {
+    let mut len = [0u8; 4];
+    io.read_exact(&mut len).await?;
+    let len = u32::from_be_bytes(len) as usize;
+    if len > max {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("frame of {len} bytes exceeds {max}")));
+    }
+    let mut buf = vec![0u8; len];
+    io.read_exact(&mut buf).await?;
+    Ok(buf)
+}
+
+async fn write_frame<T: AsyncWrite + Unpin + Send>(io: &mut T, bytes: &[u8]) -> io::Result<()> {
+    let len = u32::try_from(bytes.len()).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame too large"))?;
+    io.write_all(&len.to_be_bytes()).await?;
+    io.write_all(bytes).await?;
+    io.close().await
+}
+
+fn decode<T: BorshDeserialize>(bytes: &[u8]) -> io::Result<T> {
+    borsh::from_slice(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+fn encode<T: BorshSerialize>(v: &T) -> io::Result<Vec<u8>> {
+    borsh::to_vec(v).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
+}
+
+impl request_response::Codec for SyncCodec {
+    type Protocol = StreamProtocol;
+    type Request = SyncRequest;
+    type Response = SyncResponse;
+
+    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<SyncRequest>
+    where
+        T: AsyncRead + Unpin + Send,
+    {
+        decode(&read_frame(io, MAX_SYNC_REQUEST).await?)
+    }
+
+    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<SyncResponse>
+    where
+        T: AsyncRead + Unpin + Send,
+    {
+        decode(&read_frame(io, self.max_response).await?)
+    }
+
+    async fn write_request<T>(&mut self, _: &StreamProtocol, io: &mut T, req: SyncRequest) -> io::Result<()>
+    where
+        T: AsyncWrite + Unpin + Send,
+    {
+        write_frame(io, &encode(&req)?).await
+    }
+
+    async fn write_response<T>(&mut self, _: &StreamProtocol, io: &mut T, res: SyncResponse) -> io::Result<()>
+    where
+        T: AsyncWrite + Unpin + Send,
+    {
+        write_frame(io, &encode(&res)?).await
+    }
+}
+
+#[derive(NetworkBehaviour)]
+struct Behaviour {
+    gossipsub: gossipsub::Behaviour,
+    sync: request_response::Behaviour<SyncCodec>,
+    identify: identify::Behaviour,
+    kad: kad::Behaviour<kad::store::MemoryStore>,
+    ping: ping::Behaviour,
+}
+
+/// What the network tells the engine.
+#[derive(Debug)]
+pub enum NetEvent {
+    /// A consensus message to validate; answer with [`NetworkHandle::report`].
+    Consensus { msg: ConsensusMsg, id: MessageId, from: PeerId },
+    /// A peer's latest committed height.
+    PeerStatus { peer: PeerId, tip: Height },
+    /// Blocks a peer sent in answer to [`NetworkHandle::request_blocks`].
+    Blocks { peer: PeerId, blocks: Vec<SyncedBlock> },
+    /// A block request failed (timeout, disconnect, error answer).
+    SyncFailed { peer: PeerId, reason: String },
+    /// A peer disconnected (its status is stale).
+    PeerGone(PeerId),
+}
+
+enum Command {
+    PublishConsensus(Vec<u8>),
+    Report { id: MessageId, from: PeerId, acceptance: MessageAcceptance },
+    RequestBlocks { peer: PeerId, from: Height, max: u32 },
+}
+
+/// The engine's and RPC's way to the swarm task. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct NetworkHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    txs: mpsc::UnboundedSender<Vec<u8>>,
+    peers: Arc<AtomicUsize>,
+    local_peer_id: PeerId,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Command::PublishConsensus(b) => write!(f, "PublishConsensus({} bytes)", b.len()),
+            Command::Report { id, acceptance, .. } => write!(f, "Report({id}, {acceptance:?})"),
+            Command::RequestBlocks { peer, from, max } => write!(f, "RequestBlocks({peer}, {from}, {max})"),
+        }
+    }
+}
+
+impl NetworkHandle {
+    /// Publishes a consensus message to all peers.
+    pub fn broadcast(&self, msg: &ConsensusMsg) {
+        match borsh::to_vec(msg) {
+            Ok(bytes) => {
+                let _ = self.commands.send(Command::PublishConsensus(bytes));
+            }
+            Err(e) => tracing::error!(error = %e, "cannot encode a consensus message"),
+        }
+    }
+
+    /// Gossips a transaction this node admitted from a client.
+    pub fn gossip_tx(&self, bytes: Vec<u8>) {
+        let _ = self.txs.send(bytes);
+    }
+
+    /// The verdict on a gossiped message: forward it, drop it, or drop it and
+    /// penalise the peer that sent it.
+    pub fn report(&self, id: MessageId, from: PeerId, acceptance: MessageAcceptance) {
+        let _ = self.commands.send(Command::Report { id, from, acceptance });
+    }
+
+    /// Asks `peer` for decided blocks starting at `from`.
+    pub fn request_blocks(&self, peer: PeerId, from: Height, max: u32) {
+        let _ = self.commands.send(Command::RequestBlocks { peer, from, max });
+    }
+
+    /// Connected peers right now.
+    pub fn peer_count(&self) -> usize {
+        self.peers.load(Ordering::Relaxed)
+    }
+
+    pub fn local_peer_id(&self) -> PeerId {
+        self.local_peer_id
+    }
+}
+
+/// The libp2p identity from the node key (ed25519 secret bytes).
+pub fn keypair(secret: [u8; 32]) -> Result<identity::Keypair, NetError> {
+    identity::Keypair::ed25519_from_bytes(secret).map_err(|e| NetError::Key(e.to_string()))
+}
+
+fn parse_addr(s: &str) -> Result<Multiaddr, NetError> {
+    s.parse().map_err(|e: libp2p::multiaddr::Error| NetError::Address { addr: s.into(), reason: e.to_string() })
+}
+
+/// A configured peer: its address must end in `/p2p/<peer id>`.
+fn parse_peer(s: &str) -> Result<(PeerId, Multiaddr), NetError> {
+    let addr = parse_addr(s)?;
+    match addr.iter().last() {
+        Some(libp2p::multiaddr::Protocol::P2p(id)) => Ok((id, addr)),
+        _ => Err(NetError::Address { addr: s.into(), reason: "must end with /p2p/<peer id>".into() }),
+    }
+}
+
+fn topics(chain_id: &str) -> (IdentTopic, IdentTopic) {
+    (IdentTopic::new(format!("/agora/{chain_id}/consensus/1")), IdentTopic::new(format!("/agora/{chain_id}/txs/1")))
+}
+
+fn score_params(consensus: &TopicHash, txs: &TopicHash) -> (gossipsub::PeerScoreParams, gossipsub::PeerScoreThresholds) {
+    // Only invalid messages count against a peer (P4); delivery-rate scores
+    // (P3) would punish quiet topics, which consensus is between heights.
+    let topic = gossipsub::TopicScoreParams {
+        topic_weight: 1.0,
+        time_in_mesh_weight: 0.0,
+        first_message_deliveries_weight: 0.0,
+        mesh_message_deliveries_weight: 0.0,
+        mesh_failure_penalty_weight: 0.0,
+        invalid_message_deliveries_weight: -10.0,
+        invalid_message_deliveries_decay: 0.9,
+        ..Default::default()
+    };
+    let mut params = gossipsub::PeerScoreParams::default();
+    params.topics.insert(consensus.clone(), topic.clone());
+    params.topics.insert(txs.clone(), topic);
+    // Many peers from one IP are normal on a local testnet.
+    params.ip_colocation_factor_weight = 0.0;
+    let thresholds = gossipsub::PeerScoreThresholds {
+        gossip_threshold: -50.0,
+        publish_threshold: -100.0,
+        graylist_threshold: -200.0,
+        accept_px_threshold: 10.0,
+        opportunistic_graft_threshold: 5.0,
+    };
+    (params, thresholds)
+}
+
+/// Everything the swarm task needs besides the chain.
+#[derive(Debug)]
+pub struct NetworkConfig {
+    pub chain_id: String,
+    pub genesis_hash: Hash,
+    pub p2p: P2pConfig,
+    pub max_block_bytes: usize,
+}
+
+/// Starts the network task. Returns the handle, the event stream and the
+/// task (which ends when `shutdown` flips).
+pub async fn start(
+    cfg: NetworkConfig,
+    key: identity::Keypair,
+    chain: Arc<Chain>,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(NetworkHandle, mpsc::UnboundedReceiver<NetEvent>, tokio::task::JoinHandle<()>), NetError> {
+    let local_peer_id = key.public().to_peer_id();
+    let (consensus_topic, tx_topic) = topics(&cfg.chain_id);
+    // A proposal carries a whole block: the limit is the block limit plus room
+    // for the proposal and framing.
+    let max_msg = cfg.max_block_bytes + 64 * 1024;
+    let max_response = (cfg.max_block_bytes * 2).max(cfg.p2p.max_sync_response_bytes);
+    let gossip_config = gossipsub::ConfigBuilder::default()
+        .validation_mode(gossipsub::ValidationMode::Strict)
+        .validate_messages()
+        .max_transmit_size(max_msg)
+        .heartbeat_interval(Duration::from_millis(700))
+        .duplicate_cache_time(Duration::from_secs(60))
+        .build()
+        .map_err(|e| NetError::Transport(format!("gossipsub config: {e}")))?;
+    let mut gossip = gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), gossip_config)
+        .map_err(|e| NetError::Transport(format!("gossipsub: {e}")))?;
+    let (params, thresholds) = score_params(&consensus_topic.hash(), &tx_topic.hash());
+    gossip.with_peer_score(params, thresholds).map_err(|e| NetError::Transport(format!("peer scoring: {e}")))?;
+    gossip.subscribe(&consensus_topic).map_err(|e| NetError::Transport(format!("subscribe: {e:?}")))?;
+    gossip.subscribe(&tx_topic).map_err(|e| NetError::Transport(format!("subscribe: {e:?}")))?;
+
+    let sync = request_response::Behaviour::with_codec(
+        SyncCodec { max_response },
+        [(StreamProtocol::new("/agora/sync/1"), ProtocolSupport::Full)],
+        request_response::Config::default().with_request_timeout(Duration::from_secs(20)),
+    );
+    let identify = identify::Behaviour::new(identify::Config::new("/agora/1".into(), key.public()).with_agent_version(
+        format!("agorad/{}", env!("CARGO_PKG_VERSION")),
+    ));
+    let mut kad_cfg = kad::Config::new(StreamProtocol::try_from_owned(format!("/agora/{}/kad/1", cfg.chain_id)).map_err(
+        |e| NetError::Transport(format!("kad protocol name: {e}")),
+    )?);
+    kad_cfg.set_query_timeout(Duration::from_secs(30));
+    let mut kademlia = kad::Behaviour::with_config(local_peer_id, kad::store::MemoryStore::new(local_peer_id), kad_cfg);
+    kademlia.set_mode(Some(kad::Mode::Server));
+    let behaviour = Behaviour { gossipsub: gossip, sync, identify, kad: kademlia, ping: ping::Behaviour::default() };
+
+    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
+        .with_tokio()
+        .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
+        .map_err(|e| NetError::Transport(e.to_string()))?
+        .with_behaviour(|_| behaviour)
+        .map_err(|e| NetError::Transport(e.to_string()))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(120)))
+        .build();
+
+    let listen = parse_addr(&cfg.p2p.listen)?;
+    swarm.listen_on(listen.clone()).map_err(|e| NetError::Address { addr: cfg.p2p.listen.clone(), reason: e.to_string() })?;
+    for a in &cfg.p2p.external_addresses {
+        swarm.add_external_address(parse_addr(a)?);
+    }
+    let mut persistent = BTreeMap::new();
+    for s in cfg.p2p.persistent_peers.iter().chain(cfg.p2p.bootstrap_peers.iter()) {
+        let (id, addr) = parse_peer(s)?;
+        if id == local_peer_id {
+            continue;
+        }
+        swarm.behaviour_mut().kad.add_address(&id, addr.clone());
+        swarm.behaviour_mut().gossipsub.add_explicit_peer(&id);
+        persistent.insert(id, Redial { addr, backoff: Duration::from_millis(500), next: Instant::now() });
+    }
+    let peers = Arc::new(AtomicUsize::new(0));
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let (txs_tx, txs_rx) = mpsc::unbounded_channel();
+    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+    let handle =
+        NetworkHandle { commands: cmd_tx, txs: txs_tx, peers: peers.clone(), local_peer_id };
+    let task = Task {
+        swarm,
+        chain,
+        consensus_topic,
+        tx_topic,
+        events: ev_tx,
+        peers,
+        persistent,
+        connected: BTreeSet::new(),
+        max_peers: cfg.p2p.max_peers,
+        genesis_hash: cfg.genesis_hash,
+        pending_blocks: BTreeMap::new(),
+        internal: mpsc::unbounded_channel(),
+        tx_batch: Vec::new(),
+        tx_batch_bytes: 0,
+    };
+    tracing::info!(peer_id = %local_peer_id, %listen, "p2p starting");
+    let join = tokio::spawn(task.run(cmd_rx, txs_rx, shutdown));
+    Ok((handle, ev_rx, join))
+}
+
+#[derive(Debug)]
+struct Redial {
+    addr: Multiaddr,
+    backoff: Duration,
+    next: Instant,
+}
+
+/// Work finished off the swarm task (blocking store reads, admission).
+enum Internal {
+    Respond(ResponseChannel<SyncResponse>, SyncResponse),
+    Verdict(MessageId, PeerId, MessageAcceptance),
+}
+
+struct Task {
+    swarm: Swarm<Behaviour>,
+    chain: Arc<Chain>,
+    consensus_topic: IdentTopic,
+    tx_topic: IdentTopic,
+    events: mpsc::UnboundedSender<NetEvent>,
+    peers: Arc<AtomicUsize>,
+    persistent: BTreeMap<PeerId, Redial>,
+    connected: BTreeSet<PeerId>,
+    max_peers: usize,
+    genesis_hash: Hash,
+    /// Our outstanding block requests.
+    pending_blocks: BTreeMap<OutboundRequestId, PeerId>,
+    internal: (mpsc::UnboundedSender<Internal>, mpsc::UnboundedReceiver<Internal>),
+    tx_batch: Vec<Vec<u8>>,
+    tx_batch_bytes: usize,
+}
+
+impl Task {
+    async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        mut txs: mpsc::UnboundedReceiver<Vec<u8>>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut maintenance = tokio::time::interval(Duration::from_millis(500));
+        let mut status_poll = tokio::time::interval(Duration::from_millis(1000));
+        let mut discovery = tokio::time::interval(Duration::from_secs(30));
+        let flush = tokio::time::sleep(TX_BATCH_DELAY);
+        tokio::pin!(flush);
+        let mut flush_armed = false;
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => break,
+                ev = self.swarm.select_next_some() => self.on_swarm(ev),
+                Some(cmd) = commands.recv() => self.on_command(cmd),
+                Some(int) = self.internal.1.recv() => self.on_internal(int),
+                Some(tx) = txs.recv() => {
+                    self.tx_batch_bytes += tx.len();
+                    self.tx_batch.push(tx);
+                    if self.tx_batch.len() >= TX_BATCH_MAX || self.tx_batch_bytes >= TX_BATCH_BYTES {
+                        self.flush_txs();
+                        flush_armed = false;
+                    } else if !flush_armed {
+                        flush.as_mut().reset(Instant::now() + TX_BATCH_DELAY);
+                        flush_armed = true;
+                    }
+                }
+                _ = &mut flush, if flush_armed => {
+                    self.flush_txs();
+                    flush_armed = false;
+                }
+                _ = maintenance.tick() => self.redial(),
+                _ = status_poll.tick() => {
+                    let peers: Vec<PeerId> = self.connected.iter().copied().collect();
+                    for p in peers {
+                        self.swarm.behaviour_mut().sync.send_request(&p, SyncRequest::Status);
+                    }
+                }
+                _ = discovery.tick() => {
+                    if !self.connected.is_empty() {
+                        let _ = self.swarm.behaviour_mut().kad.bootstrap();
+                    }
+                }
+            }
+        }
+        tracing::info!("p2p stopped");
+    }
+
+    fn flush_txs(&mut self) {
+        if self.tx_batch.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.tx_batch);
+        self.tx_batch_bytes = 0;
+        match borsh::to_vec(&batch) {
+            Ok(bytes) => {
+                if let Err(e) = self.swarm.behaviour_mut().gossipsub.publish(self.tx_topic.clone(), bytes) {
+                    // No peers yet is normal; the txs stay in our mempool.
+                    tracing::debug!(error = %e, txs = batch.len(), "tx batch not published");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot encode a tx batch"),
+        }
+    }
+
+    fn redial(&mut self) {
+        let now = Instant::now();
+        let mut dial = Vec::new();
+        for (id, r) in self.persistent.iter_mut() {
+            if !self.connected.contains(id) && r.next <= now && !self.swarm.is_connected(id) {
+                dial.push(r.addr.clone());
+                r.next = now + r.backoff;
+                r.backoff = (r.backoff * 2).min(Duration::from_secs(10));
+            }
+        }
+        for a in dial {
+            if let Err(e) = self.swarm.dial(a.clone()) {
+                tracing::debug!(addr = %a, error = %e, "dial failed");
+            }
+        }
+    }
+
+    fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::PublishConsensus(bytes) => {
+                if let Err(e) = self.swarm.behaviour_mut().gossipsub.publish(self.consensus_topic.clone(), bytes) {
+                    tracing::debug!(error = %e, "consensus message not published");
+                }
+            }
+            Command::Report { id, from, acceptance } => {
+                let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &from, acceptance);
+            }
+            Command::RequestBlocks { peer, from, max } => {
+                let id = self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Blocks { from, max });
+                self.pending_blocks.insert(id, peer);
+            }
+        }
+    }
+
+    fn on_internal(&mut self, int: Internal) {
+        match int {
+            Internal::Respond(channel, response) => {
+                let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
+            }
+            Internal::Verdict(id, from, acceptance) => {
+                let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &from, acceptance);
+            }
+        }
+    }
+
+    fn on_swarm(&mut self, ev: SwarmEvent<BehaviourEvent>) {
+        match ev {
+            SwarmEvent::NewListenAddr { address, .. } => tracing::info!(%address, "p2p listening"),
+            SwarmEvent::ConnectionEstablished { peer_id, endpoint, num_established, .. } => {
+                if num_established.get() == 1 {
+                    if self.connected.len() >= self.max_peers && !self.persistent.contains_key(&peer_id) {
+                        tracing::debug!(peer = %peer_id, "peer limit reached; disconnecting");
+                        let _ = self.swarm.disconnect_peer_id(peer_id);
+                        return;
+                    }
+                    self.connected.insert(peer_id);
+                    self.peers.store(self.connected.len(), Ordering::Relaxed);
+                    tracing::info!(peer = %peer_id, addr = %endpoint.get_remote_address(), peers = self.connected.len(), "peer connected");
+                    if let Some(r) = self.persistent.get_mut(&peer_id) {
+                        r.backoff = Duration::from_millis(500);
+                    }
+                    self.swarm.behaviour_mut().sync.send_request(&peer_id, SyncRequest::Status);
+                }
+            }
+            SwarmEvent::ConnectionClosed { peer_id, num_established, cause, .. } => {
+                if num_established == 0 && self.connected.remove(&peer_id) {
+                    self.peers.store(self.connected.len(), Ordering::Relaxed);
+                    tracing::info!(peer = %peer_id, cause = ?cause.map(|c| c.to_string()), peers = self.connected.len(), "peer disconnected");
+                    let _ = self.events.send(NetEvent::PeerGone(peer_id));
+                    if let Some(r) = self.persistent.get_mut(&peer_id) {
+                        r.next = Instant::now() + r.backoff;
+                    }
+                }
+            }
+            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                tracing::debug!(peer = ?peer_id, %error, "outgoing connection failed");
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            })) => self.on_gossip(propagation_source, message_id, message),
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(ev)) => self.on_sync(ev),
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })) => {
+                // Only peers that speak our Kademlia protocol join the routing table.
+                let ours = info.protocols.iter().any(|p| p.as_ref().ends_with("/kad/1"));
+                if ours {
+                    for a in info.listen_addrs {
+                        self.swarm.behaviour_mut().kad.add_address(&peer_id, a);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_gossip(&mut self, from: PeerId, id: MessageId, message: gossipsub::Message) {
+        if message.topic == self.consensus_topic.hash() {
+            match borsh::from_slice::<ConsensusMsg>(&message.data) {
+                Ok(msg) => {
+                    let _ = self.events.send(NetEvent::Consensus { msg, id, from });
+                }
+                Err(e) => {
+                    tracing::debug!(peer = %from, error = %e, "undecodable consensus message");
+                    let _ =
+                        self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &from, MessageAcceptance::Reject);
+                }
+            }
+        } else if message.topic == self.tx_topic.hash() {
+            let Ok(batch) = borsh::from_slice::<Vec<Vec<u8>>>(&message.data) else {
+                let _ =
+                    self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &from, MessageAcceptance::Reject);
+                return;
+            };
+            let chain = self.chain.clone();
+            let out = self.internal.0.clone();
+            tokio::task::spawn_blocking(move || {
+                let verdict = admit_batch(&chain, &batch);
+                let _ = out.send(Internal::Verdict(id, from, verdict));
+            });
+        } else {
+            let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &from, MessageAcceptance::Ignore);
+        }
+    }
+
+    fn on_sync(&mut self, ev: request_response::Event<SyncRequest, SyncResponse>) {
+        match ev {
+            request_response::Event::Message { peer, message, .. } => match message {
+                request_response::Message::Request { request, channel, .. } => {
+                    let chain = self.chain.clone();
+                    let genesis = self.genesis_hash;
+                    let out = self.internal.0.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let response = serve(&chain, genesis, request);
+                        let _ = out.send(Internal::Respond(channel, response));
+                    });
+                }
+                request_response::Message::Response { request_id, response } => {
+                    let was_blocks = self.pending_blocks.remove(&request_id).is_some();
+                    match response {
+                        SyncResponse::Status { genesis, tip } => {
+                            if genesis == self.genesis_hash {
+                                let _ = self.events.send(NetEvent::PeerStatus { peer, tip });
+                            } else {
+                                tracing::warn!(%peer, "peer is on another chain (genesis differs); disconnecting");
+                                let _ = self.swarm.disconnect_peer_id(peer);
+                            }
+                        }
+                        SyncResponse::Blocks(blocks) => {
+                            let _ = self.events.send(NetEvent::Blocks { peer, blocks });
+                        }
+                        SyncResponse::Error(reason) => {
+                            if was_blocks {
+                                let _ = self.events.send(NetEvent::SyncFailed { peer, reason });
+                            }
+                        }
+                    }
+                }
+            },
+            request_response::Event::OutboundFailure { peer, request_id, error, .. } => {
+                if self.pending_blocks.remove(&request_id).is_some() {
+                    let _ = self.events.send(NetEvent::SyncFailed { peer, reason: error.to_string() });
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Admits a gossiped batch: any undecodable or badly signed transaction
+/// rejects the batch (the sender is penalised); a batch with at least one
+/// new transaction is forwarded; a batch of only known ones is dropped.
+fn admit_batch(chain: &Chain, batch: &[Vec<u8>]) -> MessageAcceptance {
+    if batch.is_empty() || batch.len() > TX_BATCH_MAX {
+        return MessageAcceptance::Reject;
+    }
+    let mut admitted = 0;
+    for tx in batch {
+        match chain.submit_tx(tx) {
+            Ok(_) => admitted += 1,
+            Err(MempoolError::Invalid(
+                ledger::InvalidTx::Malformed(_)
+                | ledger::InvalidTx::BadSignature
+                | ledger::InvalidTx::TooLarge { .. }
+                | ledger::InvalidTx::WrongChainId { .. },
+            )) => return MessageAcceptance::Reject,
+            // Races with commits and other peers' batches are normal.
+            Err(_) => {}
+        }
+    }
+    if admitted > 0 { MessageAcceptance::Accept } else { MessageAcceptance::Ignore }
+}
+
+/// Answers a sync request from the store.
+fn serve(chain: &Chain, genesis: Hash, request: SyncRequest) -> SyncResponse {
+    match request {
+        SyncRequest::Status => SyncResponse::Status { genesis, tip: chain.tip().height },
+        SyncRequest::Blocks { from, max } => match chain.synced_blocks(from, max.min(MAX_SYNC_BLOCKS)) {
+            Ok(blocks) => SyncResponse::Blocks(blocks),
+            Err(e) => SyncResponse::Error(e.to_string()),
+        },
+    }
+}
