@@ -66,6 +66,9 @@ pub struct ConsensusConfig {
     /// Overrides the genesis block interval on this node (for tests); empty = genesis value.
     #[serde(with = "humantime_serde", skip_serializing_if = "Option::is_none")]
     pub block_interval: Option<Duration>,
+    /// Append every signature this validator releases to `signatures.jsonl`
+    /// in the home directory (an audit trail for double-sign checks).
+    pub signature_log: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -260,6 +263,9 @@ max_sync_response_bytes = {max_sync}
 [consensus]
 # Uncomment to override the genesis block interval on this node only.
 # block_interval = "1s"
+# Append each signature this validator releases (height, round, step, value)
+# to signatures.jsonl in the home directory: an audit trail for double-sign checks.
+signature_log = {siglog}
 
 [storage]
 # fsync every block's write batch (turn off only for throwaway test chains).
@@ -279,6 +285,7 @@ level = "{level}"
             mbytes = d.mempool.max_bytes,
             gap = d.mempool.max_nonce_gap,
             sync = d.storage.sync_writes,
+            siglog = d.consensus.signature_log,
             p2p_listen = d.p2p.listen,
             external = toml_list(&d.p2p.external_addresses),
             persistent = toml_list(&d.p2p.persistent_peers),

@@ -35,6 +35,7 @@ use tokio::time::Instant;
 
 use crate::chain::{Chain, ChainError, Executed};
 use crate::p2p::{ConsensusMsg, MAX_SYNC_BLOCKS, NetEvent, NetworkHandle, SyncedBlock};
+use crate::privval::SignerStateFile;
 
 /// Engine failures: storage, chain or a core error that is a bug, not input.
 #[derive(Debug, thiserror::Error)]
@@ -131,6 +132,9 @@ pub struct Engine {
     core: Consensus,
     /// `None` for a node that is not a validator.
     signer: Option<Signer>,
+    /// Where the signer's guard state is synced before a signature is released.
+    signer_file: Option<SignerStateFile>,
+    audit_log: Option<std::fs::File>,
     me: Option<PublicKey>,
     chain_id: ChainId,
     validators: ValidatorSet,
@@ -162,24 +166,29 @@ impl Engine {
     /// the node runs as an observer (full node).
     pub fn new(
         chain: Arc<Chain>,
-        key: Option<SigningKey>,
+        key: Option<ValidatorKey>,
         interval: Duration,
         net: NetworkHandle,
     ) -> Result<(Engine, watch::Receiver<ConsensusStatus>), EngineError> {
         let chain_id = ChainId::new(chain.chain_id()).map_err(|e| EngineError::Consensus(e.to_string()))?;
         let validators = chain.validators_at(chain.tip().height.next()).clone();
-        let key = key.filter(|k| validators.get(&ValidatorId(k.verifying_key().to_bytes())).is_some());
-        let me = key.as_ref().map(PublicKey::from_signing_key);
-        let signer = match key {
-            Some(key) => {
-                let state = match chain.store().signer_state()? {
+        let key = key.filter(|k| validators.get(&ValidatorId(k.key.verifying_key().to_bytes())).is_some());
+        let me = key.as_ref().map(|k| PublicKey::from_signing_key(&k.key));
+        let (signer, signer_file, audit_log) = match key {
+            Some(ValidatorKey { key, state_file, state, audit_log }) => {
+                // Nodes from before the state file kept the guard in the database.
+                let bytes = match state {
+                    Some(b) => Some(b),
+                    None => chain.store().signer_state()?,
+                };
+                let state = match bytes {
                     Some(b) => borsh::from_slice::<SignerState>(&b)
-                        .map_err(|e| EngineError::Corrupt(format!("signer: {e}")))?,
+                        .map_err(|e| EngineError::Corrupt(format!("signer state: {e}")))?,
                     None => SignerState::default(),
                 };
-                Some(Signer::new(key, chain_id.clone(), state))
+                (Some(Signer::new(key, chain_id.clone(), state)), Some(state_file), audit_log)
             }
-            None => None,
+            None => (None, None, None),
         };
         let mut config = CoreConfig::new(chain_id.clone(), me.map(|m| ValidatorId(m.0)));
         // Propose/prevote/precommit timeouts scale with the block interval so a
@@ -200,6 +209,8 @@ impl Engine {
                 chain,
                 core,
                 signer,
+                signer_file,
+                audit_log,
                 me,
                 chain_id,
                 validators,
@@ -279,9 +290,7 @@ impl Engine {
     /// follow the tip. Stale requests (the height was already started, or
     /// block sync moved past it) are ignored.
     async fn start_height(&mut self, height: Height) -> Result<(), EngineError> {
-        if height != self.chain.tip().height.next()
-            || self.core.state().is_some_and(|s| s.height.0 >= height.0)
-        {
+        if height != self.chain.tip().height.next() || self.core.state().is_some_and(|s| s.height.0 >= height.0) {
             return Ok(());
         }
         let store = self.chain.store();
@@ -410,9 +419,9 @@ impl Engine {
             // The core buffers next-height messages unverified; check them here
             // so nothing unverified is forwarded.
             let verdict = match &signed {
-                SignedMessage::Proposal(p) => self.verify_member(&p.proposal.proposer).and_then(|k| {
-                    p.verify(&self.chain_id, &k).map_err(|_| ())
-                }),
+                SignedMessage::Proposal(p) => {
+                    self.verify_member(&p.proposal.proposer).and_then(|k| p.verify(&self.chain_id, &k).map_err(|_| ()))
+                }
                 SignedMessage::Vote(v) => {
                     self.verify_member(&v.vote.validator).and_then(|k| v.verify(&self.chain_id, &k).map_err(|_| ()))
                 }
@@ -591,24 +600,32 @@ impl Engine {
                 Ok(Some(Input::ValueValidated { height, value_id, valid }))
             }
             Effect::SignProposal(p) => {
-                let Some(signer) = &mut self.signer else { return Ok(None) };
+                let (Some(signer), Some(file)) = (&mut self.signer, &mut self.signer_file) else { return Ok(None) };
                 match signer.sign_proposal(&p) {
                     Ok(pending) => {
-                        persist_signer(&self.chain, pending.state())?;
-                        Ok(Some(Input::ProposalSigned(pending.release())))
+                        persist_signer(file, pending.state())?;
+                        let signed = pending.release();
+                        audit(&mut self.audit_log, &SignedMessage::Proposal(signed.clone()));
+                        Ok(Some(Input::ProposalSigned(signed)))
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "signer refused a proposal");
-                        Ok(Some(Input::SignRefused { height: p.height, round: p.round, step: consensus::Step::Propose }))
+                        Ok(Some(Input::SignRefused {
+                            height: p.height,
+                            round: p.round,
+                            step: consensus::Step::Propose,
+                        }))
                     }
                 }
             }
             Effect::SignVote(v) => {
-                let Some(signer) = &mut self.signer else { return Ok(None) };
+                let (Some(signer), Some(file)) = (&mut self.signer, &mut self.signer_file) else { return Ok(None) };
                 match signer.sign_vote(&v) {
                     Ok(pending) => {
-                        persist_signer(&self.chain, pending.state())?;
-                        Ok(Some(Input::VoteSigned(pending.release())))
+                        persist_signer(file, pending.state())?;
+                        let signed = pending.release();
+                        audit(&mut self.audit_log, &SignedMessage::Vote(signed.clone()));
+                        Ok(Some(Input::VoteSigned(signed)))
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "signer refused a vote");
@@ -701,8 +718,47 @@ impl Engine {
     }
 }
 
-fn persist_signer(chain: &Chain, state: &SignerState) -> Result<(), EngineError> {
+/// A validator's key with its double-sign guard file.
+#[derive(Debug)]
+pub struct ValidatorKey {
+    pub key: SigningKey,
+    pub state_file: SignerStateFile,
+    /// The guard state read from the file (`None`: never signed).
+    pub state: Option<Vec<u8>>,
+    /// Where to append an audit line per released signature, if enabled.
+    pub audit_log: Option<std::fs::File>,
+}
+
+/// One line of the signature audit log.
+fn audit_line(msg: &SignedMessage) -> String {
+    let (kind, h, r, value) = match msg {
+        SignedMessage::Proposal(p) => ("proposal", p.proposal.height.0, p.proposal.round.0, Some(p.proposal.value_id)),
+        SignedMessage::Vote(v) => {
+            let kind = match v.vote.vote_type {
+                consensus::VoteType::Prevote => "prevote",
+                consensus::VoteType::Precommit => "precommit",
+            };
+            (kind, v.vote.height.0, v.vote.round.0, v.vote.value_id)
+        }
+    };
+    let value = value.map_or("null".to_string(), |v| format!("\"{}\"", Hash(v.0)));
+    format!(
+        "{{\"validator\":\"{}\",\"height\":{h},\"round\":{r},\"step\":\"{kind}\",\"value\":{value},\"time_ms\":{}}}\n",
+        PublicKey(msg.signer().0),
+        now_ms()
+    )
+}
+
+fn audit(log: &mut Option<std::fs::File>, msg: &SignedMessage) {
+    if let Some(f) = log {
+        use std::io::Write;
+        if let Err(e) = f.write_all(audit_line(msg).as_bytes()) {
+            tracing::warn!(error = %e, "cannot append to the signature log");
+        }
+    }
+}
+
+fn persist_signer(file: &mut SignerStateFile, state: &SignerState) -> Result<(), EngineError> {
     let bytes = borsh::to_vec(state).map_err(|e| EngineError::Corrupt(e.to_string()))?;
-    chain.store().put_signer_state(&bytes)?;
-    Ok(())
+    file.write(&bytes).map_err(|e| EngineError::Corrupt(format!("writing the signer state: {e}")))
 }

@@ -12,5 +12,6 @@ pub mod keys;
 pub mod mempool;
 pub mod node;
 pub mod p2p;
+pub mod privval;
 pub mod rpc;
 pub mod store;

@@ -11,9 +11,9 @@ use tokio::sync::watch;
 
 use crate::chain::Chain;
 use crate::config::Config;
-use crate::engine::{Engine, validator_set};
-use crate::p2p::NetworkConfig;
+use crate::engine::{Engine, ValidatorKey, validator_set};
 use crate::mempool::MempoolLimits;
+use crate::p2p::NetworkConfig;
 use crate::rpc::{RpcContext, serve};
 use crate::store::Store;
 
@@ -30,6 +30,10 @@ impl Home {
     }
     pub fn validator_key(&self) -> PathBuf {
         self.0.join("validator_key.json")
+    }
+    /// The validator's double-sign guard state (kept outside `data/`).
+    pub fn validator_state(&self) -> PathBuf {
+        self.0.join("validator_state.bin")
     }
     pub fn node_key(&self) -> PathBuf {
         self.0.join("node_key.json")
@@ -121,7 +125,22 @@ pub async fn run(home: &Home, rpc_override: Option<String>) -> anyhow::Result<()
     };
     let (net, net_events, net_task) =
         crate::p2p::start(net_cfg, crate::p2p::keypair(node_key.to_bytes())?, chain.clone(), stop_rx.clone()).await?;
-    let (engine, consensus_status) = Engine::new(chain.clone(), Some(vkey), interval, net.clone())?;
+    let (state_file, state) = crate::privval::SignerStateFile::open(&home.validator_state())
+        .with_context(|| format!("opening {}", home.validator_state().display()))?;
+    let audit_log = if config.consensus.signature_log {
+        let path = home.0.join("signatures.jsonl");
+        Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .with_context(|| format!("opening {}", path.display()))?,
+        )
+    } else {
+        None
+    };
+    let validator = ValidatorKey { key: vkey, state_file, state, audit_log };
+    let (engine, consensus_status) = Engine::new(chain.clone(), Some(validator), interval, net.clone())?;
     let role = if engine.is_validator() { "validator" } else { "full node (not in the validator set)" };
     let ctx = Arc::new(RpcContext {
         chain: chain.clone(),

@@ -263,7 +263,10 @@ fn topics(chain_id: &str) -> (IdentTopic, IdentTopic) {
     (IdentTopic::new(format!("/agora/{chain_id}/consensus/1")), IdentTopic::new(format!("/agora/{chain_id}/txs/1")))
 }
 
-fn score_params(consensus: &TopicHash, txs: &TopicHash) -> (gossipsub::PeerScoreParams, gossipsub::PeerScoreThresholds) {
+fn score_params(
+    consensus: &TopicHash,
+    txs: &TopicHash,
+) -> (gossipsub::PeerScoreParams, gossipsub::PeerScoreThresholds) {
     // Only invalid messages count against a peer (P4); delivery-rate scores
     // (P3) would punish quiet topics, which consensus is between heights.
     let topic = gossipsub::TopicScoreParams {
@@ -334,12 +337,14 @@ pub async fn start(
         [(StreamProtocol::new("/agora/sync/1"), ProtocolSupport::Full)],
         request_response::Config::default().with_request_timeout(Duration::from_secs(20)),
     );
-    let identify = identify::Behaviour::new(identify::Config::new("/agora/1".into(), key.public()).with_agent_version(
-        format!("agorad/{}", env!("CARGO_PKG_VERSION")),
-    ));
-    let mut kad_cfg = kad::Config::new(StreamProtocol::try_from_owned(format!("/agora/{}/kad/1", cfg.chain_id)).map_err(
-        |e| NetError::Transport(format!("kad protocol name: {e}")),
-    )?);
+    let identify = identify::Behaviour::new(
+        identify::Config::new("/agora/1".into(), key.public())
+            .with_agent_version(format!("agorad/{}", env!("CARGO_PKG_VERSION"))),
+    );
+    let mut kad_cfg = kad::Config::new(
+        StreamProtocol::try_from_owned(format!("/agora/{}/kad/1", cfg.chain_id))
+            .map_err(|e| NetError::Transport(format!("kad protocol name: {e}")))?,
+    );
     kad_cfg.set_query_timeout(Duration::from_secs(30));
     let mut kademlia = kad::Behaviour::with_config(local_peer_id, kad::store::MemoryStore::new(local_peer_id), kad_cfg);
     kademlia.set_mode(Some(kad::Mode::Server));
@@ -355,7 +360,9 @@ pub async fn start(
         .build();
 
     let listen = parse_addr(&cfg.p2p.listen)?;
-    swarm.listen_on(listen.clone()).map_err(|e| NetError::Address { addr: cfg.p2p.listen.clone(), reason: e.to_string() })?;
+    swarm
+        .listen_on(listen.clone())
+        .map_err(|e| NetError::Address { addr: cfg.p2p.listen.clone(), reason: e.to_string() })?;
     for a in &cfg.p2p.external_addresses {
         swarm.add_external_address(parse_addr(a)?);
     }
@@ -373,8 +380,7 @@ pub async fn start(
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (txs_tx, txs_rx) = mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
-    let handle =
-        NetworkHandle { commands: cmd_tx, txs: txs_tx, peers: peers.clone(), local_peer_id };
+    let handle = NetworkHandle { commands: cmd_tx, txs: txs_tx, peers: peers.clone(), local_peer_id };
     let task = Task {
         swarm,
         chain,
@@ -599,14 +605,20 @@ impl Task {
                 }
                 Err(e) => {
                     tracing::debug!(peer = %from, error = %e, "undecodable consensus message");
-                    let _ =
-                        self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &from, MessageAcceptance::Reject);
+                    let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(
+                        &id,
+                        &from,
+                        MessageAcceptance::Reject,
+                    );
                 }
             }
         } else if message.topic == self.tx_topic.hash() {
             let Ok(batch) = borsh::from_slice::<Vec<Vec<u8>>>(&message.data) else {
-                let _ =
-                    self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &from, MessageAcceptance::Reject);
+                let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(
+                    &id,
+                    &from,
+                    MessageAcceptance::Reject,
+                );
                 return;
             };
             let chain = self.chain.clone();
@@ -616,7 +628,11 @@ impl Task {
                 let _ = out.send(Internal::Verdict(id, from, verdict));
             });
         } else {
-            let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &from, MessageAcceptance::Ignore);
+            let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(
+                &id,
+                &from,
+                MessageAcceptance::Ignore,
+            );
         }
     }
 

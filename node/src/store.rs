@@ -167,7 +167,9 @@ impl Store {
     pub fn total_txs(&self) -> Result<u64, StoreError> {
         match self.db.get_cf(self.cf(CF_META), META_TOTAL_TXS)? {
             Some(b) => Ok(u64::from_be_bytes(
-                b.as_slice().try_into().map_err(|_| StoreError::Corrupt { table: CF_META, reason: "total_txs".into() })?,
+                b.as_slice()
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt { table: CF_META, reason: "total_txs".into() })?,
             )),
             None => Ok(0),
         }
@@ -223,12 +225,6 @@ impl Store {
 impl Store {
     pub fn signer_state(&self) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.db.get_cf(self.cf(CF_META), META_SIGNER)?)
-    }
-
-    pub fn put_signer_state(&self, bytes: &[u8]) -> Result<(), StoreError> {
-        let mut b = WriteBatch::default();
-        b.put_cf(self.cf(CF_META), META_SIGNER, bytes);
-        self.write_synced(b)
     }
 
     fn write_synced(&self, batch: WriteBatch) -> Result<(), StoreError> {

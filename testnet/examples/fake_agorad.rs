@@ -1,0 +1,258 @@
+//! A stand-in for `agorad` (and `agora keys new`) used by the testnet crate's
+//! process tests, so they run without building the real node. It speaks just
+//! enough of both command lines and of the JSON-RPC API:
+//!
+//! - `init --home H --chain-id C --moniker M --block-interval D --rpc-listen A --p2p-listen P`
+//! - `show-validator --home H`, `show-node-id --home H`
+//! - `start --home H`: serves `agora_status` (with `peers`, `consensus.round`,
+//!   `total_txs`), `agora_chainParams`, `agora_getAccount`, `agora_getBlock`,
+//!   `agora_sendTx`, `agora_sendTxCommit` over HTTP (batches too), "produces" a
+//!   block every genesis block interval, keeps its height in `H/data/height`.
+//!   A file `H/fake-fail` makes it exit with an error at once; `H/fake-ignore-term`
+//!   makes it ignore SIGTERM (blocked, so only SIGKILL ends it).
+//! - `--keyring-dir K -o json keys new NAME` (as `agora`): prints `{address, mnemonic}`.
+//!
+//! Not a node: nothing is validated or executed.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use ledger::{PublicKey, SigningKey};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+}
+
+fn die(msg: &str) -> ! {
+    eprintln!("fake-agorad: error: {msg}");
+    std::process::exit(1)
+}
+
+fn key_of(home: &Path) -> SigningKey {
+    let text = std::fs::read_to_string(home.join("validator_key.json")).unwrap_or_else(|_| die("no key"));
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let seed: [u8; 32] = hex::decode(v["seed"].as_str().unwrap()).unwrap().try_into().unwrap();
+    SigningKey::from_bytes(&seed)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "keys") {
+        return keys_new(&args);
+    }
+    let home = PathBuf::from(arg(&args, "--home").unwrap_or_else(|| die("--home is required")));
+    match args.first().map(String::as_str) {
+        Some("init") => init(&args, &home),
+        Some("show-validator") => println!("{}", PublicKey::from_signing_key(&key_of(&home))),
+        Some("show-node-id") => {
+            let pk = PublicKey::from_signing_key(&key_of(&home));
+            println!("12D3KooWFake{}", hex::encode(&pk.0[..8]));
+        }
+        Some("start") => start(&home),
+        _ => die("unknown command"),
+    }
+}
+
+fn keys_new(args: &[String]) {
+    let name = args.last().unwrap();
+    let dir = PathBuf::from(arg(args, "--keyring-dir").unwrap());
+    std::fs::create_dir_all(&dir).unwrap();
+    let seed: [u8; 32] = Sha256::digest(format!("fake-wallet/{}/{name}", dir.display())).into();
+    let pk = PublicKey::from_signing_key(&SigningKey::from_bytes(&seed));
+    std::fs::write(dir.join(format!("{name}.json")), "{}").unwrap();
+    println!(
+        "{}",
+        json!({ "name": name, "address": pk.address().to_string(), "mnemonic": format!("fake words for {name}") })
+    );
+}
+
+fn init(args: &[String], home: &Path) {
+    for required in ["--chain-id", "--moniker", "--block-interval", "--rpc-listen", "--p2p-listen"] {
+        if arg(args, required).is_none() {
+            die(&format!("{required} is required"));
+        }
+    }
+    if home.join("config.toml").exists() {
+        die("home already holds a node");
+    }
+    std::fs::create_dir_all(home).unwrap();
+    let seed: [u8; 32] = Sha256::digest(format!("fake-agorad/{}", home.display())).into();
+    std::fs::write(home.join("validator_key.json"), json!({ "seed": hex::encode(seed) }).to_string()).unwrap();
+    std::fs::write(home.join("node_key.json"), "{}").unwrap();
+    std::fs::write(home.join("genesis.json"), "{}").unwrap();
+    let config = format!(
+        "# fake agorad config\nmoniker = \"{}\"\n\n[rpc]\nlisten = \"{}\"\n\n[p2p]\nlisten = \"{}\"\npersistent_peers = []\n\n[log]\nlevel = \"info\"\n",
+        arg(args, "--moniker").unwrap(),
+        arg(args, "--rpc-listen").unwrap(),
+        arg(args, "--p2p-listen").unwrap()
+    );
+    std::fs::write(home.join("config.toml"), config).unwrap();
+    println!("initialised {}", home.display());
+}
+
+struct Chain {
+    chain_id: String,
+    moniker: String,
+    peers: usize,
+    interval: Duration,
+    height: u64,
+    /// (height, time_ms, txs) of the blocks made by this process.
+    blocks: Vec<(u64, u64, usize)>,
+    pending: usize,
+    total_txs: u64,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
+}
+
+fn start(home: &Path) {
+    if home.join("fake-ignore-term").exists() {
+        let mut set = nix::sys::signal::SigSet::empty();
+        set.add(nix::sys::signal::Signal::SIGTERM);
+        set.thread_block().unwrap();
+    }
+    if home.join("fake-fail").exists() {
+        die("configured to fail (fake-fail)");
+    }
+    let config: toml::Table = std::fs::read_to_string(home.join("config.toml")).unwrap().parse().unwrap();
+    let genesis = genesis::Genesis::load(&home.join("genesis.json")).unwrap_or_else(|e| die(&e.to_string()));
+    let listen = config["rpc"]["listen"].as_str().unwrap().to_owned();
+    let peers = config["p2p"]["persistent_peers"].as_array().map_or(0, Vec::len);
+    let data = home.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let height = std::fs::read_to_string(data.join("height")).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
+    let chain = Arc::new(Mutex::new(Chain {
+        chain_id: genesis.chain_id.clone(),
+        moniker: config["moniker"].as_str().unwrap_or("fake").to_owned(),
+        peers,
+        interval: genesis.consensus.block_interval,
+        height,
+        blocks: Vec::new(),
+        pending: 0,
+        total_txs: 0,
+    }));
+    let listener = TcpListener::bind(&listen).unwrap_or_else(|e| die(&format!("cannot listen on {listen}: {e}")));
+    println!("fake-agorad: chain {} at height {height}, RPC on http://{listen}", genesis.chain_id);
+    {
+        let chain = chain.clone();
+        std::thread::spawn(move || {
+            loop {
+                let interval = chain.lock().unwrap().interval;
+                std::thread::sleep(interval);
+                let mut c = chain.lock().unwrap();
+                c.height += 1;
+                let (h, n) = (c.height, c.pending);
+                c.blocks.push((h, now_ms(), n));
+                c.total_txs += n as u64;
+                c.pending = 0;
+                std::fs::write(data.join("height"), h.to_string()).unwrap();
+            }
+        });
+    }
+    for conn in listener.incoming() {
+        let Ok(conn) = conn else { continue };
+        let chain = chain.clone();
+        std::thread::spawn(move || serve(conn, &chain));
+    }
+}
+
+fn serve(conn: TcpStream, chain: &Mutex<Chain>) {
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    loop {
+        let mut len = 0usize;
+        let mut line = String::new();
+        let mut first = true;
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            if first && line.trim().is_empty() {
+                continue;
+            }
+            first = false;
+            if line == "\r\n" {
+                break;
+            }
+            let lower = line.to_ascii_lowercase();
+            if let Some(v) = lower.strip_prefix("content-length:") {
+                len = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; len];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let resp = match req {
+            Value::Array(calls) => Value::Array(calls.iter().map(|c| answer(c, chain)).collect()),
+            call => answer(&call, chain),
+        };
+        let text = resp.to_string();
+        let mut w = &conn;
+        let head =
+            format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", text.len());
+        if w.write_all(head.as_bytes()).and_then(|()| w.write_all(text.as_bytes())).is_err() {
+            return;
+        }
+    }
+}
+
+fn answer(call: &Value, chain: &Mutex<Chain>) -> Value {
+    let id = call["id"].clone();
+    match result(call["method"].as_str().unwrap_or(""), &call["params"], chain) {
+        Ok(r) => json!({ "jsonrpc": "2.0", "id": id, "result": r }),
+        Err((code, message)) => json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } }),
+    }
+}
+
+fn result(method: &str, params: &Value, chain: &Mutex<Chain>) -> Result<Value, (i32, String)> {
+    let mut c = chain.lock().unwrap();
+    match method {
+        "agora_status" => Ok(json!({
+            "chain_id": c.chain_id, "moniker": c.moniker, "latest_height": c.height,
+            "mempool_size": c.pending, "peers": c.peers, "consensus": { "round": 0 }, "total_txs": c.total_txs,
+        })),
+        "agora_chainParams" => Ok(json!({
+            "chain_id": c.chain_id, "params": { "min_gas_price": "1" },
+            "block_interval_ms": c.interval.as_millis() as u64,
+        })),
+        "agora_getAccount" => Ok(json!({ "nonce": 0, "pending_nonce": 0 })),
+        "agora_getBlock" => {
+            let h = params[0].as_u64().unwrap_or(c.height);
+            if h == 0 || h > c.height {
+                return Err((1012, format!("no block at height {h}")));
+            }
+            let (time_ms, n) = c.blocks.iter().find(|b| b.0 == h).map_or((0, 0), |b| (b.1, b.2));
+            let last_commit =
+                if h > 1 { json!({ "height": h - 1, "round": u32::from(h.is_multiple_of(7)) }) } else { Value::Null };
+            Ok(json!({ "hash": format!("{h:064x}"), "header": { "height": h, "time_ms": time_ms },
+                       "txs": vec![json!({}); n], "last_commit": last_commit }))
+        }
+        "agora_sendTx" => {
+            c.pending += 1;
+            Ok(json!({ "hash": "00" }))
+        }
+        "agora_sendTxCommit" => {
+            c.pending += 1;
+            let target = c.height + 1;
+            drop(c);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if chain.lock().unwrap().height >= target {
+                    return Ok(json!({ "height": target }));
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err((1011, "timed out".into()))
+        }
+        _ => Err((-32601, format!("unknown method {method}"))),
+    }
+}
