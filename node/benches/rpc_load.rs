@@ -51,6 +51,7 @@ async fn main() {
     let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
     let mut init = Command::new(env!("CARGO_BIN_EXE_agorad"));
     init.args(["init", "--home"]).arg(&home).args(["--chain-id", "load", "--block-interval", &interval]);
+    init.args(["--p2p-listen", "/ip4/127.0.0.1/tcp/0"]);
     for k in &keys {
         init.arg("--fund").arg(format!("{}=1000000000000", PublicKey::from_signing_key(k).address()));
     }

@@ -84,6 +84,8 @@ pub struct Chain {
     consensus_chain_id: consensus::ChainId,
     validator_set_hash: Hash,
     tip: RwLock<Tip>,
+    /// Most transactions this node puts in a block it proposes (a local policy).
+    proposer_max_txs: std::sync::atomic::AtomicUsize,
     mempool: Mutex<Mempool>,
     blocks: broadcast::Sender<Arc<CommittedBlock>>,
     watchers: Mutex<HashMap<Hash, Vec<oneshot::Sender<TxCommitted>>>>,
@@ -139,6 +141,7 @@ impl Chain {
             consensus_chain_id,
             validator_set_hash,
             tip: RwLock::new(tip),
+            proposer_max_txs: std::sync::atomic::AtomicUsize::new(usize::MAX),
             mempool: Mutex::new(Mempool::new(limits)),
             blocks,
             watchers: Mutex::new(HashMap::new()),
@@ -163,6 +166,10 @@ impl Chain {
     /// The validator set of `height` (fixed at genesis until staking lands).
     pub fn validators_at(&self, _height: Height) -> &consensus::ValidatorSet {
         &self.validators
+    }
+    /// Caps the transactions of blocks this node proposes.
+    pub fn set_proposer_max_txs(&self, n: usize) {
+        self.proposer_max_txs.store(n.max(1), std::sync::atomic::Ordering::Relaxed);
     }
     /// Total transactions committed so far.
     pub fn total_txs(&self) -> u64 {
@@ -228,17 +235,27 @@ impl Chain {
         let tip = self.tip();
         let height = tip.height.next();
         let time_ms = now_ms.max(tip.time_ms + 1);
-        let max_txs = (self.params.max_block_bytes as usize / 100).max(1);
+        let max_txs = (self.params.max_block_bytes as usize / 100)
+            .min(self.proposer_max_txs.load(std::sync::atomic::Ordering::Relaxed))
+            .max(1);
         let candidates = self.mempool.lock().map_err(|_| ChainError::Poisoned)?.candidates(max_txs);
         let mut exec = BlockExecutor::new(&self.store, &self.params, self.env(height, time_ms, &proposer));
         let mut included = Vec::with_capacity(candidates.len());
         let mut skipped: Option<Address> = None;
+        let mut bytes = 0usize;
+        let byte_budget = self.tx_byte_budget();
         for tx in candidates {
             if skipped == Some(tx.sender()) {
                 continue; // an earlier nonce of this sender was not includable
             }
+            if bytes + tx.encoded_len() > byte_budget {
+                break;
+            }
             match exec.execute(&tx) {
-                Ok(_) => included.push(tx),
+                Ok(_) => {
+                    bytes += tx.encoded_len();
+                    included.push(tx);
+                }
                 Err(ExecError::Invalid(InvalidTx::BlockGasExhausted)) => break,
                 Err(ExecError::Invalid(reason)) => {
                     tracing::debug!(hash = %tx.hash(), %reason, "skipping transaction");
@@ -300,6 +317,10 @@ impl Chain {
             }
         }
         let txs = self.verify_txs(&block.txs)?;
+        let tx_bytes: usize = txs.iter().map(VerifiedTx::encoded_len).sum();
+        if tx_bytes > self.tx_byte_budget() {
+            return bad(format!("{tx_bytes} bytes of transactions exceed the block limit"));
+        }
         let outcome = ledger::apply_block(&self.store, &self.params, self.env(h.height, h.time_ms, &h.proposer), &txs)?;
         if outcome.state_root() != h.state_root {
             return bad(format!("state root {} does not match execution {}", h.state_root, outcome.state_root()));
@@ -308,6 +329,14 @@ impl Chain {
             return bad("receipts root does not match execution".into());
         }
         Ok(Executed { block, txs, outcome })
+    }
+
+    /// Bytes of transactions a block may carry: `max_block_bytes` less room
+    /// for the header and the previous block's certificate (96 bytes a
+    /// signer), so every valid block fits in one gossiped proposal.
+    fn tx_byte_budget(&self) -> usize {
+        let overhead = 4096 + 96 * self.validators.len();
+        (self.params.max_block_bytes as usize).saturating_sub(overhead)
     }
 
     /// Checks a commit certificate for `height` against that height's validator set.

@@ -60,12 +60,17 @@ pub struct MempoolConfig {
     pub max_nonce_gap: u64,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ConsensusConfig {
     /// Overrides the genesis block interval on this node (for tests); empty = genesis value.
     #[serde(with = "humantime_serde", skip_serializing_if = "Option::is_none")]
     pub block_interval: Option<Duration>,
+    /// Most transactions this node puts in a block it proposes, so a block
+    /// can be built, gossiped and re-executed by every validator well within
+    /// the propose timeout (the chain's own limits are `max_block_bytes` and
+    /// `max_block_gas`).
+    pub max_block_txs: usize,
     /// Append every signature this validator releases to `signatures.jsonl`
     /// in the home directory (an audit trail for double-sign checks).
     pub signature_log: bool,
@@ -126,6 +131,11 @@ impl Default for P2pConfig {
         }
     }
 }
+impl Default for ConsensusConfig {
+    fn default() -> Self {
+        ConsensusConfig { block_interval: None, max_block_txs: 5000, signature_log: false }
+    }
+}
 impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig { sync_writes: true }
@@ -133,7 +143,7 @@ impl Default for StorageConfig {
 }
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { level: "info".into() }
+        LogConfig { level: "info,libp2p_gossipsub=error".into() }
     }
 }
 
@@ -204,6 +214,9 @@ impl Config {
                 }
             }
         }
+        if self.consensus.max_block_txs == 0 {
+            return inv("consensus.max_block_txs", "must be positive");
+        }
         if self.p2p.max_peers == 0 {
             return inv("p2p.max_peers", "must be positive");
         }
@@ -211,9 +224,9 @@ impl Config {
             return inv("p2p.max_sync_response_bytes", "must be at least 1 MiB");
         }
         if let Some(i) = self.consensus.block_interval
-            && i < Duration::from_millis(10)
+            && i > Duration::from_secs(600)
         {
-            return inv("consensus.block_interval", "must be at least 10ms");
+            return inv("consensus.block_interval", "must be at most 10m (0s = no pause between heights)");
         }
         Ok(())
     }
@@ -263,6 +276,10 @@ max_sync_response_bytes = {max_sync}
 [consensus]
 # Uncomment to override the genesis block interval on this node only.
 # block_interval = "1s"
+# Most transactions this node puts in a block it proposes (so a block is
+# built, gossiped and re-executed by every validator well within the propose
+# timeout; the chain's hard limits are max_block_bytes and max_block_gas).
+max_block_txs = {max_block_txs}
 # Append each signature this validator releases (height, round, step, value)
 # to signatures.jsonl in the home directory: an audit trail for double-sign checks.
 signature_log = {siglog}
@@ -286,6 +303,7 @@ level = "{level}"
             gap = d.mempool.max_nonce_gap,
             sync = d.storage.sync_writes,
             siglog = d.consensus.signature_log,
+            max_block_txs = d.consensus.max_block_txs,
             p2p_listen = d.p2p.listen,
             external = toml_list(&d.p2p.external_addresses),
             persistent = toml_list(&d.p2p.persistent_peers),
@@ -338,7 +356,7 @@ mod tests {
         let c: Config = toml::from_str("[rpc]\nlisten = \"nowhere\"").unwrap();
         assert!(c.validate().unwrap_err().to_string().contains("rpc.listen"));
         assert!(toml::from_str::<Config>("[rpc]\nlistn = \"x\"").is_err());
-        let c: Config = toml::from_str("[consensus]\nblock_interval = \"1ms\"").unwrap();
+        let c: Config = toml::from_str("[consensus]\nblock_interval = \"1h\"").unwrap();
         assert!(c.validate().unwrap_err().to_string().contains("consensus.block_interval"));
     }
 }

@@ -191,11 +191,13 @@ impl Engine {
             None => (None, None, None),
         };
         let mut config = CoreConfig::new(chain_id.clone(), me.map(|m| ValidatorId(m.0)));
-        // Propose/prevote/precommit timeouts scale with the block interval so a
-        // local chain with a short interval also recovers from a lost round fast.
+        // Timeouts scale with the block interval, so a local chain with a short
+        // interval also recovers from a lost round fast; the propose timeout
+        // must cover building, gossiping and re-executing a full block, and
+        // grows by half a second per round until proposals get through.
         let base = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX).clamp(100, 2000);
-        config.timeouts.propose_base_ms = 3 * base;
-        config.timeouts.propose_delta_ms = base / 2;
+        config.timeouts.propose_base_ms = (3 * base).max(1000);
+        config.timeouts.propose_delta_ms = 500;
         config.timeouts.prevote_base_ms = base;
         config.timeouts.prevote_delta_ms = base / 2;
         config.timeouts.precommit_base_ms = base;

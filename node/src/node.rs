@@ -115,6 +115,7 @@ pub async fn run(home: &Home, rpc_override: Option<String>) -> anyhow::Result<()
     let validators = validator_set(&genesis.validator_set())?;
     let chain = Arc::new(Chain::open(store, &genesis, limits, validators)?);
     let interval = config.consensus.block_interval.unwrap_or(genesis.consensus.block_interval);
+    chain.set_proposer_max_txs(config.consensus.max_block_txs);
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let net_cfg = NetworkConfig {

@@ -521,8 +521,12 @@ impl Task {
     fn on_command(&mut self, cmd: Command) {
         match cmd {
             Command::PublishConsensus(bytes) => {
-                if let Err(e) = self.swarm.behaviour_mut().gossipsub.publish(self.consensus_topic.clone(), bytes) {
-                    tracing::debug!(error = %e, "consensus message not published");
+                let len = bytes.len();
+                match self.swarm.behaviour_mut().gossipsub.publish(self.consensus_topic.clone(), bytes) {
+                    Ok(_) => {}
+                    // Normal while peers are still connecting; the core rebroadcasts.
+                    Err(gossipsub::PublishError::NoPeersSubscribedToTopic | gossipsub::PublishError::Duplicate) => {}
+                    Err(e) => tracing::warn!(error = %e, bytes = len, "consensus message not published"),
                 }
             }
             Command::Report { id, from, acceptance } => {
@@ -549,24 +553,27 @@ impl Task {
     fn on_swarm(&mut self, ev: SwarmEvent<BehaviourEvent>) {
         match ev {
             SwarmEvent::NewListenAddr { address, .. } => tracing::info!(%address, "p2p listening"),
-            SwarmEvent::ConnectionEstablished { peer_id, endpoint, num_established, .. } => {
-                if num_established.get() == 1 {
-                    if self.connected.len() >= self.max_peers && !self.persistent.contains_key(&peer_id) {
-                        tracing::debug!(peer = %peer_id, "peer limit reached; disconnecting");
-                        let _ = self.swarm.disconnect_peer_id(peer_id);
-                        return;
-                    }
-                    self.connected.insert(peer_id);
-                    self.peers.store(self.connected.len(), Ordering::Relaxed);
-                    tracing::info!(peer = %peer_id, addr = %endpoint.get_remote_address(), peers = self.connected.len(), "peer connected");
-                    if let Some(r) = self.persistent.get_mut(&peer_id) {
-                        r.backoff = Duration::from_millis(500);
-                    }
-                    self.swarm.behaviour_mut().sync.send_request(&peer_id, SyncRequest::Status);
+            SwarmEvent::ConnectionEstablished { peer_id, endpoint, num_established, .. }
+                if num_established.get() == 1 =>
+            {
+                if self.connected.len() >= self.max_peers && !self.persistent.contains_key(&peer_id) {
+                    tracing::debug!(peer = %peer_id, "peer limit reached; disconnecting");
+                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    return;
                 }
+                self.connected.insert(peer_id);
+                self.peers.store(self.connected.len(), Ordering::Relaxed);
+                tracing::info!(peer = %peer_id, addr = %endpoint.get_remote_address(), peers = self.connected.len(), "peer connected");
+                if let Some(r) = self.persistent.get_mut(&peer_id) {
+                    r.backoff = Duration::from_millis(500);
+                }
+                self.swarm.behaviour_mut().sync.send_request(&peer_id, SyncRequest::Status);
             }
-            SwarmEvent::ConnectionClosed { peer_id, num_established, cause, .. } => {
-                if num_established == 0 && self.connected.remove(&peer_id) {
+            SwarmEvent::ConnectionClosed { peer_id, num_established, cause, .. }
+                if num_established == 0 && self.connected.contains(&peer_id) =>
+            {
+                self.connected.remove(&peer_id);
+                {
                     self.peers.store(self.connected.len(), Ordering::Relaxed);
                     tracing::info!(peer = %peer_id, cause = ?cause.map(|c| c.to_string()), peers = self.connected.len(), "peer disconnected");
                     let _ = self.events.send(NetEvent::PeerGone(peer_id));
@@ -670,10 +677,11 @@ impl Task {
                     }
                 }
             },
-            request_response::Event::OutboundFailure { peer, request_id, error, .. } => {
-                if self.pending_blocks.remove(&request_id).is_some() {
-                    let _ = self.events.send(NetEvent::SyncFailed { peer, reason: error.to_string() });
-                }
+            request_response::Event::OutboundFailure { peer, request_id, error, .. }
+                if self.pending_blocks.contains_key(&request_id) =>
+            {
+                self.pending_blocks.remove(&request_id);
+                let _ = self.events.send(NetEvent::SyncFailed { peer, reason: error.to_string() });
             }
             _ => {}
         }

@@ -189,8 +189,19 @@ fn get_block(ctx: &RpcContext, args: &Args) -> RpcResult {
     let block = store.block(height).map_err(internal)?.ok_or_else(|| {
         err(codes::NOT_FOUND, format!("no block at height {height} (latest is {})", ctx.chain.tip().height))
     })?;
-    let txs: Vec<Value> = block.txs.iter().map(|t| json!({ "hash": t.hash(), "tx": t })).collect();
-    Ok(json!({ "hash": block.hash(), "header": block.header, "txs": txs, "last_commit": block.last_commit }))
+    let full = args.opt::<bool>(1, "full_txs")?.unwrap_or(true);
+    let txs: Vec<Value> = if full {
+        block.txs.iter().map(|t| json!({ "hash": t.hash(), "tx": t })).collect()
+    } else {
+        block.txs.iter().map(|t| json!(t.hash())).collect()
+    };
+    Ok(json!({
+        "hash": block.hash(),
+        "header": block.header,
+        "num_txs": block.txs.len(),
+        "txs": txs,
+        "last_commit": block.last_commit,
+    }))
 }
 
 fn get_tx(ctx: &RpcContext, args: &Args) -> RpcResult {

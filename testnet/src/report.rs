@@ -47,7 +47,8 @@ pub async fn get_blocks(client: &HttpClient, from: u64, to: u64) -> Result<Vec<B
         let end = to.min(h + BLOCK_BATCH - 1);
         let mut b = BatchRequestBuilder::new();
         for x in h..=end {
-            b.insert("agora_getBlock", rpc::params(vec![json!(x)])).context("building a batch request")?;
+            b.insert("agora_getBlock", rpc::params(vec![json!(x), json!(false)]))
+                .context("building a batch request")?;
         }
         let resp = client
             .batch_request::<Value>(b)

@@ -39,6 +39,7 @@ impl Node {
     pub fn init(home: &Path, funds: &[(Address, u128)], interval: &str) -> PathBuf {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_agorad"));
         cmd.args(["init", "--home"]).arg(home).args(["--chain-id", CHAIN, "--block-interval", interval]);
+        cmd.args(["--p2p-listen", "/ip4/127.0.0.1/tcp/0"]);
         for (a, v) in funds {
             cmd.arg("--fund").arg(format!("{a}={v}"));
         }
