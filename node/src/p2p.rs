@@ -568,6 +568,10 @@ impl Task {
                     r.backoff = Duration::from_millis(500);
                 }
                 self.swarm.behaviour_mut().sync.send_request(&peer_id, SyncRequest::Status);
+                if self.connected.len() == 1 {
+                    // First contact: look for more peers right away.
+                    let _ = self.swarm.behaviour_mut().kad.bootstrap();
+                }
             }
             SwarmEvent::ConnectionClosed { peer_id, num_established, cause, .. }
                 if num_established == 0 && self.connected.contains(&peer_id) =>
@@ -591,6 +595,16 @@ impl Task {
                 message,
             })) => self.on_gossip(propagation_source, message_id, message),
             SwarmEvent::Behaviour(BehaviourEvent::Sync(ev)) => self.on_sync(ev),
+            SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::RoutingUpdated {
+                peer, is_new_peer: true, ..
+            })) if peer != *self.swarm.local_peer_id()
+                && !self.connected.contains(&peer)
+                && self.connected.len() < self.max_peers =>
+            {
+                // Discovery: connect to peers Kademlia found (full nodes that only
+                // know a bootstrap node reach the rest of the network this way).
+                let _ = self.swarm.dial(peer);
+            }
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })) => {
                 // Only peers that speak our Kademlia protocol join the routing table.
                 let ours = info.protocols.iter().any(|p| p.as_ref().ends_with("/kad/1"));

@@ -226,6 +226,16 @@ fn a_wiped_validator_and_a_new_full_node_catch_up_by_block_sync() {
     assert_eq!(block_id(&net, 3, target - 6), block_id(&net, 0, target - 6));
 
     let full = net.add_full_node().unwrap();
+    // The full node knows only node0 (as a bootstrap peer) and must find the
+    // other validators through Kademlia.
+    let cfg_path = net.home(full).join("config.toml");
+    let mut cfg: toml::Table = std::fs::read_to_string(&cfg_path).unwrap().parse().unwrap();
+    let p2p = cfg.get_mut("p2p").and_then(|v| v.as_table_mut()).unwrap();
+    let peers = p2p["persistent_peers"].as_array().unwrap().clone();
+    assert_eq!(peers.len(), 4);
+    p2p.insert("persistent_peers".into(), toml::Value::Array(vec![]));
+    p2p.insert("bootstrap_peers".into(), toml::Value::Array(vec![peers[0].clone()]));
+    std::fs::write(&cfg_path, toml::to_string(&cfg).unwrap()).unwrap();
     net.start(full).unwrap();
     let target = height(&net, 0) + 3;
     wait_all(&net, &[full], target, 60);
@@ -233,6 +243,11 @@ fn a_wiped_validator_and_a_new_full_node_catch_up_by_block_sync() {
     assert!(st["validator"].is_null(), "the full node must not validate");
     assert!(st["synced_blocks"].as_u64().unwrap() > 0);
     assert_eq!(block_id(&net, full, 5), block_id(&net, 1, 5));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while net.status(full).unwrap()["peers"].as_u64().unwrap() < 2 {
+        assert!(Instant::now() < deadline, "the full node found no peer beyond its bootstrap node");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     // It serves state: a funded account with a proof against its state root.
     let who = PublicKey::from_signing_key(&testnet::load_key(CHAIN, 3)).address();
     let acct = call(&net, full, "agora_getAccount", vec![json!(who.to_string())]).unwrap();
