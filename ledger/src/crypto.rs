@@ -9,8 +9,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use ed25519_dalek::Signer;
 pub use ed25519_dalek::SigningKey;
-use ed25519_dalek::{Signer, VerifyingKey};
 
 use crate::error::LedgerError;
 use crate::types::{Address, parse_hex_array, serde_via_str};
@@ -30,11 +30,42 @@ impl PublicKey {
 
     /// Verifies `sig` over `msg` with the chain's single rule (strict verification).
     pub fn verify(&self, msg: &[u8], sig: &Signature) -> bool {
-        let Ok(vk) = VerifyingKey::from_bytes(&self.0) else {
+        let Some(vk) = key_cache::decompress(&self.0) else {
             return false;
         };
         let sig = ed25519_dalek::Signature::from_bytes(&sig.0);
         vk.verify_strict(msg, &sig).is_ok()
+    }
+}
+
+/// Decompressing a public key is a square root, about a fifth of a strict
+/// verification. Senders sign many transactions, so decompressed keys are
+/// memoised. The cache changes no result (a key decompresses to the same
+/// point every time, and invalid encodings are not cached); it is bounded and
+/// simply emptied when full.
+mod key_cache {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use ed25519_dalek::VerifyingKey;
+
+    const MAX_KEYS: usize = 1 << 16;
+    static CACHE: Mutex<BTreeMap<[u8; 32], VerifyingKey>> = Mutex::new(BTreeMap::new());
+
+    pub(super) fn decompress(bytes: &[u8; 32]) -> Option<VerifyingKey> {
+        if let Ok(cache) = CACHE.lock()
+            && let Some(vk) = cache.get(bytes)
+        {
+            return Some(*vk);
+        }
+        let vk = VerifyingKey::from_bytes(bytes).ok()?;
+        if let Ok(mut cache) = CACHE.lock() {
+            if cache.len() >= MAX_KEYS {
+                cache.clear();
+            }
+            cache.insert(*bytes, vk);
+        }
+        Some(vk)
     }
 }
 
