@@ -13,6 +13,22 @@ use clap::{Args, Parser, Subcommand};
 use jsonrpsee::http_client::HttpClient;
 use serde_json::Value;
 use testnet::load::LoadOptions;
+
+// `testnet status | head` must not panic when the reader goes away: stdout
+// writes that fail (EPIPE) end the program quietly, as other Unix tools do.
+macro_rules! println {
+    () => {{
+        if writeln!(std::io::stdout()).is_err() {
+            std::process::exit(0);
+        }
+    }};
+    ($($arg:tt)*) => {{
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 use testnet::setup::{DEV_ACCOUNT_BALANCE, parse_node, parse_node_list, parse_stakes};
 use testnet::{DEV_PASSWORD, NodeKind, Spec, Testnet, rpc};
 use tokio::signal::unix::{SignalKind, signal};
