@@ -22,5 +22,5 @@ pub use error::{InvalidTx, LedgerError};
 pub use exec::{BlockEnv, BlockExecutor, BlockOutcome, ExecError, apply_block};
 pub use params::ChainParams;
 pub use state::{Account, MemStore, StateDiff, StateStore};
-pub use tx::{Payload, SignedTx, TxBody, VerifiedTx};
+pub use tx::{Payload, SignedTx, TxBody, UncheckedTx, VerifiedTx};
 pub use types::{Address, Amount, Hash, Height};

@@ -117,15 +117,47 @@ struct VerifiedInner {
     encoded_len: usize,
 }
 
-impl VerifiedTx {
-    /// Decodes and verifies raw transaction bytes, checking the size limit first
-    /// so oversized input is refused before any work is done on it.
-    pub fn from_bytes(bytes: &[u8], max_tx_bytes: usize) -> Result<VerifiedTx, InvalidTx> {
+/// A transaction decoded from raw bytes (size limit and strict decoding
+/// checked, hash computed) whose signature has not been checked yet: lets a
+/// node drop duplicates and already-committed transactions before paying for
+/// a signature verification.
+#[derive(Clone, Debug)]
+pub struct UncheckedTx {
+    tx: SignedTx,
+    hash: Hash,
+    encoded_len: usize,
+}
+
+impl UncheckedTx {
+    /// Checks the size limit first, so oversized input is refused before any
+    /// work is done on it, then decodes strictly.
+    pub fn from_bytes(bytes: &[u8], max_tx_bytes: usize) -> Result<UncheckedTx, InvalidTx> {
         if bytes.len() > max_tx_bytes {
             return Err(InvalidTx::TooLarge { size: bytes.len(), limit: max_tx_bytes });
         }
         let tx = SignedTx::decode(bytes)?;
-        SignedTx::verify_with_bytes(tx, bytes)
+        Ok(UncheckedTx { tx, hash: Hash::digest(bytes), encoded_len: bytes.len() })
+    }
+
+    pub fn hash(&self) -> Hash {
+        self.hash
+    }
+
+    /// Checks the signature and returns the verified form.
+    pub fn verify(self) -> Result<VerifiedTx, InvalidTx> {
+        let UncheckedTx { tx, hash, encoded_len } = self;
+        if !tx.body.sender.verify(&tx.body.sign_bytes(), &tx.signature) {
+            return Err(InvalidTx::BadSignature);
+        }
+        Ok(VerifiedTx(Arc::new(VerifiedInner { hash, sender: tx.body.sender_address(), encoded_len, tx })))
+    }
+}
+
+impl VerifiedTx {
+    /// Decodes and verifies raw transaction bytes, checking the size limit first
+    /// so oversized input is refused before any work is done on it.
+    pub fn from_bytes(bytes: &[u8], max_tx_bytes: usize) -> Result<VerifiedTx, InvalidTx> {
+        UncheckedTx::from_bytes(bytes, max_tx_bytes)?.verify()
     }
 
     pub fn tx(&self) -> &SignedTx {

@@ -14,7 +14,7 @@ use ledger::state::{genesis_diff, read_account};
 use ledger::tx::SignedTx;
 use ledger::{
     Account, Address, Block, BlockEnv, BlockExecutor, BlockOutcome, ChainParams, Commit, ExecError, Hash, Header,
-    Height, InvalidTx, LedgerError, PublicKey, Receipt, VerifiedTx,
+    Height, InvalidTx, LedgerError, PublicKey, Receipt, UncheckedTx, VerifiedTx,
 };
 use tokio::sync::{broadcast, oneshot};
 
@@ -209,10 +209,17 @@ impl Chain {
     /// Mempool admission of raw transaction bytes: size, decoding, signature
     /// (verified once, here), chain id, gas, nonce, fee, duplicates.
     pub fn submit_tx(&self, bytes: &[u8]) -> Result<Hash, MempoolError> {
-        let tx = VerifiedTx::from_bytes(bytes, self.params.max_tx_bytes as usize)?;
-        if self.store.tx_location(&tx.hash()).map_err(|e| LedgerError::Storage(e.to_string()))?.is_some() {
-            return Err(MempoolError::AlreadyCommitted(tx.hash()));
+        // Cheap checks first: a gossiped tx usually arrives from several peers,
+        // and often after the block that includes it was already committed.
+        let unchecked = UncheckedTx::from_bytes(bytes, self.params.max_tx_bytes as usize)?;
+        let hash = unchecked.hash();
+        if self.mempool.lock().map_err(|_| LedgerError::Storage("mempool lock poisoned".into()))?.contains(&hash) {
+            return Err(MempoolError::Duplicate(hash));
         }
+        if self.store.tx_location(&hash).map_err(|e| LedgerError::Storage(e.to_string()))?.is_some() {
+            return Err(MempoolError::AlreadyCommitted(hash));
+        }
+        let tx = unchecked.verify()?;
         // Lock before reading the account, so a concurrent commit's eviction pass
         // sees this transaction (see `commit`).
         let mut pool = self.mempool.lock().map_err(|_| LedgerError::Storage("mempool lock poisoned".into()))?;

@@ -48,7 +48,7 @@ pub struct LoadOptions {
     pub amount: u128,
     /// Gas limit of each transfer (default 10 000).
     pub gas_limit: u64,
-    /// Sample commit latency with `agora_sendTxCommit` about once a second
+    /// Sample commit latency with `agora_sendTxCommit` one at a time, each after a random pause of up to a second
     /// (uses the last load account; default true).
     pub sample_latency: bool,
     /// How long to wait for sent transactions to be committed after sending ends
@@ -256,7 +256,8 @@ pub async fn run_on(
     let start_height = crate::report::latest_height(first).await?;
     let shared = Arc::new(Mutex::new(Shared { nonces, admitted: 0, rejected: 0, errors: Vec::new() }));
 
-    // The latency sampler: one sendTxCommit about every second, from its own account.
+    // The latency sampler: one sendTxCommit at a time, each after a random pause
+    // of up to a second, from its own account.
     let sampling = Arc::new(AtomicBool::new(true));
     let sampler = match sampler_key {
         Some(key) => {
@@ -412,7 +413,21 @@ async fn send_batch(client: &HttpClient, txs: Vec<(usize, u64, String)>, shared:
 async fn sample_latency(client: HttpClient, s: Signer, params: Arc<TxParams>, running: Arc<AtomicBool>) -> Vec<f64> {
     let mut out = Vec::new();
     let mut nonce: Option<u64> = None;
+    // Samples start at a random point of the block cycle: a sample sent right
+    // after the previous one committed would always wait a whole block
+    // interval and measure only the worst phase.
+    let mut rng = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0x9e37_79b9_7f4a_7c15, |d| d.as_nanos() as u64)
+        | 1;
     while running.load(Ordering::Relaxed) {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        tokio::time::sleep(Duration::from_millis(rng % 1000)).await;
+        if !running.load(Ordering::Relaxed) {
+            break;
+        }
         let tick = Instant::now();
         let n = match nonce {
             Some(n) => n,
@@ -433,7 +448,6 @@ async fn sample_latency(client: HttpClient, s: Signer, params: Arc<TxParams>, ru
             // Re-read the nonce after any failure (a timed-out tx may still commit).
             Err(_) => nonce = None,
         }
-        tokio::time::sleep_until((tick + Duration::from_secs(1)).into()).await;
     }
     out
 }
