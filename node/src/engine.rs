@@ -588,9 +588,11 @@ impl Engine {
                 let Some(me) = self.me else { return Ok(None) };
                 let chain = self.chain.clone();
                 let last_commit = chain.store().seen_commit().map_err(ChainError::from)?;
+                let started = Instant::now();
                 let executed = tokio::task::spawn_blocking(move || chain.build_block(me, now_ms(), last_commit))
                     .await
                     .map_err(|e| EngineError::Consensus(format!("block building task: {e}")))??;
+                tracing::debug!(%height, %round, txs = executed.block.txs.len(), ms = started.elapsed().as_millis() as u64, "built block");
                 // The block must survive a crash once we may have signed it.
                 self.chain.store().put_pending_block(&executed.block)?;
                 let value_id = ValueId(executed.block.hash().0);
@@ -672,11 +674,17 @@ impl Engine {
             return Ok(false);
         };
         let chain = self.chain.clone();
+        let started = Instant::now();
         match tokio::task::spawn_blocking(move || chain.validate_block(block))
             .await
             .map_err(|e| EngineError::Consensus(format!("validation task: {e}")))?
         {
             Ok(executed) => {
+                tracing::debug!(
+                    txs = executed.block.txs.len(),
+                    ms = started.elapsed().as_millis() as u64,
+                    "validated block"
+                );
                 self.blocks.insert(value_id, executed);
                 Ok(true)
             }
@@ -704,9 +712,11 @@ impl Engine {
             self.blocks.remove(&value_id).ok_or_else(|| EngineError::Consensus("decided block vanished".into()))?;
         let commit = to_ledger_commit(certificate);
         let chain = self.chain.clone();
+        let started = Instant::now();
         tokio::task::spawn_blocking(move || chain.commit(executed, &commit))
             .await
             .map_err(|e| EngineError::Consensus(format!("commit task: {e}")))??;
+        tracing::debug!(%height, ms = started.elapsed().as_millis() as u64, "commit written");
         self.chain.store().clear_height(Height(height.0))?;
         self.selection = self.selection.next_height(&self.validators);
         let next = Height(height.0).next();
