@@ -59,6 +59,12 @@ pub struct StatusInfo {
     pub validator: Option<Value>,
     #[serde(default)]
     pub mempool_size: Option<u64>,
+    #[serde(default)]
+    pub peers: Option<u64>,
+    #[serde(default)]
+    pub node_id: Option<String>,
+    #[serde(default)]
+    pub consensus: Option<Value>,
 }
 
 /// `agora_chainParams`.

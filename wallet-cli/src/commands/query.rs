@@ -150,6 +150,14 @@ pub async fn status(ctx: &Ctx) -> Result<()> {
         .add_opt("state root", v.latest_state_root.as_ref())
         .add_opt("syncing", v.syncing)
         .add_opt("validator", v.validator.as_ref().map(show_value))
+        .add_opt("peers", v.peers)
+        .add_opt("node id", v.node_id.as_ref())
+        .add_opt(
+            "consensus",
+            v.consensus
+                .as_ref()
+                .map(|c| format!("height {} round {} {}", c["height"], c["round"], c["step"].as_str().unwrap_or("-"))),
+        )
         .add_opt("mempool size", v.mempool_size)
         .add("genesis hash", &v.genesis_hash)
         .print()
