@@ -10,7 +10,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ledger::{Address, Amount, Payload, PublicKey, SigningKey, TxBody};
+mod common;
+
+use ledger::{Address, PublicKey, SigningKey};
 use serde_json::{Value, json};
 use testnet::{OwnedTestnet, Spec, Testnet};
 
@@ -46,15 +48,7 @@ fn wait_all(net: &Testnet, nodes: &[usize], h: u64, secs: u64) {
 }
 
 fn transfer_hex(k: &SigningKey, nonce: u64, to: Address, amount: u128) -> String {
-    let body = TxBody {
-        chain_id: CHAIN.into(),
-        sender: PublicKey::from_signing_key(k),
-        nonce,
-        gas_limit: 10_000,
-        gas_price: Amount::new(1),
-        payload: Payload::Transfer { to, amount: Amount::new(amount) },
-    };
-    hex::encode(body.sign(k).encode())
+    common::transfer_hex_on(CHAIN, k, nonce, to, amount)
 }
 
 fn block(net: &Testnet, i: usize, h: u64) -> Value {

@@ -143,8 +143,13 @@ pub async fn account(c: &HttpClient, a: &Address) -> (u128, u64) {
 }
 
 pub fn transfer_hex(k: &SigningKey, nonce: u64, to: Address, amount: u128) -> String {
+    transfer_hex_on(CHAIN, k, nonce, to, amount)
+}
+
+/// A signed transfer on `chain`, hex-encoded for `agora_sendTx`.
+pub fn transfer_hex_on(chain: &str, k: &SigningKey, nonce: u64, to: Address, amount: u128) -> String {
     let body = TxBody {
-        chain_id: CHAIN.into(),
+        chain_id: chain.into(),
         sender: PublicKey::from_signing_key(k),
         nonce,
         gas_limit: 10_000,

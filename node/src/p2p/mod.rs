@@ -16,15 +16,12 @@
 //! [`NetworkHandle`] (commands) and receives [`NetEvent`]s.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use borsh::{BorshDeserialize, BorshSerialize};
-use consensus::{SignedProposal, SignedVote};
-use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, StreamExt};
-use ledger::{Block, Commit, Hash, Height};
+use futures::StreamExt;
+use ledger::{Hash, Height};
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageId, TopicHash};
 use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
@@ -47,113 +44,9 @@ pub enum NetError {
     Transport(String),
 }
 
-/// A consensus message as it travels on the consensus topic. A proposal
-/// carries its whole block, so every validator can execute it before voting.
-#[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
-pub enum ConsensusMsg {
-    Proposal { proposal: SignedProposal, block: Box<Block> },
-    Vote(SignedVote),
-}
-
-/// Block-sync requests.
-#[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
-pub enum SyncRequest {
-    /// What is your latest committed height?
-    Status,
-    /// Decided blocks `from..` (at most `max`), each with its certificate.
-    Blocks { from: Height, max: u32 },
-}
-
-/// A decided block and the commit certificate that decided it.
-#[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
-pub struct SyncedBlock {
-    pub block: Block,
-    pub commit: Commit,
-}
-
-/// Block-sync responses.
-#[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
-pub enum SyncResponse {
-    Status { genesis: Hash, tip: Height },
-    Blocks(Vec<SyncedBlock>),
-    Error(String),
-}
-
-/// Largest sync request accepted (they are tiny).
-const MAX_SYNC_REQUEST: usize = 1024;
-/// Most blocks a peer may ask for in one request.
-pub const MAX_SYNC_BLOCKS: u32 = 64;
-/// Transactions per gossiped batch, and how long a partial batch waits.
-const TX_BATCH_MAX: usize = 512;
-const TX_BATCH_BYTES: usize = 512 * 1024;
-const TX_BATCH_DELAY: Duration = Duration::from_millis(5);
-
-/// Length-prefixed borsh over a libp2p stream, with explicit size limits.
-#[derive(Clone, Debug)]
-pub struct SyncCodec {
-    max_response: usize,
-}
-
-async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, max: usize) -> io::Result<Vec<u8>> {
-    let mut len = [0u8; 4];
-    io.read_exact(&mut len).await?;
-    let len = u32::from_be_bytes(len) as usize;
-    if len > max {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("frame of {len} bytes exceeds {max}")));
-    }
-    let mut buf = vec![0u8; len];
-    io.read_exact(&mut buf).await?;
-    Ok(buf)
-}
-
-async fn write_frame<T: AsyncWrite + Unpin + Send>(io: &mut T, bytes: &[u8]) -> io::Result<()> {
-    let len = u32::try_from(bytes.len()).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame too large"))?;
-    io.write_all(&len.to_be_bytes()).await?;
-    io.write_all(bytes).await?;
-    io.close().await
-}
-
-fn decode<T: BorshDeserialize>(bytes: &[u8]) -> io::Result<T> {
-    borsh::from_slice(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
-}
-
-fn encode<T: BorshSerialize>(v: &T) -> io::Result<Vec<u8>> {
-    borsh::to_vec(v).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
-}
-
-impl request_response::Codec for SyncCodec {
-    type Protocol = StreamProtocol;
-    type Request = SyncRequest;
-    type Response = SyncResponse;
-
-    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<SyncRequest>
-    where
-        T: AsyncRead + Unpin + Send,
-    {
-        decode(&read_frame(io, MAX_SYNC_REQUEST).await?)
-    }
-
-    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<SyncResponse>
-    where
-        T: AsyncRead + Unpin + Send,
-    {
-        decode(&read_frame(io, self.max_response).await?)
-    }
-
-    async fn write_request<T>(&mut self, _: &StreamProtocol, io: &mut T, req: SyncRequest) -> io::Result<()>
-    where
-        T: AsyncWrite + Unpin + Send,
-    {
-        write_frame(io, &encode(&req)?).await
-    }
-
-    async fn write_response<T>(&mut self, _: &StreamProtocol, io: &mut T, res: SyncResponse) -> io::Result<()>
-    where
-        T: AsyncWrite + Unpin + Send,
-    {
-        write_frame(io, &encode(&res)?).await
-    }
-}
+mod wire;
+pub use wire::{ConsensusMsg, MAX_SYNC_BLOCKS, SyncCodec, SyncRequest, SyncResponse, SyncedBlock};
+use wire::{TX_BATCH_BYTES, TX_BATCH_DELAY, TX_BATCH_MAX};
 
 #[derive(NetworkBehaviour)]
 struct Behaviour {
@@ -738,137 +631,4 @@ fn serve(chain: &Chain, genesis: Hash, request: SyncRequest) -> SyncResponse {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-    use super::*;
-    use crate::mempool::MempoolLimits;
-    use crate::store::Store;
-    use genesis::{ConsensusParams, Genesis, GenesisAccount, GenesisValidator};
-    use ledger::{Amount, ChainParams, Payload, PublicKey, SigningKey, TxBody};
-    use request_response::Codec;
-
-    fn chain(dir: &std::path::Path, funded: &SigningKey, validator: &SigningKey) -> Chain {
-        let genesis = Genesis {
-            version: genesis::GENESIS_VERSION,
-            chain_id: "p2p-test".into(),
-            genesis_time: "2026-01-01T00:00:00Z".into(),
-            accounts: vec![GenesisAccount {
-                address: PublicKey::from_signing_key(funded).address(),
-                balance: Amount::new(1 << 40),
-            }],
-            validators: vec![GenesisValidator {
-                name: "v".into(),
-                public_key: PublicKey::from_signing_key(validator),
-                power: 1,
-            }],
-            params: ChainParams::default(),
-            consensus: ConsensusParams::default(),
-        };
-        let store = Store::open(&dir.join("db"), false).unwrap();
-        let limits = MempoolLimits { max_txs: 1000, max_bytes: 1 << 24, max_nonce_gap: 100 };
-        let vset = crate::engine::validator_set(&genesis.validator_set()).unwrap();
-        Chain::open(store, &genesis, limits, vset).unwrap()
-    }
-
-    fn transfer(k: &SigningKey, nonce: u64, chain_id: &str) -> Vec<u8> {
-        TxBody {
-            chain_id: chain_id.into(),
-            sender: PublicKey::from_signing_key(k),
-            nonce,
-            gas_limit: 10_000,
-            gas_price: Amount::new(1),
-            payload: Payload::Transfer { to: PublicKey::from_signing_key(k).address(), amount: Amount::new(1) },
-        }
-        .sign(k)
-        .encode()
-    }
-
-    #[test]
-    fn tx_batches_are_judged_like_client_submissions() {
-        let dir = tempfile::tempdir().unwrap();
-        let (user, val) = (SigningKey::from_bytes(&[1; 32]), SigningKey::from_bytes(&[2; 32]));
-        let c = chain(dir.path(), &user, &val);
-        let good = vec![transfer(&user, 0, "p2p-test"), transfer(&user, 1, "p2p-test")];
-        assert_eq!(admit_batch(&c, &good), MessageAcceptance::Accept);
-        // The same batch again: nothing new, dropped without blame.
-        assert_eq!(admit_batch(&c, &good), MessageAcceptance::Ignore);
-        // One forged signature poisons the batch: the sender is penalised.
-        let mut forged = transfer(&user, 2, "p2p-test");
-        let last = forged.len() - 1;
-        forged[last] ^= 1;
-        assert_eq!(admit_batch(&c, &[transfer(&user, 3, "p2p-test"), forged]), MessageAcceptance::Reject);
-        assert_eq!(admit_batch(&c, &[b"junk".to_vec()]), MessageAcceptance::Reject);
-        assert_eq!(admit_batch(&c, &[transfer(&user, 4, "other-chain")]), MessageAcceptance::Reject);
-        assert_eq!(admit_batch(&c, &[]), MessageAcceptance::Reject);
-        // A nonce the sender already used is a race, not an attack.
-        assert_eq!(admit_batch(&c, &[transfer(&user, 0, "p2p-test")]), MessageAcceptance::Ignore);
-    }
-
-    #[test]
-    fn sync_serves_blocks_with_certificates_that_verify() {
-        let dir = tempfile::tempdir().unwrap();
-        let (user, val) = (SigningKey::from_bytes(&[1; 32]), SigningKey::from_bytes(&[2; 32]));
-        let c = chain(dir.path(), &user, &val);
-        let chain_id = consensus::ChainId::new("p2p-test").unwrap();
-        let me = PublicKey::from_signing_key(&val);
-        for h in 1..=3u64 {
-            c.submit_tx(&transfer(&user, h - 1, "p2p-test")).unwrap();
-            let executed = c.build_block(me, h * 1000, c.store().seen_commit().unwrap()).unwrap();
-            let vote = consensus::Vote::precommit(
-                consensus::Height(h),
-                consensus::Round(0),
-                Some(consensus::ValueId(executed.block.hash().0)),
-                consensus::ValidatorId(me.0),
-            );
-            let signed = consensus::signing::sign_vote_unguarded(&val, &chain_id, vote);
-            let cert = consensus::CommitCertificate {
-                height: consensus::Height(h),
-                round: consensus::Round(0),
-                value_id: consensus::ValueId(executed.block.hash().0),
-                signatures: vec![consensus::CommitSignature {
-                    validator: consensus::ValidatorId(me.0),
-                    signature: signed.signature,
-                }],
-            };
-            c.commit(executed, &crate::engine::to_ledger_commit(&cert)).unwrap();
-        }
-        let blocks = c.synced_blocks(Height(2), 10).unwrap();
-        assert_eq!(blocks.iter().map(|b| b.block.header.height.0).collect::<Vec<_>>(), vec![2, 3]);
-        for b in &blocks {
-            assert_eq!(b.commit.block_hash, b.block.hash());
-            c.verify_commit(b.block.header.height, &b.commit).unwrap();
-        }
-        // A certificate moved to another height does not verify.
-        assert!(c.verify_commit(Height(3), &blocks[0].commit).is_err());
-        assert!(c.synced_blocks(Height(9), 10).unwrap().is_empty());
-        assert_eq!(c.synced_blocks(Height(1), 2).unwrap().len(), 2);
-        match serve(&c, c.genesis_hash(), SyncRequest::Status) {
-            SyncResponse::Status { tip, .. } => assert_eq!(tip, Height(3)),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-
-    #[test]
-    fn sync_frames_over_the_limit_are_refused() {
-        futures::executor::block_on(async {
-            let mut codec = SyncCodec { max_response: 64 };
-            let proto = StreamProtocol::new("/agora/sync/1");
-            let mut buf = Vec::new();
-            let big = SyncResponse::Error("x".repeat(100));
-            codec.write_response(&proto, &mut futures::io::Cursor::new(&mut buf), big).await.unwrap();
-            let err = codec.read_response(&proto, &mut futures::io::Cursor::new(&buf)).await.unwrap_err();
-            assert_eq!(err.kind(), io::ErrorKind::InvalidData);
-            let mut buf = Vec::new();
-            let small = SyncRequest::Blocks { from: Height(5), max: 3 };
-            codec.write_request(&proto, &mut futures::io::Cursor::new(&mut buf), small).await.unwrap();
-            match codec.read_request(&proto, &mut futures::io::Cursor::new(&buf)).await.unwrap() {
-                SyncRequest::Blocks { from, max } => assert_eq!((from, max), (Height(5), 3)),
-                other => panic!("unexpected {other:?}"),
-            }
-            // A huge length prefix is refused before anything is allocated.
-            let mut huge = u32::MAX.to_be_bytes().to_vec();
-            huge.extend_from_slice(&[0; 8]);
-            assert!(codec.read_request(&proto, &mut futures::io::Cursor::new(&huge)).await.is_err());
-        });
-    }
-}
+mod tests;
