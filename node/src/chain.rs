@@ -420,7 +420,12 @@ impl Chain {
                 next = after;
                 c
             } else {
-                self.store.seen_commit()?
+                // A block committed since `tip` was read replaces the seen
+                // commit; the certificate then sits in the new block.
+                match self.store.seen_commit()? {
+                    Some(c) if c.height == h => Some(c),
+                    _ => self.store.block(h.next())?.and_then(|b| b.last_commit),
+                }
             };
             let Some(commit) = commit else { break };
             bytes += block.txs.iter().map(|t| t.encode().len()).sum::<usize>() + 1024;

@@ -289,6 +289,7 @@ pub async fn start(
         internal: mpsc::unbounded_channel(),
         tx_batch: Vec::new(),
         tx_batch_bytes: 0,
+        admission: Arc::new(tokio::sync::Semaphore::new(MAX_ADMISSIONS)),
     };
     tracing::info!(peer_id = %local_peer_id, %listen, "p2p starting");
     let join = tokio::spawn(task.run(cmd_rx, txs_rx, shutdown));
@@ -324,7 +325,12 @@ struct Task {
     internal: (mpsc::UnboundedSender<Internal>, mpsc::UnboundedReceiver<Internal>),
     tx_batch: Vec<Vec<u8>>,
     tx_batch_bytes: usize,
+    /// Gossiped tx batches being admitted at once (at most `MAX_ADMISSIONS`).
+    admission: Arc<tokio::sync::Semaphore>,
 }
+
+/// Gossiped tx batches admitted concurrently; more are dropped.
+const MAX_ADMISSIONS: usize = 32;
 
 impl Task {
     async fn run(
@@ -535,10 +541,21 @@ impl Task {
                 );
                 return;
             };
+            // Bounded admission work: past the limit a batch is dropped without
+            // blame (backpressure, as a full mempool would).
+            let Ok(permit) = self.admission.clone().try_acquire_owned() else {
+                let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(
+                    &id,
+                    &from,
+                    MessageAcceptance::Ignore,
+                );
+                return;
+            };
             let chain = self.chain.clone();
             let out = self.internal.0.clone();
             tokio::task::spawn_blocking(move || {
                 let verdict = admit_batch(&chain, &batch);
+                drop(permit);
                 let _ = out.send(Internal::Verdict(id, from, verdict));
             });
         } else {
