@@ -134,6 +134,20 @@ impl NetworkHandle {
     }
 }
 
+/// An error with its sources ("cannot listen: address in use"): libp2p's
+/// transport errors carry the useful part in their source.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.retain(|p| !p.is_empty());
+    parts.dedup();
+    parts.join(": ")
+}
+
 /// The libp2p identity from the node key (ed25519 secret bytes).
 pub fn keypair(secret: [u8; 32]) -> Result<identity::Keypair, NetError> {
     identity::Keypair::ed25519_from_bytes(secret).map_err(|e| NetError::Key(e.to_string()))
@@ -255,7 +269,7 @@ pub async fn start(
     let listen = parse_addr(&cfg.p2p.listen)?;
     swarm
         .listen_on(listen.clone())
-        .map_err(|e| NetError::Address { addr: cfg.p2p.listen.clone(), reason: e.to_string() })?;
+        .map_err(|e| NetError::Address { addr: cfg.p2p.listen.clone(), reason: error_chain(&e) })?;
     for a in &cfg.p2p.external_addresses {
         swarm.add_external_address(parse_addr(a)?);
     }
