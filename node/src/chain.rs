@@ -84,6 +84,8 @@ pub struct Chain {
     consensus_chain_id: consensus::ChainId,
     validator_set_hash: Hash,
     tip: RwLock<Tip>,
+    /// (height, hash) of the last commit certificate that verified.
+    last_verified_commit: Mutex<Option<(Height, Hash)>>,
     /// Most transactions this node puts in a block it proposes (a local policy).
     proposer_max_txs: std::sync::atomic::AtomicUsize,
     mempool: Mutex<Mempool>,
@@ -141,6 +143,7 @@ impl Chain {
             consensus_chain_id,
             validator_set_hash,
             tip: RwLock::new(tip),
+            last_verified_commit: Mutex::new(None),
             proposer_max_txs: std::sync::atomic::AtomicUsize::new(usize::MAX),
             mempool: Mutex::new(Mempool::new(limits)),
             blocks,
@@ -347,10 +350,21 @@ impl Chain {
     }
 
     /// Checks a commit certificate for `height` against that height's validator set.
+    /// The last certificate that verified is remembered, so the same one is
+    /// not checked again (block sync checks block h's certificate, then meets
+    /// it again as block h+1's `last_commit`; each round's proposal repeats it).
     pub fn verify_commit(&self, height: Height, commit: &Commit) -> Result<(), ChainError> {
+        let key = (height, commit.hash());
+        if self.last_verified_commit.lock().is_ok_and(|k| *k == Some(key)) {
+            return Ok(());
+        }
         crate::engine::to_certificate(commit)
             .verify_for_height(consensus::Height(height.0), self.validators_at(height), &self.consensus_chain_id)
-            .map_err(|e| ChainError::InvalidBlock(format!("commit certificate for height {height}: {e}")))
+            .map_err(|e| ChainError::InvalidBlock(format!("commit certificate for height {height}: {e}")))?;
+        if let Ok(mut k) = self.last_verified_commit.lock() {
+            *k = Some(key);
+        }
+        Ok(())
     }
 
     /// The transactions of a block, verified: those this node's mempool already
