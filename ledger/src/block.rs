@@ -127,6 +127,10 @@ pub struct Receipt {
     pub gas_used: u64,
     pub fee: crate::types::Amount,
     pub events: Vec<Event>,
+    /// What the payload returned: a contract's result data, the code hash of
+    /// stored code, the address of a new contract; empty otherwise.
+    #[serde(with = "crate::types::hex_bytes", default)]
+    pub data: Vec<u8>,
 }
 
 impl Receipt {

@@ -36,6 +36,8 @@ pub enum InvalidTx {
     ZeroAmount,
     #[error("block gas limit reached")]
     BlockGasExhausted,
+    #[error("contract transaction: {0}")]
+    Contract(String),
 }
 
 /// Errors of the ledger crate.
@@ -61,6 +63,8 @@ pub enum LedgerError {
     Hex(String),
     #[error("merkle proof: {0}")]
     Proof(String),
+    #[error("contract VM: {0}")]
+    Vm(String),
 }
 
 impl From<anyhow::Error> for LedgerError {

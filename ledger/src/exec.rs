@@ -6,12 +6,13 @@
 
 use std::collections::BTreeMap;
 
-use jmt::KeyHash;
-
 use crate::block::{Event, Receipt, TxStatus};
+use crate::contract::{
+    CallError, ContractCall, ContractVm, EntryPoint, Host, HostEnv, LedgerHost, NoContracts, contract_address,
+};
 use crate::error::{InvalidTx, LedgerError};
 use crate::params::ChainParams;
-use crate::state::{Account, StateDiff, StateStore, account_key, compute_diff};
+use crate::state::{Account, CodeInfo, ContractInfo, StateDiff, StateStore, compute_diff_with_kv};
 use crate::tx::{Payload, TxBody, VerifiedTx};
 use crate::types::{Address, Amount, Hash, Height};
 
@@ -52,9 +53,34 @@ pub fn check_stateless(
     if body.max_fee().is_none() {
         return Err(InvalidTx::FeeOverflow);
     }
+    let cp = &params.contracts;
+    let msg_limit = |msg: &[u8]| {
+        if msg.len() > cp.max_msg_bytes as usize {
+            return Err(InvalidTx::Contract(format!("message is {} bytes, the limit is {}", msg.len(), cp.max_msg_bytes)));
+        }
+        Ok(())
+    };
     match &body.payload {
         Payload::Transfer { amount, .. } if amount.is_zero() => Err(InvalidTx::ZeroAmount),
         Payload::Transfer { .. } => Ok(intrinsic),
+        Payload::StoreCode { code } if code.is_empty() => Err(InvalidTx::Contract("code is empty".into())),
+        Payload::StoreCode { code } if code.len() > cp.max_code_bytes as usize => Err(InvalidTx::Contract(format!(
+            "code is {} bytes, the limit is {} (max_code_bytes)",
+            code.len(),
+            cp.max_code_bytes
+        ))),
+        Payload::StoreCode { .. } => Ok(intrinsic),
+        Payload::Instantiate { label, msg, .. } => {
+            if label.is_empty() || label.len() > cp.max_label_bytes as usize {
+                return Err(InvalidTx::Contract(format!("label must be 1..={} bytes", cp.max_label_bytes)));
+            }
+            msg_limit(msg)?;
+            Ok(intrinsic)
+        }
+        Payload::Execute { msg, .. } => {
+            msg_limit(msg)?;
+            Ok(intrinsic)
+        }
     }
 }
 
@@ -73,35 +99,20 @@ pub fn check_fee_payable(body: &TxBody, account: &Account) -> Result<Amount, Inv
     Ok(fee)
 }
 
-/// Uncommitted writes layered over committed state.
-struct Overlay<'a, S> {
-    store: &'a S,
-    writes: BTreeMap<KeyHash, Option<Vec<u8>>>,
-}
-
-impl<S: StateStore> Overlay<'_, S> {
-    fn account(&self, addr: &Address) -> Result<Account, LedgerError> {
-        let key = account_key(addr);
-        let raw = match self.writes.get(&key) {
-            Some(v) => v.clone(),
-            None => self.store.get_latest(&key)?,
-        };
-        raw.as_deref().map_or(Ok(Account::default()), Account::decode)
-    }
-
-    fn put_account(&mut self, addr: &Address, acct: &Account) {
-        self.writes.insert(account_key(addr), Some(acct.encode()));
-    }
-}
-
 /// Executes a block's transactions one at a time, then seals the state.
 ///
 /// A proposer feeds it candidates and keeps those that are accepted; a
 /// validator feeds it a received block and rejects the block on the first
 /// invalid transaction. Either way the state is the same function of the
 /// accepted list.
+///
+/// The block's uncommitted writes live in a [`LedgerHost`], which is lent to
+/// the contract VM (by value: wasmtime stores need `'static` data) while a
+/// contract runs.
 pub struct BlockExecutor<'a, S> {
-    overlay: Overlay<'a, S>,
+    store: &'a S,
+    host: Option<Box<LedgerHost<S>>>,
+    vm: &'a dyn ContractVm,
     params: &'a ChainParams,
     env: BlockEnv,
     receipts: Vec<Receipt>,
@@ -134,10 +145,28 @@ impl BlockOutcome {
     }
 }
 
-impl<'a, S: StateStore> BlockExecutor<'a, S> {
+static NO_CONTRACTS: NoContracts = NoContracts;
+
+impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
+    /// An executor without a contract VM (contract payloads fail with a node
+    /// error): for tests and tools that only move native tokens.
     pub fn new(store: &'a S, params: &'a ChainParams, env: BlockEnv) -> Self {
+        Self::with_vm(store, params, env, &NO_CONTRACTS)
+    }
+
+    pub fn with_vm(store: &'a S, params: &'a ChainParams, env: BlockEnv, vm: &'a dyn ContractVm) -> Self {
+        let host_env = HostEnv {
+            chain_id: env.chain_id.clone(),
+            height: env.height,
+            time_ms: env.time_ms,
+            origin: Address([0; 20]),
+            params: params.clone(),
+            read_only: false,
+        };
         BlockExecutor {
-            overlay: Overlay { store, writes: BTreeMap::new() },
+            store,
+            host: Some(Box::new(LedgerHost::new(store.clone(), BTreeMap::new(), BTreeMap::new(), host_env))),
+            vm,
             params,
             env,
             receipts: Vec::new(),
@@ -147,18 +176,26 @@ impl<'a, S: StateStore> BlockExecutor<'a, S> {
         }
     }
 
+    fn host(&mut self) -> &mut LedgerHost<S> {
+        self.host.as_mut().expect("the host is only lent out during a contract call")
+    }
+
+    fn host_ref(&self) -> &LedgerHost<S> {
+        self.host.as_ref().expect("the host is only lent out during a contract call")
+    }
+
     /// A dry-run executor: the signature and fee-affordability checks are the
     /// caller's business and no fee is charged, so a wallet can learn the gas a
     /// transaction will use before it signs or funds it.
-    pub fn simulation(store: &'a S, params: &'a ChainParams, env: BlockEnv) -> Self {
-        let mut e = Self::new(store, params, env);
+    pub fn simulation(store: &'a S, params: &'a ChainParams, env: BlockEnv, vm: &'a dyn ContractVm) -> Self {
+        let mut e = Self::with_vm(store, params, env, vm);
         e.simulate = true;
         e
     }
 
     /// Reads an account as the block has left it so far.
     pub fn account(&self, addr: &Address) -> Result<Account, LedgerError> {
-        self.overlay.account(addr)
+        self.host_ref().account(addr)
     }
 
     /// Executes one verified transaction. `Err(Invalid)` leaves the state untouched;
@@ -183,7 +220,7 @@ impl<'a, S: StateStore> BlockExecutor<'a, S> {
         len: usize,
     ) -> Result<Receipt, ExecError> {
         let intrinsic = check_stateless(body, len, &self.env.chain_id, self.params)?;
-        let mut acct = self.overlay.account(&sender)?;
+        let mut acct = self.host_ref().account(&sender)?;
         if body.nonce < acct.nonce {
             return Err(InvalidTx::NonceTooLow { expected: acct.nonce, got: body.nonce }.into());
         }
@@ -203,74 +240,211 @@ impl<'a, S: StateStore> BlockExecutor<'a, S> {
 
         // From here on the transaction is valid: it is included, pays for the gas
         // it used and bumps the sender's nonce, whatever its payload does.
-        let payload_gas = match body.payload {
+        let cp = &self.params.contracts;
+        let payload_gas = match &body.payload {
             Payload::Transfer { .. } => self.params.transfer_gas,
+            Payload::StoreCode { code } => cp.gas_code_byte.saturating_mul(code.len() as u64),
+            Payload::Instantiate { .. } => cp.gas_instantiate.saturating_add(cp.gas_contract_entry),
+            Payload::Execute { .. } => cp.gas_contract_entry,
         };
         let needed = intrinsic.saturating_add(payload_gas);
-        let (gas_used, out_of_gas) = if needed > body.gas_limit { (body.gas_limit, true) } else { (needed, false) };
-        let fee = if self.simulate {
-            Amount::ZERO
-        } else {
-            body.gas_price.checked_mul(u128::from(gas_used)).ok_or(InvalidTx::FeeOverflow)?
-        };
-        acct.balance = acct.balance.checked_sub(fee).ok_or(InvalidTx::CannotPayFee { balance: acct.balance, fee })?;
+        let price = if self.simulate { Amount::ZERO } else { body.gas_price };
+        // The sender pays the most the transaction can cost up front and gets
+        // the unused part back at the end, so a payload cannot spend the fee.
+        let max_fee = price.checked_mul(u128::from(body.gas_limit)).ok_or(InvalidTx::FeeOverflow)?;
+        acct.balance =
+            acct.balance.checked_sub(max_fee).ok_or(InvalidTx::CannotPayFee { balance: acct.balance, fee: max_fee })?;
         acct.nonce += 1;
-        self.overlay.put_account(&sender, &acct);
+        let host = self.host();
+        host.clear_journal();
+        host.put_account(&sender, &acct);
+
+        let mut events = Vec::new();
+        let mut data = Vec::new();
+        let (status, gas_used) = if needed > body.gas_limit {
+            let reason = format!("out of gas: needs {needed}, limit {}", body.gas_limit);
+            (TxStatus::Failed { reason }, body.gas_limit)
+        } else {
+            let vm_gas = body.gas_limit - needed;
+            match self.run_payload(body, sender, vm_gas, &mut events, &mut data)? {
+                (Ok(()), used) => (TxStatus::Success, needed.saturating_add(used)),
+                (Err(reason), used) => {
+                    events.clear();
+                    data.clear();
+                    (TxStatus::Failed { reason }, needed.saturating_add(used))
+                }
+            }
+        };
+        let gas_used = gas_used.min(body.gas_limit);
+        let fee = price.checked_mul(u128::from(gas_used)).ok_or(InvalidTx::FeeOverflow)?;
+        let refund = max_fee.checked_sub(fee).expect("gas_used <= gas_limit");
+        let collector_addr = self.env.fee_collector;
+        let host = self.host();
+        if !refund.is_zero() {
+            let mut a = host.account(&sender)?;
+            a.balance = a.balance.checked_add(refund).ok_or_else(|| LedgerError::Corrupt("refund overflow".into()))?;
+            host.put_account(&sender, &a);
+        }
         if !fee.is_zero() {
-            let mut collector = self.overlay.account(&self.env.fee_collector)?;
+            let mut collector = host.account(&collector_addr)?;
             collector.balance = collector
                 .balance
                 .checked_add(fee)
                 .ok_or_else(|| LedgerError::Corrupt("fee collector balance overflow: supply exceeds u128".into()))?;
-            self.overlay.put_account(&self.env.fee_collector, &collector);
+            host.put_account(&collector_addr, &collector);
         }
-        let mut events = vec![Event::new("fee", &[("payer", sender.to_string()), ("amount", fee.to_string())])];
-
-        let status = if out_of_gas {
-            TxStatus::Failed { reason: format!("out of gas: needs {needed}, limit {}", body.gas_limit) }
-        } else {
-            match &body.payload {
-                Payload::Transfer { to, amount } => match self.transfer(&sender, to, *amount)? {
-                    Ok(()) => {
-                        events.push(Event::new(
-                            "transfer",
-                            &[("from", sender.to_string()), ("to", to.to_string()), ("amount", amount.to_string())],
-                        ));
-                        TxStatus::Success
-                    }
-                    Err(reason) => TxStatus::Failed { reason },
-                },
-            }
-        };
+        events.insert(0, Event::new("fee", &[("payer", sender.to_string()), ("amount", fee.to_string())]));
         self.gas_used += gas_used;
         self.bytes += len;
-        Ok(Receipt { tx_hash, sender, status, gas_used, fee, events })
+        Ok(Receipt { tx_hash, sender, status, gas_used, fee, events, data })
     }
 
-    /// Moves native tokens. The inner `Err` is an execution failure (reported in
-    /// the receipt); the outer one is a storage problem.
-    fn transfer(&mut self, from: &Address, to: &Address, amount: Amount) -> Result<Result<(), String>, LedgerError> {
-        let mut src = self.overlay.account(from)?;
-        let Some(left) = src.balance.checked_sub(amount) else {
-            return Ok(Err(format!("insufficient funds: balance {} after fee, transfer {amount}", src.balance)));
+    /// Runs a valid transaction's payload. `Ok((Err(reason), gas))` is a
+    /// failure reported in the receipt (its state changes are reverted); the
+    /// outer `Err` is the node's problem. The gas is what the payload used
+    /// beyond its fixed cost.
+    fn run_payload(
+        &mut self,
+        body: &TxBody,
+        sender: Address,
+        vm_gas: u64,
+        events: &mut Vec<Event>,
+        data: &mut Vec<u8>,
+    ) -> Result<(Result<(), String>, u64), LedgerError> {
+        let cp = self.host().checkpoint();
+        let out = match &body.payload {
+            Payload::Transfer { to, amount } => match self.host().transfer(&sender, to, *amount)? {
+                Ok(()) => {
+                    events.push(Event::new(
+                        "transfer",
+                        &[("from", sender.to_string()), ("to", to.to_string()), ("amount", amount.to_string())],
+                    ));
+                    (Ok(()), 0)
+                }
+                Err(e) => (Err(e), 0),
+            },
+            Payload::StoreCode { code } => {
+                let code_hash = Hash::digest(code);
+                let exists = self.host_ref().code_info(&code_hash)?.is_some();
+                let res = if exists {
+                    Ok(())
+                } else {
+                    match self.vm.check_code(code, self.params) {
+                        Ok(()) => {
+                            let size = u32::try_from(code.len()).unwrap_or(u32::MAX);
+                            let info = CodeInfo { code_hash, creator: sender, size, height: self.env.height };
+                            self.host().put_code(&info, code);
+                            Ok(())
+                        }
+                        Err(e) => Err(format!("invalid contract code: {e}")),
+                    }
+                };
+                if res.is_ok() {
+                    events.push(Event::new(
+                        "store_code",
+                        &[("code_hash", code_hash.to_string()), ("size", code.len().to_string())],
+                    ));
+                    *data = code_hash.0.to_vec();
+                }
+                (res, 0)
+            }
+            Payload::Instantiate { code_hash, label, msg, funds } => {
+                let address = contract_address(code_hash, &sender, label);
+                if self.host_ref().code_info(code_hash)?.is_none() {
+                    (Err(format!("no code with hash {code_hash}")), 0)
+                } else if self.host_ref().contract_info(&address)?.is_some() {
+                    (Err(format!("contract address {address} already exists; choose another label")), 0)
+                } else {
+                    let info = ContractInfo {
+                        address,
+                        code_hash: *code_hash,
+                        creator: sender,
+                        label: label.clone(),
+                        created_height: self.env.height,
+                    };
+                    self.host().put_contract_info(&info);
+                    events.push(Event::new(
+                        "instantiate",
+                        &[
+                            ("contract_address", address.to_string()),
+                            ("code_hash", code_hash.to_string()),
+                            ("creator", sender.to_string()),
+                            ("label", label.clone()),
+                        ],
+                    ));
+                    *data = address.0.to_vec();
+                    let call = ContractCall {
+                        entry: EntryPoint::Instantiate,
+                        contract: address,
+                        code_hash: *code_hash,
+                        caller: sender,
+                        funds: *funds,
+                        msg: msg.clone(),
+                    };
+                    let (res, used, evs) = self.call_contract(sender, call, vm_gas)?;
+                    events.extend(evs);
+                    (res.map(|_| ()), used)
+                }
+            }
+            Payload::Execute { contract, msg, funds } => match self.host_ref().contract_info(contract)? {
+                None => (Err(format!("no contract at {contract}")), 0),
+                Some(info) => {
+                    let call = ContractCall {
+                        entry: EntryPoint::Execute,
+                        contract: *contract,
+                        code_hash: info.code_hash,
+                        caller: sender,
+                        funds: *funds,
+                        msg: msg.clone(),
+                    };
+                    let (res, used, evs) = self.call_contract(sender, call, vm_gas)?;
+                    events.extend(evs);
+                    match res {
+                        Ok(out) => {
+                            *data = out;
+                            (Ok(()), used)
+                        }
+                        Err(e) => (Err(e), used),
+                    }
+                }
+            },
         };
-        src.balance = left;
-        self.overlay.put_account(from, &src);
-        let mut dst = self.overlay.account(to)?;
-        let Some(new_bal) = dst.balance.checked_add(amount) else {
-            // Undo the debit: a failed payload leaves only the fee and nonce change.
-            src.balance = src.balance.checked_add(amount).expect("restoring a debit cannot overflow");
-            self.overlay.put_account(from, &src);
-            return Ok(Err("recipient balance would overflow".into()));
-        };
-        dst.balance = new_bal;
-        self.overlay.put_account(to, &dst);
-        Ok(Ok(()))
+        if out.0.is_err() {
+            self.host().revert_to(cp);
+        }
+        Ok(out)
+    }
+
+    /// Moves the attached funds and runs a contract entry point.
+    #[allow(clippy::type_complexity)]
+    fn call_contract(
+        &mut self,
+        sender: Address,
+        call: ContractCall,
+        gas: u64,
+    ) -> Result<(Result<Vec<u8>, String>, u64, Vec<Event>), LedgerError> {
+        if let Err(e) = self.host().transfer(&sender, &call.contract, call.funds)? {
+            return Ok((Err(format!("cannot attach funds: {e}")), 0, Vec::new()));
+        }
+        let mut host = self.host.take().expect("the host is only lent out during a contract call");
+        host.env.origin = sender;
+        let (back, outcome) = self.vm.run(host, call, gas);
+        let back = back.into_any().downcast::<LedgerHost<S>>().map_err(|_| {
+            LedgerError::Vm("the contract VM returned a different host than it was given".into())
+        })?;
+        self.host = Some(back);
+        match outcome.result {
+            Ok(out) => Ok((Ok(out), outcome.gas_used, outcome.events)),
+            Err(CallError::Failed(e)) => Ok((Err(e), outcome.gas_used, Vec::new())),
+            Err(CallError::Node(e)) => Err(e),
+        }
     }
 
     /// Seals the block: computes the new state root at version `height`.
     pub fn finish(self) -> Result<BlockOutcome, LedgerError> {
-        let diff = compute_diff(self.overlay.store, self.env.height.0, self.overlay.writes)?;
+        let host = self.host.expect("the host is only lent out during a contract call");
+        let (writes, kv) = host.into_writes();
+        let diff = compute_diff_with_kv(self.store, self.env.height.0, writes, kv)?;
         Ok(BlockOutcome { receipts: self.receipts, gas_used: self.gas_used, diff })
     }
 }
@@ -286,13 +460,14 @@ pub enum ExecError {
 
 /// Executes a received block's transactions; any invalid transaction makes the
 /// whole block invalid.
-pub fn apply_block<S: StateStore>(
+pub fn apply_block<S: StateStore + Clone + Send + 'static>(
     store: &S,
     params: &ChainParams,
     env: BlockEnv,
+    vm: &dyn ContractVm,
     txs: &[VerifiedTx],
 ) -> Result<BlockOutcome, LedgerError> {
-    let mut exec = BlockExecutor::new(store, params, env);
+    let mut exec = BlockExecutor::with_vm(store, params, env, vm);
     for (index, tx) in txs.iter().enumerate() {
         match exec.execute(tx) {
             Ok(_) => {}

@@ -7,6 +7,7 @@
 //! used for everything hashed or signed; serde/JSON forms exist for RPC only.
 
 pub mod block;
+pub mod contract;
 pub mod crypto;
 pub mod error;
 pub mod exec;
@@ -17,6 +18,7 @@ pub mod tx;
 pub mod types;
 
 pub use block::{Block, Commit, CommitSig, Event, Header, Receipt, TxStatus};
+pub use contract::{ContractVm, NoContracts, contract_address};
 pub use crypto::{PublicKey, Signature, SigningKey};
 pub use error::{InvalidTx, LedgerError};
 pub use exec::{BlockEnv, BlockExecutor, BlockOutcome, ExecError, apply_block};

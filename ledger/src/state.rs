@@ -7,6 +7,8 @@
 //! index so execution reads an account in one lookup instead of a tree walk.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::Arc;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
@@ -28,7 +30,22 @@ pub type StateProof = SparseMerkleProof<Sha256>;
 pub trait StateStore: TreeReader {
     /// The latest committed value under `key`, if any.
     fn get_latest(&self, key: &KeyHash) -> anyhow::Result<Option<Vec<u8>>>;
+
+    /// The first committed storage entry of `contract` in key order within
+    /// `(start, end)` (`end` exclusive, `None` = unbounded). This reads an
+    /// ordered index kept beside the tree (tree keys are hashed, so the tree
+    /// itself has no useful order); the index holds exactly the committed
+    /// contract storage, so results are the same on every node.
+    fn contract_next(
+        &self,
+        contract: &Address,
+        start: Bound<&[u8]>,
+        end: Option<&[u8]>,
+    ) -> anyhow::Result<Option<(Vec<u8>, Vec<u8>)>>;
 }
+
+/// Contract storage writes in the ordered index: `(contract, key) → value`.
+pub type ContractKvWrites = BTreeMap<(Address, Vec<u8>), Option<Vec<u8>>>;
 
 /// A native account.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -55,6 +72,51 @@ pub fn account_key(addr: &Address) -> KeyHash {
     KeyHash::with::<Sha256>(&k)
 }
 
+/// The state key of stored contract code (its wasm bytes).
+pub fn code_key(code_hash: &Hash) -> KeyHash {
+    KeyHash::with::<Sha256>([b"wasm/".as_slice(), &code_hash.0].concat())
+}
+
+/// The state key of stored code's metadata ([`CodeInfo`]).
+pub fn code_info_key(code_hash: &Hash) -> KeyHash {
+    KeyHash::with::<Sha256>([b"code/".as_slice(), &code_hash.0].concat())
+}
+
+/// The state key of a contract's metadata ([`ContractInfo`]).
+pub fn contract_info_key(addr: &Address) -> KeyHash {
+    KeyHash::with::<Sha256>([b"contract/".as_slice(), &addr.0].concat())
+}
+
+/// The state key of one entry of a contract's storage. The address has a
+/// fixed length, so `(contract, key)` pairs never collide.
+pub fn contract_storage_key(addr: &Address, key: &[u8]) -> KeyHash {
+    KeyHash::with::<Sha256>([b"cs/".as_slice(), &addr.0, key].concat())
+}
+
+/// Metadata of uploaded contract code.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct CodeInfo {
+    pub code_hash: Hash,
+    pub creator: Address,
+    pub size: u32,
+    pub height: Height,
+}
+
+/// Metadata of an instantiated contract.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct ContractInfo {
+    pub address: Address,
+    pub code_hash: Hash,
+    pub creator: Address,
+    pub label: String,
+    pub created_height: Height,
+}
+
+/// Decodes a borsh record of the state, reporting corruption.
+pub fn decode_record<T: BorshDeserialize>(what: &str, bytes: &[u8]) -> Result<T, LedgerError> {
+    borsh::from_slice(bytes).map_err(|e| LedgerError::Corrupt(format!("{what} record: {e}")))
+}
+
 /// Everything a block (or genesis) changed: the new values and the Merkle
 /// tree's new nodes. The node writes both in the block's single batch.
 #[derive(Debug)]
@@ -63,6 +125,8 @@ pub struct StateDiff {
     pub root: Hash,
     /// Final value per key (`None` = deleted), in key order.
     pub writes: BTreeMap<KeyHash, Option<Vec<u8>>>,
+    /// The same contract storage writes for the ordered index.
+    pub contract_kv: ContractKvWrites,
     pub tree: TreeUpdateBatch,
 }
 
@@ -72,9 +136,30 @@ pub fn compute_diff<S: StateStore>(
     version: Version,
     writes: BTreeMap<KeyHash, Option<Vec<u8>>>,
 ) -> Result<StateDiff, LedgerError> {
+    compute_diff_with_kv(store, version, writes, BTreeMap::new())
+}
+
+/// [`compute_diff`] with contract storage writes for the ordered index.
+pub fn compute_diff_with_kv<S: StateStore>(
+    store: &S,
+    version: Version,
+    writes: BTreeMap<KeyHash, Option<Vec<u8>>>,
+    contract_kv: ContractKvWrites,
+) -> Result<StateDiff, LedgerError> {
     let tree = JellyfishMerkleTree::<_, Sha256>::new(store);
     let (root, batch) = tree.put_value_set(writes.iter().map(|(k, v)| (*k, v.clone())), version)?;
-    Ok(StateDiff { version, root: Hash(root.0), writes, tree: batch })
+    Ok(StateDiff { version, root: Hash(root.0), writes, contract_kv, tree: batch })
+}
+
+/// Reads any value at a height with its Merkle proof against that height's
+/// state root (used for contract storage and metadata proofs).
+pub fn prove_key<S: StateStore>(
+    store: &S,
+    key: KeyHash,
+    height: Height,
+) -> Result<(Option<Vec<u8>>, StateProof), LedgerError> {
+    let tree = JellyfishMerkleTree::<_, Sha256>::new(store);
+    Ok(tree.get_with_proof(key, height.0)?)
 }
 
 /// Builds the genesis state (version 0) from initial balances.
@@ -128,12 +213,19 @@ pub fn read_account<S: StateStore>(store: &S, addr: &Address) -> Result<Account,
     }
 }
 
-/// An in-memory [`StateStore`] for tests, simulations and dry runs.
+/// An in-memory [`StateStore`] for tests, simulations and dry runs. Cloning
+/// is cheap (shared, copy-on-write), as contract execution needs an owned handle.
 #[derive(Debug, Default, Clone)]
 pub struct MemStore {
+    inner: Arc<MemInner>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct MemInner {
     nodes: BTreeMap<NodeKey, Node>,
     values: BTreeMap<(KeyHash, Version), Option<OwnedValue>>,
     latest: BTreeMap<KeyHash, Vec<u8>>,
+    contract_kv: BTreeMap<(Address, Vec<u8>), Vec<u8>>,
 }
 
 impl MemStore {
@@ -143,16 +235,23 @@ impl MemStore {
 
     /// Makes a diff the committed state.
     pub fn commit(&mut self, diff: &StateDiff) {
+        let inner = Arc::make_mut(&mut self.inner);
         for (k, n) in diff.tree.node_batch.nodes() {
-            self.nodes.insert(k.clone(), n.clone());
+            inner.nodes.insert(k.clone(), n.clone());
         }
         for ((ver, kh), v) in diff.tree.node_batch.values() {
-            self.values.insert((*kh, *ver), v.clone());
+            inner.values.insert((*kh, *ver), v.clone());
         }
         for (k, v) in &diff.writes {
             match v {
-                Some(v) => self.latest.insert(*k, v.clone()),
-                None => self.latest.remove(k),
+                Some(v) => inner.latest.insert(*k, v.clone()),
+                None => inner.latest.remove(k),
+            };
+        }
+        for (k, v) in &diff.contract_kv {
+            match v {
+                Some(v) => inner.contract_kv.insert(k.clone(), v.clone()),
+                None => inner.contract_kv.remove(k),
             };
         }
     }
@@ -160,16 +259,16 @@ impl MemStore {
 
 impl TreeReader for MemStore {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        Ok(self.nodes.get(node_key).cloned())
+        Ok(self.inner.nodes.get(node_key).cloned())
     }
 
     fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
-        Ok(self.values.range((key_hash, 0)..=(key_hash, max_version)).next_back().and_then(|(_, v)| v.clone()))
+        Ok(self.inner.values.range((key_hash, 0)..=(key_hash, max_version)).next_back().and_then(|(_, v)| v.clone()))
     }
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
         let mut best: Option<(NodeKey, LeafNode)> = None;
-        for (k, n) in &self.nodes {
+        for (k, n) in &self.inner.nodes {
             if let Node::Leaf(leaf) = n
                 && best.as_ref().is_none_or(|(_, b)| leaf.key_hash() > b.key_hash())
             {
@@ -182,6 +281,23 @@ impl TreeReader for MemStore {
 
 impl StateStore for MemStore {
     fn get_latest(&self, key: &KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
-        Ok(self.latest.get(key).cloned())
+        Ok(self.inner.latest.get(key).cloned())
+    }
+
+    fn contract_next(
+        &self,
+        contract: &Address,
+        start: Bound<&[u8]>,
+        end: Option<&[u8]>,
+    ) -> anyhow::Result<Option<(Vec<u8>, Vec<u8>)>> {
+        let lo = match start {
+            Bound::Included(k) => Bound::Included((*contract, k.to_vec())),
+            Bound::Excluded(k) => Bound::Excluded((*contract, k.to_vec())),
+            Bound::Unbounded => Bound::Included((*contract, Vec::new())),
+        };
+        let found = self.inner.contract_kv.range((lo, Bound::Unbounded)).next();
+        Ok(found.and_then(|((a, k), v)| {
+            (a == contract && end.is_none_or(|e| k.as_slice() < e)).then(|| (k.clone(), v.clone()))
+        }))
     }
 }

@@ -10,6 +10,7 @@ use crate::crypto::{PublicKey, Signature, SigningKey};
 use crate::error::InvalidTx;
 use crate::types::{Address, Amount, Hash};
 
+
 /// Domain tag prepended to a transaction body before signing, so a signature
 /// over a transaction can never be mistaken for a signature over anything else.
 pub const TX_SIGN_DOMAIN: &[u8] = b"agora/tx/v1\0";
@@ -20,6 +21,31 @@ pub const TX_SIGN_DOMAIN: &[u8] = b"agora/tx/v1\0";
 pub enum Payload {
     /// Move `amount` of the native token from the sender to `to`.
     Transfer { to: Address, amount: Amount },
+    /// Upload WebAssembly contract code; the receipt's `data` is its SHA-256
+    /// code hash, under which it can be instantiated any number of times.
+    StoreCode {
+        #[serde(with = "crate::types::hex_bytes")]
+        code: Vec<u8>,
+    },
+    /// Create a contract from stored code: runs its `instantiate` entry point
+    /// with `msg`, after moving `funds` from the sender to the new contract.
+    /// The receipt's `data` is the contract address (see `contract_address`).
+    Instantiate {
+        code_hash: Hash,
+        label: String,
+        #[serde(with = "crate::types::hex_bytes")]
+        msg: Vec<u8>,
+        funds: Amount,
+    },
+    /// Call a contract's `execute` entry point with `msg`, after moving
+    /// `funds` from the sender to the contract. The receipt's `data` is what
+    /// the contract returned.
+    Execute {
+        contract: Address,
+        #[serde(with = "crate::types::hex_bytes")]
+        msg: Vec<u8>,
+        funds: Amount,
+    },
 }
 
 /// The signed part of a transaction. Its borsh bytes (with [`TX_SIGN_DOMAIN`])

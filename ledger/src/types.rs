@@ -236,3 +236,19 @@ impl FromStr for Address {
 }
 
 serde_via_str!(Address);
+
+/// Serde helper: bytes as a lowercase hex string (JSON forms only; canonical
+/// encoding is borsh).
+pub mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let s = s.strip_prefix("0x").unwrap_or(&s);
+        hex::decode(s).map_err(|e| serde::de::Error::custom(format!("invalid hex: {e}")))
+    }
+}

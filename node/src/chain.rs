@@ -77,6 +77,7 @@ pub struct TxCommitted {
 #[derive(Debug)]
 pub struct Chain {
     store: Store,
+    vm: vm::Vm,
     chain_id: String,
     params: ChainParams,
     genesis_hash: Hash,
@@ -101,6 +102,7 @@ impl Chain {
         genesis: &Genesis,
         limits: MempoolLimits,
         validators: consensus::ValidatorSet,
+        vm: vm::Vm,
     ) -> Result<Chain, ChainError> {
         let validator_set_hash = Hash(validators.hash());
         let consensus_chain_id =
@@ -136,6 +138,7 @@ impl Chain {
         let (blocks, _) = broadcast::channel(256);
         Ok(Chain {
             store,
+            vm,
             chain_id: genesis.chain_id.clone(),
             params: genesis.params.clone(),
             genesis_hash,
@@ -153,6 +156,9 @@ impl Chain {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+    pub fn vm(&self) -> &vm::Vm {
+        &self.vm
     }
     pub fn chain_id(&self) -> &str {
         &self.chain_id
@@ -249,7 +255,8 @@ impl Chain {
             .min(self.proposer_max_txs.load(std::sync::atomic::Ordering::Relaxed))
             .max(1);
         let candidates = self.mempool.lock().map_err(|_| ChainError::Poisoned)?.candidates(max_txs);
-        let mut exec = BlockExecutor::new(&self.store, &self.params, self.env(height, time_ms, &proposer));
+        let mut exec =
+            BlockExecutor::with_vm(&self.store, &self.params, self.env(height, time_ms, &proposer), &self.vm);
         let mut included = Vec::with_capacity(candidates.len());
         let mut skipped: Option<Address> = None;
         let mut bytes = 0usize;
@@ -331,7 +338,8 @@ impl Chain {
         if tx_bytes > self.tx_byte_budget() {
             return bad(format!("{tx_bytes} bytes of transactions exceed the block limit"));
         }
-        let outcome = ledger::apply_block(&self.store, &self.params, self.env(h.height, h.time_ms, &h.proposer), &txs)?;
+        let env = self.env(h.height, h.time_ms, &h.proposer);
+        let outcome = ledger::apply_block(&self.store, &self.params, env, &self.vm, &txs)?;
         if outcome.state_root() != h.state_root {
             return bad(format!("state root {} does not match execution {}", h.state_root, outcome.state_root()));
         }
@@ -474,8 +482,15 @@ impl Chain {
         let mut touched: BTreeMap<Address, Account> = BTreeMap::new();
         for t in &txs {
             touched.entry(t.sender()).or_default();
-            let ledger::Payload::Transfer { to, .. } = &t.body().payload;
-            touched.entry(*to).or_default();
+            match &t.body().payload {
+                ledger::Payload::Transfer { to, .. } => {
+                    touched.entry(*to).or_default();
+                }
+                ledger::Payload::Execute { contract, .. } => {
+                    touched.entry(*contract).or_default();
+                }
+                ledger::Payload::StoreCode { .. } | ledger::Payload::Instantiate { .. } => {}
+            }
         }
         touched.entry(block.header.proposer.address()).or_default();
         for (addr, acct) in touched.iter_mut() {
@@ -525,6 +540,6 @@ impl Chain {
             time_ms: tip.time_ms + 1,
             fee_collector: Address([0; 20]),
         };
-        BlockExecutor::simulation(&self.store, &self.params, env).simulate_body(body, encoded_len)
+        BlockExecutor::simulation(&self.store, &self.params, env, &self.vm).simulate_body(body, encoded_len)
     }
 }

@@ -60,7 +60,7 @@ fn invalid_tx(e: &InvalidTx) -> ErrorObjectOwned {
         GasPriceTooLow { .. } | GasLimitTooLow { .. } | GasLimitTooHigh { .. } | FeeOverflow | CannotPayFee { .. } => {
             codes::FEE
         }
-        ZeroAmount | BlockGasExhausted => codes::TX_INVALID,
+        ZeroAmount | BlockGasExhausted | Contract(_) => codes::TX_INVALID,
     };
     err(code, e.to_string())
 }

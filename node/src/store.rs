@@ -21,6 +21,7 @@ const CF_TX_INDEX: &str = "tx_index"; // tx hash -> borsh TxLocation
 const CF_NODES: &str = "jmt_nodes"; // borsh NodeKey -> borsh Node
 const CF_VALUES: &str = "jmt_values"; // key hash ‖ version (BE) -> borsh Option<value>
 const CF_LATEST: &str = "state_latest"; // key hash -> value
+const CF_CONTRACT_KV: &str = "contract_kv"; // contract address (20) ‖ raw key -> value (ordered index)
 
 const META_GENESIS_HASH: &[u8] = b"genesis_hash";
 const META_HEIGHT: &[u8] = b"height";
@@ -75,7 +76,17 @@ impl Store {
         opts.create_missing_column_families(true);
         opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
         opts.increase_parallelism(2);
-        let cfs = [CF_META, CF_BLOCKS, CF_BLOCK_HASH, CF_RECEIPTS, CF_TX_INDEX, CF_NODES, CF_VALUES, CF_LATEST]
+        let cfs = [
+            CF_META,
+            CF_BLOCKS,
+            CF_BLOCK_HASH,
+            CF_RECEIPTS,
+            CF_TX_INDEX,
+            CF_NODES,
+            CF_VALUES,
+            CF_LATEST,
+            CF_CONTRACT_KV,
+        ]
             .into_iter()
             .map(|n| ColumnFamilyDescriptor::new(n, Options::default()));
         let db = DB::open_cf_descriptors(&opts, path, cfs)?;
@@ -131,6 +142,14 @@ impl Store {
             match v {
                 Some(v) => b.put_cf(latest, k.0, v),
                 None => b.delete_cf(latest, k.0),
+            }
+        }
+        let kv = self.cf(CF_CONTRACT_KV);
+        for ((addr, key), v) in &diff.contract_kv {
+            let k = [addr.0.as_slice(), key].concat();
+            match v {
+                Some(v) => b.put_cf(kv, k, v),
+                None => b.delete_cf(kv, k),
             }
         }
     }
@@ -319,5 +338,35 @@ impl TreeReader for Store {
 impl StateStore for Store {
     fn get_latest(&self, key: &KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
         Ok(self.db.get_cf(self.cf(CF_LATEST), key.0)?)
+    }
+
+    fn contract_next(
+        &self,
+        contract: &ledger::Address,
+        start: std::ops::Bound<&[u8]>,
+        end: Option<&[u8]>,
+    ) -> anyhow::Result<Option<(Vec<u8>, Vec<u8>)>> {
+        use std::ops::Bound;
+        let (from, skip_equal) = match start {
+            Bound::Included(k) => ([contract.0.as_slice(), k].concat(), None),
+            Bound::Excluded(k) => ([contract.0.as_slice(), k].concat(), Some(k)),
+            Bound::Unbounded => (contract.0.to_vec(), None),
+        };
+        let it = self.db.iterator_cf(self.cf(CF_CONTRACT_KV), IteratorMode::From(&from, Direction::Forward));
+        for item in it {
+            let (k, v) = item?;
+            if k.len() < 20 || k[..20] != contract.0 {
+                return Ok(None);
+            }
+            let key = &k[20..];
+            if skip_equal.is_some_and(|s| s == key) {
+                continue;
+            }
+            if end.is_some_and(|e| key >= e) {
+                return Ok(None);
+            }
+            return Ok(Some((key.to_vec(), v.to_vec())));
+        }
+        Ok(None)
     }
 }

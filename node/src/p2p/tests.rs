@@ -27,7 +27,7 @@ fn chain(dir: &std::path::Path, funded: &SigningKey, validator: &SigningKey) -> 
     let store = Store::open(&dir.join("db"), false).unwrap();
     let limits = MempoolLimits { max_txs: 1000, max_bytes: 1 << 24, max_nonce_gap: 100 };
     let vset = crate::engine::validator_set(&genesis.validator_set()).unwrap();
-    Chain::open(store, &genesis, limits, vset).unwrap()
+    Chain::open(store, &genesis, limits, vset, vm::Vm::new(&genesis.params, Default::default()).expect("vm")).unwrap()
 }
 
 fn transfer(k: &SigningKey, nonce: u64, chain_id: &str) -> Vec<u8> {

@@ -1,0 +1,394 @@
+//! The VM through the ledger's block executor: uploads, calls, gas, reverts,
+//! and every abuse the ABI bounds (loops, memory, recursion, code, floats,
+//! re-entrancy), with hand-written WAT contracts.
+
+use ledger::contract::{HostEnv, query_contract};
+use ledger::state::genesis_diff;
+use ledger::{
+    Address, Amount, BlockEnv, BlockExecutor, ChainParams, ExecError, Hash, Height, MemStore, Payload, Receipt,
+    SigningKey, TxBody, TxStatus, contract_address,
+};
+use vm::{Vm, VmConfig};
+
+const CHAIN: &str = "vm-test";
+
+struct World {
+    store: MemStore,
+    params: ChainParams,
+    vm: Vm,
+    key: SigningKey,
+    nonce: u64,
+    height: u64,
+}
+
+impl World {
+    fn new() -> World {
+        let params = ChainParams::default();
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let mut store = MemStore::new();
+        let me = ledger::PublicKey::from_signing_key(&key).address();
+        let diff = genesis_diff(&store, &[(me, Amount::new(10u128.pow(18)))]).expect("genesis");
+        store.commit(&diff);
+        let vm = Vm::new(&params, VmConfig::default()).expect("vm");
+        World { store, params, vm, key, nonce: 0, height: 0 }
+    }
+
+    fn me(&self) -> Address {
+        ledger::PublicKey::from_signing_key(&self.key).address()
+    }
+
+    /// Executes one transaction in its own block and commits it.
+    fn tx(&mut self, payload: Payload, gas_limit: u64) -> Result<Receipt, ExecError> {
+        self.height += 1;
+        let env = BlockEnv {
+            chain_id: CHAIN.into(),
+            height: Height(self.height),
+            time_ms: 1_000 * self.height,
+            fee_collector: Address([9; 20]),
+        };
+        let body = TxBody {
+            chain_id: CHAIN.into(),
+            sender: ledger::PublicKey::from_signing_key(&self.key),
+            nonce: self.nonce,
+            gas_limit,
+            gas_price: Amount::new(1),
+            payload,
+        };
+        let tx = body.sign(&self.key).verify().expect("signature");
+        let mut exec = BlockExecutor::with_vm(&self.store, &self.params, env, &self.vm);
+        let r = exec.execute(&tx)?.clone();
+        let out = exec.finish().expect("finish");
+        self.store.commit(&out.diff);
+        self.nonce += 1;
+        Ok(r)
+    }
+
+    fn store_code(&mut self, code: &[u8]) -> Hash {
+        let r = self.tx(Payload::StoreCode { code: code.to_vec() }, 90_000_000).expect("valid tx");
+        assert_eq!(r.status, TxStatus::Success, "store failed: {r:?}");
+        Hash(r.data.try_into().expect("32-byte code hash"))
+    }
+
+    fn deploy(&mut self, wat: &str, label: &str) -> Address {
+        let code = wat::parse_str(wat).expect("wat");
+        let code_hash = self.store_code(&code);
+        let r = self
+            .tx(
+                Payload::Instantiate { code_hash, label: label.into(), msg: b"{}".to_vec(), funds: Amount::ZERO },
+                10_000_000,
+            )
+            .expect("valid tx");
+        assert_eq!(r.status, TxStatus::Success, "instantiate failed: {r:?}");
+        let addr = contract_address(&code_hash, &self.me(), label);
+        assert_eq!(r.data, addr.0.to_vec());
+        addr
+    }
+
+    fn exec(&mut self, contract: Address, msg: &[u8], gas: u64) -> Receipt {
+        self.tx(Payload::Execute { contract, msg: msg.to_vec(), funds: Amount::ZERO }, gas).expect("valid tx")
+    }
+
+    fn query(&self, contract: Address, msg: &[u8]) -> Result<(Vec<u8>, u64), ledger::contract::QueryError> {
+        let env = HostEnv {
+            chain_id: CHAIN.into(),
+            height: Height(self.height),
+            time_ms: 0,
+            origin: Address([0; 20]),
+            params: self.params.clone(),
+            read_only: true,
+        };
+        query_contract(self.store.clone(), &self.vm, env, contract, msg.to_vec(), 10_000_000)
+    }
+}
+
+fn reason(r: &Receipt) -> &str {
+    match &r.status {
+        TxStatus::Failed { reason } => reason,
+        TxStatus::Success => panic!("expected a failure, got success: {r:?}"),
+    }
+}
+
+/// A contract skeleton: `BODY` is the body of `execute(ptr, len) -> i64`;
+/// `$ptr`/`$len` are the message. Helper `$fail` aborts with the register.
+fn contract(body: &str) -> String {
+    contract_with(body, "")
+}
+
+fn contract_with(body: &str, extra: &str) -> String {
+    format!(
+        r#"(module
+  (import "agora" "abort" (func $abort (param i32 i32)))
+  (import "agora" "storage_get" (func $storage_get (param i32 i32) (result i64)))
+  (import "agora" "storage_set" (func $storage_set (param i32 i32 i32 i32)))
+  (import "agora" "read_register" (func $read_register (param i32)))
+  (import "agora" "register_len" (func $register_len (result i64)))
+  (import "agora" "self_address" (func $self_address (param i32)))
+  (import "agora" "call" (func $call (param i32 i32 i32 i32 i64) (result i32)))
+  (import "agora" "emit_event" (func $emit_event (param i32 i32 i32 i32)))
+  (memory (export "memory") 2)
+  (global $bump (mut i32) (i32.const 4096))
+  (data (i32.const 0) "key")
+  (data (i32.const 16) "value")
+  (data (i32.const 32) "counter")
+  (func (export "interface_version_1"))
+  (func (export "agora_alloc") (param $n i32) (result i32) (local $p i32)
+    global.get $bump local.set $p
+    global.get $bump local.get $n i32.add global.set $bump
+    local.get $p)
+  (func $fail (drop (call $register_len)) (call $read_register (i32.const 2048))
+    (call $abort (i32.const 2048) (i32.wrap_i64 (call $register_len))))
+  (func (export "instantiate") (param i32 i32) (result i64) (i64.const 0))
+  (func (export "query") (param $ptr i32) (param $len i32) (result i64)
+    (if (i64.lt_s (call $storage_get (i32.const 0) (i32.const 3)) (i64.const 0)) (then (return (i64.const 0))))
+    (call $read_register (i32.const 3000))
+    (i64.or (i64.shl (i64.const 3000) (i64.const 32)) (call $register_len)))
+  {extra}
+  (func (export "execute") (param $ptr i32) (param $len i32) (result i64)
+    {body}))"#
+    )
+}
+
+#[test]
+fn storage_roundtrip_and_failed_call_reverts() {
+    let mut w = World::new();
+    let ok = w.deploy(&contract("(call $storage_set (i32.const 0) (i32.const 3) (i32.const 16) (i32.const 5)) (i64.const 0)"), "ok");
+    let r = w.exec(ok, b"{}", 1_000_000);
+    assert_eq!(r.status, TxStatus::Success, "{r:?}");
+    assert_eq!(w.query(ok, b"{}").expect("query").0, b"value");
+
+    let bad = w.deploy(
+        &contract(
+            "(call $storage_set (i32.const 0) (i32.const 3) (i32.const 16) (i32.const 5))
+             (call $abort (i32.const 32) (i32.const 7)) (i64.const 0)",
+        ),
+        "bad",
+    );
+    let r = w.exec(bad, b"{}", 1_000_000);
+    assert_eq!(reason(&r), "counter");
+    assert!(r.fee > Amount::ZERO && r.gas_used > 0, "a failed call still pays");
+    assert_eq!(w.query(bad, b"{}").expect("query").0, b"", "the write was reverted");
+}
+
+#[test]
+fn infinite_loop_runs_out_of_gas_and_the_chain_goes_on() {
+    let mut w = World::new();
+    let c = w.deploy(&contract("(loop $l (br $l)) (i64.const 0)"), "loop");
+    let r = w.exec(c, b"{}", 5_000_000);
+    assert!(reason(&r).contains("out of gas"), "{r:?}");
+    assert_eq!(r.gas_used, 5_000_000);
+    let again = w.exec(c, b"{}", 3_000_000);
+    assert_eq!(again.gas_used, 3_000_000);
+    let ok = w.deploy(&contract("(i64.const 0)"), "after");
+    assert_eq!(w.exec(ok, b"{}", 1_000_000).status, TxStatus::Success);
+}
+
+#[test]
+fn memory_growth_beyond_the_limit_fails_cleanly() {
+    let mut w = World::new();
+    // 256 pages is the limit; the module starts with 2.
+    let c = w.deploy(
+        &contract(
+            "(if (i32.eq (memory.grow (i32.const 300)) (i32.const -1))
+               (then (call $abort (i32.const 32) (i32.const 7))))
+             (i64.const 0)",
+        ),
+        "grow",
+    );
+    assert_eq!(reason(&w.exec(c, b"{}", 1_000_000)), "counter");
+    let ok = w.deploy(&contract("(drop (memory.grow (i32.const 200))) (i64.const 0)"), "grow-ok");
+    assert_eq!(w.exec(ok, b"{}", 1_000_000).status, TxStatus::Success);
+    // A module that starts above the limit is refused at upload.
+    let big = wat::parse_str(contract("(i64.const 0)").replace("(memory (export \"memory\") 2)", "(memory (export \"memory\") 300)"))
+        .expect("wat");
+    let r = w.tx(Payload::StoreCode { code: big }, 90_000_000).expect("valid tx");
+    assert!(reason(&r).contains("limit is 256"), "{r:?}");
+}
+
+#[test]
+fn deep_recursion_is_stopped_deterministically() {
+    let extra = "(func $rec (param $n i64) (result i64)
+        (if (result i64) (i64.eqz (local.get $n)) (then (i64.const 0))
+          (else (i64.add (i64.const 1) (call $rec (i64.sub (local.get $n) (i64.const 1)))))))";
+    let mut results = Vec::new();
+    for _ in 0..2 {
+        let mut w = World::new();
+        let c = w.deploy(&contract_with("(drop (call $rec (i64.const 100000000))) (i64.const 0)", extra), "rec");
+        let r = w.exec(c, b"{}", 90_000_000);
+        assert!(reason(&r).contains("call stack exhausted"), "{r:?}");
+        results.push((r.gas_used, r.status.clone()));
+        // Shallow recursion is fine.
+        let ok = w.deploy(&contract_with("(drop (call $rec (i64.const 1000))) (i64.const 0)", extra), "ok");
+        assert_eq!(w.exec(ok, b"{}", 90_000_000).status, TxStatus::Success);
+    }
+    assert_eq!(results[0], results[1], "same gas and outcome on every run");
+}
+
+#[test]
+fn oversized_and_malformed_code_is_refused_with_a_reason() {
+    let mut w = World::new();
+    let huge = vec![0u8; w.params.contracts.max_code_bytes as usize + 1];
+    match w.tx(Payload::StoreCode { code: huge }, 90_000_000) {
+        Err(ExecError::Invalid(e)) => assert!(e.to_string().contains("limit"), "{e}"),
+        other => panic!("expected an invalid tx, got {other:?}"),
+    }
+    w.nonce = 0;
+    for (code, want) in [
+        (b"not wasm at all".to_vec(), "not a WebAssembly module"),
+        (b"\0asm\x01\0\0\0\x05garbage".to_vec(), "invalid WebAssembly"),
+        (wat::parse_str(contract("(i64.const 0)").replace("\"abort\" (func", "\"exit\" (func")).expect("wat"), "unknown host function `agora.exit`"),
+        (
+            wat::parse_str(contract("(i64.const 0)").replace("(func (export \"interface_version_1\"))", "(func $s) (start $s) (func (export \"interface_version_1\"))"))
+                .expect("wat"),
+            "start functions are not allowed",
+        ),
+        (
+            wat::parse_str(contract("(drop (f32x4.splat (f32.const 1))) (i64.const 0)")).expect("wat"),
+            "invalid WebAssembly",
+        ),
+        (wat::parse_str("(module (memory (export \"memory\") 1))").expect("wat"), "missing export"),
+    ] {
+        let r = w.tx(Payload::StoreCode { code }, 90_000_000).expect("valid tx");
+        assert!(reason(&r).contains(want), "want `{want}`, got {r:?}");
+    }
+}
+
+#[test]
+fn nan_heavy_floats_give_the_same_bits_and_gas_everywhere() {
+    // 0/0, sqrt(-1), NaN arithmetic and min/max of NaNs; the raw bits of the
+    // results are stored, so different NaN payloads would show.
+    let body = "(local $i i32) (local $x f64) (local $y f32)
+      (local.set $x (f64.div (f64.const 0) (f64.const 0)))
+      (local.set $y (f32.sqrt (f32.const -1)))
+      (loop $l
+        (local.set $x (f64.add (f64.mul (local.get $x) (f64.const -1.5)) (f64.promote_f32 (local.get $y))))
+        (local.set $y (f32.min (local.get $y) (f32.demote_f64 (f64.max (local.get $x) (f64.const 1)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (i32.const 10000))))
+      (i64.store (i32.const 16) (i64.reinterpret_f64 (local.get $x)))
+      (i32.store (i32.const 24) (i32.reinterpret_f32 (local.get $y)))
+      (call $storage_set (i32.const 0) (i32.const 3) (i32.const 16) (i32.const 12))
+      (i64.const 0)";
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let mut w = World::new();
+        let c = w.deploy(&contract(body), "nan");
+        let r = w.exec(c, b"{}", 10_000_000);
+        assert_eq!(r.status, TxStatus::Success, "{r:?}");
+        let bits = w.query(c, b"{}").expect("query").0;
+        seen.push((bits, r.gas_used));
+    }
+    assert!(seen.windows(2).all(|p| p[0] == p[1]), "{seen:?}");
+    // Canonical NaNs: f64 0x7ff8000000000000, f32 0x7fc00000.
+    assert_eq!(&seen[0].0[..8], &0x7ff8_0000_0000_0000u64.to_le_bytes());
+    assert_eq!(&seen[0].0[8..], &0x7fc0_0000u32.to_le_bytes());
+}
+
+/// Calls the contract whose 20-byte address is the message, with message
+/// "{}", and aborts with the callee's error if the call failed.
+const FORWARD: &str = "(if (call $call (local.get $ptr) (i32.const 100) (i32.const 0) (i32.const 64) (i64.const 0))
+      (then (call $fail)))
+    (i64.const 0)";
+
+#[test]
+fn a_contract_calling_itself_is_refused() {
+    let mut w = World::new();
+    let body = "(call $self_address (i32.const 100))
+      (if (call $call (i32.const 100) (i32.const 16) (i32.const 5) (i32.const 64) (i64.const 0))
+        (then (call $fail)))
+      (i64.const 0)";
+    let c = w.deploy(&contract(body), "self");
+    let r = w.exec(c, b"{}", 10_000_000);
+    assert!(reason(&r).contains("reentrant call") && reason(&r).contains(&c.to_string()), "{r:?}");
+}
+
+#[test]
+fn reentrancy_through_another_contract_is_refused_and_reverted() {
+    let mut w = World::new();
+    // B writes, then calls back the address it is given (A) with "{}".
+    let b_body = "(call $storage_set (i32.const 0) (i32.const 3) (i32.const 16) (i32.const 5))
+      (if (call $call (local.get $ptr) (i32.const 16) (i32.const 5) (i32.const 64) (i64.const 0))
+        (then (call $fail)))
+      (i64.const 0)";
+    let b = w.deploy(&contract(b_body), "b");
+    // A calls B with its own address as the message.
+    let a_body = "(call $self_address (i32.const 200))
+         (memory.copy (i32.const 300) (i32.const 200) (i32.const 20))
+         (call $storage_set (i32.const 0) (i32.const 3) (i32.const 16) (i32.const 5))
+         (if (call $call (i32.const 400) (i32.const 300) (i32.const 20) (i32.const 64) (i64.const 0))
+           (then (call $fail)))
+         (i64.const 0)";
+    let a = w.deploy(&contract_with(a_body, &format!("(data (i32.const 400) \"{}\")", escape(&b.0))), "a");
+    let r = w.exec(a, b"{}", 10_000_000);
+    assert!(reason(&r).contains(&format!("reentrant call to {a} refused")), "{r:?}");
+    assert_eq!(w.query(b, b"{}").expect("query").0, b"", "B's write was reverted");
+    assert_eq!(w.query(a, b"{}").expect("query").0, b"", "A's write was reverted");
+}
+
+#[test]
+fn failed_sub_call_reverts_only_the_callee() {
+    let mut w = World::new();
+    let bad = w.deploy(
+        &contract(
+            "(call $storage_set (i32.const 0) (i32.const 3) (i32.const 16) (i32.const 5))
+             (call $abort (i32.const 32) (i32.const 7)) (i64.const 0)",
+        ),
+        "callee",
+    );
+    // The caller ignores the failure and emits an event.
+    let body = "(drop (call $call (i32.const 400) (i32.const 16) (i32.const 5) (i32.const 64) (i64.const 0)))
+      (call $storage_set (i32.const 0) (i32.const 3) (i32.const 32) (i32.const 7))
+      (call $emit_event (i32.const 32) (i32.const 7) (i32.const 0) (i32.const 0))
+      (i64.const 0)";
+    let caller = w.deploy(&contract_with(body, &format!("(data (i32.const 400) \"{}\")", escape(&bad.0))), "caller");
+    let r = w.exec(caller, b"{}", 10_000_000);
+    assert_eq!(r.status, TxStatus::Success, "{r:?}");
+    assert_eq!(w.query(bad, b"{}").expect("query").0, b"");
+    assert_eq!(w.query(caller, b"{}").expect("query").0, b"counter");
+    let ev = r.events.iter().find(|e| e.kind == "wasm-counter").expect("event");
+    assert_eq!(ev.attributes[0], ("_contract".to_owned(), caller.to_string()));
+    let _ = FORWARD;
+}
+
+#[test]
+fn queries_cannot_write() {
+    let mut w = World::new();
+    let c = w.deploy(&contract("(i64.const 0)"), "q");
+    let q = contract("(i64.const 0)").replace(
+        "(func (export \"query\") (param $ptr i32) (param $len i32) (result i64)",
+        "(func (export \"query\") (param $ptr i32) (param $len i32) (result i64)
+           (call $storage_set (i32.const 0) (i32.const 3) (i32.const 16) (i32.const 5))",
+    );
+    let c2 = w.deploy(&q, "q2");
+    assert!(w.query(c, b"{}").is_ok());
+    let e = w.query(c2, b"{}").expect_err("write in a query");
+    assert!(e.to_string().contains("not allowed in a query"), "{e}");
+}
+
+#[test]
+fn compiled_modules_are_cached_on_disk() {
+    let dir = tempfile_dir();
+    let params = ChainParams::default();
+    let code = wat::parse_str(contract("(i64.const 0)")).expect("wat");
+    let hash = Hash::digest(&code);
+    let vm = Vm::new(&params, VmConfig { cache_dir: Some(dir.clone()), unmetered: false }).expect("vm");
+    vm.prepare(&hash, &code).expect("compile");
+    assert_eq!(vm.cache_stats().compiles, 1);
+    vm.prepare(&hash, &code).expect("hit");
+    assert_eq!(vm.cache_stats().memory_hits, 1);
+    drop(vm);
+    let vm = Vm::new(&params, VmConfig { cache_dir: Some(dir.clone()), unmetered: false }).expect("vm");
+    vm.prepare(&hash, &code).expect("disk");
+    assert_eq!(vm.cache_stats().disk_hits, 1);
+    assert_eq!(vm.cache_stats().compiles, 0);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("agora-vm-cache-{}-{}", std::process::id(), line!()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn escape(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("\\{b:02x}")).collect()
+}
