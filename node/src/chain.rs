@@ -64,6 +64,15 @@ pub struct CommittedBlock {
     pub gas_used: u64,
 }
 
+/// The events of one committed block, for event subscribers.
+#[derive(Clone, Debug)]
+pub struct BlockEvents {
+    pub height: Height,
+    pub block_hash: Hash,
+    /// (tx hash, tx index in the block, event), in block order.
+    pub events: Vec<(Hash, usize, ledger::Event)>,
+}
+
 /// Where a watched transaction ended up.
 #[derive(Clone, Debug)]
 pub struct TxCommitted {
@@ -91,6 +100,7 @@ pub struct Chain {
     proposer_max_txs: std::sync::atomic::AtomicUsize,
     mempool: Mutex<Mempool>,
     blocks: broadcast::Sender<Arc<CommittedBlock>>,
+    events: broadcast::Sender<Arc<BlockEvents>>,
     watchers: Mutex<HashMap<Hash, Vec<oneshot::Sender<TxCommitted>>>>,
 }
 
@@ -136,6 +146,7 @@ impl Chain {
         };
         tracing::info!(height = %tip.height, hash = %tip.hash, root = %tip.state_root, "chain opened");
         let (blocks, _) = broadcast::channel(256);
+        let (events, _) = broadcast::channel(256);
         Ok(Chain {
             store,
             vm,
@@ -150,6 +161,7 @@ impl Chain {
             proposer_max_txs: std::sync::atomic::AtomicUsize::new(usize::MAX),
             mempool: Mutex::new(Mempool::new(limits)),
             blocks,
+            events,
             watchers: Mutex::new(HashMap::new()),
         })
     }
@@ -193,6 +205,12 @@ impl Chain {
     }
     pub fn subscribe_blocks(&self) -> broadcast::Receiver<Arc<CommittedBlock>> {
         self.blocks.subscribe()
+    }
+
+    /// Events of every committed transaction (successful ones carry the
+    /// contract events), block by block.
+    pub fn subscribe_events(&self) -> broadcast::Receiver<Arc<BlockEvents>> {
+        self.events.subscribe()
     }
 
     /// Registers interest in a transaction's commit. Register *before*
@@ -520,6 +538,15 @@ impl Chain {
                 }
             }
         }
+        if self.events.receiver_count() > 0 {
+            let events = outcome
+                .receipts
+                .iter()
+                .enumerate()
+                .flat_map(|(i, r)| r.events.iter().map(move |e| (r.tx_hash, i, e.clone())))
+                .collect();
+            let _ = self.events.send(Arc::new(BlockEvents { height: block.header.height, block_hash: hash, events }));
+        }
         let _ = self.blocks.send(Arc::new(CommittedBlock {
             height: block.header.height,
             hash,
@@ -528,6 +555,29 @@ impl Chain {
             num_txs: block.txs.len(),
             gas_used: outcome.gas_used,
         }));
+    }
+
+    /// The block context a read-only contract query sees: the latest block.
+    pub fn query_env(&self) -> ledger::contract::HostEnv {
+        let tip = self.tip();
+        ledger::contract::HostEnv {
+            chain_id: self.chain_id.clone(),
+            height: tip.height,
+            time_ms: tip.time_ms,
+            origin: Address([0; 20]),
+            params: self.params.clone(),
+            read_only: true,
+        }
+    }
+
+    /// Runs a contract query against the latest committed state.
+    pub fn query_contract(
+        &self,
+        contract: Address,
+        msg: Vec<u8>,
+        gas_limit: u64,
+    ) -> Result<(Vec<u8>, u64), ledger::contract::QueryError> {
+        ledger::contract::query_contract(self.store.clone(), &self.vm, self.query_env(), contract, msg, gas_limit)
     }
 
     /// A dry run of a transaction body against the latest state (no signature

@@ -153,6 +153,7 @@ pub async fn run(home: &Home, rpc_override: Option<String>) -> anyhow::Result<()
         max_commit_wait: config.rpc.max_commit_wait,
         net: Some(net.clone()),
         consensus: Some(consensus_status),
+        query_slots: Arc::new(tokio::sync::Semaphore::new(crate::rpc::MAX_CONCURRENT_QUERIES)),
     });
     let (rpc, addr) = serve(config.rpc_addr()?, ctx, &config.rpc).await?;
     tracing::info!(%addr, "JSON-RPC (HTTP + WebSocket) listening");

@@ -31,6 +31,8 @@ pub mod codes {
     pub const TIMEOUT: i32 = 1011;
     pub const NOT_FOUND: i32 = 1012;
     pub const SHUTTING_DOWN: i32 = 1013;
+    pub const CONTRACT_FAILED: i32 = 1014;
+    pub const BUSY: i32 = 1015;
     pub const INVALID_PARAMS: i32 = -32602;
     pub const INTERNAL: i32 = -32603;
 }
@@ -127,7 +129,13 @@ pub struct RpcContext {
     pub net: Option<crate::p2p::NetworkHandle>,
     /// Consensus progress, from the engine.
     pub consensus: Option<tokio::sync::watch::Receiver<crate::engine::ConsensusStatus>>,
+    /// Bounds concurrent contract queries (each holds a wasm instance and a
+    /// thread), so queries can never starve block execution of instances.
+    pub query_slots: Arc<tokio::sync::Semaphore>,
 }
+
+/// Contract queries running at once, per node.
+pub const MAX_CONCURRENT_QUERIES: usize = 16;
 
 fn committed_json(hash: &Hash, c: &TxCommitted) -> Value {
     json!({ "hash": hash, "height": c.height, "index": c.index, "block_hash": c.block_hash, "receipt": c.receipt })
@@ -269,6 +277,7 @@ fn estimate_gas(ctx: &RpcContext, args: &Args) -> RpcResult {
             Ok(json!({
                 "gas_used": r.gas_used, "status": status, "reason": reason,
                 "min_gas_price": ctx.chain.params().min_gas_price, "suggested_gas_limit": r.gas_used,
+                "data": hex::encode(&r.data), "events": r.events,
             }))
         }
         Err(ExecError::Invalid(e)) => Err(invalid_tx(&e)),
@@ -311,6 +320,145 @@ async fn send_tx_commit(ctx: Arc<RpcContext>, args: Args) -> RpcResult {
                 ),
                 Some(json!({ "hash": hash })),
             ))
+        }
+    }
+}
+
+fn hex_param(args: &Args, idx: usize, name: &str) -> Result<Option<Vec<u8>>, ErrorObjectOwned> {
+    args.opt::<String>(idx, name)?
+        .map(|s| {
+            let s = s.strip_prefix("0x").unwrap_or(&s).to_owned();
+            hex::decode(&s).map_err(|e| err(codes::INVALID_PARAMS, format!("parameter `{name}`: invalid hex: {e}")))
+        })
+        .transpose()
+}
+
+/// Result bytes as JSON when they are JSON (the SDK's convention), else null.
+fn data_json(data: &[u8]) -> Value {
+    serde_json::from_slice::<Value>(data).unwrap_or(Value::Null)
+}
+
+async fn contract_query(ctx: Arc<RpcContext>, args: Args) -> RpcResult {
+    let address: Address = args.req(0, "address")?;
+    let msg = match (args.raw(1, "msg"), hex_param(&args, 99, "msg_hex")?) {
+        (Some(v), None) => serde_json::to_vec(v).map_err(internal)?,
+        (None, Some(b)) => b,
+        (Some(_), Some(_)) => return Err(err(codes::INVALID_PARAMS, "give either `msg` or `msg_hex`, not both")),
+        (None, None) => return Err(err(codes::INVALID_PARAMS, "missing parameter `msg` (or `msg_hex`)")),
+    };
+    let max_gas = ctx.chain.params().max_tx_gas;
+    let gas = args.opt::<u64>(2, "gas_limit")?.unwrap_or(max_gas).min(max_gas);
+    let Ok(permit) = ctx.query_slots.clone().try_acquire_owned() else {
+        return Err(err(codes::BUSY, "too many contract queries in progress; retry shortly"));
+    };
+    let chain = ctx.chain.clone();
+    let res = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        chain.query_contract(address, msg, gas)
+    })
+    .await
+    .map_err(internal)?;
+    use ledger::contract::QueryError;
+    match res {
+        Ok((data, gas_used)) => {
+            Ok(json!({ "data": data_json(&data), "data_hex": hex::encode(&data), "gas_used": gas_used }))
+        }
+        Err(QueryError::NoContract(a)) => Err(err(codes::NOT_FOUND, format!("no contract at {a}"))),
+        Err(e @ QueryError::Failed { gas_used, .. }) => {
+            Err(ErrorObjectOwned::owned(codes::CONTRACT_FAILED, e.to_string(), Some(json!({ "gas_used": gas_used }))))
+        }
+        Err(QueryError::Node(e)) => Err(internal(e)),
+    }
+}
+
+fn contract_info(ctx: &RpcContext, args: &Args) -> RpcResult {
+    let address: Address = args.req(0, "address")?;
+    let store = ctx.chain.store();
+    let info = ledger::contract::read_contract_info(store, &address)
+        .map_err(internal)?
+        .ok_or_else(|| err(codes::NOT_FOUND, format!("no contract at {address}")))?;
+    let balance = read_account(store, &address).map_err(internal)?.balance;
+    let mut v = serde_json::to_value(&info).map_err(internal)?;
+    v["balance"] = json!(balance);
+    Ok(v)
+}
+
+fn code_info(ctx: &RpcContext, args: &Args) -> RpcResult {
+    let code_hash: Hash = args.req(0, "code_hash")?;
+    let info = ledger::contract::read_code_info(ctx.chain.store(), &code_hash)
+        .map_err(internal)?
+        .ok_or_else(|| err(codes::NOT_FOUND, format!("no code with hash {code_hash}")))?;
+    serde_json::to_value(&info).map_err(internal)
+}
+
+fn get_code(ctx: &RpcContext, args: &Args) -> RpcResult {
+    let code_hash: Hash = args.req(0, "code_hash")?;
+    let code = ledger::contract::read_code(ctx.chain.store(), &code_hash)
+        .map_err(internal)?
+        .ok_or_else(|| err(codes::NOT_FOUND, format!("no code with hash {code_hash}")))?;
+    Ok(json!({ "code_hash": code_hash, "code_hex": hex::encode(code) }))
+}
+
+fn contract_storage(ctx: &RpcContext, args: &Args) -> RpcResult {
+    let address: Address = args.req(0, "address")?;
+    let store = ctx.chain.store();
+    if ledger::contract::read_contract_info(store, &address).map_err(internal)?.is_none() {
+        return Err(err(codes::NOT_FOUND, format!("no contract at {address}")));
+    }
+    if let Some(key) = hex_param(args, 1, "key_hex")? {
+        let v = ledger::contract::read_contract_storage(store, &address, &key).map_err(internal)?;
+        return Ok(json!({ "key_hex": hex::encode(&key), "value_hex": v.map(hex::encode) }));
+    }
+    let start = hex_param(args, 2, "start_after_hex")?;
+    let limit = args.opt::<usize>(3, "limit")?.unwrap_or(50).clamp(1, 100);
+    let entries =
+        ledger::contract::list_contract_storage(store, &address, start.as_deref(), limit + 1).map_err(internal)?;
+    let more = entries.len() > limit;
+    let entries: Vec<_> = entries.into_iter().take(limit).collect();
+    let next = if more { entries.last().map(|(k, _)| hex::encode(k)) } else { None };
+    let list: Vec<Value> =
+        entries.iter().map(|(k, v)| json!({ "key_hex": hex::encode(k), "value_hex": hex::encode(v) })).collect();
+    Ok(json!({ "entries": list, "next_start_after_hex": next }))
+}
+
+async fn sub_events(params: Params<'static>, pending: PendingSubscriptionSink, ctx: Arc<RpcContext>) -> Result<(), String> {
+    let parsed = Args::of(&params).and_then(|a| {
+        let kind = a.opt::<String>(0, "kind")?;
+        let contract = a.opt::<Address>(1, "contract")?;
+        Ok((kind, contract))
+    });
+    let (kind, contract) = match parsed {
+        Ok(x) => x,
+        Err(e) => {
+            pending.reject(e).await;
+            return Ok(());
+        }
+    };
+    let mut rx = ctx.chain.subscribe_events();
+    let sink = pending.accept().await.map_err(|e| e.to_string())?;
+    let contract = contract.map(|a| a.to_string());
+    loop {
+        tokio::select! {
+            _ = sink.closed() => return Ok(()),
+            r = rx.recv() => match r {
+                Ok(b) => {
+                    for (tx_hash, index, e) in &b.events {
+                        if kind.as_ref().is_some_and(|k| *k != e.kind) {
+                            continue;
+                        }
+                        if contract.as_ref().is_some_and(|c| !e.attributes.iter().any(|(k, v)| k == "_contract" && v == c)) {
+                            continue;
+                        }
+                        let v = json!({ "height": b.height, "block_hash": b.block_hash, "tx_hash": tx_hash,
+                                        "index": index, "event": e });
+                        if sink.send(to_msg(&v).map_err(|e| e.to_string())?).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                }
+                Err(RecvError::Lagged(n)) => tracing::debug!(skipped = n, "slow event subscriber"),
+                Err(RecvError::Closed) => return Ok(()),
+            }
         }
     }
 }
@@ -401,6 +549,11 @@ pub fn module(ctx: Arc<RpcContext>) -> Result<RpcModule<RpcContext>, jsonrpsee::
         }
         Ok::<Value, ErrorObjectOwned>(json!({ "hash": h }))
     })?;
+    m.register_method("agora_contractInfo", |p, c, _| contract_info(c, &Args::of(&p)?))?;
+    m.register_method("agora_codeInfo", |p, c, _| code_info(c, &Args::of(&p)?))?;
+    m.register_method("agora_getCode", |p, c, _| get_code(c, &Args::of(&p)?))?;
+    m.register_method("agora_contractStorage", |p, c, _| contract_storage(c, &Args::of(&p)?))?;
+    m.register_async_method("agora_contractQuery", |p, c, _| async move { contract_query(c, Args::of(&p)?).await })?;
     m.register_async_method("agora_sendTxCommit", |p, c, _| async move { send_tx_commit(c, Args::of(&p)?).await })?;
     m.register_subscription(
         "agora_subscribeNewBlocks",
@@ -413,6 +566,12 @@ pub fn module(ctx: Arc<RpcContext>) -> Result<RpcModule<RpcContext>, jsonrpsee::
         "agora_txStatus",
         "agora_unsubscribeTxStatus",
         |p, pending, c, _| async move { sub_tx(p, pending, c).await.map_err(SubscriptionError::from) },
+    )?;
+    m.register_subscription(
+        "agora_subscribeEvents",
+        "agora_event",
+        "agora_unsubscribeEvents",
+        |p, pending, c, _| async move { sub_events(p, pending, c).await.map_err(SubscriptionError::from) },
     )?;
     Ok(m)
 }

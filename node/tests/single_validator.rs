@@ -110,7 +110,7 @@ async fn bad_input_gets_clear_errors_and_the_node_keeps_running() {
     let mut overflow = body(&alice, 0);
     overflow.gas_price = Amount::new(u128::MAX);
     assert_eq!(code(send(hex::encode(overflow.sign(&alice).encode())).await), 1007, "fee overflows u128");
-    let huge = "00".repeat(40 * 1024);
+    let huge = "00".repeat(1024 * 1024 + 1);
     assert_eq!(code(send(huge).await), 1002, "oversized");
     let mut big_amount = body(&alice, 0);
     big_amount.payload = Payload::Transfer { to: Address([9; 20]), amount: Amount::new(u128::MAX) };
