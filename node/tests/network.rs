@@ -248,3 +248,66 @@ fn a_wiped_validator_and_a_new_full_node_catch_up_by_block_sync() {
     assert_eq!(acct["balance"], "1000000000000");
     assert_no_double_signs(&net);
 }
+
+fn signed_hex(k: &SigningKey, nonce: u64, payload: ledger::Payload, gas_limit: u64) -> String {
+    let body = ledger::TxBody {
+        chain_id: CHAIN.into(),
+        sender: PublicKey::from_signing_key(k),
+        nonce,
+        gas_limit,
+        gas_price: ledger::Amount::new(1),
+        payload,
+    };
+    hex::encode(body.sign(k).encode())
+}
+
+#[test]
+fn a_contract_call_has_identical_gas_events_and_state_root_on_every_validator() {
+    let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let net = net(dir.path(), 200);
+    wait_all(&net, &[0, 1, 2, 3], 2, 60);
+    let alice = testnet::load_key(CHAIN, 0);
+    let me = PublicKey::from_signing_key(&alice).address();
+    let bob = PublicKey::from_signing_key(&testnet::load_key(CHAIN, 1)).address();
+    let commit = |node: usize, hex: String| -> Value {
+        call(&net, node, "agora_sendTxCommit", vec![json!(hex), json!(30_000)]).expect("commit")
+    };
+
+    // Upload through node0, instantiate through node1, execute through node2.
+    let code = contract_artifacts::TOKEN;
+    let r = commit(0, signed_hex(&alice, 0, ledger::Payload::StoreCode { code: code.to_vec() }, 90_000_000));
+    assert_eq!(r["receipt"]["status"], "success", "{r}");
+    let code_hash = ledger::Hash::digest(code);
+    let init = json!({ "name": "Net", "symbol": "NET", "decimals": 0,
+        "initial_balances": [{ "address": me.to_string(), "amount": "1000" }] });
+    let payload = ledger::Payload::Instantiate {
+        code_hash,
+        label: "net".into(),
+        msg: serde_json::to_vec(&init).unwrap(),
+        funds: ledger::Amount::ZERO,
+    };
+    let r = commit(1, signed_hex(&alice, 1, payload, 10_000_000));
+    assert_eq!(r["receipt"]["status"], "success", "{r}");
+    let token = ledger::contract_address(&code_hash, &me, "net");
+    let msg = json!({ "transfer": { "recipient": bob.to_string(), "amount": "123" } });
+    let payload =
+        ledger::Payload::Execute { contract: token, msg: serde_json::to_vec(&msg).unwrap(), funds: ledger::Amount::ZERO };
+    let r = commit(2, signed_hex(&alice, 2, payload, 10_000_000));
+    assert_eq!(r["receipt"]["status"], "success", "{r}");
+    let (hash, h) = (r["hash"].clone(), r["height"].as_u64().unwrap());
+    wait_all(&net, &[0, 1, 2, 3], h, 30);
+
+    let reference = call(&net, 0, "agora_getTx", vec![hash.clone()]).unwrap()["receipt"].clone();
+    assert!(reference["events"].as_array().unwrap().iter().any(|e| e["kind"] == "wasm-transfer"), "{reference}");
+    let root = block_id(&net, 0, h);
+    for i in 0..4 {
+        let tx = call(&net, i, "agora_getTx", vec![hash.clone()]).unwrap();
+        assert_eq!(tx["receipt"], reference, "node{i} has another receipt (gas, events, data)");
+        assert_eq!(block_id(&net, i, h), root, "node{i} has another block or state root at {h}");
+        let q = call(&net, i, "agora_contractQuery", vec![json!(token.to_string()), json!({ "balance": { "address": bob.to_string() } })])
+            .unwrap();
+        assert_eq!(q["data"]["balance"], "123", "node{i}");
+    }
+    assert_no_double_signs(&net);
+}
