@@ -60,7 +60,7 @@ fn main() {
             time_ms: h as u64 + 1,
             fee_collector: Address([0xfe; 20]),
         };
-        let out = apply_block(&store, &params, env, chunk).expect("valid block");
+        let out = apply_block(&store, &params, env, &ledger::NoContracts, chunk).expect("valid block");
         executed += out.receipts.len();
         store.commit(&out.diff);
     }

@@ -120,6 +120,9 @@ pub struct HostEnv {
     pub read_only: bool,
 }
 
+/// One storage entry: (key, value).
+pub type KvPair = (Vec<u8>, Vec<u8>);
+
 /// A position in the host's journal, to revert to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Checkpoint(usize);
@@ -141,7 +144,7 @@ pub trait Host: Send + Any {
         contract: &Address,
         start: Bound<&[u8]>,
         end: Option<&[u8]>,
-    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, LedgerError>;
+    ) -> Result<Option<KvPair>, LedgerError>;
     fn balance(&mut self, addr: &Address) -> Result<Amount, LedgerError>;
     /// Moves native tokens; the inner error is the contract's problem
     /// (insufficient funds), the outer one the node's.
@@ -298,7 +301,7 @@ impl<S: StateStore + Send + 'static> Host for LedgerHost<S> {
         contract: &Address,
         start: Bound<&[u8]>,
         end: Option<&[u8]>,
-    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, LedgerError> {
+    ) -> Result<Option<KvPair>, LedgerError> {
         // Merge the committed index with this block's writes: the smaller key
         // wins; on a tie the uncommitted write shadows the committed value; an
         // uncommitted delete skips the key and the search goes on after it.
@@ -466,8 +469,8 @@ pub fn list_contract_storage<S: StateStore>(
     addr: &Address,
     start_after: Option<&[u8]>,
     limit: usize,
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, LedgerError> {
-    let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+) -> Result<Vec<KvPair>, LedgerError> {
+    let mut out: Vec<KvPair> = Vec::new();
     let mut cur = start_after.map(<[u8]>::to_vec);
     while out.len() < limit {
         let start = cur.as_deref().map_or(Bound::Unbounded, Bound::Excluded);

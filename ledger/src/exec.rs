@@ -251,7 +251,13 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
         let price = if self.simulate { Amount::ZERO } else { body.gas_price };
         // The sender pays the most the transaction can cost up front and gets
         // the unused part back at the end, so a payload cannot spend the fee.
-        let max_fee = price.checked_mul(u128::from(body.gas_limit)).ok_or(InvalidTx::FeeOverflow)?;
+        // A transfer's gas is known before it runs: it reserves exactly that,
+        // so "send everything but the fee" works.
+        let reserved_gas = match body.payload {
+            Payload::Transfer { .. } => needed.min(body.gas_limit),
+            _ => body.gas_limit,
+        };
+        let max_fee = price.checked_mul(u128::from(reserved_gas)).ok_or(InvalidTx::FeeOverflow)?;
         acct.balance =
             acct.balance.checked_sub(max_fee).ok_or(InvalidTx::CannotPayFee { balance: acct.balance, fee: max_fee })?;
         acct.nonce += 1;
@@ -277,7 +283,7 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
         };
         let gas_used = gas_used.min(body.gas_limit);
         let fee = price.checked_mul(u128::from(gas_used)).ok_or(InvalidTx::FeeOverflow)?;
-        let refund = max_fee.checked_sub(fee).expect("gas_used <= gas_limit");
+        let refund = max_fee.checked_sub(fee).expect("gas_used <= reserved gas");
         let collector_addr = self.env.fee_collector;
         let host = self.host();
         if !refund.is_zero() {

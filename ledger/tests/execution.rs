@@ -47,7 +47,7 @@ fn transfer_moves_funds_and_pays_fee_to_collector() {
     let (a, b) = (key(1), key(2));
     let mut s = setup(&[(addr(&a), 1_000_000)]);
     let tx = transfer(&a, 0, addr(&b), 500, 100_000);
-    let out = apply_block(&s, &ChainParams::default(), env(1), std::slice::from_ref(&tx)).unwrap();
+    let out = apply_block(&s, &ChainParams::default(), env(1), &ledger::NoContracts, std::slice::from_ref(&tx)).unwrap();
     let r = &out.receipts[0];
     assert_eq!(r.status, TxStatus::Success);
     let p = ChainParams::default();
@@ -66,7 +66,7 @@ fn failed_transfer_still_pays_and_bumps_nonce() {
     let (a, b) = (key(1), key(2));
     let mut s = setup(&[(addr(&a), 100_000)]);
     let tx = transfer(&a, 0, addr(&b), 99_999, 10_000);
-    let out = apply_block(&s, &ChainParams::default(), env(1), &[tx]).unwrap();
+    let out = apply_block(&s, &ChainParams::default(), env(1), &ledger::NoContracts, &[tx]).unwrap();
     assert!(matches!(&out.receipts[0].status, TxStatus::Failed { reason } if reason.contains("insufficient funds")));
     let fee = out.receipts[0].fee;
     s.commit(&out.diff);
@@ -81,13 +81,13 @@ fn out_of_gas_charges_the_whole_limit() {
     let probe = transfer(&a, 0, addr(&b), 1, 100_000);
     let intrinsic = ledger::exec::intrinsic_gas(probe.encoded_len(), &ChainParams::default());
     let tx = transfer(&a, 0, addr(&b), 1, intrinsic + 1);
-    let out = apply_block(&s, &ChainParams::default(), env(1), &[tx]).unwrap();
+    let out = apply_block(&s, &ChainParams::default(), env(1), &ledger::NoContracts, &[tx]).unwrap();
     assert!(matches!(&out.receipts[0].status, TxStatus::Failed { reason } if reason.contains("out of gas")));
     assert_eq!(out.receipts[0].gas_used, intrinsic + 1);
 }
 
 fn invalid(s: &MemStore, tx: VerifiedTx) -> InvalidTx {
-    match apply_block(s, &ChainParams::default(), env(1), &[tx]) {
+    match apply_block(s, &ChainParams::default(), env(1), &ledger::NoContracts, &[tx]) {
         Err(LedgerError::InvalidTxInBlock { index: 0, reason }) => reason,
         other => panic!("expected an invalid tx, got {other:?}"),
     }
@@ -110,7 +110,7 @@ fn invalid_transactions_never_enter_a_block() {
     assert!(matches!(invalid(&s, body.sign(&a).verify().unwrap()), InvalidTx::GasPriceTooLow { .. }));
     // Replay: the same tx twice in one block.
     let tx = transfer(&a, 0, addr(&b), 1, 10_000);
-    match apply_block(&s, &ChainParams::default(), env(1), &[tx.clone(), tx]) {
+    match apply_block(&s, &ChainParams::default(), env(1), &ledger::NoContracts, &[tx.clone(), tx]) {
         Err(LedgerError::InvalidTxInBlock { index: 1, reason: InvalidTx::NonceTooLow { expected: 1, got: 0 } }) => {}
         other => panic!("{other:?}"),
     }
@@ -144,7 +144,7 @@ fn builder_skips_invalid_and_blocks_respect_gas_limit() {
 fn account_proofs_verify_against_the_root() {
     let (a, b) = (key(1), key(2));
     let mut s = setup(&[(addr(&a), 1_000_000)]);
-    let out = apply_block(&s, &ChainParams::default(), env(1), &[transfer(&a, 0, addr(&b), 7, 10_000)]).unwrap();
+    let out = apply_block(&s, &ChainParams::default(), env(1), &ledger::NoContracts, &[transfer(&a, 0, addr(&b), 7, 10_000)]).unwrap();
     let root = out.state_root();
     s.commit(&out.diff);
     let (acct, proof) = prove_account(&s, &addr(&b), Height(1)).unwrap();
@@ -170,7 +170,7 @@ fn empty_blocks_keep_the_root_and_state_is_deterministic() {
         for h in 1..=4u64 {
             let txs =
                 if h % 2 == 0 { vec![transfer(&a, h / 2 - 1, Address([5; 20]), h.into(), 10_000)] } else { vec![] };
-            let out = apply_block(&s, &ChainParams::default(), env(h), &txs).unwrap();
+            let out = apply_block(&s, &ChainParams::default(), env(h), &ledger::NoContracts, &txs).unwrap();
             roots.push(out.state_root());
             s.commit(&out.diff);
         }

@@ -92,7 +92,7 @@ proptest! {
         roundtrip(&block);
         let receipt = Receipt { tx_hash: header.tx_root, sender: Address([1; 20]),
             status: if ok { TxStatus::Success } else { TxStatus::Failed { reason: "x".into() } },
-            gas_used: gas, fee, events: vec![Event::new("transfer", &[("amount", fee.to_string())])] };
+            gas_used: gas, fee, events: vec![Event::new("transfer", &[("amount", fee.to_string())])], data: vec![1, 2, 3] };
         roundtrip(&receipt);
         let json = serde_json::to_string(&block).unwrap();
         prop_assert_eq!(serde_json::from_str::<Block>(&json).unwrap(), block);
@@ -147,7 +147,7 @@ proptest! {
         let env = BlockEnv { chain_id: "c".into(), height: Height(1), time_ms: 1, fee_collector };
 
         // As a validator would: the whole list, possibly rejected.
-        if let Ok(out) = apply_block(&store, &params, env.clone(), &verified) {
+        if let Ok(out) = apply_block(&store, &params, env.clone(), &ledger::NoContracts, &verified) {
             let mut s2 = store.clone();
             s2.commit(&out.diff);
             prop_assert_eq!(supply(&s2), before);

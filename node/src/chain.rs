@@ -247,6 +247,15 @@ impl Chain {
             return Err(MempoolError::AlreadyCommitted(hash));
         }
         let tx = unchecked.verify()?;
+        // Code that would only produce a failed receipt is refused up front,
+        // so the uploader gets the reason at once and pays nothing. (Mempool
+        // policy only: blocks stay valid with such a tx, which then fails.)
+        if let ledger::Payload::StoreCode { code } = &tx.body().payload
+            && code.len() <= self.params.contracts.max_code_bytes as usize
+            && let Err(e) = vm::validate::check_code(code, &self.params)
+        {
+            return Err(MempoolError::Invalid(ledger::InvalidTx::Contract(format!("invalid contract code: {e}"))));
+        }
         // Lock before reading the account, so a concurrent commit's eviction pass
         // sees this transaction (see `commit`).
         let mut pool = self.mempool.lock().map_err(|_| LedgerError::Storage("mempool lock poisoned".into()))?;

@@ -176,8 +176,11 @@ async fn abusive_contracts_are_bounded_and_blocks_keep_coming() {
     assert_eq!(r["status"], "failed");
 
     // Malformed and oversized code.
-    let r = a.commit(&c, Payload::StoreCode { code: b"\0asm\x01\0\0\0garbage".to_vec() }, 90_000_000).await;
-    assert!(reason(&r).contains("invalid contract code"), "{r}");
+    let bad = a.tx_hex(Payload::StoreCode { code: b"\0asm\x01\0\0\0garbage".to_vec() }, 90_000_000);
+    a.nonce -= 1;
+    let e = call(&c, "agora_sendTx", rpc_params![bad]).await.unwrap_err();
+    assert_eq!(e.0, 1010, "{e:?}");
+    assert!(e.1.contains("invalid contract code: invalid WebAssembly"), "{e:?}");
     let huge = vec![0u8; 900 * 1024];
     let e = call(&c, "agora_sendTx", rpc_params![a.tx_hex(Payload::StoreCode { code: huge }, 90_000_000)]).await.unwrap_err();
     a.nonce -= 1;

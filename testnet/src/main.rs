@@ -458,6 +458,17 @@ async fn wait_first_block(net: &Testnet, timeout: Duration, interrupted: &Atomic
     }
 }
 
+/// Writes the example contracts into `DIR/contracts/` (refreshed on every
+/// `up`, so they match the binaries in use).
+fn write_contracts(dir: &Path) -> Result<PathBuf> {
+    let out = dir.join("contracts");
+    std::fs::create_dir_all(&out)?;
+    for (name, wasm) in contract_artifacts::all() {
+        std::fs::write(out.join(format!("{name}.wasm")), wasm)?;
+    }
+    Ok(out)
+}
+
 fn print_banner(net: &Testnet, agora: Option<&Path>) {
     let validators = net.validators();
     let powers: Vec<String> =
@@ -483,6 +494,18 @@ fn print_banner(net: &Testnet, agora: Option<&Path>) {
             println!("    {}  {}", d.name, d.address);
             println!("          {}", d.mnemonic);
         }
+    }
+    match write_contracts(net.dir()) {
+        Ok(dir) => {
+            println!();
+            println!("  Example contracts (wasm) in {}:", dir.display());
+            let names: Vec<&str> = contract_artifacts::all().iter().map(|(n, _)| *n).collect();
+            println!("    {}.wasm", names.join(".wasm, "));
+            if let Some(d) = devs.first() {
+                println!("    agora --node {url} contract store {}/token.wasm --from {}", dir.display(), d.name);
+            }
+        }
+        Err(e) => eprintln!("note: could not write the example contracts: {e:#}"),
     }
     println!();
     println!("  Use the wallet against any node:");

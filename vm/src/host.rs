@@ -163,7 +163,8 @@ pub(crate) fn define(l: &mut Linker<Data>) -> wasmtime::Result<()> {
         "storage_next",
         |mut c: Caller<'_, Data>, sp: i32, sl: i32, ep: i32, el: i32, flags: i32| -> HResult<i64> {
             let p = params(&c);
-            let max = p.max_storage_key_bytes as i32;
+            // One byte more than a key: `key ‖ 0x00` is how an inclusive end is written.
+            let max = p.max_storage_key_bytes as i32 + 1;
             if !(0..=max).contains(&sl) || (flags & 2 == 0 && !(0..=max).contains(&el)) {
                 return Err(fault(&mut c, format!("storage_next bounds must be at most {max} bytes")));
             }
@@ -373,7 +374,9 @@ fn sub_call(
         set_register(c, Some(m.into_bytes()));
         Ok(1)
     };
-    if frame.depth >= p.max_call_depth {
+    // `depth` counts frames: the top-level call is 1, so this allows
+    // `max_call_depth` nested calls below it.
+    if frame.depth > p.max_call_depth {
         return fail(c, format!("call depth limit {} exceeded", p.max_call_depth));
     }
     if !read_only && c.data().stack.contains(&target) {

@@ -53,8 +53,11 @@ pub const IMPORTS: &[(&str, &[ValType], &[ValType])] = &[
     ("ed25519_verify", &[I32, I32, I32, I32], &[I32]),
 ];
 
+/// A function signature: (params, results).
+type Sig = (&'static [ValType], &'static [ValType]);
+
 /// Required and optional exports with their signatures (`None` = memory).
-const EXPORTS: &[(&str, bool, Option<(&[ValType], &[ValType])>)] = &[
+const EXPORTS: &[(&str, bool, Option<Sig>)] = &[
     ("memory", true, None),
     ("interface_version_1", true, Some((&[], &[]))),
     ("agora_alloc", true, Some((&[I32], &[I32]))),
