@@ -101,6 +101,14 @@ async fn token_contract_end_to_end_over_rpc() {
     let code = call(&c, "agora_codeInfo", rpc_params![info["code_hash"].clone()]).await.unwrap();
     assert_eq!(code["size"].as_u64().unwrap() as usize, contract_artifacts::TOKEN.len());
 
+    // dApps follow the token's transfers by event subscription.
+    use jsonrpsee::core::client::SubscriptionClientT;
+    let ws = jsonrpsee::ws_client::WsClientBuilder::default().build(format!("ws://127.0.0.1:{}", node.port)).await.unwrap();
+    let mut events: jsonrpsee::core::client::Subscription<Value> = ws
+        .subscribe("agora_subscribeEvents", rpc_params!["wasm-transfer", token.to_string()], "agora_unsubscribeEvents")
+        .await
+        .unwrap();
+
     // Alice → Bob, then Bob → Alice.
     let msg = json!({ "transfer": { "recipient": addr(&bob).to_string(), "amount": "250" } });
     let est_hex = a.tx_hex(
@@ -116,6 +124,14 @@ async fn token_contract_end_to_end_over_rpc() {
     assert_eq!(ev["attributes"][0], json!(["_contract", token.to_string()]));
     let r = b.execute(&c, token, json!({ "transfer": { "recipient": addr(&alice).to_string(), "amount": "50" } }), 10_000_000).await;
     assert_eq!(r["status"], "success", "{r}");
+    for (from, to, amount) in [(&alice, &bob, "250"), (&bob, &alice, "50")] {
+        let n = tokio::time::timeout(Duration::from_secs(10), events.next()).await.unwrap().unwrap().unwrap();
+        let attrs = &n["event"]["attributes"];
+        assert_eq!(n["event"]["kind"], "wasm-transfer", "{n}");
+        assert!(attrs.as_array().unwrap().contains(&json!(["from", addr(from).to_string()])), "{n}");
+        assert!(attrs.as_array().unwrap().contains(&json!(["to", addr(to).to_string()])), "{n}");
+        assert!(attrs.as_array().unwrap().contains(&json!(["amount", amount])), "{n}");
+    }
 
     let bal = |k: &SigningKey| json!({ "balance": { "address": addr(k).to_string() } });
     assert_eq!(query(&c, token, bal(&alice)).await.unwrap()["balance"], "800");

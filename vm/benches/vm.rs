@@ -109,6 +109,7 @@ fn main() {
         let vm = Vm::new(&params, VmConfig::default()).unwrap();
         let t = Instant::now();
         vm.check_code(code, &params).unwrap();
+        vm.prepare(&code_hash, code).unwrap();
         compile.push(t.elapsed());
     }
     compile.sort();
@@ -151,7 +152,6 @@ fn main() {
         warm.as_secs_f64() * 1e6
     );
     let _ = std::fs::remove_dir_all(&dir);
-    let _ = code_hash;
 
     // Token transfers through the block executor on one thread.
     let (metered, gas) = transfers(&vm, &params, n);

@@ -176,9 +176,11 @@ impl Vm {
 
 impl ContractVm for Vm {
     fn check_code(&self, code: &[u8], params: &ChainParams) -> Result<(), String> {
-        validate::check_code(code, params)?;
-        // Compiling now also warms the caches for the first call.
-        self.prepare(&Hash::digest(code), code)
+        // Acceptance depends on validation alone (a pure function of the
+        // bytes). Compilation happens at the first call (and is cached): it
+        // keeps uploads cheap to execute, and a compile failure, which would
+        // be this node's problem, is reported there as a node error.
+        validate::check_code(code, params)
     }
 
     fn run(&self, host: Box<dyn Host>, call: ContractCall, gas_limit: u64) -> (Box<dyn Host>, CallOutcome) {

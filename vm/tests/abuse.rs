@@ -283,11 +283,25 @@ fn nan_heavy_floats_give_the_same_bits_and_gas_everywhere() {
     assert_eq!(&seen[0].0[8..], &0x7fc0_0000u32.to_le_bytes());
 }
 
-/// Calls the contract whose 20-byte address is the message, with message
-/// "{}", and aborts with the callee's error if the call failed.
-const FORWARD: &str = "(if (call $call (local.get $ptr) (i32.const 100) (i32.const 0) (i32.const 64) (i64.const 0))
+/// The message is a list of 20-byte addresses: call the first with the rest
+/// (until the list is empty), aborting with the callee's error on failure.
+const FORWARD: &str = "(if (i32.eqz (local.get $len)) (then (return (i64.const 0))))
+    (if (call $call (local.get $ptr) (i32.add (local.get $ptr) (i32.const 20)) (i32.sub (local.get $len) (i32.const 20))
+          (i32.const 64) (i64.const 0))
       (then (call $fail)))
     (i64.const 0)";
+
+#[test]
+fn call_depth_is_limited() {
+    let mut w = World::new();
+    let chain: Vec<Address> = (0..10).map(|i| w.deploy(&contract(FORWARD), &format!("f{i}"))).collect();
+    let msg = |n: usize| chain[1..=n].iter().flat_map(|a| a.0).collect::<Vec<u8>>();
+    // The top-level call plus 8 nested calls is the limit.
+    let ok = w.exec(chain[0], &msg(8), 20_000_000);
+    assert_eq!(ok.status, TxStatus::Success, "{ok:?}");
+    let r = w.exec(chain[0], &msg(9), 20_000_000);
+    assert!(reason(&r).contains("call depth limit 8 exceeded"), "{r:?}");
+}
 
 #[test]
 fn a_contract_calling_itself_is_refused() {
@@ -346,7 +360,6 @@ fn failed_sub_call_reverts_only_the_callee() {
     assert_eq!(w.query(caller, b"{}").expect("query").0, b"counter");
     let ev = r.events.iter().find(|e| e.kind == "wasm-counter").expect("event");
     assert_eq!(ev.attributes[0], ("_contract".to_owned(), caller.to_string()));
-    let _ = FORWARD;
 }
 
 #[test]
