@@ -405,3 +405,42 @@ fn tempfile_dir() -> std::path::PathBuf {
 fn escape(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("\\{b:02x}")).collect()
 }
+
+#[test]
+fn escrow_holds_attached_funds_and_pays_them_out() {
+    let mut w = World::new();
+    let code_hash = w.store_code(contract_artifacts::ESCROW);
+    let recipient = Address([3; 20]);
+    let me = w.me();
+    let init = format!(r#"{{"arbiter":"{me}","recipient":"{recipient}","expires_at_height":1000}}"#);
+    let before = ledger::state::read_account(&w.store, &me).expect("read").balance;
+    let r = w
+        .tx(
+            Payload::Instantiate { code_hash, label: "e".into(), msg: init.into_bytes(), funds: Amount::new(5_000) },
+            10_000_000,
+        )
+        .expect("valid tx");
+    assert_eq!(r.status, TxStatus::Success, "{r:?}");
+    let escrow = contract_address(&code_hash, &me, "e");
+    let bal = |w: &World, a: &Address| ledger::state::read_account(&w.store, a).expect("read").balance;
+    assert_eq!(bal(&w, &escrow), Amount::new(5_000));
+    let after = bal(&w, &me);
+    assert_eq!(before.get() - after.get(), 5_000 + r.fee.get(), "funds and the exact fee left the sender");
+
+    // Attaching more than the sender has fails cleanly and moves nothing.
+    let r = w
+        .tx(
+            Payload::Execute { contract: escrow, msg: b"{\"approve\":{}}".to_vec(), funds: Amount::new(u128::MAX / 2) },
+            10_000_000,
+        )
+        .expect("valid tx");
+    assert!(reason(&r).contains("cannot attach funds"), "{r:?}");
+    assert_eq!(bal(&w, &escrow), Amount::new(5_000));
+
+    let r = w.exec(escrow, b"{\"approve\":{}}", 10_000_000);
+    assert_eq!(r.status, TxStatus::Success, "{r:?}");
+    assert_eq!(bal(&w, &recipient), Amount::new(5_000));
+    assert_eq!(bal(&w, &escrow), Amount::ZERO);
+    let r = w.exec(escrow, b"{\"approve\":{}}", 10_000_000);
+    assert!(reason(&r).contains("empty"), "{r:?}");
+}
