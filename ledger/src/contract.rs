@@ -528,7 +528,10 @@ mod tests {
         }
         let want = [("a", "old"), ("b", "new"), ("e", "new")].map(|(k, v)| (k.to_owned(), v.to_owned()));
         assert_eq!(seen, want.to_vec());
-        assert_eq!(h.storage_next(&c, Bound::Included(b"b"), Some(b"e")).expect("next").map(|x| x.0), Some(b"b".to_vec()));
+        assert_eq!(
+            h.storage_next(&c, Bound::Included(b"b"), Some(b"e")).expect("next").map(|x| x.0),
+            Some(b"b".to_vec())
+        );
         assert_eq!(h.storage_next(&c, Bound::Excluded(b"b"), Some(b"e")).expect("next"), None);
     }
 

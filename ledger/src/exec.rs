@@ -56,7 +56,11 @@ pub fn check_stateless(
     let cp = &params.contracts;
     let msg_limit = |msg: &[u8]| {
         if msg.len() > cp.max_msg_bytes as usize {
-            return Err(InvalidTx::Contract(format!("message is {} bytes, the limit is {}", msg.len(), cp.max_msg_bytes)));
+            return Err(InvalidTx::Contract(format!(
+                "message is {} bytes, the limit is {}",
+                msg.len(),
+                cp.max_msg_bytes
+            )));
         }
         Ok(())
     };
@@ -435,9 +439,10 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
         let mut host = self.host.take().expect("the host is only lent out during a contract call");
         host.env.origin = sender;
         let (back, outcome) = self.vm.run(host, call, gas);
-        let back = back.into_any().downcast::<LedgerHost<S>>().map_err(|_| {
-            LedgerError::Vm("the contract VM returned a different host than it was given".into())
-        })?;
+        let back = back
+            .into_any()
+            .downcast::<LedgerHost<S>>()
+            .map_err(|_| LedgerError::Vm("the contract VM returned a different host than it was given".into()))?;
         self.host = Some(back);
         match outcome.result {
             Ok(out) => Ok((Ok(out), outcome.gas_used, outcome.events)),

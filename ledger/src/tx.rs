@@ -10,7 +10,6 @@ use crate::crypto::{PublicKey, Signature, SigningKey};
 use crate::error::InvalidTx;
 use crate::types::{Address, Amount, Hash};
 
-
 /// Domain tag prepended to a transaction body before signing, so a signature
 /// over a transaction can never be mistaken for a signature over anything else.
 pub const TX_SIGN_DOMAIN: &[u8] = b"agora/tx/v1\0";

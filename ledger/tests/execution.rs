@@ -47,7 +47,8 @@ fn transfer_moves_funds_and_pays_fee_to_collector() {
     let (a, b) = (key(1), key(2));
     let mut s = setup(&[(addr(&a), 1_000_000)]);
     let tx = transfer(&a, 0, addr(&b), 500, 100_000);
-    let out = apply_block(&s, &ChainParams::default(), env(1), &ledger::NoContracts, std::slice::from_ref(&tx)).unwrap();
+    let out =
+        apply_block(&s, &ChainParams::default(), env(1), &ledger::NoContracts, std::slice::from_ref(&tx)).unwrap();
     let r = &out.receipts[0];
     assert_eq!(r.status, TxStatus::Success);
     let p = ChainParams::default();
@@ -144,7 +145,9 @@ fn builder_skips_invalid_and_blocks_respect_gas_limit() {
 fn account_proofs_verify_against_the_root() {
     let (a, b) = (key(1), key(2));
     let mut s = setup(&[(addr(&a), 1_000_000)]);
-    let out = apply_block(&s, &ChainParams::default(), env(1), &ledger::NoContracts, &[transfer(&a, 0, addr(&b), 7, 10_000)]).unwrap();
+    let out =
+        apply_block(&s, &ChainParams::default(), env(1), &ledger::NoContracts, &[transfer(&a, 0, addr(&b), 7, 10_000)])
+            .unwrap();
     let root = out.state_root();
     s.commit(&out.diff);
     let (acct, proof) = prove_account(&s, &addr(&b), Height(1)).unwrap();

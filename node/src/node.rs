@@ -113,8 +113,9 @@ pub async fn run(home: &Home, rpc_override: Option<String>) -> anyhow::Result<()
         max_nonce_gap: config.mempool.max_nonce_gap,
     };
     let validators = validator_set(&genesis.validator_set())?;
-    let vm = vm::Vm::new(&genesis.params, vm::VmConfig { cache_dir: Some(home.0.join("wasm-cache")), unmetered: false })
-        .context("starting the contract VM")?;
+    let vm =
+        vm::Vm::new(&genesis.params, vm::VmConfig { cache_dir: Some(home.0.join("wasm-cache")), unmetered: false })
+            .context("starting the contract VM")?;
     let chain = Arc::new(Chain::open(store, &genesis, limits, validators, vm)?);
     let interval = config.consensus.block_interval.unwrap_or(genesis.consensus.block_interval);
     chain.set_proposer_max_txs(config.consensus.max_block_txs);

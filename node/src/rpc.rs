@@ -421,7 +421,11 @@ fn contract_storage(ctx: &RpcContext, args: &Args) -> RpcResult {
     Ok(json!({ "entries": list, "next_start_after_hex": next }))
 }
 
-async fn sub_events(params: Params<'static>, pending: PendingSubscriptionSink, ctx: Arc<RpcContext>) -> Result<(), String> {
+async fn sub_events(
+    params: Params<'static>,
+    pending: PendingSubscriptionSink,
+    ctx: Arc<RpcContext>,
+) -> Result<(), String> {
     let parsed = Args::of(&params).and_then(|a| {
         let kind = a.opt::<String>(0, "kind")?;
         let contract = a.opt::<Address>(1, "contract")?;

@@ -87,8 +87,8 @@ impl Store {
             CF_LATEST,
             CF_CONTRACT_KV,
         ]
-            .into_iter()
-            .map(|n| ColumnFamilyDescriptor::new(n, Options::default()));
+        .into_iter()
+        .map(|n| ColumnFamilyDescriptor::new(n, Options::default()));
         let db = DB::open_cf_descriptors(&opts, path, cfs)?;
         Ok(Store { db: Arc::new(db), sync })
     }

@@ -83,7 +83,8 @@ async fn deploy(c: &HttpClient, s: &mut Sender, code: &[u8], label: &str, msg: V
 async fn token_contract_end_to_end_over_rpc() {
     let dir = tempfile::tempdir().unwrap();
     let (alice, bob) = (key(1), key(2));
-    let home = Node::init(&dir.path().join("n"), &[(addr(&alice), 10u128.pow(12)), (addr(&bob), 10u128.pow(12))], "100ms");
+    let home =
+        Node::init(&dir.path().join("n"), &[(addr(&alice), 10u128.pow(12)), (addr(&bob), 10u128.pow(12))], "100ms");
     let node = Node::start(&home);
     let c = node.client();
     wait_height(&c, 1).await;
@@ -103,7 +104,8 @@ async fn token_contract_end_to_end_over_rpc() {
 
     // dApps follow the token's transfers by event subscription.
     use jsonrpsee::core::client::SubscriptionClientT;
-    let ws = jsonrpsee::ws_client::WsClientBuilder::default().build(format!("ws://127.0.0.1:{}", node.port)).await.unwrap();
+    let ws =
+        jsonrpsee::ws_client::WsClientBuilder::default().build(format!("ws://127.0.0.1:{}", node.port)).await.unwrap();
     let mut events: jsonrpsee::core::client::Subscription<Value> = ws
         .subscribe("agora_subscribeEvents", rpc_params!["wasm-transfer", token.to_string()], "agora_unsubscribeEvents")
         .await
@@ -122,7 +124,14 @@ async fn token_contract_end_to_end_over_rpc() {
     assert_eq!(r["gas_used"], est["gas_used"], "the dry run's gas is exact");
     let ev = r["events"].as_array().unwrap().iter().find(|e| e["kind"] == "wasm-transfer").expect("transfer event");
     assert_eq!(ev["attributes"][0], json!(["_contract", token.to_string()]));
-    let r = b.execute(&c, token, json!({ "transfer": { "recipient": addr(&alice).to_string(), "amount": "50" } }), 10_000_000).await;
+    let r = b
+        .execute(
+            &c,
+            token,
+            json!({ "transfer": { "recipient": addr(&alice).to_string(), "amount": "50" } }),
+            10_000_000,
+        )
+        .await;
     assert_eq!(r["status"], "success", "{r}");
     for (from, to, amount) in [(&alice, &bob, "250"), (&bob, &alice, "50")] {
         let n = tokio::time::timeout(Duration::from_secs(10), events.next()).await.unwrap().unwrap().unwrap();
@@ -138,7 +147,14 @@ async fn token_contract_end_to_end_over_rpc() {
     assert_eq!(query(&c, token, bal(&bob)).await.unwrap()["balance"], "200");
 
     // Overspending fails in the receipt, pays gas, changes nothing.
-    let r = b.execute(&c, token, json!({ "transfer": { "recipient": addr(&alice).to_string(), "amount": "201" } }), 10_000_000).await;
+    let r = b
+        .execute(
+            &c,
+            token,
+            json!({ "transfer": { "recipient": addr(&alice).to_string(), "amount": "201" } }),
+            10_000_000,
+        )
+        .await;
     assert!(reason(&r).contains("insufficient"), "{r}");
     assert!(r["gas_used"].as_u64().unwrap() > 0);
     assert_eq!(query(&c, token, bal(&bob)).await.unwrap()["balance"], "200");
@@ -198,7 +214,9 @@ async fn abusive_contracts_are_bounded_and_blocks_keep_coming() {
     assert_eq!(e.0, 1010, "{e:?}");
     assert!(e.1.contains("invalid contract code: invalid WebAssembly"), "{e:?}");
     let huge = vec![0u8; 900 * 1024];
-    let e = call(&c, "agora_sendTx", rpc_params![a.tx_hex(Payload::StoreCode { code: huge }, 90_000_000)]).await.unwrap_err();
+    let e = call(&c, "agora_sendTx", rpc_params![a.tx_hex(Payload::StoreCode { code: huge }, 90_000_000)])
+        .await
+        .unwrap_err();
     a.nonce -= 1;
     assert_eq!(e.0, 1010, "{e:?}");
     assert!(e.1.contains("max_code_bytes"), "{e:?}");

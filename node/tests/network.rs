@@ -291,8 +291,11 @@ fn a_contract_call_has_identical_gas_events_and_state_root_on_every_validator() 
     assert_eq!(r["receipt"]["status"], "success", "{r}");
     let token = ledger::contract_address(&code_hash, &me, "net");
     let msg = json!({ "transfer": { "recipient": bob.to_string(), "amount": "123" } });
-    let payload =
-        ledger::Payload::Execute { contract: token, msg: serde_json::to_vec(&msg).unwrap(), funds: ledger::Amount::ZERO };
+    let payload = ledger::Payload::Execute {
+        contract: token,
+        msg: serde_json::to_vec(&msg).unwrap(),
+        funds: ledger::Amount::ZERO,
+    };
     let r = commit(2, signed_hex(&alice, 2, payload, 10_000_000));
     assert_eq!(r["receipt"]["status"], "success", "{r}");
     let (hash, h) = (r["hash"].clone(), r["height"].as_u64().unwrap());
@@ -305,8 +308,13 @@ fn a_contract_call_has_identical_gas_events_and_state_root_on_every_validator() 
         let tx = call(&net, i, "agora_getTx", vec![hash.clone()]).unwrap();
         assert_eq!(tx["receipt"], reference, "node{i} has another receipt (gas, events, data)");
         assert_eq!(block_id(&net, i, h), root, "node{i} has another block or state root at {h}");
-        let q = call(&net, i, "agora_contractQuery", vec![json!(token.to_string()), json!({ "balance": { "address": bob.to_string() } })])
-            .unwrap();
+        let q = call(
+            &net,
+            i,
+            "agora_contractQuery",
+            vec![json!(token.to_string()), json!({ "balance": { "address": bob.to_string() } })],
+        )
+        .unwrap();
         assert_eq!(q["data"]["balance"], "123", "node{i}");
     }
     assert_no_double_signs(&net);

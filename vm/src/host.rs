@@ -137,19 +137,26 @@ pub(crate) fn define(l: &mut Linker<Data>) -> wasmtime::Result<()> {
         }
         Ok(set_register(&mut c, v))
     })?;
-    l.func_wrap("agora", "storage_set", |mut c: Caller<'_, Data>, kp: i32, kl: i32, vp: i32, vl: i32| -> HResult<()> {
-        let p = params(&c);
-        deny_in_query(&mut c, "storage_set")?;
-        let k = key(&mut c, kp, kl, &p)?;
-        if vl < 0 || vl as u32 > p.max_storage_value_bytes {
-            return Err(fault(&mut c, format!("storage value must be at most {} bytes", p.max_storage_value_bytes)));
-        }
-        let bytes = (k.len() + vl as usize) as u64;
-        charge(&mut c, p.gas_host_call + p.gas_storage_write + p.gas_storage_write_byte.saturating_mul(bytes))?;
-        let v = read(&mut c, vp, vl)?;
-        let contract = c.data().frame.contract;
-        c.data_mut().host().storage_set(&contract, &k, &v).map_err(|e| node(&mut c, e))
-    })?;
+    l.func_wrap(
+        "agora",
+        "storage_set",
+        |mut c: Caller<'_, Data>, kp: i32, kl: i32, vp: i32, vl: i32| -> HResult<()> {
+            let p = params(&c);
+            deny_in_query(&mut c, "storage_set")?;
+            let k = key(&mut c, kp, kl, &p)?;
+            if vl < 0 || vl as u32 > p.max_storage_value_bytes {
+                return Err(fault(
+                    &mut c,
+                    format!("storage value must be at most {} bytes", p.max_storage_value_bytes),
+                ));
+            }
+            let bytes = (k.len() + vl as usize) as u64;
+            charge(&mut c, p.gas_host_call + p.gas_storage_write + p.gas_storage_write_byte.saturating_mul(bytes))?;
+            let v = read(&mut c, vp, vl)?;
+            let contract = c.data().frame.contract;
+            c.data_mut().host().storage_set(&contract, &k, &v).map_err(|e| node(&mut c, e))
+        },
+    )?;
     l.func_wrap("agora", "storage_remove", |mut c: Caller<'_, Data>, kp: i32, kl: i32| -> HResult<()> {
         let p = params(&c);
         deny_in_query(&mut c, "storage_remove")?;
@@ -304,10 +311,7 @@ pub(crate) fn define(l: &mut Linker<Data>) -> wasmtime::Result<()> {
         "ed25519_verify",
         |mut c: Caller<'_, Data>, kp: i32, mp: i32, ml: i32, sp: i32| -> HResult<i32> {
             let p = params(&c);
-            charge(
-                &mut c,
-                p.gas_host_call + p.gas_ed25519_verify + p.gas_copy_byte.saturating_mul(ml.max(0) as u64),
-            )?;
+            charge(&mut c, p.gas_host_call + p.gas_ed25519_verify + p.gas_copy_byte.saturating_mul(ml.max(0) as u64))?;
             let pk = read(&mut c, kp, 32)?;
             let msg = read(&mut c, mp, ml)?;
             let sig = read(&mut c, sp, 64)?;

@@ -26,11 +26,11 @@ use std::time::Duration;
 
 use ledger::contract::{CallError, CallOutcome, ContractCall, ContractVm, Host};
 use ledger::{Address, Amount, ChainParams, Event, Hash, LedgerError};
+use wasmtime::wasmparser::WasmFeatures;
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, Linker, OptLevel, PoolingAllocationConfig, Store, StoreLimits,
     StoreLimitsBuilder, Trap,
 };
-use wasmtime::wasmparser::WasmFeatures;
 
 pub use cache::CacheStats;
 
@@ -135,7 +135,8 @@ impl Vm {
     /// Builds the engine, host functions and caches, and starts the epoch
     /// ticker thread (stopped when the last handle is dropped).
     pub fn new(params: &ChainParams, config: VmConfig) -> Result<Vm, VmError> {
-        let engine = Engine::new(&engine_config(params, !config.unmetered)?).map_err(|e| VmError::Engine(e.to_string()))?;
+        let engine =
+            Engine::new(&engine_config(params, !config.unmetered)?).map_err(|e| VmError::Engine(e.to_string()))?;
         let mut linker = Linker::new(&engine);
         host::define(&mut linker).map_err(|e| VmError::Engine(e.to_string()))?;
         let cache = cache::ModuleCache::new(config.cache_dir, MEMORY_CACHE_MODULES)?;
@@ -156,7 +157,9 @@ impl Vm {
     /// Compiles code (or finds it in the caches) without running it: lets a
     /// node warm its cache, and benchmarks measure compile time.
     pub fn prepare(&self, code_hash: &Hash, code: &[u8]) -> Result<(), String> {
-        self.inner.cache.get_or_compile(&self.inner.engine, &self.inner.linker, code_hash, || Ok(Some(code.to_vec())))
+        self.inner
+            .cache
+            .get_or_compile(&self.inner.engine, &self.inner.linker, code_hash, || Ok(Some(code.to_vec())))
             .map(|_| ())
             .map_err(|e| match e {
                 CallError::Failed(m) => m,

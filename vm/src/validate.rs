@@ -149,10 +149,7 @@ pub fn check_code(code: &[u8], params: &ChainParams) -> Result<(), String> {
                 for t in r {
                     let t = t.map_err(|e| e.message().to_owned())?;
                     if t.ty.initial > MAX_TABLE_ELEMENTS {
-                        return Err(format!(
-                            "table of {} elements, the limit is {MAX_TABLE_ELEMENTS}",
-                            t.ty.initial
-                        ));
+                        return Err(format!("table of {} elements, the limit is {MAX_TABLE_ELEMENTS}", t.ty.initial));
                     }
                 }
             }

@@ -151,7 +151,10 @@ fn contract_with(body: &str, extra: &str) -> String {
 #[test]
 fn storage_roundtrip_and_failed_call_reverts() {
     let mut w = World::new();
-    let ok = w.deploy(&contract("(call $storage_set (i32.const 0) (i32.const 3) (i32.const 16) (i32.const 5)) (i64.const 0)"), "ok");
+    let ok = w.deploy(
+        &contract("(call $storage_set (i32.const 0) (i32.const 3) (i32.const 16) (i32.const 5)) (i64.const 0)"),
+        "ok",
+    );
     let r = w.exec(ok, b"{}", 1_000_000);
     assert_eq!(r.status, TxStatus::Success, "{r:?}");
     assert_eq!(w.query(ok, b"{}").expect("query").0, b"value");
@@ -198,8 +201,10 @@ fn memory_growth_beyond_the_limit_fails_cleanly() {
     let ok = w.deploy(&contract("(drop (memory.grow (i32.const 200))) (i64.const 0)"), "grow-ok");
     assert_eq!(w.exec(ok, b"{}", 1_000_000).status, TxStatus::Success);
     // A module that starts above the limit is refused at upload.
-    let big = wat::parse_str(contract("(i64.const 0)").replace("(memory (export \"memory\") 2)", "(memory (export \"memory\") 300)"))
-        .expect("wat");
+    let big = wat::parse_str(
+        contract("(i64.const 0)").replace("(memory (export \"memory\") 2)", "(memory (export \"memory\") 300)"),
+    )
+    .expect("wat");
     let r = w.tx(Payload::StoreCode { code: big }, 90_000_000).expect("valid tx");
     assert!(reason(&r).contains("limit is 256"), "{r:?}");
 }
@@ -235,10 +240,16 @@ fn oversized_and_malformed_code_is_refused_with_a_reason() {
     for (code, want) in [
         (b"not wasm at all".to_vec(), "not a WebAssembly module"),
         (b"\0asm\x01\0\0\0\x05garbage".to_vec(), "invalid WebAssembly"),
-        (wat::parse_str(contract("(i64.const 0)").replace("\"abort\" (func", "\"exit\" (func")).expect("wat"), "unknown host function `agora.exit`"),
         (
-            wat::parse_str(contract("(i64.const 0)").replace("(func (export \"interface_version_1\"))", "(func $s) (start $s) (func (export \"interface_version_1\"))"))
-                .expect("wat"),
+            wat::parse_str(contract("(i64.const 0)").replace("\"abort\" (func", "\"exit\" (func")).expect("wat"),
+            "unknown host function `agora.exit`",
+        ),
+        (
+            wat::parse_str(contract("(i64.const 0)").replace(
+                "(func (export \"interface_version_1\"))",
+                "(func $s) (start $s) (func (export \"interface_version_1\"))",
+            ))
+            .expect("wat"),
             "start functions are not allowed",
         ),
         (

@@ -72,6 +72,9 @@ pub enum WalletError {
     )]
     CommitTimeout { hash: String, secs: u64 },
 
+    #[error("the dry run of this {what} failed: {reason}; nothing was sent")]
+    DryRunFailed { what: &'static str, reason: String },
+
     #[error("transaction {hash} was included at height {height} but failed: {reason}")]
     TxFailed { hash: String, height: u64, reason: String },
 

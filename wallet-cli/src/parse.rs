@@ -1,9 +1,10 @@
 //! Parsing of command-line values: amounts, durations, block selectors, hashes,
-//! and the node URL (with its WebSocket twin).
+//! addresses, gas settings, contract messages and storage keys, and the node URL
+//! (with its WebSocket twin).
 
 use std::time::Duration;
 
-use ledger::{Amount, Hash};
+use ledger::{Address, Amount, Hash};
 
 use crate::error::{Result, WalletError};
 
@@ -64,6 +65,117 @@ pub fn parse_hash(s: &str) -> Result<Hash> {
 /// [`parse_hash`] for clap.
 pub fn hash_arg(s: &str) -> std::result::Result<Hash, String> {
     parse_hash(s).map_err(|e| e.to_string())
+}
+
+/// Parses an `agora1…` address (contracts are addressed like accounts).
+pub fn parse_address(s: &str) -> Result<Address> {
+    s.trim().parse::<Address>().map_err(|e| WalletError::InvalidArgument(format!("invalid address: {e}")))
+}
+
+/// [`parse_address`] for clap.
+pub fn address_arg(s: &str) -> std::result::Result<Address, String> {
+    parse_address(s).map_err(|e| e.to_string())
+}
+
+/// The `--gas` of contract transactions: a dry run's estimate plus a margin,
+/// or an explicit gas limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GasSetting {
+    Auto,
+    Limit(u64),
+}
+
+/// Parses `auto` or a whole, positive number of gas.
+pub fn parse_gas(s: &str) -> Result<GasSetting> {
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("auto") {
+        return Ok(GasSetting::Auto);
+    }
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(WalletError::InvalidArgument(format!(
+            "gas `{t}` is neither `auto` nor a whole number (e.g. --gas 500000)"
+        )));
+    }
+    match t.parse::<u64>() {
+        Ok(0) => Err(WalletError::InvalidArgument("a gas limit of 0 cannot pay for anything".into())),
+        Ok(g) => Ok(GasSetting::Limit(g)),
+        Err(_) => Err(WalletError::InvalidArgument(format!("gas `{t}` is too large"))),
+    }
+}
+
+/// [`parse_gas`] for clap.
+pub fn gas_arg(s: &str) -> std::result::Result<GasSetting, String> {
+    parse_gas(s).map_err(|e| e.to_string())
+}
+
+/// Reads a contract message: a JSON document given inline, or `@FILE` for the
+/// contents of FILE. The JSON is checked locally (an error names the position)
+/// and sent compact: whitespace outside strings is removed, nothing else
+/// changes (key order and number digits are kept as written).
+pub fn parse_msg(arg: &str) -> Result<Vec<u8>> {
+    let (text, source) = match arg.strip_prefix('@') {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| WalletError::io("cannot read the message file", path, e))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| WalletError::InvalidArgument(format!("message file {path} is not UTF-8 text")))?;
+            (text, format!(" in {path}"))
+        }
+        None => (arg.to_owned(), String::new()),
+    };
+    if let Err(e) = serde_json::from_str::<serde_json::Value>(&text) {
+        let hint = if e.to_string().starts_with("key must be a string") && !text.contains('"') {
+            " (did the shell remove the quotes? put the message in single quotes: '{\"key\":…}')"
+        } else {
+            ""
+        };
+        return Err(WalletError::InvalidArgument(format!("invalid JSON message{source}: {e}{hint}")));
+    }
+    Ok(minify_json(&text).into_bytes())
+}
+
+/// Removes the whitespace outside strings of a valid JSON text.
+pub fn minify_json(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if !matches!(c, ' ' | '\t' | '\n' | '\r') {
+            in_string = c == '"';
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A contract storage key (raw bytes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StorageKey(pub Vec<u8>);
+
+/// A contract storage key: text (its UTF-8 bytes), or `0x…` for hex bytes.
+pub fn parse_storage_key(s: &str) -> Result<StorageKey> {
+    let key = match s.strip_prefix("0x") {
+        Some(h) => hex::decode(h).map_err(|e| {
+            WalletError::InvalidArgument(format!("invalid key `{s}`: after `0x` the key must be hex ({e})"))
+        })?,
+        None => s.as_bytes().to_vec(),
+    };
+    if key.is_empty() {
+        return Err(WalletError::InvalidArgument("storage keys are at least one byte long".into()));
+    }
+    Ok(StorageKey(key))
+}
+
+/// [`parse_storage_key`] for clap.
+pub fn storage_key_arg(s: &str) -> std::result::Result<StorageKey, String> {
+    parse_storage_key(s).map_err(|e| e.to_string())
 }
 
 /// Which block `agora block` asks for.
@@ -193,6 +305,58 @@ mod tests {
         assert_eq!(BlockSelector::Height(7).to_param(), serde_json::json!(7));
         assert!(parse_block_selector("abc").is_err());
         assert!(parse_block_selector("-1").is_err());
+    }
+
+    #[test]
+    fn gas_settings() {
+        assert_eq!(parse_gas("auto").unwrap(), GasSetting::Auto);
+        assert_eq!(parse_gas("AUTO").unwrap(), GasSetting::Auto);
+        assert_eq!(parse_gas("250000").unwrap(), GasSetting::Limit(250_000));
+        assert!(parse_gas("0").unwrap_err().to_string().contains("cannot pay"));
+        assert!(parse_gas("1.5").unwrap_err().to_string().contains("neither `auto`"));
+        assert!(parse_gas("-5").is_err());
+        assert!(parse_gas("99999999999999999999999").unwrap_err().to_string().contains("too large"));
+    }
+
+    #[test]
+    fn messages_are_checked_and_compacted() {
+        assert_eq!(parse_msg(r#" { "increment" : { "by" : 2 } } "#).unwrap(), br#"{"increment":{"by":2}}"#);
+        // Whitespace inside strings, escapes, key order and big numbers are kept.
+        assert_eq!(
+            parse_msg("{\"z\": \"a b\\\" c\", \"a\": 340282366920938463463374607431768211455}").unwrap(),
+            "{\"z\":\"a b\\\" c\",\"a\":340282366920938463463374607431768211455}".as_bytes()
+        );
+        assert_eq!(parse_msg(r#""x\\""#).unwrap(), br#""x\\""#);
+        let e = parse_msg(r#"{"a": }"#).unwrap_err().to_string();
+        assert!(e.starts_with("invalid JSON message: expected value at line 1 column 7"), "{e}");
+        let e = parse_msg("{increment:{}}").unwrap_err().to_string();
+        assert!(e.contains("key must be a string at line 1 column 2") && e.contains("single quotes"), "{e}");
+        assert!(parse_msg("{} extra").unwrap_err().to_string().contains("trailing characters"));
+
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("msg.json");
+        std::fs::write(&f, "{\n  \"reset\": {}\n}\n").unwrap();
+        assert_eq!(parse_msg(&format!("@{}", f.display())).unwrap(), br#"{"reset":{}}"#);
+        std::fs::write(&f, "{\n  \"reset\": \n").unwrap();
+        let e = parse_msg(&format!("@{}", f.display())).unwrap_err().to_string();
+        assert!(e.contains("msg.json: EOF while parsing") && e.contains("at line 3 column 0"), "{e}");
+        let e = parse_msg(&format!("@{}", dir.path().join("nope.json").display())).unwrap_err().to_string();
+        assert!(e.starts_with("cannot read the message file") && e.contains("nope.json"), "{e}");
+    }
+
+    #[test]
+    fn storage_keys() {
+        assert_eq!(parse_storage_key("count").unwrap().0, b"count");
+        assert_eq!(parse_storage_key("0x00ff").unwrap().0, vec![0, 0xff]);
+        assert!(parse_storage_key("0xzz").unwrap_err().to_string().contains("must be hex"));
+        assert!(parse_storage_key("").is_err());
+    }
+
+    #[test]
+    fn addresses() {
+        let a = ledger::Address([7; 20]);
+        assert_eq!(parse_address(&a.to_string()).unwrap(), a);
+        assert!(parse_address("agora1xyz").unwrap_err().to_string().starts_with("invalid address: "));
     }
 
     #[test]

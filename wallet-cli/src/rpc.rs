@@ -8,7 +8,8 @@
 use std::time::Duration;
 
 use jsonrpsee::core::client::{ClientT, Error as ClientError, Subscription, SubscriptionClientT};
-use jsonrpsee::core::params::ArrayParams;
+use jsonrpsee::core::params::ObjectParams;
+use jsonrpsee::core::traits::ToRpcParams;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use jsonrpsee::ws_client::{WsClient, WsClientBuilder};
@@ -26,6 +27,7 @@ pub mod codes {
     pub const NONCE_USED: i32 = 1005;
     pub const COMMIT_TIMEOUT: i32 = 1011;
     pub const NOT_FOUND: i32 = 1012;
+    pub const CONTRACT_FAILED: i32 = 1014;
 }
 
 /// The most `agora_sendTxCommit` waits, per the spec.
@@ -83,6 +85,20 @@ pub struct GasParams {
     pub min_gas_price: Amount,
     #[serde(default)]
     pub max_tx_bytes: Option<u64>,
+    /// Contract limits (absent on nodes without contracts).
+    #[serde(default)]
+    pub contracts: Option<ContractParamsInfo>,
+}
+
+/// The contract limits of `params.contracts` the wallet checks locally.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ContractParamsInfo {
+    #[serde(default)]
+    pub max_code_bytes: Option<u64>,
+    #[serde(default)]
+    pub max_msg_bytes: Option<u64>,
+    #[serde(default)]
+    pub max_label_bytes: Option<u64>,
 }
 
 /// `agora_getAccount`.
@@ -108,6 +124,10 @@ pub struct ReceiptInfo {
     pub fee: Amount,
     #[serde(default)]
     pub events: Vec<Value>,
+    /// What the payload returned (hex): a code hash, a new contract's address,
+    /// a contract's result data; empty or absent otherwise.
+    #[serde(default)]
+    pub data: Option<String>,
 }
 
 impl ReceiptInfo {
@@ -116,6 +136,10 @@ impl ReceiptInfo {
     }
     pub fn failure_reason(&self) -> String {
         self.reason.clone().unwrap_or_else(|| format!("status `{}`", self.status))
+    }
+    /// The decoded `data` (empty when absent).
+    pub fn data_bytes(&self) -> Result<Vec<u8>> {
+        decode_hex("receipt", "data", self.data.as_deref().unwrap_or(""))
     }
 }
 
@@ -176,6 +200,83 @@ pub struct GasEstimate {
     pub reason: Option<String>,
     #[serde(default)]
     pub suggested_gas_limit: Option<u64>,
+    /// What the payload would return (hex), on nodes with contracts.
+    #[serde(default)]
+    pub data: Option<String>,
+    #[serde(default)]
+    pub events: Vec<Value>,
+}
+
+impl GasEstimate {
+    pub fn succeeded(&self) -> bool {
+        self.status == "success"
+    }
+    pub fn failure_reason(&self) -> String {
+        self.reason.clone().unwrap_or_else(|| format!("status `{}`", self.status))
+    }
+}
+
+/// `agora_contractQuery`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct QueryResult {
+    /// The result as JSON, when its bytes are JSON (else null).
+    #[serde(default)]
+    pub data: Value,
+    #[serde(default)]
+    pub data_hex: String,
+    #[serde(default)]
+    pub gas_used: Option<u64>,
+}
+
+/// `agora_contractInfo`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ContractInfo {
+    pub address: Address,
+    pub code_hash: Hash,
+    pub creator: Address,
+    pub label: String,
+    pub created_height: u64,
+    #[serde(default)]
+    pub balance: Option<Amount>,
+}
+
+/// `agora_codeInfo`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct CodeInfo {
+    pub code_hash: Hash,
+    pub creator: Address,
+    pub size: u64,
+    pub height: u64,
+}
+
+/// `agora_getCode`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Code {
+    pub code_hash: Hash,
+    pub code_hex: String,
+}
+
+/// `agora_contractStorage` with `key_hex`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct StorageValue {
+    pub key_hex: String,
+    #[serde(default)]
+    pub value_hex: Option<String>,
+}
+
+/// One entry of `agora_contractStorage` without `key_hex`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct StorageEntry {
+    pub key_hex: String,
+    pub value_hex: String,
+}
+
+/// `agora_contractStorage` without `key_hex`: a page of entries in key order.
+#[derive(Clone, Debug, Deserialize)]
+pub struct StoragePage {
+    pub entries: Vec<StorageEntry>,
+    #[serde(default)]
+    pub next_start_after_hex: Option<String>,
 }
 
 /// `agora_sendTx`.
@@ -238,14 +339,19 @@ impl NodeClient {
     }
 
     /// Calls `method` and returns the raw result.
-    async fn call_raw(&self, method: &'static str, params: ArrayParams, context: &'static str) -> Result<Value> {
+    async fn call_raw(
+        &self,
+        method: &'static str,
+        params: impl ToRpcParams + Send,
+        context: &'static str,
+    ) -> Result<Value> {
         self.http.request::<Value, _>(method, params).await.map_err(|e| self.map_error(e, method, context))
     }
 
     async fn call<T: DeserializeOwned>(
         &self,
         method: &'static str,
-        params: ArrayParams,
+        params: impl ToRpcParams + Send,
         context: &'static str,
     ) -> Result<WithRaw<T>> {
         let raw = self.call_raw(method, params, context).await?;
@@ -323,6 +429,72 @@ impl NodeClient {
         self.call("agora_sendTxCommit", rpc_params![tx_hex, ms], "node rejected the transaction").await
     }
 
+    /// `agora_contractQuery` with the message's exact bytes (`msg_hex`).
+    /// Unknown contract → [`WalletError::NotFound`]; a failing contract →
+    /// [`WalletError::Rpc`] with code [`codes::CONTRACT_FAILED`] and its message.
+    pub async fn contract_query(
+        &self,
+        address: &Address,
+        msg: &[u8],
+        gas_limit: Option<u64>,
+    ) -> Result<WithRaw<QueryResult>> {
+        let mut p = vec![("address", Value::from(address.to_string())), ("msg_hex", Value::from(hex::encode(msg)))];
+        if let Some(g) = gas_limit {
+            p.push(("gas_limit", Value::from(g)));
+        }
+        let r = self.call("agora_contractQuery", named(&p)?, "the contract refused the query").await;
+        not_found(r, || format!("contract {address}"))
+    }
+
+    pub async fn contract_info(&self, address: &Address) -> Result<WithRaw<ContractInfo>> {
+        let p = named(&[("address", Value::from(address.to_string()))])?;
+        not_found(self.call("agora_contractInfo", p, "node error").await, || format!("contract {address}"))
+    }
+
+    pub async fn code_info(&self, code_hash: &Hash) -> Result<WithRaw<CodeInfo>> {
+        let p = named(&[("code_hash", Value::from(code_hash.to_string()))])?;
+        not_found(self.call("agora_codeInfo", p, "node error").await, || format!("code {code_hash}"))
+    }
+
+    /// `agora_getCode`: the wasm bytes, checked against `code_hash`.
+    pub async fn code(&self, code_hash: &Hash) -> Result<Vec<u8>> {
+        let p = named(&[("code_hash", Value::from(code_hash.to_string()))])?;
+        let c: WithRaw<Code> =
+            not_found(self.call("agora_getCode", p, "node error").await, || format!("code {code_hash}"))?;
+        let code = decode_hex("agora_getCode", "code_hex", &c.value.code_hex)?;
+        if Hash::digest(&code) != *code_hash {
+            return Err(WalletError::BadResponse {
+                method: "agora_getCode",
+                reason: format!("the code's SHA-256 is {}, not {code_hash}", Hash::digest(&code)),
+            });
+        }
+        Ok(code)
+    }
+
+    /// One value of a contract's storage (`None` if the key is not set).
+    pub async fn contract_storage_get(&self, address: &Address, key: &[u8]) -> Result<WithRaw<StorageValue>> {
+        let p = named(&[("address", Value::from(address.to_string())), ("key_hex", Value::from(hex::encode(key)))])?;
+        not_found(self.call("agora_contractStorage", p, "node error").await, || format!("contract {address}"))
+    }
+
+    /// A page of a contract's storage, in key order after `start_after`.
+    pub async fn contract_storage_list(
+        &self,
+        address: &Address,
+        start_after: Option<&[u8]>,
+        limit: Option<u32>,
+    ) -> Result<WithRaw<StoragePage>> {
+        let mut p = vec![("address", Value::from(address.to_string()))];
+        if let Some(s) = start_after {
+            p.push(("start_after_hex", Value::from(hex::encode(s))));
+        }
+        if let Some(l) = limit {
+            p.push(("limit", Value::from(l)));
+        }
+        let r = self.call("agora_contractStorage", named(&p)?, "node error").await;
+        not_found(r, || format!("contract {address}"))
+    }
+
     /// Opens a WebSocket connection for subscriptions.
     pub async fn ws(&self) -> Result<WsClient> {
         WsClientBuilder::default()
@@ -346,6 +518,29 @@ impl NodeClient {
             .await
             .map_err(|e| self.map_error(e, "agora_subscribeTxStatus", "node refused the subscription"))
     }
+}
+
+/// Parameters by name (the contract methods are specified that way).
+fn named(pairs: &[(&str, Value)]) -> Result<ObjectParams> {
+    let mut p = ObjectParams::new();
+    for (name, value) in pairs {
+        p.insert(name, value).map_err(|e| WalletError::InvalidArgument(format!("cannot encode `{name}`: {e}")))?;
+    }
+    Ok(p)
+}
+
+/// Turns the node's "not found" (1012) into [`WalletError::NotFound`].
+fn not_found<T>(r: Result<T>, what: impl FnOnce() -> String) -> Result<T> {
+    match r {
+        Err(WalletError::Rpc { code: codes::NOT_FOUND, .. }) => Err(WalletError::NotFound(what())),
+        r => r,
+    }
+}
+
+/// Decodes a hex field of a node's answer.
+pub fn decode_hex(method: &'static str, field: &str, s: &str) -> Result<Vec<u8>> {
+    hex::decode(s.strip_prefix("0x").unwrap_or(s))
+        .map_err(|e| WalletError::BadResponse { method, reason: format!("`{field}` is not hex: {e}") })
 }
 
 fn decode<T: DeserializeOwned>(method: &'static str, raw: &Value) -> Result<T> {
@@ -401,6 +596,25 @@ mod tests {
         .unwrap();
         assert_eq!(p.params.max_tx_gas, 10_000_000);
         assert_eq!(p.params.min_gas_price, Amount::new(1));
+
+        assert!(p.params.contracts.is_none(), "older nodes have no contract parameters");
+
+        let p: ChainParamsInfo = decode(
+            "agora_chainParams",
+            &json!({"chain_id": "agora-test", "params": {
+                "max_tx_bytes": 1048576, "max_tx_gas": 100000000u64, "min_gas_price": "1",
+                "contracts": {"max_code_bytes": 819200, "max_msg_bytes": 262144, "max_label_bytes": 128,
+                              "gas_code_byte": 50}}}),
+        )
+        .unwrap();
+        let c = p.params.contracts.unwrap();
+        assert_eq!((c.max_code_bytes, c.max_msg_bytes, c.max_label_bytes), (Some(819_200), Some(262_144), Some(128)));
+
+        let r: ReceiptInfo =
+            decode("receipt", &json!({"status": "success", "gas_used": 1, "fee": "1", "data": "00ff"})).unwrap();
+        assert_eq!(r.data_bytes().unwrap(), vec![0, 0xff]);
+        let r: ReceiptInfo = decode("receipt", &json!({"status": "success", "gas_used": 1, "fee": "1"})).unwrap();
+        assert!(r.data_bytes().unwrap().is_empty());
 
         let e = decode::<AccountInfo>("agora_getAccount", &json!({"address": "nope"})).unwrap_err();
         assert!(e.to_string().contains("agora_getAccount"), "{e}");

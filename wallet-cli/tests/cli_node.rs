@@ -34,7 +34,7 @@ fn transfer_estimates_signs_and_waits() {
     let expected_gas =
         mock_node::BASE_TX_GAS + mock_node::GAS_PER_BYTE * tx.encode().len() as u64 + mock_node::TRANSFER_GAS;
     assert_eq!(tx.body.gas_limit, expected_gas, "the dry run's gas_used, exactly");
-    let Payload::Transfer { to, amount } = &tx.body.payload;
+    let Payload::Transfer { to, amount } = &tx.body.payload else { panic!("not a transfer: {:?}", tx.body.payload) };
     assert_eq!(to.to_string(), bob["address"].as_str().unwrap());
     assert_eq!(*amount, Amount::new(1234));
     // What was printed.
@@ -179,7 +179,7 @@ fn failed_dry_run_sends_nothing() {
         "--amount",
         "1",
         "--gas-limit",
-        "10000001",
+        "100000001",
     ]);
     assert!(stderr(&out).contains("above the chain's per-transaction maximum"), "{}", stderr(&out));
     let out = env.run(&[

@@ -14,6 +14,7 @@ use crate::rpc::NodeClient;
 use crate::secrets::PasswordSource;
 
 pub mod balance;
+pub mod contract;
 pub mod keys;
 pub mod query;
 pub mod transfer;
@@ -85,6 +86,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Keys(k) => keys::run(&ctx, k),
         Command::Balance { target } => balance::run(&ctx, &target).await,
         Command::Transfer(args) => transfer::run(&ctx, &args).await,
+        Command::Contract(c) => contract::run(&ctx, c).await,
         Command::Tx { hash, wait, timeout } => query::tx(&ctx, &hash, wait, timeout).await,
         Command::Status => query::status(&ctx).await,
         Command::Block { block } => query::block(&ctx, block.unwrap_or(crate::parse::BlockSelector::Latest)).await,

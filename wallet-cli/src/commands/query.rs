@@ -1,4 +1,5 @@
-//! Read-only queries: `agora tx HASH [--wait]`, `agora status`, `agora block`.
+//! Read-only queries: `agora tx HASH [--wait]`, `agora status`, `agora block`,
+//! and the receipt and event formatting the transaction commands share.
 //!
 //! With `-o json` these print the node's result unchanged.
 
@@ -6,12 +7,12 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use ledger::{Hash, SignedTx, TxBody};
+use ledger::{Address, Hash, Payload, SignedTx, TxBody};
 use serde_json::Value;
 
 use crate::commands::{CALL_TIMEOUT, Ctx};
 use crate::error::{Result, WalletError};
-use crate::output::{Fields, format_time_ms, print_json, show_value};
+use crate::output::{Fields, format_time_ms, print_json, show_bytes, show_value};
 use crate::parse::BlockSelector;
 use crate::rpc::{ReceiptInfo, TxInfo, WithRaw};
 
@@ -49,22 +50,85 @@ fn tx_body(v: &Value) -> Option<TxBody> {
     }
 }
 
-fn event_line(e: &Value) -> String {
+/// One event on one line: `kind key=value …`. A contract's event (`wasm-…`,
+/// whose first attribute `_contract` names the contract) shows the contract in
+/// brackets after the kind; values that are empty or contain spaces or `=` are
+/// quoted.
+pub fn event_line(e: &Value) -> String {
     let kind = e.get("kind").map(show_value).unwrap_or_else(|| "?".into());
-    let attrs = e
+    let mut pairs: Vec<(String, String)> = e
         .get("attributes")
         .and_then(Value::as_array)
         .map(|a| {
             a.iter()
                 .map(|kv| match kv.as_array().map(Vec::as_slice) {
-                    Some([k, v]) => format!("{}={}", show_value(k), show_value(v)),
-                    _ => show_value(kv),
+                    Some([k, v]) => (show_value(k), show_value(v)),
+                    _ => (String::new(), show_value(kv)),
                 })
-                .collect::<Vec<_>>()
-                .join(" ")
+                .collect()
         })
         .unwrap_or_default();
-    format!("{kind} {attrs}").trim_end().to_owned()
+    let mut head = kind.clone();
+    if kind.starts_with("wasm-") && pairs.first().is_some_and(|(k, _)| k == "_contract") {
+        let (_, contract) = pairs.remove(0);
+        head = format!("{kind} [{contract}]");
+    }
+    let quote = |v: &str| {
+        if v.is_empty() || v.contains(|c: char| c.is_whitespace() || c == '=' || c == '"') {
+            Value::from(v).to_string()
+        } else {
+            v.to_owned()
+        }
+    };
+    let attrs: Vec<String> =
+        pairs.iter().map(|(k, v)| if k.is_empty() { quote(v) } else { format!("{k}={}", quote(v)) }).collect();
+    format!("{head} {}", attrs.join(" ")).trim_end().to_owned()
+}
+
+/// Adds one line per event (the first labelled `events`).
+pub fn event_fields(f: &mut Fields, events: &[Value]) {
+    for (i, e) in events.iter().enumerate() {
+        f.add(if i == 0 { "events" } else { "" }, event_line(e));
+    }
+}
+
+/// A contract message as text: its JSON when it is JSON, else `0x…` hex.
+pub fn msg_text(msg: &[u8]) -> String {
+    match std::str::from_utf8(msg) {
+        Ok(t) if serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok() => t.to_owned(),
+        _ => format!("0x{}", hex::encode(msg)),
+    }
+}
+
+/// Adds what a payload does, and what the receipt says it returned.
+fn payload_fields(f: &mut Fields, payload: &Payload, receipt: &ReceiptInfo) {
+    let data = receipt.data_bytes().unwrap_or_default();
+    match payload {
+        Payload::Transfer { to, amount } => {
+            f.add("to", to).add("amount", amount);
+        }
+        Payload::StoreCode { code } => {
+            f.add("payload", "store code")
+                .add("code size", format!("{} bytes", code.len()))
+                .add("code hash", Hash::digest(code));
+        }
+        Payload::Instantiate { code_hash, label, msg, funds } => {
+            f.add("payload", "instantiate")
+                .add("code hash", code_hash)
+                .add("label", label)
+                .add("msg", msg_text(msg))
+                .add("funds", funds);
+            if let Ok(a) = <[u8; 20]>::try_from(data.as_slice()) {
+                f.add("contract", Address(a));
+            }
+        }
+        Payload::Execute { contract, msg, funds } => {
+            f.add("payload", "execute").add("contract", contract).add("msg", msg_text(msg)).add("funds", funds);
+            if !data.is_empty() {
+                f.add("result", show_bytes(&data));
+            }
+        }
+    }
 }
 
 fn print_tx(ctx: &Ctx, t: &WithRaw<TxInfo>) -> Result<()> {
@@ -77,17 +141,13 @@ fn print_tx(ctx: &Ctx, t: &WithRaw<TxInfo>) -> Result<()> {
     receipt_fields(&mut f, &v.receipt);
     if let Some(body) = tx_body(&v.tx) {
         f.add("from", body.sender_address());
-        let ledger::Payload::Transfer { to, amount } = body.payload;
-        f.add("to", to)
-            .add("amount", amount)
-            .add("nonce", body.nonce)
+        payload_fields(&mut f, &body.payload, &v.receipt);
+        f.add("nonce", body.nonce)
             .add("gas limit", body.gas_limit)
             .add("gas price", body.gas_price)
             .add("chain id", body.chain_id);
     }
-    for (i, e) in v.receipt.events.iter().enumerate() {
-        f.add(if i == 0 { "events" } else { "" }, event_line(e));
-    }
+    event_fields(&mut f, &v.receipt.events);
     f.print()
 }
 
@@ -194,7 +254,7 @@ pub async fn block(ctx: &Ctx, which: BlockSelector) -> Result<()> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use ledger::{Amount, Payload, PublicKey, Signature};
+    use ledger::{Amount, PublicKey, Signature};
 
     #[test]
     fn tx_field_is_read_as_json_or_hex() {
@@ -217,5 +277,48 @@ mod tests {
     fn events_are_shown_compactly() {
         let e = serde_json::json!({"kind": "transfer", "attributes": [["from", "a"], ["amount", "5"]]});
         assert_eq!(event_line(&e), "transfer from=a amount=5");
+        let e = serde_json::json!({"kind": "wasm-increment",
+            "attributes": [["_contract", "agora1xyz"], ["by", "2"], ["note", "hello world"], ["empty", ""]]});
+        assert_eq!(event_line(&e), "wasm-increment [agora1xyz] by=2 note=\"hello world\" empty=\"\"");
+        // `_contract` is only special as the first attribute of a contract event.
+        let e = serde_json::json!({"kind": "store_code", "attributes": [["_contract", "x"]]});
+        assert_eq!(event_line(&e), "store_code _contract=x");
+    }
+
+    fn receipt(data: &str) -> ReceiptInfo {
+        serde_json::from_value(serde_json::json!({"status": "success", "gas_used": 1, "fee": "1", "data": data}))
+            .unwrap()
+    }
+
+    #[test]
+    fn contract_payloads_are_shown() {
+        let render = |p: Payload, data: &str| {
+            let mut f = Fields::new();
+            payload_fields(&mut f, &p, &receipt(data));
+            f.render()
+        };
+        let code = b"\0asm\x01\0\0\0".to_vec();
+        let text = render(Payload::StoreCode { code: code.clone() }, "");
+        assert!(text.contains("store code") && text.contains("8 bytes"), "{text}");
+        assert!(text.contains(&Hash::digest(&code).to_string()), "{text}");
+
+        let contract = Address([9; 20]);
+        let text = render(
+            Payload::Instantiate {
+                code_hash: Hash([1; 32]),
+                label: "my counter".into(),
+                msg: br#"{"count":5}"#.to_vec(),
+                funds: Amount::new(7),
+            },
+            &hex::encode(contract.0),
+        );
+        assert!(text.contains(r#"msg:       {"count":5}"#) && text.contains("label:     my counter"), "{text}");
+        assert!(text.contains(&format!("contract:  {contract}")), "{text}");
+
+        let text = render(
+            Payload::Execute { contract, msg: vec![0xff, 0x00], funds: Amount::ZERO },
+            &hex::encode(br#"{"count":6}"#),
+        );
+        assert!(text.contains("msg:      0xff00") && text.contains(r#"result:   {"count":6}"#), "{text}");
     }
 }

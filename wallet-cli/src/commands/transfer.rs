@@ -21,7 +21,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use ledger::{Amount, Payload, SignedTx, TxBody};
+use ledger::{Amount, Hash, Payload, SignedTx, TxBody};
 use serde_json::json;
 
 use crate::cli::TransferArgs;
@@ -35,11 +35,8 @@ pub async fn run(ctx: &Ctx, args: &TransferArgs) -> Result<()> {
     if args.amount.is_zero() {
         return Err(WalletError::Amount("the amount must be greater than zero".into()));
     }
-    if !args.no_wait && (args.timeout.is_zero() || args.timeout > MAX_COMMIT_TIMEOUT) {
-        return Err(WalletError::InvalidArgument(format!(
-            "--timeout must be between 1ms and {}s",
-            MAX_COMMIT_TIMEOUT.as_secs()
-        )));
+    if !args.no_wait {
+        check_commit_timeout(args.timeout)?;
     }
     let from = ctx.keyring.load(&args.from)?;
     let to = ctx.resolve_address(&args.to)?;
@@ -136,24 +133,7 @@ pub async fn run(ctx: &Ctx, args: &TransferArgs) -> Result<()> {
         return Ok(());
     }
 
-    let short = hash.to_string();
-    let pb = spinner(&format!("transaction {}… submitted, waiting for inclusion", &short[..12]));
-    let result = tokio::select! {
-        r = client.send_tx_commit(&tx_hex, args.timeout) => r,
-        () = follow_blocks(&client, &pb) => unreachable_pending(),
-    };
-    pb.finish_and_clear();
-    let committed = match result {
-        Ok(c) => c,
-        Err(WalletError::Rpc { code: codes::COMMIT_TIMEOUT, .. }) => {
-            return Err(WalletError::CommitTimeout { hash: hash.to_string(), secs: args.timeout.as_secs() });
-        }
-        Err(WalletError::NodeTimeout { .. }) => {
-            return Err(WalletError::CommitTimeout { hash: hash.to_string(), secs: args.timeout.as_secs() });
-        }
-        Err(e) => return Err(e),
-    };
-    warn_hash_mismatch(&hash, &committed.value.hash);
+    let committed = commit_and_wait(&client, &tx_hex, &hash, args.timeout).await?;
     print_committed(ctx, &committed, summary, max_fee)?;
     let c = &committed.value;
     if !c.receipt.succeeded() {
@@ -182,6 +162,44 @@ fn print_committed(ctx: &Ctx, c: &WithRaw<Committed>, summary: serde_json::Value
     receipt_fields(&mut f, &v.receipt);
     f.add("max fee", max_fee);
     f.print()
+}
+
+/// Submits with `agora_sendTxCommit` and waits for the commit, with a spinner
+/// on stderr. A commit timeout (the node's 1011, or no answer in time) becomes
+/// [`WalletError::CommitTimeout`], which names the hash to follow.
+pub(crate) async fn commit_and_wait(
+    client: &NodeClient,
+    tx_hex: &str,
+    hash: &Hash,
+    timeout: Duration,
+) -> Result<WithRaw<Committed>> {
+    let short = hash.to_string();
+    let pb = spinner(&format!("transaction {}… submitted, waiting for inclusion", &short[..12]));
+    let result = tokio::select! {
+        r = client.send_tx_commit(tx_hex, timeout) => r,
+        () = follow_blocks(client, &pb) => unreachable_pending(),
+    };
+    pb.finish_and_clear();
+    let committed = match result {
+        Ok(c) => c,
+        Err(WalletError::Rpc { code: codes::COMMIT_TIMEOUT, .. } | WalletError::NodeTimeout { .. }) => {
+            return Err(WalletError::CommitTimeout { hash: hash.to_string(), secs: timeout.as_secs() });
+        }
+        Err(e) => return Err(e),
+    };
+    warn_hash_mismatch(hash, &committed.value.hash);
+    Ok(committed)
+}
+
+/// Checks `--timeout` of a command that waits for the commit.
+pub(crate) fn check_commit_timeout(timeout: Duration) -> Result<()> {
+    if timeout.is_zero() || timeout > MAX_COMMIT_TIMEOUT {
+        return Err(WalletError::InvalidArgument(format!(
+            "--timeout must be between 1ms and {}s",
+            MAX_COMMIT_TIMEOUT.as_secs()
+        )));
+    }
+    Ok(())
 }
 
 fn warn_hash_mismatch(ours: &ledger::Hash, theirs: &ledger::Hash) {
