@@ -192,14 +192,7 @@ async fn send(
 ) -> Result<Sent> {
     let Prepared { from, client, chain } = p;
     let account = client.account(&from.address).await?.value;
-    let nonce = opts.nonce.unwrap_or(account.pending_nonce.unwrap_or(account.nonce));
-    let min_price = chain.params.min_gas_price;
-    let gas_price = opts.gas_price.unwrap_or(min_price);
-    if gas_price < min_price {
-        return Err(WalletError::InvalidArgument(format!(
-            "gas price {gas_price} is below the chain's minimum {min_price}"
-        )));
-    }
+    let (nonce, gas_price) = super::nonce_and_price(chain, &account, opts.nonce, opts.gas_price)?;
     let max_gas = chain.params.max_tx_gas;
     let body = |nonce: u64, gas_limit: u64| TxBody {
         chain_id: chain.chain_id.clone(),

@@ -92,3 +92,24 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Block { block } => query::block(&ctx, block.unwrap_or(crate::parse::BlockSelector::Latest)).await,
     }
 }
+
+/// The nonce and gas price of a transaction about to be signed: the given
+/// nonce, else the account's pending nonce (so several transactions can be
+/// sent without waiting), and the given price, else the chain's minimum
+/// (a lower one is refused here rather than by the node).
+pub(crate) fn nonce_and_price(
+    chain: &crate::rpc::ChainParamsInfo,
+    account: &crate::rpc::AccountInfo,
+    nonce: Option<u64>,
+    gas_price: Option<ledger::Amount>,
+) -> Result<(u64, ledger::Amount)> {
+    let nonce = nonce.unwrap_or(account.pending_nonce.unwrap_or(account.nonce));
+    let min_price = chain.params.min_gas_price;
+    let gas_price = gas_price.unwrap_or(min_price);
+    if gas_price < min_price {
+        return Err(WalletError::InvalidArgument(format!(
+            "gas price {gas_price} is below the chain's minimum {min_price}"
+        )));
+    }
+    Ok((nonce, gas_price))
+}

@@ -44,15 +44,7 @@ pub async fn run(ctx: &Ctx, args: &TransferArgs) -> Result<()> {
 
     let chain = client.chain_params().await?.value;
     let account = client.account(&from.address).await?.value;
-    // The pending nonce lets several transfers be sent without waiting for each.
-    let nonce = args.nonce.unwrap_or(account.pending_nonce.unwrap_or(account.nonce));
-    let min_price = chain.params.min_gas_price;
-    let gas_price = args.gas_price.unwrap_or(min_price);
-    if gas_price < min_price {
-        return Err(WalletError::InvalidArgument(format!(
-            "gas price {gas_price} is below the chain's minimum {min_price}"
-        )));
-    }
+    let (nonce, gas_price) = super::nonce_and_price(&chain, &account, args.nonce, args.gas_price)?;
     let max_gas = chain.params.max_tx_gas;
     let body = |nonce: u64, gas_limit: u64| TxBody {
         chain_id: chain.chain_id.clone(),
