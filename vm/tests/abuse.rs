@@ -455,3 +455,13 @@ fn escrow_holds_attached_funds_and_pays_them_out() {
     let r = w.exec(escrow, b"{\"approve\":{}}", 10_000_000);
     assert!(reason(&r).contains("empty"), "{r:?}");
 }
+
+#[test]
+fn bulk_memory_is_charged_per_byte() {
+    let mut w = World::new();
+    let small = w.deploy(&contract("(memory.fill (i32.const 0) (i32.const 7) (i32.const 16)) (i64.const 0)"), "s");
+    let big = w.deploy(&contract("(memory.fill (i32.const 0) (i32.const 7) (i32.const 100000)) (i64.const 0)"), "b");
+    let gs = w.exec(small, b"{}", 10_000_000).gas_used;
+    let gb = w.exec(big, b"{}", 10_000_000).gas_used;
+    assert!(gb - gs >= 100_000 - 16, "memory.fill of 100 kB cost only {} more gas", gb - gs);
+}
