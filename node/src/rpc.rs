@@ -421,6 +421,50 @@ fn contract_storage(ctx: &RpcContext, args: &Args) -> RpcResult {
     Ok(json!({ "entries": list, "next_start_after_hex": next }))
 }
 
+/// Most blocks one `agora_getEvents` call scans.
+const MAX_EVENT_SCAN_BLOCKS: u64 = 1000;
+
+fn event_matches(e: &ledger::Event, kind: Option<&str>, contract: Option<&str>) -> bool {
+    kind.is_none_or(|k| k == e.kind)
+        && contract.is_none_or(|c| e.attributes.iter().any(|(k, v)| k == "_contract" && v == c))
+}
+
+fn get_events(ctx: &RpcContext, args: &Args) -> RpcResult {
+    let tip = ctx.chain.tip().height.get();
+    let from: u64 = args.req(0, "from_height")?;
+    let to: u64 = args.opt(1, "to_height")?.unwrap_or(tip).min(tip);
+    let kind: Option<String> = args.opt(2, "kind")?;
+    let contract: Option<Address> = args.opt(3, "contract")?;
+    let limit = args.opt::<usize>(4, "limit")?.unwrap_or(100).clamp(1, 1000);
+    if from == 0 || from > to.max(1) {
+        return Err(err(codes::INVALID_PARAMS, format!("from_height must be in 1..={to}")));
+    }
+    let last = to.min(from + MAX_EVENT_SCAN_BLOCKS - 1);
+    let contract = contract.map(|a| a.to_string());
+    let mut out = Vec::new();
+    let mut next = None;
+    // Pages end at block boundaries (a block's events are never split), so
+    // `next_from_height` can be passed back as is.
+    for h in from..=last {
+        let receipts = ctx.chain.store().receipts(Height(h)).map_err(internal)?.unwrap_or_default();
+        let block: Vec<Value> = receipts
+            .iter()
+            .enumerate()
+            .flat_map(|(index, r)| r.events.iter().map(move |e| (index, r, e)))
+            .filter(|(_, _, e)| event_matches(e, kind.as_deref(), contract.as_deref()))
+            .map(|(index, r, e)| json!({ "height": h, "tx_hash": r.tx_hash, "index": index, "event": e }))
+            .collect();
+        if !out.is_empty() && out.len() + block.len() > limit {
+            next = Some(h);
+            break;
+        }
+        out.extend(block);
+    }
+    // Where to continue: the block that did not fit, or the first unscanned one.
+    let next = next.or((last < to).then_some(last + 1));
+    Ok(json!({ "events": out, "next_from_height": next }))
+}
+
 async fn sub_events(
     params: Params<'static>,
     pending: PendingSubscriptionSink,
@@ -447,10 +491,7 @@ async fn sub_events(
             r = rx.recv() => match r {
                 Ok(b) => {
                     for (tx_hash, index, e) in &b.events {
-                        if kind.as_ref().is_some_and(|k| *k != e.kind) {
-                            continue;
-                        }
-                        if contract.as_ref().is_some_and(|c| !e.attributes.iter().any(|(k, v)| k == "_contract" && v == c)) {
+                        if !event_matches(e, kind.as_deref(), contract.as_deref()) {
                             continue;
                         }
                         let v = json!({ "height": b.height, "block_hash": b.block_hash, "tx_hash": tx_hash,
@@ -555,6 +596,7 @@ pub fn module(ctx: Arc<RpcContext>) -> Result<RpcModule<RpcContext>, jsonrpsee::
     })?;
     m.register_method("agora_contractInfo", |p, c, _| contract_info(c, &Args::of(&p)?))?;
     m.register_method("agora_codeInfo", |p, c, _| code_info(c, &Args::of(&p)?))?;
+    m.register_method("agora_getEvents", |p, c, _| get_events(c, &Args::of(&p)?))?;
     m.register_method("agora_getCode", |p, c, _| get_code(c, &Args::of(&p)?))?;
     m.register_method("agora_contractStorage", |p, c, _| contract_storage(c, &Args::of(&p)?))?;
     m.register_async_method("agora_contractQuery", |p, c, _| async move { contract_query(c, Args::of(&p)?).await })?;

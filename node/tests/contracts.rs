@@ -166,6 +166,20 @@ async fn token_contract_end_to_end_over_rpc() {
     let e = query(&c, Address([5; 20]), json!({})).await.unwrap_err();
     assert_eq!(e.0, 1012, "{e:?}");
 
+    // The same transfers from history, filtered by kind and contract.
+    let hist =
+        call(&c, "agora_getEvents", rpc_params![1, Value::Null, "wasm-transfer", token.to_string()]).await.unwrap();
+    let amounts: Vec<&str> = hist["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            e["event"]["attributes"].as_array().unwrap().iter().find(|a| a[0] == "amount").unwrap()[1].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(amounts, ["250", "50"], "{hist}");
+    assert_eq!(hist["next_from_height"], Value::Null);
+
     // Raw storage is readable and listed in key order.
     let st = call(&c, "agora_contractStorage", rpc_params![token.to_string()]).await.unwrap();
     assert!(!st["entries"].as_array().unwrap().is_empty());

@@ -133,7 +133,10 @@ fn store(dir: &Path, code_hash: &Hash, module: &Module) -> Result<(), String> {
     let art = module.serialize().map_err(|e| e.to_string())?;
     let mut buf = Sha256::digest(&art).to_vec();
     buf.extend_from_slice(&art);
-    let tmp = dir.join(format!("{code_hash}.tmp{}", std::process::id()));
+    // Unique per writer: two threads may compile the same code at once.
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!("{code_hash}.tmp{}-{seq}", std::process::id()));
     std::fs::write(&tmp, &buf).map_err(|e| e.to_string())?;
     std::fs::rename(&tmp, path(dir, code_hash)).map_err(|e| e.to_string())
 }
