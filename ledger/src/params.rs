@@ -70,19 +70,19 @@ impl Default for ContractParams {
             max_msg_bytes: 256 * 1024,
             gas_code_byte: 50,
             gas_instantiate: 50_000,
-            gas_contract_entry: 20_000,
+            gas_contract_entry: 40_000,
             gas_host_call: 100,
             gas_copy_byte: 1,
-            gas_storage_read: 1_000,
+            gas_storage_read: 2_000,
             gas_storage_read_byte: 3,
-            gas_storage_write: 5_000,
+            gas_storage_write: 10_000,
             gas_storage_write_byte: 30,
             gas_event: 500,
             gas_event_byte: 5,
             gas_contract_transfer: 2_000,
-            gas_contract_call: 10_000,
-            gas_sha256_byte: 1,
-            gas_ed25519_verify: 20_000,
+            gas_contract_call: 40_000,
+            gas_sha256_byte: 3,
+            gas_ed25519_verify: 60_000,
         }
     }
 }
@@ -93,7 +93,11 @@ impl Default for ChainParams {
             // Large enough for a contract upload (`contracts.max_code_bytes`).
             max_tx_bytes: 1024 * 1024,
             max_block_bytes: 8 * 1024 * 1024,
-            max_block_gas: 100_000_000_000,
+            // Bounds a block's execution time: host costs are calibrated at
+            // about 1 gas per nanosecond (see `vm/ABI.md`), so a full block
+            // executes in about a second; transfers (~2.5k gas) are bounded
+            // by `max_block_bytes` long before this.
+            max_block_gas: 1_000_000_000,
             max_tx_gas: 100_000_000,
             min_gas_price: Amount::new(1),
             base_tx_gas: 1_000,
