@@ -1,0 +1,104 @@
+//! The contract flow as a user runs it: the real `agora` wallet binary
+//! against a real `agorad` (a one-validator testnet with funded dev keys).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use serde_json::Value;
+use testnet::{DEV_PASSWORD, Spec, Testnet};
+
+fn agora_bin() -> PathBuf {
+    // `cargo test --workspace` builds every binary into the same directory.
+    PathBuf::from(env!("CARGO_BIN_EXE_agorad")).with_file_name("agora")
+}
+
+struct Wallet {
+    keyring: PathBuf,
+    node: String,
+}
+
+impl Wallet {
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(agora_bin())
+            .arg("--keyring-dir")
+            .arg(&self.keyring)
+            .args(["--node", &self.node])
+            .args(args)
+            .env("AGORA_PASSWORD", DEV_PASSWORD)
+            .output()
+            .expect("run agora")
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut a = args.to_vec();
+        a.extend(["-o", "json"]);
+        let out = self.run(&a);
+        assert!(
+            out.status.success(),
+            "agora {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("agora {args:?}: {e}"))
+    }
+}
+
+#[test]
+fn token_flow_through_the_wallet_binary() {
+    if !agora_bin().exists() {
+        panic!("{} is missing: run the tests with `cargo test --workspace`", agora_bin().display());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = Spec::new(dir.path().join("net"), env!("CARGO_BIN_EXE_agorad"));
+    spec.agora = Some(agora_bin());
+    spec.validators = 1;
+    spec.stakes = vec![100];
+    spec.dev_accounts = 2;
+    spec.load_accounts = 0;
+    spec.chain_id = "agora-wallet-e2e".into();
+    spec.block_interval = Duration::from_millis(100);
+    let mut net = Testnet::create(&spec).expect("create").owned();
+    net.set_stop_timeout(Duration::from_secs(5));
+    net.start_all().expect("start");
+    net.wait_for_height(0, 1, Duration::from_secs(30)).expect("first block");
+    let w = Wallet { keyring: net.keyring_dir(), node: net.rpc_url(0) };
+    let devs = net.dev_accounts().to_vec();
+    let (dev0, dev1) = (devs[0].address.to_string(), devs[1].address.to_string());
+    let wasm = dir.path().join("token.wasm");
+    std::fs::write(&wasm, contract_artifacts::TOKEN).unwrap();
+
+    let stored = w.json(&["contract", "store", wasm.to_str().unwrap(), "--from", "dev0"]);
+    let code_hash = stored["code_hash"].as_str().expect("code hash").to_owned();
+    assert_eq!(code_hash, ledger::Hash::digest(contract_artifacts::TOKEN).to_string());
+
+    let init = format!(
+        r#"{{"name":"Wallet Token","symbol":"WLT","decimals":2,"initial_balances":[{{"address":"{dev0}","amount":"5000"}}]}}"#
+    );
+    let inst = w.json(&["contract", "instantiate", &code_hash, &init, "--label", "wlt", "--from", "dev0"]);
+    let token = inst["contract_address"].as_str().expect("address").to_owned();
+
+    let msg = format!(r#"{{"transfer":{{"recipient":"{dev1}","amount":"1234"}}}}"#);
+    let exec = w.json(&["contract", "execute", &token, &msg, "--from", "dev0"]);
+    assert_eq!(exec["receipt"]["status"], "success", "{exec}");
+
+    // The message from a file, and the other direction.
+    let back = dir.path().join("back.json");
+    std::fs::write(&back, format!(r#"{{"transfer":{{"recipient":"{dev0}","amount":"34"}}}}"#)).unwrap();
+    let exec = w.json(&["contract", "execute", &token, &format!("@{}", back.display()), "--from", "dev1"]);
+    assert_eq!(exec["receipt"]["status"], "success", "{exec}");
+
+    let q = |addr: &str| w.json(&["contract", "query", &token, &format!(r#"{{"balance":{{"address":"{addr}"}}}}"#)]);
+    assert_eq!(q(&dev0)["data"]["balance"], "3800");
+    assert_eq!(q(&dev1)["data"]["balance"], "1200");
+    let info = w.json(&["contract", "info", &token]);
+    assert_eq!(info["label"], "wlt");
+
+    // A failing call is refused by the dry run: nothing is sent, exit non-zero.
+    let too_much = format!(r#"{{"transfer":{{"recipient":"{dev0}","amount":"999999"}}}}"#);
+    let out = w.run(&["contract", "execute", &token, &too_much, "--from", "dev1"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("insufficient balance"), "{out:?}");
+    assert_eq!(q(&dev1)["data"]["balance"], "1200");
+}
