@@ -135,7 +135,7 @@ pub struct RpcContext {
 }
 
 /// Contract queries running at once, per node.
-pub const MAX_CONCURRENT_QUERIES: usize = 16;
+pub const MAX_CONCURRENT_QUERIES: usize = 8;
 
 fn committed_json(hash: &Hash, c: &TxCommitted) -> Value {
     json!({ "hash": hash, "height": c.height, "index": c.index, "block_hash": c.block_hash, "receipt": c.receipt })

@@ -40,8 +40,10 @@ pub const MAX_WASM_STACK: usize = 512 * 1024;
 /// Wall-clock safety net per top-level call.
 pub const WALL_CLOCK_LIMIT: Duration = Duration::from_secs(5);
 const EPOCH_TICK: Duration = Duration::from_millis(10);
-/// Instances the pool holds at once (nested calls × concurrent callers).
-const POOL_INSTANCES: u32 = 128;
+/// Instances the pool holds at once: block execution needs at most
+/// `max_call_depth + 1` (9), RPC queries at most 9 × `MAX_CONCURRENT_QUERIES`
+/// of the node (8), so 256 is never reached with the default depth.
+const POOL_INSTANCES: u32 = 256;
 /// Compiled modules kept in memory.
 const MEMORY_CACHE_MODULES: usize = 256;
 
@@ -317,6 +319,11 @@ pub(crate) fn run_frame(
 
 /// Turns an error with no recorded [`Stop`] (a wasm trap) into a failure.
 fn classify(err: wasmtime::Error, gas_limit: u64, gas_used: &mut u64) -> CallError {
+    // Running out of pooled instances is this node's resource limit, never a
+    // consensus outcome: the node refuses the block instead.
+    if err.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() {
+        return CallError::Node(LedgerError::Vm(format!("instance pool exhausted on this node: {err}")));
+    }
     match err.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => {
             *gas_used = gas_limit;
