@@ -225,22 +225,7 @@ async fn send(
             (auto_gas_limit(est.gas_used, max_gas), Some(est))
         }
     };
-    if gas_limit > max_gas {
-        return Err(WalletError::InvalidArgument(format!(
-            "gas limit {gas_limit} is above the chain's per-transaction maximum {max_gas}"
-        )));
-    }
-    let max_fee = gas_price
-        .checked_mul(u128::from(gas_limit))
-        .ok_or_else(|| WalletError::InvalidArgument("gas limit × gas price overflows".into()))?;
-    let needed =
-        funds.checked_add(max_fee).ok_or_else(|| WalletError::Amount("funds + maximum fee overflows".into()))?;
-    if account.balance < needed {
-        return Err(WalletError::InvalidArgument(format!(
-            "insufficient balance: {} has {} at height {}, the {what} needs funds {funds} + maximum fee {max_fee} = {needed}",
-            from.address, account.balance, account.height
-        )));
-    }
+    super::check_affordable(&from.address, &account, gas_limit, max_gas, gas_price, ("funds", funds), what)?;
 
     let password = ctx.password.existing(&from.name)?;
     let signed = {

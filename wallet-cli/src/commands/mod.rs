@@ -113,3 +113,36 @@ pub(crate) fn nonce_and_price(
     }
     Ok((nonce, gas_price))
 }
+
+/// Refuses, before signing, a gas limit above the chain's maximum or a
+/// transaction the sender cannot afford: `value` (a transfer's amount or a
+/// contract call's funds, described by `value_label`) plus the maximum fee,
+/// which it returns.
+pub(crate) fn check_affordable(
+    from: &Address,
+    account: &crate::rpc::AccountInfo,
+    gas_limit: u64,
+    max_gas: u64,
+    gas_price: ledger::Amount,
+    (value_label, value): (&str, ledger::Amount),
+    what: &str,
+) -> Result<ledger::Amount> {
+    if gas_limit > max_gas {
+        return Err(WalletError::InvalidArgument(format!(
+            "gas limit {gas_limit} is above the chain's per-transaction maximum {max_gas}"
+        )));
+    }
+    let max_fee = gas_price
+        .checked_mul(u128::from(gas_limit))
+        .ok_or_else(|| WalletError::InvalidArgument("gas limit × gas price overflows".into()))?;
+    let needed = value
+        .checked_add(max_fee)
+        .ok_or_else(|| WalletError::Amount(format!("{value_label} + maximum fee overflows")))?;
+    if account.balance < needed {
+        return Err(WalletError::InvalidArgument(format!(
+            "insufficient balance: {from} has {} at height {}, the {what} needs {value_label} {value} + maximum fee {max_fee} = {needed}",
+            account.balance, account.height
+        )));
+    }
+    Ok(max_fee)
+}

@@ -71,22 +71,15 @@ pub async fn run(ctx: &Ctx, args: &TransferArgs) -> Result<()> {
             est.gas_used
         }
     };
-    if gas_limit > max_gas {
-        return Err(WalletError::InvalidArgument(format!(
-            "gas limit {gas_limit} is above the chain's per-transaction maximum {max_gas}"
-        )));
-    }
-    let max_fee = gas_price
-        .checked_mul(u128::from(gas_limit))
-        .ok_or_else(|| WalletError::InvalidArgument("gas limit × gas price overflows".into()))?;
-    let needed =
-        args.amount.checked_add(max_fee).ok_or_else(|| WalletError::Amount("amount + maximum fee overflows".into()))?;
-    if account.balance < needed {
-        return Err(WalletError::InvalidArgument(format!(
-            "insufficient balance: {} has {} at height {}, the transfer needs {} + maximum fee {} = {}",
-            from.address, account.balance, account.height, args.amount, max_fee, needed
-        )));
-    }
+    let max_fee = super::check_affordable(
+        &from.address,
+        &account,
+        gas_limit,
+        max_gas,
+        gas_price,
+        ("amount", args.amount),
+        "transfer",
+    )?;
 
     let password = ctx.password.existing(&from.name)?;
     let signed = {
