@@ -193,3 +193,29 @@ pub(crate) fn build(dir: &Path, spec: &Spec, powers: &[u64]) -> Result<State> {
         nodes,
     })
 }
+
+/// Writes the example contracts (built by `contract-artifacts`) into
+/// `DIR/contracts/NAME.wasm` and returns that directory. `testnet up` calls
+/// it on every start, so the files match the binaries in use.
+pub fn write_example_contracts(dir: &Path) -> Result<PathBuf> {
+    let out = dir.join("contracts");
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    for (name, wasm) in contract_artifacts::all() {
+        let path = out.join(format!("{name}.wasm"));
+        std::fs::write(&path, wasm).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod contract_files {
+    #[test]
+    fn example_contracts_are_written_as_wasm_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = super::write_example_contracts(dir.path()).expect("write");
+        for name in ["counter", "token", "escrow", "probe"] {
+            let bytes = std::fs::read(out.join(format!("{name}.wasm"))).expect("file");
+            assert!(bytes.starts_with(b"\0asm"), "{name}.wasm is not wasm");
+        }
+    }
+}

@@ -458,17 +458,6 @@ async fn wait_first_block(net: &Testnet, timeout: Duration, interrupted: &Atomic
     }
 }
 
-/// Writes the example contracts into `DIR/contracts/` (refreshed on every
-/// `up`, so they match the binaries in use).
-fn write_contracts(dir: &Path) -> Result<PathBuf> {
-    let out = dir.join("contracts");
-    std::fs::create_dir_all(&out)?;
-    for (name, wasm) in contract_artifacts::all() {
-        std::fs::write(out.join(format!("{name}.wasm")), wasm)?;
-    }
-    Ok(out)
-}
-
 fn print_banner(net: &Testnet, agora: Option<&Path>) {
     let validators = net.validators();
     let powers: Vec<String> =
@@ -495,7 +484,7 @@ fn print_banner(net: &Testnet, agora: Option<&Path>) {
             println!("          {}", d.mnemonic);
         }
     }
-    match write_contracts(net.dir()) {
+    match testnet::write_example_contracts(net.dir()) {
         Ok(dir) => {
             println!();
             println!("  Example contracts (wasm) in {}:", dir.display());
