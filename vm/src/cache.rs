@@ -61,10 +61,6 @@ impl ModuleCache {
         CacheStats { modules_in_memory: s.modules.len(), ..s.stats }
     }
 
-    pub fn clear_memory(&self) {
-        self.lock().modules.clear();
-    }
-
     /// The module for `code_hash`: from memory, else from disk, else compiled
     /// from the bytes `code` returns (and written to both caches).
     pub fn get_or_compile(

@@ -169,11 +169,6 @@ impl Vm {
             })
     }
 
-    /// Drops every compiled module from memory (the disk cache stays).
-    pub fn clear_memory_cache(&self) {
-        self.inner.cache.clear_memory();
-    }
-
     pub fn cache_stats(&self) -> CacheStats {
         self.inner.cache.stats()
     }
