@@ -31,7 +31,7 @@ pub struct ChainParams {
 }
 
 /// Limits and gas costs of WebAssembly contracts. `vm/ABI.md` documents each.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ContractParams {
     pub max_code_bytes: u32,

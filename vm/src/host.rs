@@ -54,8 +54,9 @@ fn node(ctx: &mut impl AsContextMut<Data = Data>, e: ledger::LedgerError) -> was
     stop(ctx, Stop::Node(e))
 }
 
+/// The frame's contract parameters (copied into the store once per frame).
 fn params(c: &Caller<'_, Data>) -> ledger::params::ContractParams {
-    c.data().host.as_ref().map(|h| h.env().params.contracts.clone()).unwrap_or_default()
+    c.data().params
 }
 
 fn read(c: &mut Caller<'_, Data>, ptr: i32, len: i32) -> HResult<Vec<u8>> {

@@ -228,6 +228,8 @@ pub(crate) struct Data {
     pub stop: Option<Stop>,
     pub memory: Option<wasmtime::Memory>,
     pub limits: StoreLimits,
+    /// Limits and gas table, read by every host call.
+    pub params: ledger::params::ContractParams,
 }
 
 impl Data {
@@ -258,7 +260,7 @@ pub(crate) fn run_frame(
         Ok(p) => p,
         Err(e) => return (host, CallOutcome { gas_used: 0, result: Err(e), events: Vec::new() }),
     };
-    let params = host.env().params.contracts.clone();
+    let params = host.env().params.contracts;
     let max_memory = params.max_memory_pages as usize * 65_536;
     let limits = StoreLimitsBuilder::new()
         .memory_size(max_memory)
@@ -278,6 +280,7 @@ pub(crate) fn run_frame(
         stop: None,
         memory: None,
         limits,
+        params,
     };
     let mut store = Store::new(&vm.engine, data);
     store.limiter(|d| &mut d.limits);
