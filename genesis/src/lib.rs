@@ -10,7 +10,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use borsh::BorshSerialize;
-use ledger::{Address, Amount, ChainParams, Hash, PublicKey};
+use ledger::staking::{CommissionRates, GenesisValidatorSpec, SetMember, ValidatorMetadata};
+use ledger::{Address, Amount, ChainParams, Hash, PublicKey, StateDiff, StateStore};
 use serde::{Deserialize, Serialize};
 
 /// The only genesis format version this code reads.
@@ -39,16 +40,25 @@ pub struct GenesisAccount {
     pub balance: Amount,
 }
 
-/// A validator at genesis.
+/// A validator at genesis: its operator's self-delegation is created bonded
+/// (it counts towards the total supply), so a testnet can give its
+/// validators unequal stakes. Voting power is `self_stake / power_reduction`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenesisValidator {
-    /// A human name for logs and RPC.
-    pub name: String,
+    /// The operator account (edits, unjails, earns commission).
+    pub operator: Address,
     /// ed25519 consensus key, hex.
     pub public_key: PublicKey,
-    /// Voting power.
-    pub power: u64,
+    /// Tokens the operator bonds to it at genesis.
+    pub self_stake: Amount,
+    #[serde(default)]
+    pub commission: CommissionRates,
+    /// Defaults to the chain's `staking.min_self_delegation`.
+    #[serde(default)]
+    pub min_self_delegation: Option<Amount>,
+    /// Moniker (required), website, operator entity, country, hosting, client.
+    pub metadata: ValidatorMetadata,
 }
 
 /// Consensus timing (not part of execution, but every validator must agree).
@@ -136,26 +146,64 @@ impl Genesis {
         if self.validators.is_empty() {
             return Err(invalid("validators", "at least one validator is required"));
         }
+        validate_params(&self.params)?;
+        let sp = &self.params.staking;
+        if self.validators.len() > sp.max_validators as usize {
+            return Err(invalid(
+                "validators",
+                format!("{} validators, more than params.staking.max_validators {}", self.validators.len(), sp.max_validators),
+            ));
+        }
         let mut keys = BTreeSet::new();
+        let mut operators = BTreeSet::new();
         let mut total: u64 = 0;
         for (i, v) in self.validators.iter().enumerate() {
-            if v.name.trim().is_empty() || v.name.len() > 64 {
-                return Err(invalid(format!("validators[{i}].name"), "must be 1 to 64 characters"));
+            let f = |name: &str| format!("validators[{i}].{name}");
+            if let Err(e) = ledger::staking::metadata::validate(&v.metadata) {
+                return Err(invalid(f("metadata"), e));
             }
-            if ed25519_dalek::VerifyingKey::from_bytes(&v.public_key.0).is_err() {
-                return Err(invalid(format!("validators[{i}].public_key"), "not a valid ed25519 public key"));
+            match ed25519_dalek::VerifyingKey::from_bytes(&v.public_key.0) {
+                Ok(k) if !k.is_weak() => {}
+                _ => return Err(invalid(f("public_key"), "not a valid ed25519 public key")),
             }
             if !keys.insert(v.public_key) {
-                return Err(invalid(format!("validators[{i}].public_key"), "listed twice"));
+                return Err(invalid(f("public_key"), "listed twice"));
             }
-            if v.power == 0 {
-                return Err(invalid(format!("validators[{i}].power"), "must be positive"));
+            if !operators.insert(v.operator) {
+                return Err(invalid(f("operator"), "operates another genesis validator already"));
             }
-            total = total.checked_add(v.power).filter(|t| *t <= MAX_TOTAL_POWER).ok_or_else(|| {
-                invalid(format!("validators[{i}].power"), format!("total power exceeds {MAX_TOTAL_POWER}"))
+            let c = &v.commission;
+            if c.rate > c.max_rate || c.max_change_rate > c.max_rate {
+                return Err(invalid(f("commission"), "need rate <= max_rate and max_change_rate <= max_rate"));
+            }
+            let min = v.min_self_delegation.unwrap_or(sp.min_self_delegation);
+            if min < sp.min_self_delegation {
+                return Err(invalid(f("min_self_delegation"), "below params.staking.min_self_delegation"));
+            }
+            if v.self_stake < min || v.self_stake < sp.power_reduction {
+                return Err(invalid(
+                    f("self_stake"),
+                    format!(
+                        "must be at least min_self_delegation ({min}) and power_reduction ({}), the stake of one unit of voting power",
+                        sp.power_reduction
+                    ),
+                ));
+            }
+            let power = u64::try_from(v.self_stake.get() / sp.power_reduction.get()).unwrap_or(u64::MAX);
+            total = total.checked_add(power).filter(|t| *t <= MAX_TOTAL_POWER).ok_or_else(|| {
+                invalid(f("self_stake"), format!("total voting power exceeds {MAX_TOTAL_POWER}"))
             })?;
+            supply = supply
+                .checked_add(v.self_stake)
+                .ok_or_else(|| invalid(f("self_stake"), "total supply overflows"))?;
         }
-        validate_params(&self.params)?;
+        // Every token could end up bonded: the power of the whole supply must fit.
+        if supply.get() / sp.power_reduction.get() > u128::from(MAX_TOTAL_POWER) {
+            return Err(invalid(
+                "params.staking.power_reduction",
+                format!("too small for a supply of {supply}: total power could exceed {MAX_TOTAL_POWER}"),
+            ));
+        }
         if self.consensus.block_interval < Duration::from_millis(10)
             || self.consensus.block_interval > Duration::from_secs(600)
         {
@@ -192,8 +240,44 @@ impl Genesis {
         self.accounts.iter().map(|a| (a.address, a.balance)).collect()
     }
 
-    pub fn validator_set(&self) -> Vec<(PublicKey, u64)> {
-        self.validators.iter().map(|v| (v.public_key, v.power)).collect()
+    /// The genesis validators as the ledger creates them.
+    pub fn validator_specs(&self) -> Vec<GenesisValidatorSpec> {
+        self.validators
+            .iter()
+            .map(|v| GenesisValidatorSpec {
+                operator: v.operator,
+                consensus_key: v.public_key,
+                self_stake: v.self_stake,
+                commission: v.commission,
+                min_self_delegation: v.min_self_delegation.unwrap_or(self.params.staking.min_self_delegation),
+                metadata: v.metadata.clone(),
+            })
+            .collect()
+    }
+
+    /// The genesis state (version 0) and the initial validator set (of
+    /// heights 1 and 2), computed by the ledger's staking rules.
+    pub fn initial_state<S: StateStore + Clone + Send + 'static>(
+        &self,
+        store: &S,
+    ) -> Result<(StateDiff, Vec<SetMember>), GenesisError> {
+        let time_ms = self.genesis_time_ms()?;
+        ledger::staking::genesis_state(
+            store,
+            &self.params,
+            &self.chain_id,
+            time_ms,
+            &self.balances(),
+            &self.validator_specs(),
+        )
+        .map_err(|e| invalid("validators", e.to_string()))
+    }
+
+    /// The initial validator set: (consensus key, voting power), as
+    /// [`Genesis::initial_state`] computes it.
+    pub fn validator_set(&self) -> Result<Vec<(PublicKey, u64)>, GenesisError> {
+        let (_, set) = self.initial_state(&ledger::MemStore::new())?;
+        Ok(set.iter().map(|m| (m.consensus_key, m.power)).collect())
     }
 }
 
@@ -213,6 +297,22 @@ pub fn check_chain_id(id: &str) -> Result<(), GenesisError> {
 }
 
 fn validate_params(p: &ChainParams) -> Result<(), GenesisError> {
+    let s = &p.staking;
+    let checks: [(&str, bool, &str); 8] = [
+        ("max_validators", s.max_validators >= 1, "must be at least 1"),
+        ("unbonding_time_ms", s.unbonding_time_ms >= 1, "must be positive"),
+        ("max_entries", s.max_entries >= 1, "must be at least 1"),
+        ("power_reduction", !s.power_reduction.is_zero(), "must be positive"),
+        ("blocks_per_year", s.blocks_per_year >= 1, "must be positive"),
+        ("signed_blocks_window", s.signed_blocks_window >= 1, "must be at least 1"),
+        ("max_evidence_age_blocks", s.max_evidence_age_blocks >= 1, "must be at least 1"),
+        ("min_self_delegation", !s.min_self_delegation.is_zero(), "must be positive"),
+    ];
+    for (field, ok, reason) in checks {
+        if !ok {
+            return Err(invalid(format!("params.staking.{field}"), reason));
+        }
+    }
     if p.max_tx_bytes < 256 {
         return Err(invalid("params.max_tx_bytes", "must be at least 256"));
     }

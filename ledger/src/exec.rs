@@ -12,6 +12,8 @@ use crate::contract::{
 };
 use crate::error::{InvalidTx, LedgerError};
 use crate::params::ChainParams;
+use crate::staking::tx::Ctx;
+use crate::staking::{BlockStaking, FEE_COLLECTOR, Misbehaviour, SetMember, VoteInfo};
 use crate::state::{Account, CodeInfo, ContractInfo, StateDiff, StateStore, compute_diff_with_kv};
 use crate::tx::{Payload, TxBody, VerifiedTx};
 use crate::types::{Address, Amount, Hash, Height};
@@ -22,8 +24,18 @@ pub struct BlockEnv {
     pub chain_id: String,
     pub height: Height,
     pub time_ms: u64,
-    /// Account that collects the block's fees (the proposer's address).
-    pub fee_collector: Address,
+    /// The previous height's validators and whether each one's precommit is
+    /// in this block's `last_commit` (rewards and liveness follow it).
+    pub last_commit: Vec<VoteInfo>,
+    /// Double-sign evidence carried by the block, verified by the node.
+    pub misbehaviour: Vec<Misbehaviour>,
+}
+
+impl BlockEnv {
+    /// A block environment without votes or evidence.
+    pub fn new(chain_id: impl Into<String>, height: Height, time_ms: u64) -> BlockEnv {
+        BlockEnv { chain_id: chain_id.into(), height, time_ms, last_commit: Vec::new(), misbehaviour: Vec::new() }
+    }
 }
 
 /// Checks that need no state: chain id, gas price and limits, payload sanity.
@@ -85,6 +97,21 @@ pub fn check_stateless(
             msg_limit(msg)?;
             Ok(intrinsic)
         }
+        Payload::Delegate { amount, .. }
+        | Payload::Undelegate { amount, .. }
+        | Payload::Redelegate { amount, .. }
+        | Payload::CreateValidator { self_stake: amount, .. }
+            if amount.is_zero() =>
+        {
+            Err(InvalidTx::ZeroAmount)
+        }
+        Payload::CreateValidator { .. }
+        | Payload::EditValidator { .. }
+        | Payload::Delegate { .. }
+        | Payload::Undelegate { .. }
+        | Payload::Redelegate { .. }
+        | Payload::WithdrawRewards { .. }
+        | Payload::Unjail {} => Ok(intrinsic),
     }
 }
 
@@ -123,6 +150,12 @@ pub struct BlockExecutor<'a, S> {
     gas_used: u64,
     bytes: usize,
     simulate: bool,
+    /// Staking's begin-block hook has run.
+    begun: bool,
+    /// Something changed stake or eligibility: recompute the set at the end.
+    staking_dirty: bool,
+    /// Block-level events (rewards, slashes, jails, set changes).
+    block_events: Vec<Event>,
 }
 
 impl<S> std::fmt::Debug for BlockExecutor<'_, S> {
@@ -141,6 +174,12 @@ pub struct BlockOutcome {
     pub receipts: Vec<Receipt>,
     pub gas_used: u64,
     pub diff: StateDiff,
+    /// Events of the block itself, outside any transaction: rewards,
+    /// slashes, jailings, matured unbondings, validator-set changes.
+    pub events: Vec<Event>,
+    /// The new validator set if this block changed it; it takes effect at
+    /// `height + 2`.
+    pub validator_updates: Option<Vec<SetMember>>,
 }
 
 impl BlockOutcome {
@@ -177,7 +216,30 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
             gas_used: 0,
             bytes: 0,
             simulate: false,
+            begun: false,
+            staking_dirty: false,
+            block_events: Vec::new(),
         }
+    }
+
+    /// Runs staking's begin-block hook once, before the first transaction
+    /// (rewards for the previous block, liveness, evidence).
+    fn begin(&mut self) -> Result<(), LedgerError> {
+        if self.begun || self.simulate {
+            return Ok(());
+        }
+        self.begun = true;
+        let (params, height, time_ms) = (self.params, self.env.height, self.env.time_ms);
+        let votes = std::mem::take(&mut self.env.last_commit);
+        let evidence = std::mem::take(&mut self.env.misbehaviour);
+        let mut dirty = false;
+        let host = self.host.as_mut().expect("the host is only lent out during a contract call");
+        let events =
+            BlockStaking::begin(host, &params.staking, height, time_ms, &votes, &evidence, &mut dirty)?;
+        host.clear_journal();
+        self.staking_dirty |= dirty;
+        self.block_events.extend(events);
+        Ok(())
     }
 
     fn host(&mut self) -> &mut LedgerHost<S> {
@@ -223,6 +285,7 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
         sender: Address,
         len: usize,
     ) -> Result<Receipt, ExecError> {
+        self.begin()?;
         let intrinsic = check_stateless(body, len, &self.env.chain_id, self.params)?;
         let mut acct = self.host_ref().account(&sender)?;
         if body.nonce < acct.nonce {
@@ -250,6 +313,7 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
             Payload::StoreCode { code } => cp.gas_code_byte.saturating_mul(code.len() as u64),
             Payload::Instantiate { .. } => cp.gas_instantiate.saturating_add(cp.gas_contract_entry),
             Payload::Execute { .. } => cp.gas_contract_entry,
+            _ => self.params.staking.staking_gas,
         };
         let needed = intrinsic.saturating_add(payload_gas);
         let price = if self.simulate { Amount::ZERO } else { body.gas_price };
@@ -288,7 +352,7 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
         let gas_used = gas_used.min(body.gas_limit);
         let fee = price.checked_mul(u128::from(gas_used)).ok_or(InvalidTx::FeeOverflow)?;
         let refund = max_fee.checked_sub(fee).expect("gas_used <= reserved gas");
-        let collector_addr = self.env.fee_collector;
+        let collector_addr = *FEE_COLLECTOR;
         let host = self.host();
         if !refund.is_zero() {
             let mut a = host.account(&sender)?;
@@ -418,6 +482,57 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
                     }
                 }
             },
+            staking => {
+                let (params, height, time_ms) = (self.params, self.env.height, self.env.time_ms);
+                let host = self.host.as_mut().expect("the host is only lent out during a contract call");
+                let mut ctx = Ctx {
+                    r: crate::staking::store::Records { host },
+                    p: &params.staking,
+                    height,
+                    time_ms,
+                };
+                let res = match staking {
+                    Payload::CreateValidator {
+                        consensus_key,
+                        self_stake,
+                        commission,
+                        min_self_delegation,
+                        metadata,
+                    } => ctx.create_validator(
+                        sender,
+                        *consensus_key,
+                        *self_stake,
+                        *commission,
+                        *min_self_delegation,
+                        metadata,
+                    )?,
+                    Payload::EditValidator { commission_rate, min_self_delegation, metadata } => {
+                        ctx.edit_validator(sender, *commission_rate, *min_self_delegation, metadata)?
+                    }
+                    Payload::Delegate { validator, amount } => ctx.delegate(sender, *validator, *amount)?,
+                    Payload::Undelegate { validator, amount } => ctx.undelegate(sender, *validator, *amount)?,
+                    Payload::Redelegate { src_validator, dst_validator, amount } => {
+                        ctx.redelegate(sender, *src_validator, *dst_validator, *amount)?
+                    }
+                    Payload::WithdrawRewards { validator } => ctx.withdraw_rewards(sender, *validator)?,
+                    Payload::Unjail {} => ctx.unjail(sender)?,
+                    Payload::Transfer { .. }
+                    | Payload::StoreCode { .. }
+                    | Payload::Instantiate { .. }
+                    | Payload::Execute { .. } => unreachable!("handled above"),
+                };
+                match res {
+                    Ok((_, extra)) if extra > vm_gas => {
+                        (Err(format!("out of gas: needs {extra} more, {vm_gas} left")), vm_gas)
+                    }
+                    Ok((evs, extra)) => {
+                        events.extend(evs);
+                        self.staking_dirty = true;
+                        (Ok(()), extra)
+                    }
+                    Err(e) => (Err(e), 0),
+                }
+            }
         };
         if out.0.is_err() {
             self.host().revert_to(cp);
@@ -452,11 +567,25 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
     }
 
     /// Seals the block: computes the new state root at version `height`.
-    pub fn finish(self) -> Result<BlockOutcome, LedgerError> {
-        let host = self.host.expect("the host is only lent out during a contract call");
+    pub fn finish(mut self) -> Result<BlockOutcome, LedgerError> {
+        self.begin()?;
+        let mut events = std::mem::take(&mut self.block_events);
+        let mut validator_updates = None;
+        let host = self.host.as_mut().expect("the host is only lent out during a contract call");
+        if !self.simulate {
+            validator_updates = BlockStaking::end(
+                host,
+                &self.params.staking,
+                self.env.height,
+                self.env.time_ms,
+                self.staking_dirty,
+                &mut events,
+            )?;
+        }
+        let host = self.host.take().expect("the host is only lent out during a contract call");
         let (writes, kv) = host.into_writes();
         let diff = compute_diff_with_kv(self.store, self.env.height.0, writes, kv)?;
-        Ok(BlockOutcome { receipts: self.receipts, gas_used: self.gas_used, diff })
+        Ok(BlockOutcome { receipts: self.receipts, gas_used: self.gas_used, diff, events, validator_updates })
     }
 }
 

@@ -4,7 +4,7 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
-use crate::types::Amount;
+use crate::types::{Amount, Rate};
 
 /// Consensus-critical parameters of execution.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -28,6 +28,87 @@ pub struct ChainParams {
     pub transfer_gas: u64,
     /// Contract limits and gas table (see `vm/ABI.md`).
     pub contracts: ContractParams,
+    /// Proof of stake: validators, delegation, rewards and slashing.
+    pub staking: StakingParams,
+}
+
+/// Staking, distribution and slashing parameters (Cosmos SDK defaults; a
+/// testnet shortens the periods).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StakingParams {
+    /// Most validators in the active set (top by bonded stake, not jailed).
+    pub max_validators: u32,
+    /// How long undelegated tokens stay slashable before they return, and how
+    /// long redelegated stake stays slashable at its source, in ms.
+    pub unbonding_time_ms: u64,
+    /// Most unbonding (or redelegation) entries per delegator/validator pair.
+    pub max_entries: u32,
+    /// Tokens per unit of voting power; a validator needs at least this much
+    /// stake to be in the set.
+    pub power_reduction: Amount,
+    /// Least self-delegation a validator may declare when it is created.
+    pub min_self_delegation: Amount,
+    /// Shortest time between two commission changes, in ms.
+    pub commission_change_period_ms: u64,
+    /// Annual inflation of the total supply, paid out per block.
+    pub inflation_rate: Rate,
+    /// Blocks per year, to turn the annual rate into a per-block provision.
+    pub blocks_per_year: u64,
+    /// Share of every block's rewards that goes to the community pool.
+    pub community_tax: Rate,
+    /// Window of blocks over which missed commit signatures are counted.
+    pub signed_blocks_window: u64,
+    /// Least share of the window a validator must sign; missing more jails it.
+    pub min_signed_per_window: Rate,
+    /// How long a validator jailed for downtime must wait to unjail, in ms.
+    pub downtime_jail_ms: u64,
+    /// Share of stake slashed for a double sign (then tombstoned).
+    pub slash_fraction_double_sign: Rate,
+    /// Share of stake slashed for downtime.
+    pub slash_fraction_downtime: Rate,
+    /// Evidence older than this many blocks is refused.
+    pub max_evidence_age_blocks: u64,
+    /// Most evidence items in one block.
+    pub max_evidence_per_block: u32,
+    /// Gas of a staking transaction's payload (they touch a bounded number
+    /// of records; withdrawing all rewards adds `delegation_gas` per delegation).
+    pub staking_gas: u64,
+    pub delegation_gas: u64,
+}
+
+impl Default for StakingParams {
+    fn default() -> Self {
+        const DAY_MS: u64 = 24 * 3600 * 1000;
+        StakingParams {
+            max_validators: 100,
+            unbonding_time_ms: 21 * DAY_MS,
+            max_entries: 7,
+            power_reduction: Amount::new(1_000_000),
+            min_self_delegation: Amount::new(1_000_000),
+            commission_change_period_ms: DAY_MS,
+            inflation_rate: rate(70_000),
+            // 5-second blocks.
+            blocks_per_year: 6_311_520,
+            community_tax: rate(20_000),
+            signed_blocks_window: 100,
+            min_signed_per_window: rate(500_000),
+            downtime_jail_ms: 600_000,
+            slash_fraction_double_sign: rate(50_000),
+            slash_fraction_downtime: rate(10_000),
+            max_evidence_age_blocks: 100_000,
+            max_evidence_per_block: 16,
+            staking_gas: 20_000,
+            delegation_gas: 5_000,
+        }
+    }
+}
+
+const fn rate(ppm: u32) -> Rate {
+    match Rate::from_ppm(ppm) {
+        Some(r) => r,
+        None => Rate::ONE,
+    }
 }
 
 /// Limits and gas costs of WebAssembly contracts. `vm/ABI.md` documents each.
@@ -104,6 +185,7 @@ impl Default for ChainParams {
             gas_per_tx_byte: 10,
             transfer_gas: 1_000,
             contracts: ContractParams::default(),
+            staking: StakingParams::default(),
         }
     }
 }

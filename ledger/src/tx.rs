@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::{PublicKey, Signature, SigningKey};
 use crate::error::InvalidTx;
-use crate::types::{Address, Amount, Hash};
+use crate::staking::{CommissionRates, MetadataUpdate, ValidatorMetadata};
+use crate::types::{Address, Amount, Hash, Rate};
 
 /// Domain tag prepended to a transaction body before signing, so a signature
 /// over a transaction can never be mistaken for a signature over anything else.
@@ -45,6 +46,53 @@ pub enum Payload {
         msg: Vec<u8>,
         funds: Amount,
     },
+    /// Create a validator operated by the sender, bonding `self_stake` of its
+    /// tokens; it joins the active set (at H+2) if its stake ranks in the top
+    /// `max_validators`.
+    CreateValidator {
+        consensus_key: PublicKey,
+        self_stake: Amount,
+        commission: CommissionRates,
+        min_self_delegation: Amount,
+        metadata: ValidatorMetadata,
+    },
+    /// Change the sender's validator: commission rate (within its max rate
+    /// and max change rate, once per period), minimum self-delegation (only
+    /// up), metadata fields.
+    EditValidator {
+        #[serde(default)]
+        commission_rate: Option<Rate>,
+        #[serde(default)]
+        min_self_delegation: Option<Amount>,
+        #[serde(default)]
+        metadata: MetadataUpdate,
+    },
+    /// Bond `amount` of the sender's tokens to a validator.
+    Delegate { validator: Address, amount: Amount },
+    /// Start unbonding `amount` from a validator: it stops earning at once
+    /// and returns after the unbonding period.
+    Undelegate { validator: Address, amount: Amount },
+    /// Move `amount` of bonded stake to another validator at once (it stays
+    /// slashable at the source for the unbonding period).
+    Redelegate { src_validator: Address, dst_validator: Address, amount: Amount },
+    /// Withdraw delegation rewards from one validator or (`None`) from all,
+    /// and an operator's commission.
+    WithdrawRewards {
+        #[serde(default)]
+        validator: Option<Address>,
+    },
+    /// Return the sender's jailed validator to candidacy after its jail time.
+    Unjail {},
+}
+
+impl Payload {
+    /// Is this a staking transaction?
+    pub fn is_staking(&self) -> bool {
+        !matches!(
+            self,
+            Payload::Transfer { .. } | Payload::StoreCode { .. } | Payload::Instantiate { .. } | Payload::Execute { .. }
+        )
+    }
 }
 
 /// The signed part of a transaction. Its borsh bytes (with [`TX_SIGN_DOMAIN`])

@@ -252,3 +252,75 @@ pub mod hex_bytes {
         hex::decode(s).map_err(|e| serde::de::Error::custom(format!("invalid hex: {e}")))
     }
 }
+
+/// A fraction in [0, 1] with six decimals, stored as parts per million:
+/// commission rates, slashing fractions, inflation, thresholds.
+///
+/// JSON form: a decimal string such as `"0.05"` (at most 6 decimals).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
+pub struct Rate(u32);
+
+impl Rate {
+    /// Denominator of the parts-per-million representation.
+    pub const SCALE: u32 = 1_000_000;
+    pub const ZERO: Rate = Rate(0);
+    pub const ONE: Rate = Rate(Self::SCALE);
+
+    /// `ppm` parts per million; `None` above one.
+    pub const fn from_ppm(ppm: u32) -> Option<Rate> {
+        if ppm > Self::SCALE { None } else { Some(Rate(ppm)) }
+    }
+
+    pub const fn ppm(self) -> u32 {
+        self.0
+    }
+
+    /// `floor(amount × self)`, exact (no intermediate overflow).
+    pub fn mul_floor(self, amount: Amount) -> Amount {
+        Amount(crate::math::mul_div_floor(amount.0, u128::from(self.0), u128::from(Self::SCALE)))
+    }
+}
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let whole = self.0 / Self::SCALE;
+        let frac = self.0 % Self::SCALE;
+        if frac == 0 {
+            return write!(f, "{whole}");
+        }
+        let digits = format!("{frac:06}");
+        write!(f, "{whole}.{}", digits.trim_end_matches('0'))
+    }
+}
+
+impl FromStr for Rate {
+    type Err = LedgerError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || LedgerError::Amount(format!("`{s}` is not a rate between 0 and 1 with at most 6 decimals"));
+        let t = s.trim();
+        let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+        if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        if frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) || (t.contains('.') && frac.is_empty()) {
+            return Err(bad());
+        }
+        let w: u64 = whole.parse().map_err(|_| bad())?;
+        let f: u64 = if frac.is_empty() { 0 } else { format!("{frac:0<6}").parse().map_err(|_| bad())? };
+        let ppm = w.checked_mul(u64::from(Self::SCALE)).and_then(|x| x.checked_add(f)).ok_or_else(bad)?;
+        u32::try_from(ppm).ok().and_then(Rate::from_ppm).ok_or_else(bad)
+    }
+}
+
+impl Serialize for Rate {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <String as Deserialize>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
