@@ -35,6 +35,8 @@ pub struct Header {
     pub validator_set_hash: Hash,
     /// Hash of `Block::last_commit` (zero when absent).
     pub last_commit_hash: Hash,
+    /// Hash of `Block::evidence` (zero when there is none).
+    pub evidence_hash: Hash,
 }
 
 impl Header {
@@ -66,12 +68,31 @@ impl Commit {
     }
 }
 
-/// A block: header, transactions, and the certificate that decided its parent.
+/// Double-sign evidence carried by a block: the consensus crate's canonical
+/// (borsh) encoding of its `Evidence`. The ledger does not interpret it: the
+/// node decodes and verifies it against the validator set of its height and
+/// passes a `staking::Misbehaviour` to execution.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Evidence(#[serde(with = "crate::types::hex_bytes")] pub Vec<u8>);
+
+/// Hash of a block's evidence list (zero when empty).
+pub fn evidence_hash(evidence: &[Evidence]) -> Hash {
+    if evidence.is_empty() {
+        return Hash::ZERO;
+    }
+    Hash::digest(&borsh::to_vec(evidence).expect("writing to a Vec cannot fail"))
+}
+
+/// A block: header, transactions, the certificate that decided its parent,
+/// and evidence of misbehaviour.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Block {
     pub header: Header,
     pub txs: Vec<SignedTx>,
     pub last_commit: Option<Commit>,
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
 }
 
 impl Block {
@@ -88,6 +109,9 @@ impl Block {
         let lc = self.last_commit.as_ref().map_or(Hash::ZERO, Commit::hash);
         if lc != self.header.last_commit_hash {
             return Err("last commit does not match its hash in the header".into());
+        }
+        if evidence_hash(&self.evidence) != self.header.evidence_hash {
+            return Err("evidence does not match its hash in the header".into());
         }
         Ok(())
     }

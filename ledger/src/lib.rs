@@ -19,7 +19,7 @@ pub mod state;
 pub mod tx;
 pub mod types;
 
-pub use block::{Block, Commit, CommitSig, Event, Header, Receipt, TxStatus};
+pub use block::{Block, Commit, CommitSig, Event, Evidence, Header, Receipt, TxStatus};
 pub use contract::{ContractVm, NoContracts, contract_address};
 pub use crypto::{PublicKey, Signature, SigningKey};
 pub use error::{InvalidTx, LedgerError};

@@ -56,6 +56,7 @@ fn arb_header() -> impl Strategy<Value = Header> {
             proposer: PublicKey(pk),
             validator_set_hash: Hash(hs[4]),
             last_commit_hash: Hash(hs[5]),
+            evidence_hash: Hash(hs[0]),
         },
     )
 }
@@ -86,7 +87,7 @@ proptest! {
                               gas in any::<u64>(), fee in arb_amount(), ok in any::<bool>()) {
         let commit = Commit { height: header.height, round, block_hash: header.hash(),
             signatures: vec![CommitSig { validator: header.proposer, signature: Signature([7; 64]) }] };
-        let block = Block { header: header.clone(), txs, last_commit: Some(commit.clone()) };
+        let block = Block { header: header.clone(), txs, last_commit: Some(commit.clone()), evidence: Vec::new() };
         roundtrip(&header);
         roundtrip(&commit);
         roundtrip(&block);
@@ -124,7 +125,7 @@ proptest! {
         txs in prop::collection::vec((0usize..4, 0u64..4, 0u64..200_000, 1u128..4, 0usize..6, arb_amount(), any::<bool>()), 0..40),
     ) {
         let ks = keys();
-        let fee_collector = Address([0xfe; 20]);
+        let fee_collector = *ledger::staking::FEE_COLLECTOR;
         let mut all: Vec<Address> = ks.iter().map(|k| PublicKey::from_signing_key(k).address()).collect();
         all.push(Address([0xaa; 20]));
         all.push(fee_collector);
@@ -144,7 +145,7 @@ proptest! {
             }.sign(&ks[*from]).verify().unwrap()
         }).collect();
         let params = ChainParams::default();
-        let env = BlockEnv { chain_id: "c".into(), height: Height(1), time_ms: 1, fee_collector };
+        let env = BlockEnv::new("c", Height(1), 1);
 
         // As a validator would: the whole list, possibly rejected.
         if let Ok(out) = apply_block(&store, &params, env.clone(), &ledger::NoContracts, &verified) {

@@ -10,10 +10,11 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use genesis::Genesis;
 use ledger::merkle::merkle_root;
-use ledger::state::{genesis_diff, read_account};
+use ledger::staking::{Misbehaviour, StakingView, VoteInfo};
+use ledger::state::read_account;
 use ledger::tx::SignedTx;
 use ledger::{
-    Account, Address, Block, BlockEnv, BlockExecutor, BlockOutcome, ChainParams, Commit, ExecError, Hash, Header,
+    Account, Address, Block, BlockEnv, BlockExecutor, BlockOutcome, ChainParams, Commit, Evidence, ExecError, Hash, Header,
     Height, InvalidTx, LedgerError, PublicKey, Receipt, UncheckedTx, VerifiedTx,
 };
 use tokio::sync::{broadcast, oneshot};
@@ -90,9 +91,12 @@ pub struct Chain {
     chain_id: String,
     params: ChainParams,
     genesis_hash: Hash,
-    validators: consensus::ValidatorSet,
     consensus_chain_id: consensus::ChainId,
-    validator_set_hash: Hash,
+    /// Validator sets by height (recent ones; the store has them all).
+    valsets: Mutex<BTreeMap<Height, Arc<consensus::ValidatorSet>>>,
+    /// Verified double-sign evidence waiting to be put in a block, one per
+    /// offender (a tombstoned validator is punished once).
+    evidence: Mutex<BTreeMap<consensus::ValidatorId, consensus::Evidence>>,
     tip: RwLock<Tip>,
     /// (height, hash) of the last commit certificate that verified.
     last_verified_commit: Mutex<Option<(Height, Hash)>>,
@@ -107,14 +111,7 @@ pub struct Chain {
 impl Chain {
     /// Opens the chain on `store`, writing the genesis state on first start and
     /// checking the genesis hash on every later start.
-    pub fn open(
-        store: Store,
-        genesis: &Genesis,
-        limits: MempoolLimits,
-        validators: consensus::ValidatorSet,
-        vm: vm::Vm,
-    ) -> Result<Chain, ChainError> {
-        let validator_set_hash = Hash(validators.hash());
+    pub fn open(store: Store, genesis: &Genesis, limits: MempoolLimits, vm: vm::Vm) -> Result<Chain, ChainError> {
         let consensus_chain_id =
             consensus::ChainId::new(&genesis.chain_id).map_err(|e| ChainError::InvalidBlock(e.to_string()))?;
         let genesis_hash = genesis.hash();
@@ -124,8 +121,10 @@ impl Chain {
             }
             Some(_) => {}
             None => {
-                let diff = genesis_diff(&store, &genesis.balances())?;
-                store.init_genesis(genesis_hash, &diff)?;
+                let (diff, set) =
+                    genesis.initial_state(&store).map_err(|e| ChainError::InvalidBlock(e.to_string()))?;
+                consensus_set(&set)?;
+                store.init_genesis(genesis_hash, &diff, &set)?;
                 tracing::info!(chain_id = %genesis.chain_id, %genesis_hash, root = %diff.root, "wrote genesis state");
             }
         }
@@ -153,9 +152,9 @@ impl Chain {
             chain_id: genesis.chain_id.clone(),
             params: genesis.params.clone(),
             genesis_hash,
-            validators,
             consensus_chain_id,
-            validator_set_hash,
+            valsets: Mutex::new(BTreeMap::new()),
+            evidence: Mutex::new(BTreeMap::new()),
             tip: RwLock::new(tip),
             last_verified_commit: Mutex::new(None),
             proposer_max_txs: std::sync::atomic::AtomicUsize::new(usize::MAX),
@@ -184,9 +183,131 @@ impl Chain {
     pub fn tip(&self) -> Tip {
         self.tip.read().map(|t| t.clone()).unwrap_or_else(|p| p.into_inner().clone())
     }
-    /// The validator set of `height` (fixed at genesis until staking lands).
-    pub fn validators_at(&self, _height: Height) -> &consensus::ValidatorSet {
-        &self.validators
+    /// The validator set of `height`: the genesis set for heights 1 and 2,
+    /// then whatever block `h − 2` decided. Known up to the tip + 2.
+    pub fn validators_at(&self, height: Height) -> Result<Arc<consensus::ValidatorSet>, ChainError> {
+        if let Some(s) = self.valsets.lock().map_err(|_| ChainError::Poisoned)?.get(&height) {
+            return Ok(s.clone());
+        }
+        let known = self.tip().height.0.saturating_add(2);
+        if height.0 > known || height == Height::GENESIS {
+            return Err(ChainError::InvalidBlock(format!(
+                "the validator set of height {height} is not known yet (known up to {known})"
+            )));
+        }
+        let (_, members) = self
+            .store
+            .validator_set_at(height)?
+            .ok_or_else(|| ChainError::InvalidBlock(format!("no validator set stored for height {height}")))?;
+        let set = Arc::new(consensus_set(&members)?);
+        let mut cache = self.valsets.lock().map_err(|_| ChainError::Poisoned)?;
+        cache.insert(height, set.clone());
+        while cache.len() > 256 {
+            cache.pop_first();
+        }
+        Ok(set)
+    }
+
+    /// The staking members (operators, keys, powers) of the set of `height`.
+    pub fn set_members_at(&self, height: Height) -> Result<Vec<ledger::staking::SetMember>, ChainError> {
+        self.validators_at(height)?;
+        Ok(self.store.validator_set_at(height)?.map(|(_, m)| m).unwrap_or_default())
+    }
+
+    /// Records verified equivocation evidence (from the consensus core) for
+    /// inclusion in a block this node proposes.
+    pub fn add_evidence(&self, ev: consensus::Evidence) {
+        if let Ok(mut pool) = self.evidence.lock() {
+            pool.entry(ev.offender()).or_insert(ev);
+        }
+    }
+
+    /// Evidence waiting to be included.
+    pub fn pending_evidence(&self) -> usize {
+        self.evidence.lock().map(|p| p.len()).unwrap_or(0)
+    }
+
+    /// Who signed the previous height, as execution needs it: the set of
+    /// `height − 1` with a flag per member for a signature in `last_commit`.
+    fn vote_infos(&self, height: Height, last_commit: Option<&Commit>) -> Result<Vec<VoteInfo>, ChainError> {
+        let (Some(c), Some(prev)) = (last_commit, height.0.checked_sub(1).filter(|h| *h > 0)) else {
+            return Ok(Vec::new());
+        };
+        let set = self.validators_at(Height(prev))?;
+        let signed: std::collections::BTreeSet<[u8; 32]> = c.signatures.iter().map(|s| s.validator.0).collect();
+        Ok(set
+            .validators()
+            .iter()
+            .map(|v| VoteInfo {
+                validator: PublicKey(v.public_key.0),
+                power: v.power.0,
+                signed: signed.contains(&v.public_key.0),
+            })
+            .collect())
+    }
+
+    /// Checks a block's evidence: decodes strictly, one item per offender,
+    /// within the age limit, signed by a member of its height's set.
+    fn verify_evidence(&self, height: Height, evidence: &[Evidence]) -> Result<Vec<Misbehaviour>, ChainError> {
+        let sp = &self.params.staking;
+        if evidence.len() > sp.max_evidence_per_block as usize {
+            return Err(ChainError::InvalidBlock(format!(
+                "{} evidence items, the limit is {}",
+                evidence.len(),
+                sp.max_evidence_per_block
+            )));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        let mut out = Vec::with_capacity(evidence.len());
+        for (i, e) in evidence.iter().enumerate() {
+            let bad = |m: String| ChainError::InvalidBlock(format!("evidence {i}: {m}"));
+            let ev: consensus::Evidence = borsh::from_slice(&e.0).map_err(|x| bad(format!("malformed: {x}")))?;
+            let (h, offender) = evidence_height(&ev);
+            if h == Height::GENESIS || h >= height {
+                return Err(bad(format!("height {h} is not below the block's height {height}")));
+            }
+            if height.0 - h.0 > sp.max_evidence_age_blocks {
+                return Err(bad(format!("height {h} is older than max_evidence_age_blocks")));
+            }
+            if !seen.insert(offender) {
+                return Err(bad("a second item for the same validator".into()));
+            }
+            let set = self.validators_at(h)?;
+            ev.verify(&set, &self.consensus_chain_id).map_err(|x| bad(x.to_string()))?;
+            let power = set.get(&offender).map(|v| v.power.0).unwrap_or(0);
+            out.push(Misbehaviour { validator: PublicKey(offender.0), height: h, power });
+        }
+        Ok(out)
+    }
+
+    /// Pool evidence still worth including at `height` (verified, within the
+    /// age limit, offender not tombstoned yet); stale items are dropped.
+    fn evidence_for_block(&self, height: Height) -> Result<(Vec<Evidence>, Vec<Misbehaviour>), ChainError> {
+        let pool: Vec<consensus::Evidence> = self.evidence.lock().map_err(|_| ChainError::Poisoned)?.values().cloned().collect();
+        let mut view = StakingView::new(self.store.clone(), &self.params);
+        let (mut items, mut misbehaviour, mut stale) = (Vec::new(), Vec::new(), Vec::new());
+        for ev in pool {
+            if items.len() >= self.params.staking.max_evidence_per_block as usize {
+                break;
+            }
+            let (_, offender) = evidence_height(&ev);
+            let tombstoned = view.validator_by_key(&PublicKey(offender.0))?.is_none_or(|v| v.tombstoned);
+            let item = Evidence(borsh::to_vec(&ev).map_err(|e| ChainError::InvalidBlock(e.to_string()))?);
+            match (tombstoned, self.verify_evidence(height, std::slice::from_ref(&item))) {
+                (false, Ok(m)) => {
+                    items.push(item);
+                    misbehaviour.extend(m);
+                }
+                _ => stale.push(offender),
+            }
+        }
+        if !stale.is_empty() {
+            let mut pool = self.evidence.lock().map_err(|_| ChainError::Poisoned)?;
+            for o in stale {
+                pool.remove(&o);
+            }
+        }
+        Ok((items, misbehaviour))
     }
     /// Caps the transactions of blocks this node proposes.
     pub fn set_proposer_max_txs(&self, n: usize) {
@@ -263,9 +384,6 @@ impl Chain {
         pool.insert(tx, &account, &self.chain_id, &self.params)
     }
 
-    fn env(&self, height: Height, time_ms: u64, proposer: &PublicKey) -> BlockEnv {
-        BlockEnv { chain_id: self.chain_id.clone(), height, time_ms, fee_collector: proposer.address() }
-    }
 
     /// Propose: builds the next block from the mempool and executes it.
     /// `now_ms` is the proposer's clock; the block time never goes backwards.
@@ -282,12 +400,20 @@ impl Chain {
             .min(self.proposer_max_txs.load(std::sync::atomic::Ordering::Relaxed))
             .max(1);
         let candidates = self.mempool.lock().map_err(|_| ChainError::Poisoned)?.candidates(max_txs);
-        let mut exec =
-            BlockExecutor::with_vm(&self.store, &self.params, self.env(height, time_ms, &proposer), &self.vm);
+        let validator_set_hash = Hash(self.validators_at(height)?.hash());
+        let (evidence, misbehaviour) = self.evidence_for_block(height)?;
+        let env = BlockEnv {
+            chain_id: self.chain_id.clone(),
+            height,
+            time_ms,
+            last_commit: self.vote_infos(height, last_commit.as_ref())?,
+            misbehaviour,
+        };
+        let byte_budget = self.tx_byte_budget(height)?;
+        let mut exec = BlockExecutor::with_vm(&self.store, &self.params, env, &self.vm);
         let mut included = Vec::with_capacity(candidates.len());
         let mut skipped: Option<Address> = None;
         let mut bytes = 0usize;
-        let byte_budget = self.tx_byte_budget();
         for tx in candidates {
             if skipped == Some(tx.sender()) {
                 continue; // an earlier nonce of this sender was not includable
@@ -319,10 +445,11 @@ impl Chain {
             state_root: outcome.state_root(),
             receipts_root: merkle_root(outcome.receipts.iter().map(Receipt::hash)),
             proposer,
-            validator_set_hash: self.validator_set_hash,
+            validator_set_hash,
             last_commit_hash: last_commit.as_ref().map_or(Hash::ZERO, Commit::hash),
+            evidence_hash: ledger::block::evidence_hash(&evidence),
         };
-        let block = Block { header, txs: included.iter().map(|t| t.tx().clone()).collect(), last_commit };
+        let block = Block { header, txs: included.iter().map(|t| t.tx().clone()).collect(), last_commit, evidence };
         Ok(Executed { block, txs: included, outcome })
     }
 
@@ -345,8 +472,12 @@ impl Chain {
         if h.time_ms <= tip.time_ms {
             return bad("time does not increase".into());
         }
-        if h.validator_set_hash != self.validator_set_hash {
-            return bad("validator set hash".into());
+        if h.validator_set_hash != Hash(self.validators_at(h.height)?.hash()) {
+            return bad(format!("validator set hash {} is not the set of height {}", h.validator_set_hash, h.height));
+        }
+        let set = self.validators_at(h.height)?;
+        if set.get(&consensus::ValidatorId(h.proposer.0)).is_none() {
+            return bad(format!("proposer {} is not in the validator set", h.proposer));
         }
         block.check_body_roots().map_err(ChainError::InvalidBlock)?;
         match (&block.last_commit, tip.height) {
@@ -360,12 +491,19 @@ impl Chain {
                 self.verify_commit(tip.height, c)?;
             }
         }
+        let misbehaviour = self.verify_evidence(h.height, &block.evidence)?;
         let txs = self.verify_txs(&block.txs)?;
         let tx_bytes: usize = txs.iter().map(VerifiedTx::encoded_len).sum();
-        if tx_bytes > self.tx_byte_budget() {
+        if tx_bytes > self.tx_byte_budget(h.height)? {
             return bad(format!("{tx_bytes} bytes of transactions exceed the block limit"));
         }
-        let env = self.env(h.height, h.time_ms, &h.proposer);
+        let env = BlockEnv {
+            chain_id: self.chain_id.clone(),
+            height: h.height,
+            time_ms: h.time_ms,
+            last_commit: self.vote_infos(h.height, block.last_commit.as_ref())?,
+            misbehaviour,
+        };
         let outcome = ledger::apply_block(&self.store, &self.params, env, &self.vm, &txs)?;
         if outcome.state_root() != h.state_root {
             return bad(format!("state root {} does not match execution {}", h.state_root, outcome.state_root()));
@@ -379,9 +517,11 @@ impl Chain {
     /// Bytes of transactions a block may carry: `max_block_bytes` less room
     /// for the header and the previous block's certificate (96 bytes a
     /// signer), so every valid block fits in one gossiped proposal.
-    fn tx_byte_budget(&self) -> usize {
-        let overhead = 4096 + 96 * self.validators.len();
-        (self.params.max_block_bytes as usize).saturating_sub(overhead)
+    fn tx_byte_budget(&self, height: Height) -> Result<usize, ChainError> {
+        // Evidence: two signed messages (~300 bytes) per item.
+        let evidence = 400 * self.params.staking.max_evidence_per_block as usize;
+        let overhead = 4096 + evidence + 96 * self.validators_at(height)?.len();
+        Ok((self.params.max_block_bytes as usize).saturating_sub(overhead))
     }
 
     /// Checks a commit certificate for `height` against that height's validator set.
@@ -394,7 +534,7 @@ impl Chain {
             return Ok(());
         }
         crate::engine::to_certificate(commit)
-            .verify_for_height(consensus::Height(height.0), self.validators_at(height), &self.consensus_chain_id)
+            .verify_for_height(consensus::Height(height.0), &*self.validators_at(height)?, &self.consensus_chain_id)
             .map_err(|e| ChainError::InvalidBlock(format!("commit certificate for height {height}: {e}")))?;
         if let Ok(mut k) = self.last_verified_commit.lock() {
             *k = Some(key);
@@ -495,7 +635,28 @@ impl Chain {
                 block.header.height, tip.height
             )));
         }
-        self.store.commit_block(&block, &outcome.receipts, &outcome.diff, commit)?;
+        self.store.commit_block(
+            &block,
+            &outcome.receipts,
+            &outcome.diff,
+            commit,
+            &outcome.events,
+            outcome.validator_updates.as_deref(),
+        )?;
+        if !block.evidence.is_empty()
+            && let Ok(mut pool) = self.evidence.lock()
+        {
+            for e in &block.evidence {
+                if let Ok(ev) = borsh::from_slice::<consensus::Evidence>(&e.0) {
+                    pool.remove(&ev.offender());
+                }
+            }
+        }
+        for e in &outcome.events {
+            if matches!(e.kind.as_str(), "slash" | "jail" | "validator_set_update") {
+                tracing::warn!(height = %block.header.height, kind = %e.kind, attributes = ?e.attributes, "staking");
+            }
+        }
         let hash = block.hash();
         let new_tip = Tip {
             height: block.header.height,
@@ -516,10 +677,9 @@ impl Chain {
                 ledger::Payload::Execute { contract, .. } => {
                     touched.entry(*contract).or_default();
                 }
-                ledger::Payload::StoreCode { .. } | ledger::Payload::Instantiate { .. } => {}
+                _ => {}
             }
         }
-        touched.entry(block.header.proposer.address()).or_default();
         for (addr, acct) in touched.iter_mut() {
             *acct = read_account(&self.store, addr)?;
         }
@@ -569,11 +729,19 @@ impl Chain {
             }
         }
         if self.events.receiver_count() > 0 {
+            // Block-level events (rewards, slashes, …) come first, with a zero
+            // transaction hash and index `usize::MAX`.
             let events = outcome
-                .receipts
+                .events
                 .iter()
-                .enumerate()
-                .flat_map(|(i, r)| r.events.iter().map(move |e| (r.tx_hash, i, e.clone())))
+                .map(|e| (Hash::ZERO, usize::MAX, e.clone()))
+                .chain(
+                    outcome
+                        .receipts
+                        .iter()
+                        .enumerate()
+                        .flat_map(|(i, r)| r.events.iter().map(move |e| (r.tx_hash, i, e.clone()))),
+                )
                 .collect();
             let _ = self.events.send(Arc::new(BlockEvents { height: block.header.height, block_hash: hash, events }));
         }
@@ -614,12 +782,31 @@ impl Chain {
     /// check, no fee charged) for gas estimation.
     pub fn simulate(&self, body: &ledger::TxBody, encoded_len: usize) -> Result<Receipt, ExecError> {
         let tip = self.tip();
-        let env = BlockEnv {
-            chain_id: self.chain_id.clone(),
-            height: tip.height.next(),
-            time_ms: tip.time_ms + 1,
-            fee_collector: Address([0; 20]),
-        };
+        let env = BlockEnv::new(self.chain_id.clone(), tip.height.next(), tip.time_ms + 1);
         BlockExecutor::simulation(&self.store, &self.params, env, &self.vm).simulate_body(body, encoded_len)
+    }
+}
+
+/// The consensus view of a staking validator set.
+pub fn consensus_set(members: &[ledger::staking::SetMember]) -> Result<consensus::ValidatorSet, ChainError> {
+    consensus::ValidatorSet::new(
+        members
+            .iter()
+            .map(|m| consensus::Validator {
+                public_key: consensus::ValidatorId(m.consensus_key.0),
+                power: consensus::VotingPower(m.power),
+            })
+            .collect(),
+    )
+    .map_err(|e| ChainError::InvalidBlock(format!("validator set: {e}")))
+}
+
+/// (height, offender) of a piece of evidence.
+pub fn evidence_height(ev: &consensus::Evidence) -> (Height, consensus::ValidatorId) {
+    match ev {
+        consensus::Evidence::DuplicateVote { first, .. } => (Height(first.vote.height.0), first.vote.validator),
+        consensus::Evidence::DuplicateProposal { first, .. } => {
+            (Height(first.proposal.height.0), first.proposal.proposer)
+        }
     }
 }

@@ -54,12 +54,12 @@ impl From<crate::store::StoreError> for EngineError {
     }
 }
 
-/// The consensus view of the genesis validators.
+/// A consensus validator set from (key, power) pairs (tests and tools).
 pub fn validator_set(validators: &[(PublicKey, u64)]) -> Result<ValidatorSet, EngineError> {
     ValidatorSet::new(
         validators.iter().map(|(pk, p)| Validator { public_key: ValidatorId(pk.0), power: VotingPower(*p) }).collect(),
     )
-    .map_err(|e| EngineError::Consensus(format!("genesis validator set: {e}")))
+    .map_err(|e| EngineError::Consensus(format!("validator set: {e}")))
 }
 
 /// A consensus certificate in the ledger's block format.
@@ -153,6 +153,9 @@ pub struct Engine {
     sync_inflight: Option<(PeerId, Instant)>,
     height_started: Instant,
     status: watch::Sender<ConsensusStatus>,
+    /// Testing only: at this height, sign and send a second, conflicting
+    /// prevote (a double sign) with this key.
+    byzantine: Option<(u64, SigningKey)>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -171,11 +174,13 @@ impl Engine {
         net: NetworkHandle,
     ) -> Result<(Engine, watch::Receiver<ConsensusStatus>), EngineError> {
         let chain_id = ChainId::new(chain.chain_id()).map_err(|e| EngineError::Consensus(e.to_string()))?;
-        let validators = chain.validators_at(chain.tip().height.next()).clone();
-        let key = key.filter(|k| validators.get(&ValidatorId(k.key.verifying_key().to_bytes())).is_some());
+        let validators = (*chain.validators_at(chain.tip().height.next())?).clone();
+        // A node with a key keeps its signer even while it is not in the set:
+        // it starts signing in the first height whose set contains it.
         let me = key.as_ref().map(|k| PublicKey::from_signing_key(&k.key));
+        let byzantine = key.as_ref().and_then(|k| k.double_sign_at.map(|h| (h, k.key.clone())));
         let (signer, signer_file, audit_log) = match key {
-            Some(ValidatorKey { key, state_file, state, audit_log }) => {
+            Some(ValidatorKey { key, state_file, state, audit_log, .. }) => {
                 // Nodes from before the state file kept the guard in the database.
                 let bytes = match state {
                     Some(b) => Some(b),
@@ -228,6 +233,7 @@ impl Engine {
                 sync_inflight: None,
                 height_started: Instant::now(),
                 status,
+                byzantine,
             },
             status_rx,
         ))
@@ -235,7 +241,7 @@ impl Engine {
 
     /// Is this node a validator of the current set?
     pub fn is_validator(&self) -> bool {
-        self.signer.is_some()
+        self.me.is_some_and(|me| self.validators.get(&ValidatorId(me.0)).is_some())
     }
 
     /// Runs until `shutdown` flips; a block being committed is finished first.
@@ -244,9 +250,11 @@ impl Engine {
         mut net_events: mpsc::UnboundedReceiver<NetEvent>,
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<(), EngineError> {
-        // Proposer priorities follow every height from genesis.
-        for _ in 0..self.chain.tip().height.0 {
-            self.selection = self.selection.next_height(&self.validators);
+        // Proposer priorities follow every height from genesis, through
+        // every validator-set change.
+        self.selection = ProposerSelection::genesis(&*self.chain.validators_at(Height(1))?);
+        for h in 1..=self.chain.tip().height.0 {
+            self.selection = self.selection.next_height(&*self.chain.validators_at(Height(h + 1))?);
         }
         self.start_height(self.chain.tip().height.next()).await?;
         let mut sync_tick = tokio::time::interval(Duration::from_millis(500));
@@ -318,6 +326,11 @@ impl Engine {
         self.blocks.clear();
         self.proposed.retain(|_, (h, _)| *h >= height);
         self.height_started = Instant::now();
+        let set = self.chain.validators_at(height)?;
+        if *set != self.validators {
+            tracing::info!(%height, validators = set.len(), total_power = set.total_power().0, "validator set changed");
+            self.validators = (*set).clone();
+        }
         let start = StartHeight {
             height: consensus::Height(height.0),
             validators: self.validators.clone(),
@@ -394,6 +407,11 @@ impl Engine {
 
     /// Validates a gossiped consensus message by feeding it to the core.
     async fn on_consensus(&mut self, msg: ConsensusMsg, from: PeerId) -> Result<MessageAcceptance, EngineError> {
+        if let ConsensusMsg::Vote(v) = &msg
+            && let Some(verdict) = self.late_precommit(v)?
+        {
+            return Ok(verdict);
+        }
         let (height, signed) = match &msg {
             ConsensusMsg::Proposal { proposal, .. } => {
                 (proposal.proposal.height, SignedMessage::Proposal(proposal.clone()))
@@ -421,12 +439,12 @@ impl Engine {
             // The core buffers next-height messages unverified; check them here
             // so nothing unverified is forwarded.
             let verdict = match &signed {
-                SignedMessage::Proposal(p) => {
-                    self.verify_member(&p.proposal.proposer).and_then(|k| p.verify(&self.chain_id, &k).map_err(|_| ()))
-                }
-                SignedMessage::Vote(v) => {
-                    self.verify_member(&v.vote.validator).and_then(|k| v.verify(&self.chain_id, &k).map_err(|_| ()))
-                }
+                SignedMessage::Proposal(p) => self
+                    .verify_member(height, &p.proposal.proposer)
+                    .and_then(|k| p.verify(&self.chain_id, &k).map_err(|_| ())),
+                SignedMessage::Vote(v) => self
+                    .verify_member(height, &v.vote.validator)
+                    .and_then(|k| v.verify(&self.chain_id, &k).map_err(|_| ())),
             };
             if verdict.is_err() {
                 return Ok(MessageAcceptance::Reject);
@@ -471,11 +489,43 @@ impl Engine {
         }
     }
 
-    fn verify_member(&self, id: &ValidatorId) -> Result<ed25519_dalek::VerifyingKey, ()> {
-        if self.validators.get(id).is_none() {
+    fn verify_member(&self, height: consensus::Height, id: &ValidatorId) -> Result<ed25519_dalek::VerifyingKey, ()> {
+        let set = self.chain.validators_at(Height(height.0)).map_err(|_| ())?;
+        if set.get(id).is_none() {
             return Err(());
         }
         consensus::signing::verifying_key(id).map_err(|_| ())
+    }
+
+    /// A precommit for the block just committed that is not in its stored
+    /// certificate yet (it arrived after the decision): verified and added,
+    /// so the next block's `last_commit` credits every validator that signed
+    /// in time (rewards and liveness follow it). `None`: not such a vote.
+    fn late_precommit(&mut self, v: &consensus::SignedVote) -> Result<Option<MessageAcceptance>, EngineError> {
+        let tip = self.chain.tip();
+        if v.vote.vote_type != consensus::VoteType::Precommit || v.vote.height.0 != tip.height.0 || tip.height.0 == 0 {
+            return Ok(None);
+        }
+        let Some(mut commit) = self.chain.store().seen_commit()? else { return Ok(None) };
+        if commit.height != tip.height
+            || commit.round != v.vote.round.0
+            || v.vote.value_id.map(|x| x.0) != Some(commit.block_hash.0)
+        {
+            return Ok(None);
+        }
+        if commit.signatures.iter().any(|s| s.validator.0 == v.vote.validator.0) {
+            return Ok(Some(MessageAcceptance::Ignore));
+        }
+        let Ok(key) = self.verify_member(consensus::Height(tip.height.0), &v.vote.validator) else {
+            return Ok(Some(MessageAcceptance::Reject));
+        };
+        if v.verify(&self.chain_id, &key).is_err() {
+            return Ok(Some(MessageAcceptance::Reject));
+        }
+        commit.signatures.push(CommitSig { validator: PublicKey(v.vote.validator.0), signature: Signature(v.signature.0) });
+        commit.signatures.sort_by_key(|s| s.validator.0);
+        self.chain.store().set_seen_commit(&commit)?;
+        Ok(Some(MessageAcceptance::Accept))
     }
 
     /// Fetches blocks when a peer is ahead.
@@ -542,7 +592,7 @@ impl Engine {
                 .await
                 .map_err(|e| EngineError::Consensus(format!("commit task: {e}")))??;
             self.chain.store().clear_height(h)?;
-            self.selection = self.selection.next_height(&self.validators);
+            self.selection = self.selection.next_height(&*self.chain.validators_at(h.next())?);
             applied += 1;
         }
         if applied > 0 {
@@ -629,6 +679,7 @@ impl Engine {
                         persist_signer(file, pending.state())?;
                         let signed = pending.release();
                         audit(&mut self.audit_log, &SignedMessage::Vote(signed.clone()));
+                        self.maybe_double_sign(&signed);
                         Ok(Some(Input::VoteSigned(signed)))
                     }
                     Err(e) => {
@@ -648,11 +699,34 @@ impl Engine {
                 Ok(None)
             }
             Effect::Evidence(ev) => {
-                tracing::warn!(evidence = ?ev, "validator equivocation detected");
+                let (h, offender) = crate::chain::evidence_height(&ev);
+                tracing::warn!(height = %h, validator = %PublicKey(offender.0), "validator equivocation detected: evidence queued for the next block");
+                self.chain.add_evidence(*ev);
                 self.status.send_modify(|s| s.equivocations += 1);
                 Ok(None)
             }
         }
+    }
+
+    /// Byzantine test mode: after our prevote at the configured height, sign
+    /// a conflicting one (nil ↔ value) without the double-sign guard and send
+    /// it too, so honest peers hold evidence against us.
+    fn maybe_double_sign(&mut self, signed: &consensus::SignedVote) {
+        let Some((at, key)) = &self.byzantine else { return };
+        if signed.vote.height.0 != *at || signed.vote.vote_type != consensus::VoteType::Prevote {
+            return;
+        }
+        let mut other = signed.vote.clone();
+        other.value_id = match other.value_id {
+            Some(_) => None,
+            None => Some(ValueId(Hash::digest(b"agora/byzantine-test-value").0)),
+        };
+        let sig = Signature::sign(key, &consensus::vote_sign_bytes(&self.chain_id, &other));
+        let round = other.round.0;
+        let conflicting = consensus::SignedVote { vote: other, signature: consensus::Signature(sig.0) };
+        tracing::warn!(height = at, round, "BYZANTINE TEST MODE: sending a conflicting prevote (double sign)");
+        self.net.broadcast(&ConsensusMsg::Vote(conflicting));
+        self.byzantine = None;
     }
 
     /// Is the block behind `value_id` valid? Our own blocks are valid by
@@ -718,8 +792,8 @@ impl Engine {
             .map_err(|e| EngineError::Consensus(format!("commit task: {e}")))??;
         tracing::debug!(%height, ms = started.elapsed().as_millis() as u64, "commit written");
         self.chain.store().clear_height(Height(height.0))?;
-        self.selection = self.selection.next_height(&self.validators);
         let next = Height(height.0).next();
+        self.selection = self.selection.next_height(&*self.chain.validators_at(next)?);
         let tx = self.events_tx.clone();
         let wait = self.interval;
         tokio::spawn(async move {
@@ -739,6 +813,9 @@ pub struct ValidatorKey {
     pub state: Option<Vec<u8>>,
     /// Where to append an audit line per released signature, if enabled.
     pub audit_log: Option<std::fs::File>,
+    /// Testing only (`agorad start --byzantine-double-sign-at H`): double-sign
+    /// a prevote at this height.
+    pub double_sign_at: Option<u64>,
 }
 
 /// One line of the signature audit log.

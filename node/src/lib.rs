@@ -14,4 +14,5 @@ pub mod node;
 pub mod p2p;
 pub mod privval;
 pub mod rpc;
+pub mod rpc_staking;
 pub mod store;

@@ -40,6 +40,13 @@ enum Cmd {
         /// Genesis time (RFC 3339); default now.
         #[arg(long)]
         genesis_time: Option<String>,
+        /// Operator account of the genesis validator [default: the first --fund address].
+        #[arg(long, value_parser = |s: &str| s.parse::<ledger::Address>().map_err(|e| e.to_string()))]
+        operator: Option<ledger::Address>,
+        /// The genesis validator's self-delegation, in the smallest unit
+        /// (voting power = stake / params.staking.power_reduction).
+        #[arg(long, default_value = "100000000", value_parser = |s: &str| s.parse::<ledger::Amount>().map_err(|e| e.to_string()))]
+        self_stake: ledger::Amount,
     },
     /// Run the node until SIGINT/SIGTERM.
     Start {
@@ -48,6 +55,10 @@ enum Cmd {
         /// Override rpc.listen from config.toml.
         #[arg(long)]
         rpc_listen: Option<String>,
+        /// TESTING ONLY: misbehave by signing two conflicting prevotes at
+        /// this height (the network then slashes and tombstones this validator).
+        #[arg(long, value_name = "HEIGHT")]
+        byzantine_double_sign_at: Option<u64>,
     },
     /// Print this node's validator public key.
     ShowValidator {
@@ -70,10 +81,31 @@ fn init_tracing(default: &str) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
-        Cmd::Init { home, chain_id, moniker, funds, block_interval, rpc_listen, p2p_listen, genesis_time } => {
+        Cmd::Init {
+            home,
+            chain_id,
+            moniker,
+            funds,
+            block_interval,
+            rpc_listen,
+            p2p_listen,
+            genesis_time,
+            operator,
+            self_stake,
+        } => {
             let genesis_time = genesis_time
                 .unwrap_or_else(|| humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string());
-            let opts = InitOptions { chain_id, moniker, funds, block_interval, rpc_listen, p2p_listen, genesis_time };
+            let opts = InitOptions {
+                chain_id,
+                moniker,
+                funds,
+                block_interval,
+                rpc_listen,
+                p2p_listen,
+                genesis_time,
+                operator,
+                self_stake,
+            };
             init(&Home(home.clone()), &opts).map(|pk| {
                 println!("initialised {} (validator {pk})", home.display());
             })
@@ -82,13 +114,13 @@ fn main() -> ExitCode {
             .map(|k| println!("{}", ledger::PublicKey::from_signing_key(&k)))
             .map_err(Into::into),
         Cmd::ShowNodeId { home } => node::node::node_id(&Home(home)).map(|id| println!("{id}")),
-        Cmd::Start { home, rpc_listen } => {
+        Cmd::Start { home, rpc_listen, byzantine_double_sign_at } => {
             let level = node::config::Config::load(&Home(home.clone()).config())
                 .map(|c| c.log.level)
                 .unwrap_or_else(|_| "info".into());
             init_tracing(&level);
             match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-                Ok(rt) => rt.block_on(run(&Home(home), rpc_listen)),
+                Ok(rt) => rt.block_on(run(&Home(home), rpc_listen, byzantine_double_sign_at)),
                 Err(e) => Err(e.into()),
             }
         }

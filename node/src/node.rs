@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use crate::chain::Chain;
 use crate::config::Config;
-use crate::engine::{Engine, ValidatorKey, validator_set};
+use crate::engine::{Engine, ValidatorKey};
 use crate::mempool::MempoolLimits;
 use crate::p2p::NetworkConfig;
 use crate::rpc::{RpcContext, serve};
@@ -53,6 +53,11 @@ pub struct InitOptions {
     pub rpc_listen: Option<String>,
     pub p2p_listen: Option<String>,
     pub genesis_time: String,
+    /// Operator account of the genesis validator (default: the first funded
+    /// account, else the validator key's own address).
+    pub operator: Option<Address>,
+    /// The genesis validator's self-delegation.
+    pub self_stake: Amount,
 }
 
 /// Writes keys, a commented config and a one-validator genesis into `home`.
@@ -79,7 +84,18 @@ pub fn init(home: &Home, opts: &InitOptions) -> anyhow::Result<PublicKey> {
         chain_id: opts.chain_id.clone(),
         genesis_time: opts.genesis_time.clone(),
         accounts: opts.funds.iter().map(|(a, b)| GenesisAccount { address: *a, balance: *b }).collect(),
-        validators: vec![GenesisValidator { name: opts.moniker.clone(), public_key: vpk, power: 100 }],
+        validators: vec![GenesisValidator {
+            operator: opts.operator.or_else(|| opts.funds.first().map(|f| f.0)).unwrap_or_else(|| vpk.address()),
+            public_key: vpk,
+            self_stake: opts.self_stake,
+            commission: Default::default(),
+            min_self_delegation: None,
+            metadata: ledger::staking::ValidatorMetadata {
+                moniker: opts.moniker.clone(),
+                client_version: format!("agorad/{}", env!("CARGO_PKG_VERSION")),
+                ..Default::default()
+            },
+        }],
         params: ChainParams::default(),
         consensus: ConsensusParams { block_interval: opts.block_interval },
     };
@@ -95,7 +111,7 @@ pub fn node_id(home: &Home) -> anyhow::Result<libp2p::PeerId> {
 }
 
 /// Runs the node until SIGINT or SIGTERM.
-pub async fn run(home: &Home, rpc_override: Option<String>) -> anyhow::Result<()> {
+pub async fn run(home: &Home, rpc_override: Option<String>, double_sign_at: Option<u64>) -> anyhow::Result<()> {
     let mut config = Config::load(&home.config())?;
     if let Some(l) = rpc_override {
         config.rpc.listen = l;
@@ -112,11 +128,10 @@ pub async fn run(home: &Home, rpc_override: Option<String>) -> anyhow::Result<()
         max_bytes: config.mempool.max_bytes,
         max_nonce_gap: config.mempool.max_nonce_gap,
     };
-    let validators = validator_set(&genesis.validator_set())?;
     let vm =
         vm::Vm::new(&genesis.params, vm::VmConfig { cache_dir: Some(home.0.join("wasm-cache")), unmetered: false })
             .context("starting the contract VM")?;
-    let chain = Arc::new(Chain::open(store, &genesis, limits, validators, vm)?);
+    let chain = Arc::new(Chain::open(store, &genesis, limits, vm)?);
     let interval = config.consensus.block_interval.unwrap_or(genesis.consensus.block_interval);
     chain.set_proposer_max_txs(config.consensus.max_block_txs);
 
@@ -143,7 +158,10 @@ pub async fn run(home: &Home, rpc_override: Option<String>) -> anyhow::Result<()
     } else {
         None
     };
-    let validator = ValidatorKey { key: vkey, state_file, state, audit_log };
+    if let Some(h) = double_sign_at {
+        tracing::warn!(height = h, "BYZANTINE TEST MODE: this validator will double-sign a prevote at height {h}");
+    }
+    let validator = ValidatorKey { key: vkey, state_file, state, audit_log, double_sign_at };
     let (engine, consensus_status) = Engine::new(chain.clone(), Some(validator), interval, net.clone())?;
     let role = if engine.is_validator() { "validator" } else { "full node (not in the validator set)" };
     let ctx = Arc::new(RpcContext {

@@ -33,17 +33,18 @@ pub mod codes {
     pub const SHUTTING_DOWN: i32 = 1013;
     pub const CONTRACT_FAILED: i32 = 1014;
     pub const BUSY: i32 = 1015;
+    pub const NO_VALIDATOR: i32 = 1020;
     pub const INVALID_PARAMS: i32 = -32602;
     pub const INTERNAL: i32 = -32603;
 }
 
 type RpcResult = Result<Value, ErrorObjectOwned>;
 
-fn err(code: i32, msg: impl Into<String>) -> ErrorObjectOwned {
+pub(crate) fn err(code: i32, msg: impl Into<String>) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(code, msg.into(), None::<()>)
 }
 
-fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
+pub(crate) fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
     tracing::error!(error = %e, "internal RPC error");
     err(codes::INTERNAL, format!("internal error: {e}"))
 }
@@ -80,16 +81,19 @@ fn mempool_err(e: MempoolError) -> ErrorObjectOwned {
 }
 
 /// Positional or named arguments.
-struct Args(Value);
+pub(crate) struct Args(Value);
 
 impl Args {
-    fn of(p: &Params<'_>) -> Result<Args, ErrorObjectOwned> {
+    pub(crate) fn of(p: &Params<'_>) -> Result<Args, ErrorObjectOwned> {
         let v: Option<Value> = p.parse().map_err(|e| err(codes::INVALID_PARAMS, e.message().to_owned()))?;
         Ok(Args(v.unwrap_or(Value::Null)))
     }
 
-    fn raw(&self, idx: usize, name: &str) -> Option<&Value> {
+    pub(crate) fn raw(&self, idx: usize, name: &str) -> Option<&Value> {
         let v = match &self.0 {
+            // `[{"name": …}]`: one object of named parameters in an array.
+            Value::Array(a) if a.len() == 1 && a[0].is_object() && idx > 0 => a[0].get(name),
+            Value::Array(a) if a.len() == 1 && a[0].as_object().is_some_and(|o| o.contains_key(name)) => a[0].get(name),
             Value::Array(a) => a.get(idx),
             Value::Object(o) => o.get(name),
             _ => None,
@@ -97,7 +101,7 @@ impl Args {
         v.filter(|v| !v.is_null())
     }
 
-    fn opt<T: serde::de::DeserializeOwned>(&self, idx: usize, name: &str) -> Result<Option<T>, ErrorObjectOwned> {
+    pub(crate) fn opt<T: serde::de::DeserializeOwned>(&self, idx: usize, name: &str) -> Result<Option<T>, ErrorObjectOwned> {
         self.raw(idx, name)
             .map(|v| {
                 serde_json::from_value(v.clone())
@@ -106,7 +110,7 @@ impl Args {
             .transpose()
     }
 
-    fn req<T: serde::de::DeserializeOwned>(&self, idx: usize, name: &str) -> Result<T, ErrorObjectOwned> {
+    pub(crate) fn req<T: serde::de::DeserializeOwned>(&self, idx: usize, name: &str) -> Result<T, ErrorObjectOwned> {
         self.opt(idx, name)?.ok_or_else(|| err(codes::INVALID_PARAMS, format!("missing parameter `{name}`")))
     }
 
@@ -209,6 +213,8 @@ fn get_block(ctx: &RpcContext, args: &Args) -> RpcResult {
         "num_txs": block.txs.len(),
         "txs": txs,
         "last_commit": block.last_commit,
+        "evidence": block.evidence.iter().map(crate::rpc_staking::evidence_json).collect::<Vec<_>>(),
+        "events": store.block_events(height).map_err(internal)?,
     }))
 }
 
@@ -595,6 +601,7 @@ pub fn module(ctx: Arc<RpcContext>) -> Result<RpcModule<RpcContext>, jsonrpsee::
         Ok::<Value, ErrorObjectOwned>(json!({ "hash": h }))
     })?;
     m.register_method("agora_contractInfo", |p, c, _| contract_info(c, &Args::of(&p)?))?;
+    crate::rpc_staking::register(&mut m)?;
     m.register_method("agora_codeInfo", |p, c, _| code_info(c, &Args::of(&p)?))?;
     m.register_method("agora_getEvents", |p, c, _| get_events(c, &Args::of(&p)?))?;
     m.register_method("agora_getCode", |p, c, _| get_code(c, &Args::of(&p)?))?;

@@ -10,7 +10,8 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
 use jmt::{KeyHash, OwnedValue, Version};
 use ledger::state::{StateDiff, StateStore};
-use ledger::{Block, Commit, Hash, Height, Receipt};
+use ledger::staking::SetMember;
+use ledger::{Block, Commit, Event, Hash, Height, Receipt};
 use rocksdb::{ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, WriteBatch, WriteOptions};
 
 const CF_META: &str = "meta";
@@ -22,6 +23,8 @@ const CF_NODES: &str = "jmt_nodes"; // borsh NodeKey -> borsh Node
 const CF_VALUES: &str = "jmt_values"; // key hash ‖ version (BE) -> borsh Option<value>
 const CF_LATEST: &str = "state_latest"; // key hash -> value
 const CF_CONTRACT_KV: &str = "contract_kv"; // contract address (20) ‖ raw key -> value (ordered index)
+const CF_VALSETS: &str = "validator_sets"; // first height (BE) -> borsh Vec<SetMember>, written on change
+const CF_BLOCK_EVENTS: &str = "block_events"; // height (BE) -> borsh Vec<Event> (only when non-empty)
 
 const META_GENESIS_HASH: &[u8] = b"genesis_hash";
 const META_HEIGHT: &[u8] = b"height";
@@ -86,6 +89,8 @@ impl Store {
             CF_VALUES,
             CF_LATEST,
             CF_CONTRACT_KV,
+            CF_VALSETS,
+            CF_BLOCK_EVENTS,
         ]
         .into_iter()
         .map(|n| ColumnFamilyDescriptor::new(n, Options::default()));
@@ -119,10 +124,12 @@ impl Store {
         }
     }
 
-    /// Writes the genesis state (version 0) and the genesis hash in one batch.
-    pub fn init_genesis(&self, genesis_hash: Hash, diff: &StateDiff) -> Result<(), StoreError> {
+    /// Writes the genesis state (version 0), the genesis validator set (of
+    /// heights 1 and 2) and the genesis hash in one batch.
+    pub fn init_genesis(&self, genesis_hash: Hash, diff: &StateDiff, set: &[SetMember]) -> Result<(), StoreError> {
         let mut b = WriteBatch::default();
         self.put_state(&mut b, diff);
+        b.put_cf(self.cf(CF_VALSETS), 1u64.to_be_bytes(), enc(&set.to_vec()));
         b.put_cf(self.cf(CF_META), META_GENESIS_HASH, enc(&genesis_hash));
         b.put_cf(self.cf(CF_META), META_HEIGHT, enc(&Height::GENESIS));
         self.write(b)
@@ -162,11 +169,19 @@ impl Store {
         receipts: &[Receipt],
         diff: &StateDiff,
         commit: &Commit,
+        events: &[Event],
+        validator_updates: Option<&[SetMember]>,
     ) -> Result<(), StoreError> {
         let h = block.header.height;
         let hk = h.0.to_be_bytes();
         let mut b = WriteBatch::default();
         self.put_state(&mut b, diff);
+        if !events.is_empty() {
+            b.put_cf(self.cf(CF_BLOCK_EVENTS), hk, enc(&events.to_vec()));
+        }
+        if let Some(set) = validator_updates {
+            b.put_cf(self.cf(CF_VALSETS), (h.0 + 2).to_be_bytes(), enc(&set.to_vec()));
+        }
         b.put_cf(self.cf(CF_BLOCKS), hk, enc(block));
         b.put_cf(self.cf(CF_BLOCK_HASH), block.hash().0, hk);
         b.put_cf(self.cf(CF_RECEIPTS), hk, enc(&receipts.to_vec()));
@@ -191,6 +206,39 @@ impl Store {
                     .map_err(|_| StoreError::Corrupt { table: CF_META, reason: "total_txs".into() })?,
             )),
             None => Ok(0),
+        }
+    }
+
+    /// Replaces the latest block's certificate with a fuller one (late
+    /// precommits), so the next proposal records who signed.
+    pub fn set_seen_commit(&self, commit: &Commit) -> Result<(), StoreError> {
+        let mut b = WriteBatch::default();
+        b.put_cf(self.cf(CF_META), META_SEEN_COMMIT, enc(commit));
+        self.write(b)
+    }
+
+    /// The validator set in force at `height`: the latest change at or below
+    /// it, with the height it took effect.
+    pub fn validator_set_at(&self, height: Height) -> Result<Option<(Height, Vec<SetMember>)>, StoreError> {
+        let cf = self.cf(CF_VALSETS);
+        let mut it = self.db.iterator_cf(cf, IteratorMode::From(&height.0.to_be_bytes(), Direction::Reverse));
+        match it.next() {
+            Some(Ok((k, v))) => {
+                let from = u64::from_be_bytes(
+                    k.as_ref().try_into().map_err(|_| StoreError::Corrupt { table: CF_VALSETS, reason: "key".into() })?,
+                );
+                Ok(Some((Height(from), decode(CF_VALSETS, &v)?)))
+            }
+            Some(Err(e)) => Err(e.into()),
+            None => Ok(None),
+        }
+    }
+
+    /// Events of a block outside its transactions (rewards, slashes, jailings…).
+    pub fn block_events(&self, h: Height) -> Result<Vec<Event>, StoreError> {
+        match self.db.get_cf(self.cf(CF_BLOCK_EVENTS), h.0.to_be_bytes())? {
+            Some(b) => decode(CF_BLOCK_EVENTS, &b),
+            None => Ok(Vec::new()),
         }
     }
 

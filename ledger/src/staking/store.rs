@@ -225,6 +225,9 @@ impl<S: StateStore + Send + 'static> Records<'_, S> {
 
     /// Creates `amount` new tokens in `to` (inflation).
     pub fn mint(&mut self, to: &Address, amount: Amount) -> Result<(), LedgerError> {
+        if amount.is_zero() {
+            return Ok(());
+        }
         let mut a = self.host.account(to)?;
         a.balance = a.balance.checked_add(amount).ok_or_else(|| LedgerError::Corrupt("mint overflow".into()))?;
         self.host.put_account(to, &a);
