@@ -37,24 +37,20 @@ fn main() {
             })
             .collect(),
         validators: vec![GenesisValidator {
-            name: "v".into(),
+            operator: PublicKey::from_signing_key(&validator).address(),
             public_key: PublicKey::from_signing_key(&validator),
-            power: 1,
+            self_stake: Amount::new(1_000_000),
+            commission: Default::default(),
+            min_self_delegation: None,
+            metadata: ledger::staking::ValidatorMetadata { moniker: "v".into(), ..Default::default() },
         }],
         params: ChainParams::default(),
         consensus: ConsensusParams::default(),
     };
     let store = Store::open(&dir.path().join("db"), true).expect("open");
     let limits = MempoolLimits { max_txs: 1_000_000, max_bytes: 1 << 30, max_nonce_gap: 1_000 };
-    let vset = node::engine::validator_set(&genesis.validator_set()).expect("validators");
-    let chain = Chain::open(
-        store,
-        &genesis,
-        limits,
-        vset.clone(),
-        vm::Vm::new(&genesis.params, Default::default()).expect("vm"),
-    )
-    .expect("chain");
+    let chain =
+        Chain::open(store, &genesis, limits, vm::Vm::new(&genesis.params, Default::default()).expect("vm")).expect("chain");
     let me = PublicKey::from_signing_key(&validator);
     // The chain side of one height: build (execute + seal), then commit in one
     // synced batch. The certificate is a stand-in; consensus cost is measured

@@ -17,17 +17,19 @@ fn chain(dir: &std::path::Path, funded: &SigningKey, validator: &SigningKey) -> 
             balance: Amount::new(1 << 40),
         }],
         validators: vec![GenesisValidator {
-            name: "v".into(),
+            operator: PublicKey::from_signing_key(validator).address(),
             public_key: PublicKey::from_signing_key(validator),
-            power: 1,
+            self_stake: Amount::new(1_000_000),
+            commission: Default::default(),
+            min_self_delegation: None,
+            metadata: ledger::staking::ValidatorMetadata { moniker: "v".into(), ..Default::default() },
         }],
         params: ChainParams::default(),
         consensus: ConsensusParams::default(),
     };
     let store = Store::open(&dir.join("db"), false).unwrap();
     let limits = MempoolLimits { max_txs: 1000, max_bytes: 1 << 24, max_nonce_gap: 100 };
-    let vset = crate::engine::validator_set(&genesis.validator_set()).unwrap();
-    Chain::open(store, &genesis, limits, vset, vm::Vm::new(&genesis.params, Default::default()).expect("vm")).unwrap()
+    Chain::open(store, &genesis, limits, vm::Vm::new(&genesis.params, Default::default()).expect("vm")).unwrap()
 }
 
 fn transfer(k: &SigningKey, nonce: u64, chain_id: &str) -> Vec<u8> {
