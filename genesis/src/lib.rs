@@ -151,7 +151,11 @@ impl Genesis {
         if self.validators.len() > sp.max_validators as usize {
             return Err(invalid(
                 "validators",
-                format!("{} validators, more than params.staking.max_validators {}", self.validators.len(), sp.max_validators),
+                format!(
+                    "{} validators, more than params.staking.max_validators {}",
+                    self.validators.len(),
+                    sp.max_validators
+                ),
             ));
         }
         let mut keys = BTreeSet::new();
@@ -190,12 +194,12 @@ impl Genesis {
                 ));
             }
             let power = u64::try_from(v.self_stake.get() / sp.power_reduction.get()).unwrap_or(u64::MAX);
-            total = total.checked_add(power).filter(|t| *t <= MAX_TOTAL_POWER).ok_or_else(|| {
-                invalid(f("self_stake"), format!("total voting power exceeds {MAX_TOTAL_POWER}"))
-            })?;
-            supply = supply
-                .checked_add(v.self_stake)
-                .ok_or_else(|| invalid(f("self_stake"), "total supply overflows"))?;
+            total = total
+                .checked_add(power)
+                .filter(|t| *t <= MAX_TOTAL_POWER)
+                .ok_or_else(|| invalid(f("self_stake"), format!("total voting power exceeds {MAX_TOTAL_POWER}")))?;
+            supply =
+                supply.checked_add(v.self_stake).ok_or_else(|| invalid(f("self_stake"), "total supply overflows"))?;
         }
         // Every token could end up bonded: the power of the whole supply must fit.
         if supply.get() / sp.power_reduction.get() > u128::from(MAX_TOTAL_POWER) {

@@ -54,12 +54,7 @@ fn main() {
     let t = Instant::now();
     let mut executed = 0usize;
     for (h, chunk) in verified.chunks(n_senders).enumerate() {
-        let env = BlockEnv {
-            chain_id: "bench".into(),
-            height: Height(h as u64 + 1),
-            time_ms: h as u64 + 1,
-            fee_collector: Address([0xfe; 20]),
-        };
+        let env = BlockEnv::new("bench", Height(h as u64 + 1), h as u64 + 1);
         let out = apply_block(&store, &params, env, &ledger::NoContracts, chunk).expect("valid block");
         executed += out.receipts.len();
         store.commit(&out.diff);

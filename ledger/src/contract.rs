@@ -255,6 +255,33 @@ impl<S: StateStore + Send + 'static> LedgerHost<S> {
         self.put(code_key(&info.code_hash), Some(code.to_vec()));
     }
 
+    /// Moves tokens between any two accounts, module accounts included (the
+    /// staking rules use it; `Host::transfer` refuses module recipients).
+    pub(crate) fn move_balance(
+        &mut self,
+        from: &Address,
+        to: &Address,
+        amount: Amount,
+    ) -> Result<Result<(), String>, LedgerError> {
+        self.read_only_err()?;
+        if amount.is_zero() || from == to {
+            return Ok(Ok(()));
+        }
+        let mut src = self.account(from)?;
+        let Some(left) = src.balance.checked_sub(amount) else {
+            return Ok(Err(format!("insufficient funds: {from} has {}, needs {amount}", src.balance)));
+        };
+        let mut dst = self.account(to)?;
+        let Some(new_bal) = dst.balance.checked_add(amount) else {
+            return Ok(Err(format!("balance of {to} would overflow")));
+        };
+        src.balance = left;
+        dst.balance = new_bal;
+        self.put_account(from, &src);
+        self.put_account(to, &dst);
+        Ok(Ok(()))
+    }
+
     fn read_only_err(&self) -> Result<(), LedgerError> {
         if self.env.read_only {
             // The VM refuses writes in queries before they reach the host;
@@ -346,23 +373,12 @@ impl<S: StateStore + Send + 'static> Host for LedgerHost<S> {
     }
 
     fn transfer(&mut self, from: &Address, to: &Address, amount: Amount) -> Result<Result<(), String>, LedgerError> {
-        self.read_only_err()?;
-        if amount.is_zero() || from == to {
-            return Ok(Ok(()));
+        if let Some(name) = crate::staking::module_name(to) {
+            return Ok(Err(format!(
+                "{to} is the `{name}` module account: only the staking rules move tokens into it (delegate instead)"
+            )));
         }
-        let mut src = self.account(from)?;
-        let Some(left) = src.balance.checked_sub(amount) else {
-            return Ok(Err(format!("insufficient funds: {from} has {}, needs {amount}", src.balance)));
-        };
-        let mut dst = self.account(to)?;
-        let Some(new_bal) = dst.balance.checked_add(amount) else {
-            return Ok(Err(format!("balance of {to} would overflow")));
-        };
-        src.balance = left;
-        dst.balance = new_bal;
-        self.put_account(from, &src);
-        self.put_account(to, &dst);
-        Ok(Ok(()))
+        self.move_balance(from, to, amount)
     }
 
     fn checkpoint(&mut self) -> Checkpoint {

@@ -234,8 +234,7 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
         let evidence = std::mem::take(&mut self.env.misbehaviour);
         let mut dirty = false;
         let host = self.host.as_mut().expect("the host is only lent out during a contract call");
-        let events =
-            BlockStaking::begin(host, &params.staking, height, time_ms, &votes, &evidence, &mut dirty)?;
+        let events = BlockStaking::begin(host, &params.staking, height, time_ms, &votes, &evidence, &mut dirty)?;
         host.clear_journal();
         self.staking_dirty |= dirty;
         self.block_events.extend(events);
@@ -490,6 +489,7 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
                     p: &params.staking,
                     height,
                     time_ms,
+                    settled: Vec::new(),
                 };
                 let res = match staking {
                     Payload::CreateValidator {
@@ -527,6 +527,7 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
                     }
                     Ok((evs, extra)) => {
                         events.extend(evs);
+                        events.append(&mut ctx.settled);
                         self.staking_dirty = true;
                         (Ok(()), extra)
                     }

@@ -90,7 +90,10 @@ impl Payload {
     pub fn is_staking(&self) -> bool {
         !matches!(
             self,
-            Payload::Transfer { .. } | Payload::StoreCode { .. } | Payload::Instantiate { .. } | Payload::Execute { .. }
+            Payload::Transfer { .. }
+                | Payload::StoreCode { .. }
+                | Payload::Instantiate { .. }
+                | Payload::Execute { .. }
         )
     }
 }

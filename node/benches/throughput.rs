@@ -49,8 +49,8 @@ fn main() {
     };
     let store = Store::open(&dir.path().join("db"), true).expect("open");
     let limits = MempoolLimits { max_txs: 1_000_000, max_bytes: 1 << 30, max_nonce_gap: 1_000 };
-    let chain =
-        Chain::open(store, &genesis, limits, vm::Vm::new(&genesis.params, Default::default()).expect("vm")).expect("chain");
+    let chain = Chain::open(store, &genesis, limits, vm::Vm::new(&genesis.params, Default::default()).expect("vm"))
+        .expect("chain");
     let me = PublicKey::from_signing_key(&validator);
     // The chain side of one height: build (execute + seal), then commit in one
     // synced batch. The certificate is a stand-in; consensus cost is measured

@@ -14,8 +14,8 @@ use ledger::staking::{Misbehaviour, StakingView, VoteInfo};
 use ledger::state::read_account;
 use ledger::tx::SignedTx;
 use ledger::{
-    Account, Address, Block, BlockEnv, BlockExecutor, BlockOutcome, ChainParams, Commit, Evidence, ExecError, Hash, Header,
-    Height, InvalidTx, LedgerError, PublicKey, Receipt, UncheckedTx, VerifiedTx,
+    Account, Address, Block, BlockEnv, BlockExecutor, BlockOutcome, ChainParams, Commit, Evidence, ExecError, Hash,
+    Header, Height, InvalidTx, LedgerError, PublicKey, Receipt, UncheckedTx, VerifiedTx,
 };
 use tokio::sync::{broadcast, oneshot};
 
@@ -121,8 +121,7 @@ impl Chain {
             }
             Some(_) => {}
             None => {
-                let (diff, set) =
-                    genesis.initial_state(&store).map_err(|e| ChainError::InvalidBlock(e.to_string()))?;
+                let (diff, set) = genesis.initial_state(&store).map_err(|e| ChainError::InvalidBlock(e.to_string()))?;
                 consensus_set(&set)?;
                 store.init_genesis(genesis_hash, &diff, &set)?;
                 tracing::info!(chain_id = %genesis.chain_id, %genesis_hash, root = %diff.root, "wrote genesis state");
@@ -283,7 +282,8 @@ impl Chain {
     /// Pool evidence still worth including at `height` (verified, within the
     /// age limit, offender not tombstoned yet); stale items are dropped.
     fn evidence_for_block(&self, height: Height) -> Result<(Vec<Evidence>, Vec<Misbehaviour>), ChainError> {
-        let pool: Vec<consensus::Evidence> = self.evidence.lock().map_err(|_| ChainError::Poisoned)?.values().cloned().collect();
+        let pool: Vec<consensus::Evidence> =
+            self.evidence.lock().map_err(|_| ChainError::Poisoned)?.values().cloned().collect();
         let mut view = StakingView::new(self.store.clone(), &self.params);
         let (mut items, mut misbehaviour, mut stale) = (Vec::new(), Vec::new(), Vec::new());
         for ev in pool {
@@ -383,7 +383,6 @@ impl Chain {
         let account = read_account(&self.store, &tx.sender())?;
         pool.insert(tx, &account, &self.chain_id, &self.params)
     }
-
 
     /// Propose: builds the next block from the mempool and executes it.
     /// `now_ms` is the proposer's clock; the block time never goes backwards.

@@ -522,7 +522,9 @@ impl Engine {
         if v.verify(&self.chain_id, &key).is_err() {
             return Ok(Some(MessageAcceptance::Reject));
         }
-        commit.signatures.push(CommitSig { validator: PublicKey(v.vote.validator.0), signature: Signature(v.signature.0) });
+        commit
+            .signatures
+            .push(CommitSig { validator: PublicKey(v.vote.validator.0), signature: Signature(v.signature.0) });
         commit.signatures.sort_by_key(|s| s.validator.0);
         self.chain.store().set_seen_commit(&commit)?;
         Ok(Some(MessageAcceptance::Accept))
@@ -708,12 +710,12 @@ impl Engine {
         }
     }
 
-    /// Byzantine test mode: after our prevote at the configured height, sign
+    /// Byzantine test mode: after our first prevote at or above the configured height, sign
     /// a conflicting one (nil ↔ value) without the double-sign guard and send
     /// it too, so honest peers hold evidence against us.
     fn maybe_double_sign(&mut self, signed: &consensus::SignedVote) {
         let Some((at, key)) = &self.byzantine else { return };
-        if signed.vote.height.0 != *at || signed.vote.vote_type != consensus::VoteType::Prevote {
+        if signed.vote.height.0 < *at || signed.vote.vote_type != consensus::VoteType::Prevote {
             return;
         }
         let mut other = signed.vote.clone();

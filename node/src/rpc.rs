@@ -101,7 +101,11 @@ impl Args {
         v.filter(|v| !v.is_null())
     }
 
-    pub(crate) fn opt<T: serde::de::DeserializeOwned>(&self, idx: usize, name: &str) -> Result<Option<T>, ErrorObjectOwned> {
+    pub(crate) fn opt<T: serde::de::DeserializeOwned>(
+        &self,
+        idx: usize,
+        name: &str,
+    ) -> Result<Option<T>, ErrorObjectOwned> {
         self.raw(idx, name)
             .map(|v| {
                 serde_json::from_value(v.clone())

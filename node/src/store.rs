@@ -9,8 +9,8 @@ use std::sync::Arc;
 use borsh::{BorshDeserialize, BorshSerialize};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
 use jmt::{KeyHash, OwnedValue, Version};
-use ledger::state::{StateDiff, StateStore};
 use ledger::staking::SetMember;
+use ledger::state::{StateDiff, StateStore};
 use ledger::{Block, Commit, Event, Hash, Height, Receipt};
 use rocksdb::{ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, WriteBatch, WriteOptions};
 
@@ -225,7 +225,9 @@ impl Store {
         match it.next() {
             Some(Ok((k, v))) => {
                 let from = u64::from_be_bytes(
-                    k.as_ref().try_into().map_err(|_| StoreError::Corrupt { table: CF_VALSETS, reason: "key".into() })?,
+                    k.as_ref()
+                        .try_into()
+                        .map_err(|_| StoreError::Corrupt { table: CF_VALSETS, reason: "key".into() })?,
                 );
                 Ok(Some((Height(from), decode(CF_VALSETS, &v)?)))
             }

@@ -11,6 +11,10 @@
 //!   A file `H/fake-fail` makes it exit with an error at once; `H/fake-ignore-term`
 //!   makes it ignore SIGTERM (blocked, so only SIGKILL ends it).
 //! - `--keyring-dir K -o json keys new NAME` (as `agora`): prints `{address, mnemonic}`.
+//! - `--keyring-dir K -o json keys recover NAME` with `AGORA_MNEMONIC` (as `agora`):
+//!   prints `{address}`, derived as the real wallet derives it.
+//! - `start --byzantine-double-sign-at H` is accepted (and ignored beyond the
+//!   `byzantine_at` field of `agora_status`).
 //!
 //! Not a node: nothing is validated or executed.
 #![allow(clippy::unwrap_used)]
@@ -43,6 +47,9 @@ fn key_of(home: &Path) -> SigningKey {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "recover") {
+        return keys_recover(&args);
+    }
     if args.iter().any(|a| a == "keys") {
         return keys_new(&args);
     }
@@ -54,7 +61,7 @@ fn main() {
             let pk = PublicKey::from_signing_key(&key_of(&home));
             println!("12D3KooWFake{}", hex::encode(&pk.0[..8]));
         }
-        Some("start") => start(&home),
+        Some("start") => start(&home, arg(&args, "--byzantine-double-sign-at").map(|h| h.parse().unwrap())),
         _ => die("unknown command"),
     }
 }
@@ -70,6 +77,20 @@ fn keys_new(args: &[String]) {
         "{}",
         json!({ "name": name, "address": pk.address().to_string(), "mnemonic": format!("fake words for {name}") })
     );
+}
+
+fn keys_recover(args: &[String]) {
+    let name = args.last().unwrap();
+    let dir = PathBuf::from(arg(args, "--keyring-dir").unwrap());
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.json"));
+    if path.exists() {
+        die(&format!("a key named `{name}` already exists"));
+    }
+    let mnemonic = std::env::var("AGORA_MNEMONIC").unwrap_or_else(|_| die("no AGORA_MNEMONIC"));
+    let key = testnet::setup::wallet_key(&mnemonic).unwrap_or_else(|e| die(&e.to_string()));
+    std::fs::write(path, "{}").unwrap();
+    println!("{}", json!({ "name": name, "address": PublicKey::from_signing_key(&key).address().to_string() }));
 }
 
 fn init(args: &[String], home: &Path) {
@@ -106,13 +127,14 @@ struct Chain {
     blocks: Vec<(u64, u64, usize)>,
     pending: usize,
     total_txs: u64,
+    byzantine_at: Option<u64>,
 }
 
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
 }
 
-fn start(home: &Path) {
+fn start(home: &Path, byzantine_at: Option<u64>) {
     if home.join("fake-ignore-term").exists() {
         let mut set = nix::sys::signal::SigSet::empty();
         set.add(nix::sys::signal::Signal::SIGTERM);
@@ -137,6 +159,7 @@ fn start(home: &Path) {
         blocks: Vec::new(),
         pending: 0,
         total_txs: 0,
+        byzantine_at,
     }));
     let listener = TcpListener::bind(&listen).unwrap_or_else(|e| die(&format!("cannot listen on {listen}: {e}")));
     println!("fake-agorad: chain {} at height {height}, RPC on http://{listen}", genesis.chain_id);
@@ -219,6 +242,7 @@ fn result(method: &str, params: &Value, chain: &Mutex<Chain>) -> Result<Value, (
         "agora_status" => Ok(json!({
             "chain_id": c.chain_id, "moniker": c.moniker, "latest_height": c.height,
             "mempool_size": c.pending, "peers": c.peers, "consensus": { "round": 0 }, "total_txs": c.total_txs,
+            "byzantine_at": c.byzantine_at,
         })),
         "agora_chainParams" => Ok(json!({
             "chain_id": c.chain_id, "params": { "min_gas_price": "1" },

@@ -130,11 +130,43 @@ pub(crate) fn new_dev_account(agora: &Path, keyring: &Path, name: &str) -> Resul
     Ok(DevAccount { name: name.to_owned(), address, mnemonic })
 }
 
+/// `agora keys recover NAME` in the testnet keyring, with `mnemonic`; checks
+/// that the wallet derived `expected`.
+pub(crate) fn import_operator_key(
+    agora: &Path,
+    keyring: &Path,
+    name: &str,
+    mnemonic: &str,
+    expected: ledger::Address,
+) -> Result<()> {
+    let out = run_capture(
+        Command::new(agora)
+            .arg("--keyring-dir")
+            .arg(keyring)
+            .args(["-o", "json", "keys", "recover", name])
+            .env("AGORA_PASSWORD", DEV_PASSWORD)
+            .env("AGORA_MNEMONIC", mnemonic),
+    )?;
+    let v: Value =
+        serde_json::from_str(&out).map_err(|e| anyhow!("agora keys recover printed no JSON ({e}): {out}"))?;
+    let address: ledger::Address = v["address"]
+        .as_str()
+        .ok_or_else(|| anyhow!("agora keys recover: no address in {v}"))?
+        .parse()
+        .map_err(|e| anyhow!("agora keys recover: bad address: {e}"))?;
+    ensure!(
+        address == expected,
+        "the wallet derived {address} for {name}, not the genesis operator {expected} (does it use another derivation path?)"
+    );
+    Ok(())
+}
+
 /// Everything `create` writes, in an existing empty directory.
 pub(crate) fn build(dir: &Path, spec: &Spec, powers: &[u64]) -> Result<State> {
     let created = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let n = powers.len();
     let ports = setup::free_ports(2 * n)?;
+    let keyring = dir.join("keys");
     let mut nodes = Vec::with_capacity(n);
     let mut validators = Vec::with_capacity(n);
     for (i, power) in powers.iter().enumerate() {
@@ -143,7 +175,18 @@ pub(crate) fn build(dir: &Path, spec: &Spec, powers: &[u64]) -> Result<State> {
         let (key, node_id) =
             init_node(&spec.agorad, &dir.join(&name), &spec.chain_id, &name, spec.block_interval, rpc_port, p2p_port)
                 .with_context(|| format!("initialising {name}"))?;
-        validators.push(setup::ValidatorEntry { name: name.clone(), public_key: key, power: *power });
+        let operator = setup::address_of(&setup::operator_key(&spec.chain_id, i));
+        let operator_key = match &spec.agora {
+            Some(agora) => {
+                let key_name = setup::operator_key_name(i);
+                let mnemonic = setup::operator_mnemonic(&spec.chain_id, i);
+                import_operator_key(agora, &keyring, &key_name, &mnemonic, operator)
+                    .with_context(|| format!("adding {name}'s operator key {key_name} with {}", agora.display()))?;
+                Some(key_name)
+            }
+            None => None,
+        };
+        validators.push(setup::ValidatorEntry { name: name.clone(), public_key: key, operator, power: *power });
         nodes.push(NodeState {
             name: name.clone(),
             kind: NodeKind::Validator,
@@ -154,6 +197,9 @@ pub(crate) fn build(dir: &Path, spec: &Spec, powers: &[u64]) -> Result<State> {
             validator_key: key.to_string(),
             power: *power,
             pid: None,
+            operator: Some(operator),
+            operator_key,
+            byzantine_at: spec.byzantine.filter(|b| b.node == i).map(|b| b.height),
         });
     }
 
@@ -161,17 +207,21 @@ pub(crate) fn build(dir: &Path, spec: &Spec, powers: &[u64]) -> Result<State> {
     if let Some(agora) = &spec.agora {
         for k in 0..spec.dev_accounts {
             dev_accounts.push(
-                new_dev_account(agora, &dir.join("keys"), &format!("dev{k}"))
+                new_dev_account(agora, &keyring, &format!("dev{k}"))
                     .with_context(|| format!("creating dev account dev{k} with {}", agora.display()))?,
             );
         }
     }
     let mut accounts: Vec<(ledger::Address, u128)> =
         dev_accounts.iter().map(|d| (d.address, setup::DEV_ACCOUNT_BALANCE)).collect();
+    for v in &validators {
+        accounts.push((v.operator, setup::OPERATOR_BALANCE));
+    }
     for k in setup::load_keys(&spec.chain_id, spec.load_accounts) {
         accounts.push((setup::address_of(&k), setup::LOAD_ACCOUNT_BALANCE));
     }
-    let genesis = setup::build_genesis(&spec.chain_id, &created, spec.block_interval, &validators, &accounts)?;
+    let genesis =
+        setup::build_genesis(&spec.chain_id, &created, spec.block_interval, &spec.staking, &validators, &accounts)?;
     let genesis_json = genesis.to_json_pretty();
     std::fs::write(dir.join("genesis.json"), &genesis_json).context("writing genesis.json")?;
     for node in &nodes {

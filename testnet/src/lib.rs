@@ -7,9 +7,15 @@
 //! ```text
 //! DIR/testnet.json      state file: nodes, ports, peer ids, pids (see [`State`])
 //! DIR/genesis.json      the shared genesis (copied into every home)
-//! DIR/keys/             the wallet keyring holding the dev accounts (password `testnet-password`)
+//! DIR/keys/             the wallet keyring: dev accounts and validator operator keys
+//!                       `validator0`… (password `testnet-password`)
 //! DIR/node{i}/          node i's home: config.toml, genesis.json, keys, data/, agorad.log
 //! ```
+//!
+//! Each validator `i` is, in genesis, a self-delegation of its operator
+//! account ([`operator_key`]`(chain_id, i)`, deterministic) with a short-period
+//! staking configuration ([`StakingSettings`]); a validator can be made to
+//! double-sign ([`Testnet::restart_byzantine`]).
 //!
 //! Everything is recorded in the state file, so separate invocations (and
 //! separate processes) can act on a running net: [`Testnet::open`] loads it.
@@ -62,12 +68,15 @@ pub mod report;
 pub mod rpc;
 pub mod setup;
 pub mod state;
+mod validators;
 
 use process::ProcState;
-pub use setup::{load_key, load_keys, parse_node, parse_stakes};
+pub use setup::{
+    Byzantine, StakingSettings, load_key, load_keys, operator_key, parse_byzantine, parse_node, parse_stakes,
+};
 pub use state::{DevAccount, NodeKind, NodeState, State};
 
-/// Password of the dev accounts' keystores in `DIR/keys`.
+/// Password of the dev accounts' and operator keys' keystores in `DIR/keys`.
 pub const DEV_PASSWORD: &str = "testnet-password";
 /// Name of each node's log file in its home.
 pub const LOG_FILE: &str = "agorad.log";
@@ -83,7 +92,9 @@ pub struct Spec {
     pub agora: Option<PathBuf>,
     /// Number of validators (default 4).
     pub validators: usize,
-    /// Voting power of each validator; empty = 100 each (default).
+    /// Stake of each validator, in units of [`setup::POWER_PER_STAKE`] (10^6)
+    /// voting power: a stake of 1 is a self-stake of 10^6 × power_reduction
+    /// (10^12 base units). Empty = 100 each (default: voting power 10^8 each).
     pub stakes: Vec<u64>,
     /// Funded wallet accounts `dev0`, `dev1`… (default 2; needs `agora`).
     pub dev_accounts: usize,
@@ -93,11 +104,17 @@ pub struct Spec {
     pub block_interval: Duration,
     /// Chain id (default `agora-testnet`).
     pub chain_id: String,
+    /// Staking periods of the genesis (default: 1 min unbonding, 20 s jail,
+    /// 100-block window, 1 min between commission changes).
+    pub staking: StakingSettings,
+    /// A validator started byzantine from its first start (default none).
+    pub byzantine: Option<Byzantine>,
 }
 
 impl Spec {
     /// The default spec for a testnet in `dir` run with `agorad`: 4 equal
-    /// validators, 2 dev accounts (if `agora` is set), 256 load accounts, 1s blocks.
+    /// validators, 2 dev accounts (if `agora` is set), 256 load accounts, 1s blocks,
+    /// the testnet staking periods, no byzantine validator.
     pub fn new(dir: impl Into<PathBuf>, agorad: impl Into<PathBuf>) -> Spec {
         Spec {
             dir: dir.into(),
@@ -109,6 +126,8 @@ impl Spec {
             load_accounts: 256,
             block_interval: Duration::from_secs(1),
             chain_id: "agora-testnet".into(),
+            staking: StakingSettings::default(),
+            byzantine: None,
         }
     }
 }
@@ -139,8 +158,10 @@ pub struct Testnet {
 impl Testnet {
     /// Creates a testnet as `spec` describes, without starting it: for each
     /// validator `agorad init` (free loopback ports for RPC and P2P), its key
-    /// and peer id; dev accounts through the wallet; one genesis (validators with
-    /// their stakes, dev and load accounts funded) copied into every home; each
+    /// and peer id; with the wallet, the operator keys (`validator{i}`) and dev
+    /// accounts in the keyring; one genesis (validators as their operators'
+    /// self-delegations, operator, dev and load accounts funded, the staking
+    /// periods of `spec.staking`) copied into every home; each
     /// config's `p2p.persistent_peers` set to the other validators.
     ///
     /// Refuses a directory that already holds a testnet or anything else; on
@@ -148,6 +169,16 @@ impl Testnet {
     pub fn create(spec: &Spec) -> Result<Testnet> {
         let powers = setup::powers(spec.validators, &spec.stakes)?;
         genesis::check_chain_id(&spec.chain_id).map_err(|e| anyhow!("chain id: {e}"))?;
+        spec.staking.params(spec.block_interval).context("staking settings")?;
+        if let Some(b) = spec.byzantine {
+            ensure!(
+                b.node < spec.validators,
+                "byzantine node{} does not exist: the testnet has {} validators",
+                b.node,
+                spec.validators
+            );
+            ensure!(b.height >= 1, "byzantine height must be at least 1");
+        }
         check_binary(&spec.agorad)?;
         if let Some(a) = &spec.agora {
             check_binary(a)?;
@@ -261,7 +292,8 @@ impl Testnet {
         self.dir.join("genesis.json")
     }
 
-    /// The wallet keyring holding the dev accounts (password [`DEV_PASSWORD`]).
+    /// The wallet keyring holding the dev accounts and the operator keys
+    /// `validator{i}` (password [`DEV_PASSWORD`]).
     pub fn keyring_dir(&self) -> PathBuf {
         self.dir.join("keys")
     }
@@ -439,7 +471,9 @@ impl Testnet {
     }
 
     /// Starts node `i` (`agorad start --home HOME`, output appended to its log,
-    /// in its own process group). Does nothing if it is already running.
+    /// in its own process group), byzantine if so recorded (see
+    /// [`restart_byzantine`](Self::restart_byzantine)). Does nothing if it is
+    /// already running.
     pub fn start(&mut self, i: usize) -> Result<()> {
         self.check_index(i)?;
         self.refresh()?;
@@ -457,13 +491,17 @@ impl Testnet {
             .open(&log_path)
             .with_context(|| format!("opening {}", log_path.display()))?;
         let now = humantime::format_rfc3339_seconds(SystemTime::now());
-        writeln!(log, "==== testnet: starting {} at {now} ====", self.name(i))
+        let byzantine = self.node(i).byzantine_at;
+        let mode = byzantine.map_or(String::new(), |h| format!(" BYZANTINE (double-signs at height {h})"));
+        writeln!(log, "==== testnet: starting {}{mode} at {now} ====", self.name(i))
             .with_context(|| format!("writing {}", log_path.display()))?;
         let out = log.try_clone().with_context(|| format!("opening {}", log_path.display()))?;
-        let child = Command::new(&self.state.agorad)
-            .arg("start")
-            .arg("--home")
-            .arg(&home)
+        let mut cmd = Command::new(&self.state.agorad);
+        cmd.arg("start").arg("--home").arg(&home);
+        if let Some(h) = byzantine {
+            cmd.arg(setup::BYZANTINE_FLAG).arg(h.to_string());
+        }
+        let child = cmd
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(log)
@@ -568,9 +606,11 @@ impl Testnet {
         Ok(())
     }
 
-    /// Stops node `i` (as [`stop`](Self::stop)) and starts it again.
+    /// Stops node `i` (as [`stop`](Self::stop)) and starts it again, honest
+    /// (a byzantine node no longer double-signs).
     pub fn restart(&mut self, i: usize) -> Result<()> {
         self.stop(i)?;
+        self.set_byzantine(i, None)?;
         self.start(i)
     }
 
@@ -638,6 +678,9 @@ impl Testnet {
             validator_key: key.to_string(),
             power: 0,
             pid: None,
+            operator: None,
+            operator_key: None,
+            byzantine_at: None,
         });
         self.state.save(&self.dir)?;
         Ok(i)

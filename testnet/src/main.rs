@@ -1,7 +1,7 @@
 //! `testnet`: run a local N-validator Agora chain (`agorad` processes on loopback).
 
 use std::collections::VecDeque;
-use std::io::{IsTerminal, Read, Seek, SeekFrom, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -30,8 +30,10 @@ macro_rules! println {
 }
 
 use testnet::setup::{DEV_ACCOUNT_BALANCE, parse_node, parse_node_list, parse_stakes};
-use testnet::{DEV_PASSWORD, NodeKind, Spec, Testnet, rpc};
+use testnet::{DEV_PASSWORD, NodeKind, Spec, Testnet, parse_byzantine, rpc};
 use tokio::signal::unix::{SignalKind, signal};
+
+mod cmds;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -62,7 +64,7 @@ enum Cmd {
     Down,
     /// Stop every node and delete the testnet directory.
     Reset,
-    /// One line per node: running?, height, round, peers, RPC URL.
+    /// One line per node: running?, height, round, peers, RPC URL, operator.
     Status,
     /// Print a node's log, following it like `tail -f` by default.
     Logs {
@@ -80,8 +82,17 @@ enum Cmd {
     },
     /// Kill a node with SIGKILL (a crash).
     Kill { node: String },
-    /// Stop a node and start it again.
+    /// Stop a node and start it again (honest, if it was byzantine).
     Restart { node: String },
+    /// Restart a validator byzantine: at HEIGHT it signs and broadcasts two
+    /// conflicting prevotes (`testnet restart NODE` makes it honest again).
+    Byzantine {
+        /// Validator index (2) or name (node2).
+        node: String,
+        /// Height to double-sign at [default: the chain's height + 5].
+        #[arg(long, value_name = "HEIGHT")]
+        at: Option<u64>,
+    },
     /// Pause a node (SIGSTOP).
     Pause { node: String },
     /// Resume a paused node (SIGCONT).
@@ -116,7 +127,8 @@ struct UpArgs {
     /// Number of validators [default: 4, or the number of --stakes].
     #[arg(short = 'n', long)]
     validators: Option<usize>,
-    /// Voting power of each validator, e.g. 40,30,20,10 [default: 100 each].
+    /// Stake of each validator, e.g. 40,30,20,10 [default: 100 each]. Unit: 10^6
+    /// voting power, i.e. a self-stake of 10^12 base units (10^6 × power_reduction).
     #[arg(long)]
     stakes: Option<String>,
     /// Funded wallet accounts dev0, dev1… [default: 2].
@@ -131,6 +143,19 @@ struct UpArgs {
     /// Chain id [default: agora-testnet].
     #[arg(long)]
     chain_id: Option<String>,
+    /// How long undelegated stake stays bonded (slashable) [default: 1m].
+    #[arg(long, value_parser = humantime::parse_duration)]
+    unbonding_time: Option<Duration>,
+    /// How long a validator jailed for downtime waits before it may unjail [default: 20s].
+    #[arg(long, value_parser = humantime::parse_duration)]
+    jail_time: Option<Duration>,
+    /// Blocks over which missed signatures count towards downtime jailing [default: 100].
+    #[arg(long, value_name = "N")]
+    signed_blocks_window: Option<u64>,
+    /// Run validator NODE byzantine: it double-signs (two conflicting prevotes)
+    /// at HEIGHT, e.g. 2@40. Also applies when resuming a testnet.
+    #[arg(long, value_name = "NODE@HEIGHT")]
+    byzantine: Option<String>,
     /// Start the nodes and return, leaving them running (`testnet down` stops them).
     #[arg(long)]
     detach: bool,
@@ -147,6 +172,9 @@ impl UpArgs {
             || self.load_accounts.is_some()
             || self.block_interval.is_some()
             || self.chain_id.is_some()
+            || self.unbonding_time.is_some()
+            || self.jail_time.is_some()
+            || self.signed_blocks_window.is_some()
     }
 }
 
@@ -203,15 +231,16 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Cmd::Reset => reset(&dir),
-        Cmd::Status => status(&dir),
+        Cmd::Reset => cmds::reset(&dir),
+        Cmd::Status => cmds::status(&dir),
         Cmd::Logs { node, follow: _, no_follow, lines } => {
             let net = Testnet::open(&dir)?;
             let i = parse_node(node, net.nodes())?;
-            logs(&net.log_path(i), !no_follow, *lines)
+            cmds::logs(&net.log_path(i), !no_follow, *lines)
         }
         Cmd::Kill { node } => node_action(&cli, node, "killed", |n, i| n.kill(i)),
         Cmd::Restart { node } => node_action(&cli, node, "restarted", |n, i| n.restart(i)),
+        Cmd::Byzantine { node, at } => cmds::byzantine(&mut open_with_bins(&cli)?, node, *at),
         Cmd::Pause { node } => node_action(&cli, node, "paused", |n, i| n.pause(i)),
         Cmd::Resume { node } => node_action(&cli, node, "resumed", |n, i| n.resume(i)),
         Cmd::Stop { node } => node_action(&cli, node, "stopped", |n, i| n.stop(i)),
@@ -333,6 +362,7 @@ async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
     }
 
     let bins = find_bins(cli.bin_dir.as_deref())?;
+    let byzantine = args.byzantine.as_deref().map(parse_byzantine).transpose()?;
     let mut net = if Testnet::exists(&cli.dir) {
         if args.creation_flags_given() {
             eprintln!(
@@ -340,7 +370,11 @@ async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
                 cli.dir.display()
             );
         }
-        open_with_bins(cli)?
+        let mut net = open_with_bins(cli)?;
+        if let Some(b) = byzantine {
+            cmds::resume_byzantine(&mut net, b)?;
+        }
+        net
     } else {
         let agorad = bins.agorad.clone().ok_or_else(|| {
             anyhow!("cannot find agorad: build it (bash scripts/testnet.sh does) or pass --bin-dir DIR")
@@ -359,6 +393,11 @@ async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
         if let Some(c) = &args.chain_id {
             spec.chain_id = c.clone();
         }
+        let st = &mut spec.staking;
+        st.unbonding_time = args.unbonding_time.unwrap_or(st.unbonding_time);
+        st.jail_time = args.jail_time.unwrap_or(st.jail_time);
+        st.signed_blocks_window = args.signed_blocks_window.unwrap_or(st.signed_blocks_window);
+        spec.byzantine = byzantine;
         if spec.agora.is_none() && spec.dev_accounts > 0 {
             eprintln!("note: the wallet `agora` was not found next to agorad or on PATH: no dev accounts");
         }
@@ -461,7 +500,7 @@ async fn wait_first_block(net: &Testnet, timeout: Duration, interrupted: &Atomic
 fn print_banner(net: &Testnet, agora: Option<&Path>) {
     let validators = net.validators();
     let powers: Vec<String> =
-        net.state().nodes.iter().filter(|n| n.kind == NodeKind::Validator).map(|n| n.power.to_string()).collect();
+        net.state().nodes.iter().filter(|n| n.kind == NodeKind::Validator).map(|n| cmds::fmt_power(n.power)).collect();
     println!();
     println!(
         "  Agora testnet \"{}\": {validators} validators (voting power {}), data in {}",
@@ -473,6 +512,7 @@ fn print_banner(net: &Testnet, agora: Option<&Path>) {
         let kind = if net.node(i).kind == NodeKind::Validator { "validator" } else { "full node" };
         println!("    {:<7} {kind:<9}  RPC {}   log {}", net.name(i), net.rpc_url(i), net.log_path(i).display());
     }
+    cmds::print_staking(net);
     let url = net.rpc_url(0);
     let devs = net.dev_accounts();
     if !devs.is_empty() {
@@ -511,7 +551,9 @@ fn print_banner(net: &Testnet, agora: Option<&Path>) {
             net.keyring_dir().display()
         );
     }
-    println!("  More: testnet status | logs 1 | kill 2 | restart 2 | load --tps 500 | report | down");
+    println!(
+        "  More: testnet status | logs 1 | kill 2 | restart 2 | byzantine 2 | audit | load --tps 500 | report | down"
+    );
     println!();
 }
 
@@ -657,96 +699,6 @@ async fn futures_join<F: std::future::Future<Output = T> + Send + 'static, T: Se
 }
 
 // ---- other commands -----------------------------------------------------
-
-fn reset(dir: &Path) -> Result<()> {
-    if Testnet::exists(dir) {
-        let mut net = Testnet::open(dir)?;
-        net.stop_all()?;
-        let path = net.dir().to_path_buf();
-        std::fs::remove_dir_all(&path).with_context(|| format!("deleting {}", path.display()))?;
-        println!("stopped every node and deleted {}", path.display());
-        return Ok(());
-    }
-    if dir.join(testnet::state::CREATING_MARKER).exists() {
-        std::fs::remove_dir_all(dir).with_context(|| format!("deleting {}", dir.display()))?;
-        println!("deleted the half-created testnet in {}", dir.display());
-        return Ok(());
-    }
-    if dir.exists() {
-        bail!("{} does not hold a testnet (no testnet.json): not deleting it", dir.display());
-    }
-    println!("{} does not exist: nothing to reset", dir.display());
-    Ok(())
-}
-
-fn status(dir: &Path) -> Result<()> {
-    let mut net = Testnet::open(dir)?;
-    net.set_rpc_timeout(Duration::from_secs(1));
-    println!("testnet \"{}\" in {}", net.chain_id(), net.dir().display());
-    for i in 0..net.nodes() {
-        let kind = if net.node(i).kind == NodeKind::Validator { "validator" } else { "full" };
-        let state = if net.is_paused(i) {
-            "paused"
-        } else if net.is_running(i) {
-            "running"
-        } else {
-            "stopped"
-        };
-        let mut detail = String::new();
-        if state == "running" {
-            match net.status(i) {
-                Ok(s) => {
-                    let f = |v: Option<u64>| v.map_or("-".to_string(), |x| x.to_string());
-                    detail = format!(
-                        "h={} r={} peers={}",
-                        f(rpc::u64_at(&s, "/latest_height")),
-                        f(rpc::u64_at(&s, "/consensus/round")),
-                        f(peers_of(&s))
-                    );
-                }
-                Err(_) => detail = "RPC not answering".into(),
-            }
-        }
-        let pid = net.pid(i).filter(|_| state != "stopped").map_or(String::new(), |p| format!("pid {p}"));
-        println!("{:<7} {kind:<9} {state:<8} {pid:<10} {detail:<28} {}", net.name(i), net.rpc_url(i));
-    }
-    Ok(())
-}
-
-fn logs(path: &Path, follow: bool, lines: usize) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    if !follow {
-        let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-        std::io::copy(&mut f, &mut out).with_context(|| format!("reading {}", path.display()))?;
-        return Ok(());
-    }
-    let tail = testnet::tail_file(path, lines);
-    if !tail.is_empty() {
-        writeln!(out, "{tail}")?;
-    }
-    out.flush()?;
-    let mut pos = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let mut buf = Vec::new();
-    loop {
-        std::thread::sleep(Duration::from_millis(200));
-        let Ok(mut f) = std::fs::File::open(path) else {
-            continue;
-        };
-        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-        if len < pos {
-            pos = 0; // truncated or replaced
-        }
-        if len == pos {
-            continue;
-        }
-        f.seek(SeekFrom::Start(pos))?;
-        buf.clear();
-        f.read_to_end(&mut buf)?;
-        pos += buf.len() as u64;
-        out.write_all(&buf)?;
-        out.flush()?;
-    }
-}
 
 async fn load(dir: &Path, args: &LoadArgs) -> Result<()> {
     let net = Testnet::open(dir)?;

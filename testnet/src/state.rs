@@ -39,11 +39,26 @@ pub struct NodeState {
     pub node_id: String,
     /// Validator public key, hex (`agorad show-validator`).
     pub validator_key: String,
-    /// Voting power at genesis (0 for full nodes).
+    /// Voting power at genesis (0 for full nodes); the operator's self-stake
+    /// is `power × power_reduction`.
     pub power: u64,
     /// Process id of the running `agorad start`, if one was started and not stopped since.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
+    /// A validator's operator account (it self-delegated the stake; it signs
+    /// unjail and edit transactions). `None` for full nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<Address>,
+    /// Name of the operator's key in the testnet keyring (`validator{i}`, password
+    /// [`crate::DEV_PASSWORD`]), if the wallet was available at creation. The key
+    /// is also [`crate::operator_key`]`(chain_id, i)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator_key: Option<String>,
+    /// `Some(h)`: the node is started byzantine, with `agorad start
+    /// --byzantine-double-sign-at h` (it double-signs at height `h`), until a
+    /// plain restart (see [`crate::Testnet::restart_byzantine`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub byzantine_at: Option<u64>,
 }
 
 impl NodeState {

@@ -80,16 +80,35 @@ fn create_writes_a_consistent_net() {
 
     let g = genesis::Genesis::load(&net.genesis_path()).unwrap();
     assert_eq!(g.chain_id, "agora-testnet");
-    assert_eq!(g.validators.iter().map(|v| v.power).collect::<Vec<_>>(), vec![30, 20, 10]);
+    // Stakes are millions of voting power: self-stakes of stake × 10^12.
+    let stakes: Vec<u128> = g.validators.iter().map(|v| v.self_stake.get()).collect();
+    assert_eq!(stakes, vec![30_000_000_000_000, 20_000_000_000_000, 10_000_000_000_000]);
+    assert_eq!(net.state().nodes.iter().map(|n| n.power).collect::<Vec<_>>(), vec![30_000_000, 20_000_000, 10_000_000]);
     assert_eq!(g.consensus.block_interval, Duration::from_millis(100));
-    // 2 dev + 8 load accounts, funded as documented.
-    assert_eq!(g.accounts.len(), 10);
+    assert_eq!(g.params.staking.unbonding_time_ms, 60_000);
+    assert_eq!(g.params.staking.blocks_per_year, 315_360_000);
+    // 2 dev + 3 operator + 8 load accounts, funded as documented.
+    assert_eq!(g.accounts.len(), 13);
     assert_eq!(g.accounts[0].address, net.dev_accounts()[0].address);
     assert_eq!(g.accounts[0].balance.get(), testnet::setup::DEV_ACCOUNT_BALANCE);
     let load0 = testnet::setup::address_of(&net.load_keys()[0]);
     assert!(g.accounts.iter().any(|a| a.address == load0 && a.balance.get() == testnet::setup::LOAD_ACCOUNT_BALANCE));
     assert_eq!(net.dev_accounts()[1].name, "dev1");
     assert!(!net.dev_accounts()[1].mnemonic.is_empty());
+    // Operators: deterministic keys, funded, in the keyring as validator{i}.
+    for i in 0..3 {
+        let op = testnet::setup::address_of(&testnet::operator_key("agora-testnet", i));
+        assert_eq!(g.validators[i].operator, op);
+        assert_eq!(net.operator(i), Some(op));
+        assert_eq!(
+            net.operator_key(i).map(|k| k.to_bytes()),
+            Some(testnet::operator_key("agora-testnet", i).to_bytes())
+        );
+        assert_eq!(net.node(i).operator_key.as_deref(), Some(format!("validator{i}").as_str()));
+        assert!(net.keyring_dir().join(format!("validator{i}.json")).is_file());
+        assert!(g.accounts.iter().any(|a| a.address == op && a.balance.get() == testnet::setup::OPERATOR_BALANCE));
+        assert_eq!(g.validators[i].metadata.moniker, format!("node{i}"));
+    }
 
     let ports: std::collections::BTreeSet<u16> =
         net.state().nodes.iter().flat_map(|n| [n.rpc_port, n.p2p_port]).collect();
@@ -229,6 +248,54 @@ fn node_lifecycle() {
 }
 
 #[test]
+fn byzantine_validators_start_with_the_flag_until_a_plain_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("net");
+    let mut s = spec(&dir, 3);
+    s.byzantine = Some(testnet::parse_byzantine("node2@40").unwrap());
+    s.staking.unbonding_time = Duration::from_secs(5);
+    s.staking.signed_blocks_window = 20;
+    let mut net = Testnet::create(&s).unwrap().owned();
+    let g = genesis::Genesis::load(&net.genesis_path()).unwrap();
+    assert_eq!((g.params.staking.unbonding_time_ms, g.params.staking.signed_blocks_window), (5_000, 20));
+    assert_eq!(net.operator_key(0).map(|_| ()), Some(()), "derivable without the wallet");
+    assert_eq!(net.node(0).operator_key, None, "no keyring without the wallet");
+    assert_eq!((net.byzantine_at(1), net.byzantine_at(2)), (None, Some(40)));
+    net.start_all().unwrap();
+    net.wait_for_height_all(1, T).unwrap();
+    assert_eq!(net.status(2).unwrap()["byzantine_at"], 40);
+    assert_eq!(net.status(1).unwrap()["byzantine_at"], serde_json::Value::Null);
+    assert!(std::fs::read_to_string(net.log_path(2)).unwrap().contains("BYZANTINE (double-signs at height 40)"));
+
+    // Byzantine across kill + start; honest after a plain restart.
+    net.kill(2).unwrap();
+    net.start(2).unwrap();
+    net.wait_for_height(2, 1, T).unwrap();
+    assert_eq!(net.status(2).unwrap()["byzantine_at"], 40);
+    net.restart(2).unwrap();
+    net.wait_for_height(2, 1, T).unwrap();
+    assert_eq!(net.status(2).unwrap()["byzantine_at"], serde_json::Value::Null);
+    assert_eq!(Testnet::open(&dir).unwrap().byzantine_at(2), None);
+
+    let h = net.chain_height().unwrap();
+    net.restart_byzantine(0, h + 5).unwrap();
+    net.wait_for_height(0, 1, T).unwrap();
+    assert_eq!(net.status(0).unwrap()["byzantine_at"], h + 5);
+    assert_eq!(Testnet::open(&dir).unwrap().byzantine_at(0), Some(h + 5));
+
+    // Full nodes do not sign; bad specs are refused before anything is written.
+    let f = net.add_full_node().unwrap();
+    assert!(net.restart_byzantine(f, 9).unwrap_err().to_string().contains("full node"));
+    let mut bad = spec(&tmp.path().join("bad"), 2);
+    bad.byzantine = Some(testnet::Byzantine { node: 2, height: 5 });
+    assert!(Testnet::create(&bad).unwrap_err().to_string().contains("2 validators"));
+    bad.byzantine = None;
+    bad.staking.signed_blocks_window = 0;
+    assert!(format!("{:#}", Testnet::create(&bad).unwrap_err()).contains("signed blocks window"));
+    assert!(!tmp.path().join("bad").exists());
+}
+
+#[test]
 fn stop_falls_back_to_sigkill_and_drop_kills_everything() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("net");
@@ -298,7 +365,9 @@ fn cli_up_detach_status_load_report_down_reset() {
 
     let out =
         ok(run(&["up", "--detach", "-n", "2", "--stakes", "3,1", "--block-interval", "100ms", "--load-accounts", "4"]));
-    assert!(out.contains("2 validators (voting power 3/1)"), "{out}");
+    assert!(out.contains("2 validators (voting power 3M/1M)"), "{out}");
+    assert!(out.contains("Staking: unbonding 1m, downtime jail 20s"), "{out}");
+    assert!(out.contains("stake unjail --from validator0"), "{out}");
     assert!(out.contains("TESTNET ONLY") && out.contains("dev0") && out.contains("agora keys recover dev0"), "{out}");
     let net = Testnet::open(&dir).unwrap();
     assert!(out.contains(&net.rpc_url(1)), "{out}");
@@ -307,6 +376,21 @@ fn cli_up_detach_status_load_report_down_reset() {
     let out = ok(run(&["status"]));
     assert_eq!(out.lines().filter(|l| l.contains("running")).count(), 2, "{out}");
     assert!(out.contains("peers=1"), "{out}");
+    assert!(out.contains(&format!("operator {}", net.operator(1).unwrap())), "{out}");
+
+    // Byzantine: restarted with the flag (default height: the chain's + 5), honest after a restart.
+    let out = ok(run(&["byzantine", "1"]));
+    assert!(out.contains("node1 restarted byzantine (pid") && out.contains("double-signs"), "{out}");
+    let at = Testnet::open(&dir).unwrap().byzantine_at(1).unwrap();
+    assert!(out.contains(&format!("at height {at} (the chain is at height {})", at - 5)), "{out}");
+    assert_eq!(net.status(1).unwrap()["byzantine_at"], at);
+    assert!(ok(run(&["status"])).contains(&format!("BYZANTINE@{at}")));
+    let out = ok(run(&["byzantine", "node1", "--at", "99"]));
+    assert!(out.contains("at height 99"), "{out}");
+    assert_eq!(net.status(1).unwrap()["byzantine_at"], 99);
+    ok(run(&["restart", "1"]));
+    assert_eq!(net.status(1).unwrap()["byzantine_at"], serde_json::Value::Null);
+    assert!(!ok(run(&["status"])).contains("BYZANTINE"));
 
     let out = ok(run(&["load", "--tps", "200", "--duration", "1s", "--batch", "10", "--nodes", "0,node1"]));
     assert!(out.contains("sent:      200") && out.contains("admitted:  200") && out.contains("rejected:  0"), "{out}");

@@ -9,8 +9,8 @@ use ledger::PublicKey;
 use sha2::{Digest, Sha256};
 use testnet::report::{BlockInfo, summarise};
 use testnet::setup::{
-    ValidatorEntry, build_genesis, format_duration, free_ports, parse_node_list, patch_config, peer_multiaddr, powers,
-    set_persistent_peers,
+    StakingSettings, ValidatorEntry, build_genesis, format_duration, free_ports, parse_node_list, patch_config,
+    peer_multiaddr, powers, set_persistent_peers,
 };
 use testnet::{DevAccount, NodeKind, NodeState, State, load_key, load_keys, parse_node, parse_stakes};
 
@@ -24,8 +24,9 @@ fn stakes_parse_and_match_the_validator_count() {
     assert!(parse_stakes("").is_err());
     assert!(parse_stakes("-3").is_err());
 
-    assert_eq!(powers(3, &[]).unwrap(), vec![100, 100, 100]);
-    assert_eq!(powers(2, &[7, 3]).unwrap(), vec![7, 3]);
+    // A stake is 10^6 voting power.
+    assert_eq!(powers(3, &[]).unwrap(), vec![100_000_000; 3]);
+    assert_eq!(powers(2, &[7, 3]).unwrap(), vec![7_000_000, 3_000_000]);
     assert!(powers(3, &[7, 3]).unwrap_err().to_string().contains("2 stakes given for 3 validators"));
     assert!(powers(0, &[]).is_err());
     assert!(powers(2, &[1, 0]).is_err());
@@ -112,19 +113,25 @@ fn genesis_holds_validators_with_their_power_and_funded_accounts() {
         .map(|(i, k)| ValidatorEntry {
             name: format!("node{i}"),
             public_key: PublicKey::from_signing_key(k),
+            operator: testnet::setup::address_of(&testnet::operator_key("agora-testnet", i)),
             power: 10 * (i as u64 + 1),
         })
         .collect();
     let accounts = vec![(testnet::setup::address_of(&keys[0]), 5u128)];
-    let g = build_genesis("agora-testnet", "2026-01-01T00:00:00Z", Duration::from_millis(250), &validators, &accounts)
-        .unwrap();
-    assert_eq!(g.validators.iter().map(|v| v.power).collect::<Vec<_>>(), vec![10, 20, 30]);
+    let st = StakingSettings::default();
+    let g =
+        build_genesis("agora-testnet", "2026-01-01T00:00:00Z", Duration::from_millis(250), &st, &validators, &accounts)
+            .unwrap();
+    let set = g.validator_set().unwrap();
+    assert_eq!(set.iter().map(|(_, p)| *p).sum::<u64>(), 60);
+    assert!(validators.iter().all(|v| set.contains(&(v.public_key, v.power))), "{set:?}");
     assert_eq!(g.consensus.block_interval, Duration::from_millis(250));
     let round_trip = genesis::Genesis::from_json(&g.to_json_pretty()).unwrap();
     assert_eq!(round_trip, g);
     // Invalid input is refused with the genesis crate's message.
     let dup = vec![validators[0].clone(), validators[0].clone()];
-    let err = build_genesis("agora-testnet", "2026-01-01T00:00:00Z", Duration::from_secs(1), &dup, &[]).unwrap_err();
+    let err =
+        build_genesis("agora-testnet", "2026-01-01T00:00:00Z", Duration::from_secs(1), &st, &dup, &[]).unwrap_err();
     assert!(format!("{err:#}").contains("validators[1].public_key"), "{err:#}");
 }
 
@@ -177,6 +184,9 @@ fn sample_state() -> State {
                 validator_key: PublicKey::from_signing_key(&load_key("x", i.into())).to_string(),
                 power: if i == 0 { 100 } else { 0 },
                 pid: if i == 0 { Some(4242) } else { None },
+                operator: (i == 0).then(|| testnet::setup::address_of(&testnet::operator_key("agora-testnet", 0))),
+                operator_key: (i == 0).then(|| "validator0".into()),
+                byzantine_at: (i == 0).then_some(40),
             })
             .collect(),
     }
@@ -197,6 +207,15 @@ fn state_file_round_trips() {
     // A missing pid is omitted; an unknown version or garbage is refused clearly.
     let v: serde_json::Value = serde_json::from_str(&s.to_json().unwrap()).unwrap();
     assert!(v["nodes"][1].get("pid").is_none());
+    assert!(v["nodes"][1].get("operator").is_none() && v["nodes"][1].get("byzantine_at").is_none());
+    assert_eq!(v["nodes"][0]["byzantine_at"], 40);
+    // A state file written before operators and byzantine starts still loads.
+    let mut old = v.clone();
+    for k in ["operator", "operator_key", "byzantine_at"] {
+        old["nodes"][0].as_object_mut().unwrap().remove(k);
+    }
+    let old = State::from_json(&old.to_string()).unwrap();
+    assert_eq!((old.nodes[0].operator, old.nodes[0].byzantine_at), (None, None));
     let mut v2 = v.clone();
     v2["version"] = serde_json::json!(99);
     assert!(State::from_json(&v2.to_string()).unwrap_err().to_string().contains("version 99"));

@@ -34,7 +34,7 @@ fn signed(key: &SigningKey, nonce: u64, payload: Payload, gas: u64) -> VerifiedT
 }
 
 fn env(h: u64) -> BlockEnv {
-    BlockEnv { chain_id: CHAIN.into(), height: Height(h), time_ms: h, fee_collector: Address([9; 20]) }
+    BlockEnv::new(CHAIN, Height(h), h)
 }
 
 /// Deploys the token; returns (store, token address, next height).

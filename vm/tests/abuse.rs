@@ -40,12 +40,7 @@ impl World {
     /// Executes one transaction in its own block and commits it.
     fn tx(&mut self, payload: Payload, gas_limit: u64) -> Result<Receipt, ExecError> {
         self.height += 1;
-        let env = BlockEnv {
-            chain_id: CHAIN.into(),
-            height: Height(self.height),
-            time_ms: 1_000 * self.height,
-            fee_collector: Address([9; 20]),
-        };
+        let env = BlockEnv::new(CHAIN, Height(self.height), 1_000 * self.height);
         let body = TxBody {
             chain_id: CHAIN.into(),
             sender: ledger::PublicKey::from_signing_key(&self.key),

@@ -49,6 +49,11 @@ pub enum WalletError {
     #[error("{0}")]
     InvalidArgument(String),
 
+    /// Arguments that are each well-formed but do not fit together (e.g. a
+    /// commission rate above the maximum rate): a usage error, exit code 2.
+    #[error("{0}")]
+    Usage(String),
+
     #[error("cannot reach node at {url}: {reason}")]
     NodeUnreachable { url: String, reason: String },
 
@@ -84,11 +89,13 @@ pub enum WalletError {
 
 impl WalletError {
     /// Process exit code for this error: 3 when a transaction was committed but
-    /// failed (it paid its fee), 1 for everything else. (Usage errors found by
-    /// the argument parser exit with 2.)
+    /// failed (it paid its fee), 2 for usage errors ([`WalletError::Usage`];
+    /// those found by the argument parser exit with 2 as well), 1 for
+    /// everything else.
     pub fn exit_code(&self) -> i32 {
         match self {
             WalletError::TxFailed { .. } => 3,
+            WalletError::Usage(_) => 2,
             _ => 1,
         }
     }

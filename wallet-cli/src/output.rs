@@ -2,7 +2,7 @@
 //! `-o json`. Progress (the spinner) and warnings go to stderr only.
 
 use std::io::Write;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
@@ -78,6 +78,124 @@ impl Fields {
     pub fn print(&self) -> Result<()> {
         print_text(&self.render())
     }
+}
+
+/// Columns of text under a header line; numbers are right-aligned.
+#[derive(Debug, Default)]
+pub struct Table {
+    headers: Vec<String>,
+    right: Vec<bool>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// Columns named by `headers`; a header starting with `>` (removed) is right-aligned.
+    pub fn new(headers: &[&str]) -> Table {
+        Table {
+            headers: headers.iter().map(|h| h.trim_start_matches('>').to_owned()).collect(),
+            right: headers.iter().map(|h| h.starts_with('>')).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) -> &mut Table {
+        self.rows.push(cells);
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The header and the rows, columns separated by two spaces, without
+    /// trailing spaces.
+    pub fn render(&self) -> String {
+        let n = self.headers.len();
+        let mut width: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        for r in &self.rows {
+            for (i, c) in r.iter().take(n).enumerate() {
+                width[i] = width[i].max(c.chars().count());
+            }
+        }
+        let line = |cells: &[String]| {
+            let parts: Vec<String> = (0..n)
+                .map(|i| {
+                    let c = cells.get(i).map(String::as_str).unwrap_or("");
+                    let w = width[i];
+                    if self.right[i] { format!("{c:>w$}") } else { format!("{c:<w$}") }
+                })
+                .collect();
+            parts.join("  ").trim_end().to_owned() + "\n"
+        };
+        let mut out = line(&self.headers);
+        for r in &self.rows {
+            out.push_str(&line(r));
+        }
+        out
+    }
+
+    pub fn print(&self) -> Result<()> {
+        print_text(&self.render())
+    }
+}
+
+/// A rate as a percentage: `10%`, `12.5%`, `0.0001%`.
+pub fn format_percent(r: ledger::Rate) -> String {
+    let ppm = r.ppm();
+    let (whole, frac) = (ppm / 10_000, ppm % 10_000);
+    if frac == 0 {
+        return format!("{whole}%");
+    }
+    format!("{whole}.{}%", format!("{frac:04}").trim_end_matches('0'))
+}
+
+/// `part` as a share of `total`, as a percentage with two decimals (rounded
+/// down): `33.33%`; `-` when the total is zero.
+pub fn format_share(part: u64, total: u64) -> String {
+    if total == 0 {
+        return "-".into();
+    }
+    let bp = u128::from(part) * 10_000 / u128::from(total);
+    format!("{}.{:02}%", bp / 100, bp % 100)
+}
+
+/// Now, in milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// How far `at_ms` is from `now_ms`, in whole minutes (rounded up when in
+/// the future): `in 5 min`, `in 30240 min (~21 days)`, `now`, `3 min ago`,
+/// `4320 min ago (~3 days)`.
+pub fn format_relative(at_ms: u64, now_ms: u64) -> String {
+    const MIN: u64 = 60_000;
+    if at_ms > now_ms {
+        let min = (at_ms - now_ms).div_ceil(MIN);
+        let days = (at_ms - now_ms) / (24 * 60 * MIN);
+        if days >= 2 { format!("in {min} min (~{days} days)") } else { format!("in {min} min") }
+    } else {
+        let days = (now_ms - at_ms) / (24 * 60 * MIN);
+        match (now_ms - at_ms) / MIN {
+            0 => "now".into(),
+            min if days >= 2 => format!("{min} min ago (~{days} days)"),
+            min => format!("{min} min ago"),
+        }
+    }
+}
+
+/// A time as RFC 3339 with how far it is from now: `2025-01-01T00:00:00.000Z (in 5 min)`.
+pub fn format_time_relative(at_ms: u64, now_ms: u64) -> String {
+    format!("{} ({})", format_time_ms(at_ms), format_relative(at_ms, now_ms))
+}
+
+/// Shortens `s` to at most `max` characters, ending with `…` when cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 /// A block time (milliseconds since the Unix epoch) as RFC 3339 UTC.
@@ -160,5 +278,47 @@ mod tests {
     #[test]
     fn times() {
         assert_eq!(format_time_ms(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+        let now = 1_700_000_000_000;
+        assert_eq!(format_relative(now + 60_000, now), "in 1 min");
+        assert_eq!(format_relative(now + 60_001, now), "in 2 min", "rounded up");
+        assert_eq!(format_relative(now + 1, now), "in 1 min");
+        assert_eq!(format_relative(now + 25 * 60_000, now), "in 25 min");
+        assert_eq!(format_relative(now + 21 * 24 * 3_600_000, now), "in 30240 min (~21 days)");
+        assert_eq!(format_relative(now, now), "now");
+        assert_eq!(format_relative(now - 59_999, now), "now");
+        assert_eq!(format_relative(now - 180_000, now), "3 min ago");
+        assert_eq!(format_relative(now - 3 * 86_400_000, now), "4320 min ago (~3 days)");
+        assert_eq!(
+            format_time_relative(1_700_000_000_123 + 600_000, 1_700_000_000_123),
+            "2023-11-14T22:23:20.123Z (in 10 min)"
+        );
+        assert!(now_ms() > now);
+    }
+
+    #[test]
+    fn percentages() {
+        let r = |ppm| ledger::Rate::from_ppm(ppm).unwrap_or(ledger::Rate::ZERO);
+        assert_eq!(format_percent(r(100_000)), "10%");
+        assert_eq!(format_percent(r(125_000)), "12.5%");
+        assert_eq!(format_percent(r(1)), "0.0001%");
+        assert_eq!(format_percent(r(1_000_000)), "100%");
+        assert_eq!(format_percent(r(0)), "0%");
+        assert_eq!(format_share(1, 3), "33.33%");
+        assert_eq!(format_share(2, 3), "66.66%");
+        assert_eq!(format_share(3, 3), "100.00%");
+        assert_eq!(format_share(0, 3), "0.00%");
+        assert_eq!(format_share(5, 0), "-");
+        assert_eq!(format_share(u64::MAX, u64::MAX), "100.00%");
+    }
+
+    #[test]
+    fn tables_are_aligned() {
+        let mut t = Table::new(&["NAME", ">POWER", "STATUS"]);
+        assert!(t.is_empty());
+        t.row(vec!["alpha".into(), "3".into(), "bonded".into()]).row(vec!["b".into(), "1200".into(), String::new()]);
+        assert_eq!(t.render(), "NAME   POWER  STATUS\nalpha      3  bonded\nb       1200\n");
+        assert_eq!(truncate("validator-with-a-long-name", 10), "validator…");
+        assert_eq!(truncate("short", 10), "short");
+        assert_eq!(truncate("ünïcödé", 7), "ünïcödé");
     }
 }

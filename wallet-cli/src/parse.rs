@@ -1,10 +1,12 @@
 //! Parsing of command-line values: amounts, durations, block selectors, hashes,
-//! addresses, gas settings, contract messages and storage keys, and the node URL
-//! (with its WebSocket twin).
+//! addresses, gas settings, contract messages and storage keys, staking values
+//! (rates, consensus keys, validator metadata fields), and the node URL (with
+//! its WebSocket twin).
 
 use std::time::Duration;
 
-use ledger::{Address, Amount, Hash};
+use ledger::staking::ValidatorMetadata;
+use ledger::{Address, Amount, Hash, PublicKey, Rate};
 
 use crate::error::{Result, WalletError};
 
@@ -34,6 +36,120 @@ pub fn parse_amount(s: &str) -> Result<Amount> {
 /// [`parse_amount`] for clap.
 pub fn amount_arg(s: &str) -> std::result::Result<Amount, String> {
     parse_amount(s).map_err(|e| e.to_string())
+}
+
+/// [`parse_amount`], refusing zero (what staking transactions move).
+pub fn parse_positive_amount(s: &str) -> Result<Amount> {
+    let a = parse_amount(s)?;
+    if a.is_zero() {
+        return Err(WalletError::Amount("the amount must be greater than zero".into()));
+    }
+    Ok(a)
+}
+
+/// [`parse_positive_amount`] for clap.
+pub fn positive_amount_arg(s: &str) -> std::result::Result<Amount, String> {
+    parse_positive_amount(s).map_err(|e| e.to_string())
+}
+
+/// Parses a rate between 0 and 1: a decimal with at most 6 decimals (`0.05`),
+/// or a percentage with at most 4 (`5%`, `12.5%`).
+pub fn parse_rate(s: &str) -> Result<Rate> {
+    let t = s.trim();
+    let bad = || {
+        WalletError::InvalidArgument(format!(
+            "invalid rate `{t}`: give a number between 0 and 1 with at most 6 decimals (0.05) or a percentage (5%)"
+        ))
+    };
+    let Some(pct) = t.strip_suffix('%') else {
+        return t.parse::<Rate>().map_err(|_| bad());
+    };
+    let (whole, frac) = pct.trim_end().split_once('.').unwrap_or((pct.trim_end(), ""));
+    let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(frac) || frac.len() > 4 || (pct.contains('.') && frac.is_empty()) {
+        return Err(bad());
+    }
+    let w: u32 = whole.parse().map_err(|_| bad())?;
+    let f: u32 = if frac.is_empty() { 0 } else { format!("{frac:0<4}").parse().map_err(|_| bad())? };
+    w.checked_mul(10_000).and_then(|x| x.checked_add(f)).and_then(Rate::from_ppm).ok_or_else(bad)
+}
+
+/// [`parse_rate`] for clap.
+pub fn rate_arg(s: &str) -> std::result::Result<Rate, String> {
+    parse_rate(s).map_err(|e| e.to_string())
+}
+
+/// Parses a validator's consensus public key: 64 hex digits (optional `0x`),
+/// as `agorad show-validator` prints it, that are a valid, non-weak ed25519
+/// point (the chain refuses others).
+pub fn parse_consensus_key(s: &str) -> Result<PublicKey> {
+    let t = s.trim().to_ascii_lowercase();
+    let pk = t.parse::<PublicKey>().map_err(|e| {
+        WalletError::InvalidArgument(format!(
+            "invalid consensus key `{}`: {e} (`agorad show-validator --home HOME` prints it)",
+            s.trim()
+        ))
+    })?;
+    match ed25519_dalek::VerifyingKey::from_bytes(&pk.0) {
+        Ok(k) if !k.is_weak() => Ok(pk),
+        _ => Err(WalletError::InvalidArgument(format!("consensus key {pk} is not a valid ed25519 public key"))),
+    }
+}
+
+/// [`parse_consensus_key`] for clap.
+pub fn consensus_key_arg(s: &str) -> std::result::Result<PublicKey, String> {
+    parse_consensus_key(s).map_err(|e| e.to_string())
+}
+
+/// A validator metadata field of the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetadataField {
+    Moniker,
+    Website,
+    Entity,
+    Country,
+    Hosting,
+    ClientVersion,
+    Details,
+}
+
+/// Checks one metadata field with the ledger's rules
+/// (`ledger::staking::metadata::validate`); a country code is upper-cased
+/// first (`de` → `DE`). Empty clears an optional field; the moniker is required.
+pub fn parse_metadata_field(field: MetadataField, s: &str) -> Result<String> {
+    let v = if field == MetadataField::Country { s.to_ascii_uppercase() } else { s.to_owned() };
+    let mut m = ValidatorMetadata { moniker: "x".into(), ..ValidatorMetadata::default() };
+    let slot = match field {
+        MetadataField::Moniker => &mut m.moniker,
+        MetadataField::Website => &mut m.website,
+        MetadataField::Entity => &mut m.operator_entity,
+        MetadataField::Country => &mut m.country,
+        MetadataField::Hosting => &mut m.hosting,
+        MetadataField::ClientVersion => &mut m.client_version,
+        MetadataField::Details => &mut m.details,
+    };
+    slot.clone_from(&v);
+    ledger::staking::metadata::validate(&m).map_err(WalletError::InvalidArgument)?;
+    Ok(v)
+}
+
+macro_rules! metadata_args {
+    ($($name:ident => $field:ident),* $(,)?) => {$(
+        /// [`parse_metadata_field`] for clap.
+        pub fn $name(s: &str) -> std::result::Result<String, String> {
+            parse_metadata_field(MetadataField::$field, s).map_err(|e| e.to_string())
+        }
+    )*};
+}
+
+metadata_args! {
+    moniker_arg => Moniker,
+    website_arg => Website,
+    entity_arg => Entity,
+    country_arg => Country,
+    hosting_arg => Hosting,
+    client_version_arg => ClientVersion,
+    details_arg => Details,
 }
 
 /// Parses a duration: `30s`, `500ms`, `2m`, `1m30s`, or a bare number of seconds.
@@ -283,6 +399,51 @@ mod tests {
         assert!(msg("").contains("empty"));
         assert!(msg("+").contains("digits only"));
         assert!(msg("1.5").starts_with("invalid amount: "));
+    }
+
+    #[test]
+    fn staking_values() {
+        assert_eq!(parse_positive_amount("5").unwrap(), Amount::new(5));
+        assert!(parse_positive_amount("0").unwrap_err().to_string().contains("greater than zero"));
+        assert!(parse_positive_amount("-1").unwrap_err().to_string().contains("negative"));
+
+        assert_eq!(parse_rate("0.05").unwrap().ppm(), 50_000);
+        assert_eq!(parse_rate("1").unwrap(), Rate::ONE);
+        assert_eq!(parse_rate("0").unwrap(), Rate::ZERO);
+        assert_eq!(parse_rate("5%").unwrap().ppm(), 50_000);
+        assert_eq!(parse_rate("12.5 %").unwrap().ppm(), 125_000);
+        assert_eq!(parse_rate("0.0001%").unwrap().ppm(), 1);
+        assert_eq!(parse_rate("100%").unwrap(), Rate::ONE);
+        for bad in ["1.1", "101%", "-0.1", "0.1234567", "0.00001%", "abc", "", "%", "1.%", "0.5.1", "1e-2"] {
+            let e = parse_rate(bad).unwrap_err().to_string();
+            assert!(e.starts_with("invalid rate"), "{bad}: {e}");
+        }
+
+        let pk = PublicKey::from_signing_key(&ledger::SigningKey::from_bytes(&[7; 32]));
+        assert_eq!(parse_consensus_key(&pk.to_string()).unwrap(), pk);
+        assert_eq!(parse_consensus_key(&format!("0x{}", pk.to_string().to_uppercase())).unwrap(), pk);
+        let e = parse_consensus_key("abcd").unwrap_err().to_string();
+        assert!(e.contains("invalid consensus key") && e.contains("show-validator"), "{e}");
+        // The identity point is a weak key.
+        let weak = format!("01{}", "00".repeat(31));
+        assert!(parse_consensus_key(&weak).unwrap_err().to_string().contains("not a valid ed25519"));
+
+        use MetadataField::*;
+        assert_eq!(parse_metadata_field(Country, "de").unwrap(), "DE");
+        assert_eq!(parse_metadata_field(Country, "").unwrap(), "");
+        assert!(parse_metadata_field(Country, "Germany").unwrap_err().to_string().contains("ISO 3166"));
+        assert!(parse_metadata_field(Country, "XX").is_err());
+        assert!(parse_metadata_field(Moniker, "").unwrap_err().to_string().contains("moniker must not be empty"));
+        assert!(parse_metadata_field(Moniker, &"m".repeat(65)).is_err());
+        assert!(parse_metadata_field(Moniker, " padded").unwrap_err().to_string().contains("leading or trailing"));
+        assert!(parse_metadata_field(Website, "example.com").unwrap_err().to_string().contains("https://"));
+        assert_eq!(parse_metadata_field(Website, "https://v.example").unwrap(), "https://v.example");
+        assert!(parse_metadata_field(Hosting, "AS4294967296").unwrap_err().to_string().contains("AS number"));
+        assert_eq!(parse_metadata_field(Hosting, "AS24940").unwrap(), "AS24940");
+        assert!(parse_metadata_field(Entity, &"e".repeat(65)).unwrap_err().to_string().contains("operator_entity"));
+        assert!(parse_metadata_field(Details, &"d".repeat(281)).is_err());
+        assert!(parse_metadata_field(Details, "a\u{7}b").unwrap_err().to_string().contains("control"));
+        assert_eq!(parse_metadata_field(ClientVersion, "agorad/0.1.0").unwrap(), "agorad/0.1.0");
     }
 
     #[test]

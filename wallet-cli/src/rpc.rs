@@ -4,6 +4,13 @@
 //! Results are read as JSON values first and then into the structs below, which
 //! ignore fields they do not know, so a node that adds fields keeps working. The
 //! raw value is kept alongside for `-o json`, which passes the node's answer on.
+//!
+//! The staking methods (`agora_stakingParams`, `agora_validators`,
+//! `agora_validator`, `agora_validatorDelegations`, `agora_delegations`,
+//! `agora_validatorSet`, `agora_supply`) and the JSON shapes the wallet
+//! expects from them are documented in `rpc/staking.rs`; their parameters go
+//! by name, as a JSON object (`"params": {"validator": "agora1…"}`), like the
+//! contract methods'.
 
 use std::time::Duration;
 
@@ -21,6 +28,9 @@ use serde_json::Value;
 use crate::error::{Result, WalletError};
 use crate::parse::{BlockSelector, NodeUrl};
 
+mod staking;
+pub use staking::*;
+
 /// Agora error codes (docs/rpc.md).
 pub mod codes {
     pub const TX_MALFORMED: i32 = 1001;
@@ -28,6 +38,8 @@ pub mod codes {
     pub const COMMIT_TIMEOUT: i32 = 1011;
     pub const NOT_FOUND: i32 = 1012;
     pub const CONTRACT_FAILED: i32 = 1014;
+    /// `agora_validator`: no validator with that operator address.
+    pub const NO_VALIDATOR: i32 = 1020;
 }
 
 /// The most `agora_sendTxCommit` waits, per the spec.

@@ -84,8 +84,10 @@ impl<S: StateStore + Send + 'static> Ctx<'_, '_, S> {
         }
         let mut t = self.r.totals()?;
         let to_pool = Amount::new(total.get() - paid);
-        t.community_pool =
-            t.community_pool.checked_add(to_pool).ok_or_else(|| LedgerError::Corrupt("community pool overflow".into()))?;
+        t.community_pool = t
+            .community_pool
+            .checked_add(to_pool)
+            .ok_or_else(|| LedgerError::Corrupt("community pool overflow".into()))?;
         self.r.put_totals(&t)?;
         events.push(ev(
             "rewards",
@@ -117,7 +119,8 @@ impl<S: StateStore + Send + 'static> Ctx<'_, '_, S> {
             if v.jailed || v.tombstoned {
                 continue;
             }
-            let mut si = self.r.signing_info(&op)?.unwrap_or(SigningInfo { start_height: Height(voted_height), missed: vec![] });
+            let mut si =
+                self.r.signing_info(&op)?.unwrap_or(SigningInfo { start_height: Height(voted_height), missed: vec![] });
             let before = si.missed.len();
             let cutoff = voted_height.saturating_sub(window);
             si.missed.retain(|h| *h > cutoff);
@@ -331,7 +334,8 @@ impl<S: StateStore + Send + 'static> Ctx<'_, '_, S> {
             return Ok(None);
         }
         if candidates.is_empty() {
-            events.push(ev("validator_set_kept", &[("reason", "no eligible validator; keeping the current set".into())]));
+            events
+                .push(ev("validator_set_kept", &[("reason", "no eligible validator; keeping the current set".into())]));
             return Ok(None);
         }
         let new_ops: BTreeMap<Address, u64> = candidates.iter().map(|m| (m.operator, m.power)).collect();
@@ -420,7 +424,13 @@ pub fn genesis_state<S: StateStore + Clone + Send + 'static>(
             supply.checked_add(g.self_stake).ok_or_else(|| LedgerError::InvalidBlock("supply overflows".into()))?;
     }
     let set = {
-        let mut ctx = Ctx { r: Records { host: &mut host }, p: &params.staking, height: Height::GENESIS, time_ms };
+        let mut ctx = Ctx {
+            r: Records { host: &mut host },
+            p: &params.staking,
+            height: Height::GENESIS,
+            time_ms,
+            settled: Vec::new(),
+        };
         ctx.r.put_totals(&Totals { supply, ..Totals::default() })?;
         for g in validators {
             // The self-stake is created in the bonded pool (it is part of the supply).
@@ -447,7 +457,14 @@ impl<S: StateStore + Send + 'static> Ctx<'_, '_, S> {
         // path, so genesis validators obey exactly the rules of later ones.
         self.r.move_tokens(&BONDED_POOL, &g.operator, g.self_stake)?;
         Ok(self
-            .create_validator(g.operator, g.consensus_key, g.self_stake, g.commission, g.min_self_delegation, &g.metadata)?
+            .create_validator(
+                g.operator,
+                g.consensus_key,
+                g.self_stake,
+                g.commission,
+                g.min_self_delegation,
+                &g.metadata,
+            )?
             .map(|_| ()))
     }
 }
@@ -463,13 +480,14 @@ impl BlockStaking {
         misbehaviour: &[Misbehaviour],
         dirty: &mut bool,
     ) -> Result<Vec<Event>, LedgerError> {
-        let mut ctx = Ctx { r: Records { host }, p, height, time_ms };
+        let mut ctx = Ctx { r: Records { host }, p, height, time_ms, settled: Vec::new() };
         let mut events = Vec::new();
         ctx.distribute(votes, &mut events)?;
         for m in misbehaviour {
             ctx.punish(m, &mut events, dirty)?;
         }
         ctx.track_liveness(votes, &mut events, dirty)?;
+        events.append(&mut ctx.settled);
         Ok(events)
     }
 
@@ -483,7 +501,7 @@ impl BlockStaking {
         dirty: bool,
         events: &mut Vec<Event>,
     ) -> Result<Option<Vec<SetMember>>, LedgerError> {
-        let mut ctx = Ctx { r: Records { host }, p, height, time_ms };
+        let mut ctx = Ctx { r: Records { host }, p, height, time_ms, settled: Vec::new() };
         ctx.mature(events)?;
         if !dirty {
             return Ok(None);

@@ -48,8 +48,7 @@ pub static STAKING: std::sync::LazyLock<Address> = std::sync::LazyLock::new(|| m
 /// Tokens bonded to validators.
 pub static BONDED_POOL: std::sync::LazyLock<Address> = std::sync::LazyLock::new(|| module_address("bonded_pool"));
 /// Tokens waiting out the unbonding period.
-pub static UNBONDING_POOL: std::sync::LazyLock<Address> =
-    std::sync::LazyLock::new(|| module_address("unbonding_pool"));
+pub static UNBONDING_POOL: std::sync::LazyLock<Address> = std::sync::LazyLock::new(|| module_address("unbonding_pool"));
 /// Fees of the block being executed.
 pub static FEE_COLLECTOR: std::sync::LazyLock<Address> = std::sync::LazyLock::new(|| module_address("fee_collector"));
 /// Rewards, commission and the community pool.
@@ -63,6 +62,11 @@ pub fn module_accounts() -> [(&'static str, Address); 4] {
         ("fee_collector", *FEE_COLLECTOR),
         ("distribution", *DISTRIBUTION),
     ]
+}
+
+/// The name of the module account at `addr`, if it is one.
+pub fn module_name(addr: &Address) -> Option<&'static str> {
+    module_accounts().into_iter().find(|(_, a)| a == addr).map(|(n, _)| n)
 }
 
 #[cfg(test)]

@@ -107,7 +107,8 @@ impl<S: StateStore + Send + 'static> StakingView<S> {
         let rows = self.r().scan(&key(DELEGATION, &[&d.0]), None, usize::MAX)?;
         let mut out = Vec::with_capacity(rows.len());
         for (k, b) in rows {
-            let del: Delegation = borsh::from_slice(&b).map_err(|e| LedgerError::Corrupt(format!("delegation: {e}")))?;
+            let del: Delegation =
+                borsh::from_slice(&b).map_err(|e| LedgerError::Corrupt(format!("delegation: {e}")))?;
             out.push(self.view(*d, addr_at(&k, 21)?, del)?);
         }
         Ok(out)
@@ -138,7 +139,10 @@ impl<S: StateStore + Send + 'static> StakingView<S> {
         let rows = self.r().scan(&key(UNBONDING, &[&d.0]), None, usize::MAX)?;
         rows.iter()
             .map(|(k, b)| {
-                Ok((addr_at(k, 21)?, borsh::from_slice(b).map_err(|e| LedgerError::Corrupt(format!("unbonding: {e}")))?))
+                Ok((
+                    addr_at(k, 21)?,
+                    borsh::from_slice(b).map_err(|e| LedgerError::Corrupt(format!("unbonding: {e}")))?,
+                ))
             })
             .collect()
     }

@@ -90,7 +90,7 @@ impl<S: StateStore + Send + 'static> Records<'_, S> {
         prefix: &[u8],
         after: Option<&[u8]>,
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, LedgerError> {
+    ) -> Result<Vec<crate::contract::KvPair>, LedgerError> {
         let end = prefix_end(prefix);
         let mut out = Vec::new();
         let mut cur: Vec<u8> = after.map_or_else(|| prefix.to_vec(), <[u8]>::to_vec);
@@ -220,7 +220,7 @@ impl<S: StateStore + Send + 'static> Records<'_, S> {
         if amount.is_zero() {
             return Ok(());
         }
-        self.host.transfer(from, to, amount)?.map_err(|e| LedgerError::Corrupt(format!("module transfer: {e}")))
+        self.host.move_balance(from, to, amount)?.map_err(|e| LedgerError::Corrupt(format!("module transfer: {e}")))
     }
 
     /// Creates `amount` new tokens in `to` (inflation).

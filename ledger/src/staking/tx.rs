@@ -6,7 +6,6 @@ use super::store::*;
 use super::types::*;
 use super::{BONDED_POOL, DISTRIBUTION, UNBONDING_POOL, metadata};
 use crate::block::Event;
-use crate::contract::Host;
 use crate::crypto::PublicKey;
 use crate::error::LedgerError;
 use crate::math::{mul_div_ceil, mul_div_floor};
@@ -27,6 +26,9 @@ pub(crate) struct Ctx<'a, 'h, S> {
     pub p: &'a StakingParams,
     pub height: Height,
     pub time_ms: u64,
+    /// `withdraw_rewards` events of rewards paid out automatically because a
+    /// delegation changed (the caller adds them to the receipt or block).
+    pub settled: Vec<Event>,
 }
 
 fn ev(kind: &str, attrs: &[(&str, String)]) -> Event {
@@ -41,6 +43,12 @@ impl<S: StateStore + Send + 'static> Ctx<'_, '_, S> {
         let owed = Amount::new(v.reward_acc.earned(del.reward_acc, del.shares));
         del.reward_acc = v.reward_acc;
         self.r.move_tokens(&DISTRIBUTION, d, owed)?;
+        if !owed.is_zero() {
+            self.settled.push(ev(
+                "withdraw_rewards",
+                &[("delegator", d.to_string()), ("validator", v.operator.to_string()), ("amount", owed.to_string())],
+            ));
+        }
         Ok(owed)
     }
 
@@ -166,7 +174,10 @@ impl<S: StateStore + Send + 'static> Ctx<'_, '_, S> {
             fail!("max_change_rate {} is above max_rate {}", commission.max_change_rate, commission.max_rate);
         }
         if min_self_delegation < self.p.min_self_delegation {
-            fail!("min_self_delegation {min_self_delegation} is below the chain's minimum {}", self.p.min_self_delegation);
+            fail!(
+                "min_self_delegation {min_self_delegation} is below the chain's minimum {}",
+                self.p.min_self_delegation
+            );
         }
         if self_stake < min_self_delegation {
             fail!("self-stake {self_stake} is below the declared min_self_delegation {min_self_delegation}");
@@ -198,7 +209,7 @@ impl<S: StateStore + Send + 'static> Ctx<'_, '_, S> {
             reward_acc: Default::default(),
             created_height: self.height,
         };
-        if let Err(e) = self.r.host.transfer(&sender, &BONDED_POOL, self_stake)? {
+        if let Err(e) = self.r.host.move_balance(&sender, &BONDED_POOL, self_stake)? {
             fail!("cannot bond the self-stake: {e}");
         }
         if let Err(e) = self.bond(&sender, &mut v, self_stake)? {
@@ -288,7 +299,7 @@ impl<S: StateStore + Send + 'static> Ctx<'_, '_, S> {
         if v.tombstoned {
             fail!("validator {op} is tombstoned (it double-signed) and can never validate again");
         }
-        if let Err(e) = self.r.host.transfer(&d, &BONDED_POOL, amount)? {
+        if let Err(e) = self.r.host.move_balance(&d, &BONDED_POOL, amount)? {
             fail!("cannot delegate: {e}");
         }
         let shares = match self.bond(&d, &mut v, amount)? {
@@ -439,6 +450,7 @@ impl<S: StateStore + Send + 'static> Ctx<'_, '_, S> {
                 continue;
             };
             let paid = self.settle(&d, &v, &mut del)?;
+            self.settled.clear();
             self.r.put_delegation(&d, op, &del)?;
             total = total.checked_add(paid).ok_or_else(|| LedgerError::Corrupt("reward overflow".into()))?;
             events.push(ev(

@@ -25,7 +25,7 @@ use std::path::Path;
 use ledger::{Address, Amount, Hash, Payload, SignedTx, TxBody, contract_address};
 use serde_json::{Value, json};
 
-use crate::cli::{ContractCommand, ContractTxArgs};
+use crate::cli::{ContractCommand, TxArgs};
 use crate::commands::query::{event_fields, receipt_fields};
 use crate::commands::transfer::{check_commit_timeout, commit_and_wait};
 use crate::commands::{CALL_TIMEOUT, Ctx};
@@ -109,18 +109,18 @@ fn check_msg_size(chain: &ChainParamsInfo, msg: &[u8]) -> Result<()> {
     }
 }
 
-/// A contract transaction that was signed, sent and committed.
-struct Sent {
-    from: Address,
-    nonce: u64,
-    gas_limit: u64,
-    gas_price: Amount,
-    estimate: Option<GasEstimate>,
-    committed: WithRaw<Committed>,
+/// A transaction that was signed, sent and committed (contracts and staking).
+pub(crate) struct Sent {
+    pub(crate) from: Address,
+    pub(crate) nonce: u64,
+    pub(crate) gas_limit: u64,
+    pub(crate) gas_price: Amount,
+    pub(crate) estimate: Option<GasEstimate>,
+    pub(crate) committed: WithRaw<Committed>,
 }
 
 impl Sent {
-    fn succeeded(&self) -> bool {
+    pub(crate) fn succeeded(&self) -> bool {
         self.committed.value.receipt.succeeded()
     }
 
@@ -134,7 +134,7 @@ impl Sent {
 
     /// The `-o json` document: the commit, the receipt as the node sent it, and
     /// what the wallet chose.
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         let c = &self.committed.value;
         json!({
             "hash": c.hash,
@@ -151,7 +151,7 @@ impl Sent {
     }
 
     /// Hash, height, status, gas and fee.
-    fn fields(&self, f: &mut Fields) {
+    pub(crate) fn fields(&self, f: &mut Fields) {
         let c = &self.committed.value;
         f.add("tx hash", c.hash).add("height", c.height);
         receipt_fields(f, &c.receipt);
@@ -162,7 +162,7 @@ impl Sent {
     }
 
     /// Prints `out` (JSON) or `f` (text), then fails if the receipt did.
-    fn finish(&self, ctx: &Ctx, out: Value, f: &Fields) -> Result<()> {
+    pub(crate) fn finish(&self, ctx: &Ctx, out: Value, f: &Fields) -> Result<()> {
         if ctx.json() {
             print_json(&out)?
         } else {
@@ -180,14 +180,15 @@ impl Sent {
     }
 }
 
-/// Steps 2–5 of the module documentation for `payload`, which moves `funds`
-/// from the sender. `what` names the transaction in errors.
-async fn send(
+/// Steps 2–5 of the module documentation for `payload`, which moves `value`
+/// (named by its label in errors, e.g. `("funds", 5)`) from the sender. `what`
+/// names the transaction in errors. Staking transactions are sent the same way.
+pub(crate) async fn send(
     ctx: &Ctx,
     p: &Prepared,
-    opts: &ContractTxArgs,
+    opts: &TxArgs,
     payload: Payload,
-    funds: Amount,
+    value: (&'static str, Amount),
     what: &'static str,
 ) -> Result<Sent> {
     let Prepared { from, client, chain } = p;
@@ -225,7 +226,7 @@ async fn send(
             (auto_gas_limit(est.gas_used, max_gas), Some(est))
         }
     };
-    super::check_affordable(&from.address, &account, gas_limit, max_gas, gas_price, ("funds", funds), what)?;
+    super::check_affordable(&from.address, &account, gas_limit, max_gas, gas_price, value, what)?;
 
     let password = ctx.password.existing(&from.name)?;
     let signed = {
@@ -240,13 +241,13 @@ async fn send(
 
 /// The signing key (not yet decrypted), a client that waits long enough for
 /// the commit, and the chain's parameters.
-struct Prepared {
-    from: Keystore,
-    client: NodeClient,
-    chain: ChainParamsInfo,
+pub(crate) struct Prepared {
+    pub(crate) from: Keystore,
+    pub(crate) client: NodeClient,
+    pub(crate) chain: ChainParamsInfo,
 }
 
-async fn prepare(ctx: &Ctx, opts: &ContractTxArgs) -> Result<Prepared> {
+pub(crate) async fn prepare(ctx: &Ctx, opts: &TxArgs) -> Result<Prepared> {
     check_commit_timeout(opts.timeout)?;
     let from = ctx.keyring.load(&opts.from)?;
     let client = ctx.client(CALL_TIMEOUT + opts.timeout)?;
@@ -254,7 +255,7 @@ async fn prepare(ctx: &Ctx, opts: &ContractTxArgs) -> Result<Prepared> {
     Ok(Prepared { from, client, chain })
 }
 
-async fn store(ctx: &Ctx, file: &Path, opts: &ContractTxArgs) -> Result<()> {
+async fn store(ctx: &Ctx, file: &Path, opts: &TxArgs) -> Result<()> {
     let code = read_wasm(file)?;
     let p = prepare(ctx, opts).await?;
     if let Some(max) = contract_params(&p.chain)?.max_code_bytes
@@ -268,7 +269,7 @@ async fn store(ctx: &Ctx, file: &Path, opts: &ContractTxArgs) -> Result<()> {
     }
     let size = code.len();
     let local_hash = Hash::digest(&code);
-    let sent = send(ctx, &p, opts, Payload::StoreCode { code }, Amount::ZERO, "upload").await?;
+    let sent = send(ctx, &p, opts, Payload::StoreCode { code }, ("funds", Amount::ZERO), "upload").await?;
 
     let data = sent.data();
     let code_hash = match <[u8; 32]>::try_from(data.as_slice()) {
@@ -292,14 +293,7 @@ async fn store(ctx: &Ctx, file: &Path, opts: &ContractTxArgs) -> Result<()> {
     sent.finish(ctx, out, &f)
 }
 
-async fn instantiate(
-    ctx: &Ctx,
-    code_hash: &Hash,
-    msg: &str,
-    label: &str,
-    funds: Amount,
-    opts: &ContractTxArgs,
-) -> Result<()> {
+async fn instantiate(ctx: &Ctx, code_hash: &Hash, msg: &str, label: &str, funds: Amount, opts: &TxArgs) -> Result<()> {
     let msg = parse_msg(msg)?;
     if label.is_empty() {
         return Err(WalletError::InvalidArgument("the label must not be empty".into()));
@@ -316,7 +310,7 @@ async fn instantiate(
     }
     let expected = contract_address(code_hash, &p.from.address, label);
     let payload = Payload::Instantiate { code_hash: *code_hash, label: label.to_owned(), msg, funds };
-    let sent = send(ctx, &p, opts, payload, funds, "instantiation").await?;
+    let sent = send(ctx, &p, opts, payload, ("funds", funds), "instantiation").await?;
 
     let address = if sent.succeeded() {
         let data = sent.data();
@@ -353,12 +347,12 @@ async fn instantiate(
     sent.finish(ctx, out, &f)
 }
 
-async fn execute(ctx: &Ctx, contract: &Address, msg: &str, funds: Amount, opts: &ContractTxArgs) -> Result<()> {
+async fn execute(ctx: &Ctx, contract: &Address, msg: &str, funds: Amount, opts: &TxArgs) -> Result<()> {
     let msg = parse_msg(msg)?;
     let p = prepare(ctx, opts).await?;
     check_msg_size(&p.chain, &msg)?;
     let payload = Payload::Execute { contract: *contract, msg, funds };
-    let sent = send(ctx, &p, opts, payload, funds, "execution").await?;
+    let sent = send(ctx, &p, opts, payload, ("funds", funds), "execution").await?;
 
     let data = sent.data();
     let receipt = &sent.committed.value.receipt;

@@ -17,7 +17,9 @@ pub mod balance;
 pub mod contract;
 pub mod keys;
 pub mod query;
+pub mod stake;
 pub mod transfer;
+pub mod validators;
 
 /// Request timeout of ordinary calls.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -87,6 +89,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Balance { target } => balance::run(&ctx, &target).await,
         Command::Transfer(args) => transfer::run(&ctx, &args).await,
         Command::Contract(c) => contract::run(&ctx, c).await,
+        Command::Stake(s) => stake::run(&ctx, s).await,
+        Command::Validators { status } => validators::validators(&ctx, status).await,
+        Command::Validator { validator } => validators::validator(&ctx, &validator).await,
+        Command::Delegations { delegator } => validators::delegations(&ctx, delegator.as_deref()).await,
         Command::Tx { hash, wait, timeout } => query::tx(&ctx, &hash, wait, timeout).await,
         Command::Status => query::status(&ctx).await,
         Command::Block { block } => query::block(&ctx, block.unwrap_or(crate::parse::BlockSelector::Latest)).await,
@@ -115,8 +121,9 @@ pub(crate) fn nonce_and_price(
 }
 
 /// Refuses, before signing, a gas limit above the chain's maximum or a
-/// transaction the sender cannot afford: `value` (a transfer's amount or a
-/// contract call's funds, described by `value_label`) plus the maximum fee,
+/// transaction the sender cannot afford: `value` (a transfer's amount, a
+/// contract call's funds, a delegation or a validator's self-stake, described
+/// by `value_label`) plus the maximum fee,
 /// which it returns.
 pub(crate) fn check_affordable(
     from: &Address,

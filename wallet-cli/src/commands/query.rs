@@ -128,6 +128,47 @@ fn payload_fields(f: &mut Fields, payload: &Payload, receipt: &ReceiptInfo) {
                 f.add("result", show_bytes(&data));
             }
         }
+        Payload::CreateValidator { consensus_key, self_stake, commission, min_self_delegation, metadata } => {
+            f.add("payload", "create validator")
+                .add("moniker", &metadata.moniker)
+                .add("consensus key", consensus_key)
+                .add("self-stake", self_stake)
+                .add("min self-delegation", min_self_delegation)
+                .add("commission", crate::commands::stake::commission_text(commission));
+        }
+        Payload::EditValidator { commission_rate, min_self_delegation, metadata } => {
+            f.add("payload", "edit validator")
+                .add_opt("commission rate", *commission_rate)
+                .add_opt("min self-delegation", *min_self_delegation);
+            let m = metadata;
+            for (label, v) in [
+                ("moniker", &m.moniker),
+                ("website", &m.website),
+                ("entity", &m.operator_entity),
+                ("country", &m.country),
+                ("hosting", &m.hosting),
+                ("client version", &m.client_version),
+                ("details", &m.details),
+            ] {
+                f.add_opt(label, v.as_ref().map(|s| format!("{s:?}")));
+            }
+        }
+        Payload::Delegate { validator, amount } => {
+            f.add("payload", "delegate").add("validator", validator).add("amount", amount);
+        }
+        Payload::Undelegate { validator, amount } => {
+            f.add("payload", "undelegate").add("validator", validator).add("amount", amount);
+        }
+        Payload::Redelegate { src_validator, dst_validator, amount } => {
+            f.add("payload", "redelegate").add("from", src_validator).add("to", dst_validator).add("amount", amount);
+        }
+        Payload::WithdrawRewards { validator } => {
+            f.add("payload", "withdraw rewards")
+                .add("from", validator.map_or_else(|| "all delegations".into(), |v| v.to_string()));
+        }
+        Payload::Unjail {} => {
+            f.add("payload", "unjail");
+        }
     }
 }
 

@@ -59,6 +59,9 @@ pub struct Contracts {
     /// Code by hash: bytes, uploader, height.
     pub codes: BTreeMap<Hash, (Vec<u8>, Address, u64)>,
     pub instances: BTreeMap<Address, MockContract>,
+    /// The staking state, kept with the contracts so a failed transaction
+    /// leaves both unchanged (see [`execute`]).
+    pub staking: super::mock_staking::Staking,
 }
 
 /// What the mock does and what it saw.
@@ -100,7 +103,7 @@ impl Drop for MockNode {
     }
 }
 
-fn rpc_err(code: i32, msg: impl Into<String>, data: Option<Value>) -> ErrorObjectOwned {
+pub fn rpc_err(code: i32, msg: impl Into<String>, data: Option<Value>) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(code, msg.into(), data)
 }
 
@@ -246,6 +249,13 @@ pub fn run_payload(c: &mut Contracts, st_fail_transfers: bool, tx: &SignedTx, he
                 ),
             }
         }
+        staking => {
+            let gas = intrinsic + super::mock_staking::STAKING_GAS;
+            match c.staking.run(sender, staking) {
+                Ok((events, extra)) => ok(gas + extra, events, vec![]),
+                Err(reason) => fail(gas, reason),
+            }
+        }
     }
 }
 
@@ -341,14 +351,14 @@ fn commit(st: &mut State, tx: SignedTx) -> Value {
 }
 
 /// The named parameters of a call (the contract methods take an object).
-fn named(p: &Params<'_>) -> Result<serde_json::Map<String, Value>, ErrorObjectOwned> {
+pub fn named(p: &Params<'_>) -> Result<serde_json::Map<String, Value>, ErrorObjectOwned> {
     match p.parse::<Value>()? {
         Value::Object(o) => Ok(o),
         other => Err(rpc_err(-32602, format!("expected named parameters, got {other}"), None)),
     }
 }
 
-fn param<T: serde::de::DeserializeOwned>(
+pub fn param<T: serde::de::DeserializeOwned>(
     o: &serde_json::Map<String, Value>,
     name: &str,
 ) -> Result<Option<T>, ErrorObjectOwned> {
@@ -360,7 +370,10 @@ fn param<T: serde::de::DeserializeOwned>(
         .transpose()
 }
 
-fn req<T: serde::de::DeserializeOwned>(o: &serde_json::Map<String, Value>, name: &str) -> Result<T, ErrorObjectOwned> {
+pub fn req<T: serde::de::DeserializeOwned>(
+    o: &serde_json::Map<String, Value>,
+    name: &str,
+) -> Result<T, ErrorObjectOwned> {
     param(o, name)?.ok_or_else(|| rpc_err(-32602, format!("missing parameter `{name}`"), None))
 }
 
@@ -595,6 +608,7 @@ impl MockNode {
             storage(&st.lock().unwrap(), &o)
         })
         .unwrap();
+        super::mock_staking::register(&mut m);
         m.register_subscription(
             "agora_subscribeTxStatus",
             "agora_txStatus",

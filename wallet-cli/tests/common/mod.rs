@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod mock_node;
+pub mod mock_staking;
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};

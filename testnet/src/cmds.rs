@@ -1,0 +1,230 @@
+//! More of the `testnet` binary (a module of `main.rs`, not of the library):
+//! the `status`, `byzantine`, `reset` and `logs` commands, and the staking
+//! and validator part of the `up` banner.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail, ensure};
+use testnet::setup::{BYZANTINE_FLAG, OPERATOR_BALANCE, parse_node};
+use testnet::{Byzantine, DEV_PASSWORD, NodeKind, Testnet, rpc};
+
+use super::peers_of;
+
+/// Voting power for people: `40M` for 40 000 000.
+pub fn fmt_power(p: u64) -> String {
+    if p >= 1_000_000 && p.is_multiple_of(1_000_000) { format!("{}M", p / 1_000_000) } else { p.to_string() }
+}
+
+/// The staking settings (from the genesis), the validators' operators and
+/// any byzantine validator, for the `up` banner.
+pub fn print_staking(net: &Testnet) {
+    let g = match genesis::Genesis::load(&net.genesis_path()) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("note: cannot read the genesis for its staking settings: {e}");
+            return;
+        }
+    };
+    let s = &g.params.staking;
+    let d = |ms: u64| humantime::format_duration(Duration::from_millis(ms)).to_string();
+    let pct = |r: ledger::Rate| f64::from(r.ppm()) / 10_000.0;
+    println!();
+    println!(
+        "  Staking: unbonding {}, downtime jail {} (signing under {}% of a {}-block window), commission changes every {}",
+        d(s.unbonding_time_ms),
+        d(s.downtime_jail_ms),
+        pct(s.min_signed_per_window),
+        s.signed_blocks_window,
+        d(s.commission_change_period_ms)
+    );
+    println!(
+        "           slashing {}% for a double sign (tombstoned), {}% for downtime; power reduction {}; {} blocks/year",
+        pct(s.slash_fraction_double_sign),
+        pct(s.slash_fraction_downtime),
+        s.power_reduction,
+        s.blocks_per_year
+    );
+    println!("  Validator operators (self-stake bonded at genesis, {OPERATOR_BALANCE} units liquid each):");
+    let mut key_name = None;
+    for i in (0..net.nodes()).filter(|&i| net.node(i).kind == NodeKind::Validator) {
+        let (Some(op), Some(v)) = (net.operator(i), g.validators.get(i)) else {
+            continue;
+        };
+        let key = net.node(i).operator_key.clone().unwrap_or_else(|| "-".into());
+        let m = &v.metadata;
+        println!(
+            "    {:<7} {key:<11} {op}  self-stake {}  {} {} {}",
+            net.name(i),
+            v.self_stake,
+            m.country,
+            m.hosting,
+            m.client_version
+        );
+        key_name = key_name.or(net.node(i).operator_key.clone());
+    }
+    if let Some(k) = key_name {
+        println!(
+            "    agora --node {} --keyring-dir {} stake unjail --from {k}   (password {DEV_PASSWORD})",
+            net.rpc_url(0),
+            net.keyring_dir().display()
+        );
+    }
+    for i in 0..net.nodes() {
+        if let Some(h) = net.byzantine_at(i) {
+            println!(
+                "  BYZANTINE: {} double-signs at height {h} (`testnet audit` shows it; `testnet restart {i}` makes it honest)",
+                net.name(i)
+            );
+        }
+    }
+}
+
+/// `testnet byzantine NODE [--at HEIGHT]`.
+pub fn byzantine(net: &mut Testnet, node: &str, at: Option<u64>) -> Result<()> {
+    let i = parse_node(node, net.nodes())?;
+    ensure!(
+        net.node(i).kind == NodeKind::Validator,
+        "{} is a full node: only a validator can double-sign",
+        net.name(i)
+    );
+    let current = net.chain_height();
+    let height = match (at, &current) {
+        (Some(h), _) => h,
+        (None, Ok(h)) => h + 5,
+        (None, Err(e)) => bail!("cannot tell the chain's height ({e:#}): give --at HEIGHT"),
+    };
+    if let Ok(h) = current
+        && height <= h
+    {
+        eprintln!("note: the chain is at height {h} already: {} will not reach height {height} again", net.name(i));
+    }
+    net.restart_byzantine(i, height)?;
+    // An agorad without the flag exits at once: report that, not success.
+    std::thread::sleep(Duration::from_secs(1));
+    if !net.is_running(i) {
+        let msg = net.exited_message(i);
+        net.set_byzantine(i, None)?;
+        let hint = if msg.contains(BYZANTINE_FLAG) {
+            format!("this agorad has no {BYZANTINE_FLAG} (rebuild it); ")
+        } else {
+            String::new()
+        };
+        bail!("{hint}{msg}\n({} is recorded as honest again: `testnet start {i}` starts it)", net.name(i));
+    }
+    let chain = current.map_or(String::new(), |h| format!(" (the chain is at height {h})"));
+    println!(
+        "{} restarted byzantine (pid {}): it double-signs (two conflicting prevotes) at height {height}{chain}",
+        net.name(i),
+        net.pid(i).unwrap_or(0)
+    );
+    println!("`testnet audit` finds the double sign; `testnet restart {i}` makes it honest again");
+    Ok(())
+}
+
+/// `testnet up --byzantine NODE@HEIGHT` on an existing testnet.
+pub fn resume_byzantine(net: &mut Testnet, b: Byzantine) -> Result<()> {
+    ensure!(b.node < net.validators(), "--byzantine {b}: the testnet has {} validators", net.validators());
+    if net.is_running(b.node) {
+        net.restart_byzantine(b.node, b.height)
+    } else {
+        net.set_byzantine(b.node, Some(b.height))
+    }
+}
+
+pub fn status(dir: &Path) -> Result<()> {
+    let mut net = Testnet::open(dir)?;
+    net.set_rpc_timeout(Duration::from_secs(1));
+    println!("testnet \"{}\" in {}", net.chain_id(), net.dir().display());
+    for i in 0..net.nodes() {
+        let kind = if net.node(i).kind == NodeKind::Validator { "validator" } else { "full" };
+        let state = if net.is_paused(i) {
+            "paused"
+        } else if net.is_running(i) {
+            "running"
+        } else {
+            "stopped"
+        };
+        let mut detail = String::new();
+        if state == "running" {
+            match net.status(i) {
+                Ok(s) => {
+                    let f = |v: Option<u64>| v.map_or("-".to_string(), |x| x.to_string());
+                    detail = format!(
+                        "h={} r={} peers={}",
+                        f(rpc::u64_at(&s, "/latest_height")),
+                        f(rpc::u64_at(&s, "/consensus/round")),
+                        f(peers_of(&s))
+                    );
+                }
+                Err(_) => detail = "RPC not answering".into(),
+            }
+        }
+        let pid = net.pid(i).filter(|_| state != "stopped").map_or(String::new(), |p| format!("pid {p}"));
+        let operator = net.operator(i).map_or("-".to_string(), |a| format!("operator {a}"));
+        let byzantine = net.byzantine_at(i).map_or(String::new(), |h| format!("  BYZANTINE@{h}"));
+        println!(
+            "{:<7} {kind:<9} {state:<8} {pid:<10} {detail:<28} {}  {operator}{byzantine}",
+            net.name(i),
+            net.rpc_url(i)
+        );
+    }
+    Ok(())
+}
+
+pub fn reset(dir: &Path) -> Result<()> {
+    if Testnet::exists(dir) {
+        let mut net = Testnet::open(dir)?;
+        net.stop_all()?;
+        let path = net.dir().to_path_buf();
+        std::fs::remove_dir_all(&path).with_context(|| format!("deleting {}", path.display()))?;
+        println!("stopped every node and deleted {}", path.display());
+        return Ok(());
+    }
+    if dir.join(testnet::state::CREATING_MARKER).exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("deleting {}", dir.display()))?;
+        println!("deleted the half-created testnet in {}", dir.display());
+        return Ok(());
+    }
+    if dir.exists() {
+        bail!("{} does not hold a testnet (no testnet.json): not deleting it", dir.display());
+    }
+    println!("{} does not exist: nothing to reset", dir.display());
+    Ok(())
+}
+
+pub fn logs(path: &Path, follow: bool, lines: usize) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if !follow {
+        let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        std::io::copy(&mut f, &mut out).with_context(|| format!("reading {}", path.display()))?;
+        return Ok(());
+    }
+    let tail = testnet::tail_file(path, lines);
+    if !tail.is_empty() {
+        writeln!(out, "{tail}")?;
+    }
+    out.flush()?;
+    let mut pos = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let mut buf = Vec::new();
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let Ok(mut f) = std::fs::File::open(path) else {
+            continue;
+        };
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        if len < pos {
+            pos = 0; // truncated or replaced
+        }
+        if len == pos {
+            continue;
+        }
+        f.seek(SeekFrom::Start(pos))?;
+        buf.clear();
+        f.read_to_end(&mut buf)?;
+        pos += buf.len() as u64;
+        out.write_all(&buf)?;
+        out.flush()?;
+    }
+}
