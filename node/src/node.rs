@@ -166,7 +166,7 @@ pub async fn run(home: &Home, rpc_override: Option<String>, double_sign_at: Opti
     let role = if engine.is_validator() { "validator" } else { "full node (not in the validator set)" };
     let ctx = Arc::new(RpcContext {
         chain: chain.clone(),
-        validator: engine.is_validator().then_some(vpk),
+        validator: Some(vpk),
         moniker: config.moniker.clone(),
         block_interval: interval,
         max_commit_wait: config.rpc.max_commit_wait,

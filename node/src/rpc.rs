@@ -129,6 +129,8 @@ impl Args {
 #[derive(Debug)]
 pub struct RpcContext {
     pub chain: Arc<Chain>,
+    /// This node's validator key (reported as `validator` while it is in
+    /// the set of the next height).
     pub validator: Option<PublicKey>,
     pub moniker: String,
     pub block_interval: Duration,
@@ -166,7 +168,11 @@ fn status(ctx: &RpcContext) -> RpcResult {
         "synced_blocks": cs.synced_blocks,
         "equivocations_seen": cs.equivocations,
         "consensus": { "height": cs.height, "round": cs.round, "step": cs.step },
-        "validator": ctx.validator,
+        "validator": ctx.validator.filter(|k| {
+            ctx.chain
+                .validators_at(tip.height.next())
+                .is_ok_and(|set| set.get(&consensus::ValidatorId(k.0)).is_some())
+        }),
         "node_id": ctx.net.as_ref().map(|n| n.local_peer_id().to_string()),
         "peers": ctx.net.as_ref().map_or(0, |n| n.peer_count()),
         "total_txs": ctx.chain.total_txs(),

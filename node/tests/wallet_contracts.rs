@@ -2,48 +2,12 @@
 //! against a real `agorad` (a one-validator testnet with funded dev keys).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
+
 use std::time::Duration;
 
-use serde_json::Value;
-use testnet::{DEV_PASSWORD, Spec, Testnet};
-
-fn agora_bin() -> PathBuf {
-    // `cargo test --workspace` builds every binary into the same directory.
-    PathBuf::from(env!("CARGO_BIN_EXE_agorad")).with_file_name("agora")
-}
-
-struct Wallet {
-    keyring: PathBuf,
-    node: String,
-}
-
-impl Wallet {
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(agora_bin())
-            .arg("--keyring-dir")
-            .arg(&self.keyring)
-            .args(["--node", &self.node])
-            .args(args)
-            .env("AGORA_PASSWORD", DEV_PASSWORD)
-            .output()
-            .expect("run agora")
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut a = args.to_vec();
-        a.extend(["-o", "json"]);
-        let out = self.run(&a);
-        assert!(
-            out.status.success(),
-            "agora {args:?} failed: {}\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            String::from_utf8_lossy(&out.stdout)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("agora {args:?}: {e}"))
-    }
-}
+use common::{Wallet, agora_bin};
+use testnet::{Spec, Testnet};
 
 #[test]
 fn token_flow_through_the_wallet_binary() {

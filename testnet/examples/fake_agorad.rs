@@ -175,7 +175,9 @@ fn start(home: &Path, byzantine_at: Option<u64>) {
                 c.blocks.push((h, now_ms(), n));
                 c.total_txs += n as u64;
                 c.pending = 0;
-                std::fs::write(data.join("height"), h.to_string()).unwrap();
+                // Atomically (write + rename), so a SIGKILL never leaves an empty file.
+                std::fs::write(data.join("height.tmp"), h.to_string()).unwrap();
+                std::fs::rename(data.join("height.tmp"), data.join("height")).unwrap();
             }
         });
     }

@@ -311,7 +311,7 @@ fn stop_falls_back_to_sigkill_and_drop_kills_everything() {
     assert!(pid_gone(pid1));
 
     net.start(1).unwrap();
-    net.wait_for_height(1, 1, T).unwrap();
+    Testnet::open(&dir).unwrap().wait_for_height(1, 1, T).unwrap();
     let pids: Vec<u32> = (0..2).map(|i| net.pid(i).unwrap()).collect();
     drop(net);
     for p in &pids {
@@ -382,13 +382,16 @@ fn cli_up_detach_status_load_report_down_reset() {
     let out = ok(run(&["byzantine", "1"]));
     assert!(out.contains("node1 restarted byzantine (pid") && out.contains("double-signs"), "{out}");
     let at = Testnet::open(&dir).unwrap().byzantine_at(1).unwrap();
+    Testnet::open(&dir).unwrap().wait_for_height(1, 1, T).unwrap();
     assert!(out.contains(&format!("at height {at} (the chain is at height {})", at - 5)), "{out}");
     assert_eq!(net.status(1).unwrap()["byzantine_at"], at);
     assert!(ok(run(&["status"])).contains(&format!("BYZANTINE@{at}")));
     let out = ok(run(&["byzantine", "node1", "--at", "99"]));
     assert!(out.contains("at height 99"), "{out}");
+    Testnet::open(&dir).unwrap().wait_for_height(1, 1, T).unwrap();
     assert_eq!(net.status(1).unwrap()["byzantine_at"], 99);
     ok(run(&["restart", "1"]));
+    Testnet::open(&dir).unwrap().wait_for_height(1, 1, T).unwrap();
     assert_eq!(net.status(1).unwrap()["byzantine_at"], serde_json::Value::Null);
     assert!(!ok(run(&["status"])).contains("BYZANTINE"));
 

@@ -174,3 +174,41 @@ pub fn raw_post(port: u16, body: &str) -> String {
     let _ = s.read_to_string(&mut out);
     out
 }
+
+/// The `agora` wallet binary (built next to `agorad` by `cargo test --workspace`).
+pub fn agora_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_agorad")).with_file_name("agora")
+}
+
+/// Runs the real `agora` binary against a node with a keyring.
+pub struct Wallet {
+    pub keyring: PathBuf,
+    pub node: String,
+}
+
+impl Wallet {
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        Command::new(agora_bin())
+            .arg("--keyring-dir")
+            .arg(&self.keyring)
+            .args(["--node", &self.node])
+            .args(args)
+            .env("AGORA_PASSWORD", testnet::DEV_PASSWORD)
+            .output()
+            .expect("run agora")
+    }
+
+    /// Runs with `-o json`, asserts success and parses stdout.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut a = args.to_vec();
+        a.extend(["-o", "json"]);
+        let out = self.run(&a);
+        assert!(
+            out.status.success(),
+            "agora {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("agora {args:?}: {e}"))
+    }
+}

@@ -166,7 +166,7 @@ pub fn check_edit(
         }
     }
     if !update.is_empty() {
-        let m = update.apply(&v.metadata.to_ledger());
+        let m = update.apply(&v.metadata);
         ledger::staking::metadata::validate(&m).map_err(|e| WalletError::Usage(format!("invalid metadata: {e}")))?;
     }
     Ok(())
@@ -357,7 +357,7 @@ async fn edit_validator(ctx: &Ctx, a: &EditValidatorArgs) -> Result<()> {
         let cur = v.min_self_delegation.map_or_else(|| "?".into(), |c| c.to_string());
         f.add("min self-delegation", format!("{cur} → {m}"));
     }
-    let old = v.metadata.to_ledger();
+    let old = v.metadata.clone();
     let new = update.apply(&old);
     for (label, o, n) in [
         ("moniker", &old.moniker, &new.moniker),

@@ -62,33 +62,8 @@ pub struct StakingParamsInfo {
     pub downtime_jail_ms: Option<u64>,
 }
 
-/// A validator's descriptive fields.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct MetadataInfo {
-    pub moniker: String,
-    pub website: String,
-    pub operator_entity: String,
-    pub country: String,
-    pub hosting: String,
-    pub client_version: String,
-    pub details: String,
-}
-
-impl MetadataInfo {
-    /// As the ledger's type (to apply and check an edit).
-    pub fn to_ledger(&self) -> ledger::staking::ValidatorMetadata {
-        ledger::staking::ValidatorMetadata {
-            moniker: self.moniker.clone(),
-            website: self.website.clone(),
-            operator_entity: self.operator_entity.clone(),
-            country: self.country.clone(),
-            hosting: self.hosting.clone(),
-            client_version: self.client_version.clone(),
-            details: self.details.clone(),
-        }
-    }
-}
+/// A validator's descriptive fields: the ledger's own type (same JSON).
+pub type MetadataInfo = ledger::staking::ValidatorMetadata;
 
 /// A validator's commission rates.
 #[derive(Clone, Copy, Debug, Deserialize)]
@@ -347,7 +322,7 @@ mod tests {
         let v: ValidatorInfo = decode("agora_validator", &validator_json(op)).unwrap();
         assert_eq!((v.operator, v.power, v.tokens), (op, 3, Amount::new(3_000_000)));
         assert_eq!(v.commission.rate.ppm(), 100_000);
-        assert_eq!(v.metadata.to_ledger().country, "DE");
+        assert_eq!(v.metadata.country, "DE");
         assert_eq!(v.delegator_shares, json!("3000000"));
 
         // Optional fields may be missing.
