@@ -378,6 +378,17 @@ fn cli_up_detach_status_load_report_down_reset() {
     assert!(out.contains("peers=1"), "{out}");
     assert!(out.contains(&format!("operator {}", net.operator(1).unwrap())), "{out}");
 
+    let out = ok(run(&["load", "--tps", "200", "--duration", "1s", "--batch", "10", "--nodes", "0,node1"]));
+    assert!(out.contains("sent:      200") && out.contains("admitted:  200") && out.contains("rejected:  0"), "{out}");
+    // The fake nodes do not share a chain: node0's blocks hold what node0 got
+    // (every other batch, plus the latency samples).
+    let committed: u64 = out.split("committed: ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!((100..=110).contains(&committed), "{out}");
+    assert!(out.contains("latency:   submit->commit over"), "{out}");
+
+    let out = ok(run(&["report"]));
+    assert!(out.contains("blocks 1..=") && out.contains("txs") && out.contains("decided in a round > 0"), "{out}");
+
     // Byzantine: restarted with the flag (default height: the chain's + 5), honest after a restart.
     let out = ok(run(&["byzantine", "1"]));
     assert!(out.contains("node1 restarted byzantine (pid") && out.contains("double-signs"), "{out}");
@@ -395,16 +406,6 @@ fn cli_up_detach_status_load_report_down_reset() {
     assert_eq!(net.status(1).unwrap()["byzantine_at"], serde_json::Value::Null);
     assert!(!ok(run(&["status"])).contains("BYZANTINE"));
 
-    let out = ok(run(&["load", "--tps", "200", "--duration", "1s", "--batch", "10", "--nodes", "0,node1"]));
-    assert!(out.contains("sent:      200") && out.contains("admitted:  200") && out.contains("rejected:  0"), "{out}");
-    // The fake nodes do not share a chain: node0's blocks hold what node0 got
-    // (every other batch, plus the latency samples).
-    let committed: u64 = out.split("committed: ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
-    assert!((100..=110).contains(&committed), "{out}");
-    assert!(out.contains("latency:   submit->commit over"), "{out}");
-
-    let out = ok(run(&["report"]));
-    assert!(out.contains("blocks 1..=") && out.contains("txs") && out.contains("decided in a round > 0"), "{out}");
     let out = ok(run(&["report", "--from", "2", "--to", "8"]));
     // The fake decides every 7th block in round 1.
     assert!(out.contains("blocks 2..=8: 7 blocks") && out.contains("1 of 7 blocks decided in a round > 0"), "{out}");

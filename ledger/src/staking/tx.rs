@@ -262,8 +262,10 @@ impl<S: StateStore + Send + 'static> Ctx<'_, '_, S> {
                     self.p.commission_change_period_ms / 1000
                 );
             }
-            v.commission.rate = rate;
-            v.commission_changed_ms = self.time_ms;
+            if rate != c.rate {
+                v.commission.rate = rate;
+                v.commission_changed_ms = self.time_ms;
+            }
             attrs.push(("commission_rate", rate.to_string()));
         }
         if let Some(min) = min_self_delegation {
