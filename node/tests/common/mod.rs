@@ -48,20 +48,30 @@ impl Node {
         home.to_path_buf()
     }
 
+    /// Starts `agorad` on a free RPC port and waits until it answers JSON-RPC.
+    /// A port taken by another process between picking and binding (tests run
+    /// in parallel) makes the node exit: it is retried on a new port.
     pub fn start(home: &Path) -> Node {
-        let port = free_port();
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(home.join("node.log")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_agorad"))
-            .args(["start", "--home"])
-            .arg(home)
-            .args(["--rpc-listen", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let n = Node { home: home.to_path_buf(), port, child: Some(child) };
-        n.wait_ready();
-        n
+        for _ in 0..5 {
+            let port = free_port();
+            let log = std::fs::OpenOptions::new().create(true).append(true).open(home.join("node.log")).unwrap();
+            let child = Command::new(env!("CARGO_BIN_EXE_agorad"))
+                .args(["start", "--home"])
+                .arg(home)
+                .args(["--rpc-listen", &format!("127.0.0.1:{port}")])
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .unwrap();
+            let mut n = Node { home: home.to_path_buf(), port, child: Some(child) };
+            if n.wait_ready() {
+                return n;
+            }
+        }
+        panic!(
+            "node did not start on any of 5 ports; log:\n{}",
+            std::fs::read_to_string(home.join("node.log")).unwrap_or_default()
+        );
     }
 
     pub fn url(&self) -> String {
@@ -72,15 +82,24 @@ impl Node {
         HttpClientBuilder::default().request_timeout(Duration::from_secs(60)).build(self.url()).unwrap()
     }
 
-    fn wait_ready(&self) {
+    /// True once the node answers `agora_status` on its port; false if the
+    /// process exited first (e.g. the port was taken).
+    fn wait_ready(&mut self) -> bool {
         let deadline = Instant::now() + Duration::from_secs(30);
+        let body = r#"{"jsonrpc":"2.0","id":1,"method":"agora_status","params":[]}"#;
         while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
+            if !self.is_running() {
+                self.child = None;
+                return false;
+            }
+            if let Some(r) = try_post(self.port, body)
+                && r.contains("\"chain_id\"")
+            {
+                return true;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("node did not open its RPC port; log:\n{}", self.log());
+        panic!("node did not answer RPC within 30 s; log:\n{}", self.log());
     }
 
     pub fn log(&self) -> String {
@@ -157,6 +176,22 @@ pub fn transfer_hex_on(chain: &str, k: &SigningKey, nonce: u64, to: Address, amo
         payload: Payload::Transfer { to, amount: Amount::new(amount) },
     };
     hex::encode(body.sign(k).encode())
+}
+
+/// An HTTP POST that reports failure instead of panicking.
+fn try_post(port: u16, body: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        body.len(),
+        body
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
 }
 
 /// Sends raw bytes as an HTTP POST and returns the response body.
