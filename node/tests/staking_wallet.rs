@@ -44,6 +44,9 @@ fn wallet_delegates_and_turns_a_full_node_into_a_validator() {
     let d = w.json(&["delegations", "dev0"]);
     assert_eq!(d["total_delegated"], "5000000000000", "{d}");
     assert_ne!(d["total_pending_rewards"], "0", "{d}");
+    // Validators can be named by their operator's key name too.
+    let r = w.json(&["stake", "delegate", "validator2", "1000000", "--from", "dev0"]);
+    assert_eq!(r["receipt"]["status"], "success", "{r}");
     let r = w.json(&["stake", "withdraw-rewards", "--from", "dev0"]);
     assert_eq!(r["receipt"]["status"], "success", "{r}");
 

@@ -39,10 +39,20 @@ pub async fn run(ctx: &Ctx, cmd: StakeCommand) -> Result<()> {
     match cmd {
         StakeCommand::CreateValidator(a) => create_validator(ctx, &a).await,
         StakeCommand::EditValidator(a) => edit_validator(ctx, &a).await,
-        StakeCommand::Delegate { validator, amount, tx } => delegate(ctx, &validator, amount, &tx).await,
-        StakeCommand::Undelegate { validator, amount, tx } => undelegate(ctx, &validator, amount, &tx).await,
-        StakeCommand::Redelegate { src, dst, amount, tx } => redelegate(ctx, &src, &dst, amount, &tx).await,
-        StakeCommand::WithdrawRewards { validator, tx } => withdraw_rewards(ctx, validator.as_ref(), &tx).await,
+        StakeCommand::Delegate { validator, amount, tx } => {
+            delegate(ctx, &ctx.resolve_address(&validator)?, amount, &tx).await
+        }
+        StakeCommand::Undelegate { validator, amount, tx } => {
+            undelegate(ctx, &ctx.resolve_address(&validator)?, amount, &tx).await
+        }
+        StakeCommand::Redelegate { src, dst, amount, tx } => {
+            let (src, dst) = (ctx.resolve_address(&src)?, ctx.resolve_address(&dst)?);
+            redelegate(ctx, &src, &dst, amount, &tx).await
+        }
+        StakeCommand::WithdrawRewards { validator, tx } => {
+            let v = validator.map(|v| ctx.resolve_address(&v)).transpose()?;
+            withdraw_rewards(ctx, v.as_ref(), &tx).await
+        }
         StakeCommand::Unjail { tx } => unjail(ctx, &tx).await,
     }
 }
