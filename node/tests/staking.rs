@@ -174,7 +174,8 @@ fn delegation_doubles_a_validators_power_from_h_plus_2_and_its_proposals_follow(
     let op0 = net.operator(0).unwrap();
 
     // Proposers before the change: equal stakes, equal turns.
-    let before_to = net.height(0).unwrap();
+    wait_height(&net, &[0], 101, 120);
+    let before_to = 100;
     let r = send(&net, &dev_key(&net), Payload::Delegate { validator: op0, amount: Amount::new(2 * SELF_STAKE) });
     ok(&r);
     let h = r["height"].as_u64().unwrap();
@@ -200,10 +201,14 @@ fn delegation_doubles_a_validators_power_from_h_plus_2_and_its_proposals_follow(
         }
         c
     };
-    let before = count(1, before_to.min(h));
+    let before = count(1, before_to);
     wait_height(&net, &[0, 1, 2, 3], h + 201, 240);
     let after = count(h + 2, h + 201);
-    println!("proposals in heights 1..={}: {before:?}", before_to.min(h));
+    println!("proposals in heights 1..={before_to} (25 % each): {before:?}");
+    for i in 0..4 {
+        let n = before.get(&i).copied().unwrap_or(0);
+        assert!((20..=30).contains(&n), "node{i} proposed {n} of 100 at 25 % of the power: {before:?}");
+    }
     println!("proposals in heights {}..={} (node0 at 50 %): {after:?}", h + 2, h + 201);
     let n0 = after.get(&0).copied().unwrap_or(0);
     assert!((90..=110).contains(&n0), "node0 proposed {n0} of 200 blocks at 50 % of the power: {after:?}");

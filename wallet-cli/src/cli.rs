@@ -616,10 +616,7 @@ mod tests {
 
         let cli = parse(&["stake", "redelegate", &a, &b, "10", "--from", "k", "--gas", "90000"]).unwrap();
         let Command::Stake(StakeCommand::Redelegate { src, dst, amount, tx }) = cli.command else { panic!() };
-        assert_eq!(
-            (src, dst, amount, tx.gas),
-            (a.clone(), b.clone(), Amount::new(10), GasSetting::Limit(90_000))
-        );
+        assert_eq!((src, dst, amount, tx.gas), (a.clone(), b.clone(), Amount::new(10), GasSetting::Limit(90_000)));
         assert!(err(&["stake", "delegate", &a, "0", "--from", "k"]).contains("greater than zero"));
         assert!(err(&["stake", "delegate", &a, "-3", "--from", "k"]).contains("negative"));
         assert!(err(&["stake", "delegate", &a, "3"]).contains("--from"));
