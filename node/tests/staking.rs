@@ -219,6 +219,24 @@ fn delegation_doubles_a_validators_power_from_h_plus_2_and_its_proposals_follow(
     for i in 0..4 {
         assert_eq!(block(&net, i, h + 201)["hash"], block(&net, 0, h + 201)["hash"], "node{i} diverged");
     }
+    // A validator restarted after the change replays the sets and proposer
+    // priorities from its store: it takes part in consensus again (its
+    // precommits reach the certificates) instead of only syncing.
+    let mut net = net;
+    net.kill(1).unwrap();
+    net.start(1).unwrap();
+    let key1 = net.node(1).validator_key.clone();
+    let from = net.height(0).unwrap() + 3;
+    wait_until("node1's precommits after its restart", 60, || {
+        let tip = net.height(0).unwrap_or(0);
+        (from..=tip).any(|x| {
+            block(&net, 0, x)["last_commit"]["signatures"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|v| v["validator"] == key1.as_str()))
+        })
+    });
+    let tip = net.height(1).unwrap();
+    assert_eq!(block(&net, 1, tip)["hash"], block(&net, 0, tip)["hash"]);
     assert_supply_adds_up(&net);
 }
 
