@@ -40,6 +40,7 @@ cat <<MSG
     agora transfer --from dev --to alice --amount 1000000
     agora balance alice
     agora status
+    agora validator dev               # dev operates the validator (agora stake … --from dev)
 
 MSG
 exec agorad start --home "$DEVNET/node"

@@ -153,8 +153,8 @@ pub struct Engine {
     sync_inflight: Option<(PeerId, Instant)>,
     height_started: Instant,
     status: watch::Sender<ConsensusStatus>,
-    /// Testing only: at this height, sign and send a second, conflicting
-    /// prevote (a double sign) with this key.
+    /// Testing only: from this height on, sign and send a second,
+    /// conflicting prevote (a double sign) with this key.
     byzantine: Option<(u64, SigningKey)>,
 }
 
@@ -710,9 +710,12 @@ impl Engine {
         }
     }
 
-    /// Byzantine test mode: after our first prevote at or above the configured height, sign
-    /// a conflicting one (nil ↔ value) without the double-sign guard and send
-    /// it too, so honest peers hold evidence against us.
+    /// Byzantine test mode: from the configured height on, after each of our
+    /// prevotes, sign a conflicting one (nil ↔ value) without the double-sign
+    /// guard and send it too, so honest peers hold evidence against us. It
+    /// goes on at every height (a node catching up after a restart may sign
+    /// its first prevotes for heights the others have left, which proves
+    /// nothing to them) until the node is out of the set.
     fn maybe_double_sign(&mut self, signed: &consensus::SignedVote) {
         let Some((at, key)) = &self.byzantine else { return };
         if signed.vote.height.0 < *at || signed.vote.vote_type != consensus::VoteType::Prevote {
@@ -724,11 +727,10 @@ impl Engine {
             None => Some(ValueId(Hash::digest(b"agora/byzantine-test-value").0)),
         };
         let sig = Signature::sign(key, &consensus::vote_sign_bytes(&self.chain_id, &other));
-        let round = other.round.0;
+        let (height, round) = (other.height.0, other.round.0);
         let conflicting = consensus::SignedVote { vote: other, signature: consensus::Signature(sig.0) };
-        tracing::warn!(height = at, round, "BYZANTINE TEST MODE: sending a conflicting prevote (double sign)");
+        tracing::warn!(height, round, "BYZANTINE TEST MODE: sending a conflicting prevote (double sign)");
         self.net.broadcast(&ConsensusMsg::Vote(conflicting));
-        self.byzantine = None;
     }
 
     /// Is the block behind `value_id` valid? Our own blocks are valid by
@@ -816,7 +818,7 @@ pub struct ValidatorKey {
     /// Where to append an audit line per released signature, if enabled.
     pub audit_log: Option<std::fs::File>,
     /// Testing only (`agorad start --byzantine-double-sign-at H`): double-sign
-    /// a prevote at this height.
+    /// prevotes from this height on.
     pub double_sign_at: Option<u64>,
 }
 

@@ -55,8 +55,9 @@ enum Cmd {
         /// Override rpc.listen from config.toml.
         #[arg(long)]
         rpc_listen: Option<String>,
-        /// TESTING ONLY: misbehave by signing two conflicting prevotes at
-        /// this height (the network then slashes and tombstones this validator).
+        /// TESTING ONLY: misbehave by signing two conflicting prevotes at this
+        /// height and every later one while in the set (the network then
+        /// slashes and tombstones this validator).
         #[arg(long, value_name = "HEIGHT")]
         byzantine_double_sign_at: Option<u64>,
     },

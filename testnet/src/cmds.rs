@@ -74,7 +74,7 @@ pub fn print_staking(net: &Testnet) {
     for i in 0..net.nodes() {
         if let Some(h) = net.byzantine_at(i) {
             println!(
-                "  BYZANTINE: {} double-signs at height {h} (`testnet audit` shows it; `testnet restart {i}` makes it honest)",
+                "  BYZANTINE: {} double-signs from height {h} (`testnet audit` shows it; `testnet restart {i}` makes it honest)",
                 net.name(i)
             );
         }
@@ -115,7 +115,7 @@ pub fn byzantine(net: &mut Testnet, node: &str, at: Option<u64>) -> Result<()> {
     }
     let chain = current.map_or(String::new(), |h| format!(" (the chain is at height {h})"));
     println!(
-        "{} restarted byzantine (pid {}): it double-signs (two conflicting prevotes) at height {height}{chain}",
+        "{} restarted byzantine (pid {}): it double-signs (two conflicting prevotes) from height {height}{chain}",
         net.name(i),
         net.pid(i).unwrap_or(0)
     );

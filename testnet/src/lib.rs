@@ -492,7 +492,7 @@ impl Testnet {
             .with_context(|| format!("opening {}", log_path.display()))?;
         let now = humantime::format_rfc3339_seconds(SystemTime::now());
         let byzantine = self.node(i).byzantine_at;
-        let mode = byzantine.map_or(String::new(), |h| format!(" BYZANTINE (double-signs at height {h})"));
+        let mode = byzantine.map_or(String::new(), |h| format!(" BYZANTINE (double-signs from height {h})"));
         writeln!(log, "==== testnet: starting {}{mode} at {now} ====", self.name(i))
             .with_context(|| format!("writing {}", log_path.display()))?;
         let out = log.try_clone().with_context(|| format!("opening {}", log_path.display()))?;

@@ -84,8 +84,9 @@ enum Cmd {
     Kill { node: String },
     /// Stop a node and start it again (honest, if it was byzantine).
     Restart { node: String },
-    /// Restart a validator byzantine: at HEIGHT it signs and broadcasts two
-    /// conflicting prevotes (`testnet restart NODE` makes it honest again).
+    /// Restart a validator byzantine: from HEIGHT on it signs and broadcasts
+    /// two conflicting prevotes per height until it is slashed out of the set
+    /// (`testnet restart NODE` makes it honest again).
     Byzantine {
         /// Validator index (2) or name (node2).
         node: String,
@@ -153,7 +154,7 @@ struct UpArgs {
     #[arg(long, value_name = "N")]
     signed_blocks_window: Option<u64>,
     /// Run validator NODE byzantine: it double-signs (two conflicting prevotes)
-    /// at HEIGHT, e.g. 2@40. Also applies when resuming a testnet.
+    /// from HEIGHT on, e.g. 2@40. Also applies when resuming a testnet.
     #[arg(long, value_name = "NODE@HEIGHT")]
     byzantine: Option<String>,
     /// Start the nodes and return, leaving them running (`testnet down` stops them).

@@ -246,7 +246,7 @@ pub fn blocks_per_year(block_interval: Duration) -> u64 {
 // ---- byzantine validators ------------------------------------------------
 
 /// A validator that double-signs: started with `agorad start
-/// --byzantine-double-sign-at HEIGHT`, at that height it signs and broadcasts
+/// --byzantine-double-sign-at HEIGHT`, from that height on it signs and broadcasts
 /// two conflicting prevotes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Byzantine {
@@ -266,7 +266,7 @@ impl std::fmt::Display for Byzantine {
 pub fn parse_byzantine(s: &str) -> Result<Byzantine> {
     let (node, height) = s
         .split_once('@')
-        .ok_or_else(|| anyhow!("`{s}` is not NODE@HEIGHT (e.g. 2@40: node2 double-signs at height 40)"))?;
+        .ok_or_else(|| anyhow!("`{s}` is not NODE@HEIGHT (e.g. 2@40: node2 double-signs from height 40)"))?;
     let node = parse_node(node, usize::MAX).with_context(|| format!("in `{s}`"))?;
     let height: u64 =
         height.trim().parse().map_err(|_| anyhow!("`{s}`: the height `{}` is not a whole number", height.trim()))?;

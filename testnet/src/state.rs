@@ -55,7 +55,7 @@ pub struct NodeState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator_key: Option<String>,
     /// `Some(h)`: the node is started byzantine, with `agorad start
-    /// --byzantine-double-sign-at h` (it double-signs at height `h`), until a
+    /// --byzantine-double-sign-at h` (it double-signs from height `h` on), until a
     /// plain restart (see [`crate::Testnet::restart_byzantine`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub byzantine_at: Option<u64>,

@@ -265,7 +265,7 @@ fn byzantine_validators_start_with_the_flag_until_a_plain_restart() {
     net.wait_for_height_all(1, T).unwrap();
     assert_eq!(net.status(2).unwrap()["byzantine_at"], 40);
     assert_eq!(net.status(1).unwrap()["byzantine_at"], serde_json::Value::Null);
-    assert!(std::fs::read_to_string(net.log_path(2)).unwrap().contains("BYZANTINE (double-signs at height 40)"));
+    assert!(std::fs::read_to_string(net.log_path(2)).unwrap().contains("BYZANTINE (double-signs from height 40)"));
 
     // Byzantine across kill + start; honest after a plain restart.
     net.kill(2).unwrap();
@@ -394,11 +394,11 @@ fn cli_up_detach_status_load_report_down_reset() {
     assert!(out.contains("node1 restarted byzantine (pid") && out.contains("double-signs"), "{out}");
     let at = Testnet::open(&dir).unwrap().byzantine_at(1).unwrap();
     Testnet::open(&dir).unwrap().wait_for_height(1, 1, T).unwrap();
-    assert!(out.contains(&format!("at height {at} (the chain is at height {})", at - 5)), "{out}");
+    assert!(out.contains(&format!("from height {at} (the chain is at height {})", at - 5)), "{out}");
     assert_eq!(net.status(1).unwrap()["byzantine_at"], at);
     assert!(ok(run(&["status"])).contains(&format!("BYZANTINE@{at}")));
     let out = ok(run(&["byzantine", "node1", "--at", "99"]));
-    assert!(out.contains("at height 99"), "{out}");
+    assert!(out.contains("from height 99"), "{out}");
     Testnet::open(&dir).unwrap().wait_for_height(1, 1, T).unwrap();
     assert_eq!(net.status(1).unwrap()["byzantine_at"], 99);
     ok(run(&["restart", "1"]));
