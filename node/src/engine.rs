@@ -25,9 +25,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use consensus::{
     ChainId, CommitCertificate, Config as CoreConfig, Consensus, Effect, Input, ProposerSelection, SignedMessage,
-    Signer, SignerState, StartHeight, Timeout, Validator, ValidatorId, ValidatorSet, ValueId, VotingPower, WalEntry,
+    Signer, SignerState, StartHeight, Timeout, ValidatorId, ValidatorSet, ValueId, WalEntry,
 };
-use ledger::{Block, Commit, CommitSig, Hash, Height, PublicKey, Signature, SigningKey};
+use ledger::{Block, Hash, Height, PublicKey, SigningKey};
 use libp2p::PeerId;
 use libp2p::gossipsub::MessageAcceptance;
 use tokio::sync::{mpsc, watch};
@@ -51,45 +51,6 @@ pub enum EngineError {
 impl From<crate::store::StoreError> for EngineError {
     fn from(e: crate::store::StoreError) -> Self {
         EngineError::Chain(ChainError::Store(e))
-    }
-}
-
-/// A consensus validator set from (key, power) pairs (tests and tools).
-pub fn validator_set(validators: &[(PublicKey, u64)]) -> Result<ValidatorSet, EngineError> {
-    ValidatorSet::new(
-        validators.iter().map(|(pk, p)| Validator { public_key: ValidatorId(pk.0), power: VotingPower(*p) }).collect(),
-    )
-    .map_err(|e| EngineError::Consensus(format!("validator set: {e}")))
-}
-
-/// A consensus certificate in the ledger's block format.
-pub fn to_ledger_commit(c: &CommitCertificate) -> Commit {
-    Commit {
-        height: Height(c.height.0),
-        round: c.round.0,
-        block_hash: Hash(c.value_id.0),
-        signatures: c
-            .signatures
-            .iter()
-            .map(|s| CommitSig { validator: PublicKey(s.validator.0), signature: Signature(s.signature.0) })
-            .collect(),
-    }
-}
-
-/// A ledger commit back in the consensus format (for verification).
-pub fn to_certificate(c: &Commit) -> CommitCertificate {
-    CommitCertificate {
-        height: consensus::Height(c.height.0),
-        round: consensus::Round(c.round),
-        value_id: ValueId(c.block_hash.0),
-        signatures: c
-            .signatures
-            .iter()
-            .map(|s| consensus::CommitSignature {
-                validator: ValidatorId(s.validator.0),
-                signature: consensus::Signature(s.signature.0),
-            })
-            .collect(),
     }
 }
 
@@ -117,6 +78,11 @@ pub struct ConsensusStatus {
     /// Equivocations (double signs) this node has seen since it started.
     pub equivocations: u64,
 }
+
+mod convert;
+mod staking;
+
+pub use convert::{to_certificate, to_ledger_commit, validator_set};
 
 /// How long a peer may be one height ahead before we fetch that block
 /// instead of waiting for the height's precommits.
@@ -497,39 +463,6 @@ impl Engine {
         consensus::signing::verifying_key(id).map_err(|_| ())
     }
 
-    /// A precommit for the block just committed that is not in its stored
-    /// certificate yet (it arrived after the decision): verified and added,
-    /// so the next block's `last_commit` credits every validator that signed
-    /// in time (rewards and liveness follow it). `None`: not such a vote.
-    fn late_precommit(&mut self, v: &consensus::SignedVote) -> Result<Option<MessageAcceptance>, EngineError> {
-        let tip = self.chain.tip();
-        if v.vote.vote_type != consensus::VoteType::Precommit || v.vote.height.0 != tip.height.0 || tip.height.0 == 0 {
-            return Ok(None);
-        }
-        let Some(mut commit) = self.chain.store().seen_commit()? else { return Ok(None) };
-        if commit.height != tip.height
-            || commit.round != v.vote.round.0
-            || v.vote.value_id.map(|x| x.0) != Some(commit.block_hash.0)
-        {
-            return Ok(None);
-        }
-        if commit.signatures.iter().any(|s| s.validator.0 == v.vote.validator.0) {
-            return Ok(Some(MessageAcceptance::Ignore));
-        }
-        let Ok(key) = self.verify_member(consensus::Height(tip.height.0), &v.vote.validator) else {
-            return Ok(Some(MessageAcceptance::Reject));
-        };
-        if v.verify(&self.chain_id, &key).is_err() {
-            return Ok(Some(MessageAcceptance::Reject));
-        }
-        commit
-            .signatures
-            .push(CommitSig { validator: PublicKey(v.vote.validator.0), signature: Signature(v.signature.0) });
-        commit.signatures.sort_by_key(|s| s.validator.0);
-        self.chain.store().set_seen_commit(&commit)?;
-        Ok(Some(MessageAcceptance::Accept))
-    }
-
     /// Fetches blocks when a peer is ahead.
     fn maybe_sync(&mut self) {
         if let Some((_, since)) = self.sync_inflight {
@@ -708,29 +641,6 @@ impl Engine {
                 Ok(None)
             }
         }
-    }
-
-    /// Byzantine test mode: from the configured height on, after each of our
-    /// prevotes, sign a conflicting one (nil ↔ value) without the double-sign
-    /// guard and send it too, so honest peers hold evidence against us. It
-    /// goes on at every height (a node catching up after a restart may sign
-    /// its first prevotes for heights the others have left, which proves
-    /// nothing to them) until the node is out of the set.
-    fn maybe_double_sign(&mut self, signed: &consensus::SignedVote) {
-        let Some((at, key)) = &self.byzantine else { return };
-        if signed.vote.height.0 < *at || signed.vote.vote_type != consensus::VoteType::Prevote {
-            return;
-        }
-        let mut other = signed.vote.clone();
-        other.value_id = match other.value_id {
-            Some(_) => None,
-            None => Some(ValueId(Hash::digest(b"agora/byzantine-test-value").0)),
-        };
-        let sig = Signature::sign(key, &consensus::vote_sign_bytes(&self.chain_id, &other));
-        let (height, round) = (other.height.0, other.round.0);
-        let conflicting = consensus::SignedVote { vote: other, signature: consensus::Signature(sig.0) };
-        tracing::warn!(height, round, "BYZANTINE TEST MODE: sending a conflicting prevote (double sign)");
-        self.net.broadcast(&ConsensusMsg::Vote(conflicting));
     }
 
     /// Is the block behind `value_id` valid? Our own blocks are valid by
