@@ -85,19 +85,6 @@ pub enum Payload {
     Unjail {},
 }
 
-impl Payload {
-    /// Is this a staking transaction?
-    pub fn is_staking(&self) -> bool {
-        !matches!(
-            self,
-            Payload::Transfer { .. }
-                | Payload::StoreCode { .. }
-                | Payload::Instantiate { .. }
-                | Payload::Execute { .. }
-        )
-    }
-}
-
 /// The signed part of a transaction. Its borsh bytes (with [`TX_SIGN_DOMAIN`])
 /// are what the sender signs; they include the chain id, so a transaction can
 /// not be replayed on another chain, and the nonce, so it cannot be replayed here.

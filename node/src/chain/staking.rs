@@ -49,11 +49,6 @@ impl Chain {
         }
     }
 
-    /// Evidence waiting to be included.
-    pub fn pending_evidence(&self) -> usize {
-        self.evidence.lock().map(|p| p.len()).unwrap_or(0)
-    }
-
     /// Who signed the previous height, as execution needs it: the set of
     /// `height − 1` with a flag per member for a signature in `last_commit`.
     pub(super) fn vote_infos(&self, height: Height, last_commit: Option<&Commit>) -> Result<Vec<VoteInfo>, ChainError> {
