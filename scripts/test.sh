@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check and test. One profile (release) is shared by tests, the
 # devnet/testnet and benches, so a warm cache serves all of them.
+set -euo pipefail
+echo "==> set-up check: scripts/setup.sh installs each thing the build needs"
+bash "$(dirname "$0")/check-setup.sh"
 source "$(dirname "$0")/env.sh"
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
