@@ -332,8 +332,17 @@ fn validate_params(p: &ChainParams) -> Result<(), GenesisError> {
     if p.base_tx_gas == 0 {
         return Err(invalid("params.base_tx_gas", "must be positive"));
     }
+    // Each nested call may use a whole wasm stack on the node's native stack,
+    // and the instance pool holds a bounded number of frames.
+    if p.contracts.max_call_depth > MAX_CALL_DEPTH {
+        return Err(invalid("params.contracts.max_call_depth", &format!("must be at most {MAX_CALL_DEPTH}")));
+    }
     Ok(())
 }
+
+/// Most nested contract calls a chain may allow (native stack and instance
+/// pool are sized for it).
+pub const MAX_CALL_DEPTH: u32 = 16;
 
 #[cfg(test)]
 mod tests;

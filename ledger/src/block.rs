@@ -162,3 +162,81 @@ impl Receipt {
         Hash::digest(&borsh::to_vec(self).expect("writing to a Vec cannot fail"))
     }
 }
+
+/// How far ahead of a validator's own clock a proposed block's time may be.
+///
+/// The block-time rule (see ARCHITECTURE.md, "What the node trusts"): a
+/// block's time is strictly greater than its parent's (every block), and a
+/// validator votes for a *proposed* block only if its time is at most
+/// `MAX_FUTURE_DRIFT_MS` ahead of the validator's own clock (a
+/// proposer-based timestamp with an upper bound, as CometBFT's PBTS).
+/// Since a block needs prevotes of more than 2/3 of the power, at least one
+/// honest validator accepted its time: while fewer than 1/3 of the power is
+/// byzantine, chain time is never more than this drift ahead of the clock of
+/// some honest validator. Certified blocks (block sync) are not checked
+/// against the local clock: more than 2/3 already did.
+pub const MAX_FUTURE_DRIFT_MS: u64 = 2_000;
+
+/// The time a proposer gives the block after `parent_ms`: its own clock, or
+/// one millisecond after the parent if its clock is not ahead of it. `None`
+/// only if the parent's time is `u64::MAX`, which no accepted block can have.
+pub fn proposal_time(parent_ms: u64, now_ms: u64) -> Option<u64> {
+    Some(now_ms.max(parent_ms.checked_add(1)?))
+}
+
+/// Checks a block's time against its parent and, for a live proposal, the
+/// validator's clock `now_ms` (`None` for a certified block).
+pub fn check_block_time(parent_ms: u64, time_ms: u64, now_ms: Option<u64>) -> Result<(), String> {
+    if time_ms <= parent_ms {
+        return Err(format!("block time {time_ms} ms is not after its parent's {parent_ms} ms"));
+    }
+    if let Some(now) = now_ms {
+        let limit = now.saturating_add(MAX_FUTURE_DRIFT_MS);
+        if time_ms > limit {
+            return Err(format!(
+                "block time {time_ms} ms is {} ms ahead of this validator's clock ({now} ms); at most {MAX_FUTURE_DRIFT_MS} ms is accepted",
+                time_ms - now
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::*;
+
+    #[test]
+    fn block_time_must_follow_the_parent() {
+        assert!(check_block_time(1_000, 1_001, None).is_ok());
+        assert!(check_block_time(1_000, 1_000, None).is_err());
+        assert!(check_block_time(1_000, 999, None).is_err());
+        assert!(check_block_time(u64::MAX, u64::MAX, None).is_err());
+        assert!(check_block_time(0, u64::MAX, None).is_ok(), "certified blocks are not held to a clock");
+    }
+
+    #[test]
+    fn proposed_time_is_bounded_by_the_clock_at_the_edge() {
+        let now = 50_000;
+        assert!(check_block_time(1, now + MAX_FUTURE_DRIFT_MS, Some(now)).is_ok());
+        assert!(check_block_time(1, now + MAX_FUTURE_DRIFT_MS + 1, Some(now)).is_err());
+        assert!(check_block_time(1, now + 30 * 24 * 3_600_000, Some(now)).is_err(), "a month ahead");
+        assert!(check_block_time(1, u64::MAX, Some(now)).is_err());
+        // A validator whose clock is near the end of time does not overflow.
+        assert!(check_block_time(1, u64::MAX, Some(u64::MAX - 1)).is_ok());
+        // Behind the clock is fine (a slow proposer, a re-proposal).
+        assert!(check_block_time(1, 2, Some(now)).is_ok());
+    }
+
+    #[test]
+    fn proposers_never_go_backwards_or_overflow() {
+        assert_eq!(proposal_time(100, 50), Some(101));
+        assert_eq!(proposal_time(100, 500), Some(500));
+        assert_eq!(proposal_time(u64::MAX - 1, 0), Some(u64::MAX));
+        assert_eq!(proposal_time(u64::MAX, 0), None);
+        for (parent, now) in [(0, 0), (5, 5), (7, 3), (1 << 40, (1 << 40) + 9)] {
+            let t = proposal_time(parent, now).expect("no overflow");
+            assert!(check_block_time(parent, t, Some(now)).is_ok());
+        }
+    }
+}

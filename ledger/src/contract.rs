@@ -64,8 +64,12 @@ pub enum CallError {
     /// The contract failed (abort, trap, out of gas, bad message…): included
     /// in the receipt; its state changes are reverted.
     Failed(String),
-    /// The node itself could not run it (storage failure, wall-clock guard):
-    /// not a consensus outcome, so the block is refused rather than committed.
+    /// This node could not finish the call within its local resource bounds
+    /// (the wall-clock guard, the instance pool). Not a consensus outcome and
+    /// not a node fault: the block is not voted for (nil prevote), a proposer
+    /// drops the transaction, and the node keeps running.
+    Unexecutable(String),
+    /// The node itself failed (storage): a node fault that stops the node.
     Node(LedgerError),
 }
 
@@ -83,9 +87,12 @@ pub struct CallOutcome {
 /// the same code, call, gas limit and host state give the same outcome,
 /// gas and host effects on every machine.
 pub trait ContractVm: Send + Sync {
-    /// Checks code at upload: size, wasm features, imports, exports, limits.
-    /// The error explains the problem to the uploader.
-    fn check_code(&self, code: &[u8], params: &ChainParams) -> Result<(), String>;
+    /// Checks code at upload: size, wasm features, imports, exports, limits,
+    /// and that it compiles and instantiates within the VM's pooled
+    /// resources, so stored code is guaranteed to instantiate.
+    /// `Failed(reason)` explains the problem to the uploader (a failed
+    /// receipt); `Unexecutable`/`Node` are as for [`ContractVm::run`].
+    fn check_code(&self, code: &[u8], params: &ChainParams) -> Result<(), CallError>;
 
     /// Runs `call` with `gas_limit` gas against `host`, which is handed back.
     /// The VM reverts a failed call's effects on the host.
@@ -97,12 +104,12 @@ pub trait ContractVm: Send + Sync {
 pub struct NoContracts;
 
 impl ContractVm for NoContracts {
-    fn check_code(&self, _: &[u8], _: &ChainParams) -> Result<(), String> {
-        Err("this node runs without a contract VM".into())
+    fn check_code(&self, _: &[u8], _: &ChainParams) -> Result<(), CallError> {
+        Err(CallError::Failed("this chain runs without a contract VM".into()))
     }
 
     fn run(&self, host: Box<dyn Host>, _: ContractCall, _: u64) -> (Box<dyn Host>, CallOutcome) {
-        let result = Err(CallError::Node(LedgerError::Storage("this node runs without a contract VM".into())));
+        let result = Err(CallError::Failed("this chain runs without a contract VM".into()));
         (host, CallOutcome { gas_used: 0, result, events: Vec::new() })
     }
 }
@@ -123,9 +130,25 @@ pub struct HostEnv {
 /// One storage entry: (key, value).
 pub type KvPair = (Vec<u8>, Vec<u8>);
 
+/// The answer of [`Host::storage_next`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StorageNext {
+    /// The entry found (`None`: none in range, or the skip budget ran out).
+    pub entry: Option<KvPair>,
+    /// Deleted keys stepped over.
+    pub skipped: u64,
+    /// The search stopped because `max_skips` deleted keys were stepped over.
+    pub exhausted: bool,
+}
+
 /// A position in the host's journal, to revert to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Checkpoint(usize);
+
+impl Checkpoint {
+    /// The start of the journal: the start of the current transaction.
+    pub(crate) const START: Checkpoint = Checkpoint(0);
+}
 
 /// The chain as seen by running contracts. Storage is addressed per contract;
 /// the VM enforces that a contract only touches its own.
@@ -139,12 +162,16 @@ pub trait Host: Send + Any {
     fn storage_set(&mut self, contract: &Address, key: &[u8], value: &[u8]) -> Result<(), LedgerError>;
     fn storage_remove(&mut self, contract: &Address, key: &[u8]) -> Result<(), LedgerError>;
     /// First entry in key order in `(start, end)`; sees uncommitted writes.
+    /// Keys deleted earlier in the block are skipped, each one a seek of its
+    /// own: at most `max_skips` are, and [`StorageNext::skipped`] reports how
+    /// many so the caller can charge for them.
     fn storage_next(
         &mut self,
         contract: &Address,
         start: Bound<&[u8]>,
         end: Option<&[u8]>,
-    ) -> Result<Option<KvPair>, LedgerError>;
+        max_skips: u64,
+    ) -> Result<StorageNext, LedgerError>;
     fn balance(&mut self, addr: &Address) -> Result<Amount, LedgerError>;
     /// Moves native tokens; the inner error is the contract's problem
     /// (insufficient funds), the outer one the node's.
@@ -328,22 +355,31 @@ impl<S: StateStore + Send + 'static> Host for LedgerHost<S> {
         contract: &Address,
         start: Bound<&[u8]>,
         end: Option<&[u8]>,
-    ) -> Result<Option<KvPair>, LedgerError> {
+        max_skips: u64,
+    ) -> Result<StorageNext, LedgerError> {
         // Merge the committed index with this block's writes: the smaller key
         // wins; on a tie the uncommitted write shadows the committed value; an
         // uncommitted delete skips the key and the search goes on after it.
+        // The committed candidate is only looked up again when the skipped key
+        // was that candidate, so stepping over deletes of new keys costs no seek.
         let mut cur: Bound<Vec<u8>> = match start {
             Bound::Included(k) => Bound::Included(k.to_vec()),
             Bound::Excluded(k) => Bound::Excluded(k.to_vec()),
             Bound::Unbounded => Bound::Unbounded,
         };
+        let mut skipped = 0u64;
+        let mut committed: Option<Option<KvPair>> = None;
+        let found = |entry, skipped| Ok(StorageNext { entry, skipped, exhausted: false });
         loop {
             let as_ref = match &cur {
                 Bound::Included(k) => Bound::Included(k.as_slice()),
                 Bound::Excluded(k) => Bound::Excluded(k.as_slice()),
                 Bound::Unbounded => Bound::Unbounded,
             };
-            let committed = self.base.contract_next(contract, as_ref, end)?;
+            let c = match committed.take() {
+                Some(c) => c,
+                None => self.base.contract_next(contract, as_ref, end)?,
+            };
             let lo = match &cur {
                 Bound::Included(k) => Bound::Included((*contract, k.clone())),
                 Bound::Excluded(k) => Bound::Excluded((*contract, k.clone())),
@@ -355,14 +391,24 @@ impl<S: StateStore + Send + 'static> Host for LedgerHost<S> {
                 .next()
                 .filter(|((a, k), _)| a == contract && end.is_none_or(|e| k.as_slice() < e))
                 .map(|((_, k), v)| (k.clone(), v.clone()));
-            match (committed, pending) {
-                (None, None) => return Ok(None),
-                (Some(c), None) => return Ok(Some(c)),
+            match (c, pending) {
+                (None, None) => return found(None, skipped),
+                (Some(c), None) => return found(Some(c), skipped),
                 (c, Some((pk, pv))) if c.as_ref().is_none_or(|(ck, _)| pk <= *ck) => match pv {
-                    Some(v) => return Ok(Some((pk, v))),
-                    None => cur = Bound::Excluded(pk),
+                    Some(v) => return found(Some((pk, v)), skipped),
+                    None => {
+                        if skipped >= max_skips {
+                            return Ok(StorageNext { entry: None, skipped, exhausted: true });
+                        }
+                        skipped += 1;
+                        // Still the next committed entry unless it was the deleted key.
+                        if c.as_ref().is_none_or(|(ck, _)| *ck != pk) {
+                            committed = Some(c);
+                        }
+                        cur = Bound::Excluded(pk);
+                    }
                 },
-                (Some(c), Some(_)) => return Ok(Some(c)),
+                (Some(c), Some(_)) => return found(Some(c), skipped),
                 (None, Some(_)) => unreachable!("covered by the guard above"),
             }
         }
@@ -421,6 +467,9 @@ pub enum QueryError {
     NoContract(Address),
     #[error("query failed: {reason}")]
     Failed { reason: String, gas_used: u64 },
+    /// The node's local bounds (wall clock, instance pool) stopped the query.
+    #[error("query could not run on this node: {0}")]
+    Unexecutable(String),
     #[error(transparent)]
     Node(#[from] LedgerError),
 }
@@ -450,6 +499,7 @@ pub fn query_contract<S: StateStore + Send + 'static>(
     match out.result {
         Ok(data) => Ok((data, out.gas_used)),
         Err(CallError::Failed(reason)) => Err(QueryError::Failed { reason, gas_used: out.gas_used }),
+        Err(CallError::Unexecutable(reason)) => Err(QueryError::Unexecutable(reason)),
         Err(CallError::Node(e)) => Err(QueryError::Node(e)),
     }
 }
@@ -538,17 +588,17 @@ mod tests {
                 Bound::Excluded(k) => Bound::Excluded(k.as_slice()),
                 _ => Bound::Unbounded,
             };
-            let Some((k, v)) = h.storage_next(&c, s, None).expect("next") else { break };
+            let Some((k, v)) = h.storage_next(&c, s, None, u64::MAX).expect("next").entry else { break };
             seen.push((String::from_utf8(k.clone()).expect("utf8"), String::from_utf8(v).expect("utf8")));
             start = Bound::Excluded(k);
         }
         let want = [("a", "old"), ("b", "new"), ("e", "new")].map(|(k, v)| (k.to_owned(), v.to_owned()));
         assert_eq!(seen, want.to_vec());
         assert_eq!(
-            h.storage_next(&c, Bound::Included(b"b"), Some(b"e")).expect("next").map(|x| x.0),
+            h.storage_next(&c, Bound::Included(b"b"), Some(b"e"), u64::MAX).expect("next").entry.map(|x| x.0),
             Some(b"b".to_vec())
         );
-        assert_eq!(h.storage_next(&c, Bound::Excluded(b"b"), Some(b"e")).expect("next"), None);
+        assert_eq!(h.storage_next(&c, Bound::Excluded(b"b"), Some(b"e"), u64::MAX).expect("next").entry, None);
     }
 
     #[test]
@@ -562,7 +612,10 @@ mod tests {
         h.revert_to(cp);
         assert_eq!(h.storage_get(&c, b"k").expect("get"), Some(b"1".to_vec()));
         assert_eq!(h.storage_get(&c, b"j").expect("get"), None);
-        assert_eq!(h.storage_next(&c, Bound::Unbounded, None).expect("next").map(|x| x.0), Some(b"k".to_vec()));
+        assert_eq!(
+            h.storage_next(&c, Bound::Unbounded, None, u64::MAX).expect("next").entry.map(|x| x.0),
+            Some(b"k".to_vec())
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use ed25519_dalek::Signer;
 pub use ed25519_dalek::SigningKey;
 
-use crate::error::LedgerError;
+use crate::error::ParseError;
 use crate::types::{Address, parse_hex_array, serde_via_str};
 
 /// An ed25519 public key (32 bytes). JSON form: hex.
@@ -80,7 +80,7 @@ impl fmt::Debug for PublicKey {
     }
 }
 impl FromStr for PublicKey {
-    type Err = LedgerError;
+    type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         parse_hex_array::<32>(s).map(PublicKey)
     }
@@ -108,7 +108,7 @@ impl fmt::Debug for Signature {
     }
 }
 impl FromStr for Signature {
-    type Err = LedgerError;
+    type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         parse_hex_array::<64>(s).map(Signature)
     }

@@ -1,6 +1,6 @@
 //! The ledger's one error enum, and the reasons a transaction is refused.
 
-use crate::types::{Amount, Height};
+use crate::types::Amount;
 
 /// Why a transaction can never be part of a block in the current state.
 ///
@@ -40,27 +40,21 @@ pub enum InvalidTx {
     Contract(String),
 }
 
-/// Errors of the ledger crate.
+/// A **node fault**: the node itself failed (storage, corrupted state, a bug,
+/// a genesis file it cannot use). Never the verdict on a transaction or a
+/// block: input from users and peers is judged with [`InvalidTx`],
+/// [`ApplyError::InvalidTx`] / [`ApplyError::Unexecutable`] or a failed
+/// receipt, and nothing a user or peer sends may become a `LedgerError`.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
-    #[error("invalid transaction at index {index}: {reason}")]
-    InvalidTxInBlock { index: usize, reason: InvalidTx },
-    #[error("invalid block: {0}")]
-    InvalidBlock(String),
-    #[error("block height {got} does not follow {expected}")]
-    WrongHeight { expected: Height, got: Height },
+    #[error("genesis: {0}")]
+    Genesis(String),
     #[error("storage: {0}")]
     Storage(String),
     #[error("state corrupted: {0}")]
     Corrupt(String),
     #[error("encoding: {0}")]
     Encoding(String),
-    #[error("invalid address: {0}")]
-    Address(String),
-    #[error("invalid amount: {0}")]
-    Amount(String),
-    #[error("invalid hex: {0}")]
-    Hex(String),
     #[error("merkle proof: {0}")]
     Proof(String),
     #[error("contract VM: {0}")]
@@ -72,4 +66,34 @@ impl From<anyhow::Error> for LedgerError {
     fn from(e: anyhow::Error) -> Self {
         LedgerError::Storage(format!("{e:#}"))
     }
+}
+
+/// A malformed address, amount, rate or hex string from a user (CLI, RPC,
+/// genesis file).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("invalid address: {0}")]
+    Address(String),
+    #[error("invalid amount: {0}")]
+    Amount(String),
+    #[error("invalid hex: {0}")]
+    Hex(String),
+}
+
+/// Why a block's transactions could not be applied. The first two variants
+/// are verdicts on the block (the proposer's problem: vote nil, keep
+/// running); only [`ApplyError::Fault`] is this node's problem.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// A transaction that can never be part of a block in this state.
+    #[error("invalid transaction at index {index}: {reason}")]
+    InvalidTx { index: usize, reason: InvalidTx },
+    /// A transaction this node could not finish within its local resource
+    /// bounds (the wall-clock guard, the instance pool). Not a consensus
+    /// outcome: the node neither commits a result nor stops; it votes nil and
+    /// a proposer drops the transaction.
+    #[error("transaction at index {index} cannot be executed on this node: {reason}")]
+    Unexecutable { index: usize, reason: String },
+    #[error(transparent)]
+    Fault(#[from] LedgerError),
 }

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 
 use crate::block::{Event, Receipt, TxStatus};
 use crate::contract::{
-    CallError, ContractCall, ContractVm, EntryPoint, Host, HostEnv, LedgerHost, NoContracts, contract_address,
+    CallError, Checkpoint, ContractCall, ContractVm, EntryPoint, Host, HostEnv, LedgerHost, NoContracts, contract_address,
 };
-use crate::error::{InvalidTx, LedgerError};
+use crate::error::{ApplyError, InvalidTx, LedgerError};
 use crate::params::ChainParams;
 use crate::staking::tx::Ctx;
 use crate::staking::{BlockStaking, FEE_COLLECTOR, Misbehaviour, SetMember, VoteInfo};
@@ -300,7 +300,7 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
         if block_gas.is_none_or(|g| g > self.params.max_block_gas) {
             return Err(InvalidTx::BlockGasExhausted.into());
         }
-        if self.bytes + len > self.params.max_block_bytes as usize {
+        if self.bytes.saturating_add(len) > self.params.max_block_bytes as usize {
             return Err(InvalidTx::BlockGasExhausted.into());
         }
 
@@ -327,7 +327,7 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
         let max_fee = price.checked_mul(u128::from(reserved_gas)).ok_or(InvalidTx::FeeOverflow)?;
         acct.balance =
             acct.balance.checked_sub(max_fee).ok_or(InvalidTx::CannotPayFee { balance: acct.balance, fee: max_fee })?;
-        acct.nonce += 1;
+        acct.nonce = acct.nonce.checked_add(1).ok_or(InvalidTx::NonceTooLow { expected: u64::MAX, got: body.nonce })?;
         let host = self.host();
         host.clear_journal();
         host.put_account(&sender, &acct);
@@ -339,7 +339,15 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
             (TxStatus::Failed { reason }, body.gas_limit)
         } else {
             let vm_gas = body.gas_limit - needed;
-            match self.run_payload(body, sender, vm_gas, &mut events, &mut data)? {
+            let run = self.run_payload(body, sender, vm_gas, &mut events, &mut data);
+            if run.is_err()
+                && let Some(h) = self.host.as_mut()
+            {
+                // Not executed after all: undo the fee reservation and nonce too
+                // (the journal holds exactly this transaction's changes).
+                h.revert_to(Checkpoint::START);
+            }
+            match run? {
                 (Ok(()), used) => (TxStatus::Success, needed.saturating_add(used)),
                 (Err(reason), used) => {
                     events.clear();
@@ -367,15 +375,15 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
             host.put_account(&collector_addr, &collector);
         }
         events.insert(0, Event::new("fee", &[("payer", sender.to_string()), ("amount", fee.to_string())]));
-        self.gas_used += gas_used;
-        self.bytes += len;
+        self.gas_used = self.gas_used.saturating_add(gas_used);
+        self.bytes = self.bytes.saturating_add(len);
         Ok(Receipt { tx_hash, sender, status, gas_used, fee, events, data })
     }
 
     /// Runs a valid transaction's payload. `Ok((Err(reason), gas))` is a
     /// failure reported in the receipt (its state changes are reverted); the
-    /// outer `Err` is the node's problem. The gas is what the payload used
-    /// beyond its fixed cost.
+    /// outer `Err` is either this node's local limit (`Unexecutable`) or a
+    /// node fault. The gas is what the payload used beyond its fixed cost.
     fn run_payload(
         &mut self,
         body: &TxBody,
@@ -383,7 +391,7 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
         vm_gas: u64,
         events: &mut Vec<Event>,
         data: &mut Vec<u8>,
-    ) -> Result<(Result<(), String>, u64), LedgerError> {
+    ) -> Result<(Result<(), String>, u64), ExecError> {
         let cp = self.host().checkpoint();
         let out = match &body.payload {
             Payload::Transfer { to, amount } => match self.host().transfer(&sender, to, *amount)? {
@@ -409,7 +417,9 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
                             self.host().put_code(&info, code);
                             Ok(())
                         }
-                        Err(e) => Err(format!("invalid contract code: {e}")),
+                        Err(CallError::Failed(e)) => Err(format!("invalid contract code: {e}")),
+                        Err(CallError::Unexecutable(e)) => return Err(ExecError::Unexecutable(e)),
+                        Err(CallError::Node(e)) => return Err(ExecError::Fault(e)),
                     }
                 };
                 if res.is_ok() {
@@ -548,7 +558,7 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
         sender: Address,
         call: ContractCall,
         gas: u64,
-    ) -> Result<(Result<Vec<u8>, String>, u64, Vec<Event>), LedgerError> {
+    ) -> Result<(Result<Vec<u8>, String>, u64, Vec<Event>), ExecError> {
         if let Err(e) = self.host().transfer(&sender, &call.contract, call.funds)? {
             return Ok((Err(format!("cannot attach funds: {e}")), 0, Vec::new()));
         }
@@ -563,7 +573,8 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
         match outcome.result {
             Ok(out) => Ok((Ok(out), outcome.gas_used, outcome.events)),
             Err(CallError::Failed(e)) => Ok((Err(e), outcome.gas_used, Vec::new())),
-            Err(CallError::Node(e)) => Err(e),
+            Err(CallError::Unexecutable(e)) => Err(ExecError::Unexecutable(e)),
+            Err(CallError::Node(e)) => Err(ExecError::Fault(e)),
         }
     }
 
@@ -590,31 +601,39 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
     }
 }
 
-/// Why a transaction was not executed.
+/// Why a transaction was not executed. In every case the executor's state
+/// is as it was before the transaction.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
+    /// The transaction can never be part of a block in this state.
     #[error(transparent)]
     Invalid(#[from] InvalidTx),
+    /// This node could not finish it within its local resource bounds (see
+    /// [`ApplyError::Unexecutable`]).
+    #[error("cannot be executed on this node: {0}")]
+    Unexecutable(String),
+    /// A node fault.
     #[error(transparent)]
-    Ledger(#[from] LedgerError),
+    Fault(#[from] LedgerError),
 }
 
-/// Executes a received block's transactions; any invalid transaction makes the
-/// whole block invalid.
+/// Executes a received block's transactions; any invalid (or, on this node,
+/// unexecutable) transaction makes the whole block invalid.
 pub fn apply_block<S: StateStore + Clone + Send + 'static>(
     store: &S,
     params: &ChainParams,
     env: BlockEnv,
     vm: &dyn ContractVm,
     txs: &[VerifiedTx],
-) -> Result<BlockOutcome, LedgerError> {
+) -> Result<BlockOutcome, ApplyError> {
     let mut exec = BlockExecutor::with_vm(store, params, env, vm);
     for (index, tx) in txs.iter().enumerate() {
         match exec.execute(tx) {
             Ok(_) => {}
-            Err(ExecError::Invalid(reason)) => return Err(LedgerError::InvalidTxInBlock { index, reason }),
-            Err(ExecError::Ledger(e)) => return Err(e),
+            Err(ExecError::Invalid(reason)) => return Err(ApplyError::InvalidTx { index, reason }),
+            Err(ExecError::Unexecutable(reason)) => return Err(ApplyError::Unexecutable { index, reason }),
+            Err(ExecError::Fault(e)) => return Err(ApplyError::Fault(e)),
         }
     }
-    exec.finish()
+    Ok(exec.finish()?)
 }

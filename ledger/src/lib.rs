@@ -19,10 +19,12 @@ pub mod state;
 pub mod tx;
 pub mod types;
 
-pub use block::{Block, Commit, CommitSig, Event, Evidence, Header, Receipt, TxStatus};
+pub use block::{
+    Block, Commit, CommitSig, Event, Evidence, Header, MAX_FUTURE_DRIFT_MS, Receipt, TxStatus, check_block_time, proposal_time,
+};
 pub use contract::{ContractVm, NoContracts, contract_address};
 pub use crypto::{PublicKey, Signature, SigningKey};
-pub use error::{InvalidTx, LedgerError};
+pub use error::{ApplyError, InvalidTx, LedgerError, ParseError};
 pub use exec::{BlockEnv, BlockExecutor, BlockOutcome, ExecError, apply_block};
 pub use params::{ChainParams, StakingParams};
 pub use state::{Account, MemStore, StateDiff, StateStore};

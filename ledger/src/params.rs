@@ -137,6 +137,9 @@ pub struct ContractParams {
     pub gas_contract_call: u64,
     pub gas_sha256_byte: u64,
     pub gas_ed25519_verify: u64,
+    /// Each 64 KiB page of a contract's linear memory, initial pages
+    /// included, per call frame: 16 first-touch page faults of ~1.3 µs.
+    pub gas_memory_page: u64,
 }
 
 impl Default for ContractParams {
@@ -164,6 +167,7 @@ impl Default for ContractParams {
             gas_contract_call: 40_000,
             gas_sha256_byte: 3,
             gas_ed25519_verify: 60_000,
+            gas_memory_page: 20_000,
         }
     }
 }

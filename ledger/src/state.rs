@@ -168,7 +168,7 @@ pub fn genesis_diff<S: StateStore>(store: &S, balances: &[(Address, Amount)]) ->
     for (addr, bal) in balances {
         let acct = Account { balance: *bal, nonce: 0 };
         if writes.insert(account_key(addr), Some(acct.encode())).is_some() {
-            return Err(LedgerError::InvalidBlock(format!("genesis lists account {addr} twice")));
+            return Err(LedgerError::Genesis(format!("genesis lists account {addr} twice")));
         }
     }
     compute_diff(store, 0, writes)

@@ -7,7 +7,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
-use crate::error::LedgerError;
+use crate::error::ParseError;
 
 /// A block height. Height 0 is the genesis state; the first block is height 1.
 #[derive(
@@ -85,15 +85,15 @@ impl fmt::Display for Amount {
 }
 
 impl FromStr for Amount {
-    type Err = LedgerError;
+    type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
         if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(LedgerError::Amount(format!("`{s}` is not a whole non-negative number")));
+            return Err(ParseError::Amount(format!("`{s}` is not a whole non-negative number")));
         }
         t.parse::<u128>()
             .map(Amount)
-            .map_err(|_| LedgerError::Amount(format!("`{s}` is larger than the maximum amount {}", u128::MAX)))
+            .map_err(|_| ParseError::Amount(format!("`{s}` is larger than the maximum amount {}", u128::MAX)))
     }
 }
 
@@ -156,17 +156,17 @@ impl fmt::Debug for Hash {
 }
 
 impl FromStr for Hash {
-    type Err = LedgerError;
+    type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         parse_hex_array::<32>(s).map(Hash)
     }
 }
 
-pub(crate) fn parse_hex_array<const N: usize>(s: &str) -> Result<[u8; N], LedgerError> {
+pub(crate) fn parse_hex_array<const N: usize>(s: &str) -> Result<[u8; N], ParseError> {
     let s = s.strip_prefix("0x").unwrap_or(s);
-    let v = hex::decode(s).map_err(|e| LedgerError::Hex(format!("`{s}`: {e}")))?;
+    let v = hex::decode(s).map_err(|e| ParseError::Hex(format!("`{s}`: {e}")))?;
     <[u8; N]>::try_from(v.as_slice())
-        .map_err(|_| LedgerError::Hex(format!("expected {N} bytes ({} hex digits), got {}", 2 * N, v.len())))
+        .map_err(|_| ParseError::Hex(format!("expected {N} bytes ({} hex digits), got {}", 2 * N, v.len())))
 }
 
 macro_rules! serde_via_str {
@@ -223,14 +223,14 @@ impl fmt::Debug for Address {
 }
 
 impl FromStr for Address {
-    type Err = LedgerError;
+    type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (h, data) = bech32::decode(s).map_err(|e| LedgerError::Address(format!("`{s}`: {e}")))?;
+        let (h, data) = bech32::decode(s).map_err(|e| ParseError::Address(format!("`{s}`: {e}")))?;
         if h != hrp() {
-            return Err(LedgerError::Address(format!("`{s}`: prefix must be `{ADDRESS_HRP}`, got `{h}`")));
+            return Err(ParseError::Address(format!("`{s}`: prefix must be `{ADDRESS_HRP}`, got `{h}`")));
         }
         let a = <[u8; 20]>::try_from(data.as_slice())
-            .map_err(|_| LedgerError::Address(format!("`{s}`: expected 20 bytes, got {}", data.len())))?;
+            .map_err(|_| ParseError::Address(format!("`{s}`: expected 20 bytes, got {}", data.len())))?;
         Ok(Address(a))
     }
 }
@@ -294,9 +294,9 @@ impl fmt::Display for Rate {
 }
 
 impl FromStr for Rate {
-    type Err = LedgerError;
+    type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || LedgerError::Amount(format!("`{s}` is not a rate between 0 and 1 with at most 6 decimals"));
+        let bad = || ParseError::Amount(format!("`{s}` is not a rate between 0 and 1 with at most 6 decimals"));
         let t = s.trim();
         let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
         if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {

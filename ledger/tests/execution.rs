@@ -3,8 +3,8 @@
 
 use ledger::state::{genesis_diff, prove_account, read_account, verify_account_proof};
 use ledger::{
-    Account, Address, Amount, BlockEnv, BlockExecutor, ChainParams, ExecError, Height, InvalidTx, LedgerError,
-    MemStore, Payload, PublicKey, SigningKey, TxBody, TxStatus, VerifiedTx, apply_block,
+    Account, Address, Amount, ApplyError, BlockEnv, BlockExecutor, ChainParams, ExecError, Height, InvalidTx,
+    LedgerError, MemStore, Payload, PublicKey, SigningKey, TxBody, TxStatus, VerifiedTx, apply_block,
 };
 
 const CHAIN: &str = "agora-test";
@@ -104,7 +104,7 @@ fn out_of_gas_charges_the_whole_limit() {
 
 fn invalid(s: &MemStore, tx: VerifiedTx) -> InvalidTx {
     match apply_block(s, &ChainParams::default(), env(1), &ledger::NoContracts, &[tx]) {
-        Err(LedgerError::InvalidTxInBlock { index: 0, reason }) => reason,
+        Err(ApplyError::InvalidTx { index: 0, reason }) => reason,
         other => panic!("expected an invalid tx, got {other:?}"),
     }
 }
@@ -127,7 +127,7 @@ fn invalid_transactions_never_enter_a_block() {
     // Replay: the same tx twice in one block.
     let tx = transfer(&a, 0, addr(&b), 1, 10_000);
     match apply_block(&s, &ChainParams::default(), env(1), &ledger::NoContracts, &[tx.clone(), tx]) {
-        Err(LedgerError::InvalidTxInBlock { index: 1, reason: InvalidTx::NonceTooLow { expected: 1, got: 0 } }) => {}
+        Err(ApplyError::InvalidTx { index: 1, reason: InvalidTx::NonceTooLow { expected: 1, got: 0 } }) => {}
         other => panic!("{other:?}"),
     }
 }
@@ -205,4 +205,68 @@ fn empty_blocks_keep_the_root_and_state_is_deterministic() {
     // Without fees, inflation (no staking supply here) or transactions, nothing changes.
     assert_eq!(r1[3], r1[2]);
     assert_eq!(r1[4], r1[3]);
+}
+
+/// A VM that cannot finish anything on this node (as when the wall-clock
+/// guard fires or the instance pool is exhausted), or that fails the node.
+struct BrokenVm(fn() -> ledger::contract::CallError);
+
+impl ledger::ContractVm for BrokenVm {
+    fn check_code(&self, _: &[u8], _: &ChainParams) -> Result<(), ledger::contract::CallError> {
+        Err((self.0)())
+    }
+    fn run(
+        &self,
+        host: Box<dyn ledger::contract::Host>,
+        _: ledger::contract::ContractCall,
+        _: u64,
+    ) -> (Box<dyn ledger::contract::Host>, ledger::contract::CallOutcome) {
+        (host, ledger::contract::CallOutcome { gas_used: 7, result: Err((self.0)()), events: Vec::new() })
+    }
+}
+
+fn store_code(k: &SigningKey, nonce: u64) -> VerifiedTx {
+    TxBody {
+        chain_id: CHAIN.into(),
+        sender: PublicKey::from_signing_key(k),
+        nonce,
+        gas_limit: 50_000_000,
+        gas_price: Amount::new(2),
+        payload: Payload::StoreCode { code: b"\0asm\x01\0\0\0".to_vec() },
+    }
+    .sign(k)
+    .verify()
+    .unwrap()
+}
+
+#[test]
+fn a_transaction_this_node_cannot_execute_leaves_no_trace_and_the_block_goes_on() {
+    let (a, b) = (key(1), key(2));
+    let s = setup(&[(addr(&a), 1_000_000_000)]);
+    let params = ChainParams::default();
+    let vm = BrokenVm(|| ledger::contract::CallError::Unexecutable("wall clock".into()));
+    let mut exec = BlockExecutor::with_vm(&s, &params, env(1), &vm);
+    let before = exec.account(&addr(&a)).unwrap();
+    match exec.execute(&store_code(&a, 0)) {
+        Err(ExecError::Unexecutable(reason)) => assert_eq!(reason, "wall clock"),
+        other => panic!("{other:?}"),
+    }
+    // No fee reserved, no nonce used: the next transaction takes nonce 0.
+    assert_eq!(exec.account(&addr(&a)).unwrap(), before);
+    assert_eq!(exec.execute(&transfer(&a, 0, addr(&b), 5, 100_000)).unwrap().status, TxStatus::Success);
+    let out = exec.finish().unwrap();
+    assert_eq!(out.receipts.len(), 1);
+    // A block that carries it is refused as unexecutable here, not as a fault.
+    match apply_block(&s, &params, env(1), &vm, &[store_code(&a, 0)]) {
+        Err(ApplyError::Unexecutable { index: 0, reason }) => assert_eq!(reason, "wall clock"),
+        other => panic!("{other:?}"),
+    }
+    // A failing upload is a failed receipt that pays.
+    let vm = BrokenVm(|| ledger::contract::CallError::Failed("does not compile".into()));
+    let out = apply_block(&s, &params, env(1), &vm, &[store_code(&a, 0)]).unwrap();
+    assert!(matches!(&out.receipts[0].status, TxStatus::Failed { reason } if reason.contains("does not compile")));
+    assert!(out.receipts[0].fee > Amount::ZERO);
+    // Only the node's own failure is a fault.
+    let vm = BrokenVm(|| ledger::contract::CallError::Node(LedgerError::Storage("disk".into())));
+    assert!(matches!(apply_block(&s, &params, env(1), &vm, &[store_code(&a, 0)]), Err(ApplyError::Fault(_))));
 }

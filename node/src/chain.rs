@@ -13,18 +13,23 @@ use ledger::merkle::merkle_root;
 use ledger::state::read_account;
 use ledger::tx::SignedTx;
 use ledger::{
-    Account, Address, Block, BlockEnv, BlockExecutor, BlockOutcome, ChainParams, Commit, ExecError, Hash, Header,
-    Height, InvalidTx, LedgerError, PublicKey, Receipt, UncheckedTx, VerifiedTx,
+    Account, Address, ApplyError, Block, BlockEnv, BlockExecutor, BlockOutcome, ChainParams, Commit, ExecError, Hash,
+    Header, Height, InvalidTx, LedgerError, PublicKey, Receipt, UncheckedTx, VerifiedTx,
 };
 use tokio::sync::{broadcast, oneshot};
 
 use crate::mempool::{Mempool, MempoolError, MempoolLimits};
 
 mod staking;
+#[cfg(test)]
+mod tests;
 use crate::store::{Store, StoreError};
 pub use staking::{consensus_set, evidence_height};
 
-/// Errors of the node's chain logic.
+/// A **node fault** of the chain logic: storage, corrupted state, a genesis
+/// this node cannot use, a bug. It stops the node with a clear message.
+/// Input from peers and users is never a `ChainError`: blocks get a
+/// [`BlockRejected`] verdict, transactions a mempool error or a receipt.
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
     #[error(transparent)]
@@ -33,10 +38,59 @@ pub enum ChainError {
     Ledger(#[from] LedgerError),
     #[error("this data directory belongs to another chain: stored genesis hash {stored}, genesis file hash {file}")]
     GenesisMismatch { stored: Hash, file: Hash },
-    #[error("invalid block: {0}")]
-    InvalidBlock(String),
+    #[error("genesis: {0}")]
+    Genesis(String),
+    /// Asked for something this node does not know yet (a future height).
+    #[error("not available: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Bug(String),
     #[error("lock poisoned: a thread panicked while holding chain state")]
     Poisoned,
+}
+
+/// Why this node does not vote for, or commit, a block it was given: the
+/// verdict on outside input, never a reason to stop.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BlockRejected {
+    /// The block breaks a rule (header, roots, signatures, an invalid
+    /// transaction, a time too far ahead): the proposer's fault.
+    #[error("invalid block: {0}")]
+    Invalid(String),
+    /// A transaction could not be executed within this node's local bounds
+    /// (wall-clock guard, instance pool): the node votes nil.
+    #[error("block cannot be executed on this node: {0}")]
+    Unexecutable(String),
+}
+
+/// The answer to "is this outside block acceptable?": the outer `Err` is a
+/// node fault, the inner one the verdict on the block.
+pub type Checked<T> = Result<Result<T, BlockRejected>, ChainError>;
+
+/// Internal: either kind of failure, so checks can use `?`; split at the
+/// public boundary with [`split`].
+#[derive(Debug)]
+pub(crate) enum Check {
+    Rejected(BlockRejected),
+    Fault(ChainError),
+}
+
+impl<E: Into<ChainError>> From<E> for Check {
+    fn from(e: E) -> Check {
+        Check::Fault(e.into())
+    }
+}
+
+fn invalid(m: impl Into<String>) -> Check {
+    Check::Rejected(BlockRejected::Invalid(m.into()))
+}
+
+fn split<T>(r: Result<T, Check>) -> Checked<T> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(Check::Rejected(v)) => Ok(Err(v)),
+        Err(Check::Fault(e)) => Err(e),
+    }
 }
 
 /// The latest committed block, as RPC and block building see it.
@@ -115,7 +169,7 @@ impl Chain {
     /// checking the genesis hash on every later start.
     pub fn open(store: Store, genesis: &Genesis, limits: MempoolLimits, vm: vm::Vm) -> Result<Chain, ChainError> {
         let consensus_chain_id =
-            consensus::ChainId::new(&genesis.chain_id).map_err(|e| ChainError::InvalidBlock(e.to_string()))?;
+            consensus::ChainId::new(&genesis.chain_id).map_err(|e| ChainError::Genesis(e.to_string()))?;
         let genesis_hash = genesis.hash();
         match store.genesis_hash()? {
             Some(stored) if stored != genesis_hash => {
@@ -123,13 +177,13 @@ impl Chain {
             }
             Some(_) => {}
             None => {
-                let (diff, set) = genesis.initial_state(&store).map_err(|e| ChainError::InvalidBlock(e.to_string()))?;
+                let (diff, set) = genesis.initial_state(&store).map_err(|e| ChainError::Genesis(e.to_string()))?;
                 consensus_set(&set)?;
                 store.init_genesis(genesis_hash, &diff, &set)?;
                 tracing::info!(chain_id = %genesis.chain_id, %genesis_hash, root = %diff.root, "wrote genesis state");
             }
         }
-        let genesis_time_ms = genesis.genesis_time_ms().map_err(|e| ChainError::InvalidBlock(e.to_string()))?;
+        let genesis_time_ms = genesis.genesis_time_ms().map_err(|e| ChainError::Genesis(e.to_string()))?;
         let height = store.height()?.unwrap_or(Height::GENESIS);
         let tip = if height == Height::GENESIS {
             Tip {
@@ -141,7 +195,7 @@ impl Chain {
         } else {
             let b = store
                 .block(height)?
-                .ok_or_else(|| ChainError::InvalidBlock(format!("block {height} missing from store")))?;
+                .ok_or_else(|| ChainError::Bug(format!("block {height} missing from store")))?;
             Tip { height, hash: b.hash(), state_root: b.header.state_root, time_ms: b.header.time_ms }
         };
         tracing::info!(height = %tip.height, hash = %tip.hash, root = %tip.state_root, "chain opened");
@@ -269,7 +323,8 @@ impl Chain {
     ) -> Result<Executed, ChainError> {
         let tip = self.tip();
         let height = tip.height.next();
-        let time_ms = now_ms.max(tip.time_ms + 1);
+        let time_ms = ledger::proposal_time(tip.time_ms, now_ms)
+            .ok_or_else(|| ChainError::Bug(format!("the tip's time {} ms cannot be followed", tip.time_ms)))?;
         let max_txs = (self.params.max_block_bytes as usize / 100)
             .min(self.proposer_max_txs.load(std::sync::atomic::Ordering::Relaxed))
             .max(1);
@@ -287,6 +342,7 @@ impl Chain {
         let mut exec = BlockExecutor::with_vm(&self.store, &self.params, env, &self.vm);
         let mut included = Vec::with_capacity(candidates.len());
         let mut skipped: Option<Address> = None;
+        let mut dropped: Vec<Hash> = Vec::new();
         let mut bytes = 0usize;
         for tx in candidates {
             if skipped == Some(tx.sender()) {
@@ -302,10 +358,28 @@ impl Chain {
                 }
                 Err(ExecError::Invalid(InvalidTx::BlockGasExhausted)) => break,
                 Err(ExecError::Invalid(reason)) => {
+                    // A reason that cannot change (chain id, gas limits, a nonce
+                    // already used, …) will not let it into any later block either.
+                    if crate::mempool::permanently_invalid(&reason) {
+                        dropped.push(tx.hash());
+                    }
                     tracing::debug!(hash = %tx.hash(), %reason, "skipping transaction");
                     skipped = Some(tx.sender());
                 }
-                Err(ExecError::Ledger(e)) => return Err(e.into()),
+                Err(ExecError::Unexecutable(reason)) => {
+                    // This node cannot run it within its bounds; it leaves the
+                    // block (and the mempool), the rest of the block goes on.
+                    tracing::warn!(hash = %tx.hash(), %reason, "transaction cannot be executed on this node: dropped");
+                    dropped.push(tx.hash());
+                    skipped = Some(tx.sender());
+                }
+                Err(ExecError::Fault(e)) => return Err(e.into()),
+            }
+        }
+        if !dropped.is_empty() {
+            let mut pool = self.mempool.lock().map_err(|_| ChainError::Poisoned)?;
+            for h in &dropped {
+                pool.remove(h);
             }
         }
         let outcome = exec.finish()?;
@@ -329,47 +403,57 @@ impl Chain {
 
     /// Validate: checks a block built by someone else against the current tip
     /// and re-executes it; the header's roots must be reproduced exactly.
+    /// `now_ms` is this validator's clock for a live proposal (its time may be
+    /// at most [`ledger::MAX_FUTURE_DRIFT_MS`] ahead), `None` for a block that
+    /// comes with a verified commit certificate (block sync).
     /// Signatures already verified at mempool admission are not checked again.
-    pub fn validate_block(&self, block: Block) -> Result<Executed, ChainError> {
+    pub fn validate_block(&self, block: Block, now_ms: Option<u64>) -> Checked<Executed> {
+        split(self.check_block(block, now_ms))
+    }
+
+    fn check_block(&self, block: Block, now_ms: Option<u64>) -> Result<Executed, Check> {
         let tip = self.tip();
         let h = &block.header;
-        let bad = |m: String| Err(ChainError::InvalidBlock(m));
+        if h.version != ledger::block::HEADER_VERSION {
+            return Err(invalid(format!("header version {}", h.version)));
+        }
         if h.chain_id != self.chain_id {
-            return bad(format!("chain id `{}`", h.chain_id));
+            return Err(invalid(format!("chain id `{}`", h.chain_id)));
         }
         if h.height != tip.height.next() {
-            return bad(format!("height {} does not follow {}", h.height, tip.height));
+            return Err(invalid(format!("height {} does not follow {}", h.height, tip.height)));
         }
         if h.parent_hash != tip.hash {
-            return bad(format!("parent {} is not the tip {}", h.parent_hash, tip.hash));
+            return Err(invalid(format!("parent {} is not the tip {}", h.parent_hash, tip.hash)));
         }
-        if h.time_ms <= tip.time_ms {
-            return bad("time does not increase".into());
-        }
-        if h.validator_set_hash != Hash(self.validators_at(h.height)?.hash()) {
-            return bad(format!("validator set hash {} is not the set of height {}", h.validator_set_hash, h.height));
-        }
+        ledger::check_block_time(tip.time_ms, h.time_ms, now_ms).map_err(invalid)?;
         let set = self.validators_at(h.height)?;
-        if set.get(&consensus::ValidatorId(h.proposer.0)).is_none() {
-            return bad(format!("proposer {} is not in the validator set", h.proposer));
+        if h.validator_set_hash != Hash(set.hash()) {
+            return Err(invalid(format!(
+                "validator set hash {} is not the set of height {}",
+                h.validator_set_hash, h.height
+            )));
         }
-        block.check_body_roots().map_err(ChainError::InvalidBlock)?;
+        if set.get(&consensus::ValidatorId(h.proposer.0)).is_none() {
+            return Err(invalid(format!("proposer {} is not in the validator set", h.proposer)));
+        }
+        block.check_body_roots().map_err(invalid)?;
         match (&block.last_commit, tip.height) {
             (None, Height::GENESIS) => {}
-            (Some(_), Height::GENESIS) => return bad("the first block carries no last commit".into()),
-            (None, _) => return bad("missing the previous block's commit certificate".into()),
+            (Some(_), Height::GENESIS) => return Err(invalid("the first block carries no last commit")),
+            (None, _) => return Err(invalid("missing the previous block's commit certificate")),
             (Some(c), _) => {
                 if c.block_hash != tip.hash {
-                    return bad(format!("last commit is for {}, not the parent {}", c.block_hash, tip.hash));
+                    return Err(invalid(format!("last commit is for {}, not the parent {}", c.block_hash, tip.hash)));
                 }
-                self.verify_commit(tip.height, c)?;
+                self.check_commit(tip.height, c)?;
             }
         }
         let misbehaviour = self.verify_evidence(h.height, &block.evidence)?;
         let txs = self.verify_txs(&block.txs)?;
         let tx_bytes: usize = txs.iter().map(VerifiedTx::encoded_len).sum();
         if tx_bytes > self.tx_byte_budget(h.height)? {
-            return bad(format!("{tx_bytes} bytes of transactions exceed the block limit"));
+            return Err(invalid(format!("{tx_bytes} bytes of transactions exceed the block limit")));
         }
         let env = BlockEnv {
             chain_id: self.chain_id.clone(),
@@ -378,14 +462,35 @@ impl Chain {
             last_commit: self.vote_infos(h.height, block.last_commit.as_ref())?,
             misbehaviour,
         };
-        let outcome = ledger::apply_block(&self.store, &self.params, env, &self.vm, &txs)?;
+        let outcome = match ledger::apply_block(&self.store, &self.params, env, &self.vm, &txs) {
+            Ok(o) => o,
+            Err(e @ ApplyError::InvalidTx { .. }) => return Err(invalid(e.to_string())),
+            Err(ApplyError::Unexecutable { index, reason }) => {
+                self.drop_unexecutable(&txs[index], &reason);
+                return Err(Check::Rejected(BlockRejected::Unexecutable(format!("transaction {index}: {reason}"))));
+            }
+            Err(ApplyError::Fault(e)) => return Err(e.into()),
+        };
         if outcome.state_root() != h.state_root {
-            return bad(format!("state root {} does not match execution {}", h.state_root, outcome.state_root()));
+            return Err(invalid(format!(
+                "state root {} does not match execution {}",
+                h.state_root,
+                outcome.state_root()
+            )));
         }
         if merkle_root(outcome.receipts.iter().map(Receipt::hash)) != h.receipts_root {
-            return bad("receipts root does not match execution".into());
+            return Err(invalid("receipts root does not match execution"));
         }
         Ok(Executed { block, txs, outcome })
+    }
+
+    /// Forgets a transaction this node cannot execute within its local
+    /// bounds, so it does not keep coming back in this node's proposals.
+    fn drop_unexecutable(&self, tx: &VerifiedTx, reason: &str) {
+        tracing::warn!(hash = %tx.hash(), %reason, "transaction cannot be executed on this node: dropped from the mempool");
+        if let Ok(mut pool) = self.mempool.lock() {
+            pool.remove(&tx.hash());
+        }
     }
 
     /// Bytes of transactions a block may carry: `max_block_bytes` less room
@@ -402,14 +507,21 @@ impl Chain {
     /// The last certificate that verified is remembered, so the same one is
     /// not checked again (block sync checks block h's certificate, then meets
     /// it again as block h+1's `last_commit`; each round's proposal repeats it).
-    pub fn verify_commit(&self, height: Height, commit: &Commit) -> Result<(), ChainError> {
+    pub fn verify_commit(&self, height: Height, commit: &Commit) -> Checked<()> {
+        split(self.check_commit(height, commit))
+    }
+
+    fn check_commit(&self, height: Height, commit: &Commit) -> Result<(), Check> {
         let key = (height, commit.hash());
         if self.last_verified_commit.lock().is_ok_and(|k| *k == Some(key)) {
             return Ok(());
         }
+        if height == Height::GENESIS || height > self.tip().height.next() {
+            return Err(invalid(format!("a commit certificate for height {height} cannot be checked here")));
+        }
         crate::engine::to_certificate(commit)
             .verify_for_height(consensus::Height(height.0), &*self.validators_at(height)?, &self.consensus_chain_id)
-            .map_err(|e| ChainError::InvalidBlock(format!("commit certificate for height {height}: {e}")))?;
+            .map_err(|e| invalid(format!("commit certificate for height {height}: {e}")))?;
         if let Ok(mut k) = self.last_verified_commit.lock() {
             *k = Some(key);
         }
@@ -419,7 +531,7 @@ impl Chain {
     /// The transactions of a block, verified: those this node's mempool already
     /// admitted were verified then and are not checked again; the rest are
     /// checked on all cores.
-    fn verify_txs(&self, txs: &[SignedTx]) -> Result<Vec<VerifiedTx>, ChainError> {
+    fn verify_txs(&self, txs: &[SignedTx]) -> Result<Vec<VerifiedTx>, Check> {
         let known: Vec<Option<VerifiedTx>> = {
             let pool = self.mempool.lock().map_err(|_| ChainError::Poisoned)?;
             txs.iter().map(|t| pool.get(&t.hash())).collect()
@@ -429,7 +541,7 @@ impl Chain {
         if !missing.is_empty() {
             let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(missing.len().div_ceil(64));
             let chunk = missing.len().div_ceil(threads.max(1));
-            let results: Vec<Result<Vec<(usize, VerifiedTx)>, ChainError>> = std::thread::scope(|scope| {
+            let results: Vec<Result<Vec<(usize, VerifiedTx)>, Check>> = std::thread::scope(|scope| {
                 let handles: Vec<_> = missing
                     .chunks(chunk)
                     .map(|idx| {
@@ -438,7 +550,7 @@ impl Chain {
                                 .map(|&i| {
                                     SignedTx::verify(txs[i].clone())
                                         .map(|v| (i, v))
-                                        .map_err(|e| ChainError::InvalidBlock(format!("tx {i}: {e}")))
+                                        .map_err(|e| invalid(format!("tx {i}: {e}")))
                                 })
                                 .collect::<Result<Vec<_>, _>>()
                         })
@@ -446,7 +558,7 @@ impl Chain {
                     .collect();
                 handles
                     .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|_| Err(ChainError::InvalidBlock("verifier panicked".into()))))
+                    .map(|h| h.join().unwrap_or_else(|_| Err(Check::Fault(ChainError::Bug("verifier panicked".into())))))
                     .collect()
             });
             for r in results {
@@ -458,7 +570,7 @@ impl Chain {
             .enumerate()
             .map(|(i, k)| {
                 k.or_else(|| verified.remove(&i))
-                    .ok_or_else(|| ChainError::InvalidBlock(format!("tx {i} was not verified")))
+                    .ok_or_else(|| Check::Fault(ChainError::Bug(format!("tx {i} was not verified"))))
             })
             .collect()
     }
@@ -504,7 +616,7 @@ impl Chain {
         let Executed { block, txs, outcome } = executed;
         let tip = self.tip();
         if block.header.height != tip.height.next() || block.header.parent_hash != tip.hash {
-            return Err(ChainError::InvalidBlock(format!(
+            return Err(ChainError::Bug(format!(
                 "block {} does not extend the tip {}",
                 block.header.height, tip.height
             )));
@@ -656,7 +768,7 @@ impl Chain {
     /// check, no fee charged) for gas estimation.
     pub fn simulate(&self, body: &ledger::TxBody, encoded_len: usize) -> Result<Receipt, ExecError> {
         let tip = self.tip();
-        let env = BlockEnv::new(self.chain_id.clone(), tip.height.next(), tip.time_ms + 1);
+        let env = BlockEnv::new(self.chain_id.clone(), tip.height.next(), tip.time_ms.saturating_add(1));
         BlockExecutor::simulation(&self.store, &self.params, env, &self.vm).simulate_body(body, encoded_len)
     }
 }

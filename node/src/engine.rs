@@ -54,6 +54,11 @@ impl From<crate::store::StoreError> for EngineError {
     }
 }
 
+/// The wall clock in milliseconds since the Unix epoch.
+pub fn wall_clock_ms() -> u64 {
+    now_ms()
+}
+
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
@@ -79,9 +84,11 @@ pub struct ConsensusStatus {
     pub equivocations: u64,
 }
 
+mod byzantine;
 mod convert;
 mod staking;
 
+pub use byzantine::{Byzantine, InvalidTxKind};
 pub use convert::{to_certificate, to_ledger_commit, validator_set};
 
 /// How long a peer may be one height ahead before we fetch that block
@@ -119,9 +126,10 @@ pub struct Engine {
     sync_inflight: Option<(PeerId, Instant)>,
     height_started: Instant,
     status: watch::Sender<ConsensusStatus>,
-    /// Testing only: from this height on, sign and send a second,
-    /// conflicting prevote (a double sign) with this key.
-    byzantine: Option<(u64, SigningKey)>,
+    /// Testing only: how this validator misbehaves (honest by default), and
+    /// the key it misbehaves with.
+    byzantine: Byzantine,
+    byzantine_key: Option<SigningKey>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -144,7 +152,8 @@ impl Engine {
         // A node with a key keeps its signer even while it is not in the set:
         // it starts signing in the first height whose set contains it.
         let me = key.as_ref().map(|k| PublicKey::from_signing_key(&k.key));
-        let byzantine = key.as_ref().and_then(|k| k.double_sign_at.map(|h| (h, k.key.clone())));
+        let byzantine = key.as_ref().map(|k| k.byzantine.clone()).unwrap_or_default();
+        let byzantine_key = key.as_ref().filter(|k| !k.byzantine.is_honest()).map(|k| k.key.clone());
         let (signer, signer_file, audit_log) = match key {
             Some(ValidatorKey { key, state_file, state, audit_log, .. }) => {
                 // Nodes from before the state file kept the guard in the database.
@@ -200,6 +209,7 @@ impl Engine {
                 height_started: Instant::now(),
                 status,
                 byzantine,
+                byzantine_key,
             },
             status_rx,
         ))
@@ -502,25 +512,25 @@ impl Engine {
                 self.peer_tips.remove(&peer);
                 break;
             }
-            if let Err(e) = self.chain.verify_commit(h, &commit) {
+            if let Err(e) = self.chain.verify_commit(h, &commit)? {
                 tracing::warn!(%peer, height = %h, error = %e, "synced block has an invalid certificate");
                 self.peer_tips.remove(&peer);
                 break;
             }
             let chain = self.chain.clone();
-            let executed = match tokio::task::spawn_blocking(move || chain.validate_block(block))
+            // Certified by more than 2/3: not held to this node's clock.
+            let executed = match tokio::task::spawn_blocking(move || chain.validate_block(block, None))
                 .await
-                .map_err(|e| EngineError::Consensus(format!("validation task: {e}")))?
+                .map_err(|e| EngineError::Consensus(format!("validation task: {e}")))??
             {
                 Ok(x) => x,
-                Err(ChainError::InvalidBlock(reason)) => {
+                Err(reason) => {
                     // A certified block we cannot reproduce: our state or the
                     // peer is wrong; do not commit it.
                     tracing::error!(%peer, height = %h, %reason, "certified block does not execute to its header");
                     self.peer_tips.remove(&peer);
                     break;
                 }
-                Err(e) => return Err(e.into()),
             };
             let chain = self.chain.clone();
             tokio::task::spawn_blocking(move || chain.commit(executed, &commit))
@@ -574,9 +584,11 @@ impl Engine {
                 let chain = self.chain.clone();
                 let last_commit = chain.store().seen_commit().map_err(ChainError::from)?;
                 let started = Instant::now();
-                let executed = tokio::task::spawn_blocking(move || chain.build_block(me, now_ms(), last_commit))
+                let now = self.byzantine.now_ms(now_ms());
+                let mut executed = tokio::task::spawn_blocking(move || chain.build_block(me, now, last_commit))
                     .await
                     .map_err(|e| EngineError::Consensus(format!("block building task: {e}")))??;
+                self.corrupt_proposal(&mut executed);
                 tracing::debug!(%height, %round, txs = executed.block.txs.len(), ms = started.elapsed().as_millis() as u64, "built block");
                 // The block must survive a crash once we may have signed it.
                 self.chain.store().put_pending_block(&executed.block)?;
@@ -585,7 +597,9 @@ impl Engine {
                 Ok(Some(Input::ValueBuilt { height, round, value_id }))
             }
             Effect::ValidateValue { height, value_id, .. } => {
-                let valid = self.validate(value_id).await?;
+                // A live proposal: its time is checked against our clock.
+                let now = self.byzantine.now_ms(now_ms());
+                let valid = self.validate(value_id, Some(now)).await?;
                 Ok(Some(Input::ValueValidated { height, value_id, valid }))
             }
             Effect::SignProposal(p) => {
@@ -645,7 +659,10 @@ impl Engine {
 
     /// Is the block behind `value_id` valid? Our own blocks are valid by
     /// construction; others are re-executed and must reproduce their header.
-    async fn validate(&mut self, value_id: ValueId) -> Result<bool, EngineError> {
+    /// `now_ms`: our clock for a live proposal, `None` for a decided block.
+    /// An invalid block is a verdict (`false`: the core prevotes nil), never
+    /// an error; only a node fault is.
+    async fn validate(&mut self, value_id: ValueId, now_ms: Option<u64>) -> Result<bool, EngineError> {
         if self.blocks.contains_key(&value_id) {
             return Ok(true);
         }
@@ -663,9 +680,9 @@ impl Engine {
         };
         let chain = self.chain.clone();
         let started = Instant::now();
-        match tokio::task::spawn_blocking(move || chain.validate_block(block))
+        match tokio::task::spawn_blocking(move || chain.validate_block(block, now_ms))
             .await
-            .map_err(|e| EngineError::Consensus(format!("validation task: {e}")))?
+            .map_err(|e| EngineError::Consensus(format!("validation task: {e}")))??
         {
             Ok(executed) => {
                 tracing::debug!(
@@ -676,11 +693,10 @@ impl Engine {
                 self.blocks.insert(value_id, executed);
                 Ok(true)
             }
-            Err(ChainError::InvalidBlock(reason)) => {
-                tracing::warn!(%reason, "invalid block");
+            Err(reason) => {
+                tracing::warn!(value = %Hash(value_id.0), %reason, "refusing a proposed block: voting nil");
                 Ok(false)
             }
-            Err(e) => Err(e.into()),
         }
     }
 
@@ -690,7 +706,8 @@ impl Engine {
         value_id: ValueId,
         certificate: &CommitCertificate,
     ) -> Result<(), EngineError> {
-        if !self.validate(value_id).await? {
+        // Decided by more than 2/3 of the power: not held to our clock.
+        if !self.validate(value_id, None).await? {
             // Decided by > 2/3 of the power but not reproducible here (or we
             // never received the block): block sync will fetch it.
             tracing::error!(%height, value = %Hash(value_id.0), "decided block is missing or does not execute here; waiting for block sync");
@@ -727,9 +744,8 @@ pub struct ValidatorKey {
     pub state: Option<Vec<u8>>,
     /// Where to append an audit line per released signature, if enabled.
     pub audit_log: Option<std::fs::File>,
-    /// Testing only (`agorad start --byzantine-double-sign-at H`): double-sign
-    /// prevotes from this height on.
-    pub double_sign_at: Option<u64>,
+    /// Testing only: how this validator misbehaves (default: honest).
+    pub byzantine: Byzantine,
 }
 
 /// One line of the signature audit log.

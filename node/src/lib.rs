@@ -16,3 +16,6 @@ pub mod privval;
 pub mod rpc;
 pub mod rpc_staking;
 pub mod store;
+/// Helpers for tests and fuzz targets (a one-validator chain in a directory).
+#[doc(hidden)]
+pub mod testing;

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use node::node::{Home, InitOptions, init, parse_fund, run};
-use tracing_subscriber::EnvFilter;
+use node::engine::Byzantine;
+use node::node::{Home, InitOptions, init, init_tracing, parse_fund, start};
 
 #[derive(Parser)]
 #[command(name = "agorad", version, about = "The Agora proof-of-stake node")]
@@ -73,12 +73,6 @@ enum Cmd {
     },
 }
 
-fn init_tracing(default: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
@@ -116,16 +110,16 @@ fn main() -> ExitCode {
             .map_err(Into::into),
         Cmd::ShowNodeId { home } => node::node::node_id(&Home(home)).map(|id| println!("{id}")),
         Cmd::Start { home, rpc_listen, byzantine_double_sign_at } => {
-            let level = node::config::Config::load(&Home(home.clone()).config())
-                .map(|c| c.log.level)
-                .unwrap_or_else(|_| "info".into());
-            init_tracing(&level);
-            match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-                Ok(rt) => rt.block_on(run(&Home(home), rpc_listen, byzantine_double_sign_at)),
-                Err(e) => Err(e.into()),
-            }
+            init_tracing(&node::node::log_level(&Home(home.clone())));
+            let byzantine = Byzantine { double_sign_at: byzantine_double_sign_at, ..Byzantine::default() };
+            start(&Home(home), rpc_listen, byzantine)
         }
     };
+    exit(result)
+}
+
+/// Prints a fatal error (a node fault) and turns it into the exit code.
+fn exit(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -4,7 +4,7 @@
 //! Every transaction's signature is verified exactly once, here; the verified
 //! form ([`VerifiedTx`]) is what block building executes.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use ledger::exec::{check_fee_payable, check_stateless};
 use ledger::{Account, Address, Amount, ChainParams, Hash, InvalidTx, LedgerError, VerifiedTx};
@@ -26,9 +26,22 @@ pub enum MempoolError {
         "the sender cannot pay the maximum fees of all its pending transactions: balance {balance}, needed {needed}"
     )]
     PendingFees { balance: Amount, needed: Amount },
+    #[error("transaction {0} was dropped by this node (it cannot be included in a block here); not admitted again")]
+    Dropped(Hash),
     #[error("state: {0}")]
     State(#[from] LedgerError),
 }
+
+/// Is `reason` one that no later state can change? Such a transaction can
+/// never enter a block, so a proposer that meets it drops it for good.
+/// (A nonce gap can be filled, a balance can grow, a full block empties.)
+pub fn permanently_invalid(reason: &InvalidTx) -> bool {
+    !matches!(reason, InvalidTx::NonceGap { .. } | InvalidTx::CannotPayFee { .. } | InvalidTx::BlockGasExhausted)
+}
+
+/// How many dropped transaction hashes a mempool remembers, so gossip does
+/// not bring them back.
+pub const DROPPED_MEMORY: usize = 4096;
 
 /// Mempool limits (from `config.toml`).
 #[derive(Clone, Debug)]
@@ -53,11 +66,39 @@ pub struct Mempool {
     by_sender: BTreeMap<Address, BTreeMap<u64, Entry>>,
     bytes: usize,
     next_seq: u64,
+    /// Recently dropped hashes (bounded by [`DROPPED_MEMORY`], oldest first).
+    dropped: VecDeque<Hash>,
+    dropped_set: HashSet<Hash>,
 }
 
 impl Mempool {
     pub fn new(limits: MempoolLimits) -> Mempool {
-        Mempool { limits, by_hash: HashMap::new(), by_sender: BTreeMap::new(), bytes: 0, next_seq: 0 }
+        Mempool {
+            limits,
+            by_hash: HashMap::new(),
+            by_sender: BTreeMap::new(),
+            bytes: 0,
+            next_seq: 0,
+            dropped: VecDeque::new(),
+            dropped_set: HashSet::new(),
+        }
+    }
+
+    /// Drops a pending transaction for good: it is removed and, for a while
+    /// ([`DROPPED_MEMORY`] drops), not admitted again. Returns whether it was pending.
+    pub fn remove(&mut self, h: &Hash) -> bool {
+        if self.dropped_set.insert(*h) {
+            self.dropped.push_back(*h);
+            while self.dropped.len() > DROPPED_MEMORY {
+                if let Some(old) = self.dropped.pop_front() {
+                    self.dropped_set.remove(&old);
+                }
+            }
+        }
+        match self.by_hash.remove(h) {
+            Some((sender, nonce)) => self.remove_entry(&sender, nonce).is_some(),
+            None => false,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -99,6 +140,9 @@ impl Mempool {
         let hash = tx.hash();
         if self.by_hash.contains_key(&hash) {
             return Err(MempoolError::Duplicate(hash));
+        }
+        if self.dropped_set.contains(&hash) {
+            return Err(MempoolError::Dropped(hash));
         }
         let body = tx.body();
         check_stateless(body, tx.encoded_len(), chain_id, params)?;

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use crate::chain::Chain;
 use crate::config::Config;
-use crate::engine::{Engine, ValidatorKey};
+use crate::engine::{Byzantine, Engine, ValidatorKey};
 use crate::mempool::MempoolLimits;
 use crate::p2p::NetworkConfig;
 use crate::rpc::{RpcContext, serve};
@@ -110,8 +110,36 @@ pub fn node_id(home: &Home) -> anyhow::Result<libp2p::PeerId> {
     Ok(crate::p2p::keypair(key.to_bytes())?.public().to_peer_id())
 }
 
-/// Runs the node until SIGINT or SIGTERM.
-pub async fn run(home: &Home, rpc_override: Option<String>, double_sign_at: Option<u64>) -> anyhow::Result<()> {
+/// Logs to stderr at `default` level unless `RUST_LOG` says otherwise.
+pub fn init_tracing(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
+}
+
+/// The log level `config.toml` of `home` asks for (`info` if it cannot be read).
+pub fn log_level(home: &Home) -> String {
+    Config::load(&home.config()).map(|c| c.log.level).unwrap_or_else(|_| "info".into())
+}
+
+/// Builds the node's runtime and runs the node until SIGINT or SIGTERM.
+/// Every runtime thread, blocking ones included (they execute blocks, dry
+/// runs and queries), gets the native stack that the deepest allowed chain
+/// of contract calls needs ([`vm::exec_thread_stack`]).
+pub fn start(home: &Home, rpc_override: Option<String>, byzantine: Byzantine) -> anyhow::Result<()> {
+    let genesis = Genesis::load(&home.genesis())?;
+    let stack = vm::exec_thread_stack(genesis.params.contracts.max_call_depth);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(stack)
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(run(home, rpc_override, byzantine))
+}
+
+/// Runs the node until SIGINT or SIGTERM (on a runtime built by [`start`]).
+pub async fn run(home: &Home, rpc_override: Option<String>, byzantine: Byzantine) -> anyhow::Result<()> {
     let mut config = Config::load(&home.config())?;
     if let Some(l) = rpc_override {
         config.rpc.listen = l;
@@ -158,10 +186,13 @@ pub async fn run(home: &Home, rpc_override: Option<String>, double_sign_at: Opti
     } else {
         None
     };
-    if let Some(h) = double_sign_at {
+    if let Some(h) = byzantine.double_sign_at {
         tracing::warn!(height = h, "BYZANTINE TEST MODE: this validator will double-sign a prevote at height {h}");
     }
-    let validator = ValidatorKey { key: vkey, state_file, state, audit_log, double_sign_at };
+    if !byzantine.is_honest() {
+        tracing::warn!(?byzantine, "BYZANTINE TEST MODE");
+    }
+    let validator = ValidatorKey { key: vkey, state_file, state, audit_log, byzantine };
     let (engine, consensus_status) = Engine::new(chain.clone(), Some(validator), interval, net.clone())?;
     let role = if engine.is_validator() { "validator" } else { "full node (not in the validator set)" };
     let ctx = Arc::new(RpcContext {

@@ -76,6 +76,7 @@ fn mempool_err(e: MempoolError) -> ErrorObjectOwned {
         }
         MempoolError::Full(_) => err(codes::MEMPOOL_FULL, e.to_string()),
         MempoolError::PendingFees { .. } => err(codes::FEE, e.to_string()),
+        MempoolError::Dropped(_) => err(codes::TX_INVALID, e.to_string()),
         MempoolError::State(s) => internal(s),
     }
 }
@@ -139,8 +140,9 @@ pub struct RpcContext {
     pub net: Option<crate::p2p::NetworkHandle>,
     /// Consensus progress, from the engine.
     pub consensus: Option<tokio::sync::watch::Receiver<crate::engine::ConsensusStatus>>,
-    /// Bounds concurrent contract queries (each holds a wasm instance and a
-    /// thread), so queries can never starve block execution of instances.
+    /// Bounds concurrent contract queries and dry runs (each holds up to
+    /// `max_call_depth + 1` wasm instances and a blocking thread), so RPC can
+    /// never starve block execution of instances or threads.
     pub query_slots: Arc<tokio::sync::Semaphore>,
 }
 
@@ -277,14 +279,39 @@ fn get_account(ctx: &RpcContext, args: &Args) -> RpcResult {
     Ok(v)
 }
 
-fn estimate_gas(ctx: &RpcContext, args: &Args) -> RpcResult {
+/// How long a query or dry run waits for a free slot before `BUSY`.
+const VM_SLOT_WAIT: Duration = Duration::from_secs(1);
+
+/// A slot to run contract code for RPC (a dry run or a query) on a blocking
+/// thread, never on the async workers that serve consensus and the network:
+/// at most `MAX_CONCURRENT_QUERIES` at once, so RPC can hold neither all the
+/// instance pool nor more threads than that; a request waits at most
+/// [`VM_SLOT_WAIT`] for one, then gets a "busy" error.
+async fn vm_slot(ctx: &RpcContext) -> Result<tokio::sync::OwnedSemaphorePermit, ErrorObjectOwned> {
+    let busy = || err(codes::BUSY, "too many contract queries or dry runs in progress; retry shortly");
+    match tokio::time::timeout(VM_SLOT_WAIT, ctx.query_slots.clone().acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(busy()),
+    }
+}
+
+async fn estimate_gas(ctx: Arc<RpcContext>, args: Args) -> RpcResult {
     let bytes = args.tx_bytes()?;
     let max = ctx.chain.params().max_tx_bytes as usize;
     if bytes.len() > max {
         return Err(invalid_tx(&InvalidTx::TooLarge { size: bytes.len(), limit: max }));
     }
     let tx = SignedTx::decode(&bytes).map_err(|e| invalid_tx(&e))?;
-    match ctx.chain.simulate(&tx.body, bytes.len()) {
+    let permit = vm_slot(&ctx).await?;
+    let chain = ctx.chain.clone();
+    let len = bytes.len();
+    let res = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        chain.simulate(&tx.body, len)
+    })
+    .await
+    .map_err(internal)?;
+    match res {
         Ok(r) => {
             let (status, reason) = match &r.status {
                 TxStatus::Success => ("success", None),
@@ -297,7 +324,8 @@ fn estimate_gas(ctx: &RpcContext, args: &Args) -> RpcResult {
             }))
         }
         Err(ExecError::Invalid(e)) => Err(invalid_tx(&e)),
-        Err(ExecError::Ledger(e)) => Err(internal(e)),
+        Err(ExecError::Unexecutable(e)) => Err(err(codes::BUSY, format!("the dry run could not finish on this node: {e}"))),
+        Err(ExecError::Fault(e)) => Err(internal(e)),
     }
 }
 
@@ -364,9 +392,7 @@ async fn contract_query(ctx: Arc<RpcContext>, args: Args) -> RpcResult {
     };
     let max_gas = ctx.chain.params().max_tx_gas;
     let gas = args.opt::<u64>(2, "gas_limit")?.unwrap_or(max_gas).min(max_gas);
-    let Ok(permit) = ctx.query_slots.clone().try_acquire_owned() else {
-        return Err(err(codes::BUSY, "too many contract queries in progress; retry shortly"));
-    };
+    let permit = vm_slot(&ctx).await?;
     let chain = ctx.chain.clone();
     let res = tokio::task::spawn_blocking(move || {
         let _permit = permit;
@@ -383,6 +409,7 @@ async fn contract_query(ctx: Arc<RpcContext>, args: Args) -> RpcResult {
         Err(e @ QueryError::Failed { gas_used, .. }) => {
             Err(ErrorObjectOwned::owned(codes::CONTRACT_FAILED, e.to_string(), Some(json!({ "gas_used": gas_used }))))
         }
+        Err(QueryError::Unexecutable(e)) => Err(err(codes::BUSY, format!("the query could not finish on this node: {e}"))),
         Err(QueryError::Node(e)) => Err(internal(e)),
     }
 }
@@ -597,7 +624,7 @@ pub fn module(ctx: Arc<RpcContext>) -> Result<RpcModule<RpcContext>, jsonrpsee::
     m.register_method("agora_getBlock", |p, c, _| get_block(c, &Args::of(&p)?))?;
     m.register_method("agora_getTx", |p, c, _| get_tx(c, &Args::of(&p)?))?;
     m.register_method("agora_getAccount", |p, c, _| get_account(c, &Args::of(&p)?))?;
-    m.register_method("agora_estimateGas", |p, c, _| estimate_gas(c, &Args::of(&p)?))?;
+    m.register_async_method("agora_estimateGas", |p, c, _| async move { estimate_gas(c, Args::of(&p)?).await })?;
     m.register_async_method("agora_sendTx", |p, c, _| async move {
         let bytes = Args::of(&p)?.tx_bytes()?;
         let chain = c.chain.clone();
@@ -658,4 +685,46 @@ pub async fn serve(
     let local = server.local_addr()?;
     let handle = server.start(module(ctx)?);
     Ok((handle, local))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn ctx(dir: &std::path::Path, slots: usize) -> Arc<RpcContext> {
+        let (user, val) = (ledger::SigningKey::from_bytes(&[1; 32]), ledger::SigningKey::from_bytes(&[2; 32]));
+        Arc::new(RpcContext {
+            chain: Arc::new(crate::testing::chain_on(dir, "rpc-test", &user, &val)),
+            validator: None,
+            moniker: "t".into(),
+            block_interval: Duration::from_millis(100),
+            max_commit_wait: Duration::from_millis(10),
+            net: None,
+            consensus: None,
+            query_slots: Arc::new(tokio::sync::Semaphore::new(slots)),
+        })
+    }
+
+    #[tokio::test]
+    async fn dry_runs_wait_for_a_contract_slot_then_get_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = ctx(dir.path(), 1);
+        let m = module(ctx.clone()).unwrap();
+        let user = ledger::SigningKey::from_bytes(&[1; 32]);
+        let tx = hex::encode(crate::testing::transfer(&user, 0, "rpc-test"));
+        let req = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"agora_estimateGas","params":["{tx}"]}}"#);
+        // A free slot: the dry run runs.
+        let (resp, _) = m.raw_json_request(&req, 1).await.unwrap();
+        assert!(resp.get().contains("\"status\":\"success\""), "{}", resp.get());
+        // Every slot taken: the request waits, then is refused, not queued forever.
+        let held = ctx.query_slots.clone().acquire_owned().await.unwrap();
+        let started = std::time::Instant::now();
+        let (resp, _) = m.raw_json_request(&req, 1).await.unwrap();
+        assert!(resp.get().contains(&format!("{}", codes::BUSY)), "{}", resp.get());
+        assert!(started.elapsed() >= VM_SLOT_WAIT);
+        drop(held);
+        let (resp, _) = m.raw_json_request(&req, 1).await.unwrap();
+        assert!(resp.get().contains("\"status\":\"success\""), "{}", resp.get());
+    }
 }

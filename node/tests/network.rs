@@ -14,63 +14,23 @@ mod common;
 
 use ledger::{Address, PublicKey, SigningKey};
 use serde_json::{Value, json};
-use testnet::{OwnedTestnet, Spec, Testnet};
+use common::net::{assert_no_double_signs, block, block_id, call, height, start_net, wait_all};
+use testnet::OwnedTestnet;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 const CHAIN: &str = "agora-net-e2e";
 const RPC: Duration = Duration::from_secs(5);
 
 fn net(dir: &std::path::Path, block_interval_ms: u64) -> OwnedTestnet {
-    let mut spec = Spec::new(dir.join("net"), env!("CARGO_BIN_EXE_agorad"));
-    spec.dev_accounts = 0;
-    spec.load_accounts = 16;
-    spec.chain_id = CHAIN.into();
-    spec.block_interval = Duration::from_millis(block_interval_ms);
-    let mut net = Testnet::create(&spec).expect("create testnet").owned();
-    net.set_stop_timeout(Duration::from_secs(5));
-    net.start_all().expect("start");
-    net
-}
-
-fn call(net: &Testnet, i: usize, method: &str, args: Vec<Value>) -> anyhow::Result<Value> {
-    testnet::rpc::call_blocking(&net.rpc_url(i), method, args, RPC)
-}
-
-fn height(net: &Testnet, i: usize) -> u64 {
-    net.height(i).unwrap_or(0)
-}
-
-fn wait_all(net: &Testnet, nodes: &[usize], h: u64, secs: u64) {
-    for &i in nodes {
-        net.wait_for_height(i, h, Duration::from_secs(secs))
-            .unwrap_or_else(|e| panic!("node{i} did not reach height {h}: {e:#}\n{}", net.log_tail(i, 30)));
-    }
+    start_net(dir, CHAIN, block_interval_ms)
 }
 
 fn transfer_hex(k: &SigningKey, nonce: u64, to: Address, amount: u128) -> String {
     common::transfer_hex_on(CHAIN, k, nonce, to, amount)
 }
 
-fn block(net: &Testnet, i: usize, h: u64) -> Value {
-    call(net, i, "agora_getBlock", vec![json!(h)]).unwrap_or_else(|e| panic!("node{i} block {h}: {e:#}"))
-}
-
-/// The (hash, state root) of block `h` as node `i` serves it.
-fn block_id(net: &Testnet, i: usize, h: u64) -> (String, String) {
-    let b = block(net, i, h);
-    (b["hash"].as_str().unwrap().to_string(), b["header"]["state_root"].as_str().unwrap().to_string())
-}
-
-fn assert_no_double_signs(net: &Testnet) {
-    let audit = net.audit_signatures().unwrap();
-    assert!(audit.signatures > 0, "no signature logs were written");
-    assert!(audit.conflicts.is_empty(), "double signs: {:?}", audit.conflicts);
-    for i in 0..net.nodes() {
-        if net.is_running(i) {
-            let st = net.status(i).unwrap();
-            assert_eq!(st["equivocations_seen"], 0, "node{i} saw an equivocation");
-        }
-    }
+fn signed_hex(k: &SigningKey, nonce: u64, payload: ledger::Payload, gas_limit: u64) -> String {
+    common::net::signed_hex(CHAIN, k, nonce, payload, gas_limit)
 }
 
 #[test]
@@ -247,18 +207,6 @@ fn a_wiped_validator_and_a_new_full_node_catch_up_by_block_sync() {
     let acct = call(&net, full, "agora_getAccount", vec![json!(who.to_string())]).unwrap();
     assert_eq!(acct["balance"], "1000000000000");
     assert_no_double_signs(&net);
-}
-
-fn signed_hex(k: &SigningKey, nonce: u64, payload: ledger::Payload, gas_limit: u64) -> String {
-    let body = ledger::TxBody {
-        chain_id: CHAIN.into(),
-        sender: PublicKey::from_signing_key(k),
-        nonce,
-        gas_limit,
-        gas_price: ledger::Amount::new(1),
-        payload,
-    };
-    hex::encode(body.sign(k).encode())
 }
 
 #[test]

@@ -475,6 +475,13 @@ impl Testnet {
     /// [`restart_byzantine`](Self::restart_byzantine)). Does nothing if it is
     /// already running.
     pub fn start(&mut self, i: usize) -> Result<()> {
+        self.start_with(i, None, &[])
+    }
+
+    /// Starts node `i` like [`start`](Self::start), but with `program`
+    /// instead of the testnet's `agorad` (e.g. the `agorad-byzantine` test
+    /// binary) and `extra` arguments after `start --home HOME`.
+    pub fn start_with(&mut self, i: usize, program: Option<&Path>, extra: &[String]) -> Result<()> {
         self.check_index(i)?;
         self.refresh()?;
         if self.is_running(i) {
@@ -492,15 +499,19 @@ impl Testnet {
             .with_context(|| format!("opening {}", log_path.display()))?;
         let now = humantime::format_rfc3339_seconds(SystemTime::now());
         let byzantine = self.node(i).byzantine_at;
-        let mode = byzantine.map_or(String::new(), |h| format!(" BYZANTINE (double-signs from height {h})"));
+        let mut mode = byzantine.map_or(String::new(), |h| format!(" BYZANTINE (double-signs from height {h})"));
+        if program.is_some() || !extra.is_empty() {
+            mode += &format!(" with {} {}", program.unwrap_or(&self.state.agorad).display(), extra.join(" "));
+        }
         writeln!(log, "==== testnet: starting {}{mode} at {now} ====", self.name(i))
             .with_context(|| format!("writing {}", log_path.display()))?;
         let out = log.try_clone().with_context(|| format!("opening {}", log_path.display()))?;
-        let mut cmd = Command::new(&self.state.agorad);
+        let mut cmd = Command::new(program.unwrap_or(&self.state.agorad));
         cmd.arg("start").arg("--home").arg(&home);
         if let Some(h) = byzantine {
             cmd.arg(setup::BYZANTINE_FLAG).arg(h.to_string());
         }
+        cmd.args(extra);
         let child = cmd
             .stdin(Stdio::null())
             .stdout(out)

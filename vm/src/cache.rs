@@ -87,11 +87,11 @@ impl ModuleCache {
                 let bytes = code()
                     .map_err(CallError::Node)?
                     .ok_or_else(|| CallError::Failed(format!("no code with hash {code_hash}")))?;
-                // Stored code passed validation at upload, so a compile error
-                // here is this node's failure, not a consensus outcome.
-                let module = Module::new(engine, &bytes).map_err(|e| {
-                    CallError::Node(LedgerError::Vm(format!("stored contract code {code_hash} does not compile: {e}")))
-                })?;
+                // Uploads are compiled and instantiated once before they are
+                // stored, so this cannot fail for stored code; if it did, it is
+                // the same on every node (same build, same bytes): a failed call.
+                let module = Module::new(engine, &bytes)
+                    .map_err(|e| CallError::Failed(format!("contract code {code_hash} does not compile: {e}")))?;
                 if let Some(d) = &self.dir
                     && let Err(e) = store(d, code_hash, &module)
                 {
@@ -102,7 +102,7 @@ impl ModuleCache {
         };
         let pre = linker
             .instantiate_pre(&module)
-            .map_err(|e| CallError::Node(LedgerError::Vm(format!("contract {code_hash} cannot be linked: {e}"))))?;
+            .map_err(|e| CallError::Failed(format!("contract code {code_hash} cannot be linked: {e}")))?;
         let mut s = self.lock();
         if from_disk {
             s.stats.disk_hits += 1;

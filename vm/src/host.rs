@@ -22,7 +22,7 @@ const MAX_EVENT_KIND: usize = 64;
 
 fn stop(ctx: &mut impl AsContextMut<Data = Data>, why: Stop) -> wasmtime::Error {
     let msg = match &why {
-        Stop::Abort(m) | Stop::Fault(m) => m.clone(),
+        Stop::Abort(m) | Stop::Fault(m) | Stop::Unexecutable(m) => m.clone(),
         Stop::OutOfGas => "out of gas".into(),
         Stop::Node(e) => e.to_string(),
     };
@@ -35,12 +35,15 @@ pub(crate) fn fault(ctx: &mut impl AsContextMut<Data = Data>, msg: String) -> wa
     stop(ctx, Stop::Fault(msg))
 }
 
-/// Burns `gas` from the store's fuel, or stops with "out of gas".
+/// Burns `gas` from the store's fuel, plus the memory pages added since the
+/// last charge (see `Limits`), or stops with "out of gas".
 pub(crate) fn charge(ctx: &mut impl AsContextMut<Data = Data>, gas: u64) -> HResult<()> {
     let mut c = ctx.as_context_mut();
     if !c.data().vm.metered {
         return Ok(());
     }
+    let pages = std::mem::take(&mut c.data_mut().limits.uncharged_pages);
+    let gas = gas.saturating_add(pages.saturating_mul(c.data().params.gas_memory_page));
     let fuel = c.get_fuel()?;
     if fuel < gas {
         c.set_fuel(0)?;
@@ -48,6 +51,20 @@ pub(crate) fn charge(ctx: &mut impl AsContextMut<Data = Data>, gas: u64) -> HRes
     }
     c.set_fuel(fuel - gas)?;
     Ok(())
+}
+
+/// Charges the memory pages added since the last charge, as much as the fuel
+/// left allows. Returns whether it could pay them all.
+pub(crate) fn settle_memory(ctx: &mut impl AsContextMut<Data = Data>) -> bool {
+    let mut c = ctx.as_context_mut();
+    if !c.data().vm.metered {
+        return true;
+    }
+    let pages = std::mem::take(&mut c.data_mut().limits.uncharged_pages);
+    let cost = pages.saturating_mul(c.data().params.gas_memory_page);
+    let fuel = c.get_fuel().unwrap_or(0);
+    let _ = c.set_fuel(fuel.saturating_sub(cost));
+    fuel >= cost
 }
 
 fn node(ctx: &mut impl AsContextMut<Data = Data>, e: ledger::LedgerError) -> wasmtime::Error {
@@ -182,8 +199,17 @@ pub(crate) fn define(l: &mut Linker<Data>) -> wasmtime::Result<()> {
             charge(&mut c, p.gas_host_call + p.gas_storage_read + p.gas_storage_read_byte * bytes)?;
             let lo = if flags & 1 != 0 { Bound::Excluded(start.as_slice()) } else { Bound::Included(start.as_slice()) };
             let contract = c.data().frame.contract;
-            let found = c.data_mut().host().storage_next(&contract, lo, end.as_deref()).map_err(|e| node(&mut c, e))?;
-            let reg = match found {
+            // Every key deleted earlier in the block that the search steps over
+            // costs a storage read: at most as many as the gas left can pay.
+            let per_skip = p.gas_storage_read.max(1);
+            let budget = if c.data().vm.metered { c.get_fuel()? / per_skip } else { u64::MAX };
+            let next =
+                c.data_mut().host().storage_next(&contract, lo, end.as_deref(), budget).map_err(|e| node(&mut c, e))?;
+            charge(&mut c, per_skip.saturating_mul(next.skipped))?;
+            if next.exhausted {
+                return Err(stop(&mut c, Stop::OutOfGas));
+            }
+            let reg = match next.entry {
                 Some((k, v)) => {
                     charge(&mut c, p.gas_storage_read_byte.saturating_mul((k.len() + v.len()) as u64))?;
                     let mut r = Vec::with_capacity(4 + k.len() + v.len());
@@ -428,6 +454,7 @@ fn sub_call(
             Ok(0)
         }
         Err(CallError::Failed(m)) => fail(c, m),
+        Err(CallError::Unexecutable(m)) => Err(stop(c, Stop::Unexecutable(m))),
         Err(CallError::Node(e)) => Err(node(c, e)),
     }
 }

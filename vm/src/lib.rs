@@ -37,8 +37,18 @@ pub use cache::CacheStats;
 /// Fixed size of the wasm stack (native bytes). Part of the consensus rules
 /// together with the wasmtime version: see the crate docs.
 pub const MAX_WASM_STACK: usize = 512 * 1024;
-/// Wall-clock safety net per top-level call.
+/// Wall-clock safety net per top-level call. Gas is set so that no call
+/// within `max_tx_gas` comes near it on the reference machine (see ABI.md,
+/// "Wall clock"); if it fires anyway the call is `Unexecutable` on this node.
 pub const WALL_CLOCK_LIMIT: Duration = Duration::from_secs(5);
+/// Native stack every thread that runs contracts must have: each frame of the
+/// deepest allowed call chain (`max_call_depth` + 1 frames) may use the whole
+/// wasm stack, plus the host's own frames around each one (measured well
+/// under 256 KiB a frame by `vm/tests/stack.rs`). The node's runtime
+/// and every contract thread are built with it.
+pub const fn exec_thread_stack(max_call_depth: u32) -> usize {
+    (max_call_depth as usize + 1) * (MAX_WASM_STACK + 256 * 1024) + 4 * 1024 * 1024
+}
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Instances the pool holds at once: block execution needs at most
 /// `max_call_depth + 1` (9), RPC queries at most 9 × `MAX_CONCURRENT_QUERIES`
@@ -46,6 +56,10 @@ const EPOCH_TICK: Duration = Duration::from_millis(10);
 const POOL_INSTANCES: u32 = 256;
 /// Compiled modules kept in memory.
 const MEMORY_CACHE_MODULES: usize = 256;
+/// Bytes of instance state (VM context: functions, globals, table and memory
+/// descriptors) a pooled instance slot holds. A module at every validation
+/// limit at once fits (`vm/tests/hostile.rs`).
+const MAX_INSTANCE_STATE: usize = 4 * 1024 * 1024;
 
 /// Errors of the VM's own set-up (not of contract execution).
 #[derive(Debug, thiserror::Error)]
@@ -125,8 +139,9 @@ fn engine_config(params: &ChainParams, metered: bool) -> Result<Config, VmError>
     pool.total_core_instances(POOL_INSTANCES)
         .total_memories(POOL_INSTANCES)
         .total_tables(POOL_INSTANCES)
+        .max_core_instance_size(MAX_INSTANCE_STATE)
         .max_memories_per_module(1)
-        .max_tables_per_module(1)
+        .max_tables_per_module(validate::MAX_TABLES)
         .table_elements(validate::MAX_TABLE_ELEMENTS as usize)
         .max_memory_size(max_bytes as usize);
     c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
@@ -164,7 +179,7 @@ impl Vm {
             .get_or_compile(&self.inner.engine, &self.inner.linker, code_hash, || Ok(Some(code.to_vec())))
             .map(|_| ())
             .map_err(|e| match e {
-                CallError::Failed(m) => m,
+                CallError::Failed(m) | CallError::Unexecutable(m) => m,
                 CallError::Node(e) => e.to_string(),
             })
     }
@@ -175,12 +190,32 @@ impl Vm {
 }
 
 impl ContractVm for Vm {
-    fn check_code(&self, code: &[u8], params: &ChainParams) -> Result<(), String> {
-        // Acceptance depends on validation alone (a pure function of the
-        // bytes). Compilation happens at the first call (and is cached): it
-        // keeps uploads cheap to execute, and a compile failure, which would
-        // be this node's problem, is reported there as a node error.
-        validate::check_code(code, params)
+    fn check_code(&self, code: &[u8], params: &ChainParams) -> Result<(), CallError> {
+        // What passes here is guaranteed to instantiate: the module rules
+        // (a pure function of the bytes), then a compile with this engine
+        // (which checks the module against the pool's limits) and one trial
+        // instantiation in a pooled slot. All of it is the same on every node
+        // of this build. The compiled module stays in the caches, so the first
+        // call does not compile on the critical path.
+        validate::check_code(code, params).map_err(CallError::Failed)?;
+        let code_hash = Hash::digest(code);
+        let inner = &self.inner;
+        let pre = inner.cache.get_or_compile(&inner.engine, &inner.linker, &code_hash, || Ok(Some(code.to_vec())))?;
+        let data = Data::new(inner.clone(), None, Frame::upload(code_hash), Vec::new(), params.contracts);
+        let mut store = Store::new(&inner.engine, data);
+        store.limiter(|d| &mut d.limits);
+        if inner.metered {
+            store.set_fuel(0).map_err(|e| CallError::Unexecutable(e.to_string()))?;
+        }
+        store.set_epoch_deadline(epoch_ticks());
+        store.epoch_deadline_trap();
+        match pre.instantiate(&mut store) {
+            Ok(_) => Ok(()),
+            Err(e) if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => {
+                Err(CallError::Unexecutable(format!("instance pool exhausted on this node: {e}")))
+            }
+            Err(e) => Err(CallError::Failed(format!("the module does not instantiate: {e:#}"))),
+        }
     }
 
     fn run(&self, host: Box<dyn Host>, call: ContractCall, gas_limit: u64) -> (Box<dyn Host>, CallOutcome) {
@@ -196,6 +231,55 @@ impl ContractVm for Vm {
     }
 }
 
+/// The store's resource limits, plus pay-as-you-grow accounting of linear
+/// memory: every 64 KiB page a frame's memory has (its initial pages
+/// included) costs `gas_memory_page`, because the first touch of each of
+/// its 4 KiB OS pages is a page fault (about a microsecond here) whether or
+/// not the contract runs any instruction in between. Growth is refused once
+/// the frame's gas could not pay for it; pages are charged at the next host
+/// call and when the frame ends.
+pub(crate) struct Limits {
+    inner: StoreLimits,
+    /// Pages the frame may still add (what its gas limit pays for).
+    pub page_budget: u64,
+    /// Pages added and not charged yet.
+    pub uncharged_pages: u64,
+    /// A growth was refused for want of gas.
+    pub budget_exhausted: bool,
+}
+
+impl wasmtime::ResourceLimiter for Limits {
+    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if !self.inner.memory_growing(current, desired, maximum)? {
+            return Ok(false);
+        }
+        let pages = (desired.saturating_sub(current)).div_ceil(65_536) as u64;
+        if pages > self.page_budget {
+            self.budget_exhausted = true;
+            return Ok(false);
+        }
+        self.page_budget -= pages;
+        self.uncharged_pages = self.uncharged_pages.saturating_add(pages);
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        self.inner.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.inner.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.inner.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.inner.memories()
+    }
+}
+
 /// One executing contract.
 #[derive(Clone, Debug)]
 pub(crate) struct Frame {
@@ -207,12 +291,26 @@ pub(crate) struct Frame {
     pub depth: u32,
 }
 
+impl Frame {
+    /// The frame of an upload's trial instantiation (no entry point runs).
+    fn upload(code_hash: Hash) -> Frame {
+        let zero = Address([0; 20]);
+        Frame { contract: zero, code_hash, caller: zero, funds: Amount::ZERO, read_only: true, depth: 1 }
+    }
+}
+
+fn epoch_ticks() -> u64 {
+    (WALL_CLOCK_LIMIT.as_millis() / EPOCH_TICK.as_millis()) as u64
+}
+
 /// Why a call stopped early (recorded by host functions before they trap).
 #[derive(Debug)]
 pub(crate) enum Stop {
     Abort(String),
     OutOfGas,
     Fault(String),
+    /// A sub-call hit this node's local bounds.
+    Unexecutable(String),
     Node(LedgerError),
 }
 
@@ -227,12 +325,31 @@ pub(crate) struct Data {
     pub events: Vec<Event>,
     pub stop: Option<Stop>,
     pub memory: Option<wasmtime::Memory>,
-    pub limits: StoreLimits,
+    pub limits: Limits,
     /// Limits and gas table, read by every host call.
     pub params: ledger::params::ContractParams,
 }
 
 impl Data {
+    fn new(
+        vm: Arc<Inner>,
+        host: Option<Box<dyn Host>>,
+        frame: Frame,
+        stack: Vec<Address>,
+        params: ledger::params::ContractParams,
+    ) -> Data {
+        let inner = StoreLimitsBuilder::new()
+            .memory_size(params.max_memory_pages as usize * 65_536)
+            .table_elements(validate::MAX_TABLE_ELEMENTS as usize)
+            .instances(1)
+            .memories(1)
+            .tables(validate::MAX_TABLES as usize)
+            .trap_on_grow_failure(false)
+            .build();
+        let limits = Limits { inner, page_budget: u64::MAX, uncharged_pages: 0, budget_exhausted: false };
+        Data { host, vm, frame, stack, register: None, events: Vec::new(), stop: None, memory: None, limits, params }
+    }
+
     pub fn host(&mut self) -> &mut dyn Host {
         self.host.as_deref_mut().expect("the host is in the store except during a sub-call")
     }
@@ -261,36 +378,27 @@ pub(crate) fn run_frame(
         Err(e) => return (host, CallOutcome { gas_used: 0, result: Err(e), events: Vec::new() }),
     };
     let params = host.env().params.contracts;
-    let max_memory = params.max_memory_pages as usize * 65_536;
-    let limits = StoreLimitsBuilder::new()
-        .memory_size(max_memory)
-        .table_elements(validate::MAX_TABLE_ELEMENTS as usize)
-        .instances(1)
-        .memories(1)
-        .tables(1)
-        .trap_on_grow_failure(false)
-        .build();
-    let data = Data {
-        host: Some(host),
-        vm: vm.clone(),
-        frame,
-        stack,
-        register: None,
-        events: Vec::new(),
-        stop: None,
-        memory: None,
-        limits,
-        params,
-    };
+    let mut data = Data::new(vm.clone(), Some(host), frame, stack, params);
+    if vm.metered {
+        data.limits.page_budget = gas_limit / params.gas_memory_page.max(1);
+    }
     let mut store = Store::new(&vm.engine, data);
     store.limiter(|d| &mut d.limits);
     if vm.metered {
         store.set_fuel(gas_limit).expect("fuel is enabled");
     }
-    store.set_epoch_deadline((WALL_CLOCK_LIMIT.as_millis() / EPOCH_TICK.as_millis()) as u64);
+    store.set_epoch_deadline(epoch_ticks());
     store.epoch_deadline_trap();
 
-    let result = invoke(&mut store, &pre, entry, &msg, &params);
+    let mut result = invoke(&mut store, &pre, entry, &msg, &params);
+    // Memory added since the last host call is paid for now, whether the
+    // call succeeded or not; what the gas left cannot pay ends it out of gas.
+    if !host::settle_memory(&mut store) || (store.data().limits.budget_exhausted && result.is_err()) {
+        store.data_mut().stop = Some(Stop::OutOfGas);
+        if result.is_ok() {
+            result = Err(wasmtime::Error::msg("out of gas"));
+        }
+    }
     let remaining = if vm.metered { store.get_fuel().unwrap_or(0) } else { gas_limit };
     let mut data = store.into_data();
     let mut host = data.host.take().expect("the host is back in the store after every sub-call");
@@ -301,6 +409,7 @@ pub(crate) fn run_frame(
             let res = match data.stop.take() {
                 Some(Stop::Abort(m)) => CallError::Failed(m),
                 Some(Stop::Fault(m)) => CallError::Failed(m),
+                Some(Stop::Unexecutable(m)) => CallError::Unexecutable(m),
                 Some(Stop::Node(e)) => CallError::Node(e),
                 Some(Stop::OutOfGas) => {
                     gas_used = gas_limit;
@@ -318,19 +427,19 @@ pub(crate) fn run_frame(
 /// Turns an error with no recorded [`Stop`] (a wasm trap) into a failure.
 fn classify(err: wasmtime::Error, gas_limit: u64, gas_used: &mut u64) -> CallError {
     // Running out of pooled instances is this node's resource limit, never a
-    // consensus outcome: the node refuses the block instead.
+    // consensus outcome: the node votes nil on the block instead.
     if err.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() {
-        return CallError::Node(LedgerError::Vm(format!("instance pool exhausted on this node: {err}")));
+        return CallError::Unexecutable(format!("instance pool exhausted on this node: {err}"));
     }
     match err.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => {
             *gas_used = gas_limit;
             CallError::Failed(format!("out of gas (limit {gas_limit})"))
         }
-        Some(Trap::Interrupt) => CallError::Node(LedgerError::Vm(format!(
+        Some(Trap::Interrupt) => CallError::Unexecutable(format!(
             "contract ran longer than the {}s wall-clock safety limit on this node",
             WALL_CLOCK_LIMIT.as_secs()
-        ))),
+        )),
         Some(Trap::StackOverflow) => {
             CallError::Failed("call stack exhausted: recursion too deep for the contract stack".into())
         }
@@ -349,6 +458,8 @@ fn invoke(
 ) -> Result<Vec<u8>, wasmtime::Error> {
     host::charge(store, params.gas_copy_byte.saturating_mul(msg.len() as u64))?;
     let instance = pre.instantiate(&mut *store)?;
+    // The initial memory pages are paid before any instruction runs.
+    host::charge(store, 0)?;
     let memory = instance
         .get_memory(&mut *store, "memory")
         .ok_or_else(|| host::fault(store, "contract has no memory export".into()))?;

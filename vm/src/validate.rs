@@ -14,6 +14,13 @@ pub const MAX_TABLE_ELEMENTS: u64 = 10_000;
 pub const MAX_FUNCTIONS: u32 = 20_000;
 /// Most locals (including parameters) of one function.
 pub const MAX_LOCALS: u32 = 1_000;
+/// Most tables a contract may define (the instance pool holds one per instance).
+pub const MAX_TABLES: u32 = 1;
+/// Most globals a contract may define (they live in the pooled instance
+/// state, whose size is bounded; rustc emits one to three).
+pub const MAX_GLOBALS: u32 = 1_000;
+/// Most data and element segments each (each is instance state).
+pub const MAX_SEGMENTS: u32 = 10_000;
 
 /// The wasm features contracts may use; the engine is configured the same way.
 pub fn features() -> WasmFeatures {
@@ -88,6 +95,7 @@ pub fn check_code(code: &[u8], params: &ChainParams) -> Result<(), String> {
     let mut func_types: Vec<u32> = Vec::new(); // type index per function (imports first)
     let mut exports: Vec<(String, ExternalKind, u32)> = Vec::new();
     let mut memories = 0u32;
+    let mut tables = 0u32;
     let mut defined_functions = 0u32;
     for payload in Parser::new(0).parse_all(code) {
         let payload = payload.map_err(|e| format!("invalid WebAssembly: {}", e.message()))?;
@@ -148,10 +156,23 @@ pub fn check_code(code: &[u8], params: &ChainParams) -> Result<(), String> {
             Payload::TableSection(r) => {
                 for t in r {
                     let t = t.map_err(|e| e.message().to_owned())?;
+                    tables += 1;
+                    if tables > MAX_TABLES {
+                        return Err(format!("a contract may define at most {MAX_TABLES} table"));
+                    }
                     if t.ty.initial > MAX_TABLE_ELEMENTS {
                         return Err(format!("table of {} elements, the limit is {MAX_TABLE_ELEMENTS}", t.ty.initial));
                     }
                 }
+            }
+            Payload::GlobalSection(r) if r.count() > MAX_GLOBALS => {
+                return Err(format!("{} globals, the limit is {MAX_GLOBALS}", r.count()));
+            }
+            Payload::DataSection(r) if r.count() > MAX_SEGMENTS => {
+                return Err(format!("{} data segments, the limit is {MAX_SEGMENTS}", r.count()));
+            }
+            Payload::ElementSection(r) if r.count() > MAX_SEGMENTS => {
+                return Err(format!("{} element segments, the limit is {MAX_SEGMENTS}", r.count()));
             }
             Payload::MemorySection(r) => {
                 for m in r {

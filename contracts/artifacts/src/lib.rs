@@ -9,6 +9,8 @@
 //! | [`ESCROW`] | `escrow` | `contracts/escrow` |
 //! | [`PROBE`] | `probe` | `contracts/probe` |
 
+pub mod hostile;
+
 /// `contracts/counter`.
 pub const COUNTER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/counter.wasm"));
 /// `contracts/token`.

@@ -414,14 +414,14 @@ pub fn genesis_state<S: StateStore + Clone + Send + 'static>(
     let mut seen = std::collections::BTreeSet::new();
     for (addr, bal) in balances {
         if !seen.insert(*addr) {
-            return Err(LedgerError::InvalidBlock(format!("genesis lists account {addr} twice")));
+            return Err(LedgerError::Genesis(format!("genesis lists account {addr} twice")));
         }
         host.put(account_key(addr), Some(Account { balance: *bal, nonce: 0 }.encode()));
-        supply = supply.checked_add(*bal).ok_or_else(|| LedgerError::InvalidBlock("supply overflows".into()))?;
+        supply = supply.checked_add(*bal).ok_or_else(|| LedgerError::Genesis("supply overflows".into()))?;
     }
     for g in validators {
         supply =
-            supply.checked_add(g.self_stake).ok_or_else(|| LedgerError::InvalidBlock("supply overflows".into()))?;
+            supply.checked_add(g.self_stake).ok_or_else(|| LedgerError::Genesis("supply overflows".into()))?;
     }
     let set = {
         let mut ctx = Ctx {
@@ -439,7 +439,7 @@ pub fn genesis_state<S: StateStore + Clone + Send + 'static>(
             ctx.r.host.put_account(&BONDED_POOL, &pool);
             let out = ctx.create_validator_bonded(g)?;
             if let Err(e) = out {
-                return Err(LedgerError::InvalidBlock(format!("genesis validator {}: {e}", g.operator)));
+                return Err(LedgerError::Genesis(format!("genesis validator {}: {e}", g.operator)));
             }
         }
         let mut events = Vec::new();

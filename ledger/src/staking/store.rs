@@ -97,7 +97,7 @@ impl<S: StateStore + Send + 'static> Records<'_, S> {
         let mut inclusive = after.is_none();
         while out.len() < limit {
             let start = if inclusive { Bound::Included(cur.as_slice()) } else { Bound::Excluded(cur.as_slice()) };
-            let Some((k, v)) = self.host.storage_next(&STAKING, start, end.as_deref())? else { break };
+            let Some((k, v)) = self.host.storage_next(&STAKING, start, end.as_deref(), u64::MAX)?.entry else { break };
             if !k.starts_with(prefix) {
                 break;
             }
@@ -121,7 +121,7 @@ impl<S: StateStore + Send + 'static> Records<'_, S> {
         let mut inclusive = true;
         while out.len() < limit {
             let start = if inclusive { Bound::Included(cur.as_slice()) } else { Bound::Excluded(cur.as_slice()) };
-            let Some((k, _)) = self.host.storage_next(&STAKING, start, Some(upto_exclusive))? else { break };
+            let Some((k, _)) = self.host.storage_next(&STAKING, start, Some(upto_exclusive), u64::MAX)?.entry else { break };
             if !k.starts_with(prefix) {
                 break;
             }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use ledger::staking::{Misbehaviour, StakingView, VoteInfo};
 use ledger::{Commit, Evidence, Height, PublicKey};
 
-use super::{Chain, ChainError};
+use super::{Chain, ChainError, Check, invalid};
 
 impl Chain {
     /// The validator set of `height`: the genesis set for heights 1 and 2,
@@ -18,14 +18,14 @@ impl Chain {
         }
         let known = self.tip().height.0.saturating_add(2);
         if height.0 > known || height == Height::GENESIS {
-            return Err(ChainError::InvalidBlock(format!(
+            return Err(ChainError::Unavailable(format!(
                 "the validator set of height {height} is not known yet (known up to {known})"
             )));
         }
         let (_, members) = self
             .store
             .validator_set_at(height)?
-            .ok_or_else(|| ChainError::InvalidBlock(format!("no validator set stored for height {height}")))?;
+            .ok_or_else(|| ChainError::Bug(format!("no validator set stored for height {height}")))?;
         let set = Arc::new(consensus_set(&members)?);
         let mut cache = self.valsets.lock().map_err(|_| ChainError::Poisoned)?;
         cache.insert(height, set.clone());
@@ -74,10 +74,10 @@ impl Chain {
         &self,
         height: Height,
         evidence: &[Evidence],
-    ) -> Result<Vec<Misbehaviour>, ChainError> {
+    ) -> Result<Vec<Misbehaviour>, Check> {
         let sp = &self.params.staking;
         if evidence.len() > sp.max_evidence_per_block as usize {
-            return Err(ChainError::InvalidBlock(format!(
+            return Err(invalid(format!(
                 "{} evidence items, the limit is {}",
                 evidence.len(),
                 sp.max_evidence_per_block
@@ -86,13 +86,13 @@ impl Chain {
         let mut seen = std::collections::BTreeSet::new();
         let mut out = Vec::with_capacity(evidence.len());
         for (i, e) in evidence.iter().enumerate() {
-            let bad = |m: String| ChainError::InvalidBlock(format!("evidence {i}: {m}"));
+            let bad = |m: String| invalid(format!("evidence {i}: {m}"));
             let ev: consensus::Evidence = borsh::from_slice(&e.0).map_err(|x| bad(format!("malformed: {x}")))?;
             let (h, offender) = evidence_height(&ev);
             if h == Height::GENESIS || h >= height {
                 return Err(bad(format!("height {h} is not below the block's height {height}")));
             }
-            if height.0 - h.0 > sp.max_evidence_age_blocks {
+            if height.0.saturating_sub(h.0) > sp.max_evidence_age_blocks {
                 return Err(bad(format!("height {h} is older than max_evidence_age_blocks")));
             }
             if !seen.insert(offender) {
@@ -119,8 +119,9 @@ impl Chain {
             }
             let (_, offender) = evidence_height(&ev);
             let tombstoned = view.validator_by_key(&PublicKey(offender.0))?.is_none_or(|v| v.tombstoned);
-            let item = Evidence(borsh::to_vec(&ev).map_err(|e| ChainError::InvalidBlock(e.to_string()))?);
+            let item = Evidence(borsh::to_vec(&ev).map_err(|e| ChainError::Bug(e.to_string()))?);
             match (tombstoned, self.verify_evidence(height, std::slice::from_ref(&item))) {
+                (_, Err(Check::Fault(e))) => return Err(e),
                 (false, Ok(m)) => {
                     items.push(item);
                     misbehaviour.extend(m);
@@ -149,7 +150,7 @@ pub fn consensus_set(members: &[ledger::staking::SetMember]) -> Result<consensus
             })
             .collect(),
     )
-    .map_err(|e| ChainError::InvalidBlock(format!("validator set: {e}")))
+    .map_err(|e| ChainError::Bug(format!("validator set: {e}")))
 }
 
 /// (height, offender) of a piece of evidence.

@@ -1,9 +1,7 @@
 //! The engine's part in proof of stake: late precommits completing the
-//! stored certificate (so the next block credits every signer), and the
-//! byzantine test mode.
+//! stored certificate (so the next block credits every signer).
 
-use consensus::ValueId;
-use ledger::{CommitSig, Hash, PublicKey, Signature};
+use ledger::{CommitSig, PublicKey, Signature};
 
 use super::{ConsensusMsg, Engine, EngineError, MessageAcceptance};
 
@@ -42,28 +40,5 @@ impl Engine {
         commit.signatures.sort_by_key(|s| s.validator.0);
         self.chain.store().set_seen_commit(&commit)?;
         Ok(Some(MessageAcceptance::Accept))
-    }
-
-    /// Byzantine test mode: from the configured height on, after each of our
-    /// prevotes, sign a conflicting one (nil ↔ value) without the double-sign
-    /// guard and send it too, so honest peers hold evidence against us. It
-    /// goes on at every height (a node catching up after a restart may sign
-    /// its first prevotes for heights the others have left, which proves
-    /// nothing to them) until the node is out of the set.
-    pub(super) fn maybe_double_sign(&mut self, signed: &consensus::SignedVote) {
-        let Some((at, key)) = &self.byzantine else { return };
-        if signed.vote.height.0 < *at || signed.vote.vote_type != consensus::VoteType::Prevote {
-            return;
-        }
-        let mut other = signed.vote.clone();
-        other.value_id = match other.value_id {
-            Some(_) => None,
-            None => Some(ValueId(Hash::digest(b"agora/byzantine-test-value").0)),
-        };
-        let sig = Signature::sign(key, &consensus::vote_sign_bytes(&self.chain_id, &other));
-        let (height, round) = (other.height.0, other.round.0);
-        let conflicting = consensus::SignedVote { vote: other, signature: consensus::Signature(sig.0) };
-        tracing::warn!(height, round, "BYZANTINE TEST MODE: sending a conflicting prevote (double sign)");
-        self.net.broadcast(&ConsensusMsg::Vote(conflicting));
     }
 }

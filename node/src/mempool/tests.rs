@@ -81,3 +81,33 @@ fn bound_and_eviction() {
     assert_eq!(m.len(), 1);
     assert_eq!(m.candidates(10)[0].body().nonce, 2);
 }
+
+#[test]
+fn dropped_transactions_are_not_admitted_again_and_the_memory_is_bounded() {
+    let p = ChainParams::default();
+    let mut m = pool(10);
+    let k = key(3);
+    let t0 = tx(&k, 0, 1);
+    m.insert(t0.clone(), &rich(), "c", &p).unwrap();
+    assert!(m.remove(&t0.hash()));
+    assert!(m.is_empty());
+    assert!(matches!(m.insert(t0.clone(), &rich(), "c", &p), Err(MempoolError::Dropped(_))));
+    // Older drops are forgotten after DROPPED_MEMORY newer ones.
+    for i in 0..DROPPED_MEMORY as u64 {
+        let mut h = [0u8; 32];
+        h[..8].copy_from_slice(&i.to_le_bytes());
+        assert!(!m.remove(&Hash(h)));
+    }
+    assert!(m.dropped.len() <= DROPPED_MEMORY && m.dropped_set.len() == m.dropped.len());
+    m.insert(t0, &rich(), "c", &p).unwrap();
+}
+
+#[test]
+fn only_reasons_that_cannot_change_are_permanent() {
+    assert!(permanently_invalid(&InvalidTx::NonceTooLow { expected: 2, got: 1 }));
+    assert!(permanently_invalid(&InvalidTx::GasLimitTooHigh { max: 1, got: 2 }));
+    assert!(permanently_invalid(&InvalidTx::WrongChainId { expected: "a".into(), got: "b".into() }));
+    assert!(!permanently_invalid(&InvalidTx::NonceGap { expected: 1, got: 2 }));
+    assert!(!permanently_invalid(&InvalidTx::CannotPayFee { balance: Amount::ZERO, fee: Amount::new(1) }));
+    assert!(!permanently_invalid(&InvalidTx::BlockGasExhausted));
+}

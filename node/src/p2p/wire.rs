@@ -58,6 +58,13 @@ pub struct SyncCodec {
     pub(super) max_response: usize,
 }
 
+impl SyncCodec {
+    /// A codec that refuses responses larger than `max_response` bytes.
+    pub fn new(max_response: usize) -> SyncCodec {
+        SyncCodec { max_response }
+    }
+}
+
 async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, max: usize) -> io::Result<Vec<u8>> {
     let mut len = [0u8; 4];
     io.read_exact(&mut len).await?;

@@ -14,6 +14,8 @@ use jsonrpsee::rpc_params;
 use ledger::{Address, Amount, Payload, PublicKey, SigningKey, TxBody};
 use serde_json::Value;
 
+pub mod net;
+
 pub const CHAIN: &str = "agora-e2e";
 
 pub fn free_port() -> u16 {

@@ -466,7 +466,7 @@ impl MockNode {
             let mut seq = p.sequence();
             let addr: String = seq.next()?;
             let addr: ledger::Address =
-                addr.parse().map_err(|e: ledger::LedgerError| rpc_err(-32602, e.to_string(), None))?;
+                addr.parse().map_err(|e: ledger::ParseError| rpc_err(-32602, e.to_string(), None))?;
             let st = st.lock().unwrap();
             Ok::<_, ErrorObjectOwned>(json!({
                 "address": addr, "balance": Amount::new(st.balance), "nonce": st.nonce,
@@ -534,7 +534,7 @@ impl MockNode {
         m.register_method("agora_getTx", |p, st, _| {
             let mut seq = p.sequence();
             let h: String = seq.next()?;
-            let h: Hash = h.parse().map_err(|e: ledger::LedgerError| rpc_err(-32602, e.to_string(), None))?;
+            let h: Hash = h.parse().map_err(|e: ledger::ParseError| rpc_err(-32602, e.to_string(), None))?;
             let st = st.lock().unwrap();
             let found = st.committed.iter().zip(&st.receipts).find(|((t, _), _)| t.hash() == h);
             Ok::<_, ErrorObjectOwned>(found.map_or(Value::Null, |((t, height), r)| tx_json(t, *height, r)))

@@ -1,0 +1,160 @@
+//! A block with any single invalid element is refused with a reason and
+//! changes nothing; the block-time rule at its edges.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::*;
+use crate::testing::{certificate, chain_on, transfer};
+use ledger::{Amount, Payload, PublicKey, Signature, SigningKey, TxBody};
+
+const ID: &str = "chain-test";
+
+fn keys() -> (SigningKey, SigningKey) {
+    (SigningKey::from_bytes(&[1; 32]), SigningKey::from_bytes(&[2; 32]))
+}
+
+/// Two nodes of the same chain (a proposer and a validator) at height 1,
+/// and the proposer's block 2 with three transfers.
+fn setup(dir: &std::path::Path) -> (Chain, Chain, Block, u64) {
+    let (user, val) = keys();
+    let (a, b) = (chain_on(&dir.join("a"), ID, &user, &val), chain_on(&dir.join("b"), ID, &user, &val));
+    let me = PublicKey::from_signing_key(&val);
+    let now = crate::engine::wall_clock_ms();
+    let first = a.build_block(me, now - 10_000, None).unwrap();
+    let cert = certificate(ID, &val, 1, first.block.hash());
+    let copy = b.validate_block(first.block.clone(), Some(now)).unwrap().unwrap();
+    a.commit(first, &cert).unwrap();
+    b.commit(copy, &cert).unwrap();
+    for n in 0..3 {
+        a.submit_tx(&transfer(&user, n, ID)).unwrap();
+    }
+    let block = a.build_block(me, now - 5_000, Some(cert)).unwrap().block;
+    assert_eq!(block.txs.len(), 3);
+    (a, b, block, now)
+}
+
+fn signed(k: &SigningKey, nonce: u64, gas_limit: u64) -> SignedTx {
+    TxBody {
+        chain_id: ID.into(),
+        sender: PublicKey::from_signing_key(k),
+        nonce,
+        gas_limit,
+        gas_price: Amount::new(1),
+        payload: Payload::Transfer { to: ledger::Address([5; 20]), amount: Amount::new(1) },
+    }
+    .sign(k)
+}
+
+/// Replaces the block's transactions and keeps the tx root consistent, so
+/// only the transaction itself is wrong.
+fn with_txs(mut b: Block, txs: Vec<SignedTx>) -> Block {
+    b.header.tx_root = merkle_root(txs.iter().map(SignedTx::hash));
+    b.txs = txs;
+    b
+}
+
+#[test]
+fn every_single_invalid_element_is_refused_with_a_reason_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_a, b, good, now) = setup(dir.path());
+    let (user, val) = keys();
+    let tip = b.tip();
+    let stranger = SigningKey::from_bytes(&[9; 32]);
+    type Mutation = (&'static str, Box<dyn Fn(Block) -> Block>);
+    let cases: Vec<Mutation> = vec![
+        ("version", Box::new(|mut b: Block| { b.header.version += 1; b })),
+        ("chain id", Box::new(|mut b: Block| { b.header.chain_id = "other".into(); b })),
+        ("height", Box::new(|mut b: Block| { b.header.height = Height(3); b })),
+        ("parent", Box::new(|mut b: Block| { b.header.parent_hash = Hash([7; 32]); b })),
+        ("not after its parent", Box::new(move |mut b: Block| { b.header.time_ms = tip.time_ms; b })),
+        ("ahead of this validator's clock", Box::new(move |mut b: Block| { b.header.time_ms = now + ledger::MAX_FUTURE_DRIFT_MS + 1; b })),
+        ("ahead of this validator's clock", Box::new(|mut b: Block| { b.header.time_ms = u64::MAX; b })),
+        ("validator set hash", Box::new(|mut b: Block| { b.header.validator_set_hash = Hash([3; 32]); b })),
+        ("not in the validator set", Box::new(move |mut b: Block| { b.header.proposer = PublicKey::from_signing_key(&stranger); b })),
+        ("tx root", Box::new(|mut b: Block| { b.header.tx_root = Hash([4; 32]); b })),
+        ("tx root", Box::new(|mut b: Block| { b.txs.pop(); b })),
+        ("last commit does not match", Box::new(|mut b: Block| { b.last_commit = None; b })),
+        ("missing the previous block's commit", Box::new(|mut b: Block| { b.last_commit = None; b.header.last_commit_hash = Hash::ZERO; b })),
+        ("commit certificate", Box::new(|mut b: Block| {
+            let c = b.last_commit.as_mut().unwrap();
+            c.signatures[0].signature = Signature([0; 64]);
+            b.header.last_commit_hash = c.hash();
+            b
+        })),
+        ("last commit is for", Box::new(|mut b: Block| {
+            let c = b.last_commit.as_mut().unwrap();
+            c.block_hash = Hash([6; 32]);
+            b.header.last_commit_hash = c.hash();
+            b
+        })),
+        ("evidence 0: malformed", Box::new(|mut b: Block| {
+            b.evidence = vec![ledger::Evidence(vec![1, 2, 3])];
+            b.header.evidence_hash = ledger::block::evidence_hash(&b.evidence);
+            b
+        })),
+        ("state root", Box::new(|mut b: Block| { b.header.state_root = Hash([8; 32]); b })),
+        ("receipts root", Box::new(|mut b: Block| { b.header.receipts_root = Hash([8; 32]); b })),
+        ("ahead of the sender's next nonce", Box::new(move |b: Block| {
+            let mut txs = b.txs.clone();
+            txs.push(signed(&user, 7, 10_000));
+            with_txs(b, txs)
+        })),
+        ("already used", Box::new(move |b: Block| {
+            let mut txs = b.txs.clone();
+            txs.push(txs[0].clone());
+            with_txs(b, txs)
+        })),
+        ("per-transaction maximum", Box::new(move |b: Block| {
+            let k = SigningKey::from_bytes(&[1; 32]);
+            let mut txs = b.txs.clone();
+            txs.push(signed(&k, 3, ChainParams::default().max_tx_gas + 1));
+            with_txs(b, txs)
+        })),
+        ("cannot pay fee", Box::new(move |b: Block| {
+            let poor = SigningKey::from_bytes(&[11; 32]);
+            let mut txs = b.txs.clone();
+            txs.push(signed(&poor, 0, 10_000));
+            with_txs(b, txs)
+        })),
+        ("tx 3", Box::new(move |b: Block| {
+            let mut bad = signed(&val, 0, 10_000);
+            bad.signature = Signature([1; 64]);
+            let mut txs = b.txs.clone();
+            txs.push(bad);
+            with_txs(b, txs)
+        })),
+    ];
+    let root_before = ledger::state::root_at(b.store(), tip.height).unwrap();
+    for (want, mutate) in &cases {
+        let bad = mutate(good.clone());
+        match b.validate_block(bad, Some(now)) {
+            Ok(Err(BlockRejected::Invalid(reason))) => {
+                assert!(reason.contains(want), "expected a reason with `{want}`, got `{reason}`");
+            }
+            Ok(Err(other)) => panic!("{want}: {other}"),
+            Ok(Ok(_)) => panic!("{want}: an invalid block was accepted"),
+            Err(fault) => panic!("{want}: an invalid block became a node fault: {fault}"),
+        }
+        let now_tip = b.tip();
+        assert_eq!((now_tip.height, now_tip.hash), (tip.height, tip.hash), "{want}: the tip moved");
+        assert_eq!(ledger::state::root_at(b.store(), tip.height).unwrap(), root_before, "{want}");
+        assert_eq!(b.mempool_size(), 0, "{want}: the mempool changed");
+    }
+    // And the untouched block is valid.
+    assert!(b.validate_block(good, Some(now)).unwrap().is_ok());
+}
+
+#[test]
+fn a_proposal_at_the_drift_limit_is_accepted_one_millisecond_more_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, good, now) = setup(dir.path());
+    let (_, val) = keys();
+    let me = PublicKey::from_signing_key(&val);
+    let cert = good.last_commit.clone();
+    for (offset, ok) in [(ledger::MAX_FUTURE_DRIFT_MS, true), (ledger::MAX_FUTURE_DRIFT_MS + 1, false)] {
+        let block = a.build_block(me, now + offset, cert.clone()).unwrap().block;
+        assert_eq!(block.header.time_ms, now + offset);
+        assert_eq!(b.validate_block(block.clone(), Some(now)).unwrap().is_ok(), ok, "offset {offset}");
+        // A certified block (block sync) is not held to the local clock.
+        assert!(b.validate_block(block, None).unwrap().is_ok());
+    }
+}
