@@ -17,14 +17,26 @@ fn key() -> SigningKey {
 }
 
 fn signed_tx(payload: Payload) -> ledger::SignedTx {
-    TxBody { chain_id: "fuzz".into(), sender: PublicKey::from_signing_key(&key()), nonce: 0, gas_limit: 100_000, gas_price: Amount::new(1), payload }
-        .sign(&key())
+    TxBody {
+        chain_id: "fuzz".into(),
+        sender: PublicKey::from_signing_key(&key()),
+        nonce: 0,
+        gas_limit: 100_000,
+        gas_price: Amount::new(1),
+        payload,
+    }
+    .sign(&key())
 }
 
 fn txs() -> Vec<Vec<u8>> {
     vec![
         signed_tx(Payload::Transfer { to: ledger::Address([1; 20]), amount: Amount::new(5) }).encode(),
-        signed_tx(Payload::Execute { contract: ledger::Address([2; 20]), msg: b"{\"x\":1}".to_vec(), funds: Amount::ZERO }).encode(),
+        signed_tx(Payload::Execute {
+            contract: ledger::Address([2; 20]),
+            msg: b"{\"x\":1}".to_vec(),
+            funds: Amount::ZERO,
+        })
+        .encode(),
         signed_tx(Payload::StoreCode { code: contract_artifacts::COUNTER[..64].to_vec() }).encode(),
     ]
 }
@@ -40,7 +52,8 @@ fn a_block() -> Block {
 fn votes() -> Vec<Vec<u8>> {
     let chain = consensus::ChainId::new("fuzz").unwrap();
     let me = consensus::ValidatorId(PublicKey::from_signing_key(&key()).0);
-    let vote = consensus::Vote::precommit(consensus::Height(4), consensus::Round(1), Some(consensus::ValueId([9; 32])), me);
+    let vote =
+        consensus::Vote::precommit(consensus::Height(4), consensus::Round(1), Some(consensus::ValueId([9; 32])), me);
     let signed = consensus::signing::sign_vote_unguarded(&key(), &chain, vote);
     vec![enc(&node::p2p::ConsensusMsg::Vote(signed))]
 }

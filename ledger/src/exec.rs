@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use crate::block::{Event, Receipt, TxStatus};
 use crate::contract::{
-    CallError, Checkpoint, ContractCall, ContractVm, EntryPoint, Host, HostEnv, LedgerHost, NoContracts, contract_address,
+    CallError, Checkpoint, ContractCall, ContractVm, EntryPoint, Host, HostEnv, LedgerHost, NoContracts,
+    contract_address,
 };
 use crate::error::{ApplyError, InvalidTx, LedgerError};
 use crate::params::ChainParams;

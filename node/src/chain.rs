@@ -193,9 +193,8 @@ impl Chain {
                 time_ms: genesis_time_ms,
             }
         } else {
-            let b = store
-                .block(height)?
-                .ok_or_else(|| ChainError::Bug(format!("block {height} missing from store")))?;
+            let b =
+                store.block(height)?.ok_or_else(|| ChainError::Bug(format!("block {height} missing from store")))?;
             Tip { height, hash: b.hash(), state_root: b.header.state_root, time_ms: b.header.time_ms }
         };
         tracing::info!(height = %tip.height, hash = %tip.hash, root = %tip.state_root, "chain opened");
@@ -558,7 +557,9 @@ impl Chain {
                     .collect();
                 handles
                     .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|_| Err(Check::Fault(ChainError::Bug("verifier panicked".into())))))
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| Err(Check::Fault(ChainError::Bug("verifier panicked".into()))))
+                    })
                     .collect()
             });
             for r in results {

@@ -324,7 +324,9 @@ async fn estimate_gas(ctx: Arc<RpcContext>, args: Args) -> RpcResult {
             }))
         }
         Err(ExecError::Invalid(e)) => Err(invalid_tx(&e)),
-        Err(ExecError::Unexecutable(e)) => Err(err(codes::BUSY, format!("the dry run could not finish on this node: {e}"))),
+        Err(ExecError::Unexecutable(e)) => {
+            Err(err(codes::BUSY, format!("the dry run could not finish on this node: {e}")))
+        }
         Err(ExecError::Fault(e)) => Err(internal(e)),
     }
 }
@@ -409,7 +411,9 @@ async fn contract_query(ctx: Arc<RpcContext>, args: Args) -> RpcResult {
         Err(e @ QueryError::Failed { gas_used, .. }) => {
             Err(ErrorObjectOwned::owned(codes::CONTRACT_FAILED, e.to_string(), Some(json!({ "gas_used": gas_used }))))
         }
-        Err(QueryError::Unexecutable(e)) => Err(err(codes::BUSY, format!("the query could not finish on this node: {e}"))),
+        Err(QueryError::Unexecutable(e)) => {
+            Err(err(codes::BUSY, format!("the query could not finish on this node: {e}")))
+        }
         Err(QueryError::Node(e)) => Err(internal(e)),
     }
 }

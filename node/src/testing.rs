@@ -66,7 +66,10 @@ pub fn certificate(chain_id: &str, validator: &SigningKey, height: u64, hash: le
         height: consensus::Height(height),
         round: consensus::Round(0),
         value_id: consensus::ValueId(hash.0),
-        signatures: vec![consensus::CommitSignature { validator: consensus::ValidatorId(me.0), signature: signed.signature }],
+        signatures: vec![consensus::CommitSignature {
+            validator: consensus::ValidatorId(me.0),
+            signature: signed.signature,
+        }],
     };
     crate::engine::to_ledger_commit(&cert)
 }

@@ -65,7 +65,8 @@ fn proposals_with_an_invalid_transaction_get_nil_votes_and_the_chain_goes_on() {
     all_running(&net);
     for i in HONEST {
         assert!(
-            log(&net, i).contains("refusing a proposed block") && log(&net, i).contains("is ahead of the sender's next nonce"),
+            log(&net, i).contains("refusing a proposed block")
+                && log(&net, i).contains("is ahead of the sender's next nonce"),
             "node{i} did not refuse the nonce-gap proposal:\n{}",
             net.log_tail(i, 40)
         );

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 mod common;
 
+use common::net::{assert_no_double_signs, block, block_id, call, height, start_net, wait_all};
 use ledger::{Address, PublicKey, SigningKey};
 use serde_json::{Value, json};
-use common::net::{assert_no_double_signs, block, block_id, call, height, start_net, wait_all};
 use testnet::OwnedTestnet;
 
 static SERIAL: Mutex<()> = Mutex::new(());

@@ -292,19 +292,28 @@ impl<'a> WorstCase<'a> {
     }
 
     fn deploy(&mut self, body: &str, extra: &str, label: &str) -> Address {
-        let wat = contract_artifacts::hostile::contract_with(body, extra).replacen("(module", &format!("(module {EXTRA_IMPORTS}"), 1);
+        let wat = contract_artifacts::hostile::contract_with(body, extra).replacen(
+            "(module",
+            &format!("(module {EXTRA_IMPORTS}"),
+            1,
+        );
         let code = wat::parse_str(&wat).unwrap();
         let h = Hash::digest(&code);
         let (r, _) = self.tx(Payload::StoreCode { code }, 90_000_000);
         assert_eq!(r.status, TxStatus::Success, "{label}: {r:?}");
-        let payload = Payload::Instantiate { code_hash: h, label: label.into(), msg: b"{}".to_vec(), funds: Amount::ZERO };
+        let payload =
+            Payload::Instantiate { code_hash: h, label: label.into(), msg: b"{}".to_vec(), funds: Amount::ZERO };
         let (r, _) = self.tx(payload, 10_000_000);
         assert_eq!(r.status, TxStatus::Success, "{label}: {r:?}");
         ledger::contract_address(&h, &PublicKey::from_signing_key(self.alice).address(), label)
     }
 
     fn run(&mut self, name: &str, callee: &str, body: &str, extra: &str) {
-        let msg = if callee.is_empty() { b"{}".to_vec() } else { self.deploy(callee, "", &format!("{name}/callee")).0.to_vec() };
+        let msg = if callee.is_empty() {
+            b"{}".to_vec()
+        } else {
+            self.deploy(callee, "", &format!("{name}/callee")).0.to_vec()
+        };
         let c = self.deploy(body, extra, name);
         let gas = self.params.max_tx_gas;
         // Best of three: the figure is a property of the code, not of noise.

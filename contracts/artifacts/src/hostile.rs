@@ -44,7 +44,8 @@ pub fn contract_with(body: &str, extra: &str) -> String {
 
 /// `execute`: with message `depth:u32 ‖ next addresses`, recurses `depth`
 /// frames, then forwards `depth ‖ rest` to the first address (if any).
-const DEEP_FORWARD: &str = "(drop (call $rec (i32.load (local.get $ptr)) (local.get $ptr) (local.get $len))) (i64.const 0)";
+const DEEP_FORWARD: &str =
+    "(drop (call $rec (i32.load (local.get $ptr)) (local.get $ptr) (local.get $len))) (i64.const 0)";
 const DEEP_FORWARD_FNS: &str = "(func $rec (param $n i32) (param $ptr i32) (param $len i32) (result i64)
     (local $a i64) (local $b i64) (local $c i64) (local $d i64)
     (if (i32.eqz (local.get $n)) (then (return (call $forward (local.get $ptr) (local.get $len)))))
@@ -125,14 +126,13 @@ pub fn storage_churn(n: u32) -> String {
 /// Passes the wasm validator but defines two tables (reference types allow
 /// several), more than a pooled instance holds.
 pub fn two_tables() -> String {
-    contract("(i64.const 0)").replace(
-        "(memory (export \"memory\") 2)",
-        "(memory (export \"memory\") 2) (table 1 funcref) (table 1 funcref)",
-    )
+    contract("(i64.const 0)")
+        .replace("(memory (export \"memory\") 2)", "(memory (export \"memory\") 2) (table 1 funcref) (table 1 funcref)")
 }
 
 /// A contract with `n` globals (each lives in the pooled instance state).
 pub fn many_globals(n: u32) -> String {
     let globals: String = (0..n).map(|i| format!("(global $g{i} (mut i64) (i64.const {i}))")).collect();
-    contract("(i64.const 0)").replace("(memory (export \"memory\") 2)", &format!("(memory (export \"memory\") 2) {globals}"))
+    contract("(i64.const 0)")
+        .replace("(memory (export \"memory\") 2)", &format!("(memory (export \"memory\") 2) {globals}"))
 }

@@ -420,8 +420,7 @@ pub fn genesis_state<S: StateStore + Clone + Send + 'static>(
         supply = supply.checked_add(*bal).ok_or_else(|| LedgerError::Genesis("supply overflows".into()))?;
     }
     for g in validators {
-        supply =
-            supply.checked_add(g.self_stake).ok_or_else(|| LedgerError::Genesis("supply overflows".into()))?;
+        supply = supply.checked_add(g.self_stake).ok_or_else(|| LedgerError::Genesis("supply overflows".into()))?;
     }
     let set = {
         let mut ctx = Ctx {

@@ -121,7 +121,9 @@ impl<S: StateStore + Send + 'static> Records<'_, S> {
         let mut inclusive = true;
         while out.len() < limit {
             let start = if inclusive { Bound::Included(cur.as_slice()) } else { Bound::Excluded(cur.as_slice()) };
-            let Some((k, _)) = self.host.storage_next(&STAKING, start, Some(upto_exclusive), u64::MAX)?.entry else { break };
+            let Some((k, _)) = self.host.storage_next(&STAKING, start, Some(upto_exclusive), u64::MAX)?.entry else {
+                break;
+            };
             if !k.starts_with(prefix) {
                 break;
             }

@@ -70,11 +70,7 @@ impl Chain {
 
     /// Checks a block's evidence: decodes strictly, one item per offender,
     /// within the age limit, signed by a member of its height's set.
-    pub(super) fn verify_evidence(
-        &self,
-        height: Height,
-        evidence: &[Evidence],
-    ) -> Result<Vec<Misbehaviour>, Check> {
+    pub(super) fn verify_evidence(&self, height: Height, evidence: &[Evidence]) -> Result<Vec<Misbehaviour>, Check> {
         let sp = &self.params.staking;
         if evidence.len() > sp.max_evidence_per_block as usize {
             return Err(invalid(format!(

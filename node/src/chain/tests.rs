@@ -61,67 +61,182 @@ fn every_single_invalid_element_is_refused_with_a_reason_and_changes_nothing() {
     let stranger = SigningKey::from_bytes(&[9; 32]);
     type Mutation = (&'static str, Box<dyn Fn(Block) -> Block>);
     let cases: Vec<Mutation> = vec![
-        ("version", Box::new(|mut b: Block| { b.header.version += 1; b })),
-        ("chain id", Box::new(|mut b: Block| { b.header.chain_id = "other".into(); b })),
-        ("height", Box::new(|mut b: Block| { b.header.height = Height(3); b })),
-        ("parent", Box::new(|mut b: Block| { b.header.parent_hash = Hash([7; 32]); b })),
-        ("not after its parent", Box::new(move |mut b: Block| { b.header.time_ms = tip.time_ms; b })),
-        ("ahead of this validator's clock", Box::new(move |mut b: Block| { b.header.time_ms = now + ledger::MAX_FUTURE_DRIFT_MS + 1; b })),
-        ("ahead of this validator's clock", Box::new(|mut b: Block| { b.header.time_ms = u64::MAX; b })),
-        ("validator set hash", Box::new(|mut b: Block| { b.header.validator_set_hash = Hash([3; 32]); b })),
-        ("not in the validator set", Box::new(move |mut b: Block| { b.header.proposer = PublicKey::from_signing_key(&stranger); b })),
-        ("tx root", Box::new(|mut b: Block| { b.header.tx_root = Hash([4; 32]); b })),
-        ("tx root", Box::new(|mut b: Block| { b.txs.pop(); b })),
-        ("last commit does not match", Box::new(|mut b: Block| { b.last_commit = None; b })),
-        ("missing the previous block's commit", Box::new(|mut b: Block| { b.last_commit = None; b.header.last_commit_hash = Hash::ZERO; b })),
-        ("commit certificate", Box::new(|mut b: Block| {
-            let c = b.last_commit.as_mut().unwrap();
-            c.signatures[0].signature = Signature([0; 64]);
-            b.header.last_commit_hash = c.hash();
-            b
-        })),
-        ("last commit is for", Box::new(|mut b: Block| {
-            let c = b.last_commit.as_mut().unwrap();
-            c.block_hash = Hash([6; 32]);
-            b.header.last_commit_hash = c.hash();
-            b
-        })),
-        ("evidence 0: malformed", Box::new(|mut b: Block| {
-            b.evidence = vec![ledger::Evidence(vec![1, 2, 3])];
-            b.header.evidence_hash = ledger::block::evidence_hash(&b.evidence);
-            b
-        })),
-        ("state root", Box::new(|mut b: Block| { b.header.state_root = Hash([8; 32]); b })),
-        ("receipts root", Box::new(|mut b: Block| { b.header.receipts_root = Hash([8; 32]); b })),
-        ("ahead of the sender's next nonce", Box::new(move |b: Block| {
-            let mut txs = b.txs.clone();
-            txs.push(signed(&user, 7, 10_000));
-            with_txs(b, txs)
-        })),
-        ("already used", Box::new(move |b: Block| {
-            let mut txs = b.txs.clone();
-            txs.push(txs[0].clone());
-            with_txs(b, txs)
-        })),
-        ("per-transaction maximum", Box::new(move |b: Block| {
-            let k = SigningKey::from_bytes(&[1; 32]);
-            let mut txs = b.txs.clone();
-            txs.push(signed(&k, 3, ChainParams::default().max_tx_gas + 1));
-            with_txs(b, txs)
-        })),
-        ("cannot pay fee", Box::new(move |b: Block| {
-            let poor = SigningKey::from_bytes(&[11; 32]);
-            let mut txs = b.txs.clone();
-            txs.push(signed(&poor, 0, 10_000));
-            with_txs(b, txs)
-        })),
-        ("tx 3", Box::new(move |b: Block| {
-            let mut bad = signed(&val, 0, 10_000);
-            bad.signature = Signature([1; 64]);
-            let mut txs = b.txs.clone();
-            txs.push(bad);
-            with_txs(b, txs)
-        })),
+        (
+            "version",
+            Box::new(|mut b: Block| {
+                b.header.version += 1;
+                b
+            }),
+        ),
+        (
+            "chain id",
+            Box::new(|mut b: Block| {
+                b.header.chain_id = "other".into();
+                b
+            }),
+        ),
+        (
+            "height",
+            Box::new(|mut b: Block| {
+                b.header.height = Height(3);
+                b
+            }),
+        ),
+        (
+            "parent",
+            Box::new(|mut b: Block| {
+                b.header.parent_hash = Hash([7; 32]);
+                b
+            }),
+        ),
+        (
+            "not after its parent",
+            Box::new(move |mut b: Block| {
+                b.header.time_ms = tip.time_ms;
+                b
+            }),
+        ),
+        (
+            "ahead of this validator's clock",
+            Box::new(move |mut b: Block| {
+                b.header.time_ms = now + ledger::MAX_FUTURE_DRIFT_MS + 1;
+                b
+            }),
+        ),
+        (
+            "ahead of this validator's clock",
+            Box::new(|mut b: Block| {
+                b.header.time_ms = u64::MAX;
+                b
+            }),
+        ),
+        (
+            "validator set hash",
+            Box::new(|mut b: Block| {
+                b.header.validator_set_hash = Hash([3; 32]);
+                b
+            }),
+        ),
+        (
+            "not in the validator set",
+            Box::new(move |mut b: Block| {
+                b.header.proposer = PublicKey::from_signing_key(&stranger);
+                b
+            }),
+        ),
+        (
+            "tx root",
+            Box::new(|mut b: Block| {
+                b.header.tx_root = Hash([4; 32]);
+                b
+            }),
+        ),
+        (
+            "tx root",
+            Box::new(|mut b: Block| {
+                b.txs.pop();
+                b
+            }),
+        ),
+        (
+            "last commit does not match",
+            Box::new(|mut b: Block| {
+                b.last_commit = None;
+                b
+            }),
+        ),
+        (
+            "missing the previous block's commit",
+            Box::new(|mut b: Block| {
+                b.last_commit = None;
+                b.header.last_commit_hash = Hash::ZERO;
+                b
+            }),
+        ),
+        (
+            "commit certificate",
+            Box::new(|mut b: Block| {
+                let c = b.last_commit.as_mut().unwrap();
+                c.signatures[0].signature = Signature([0; 64]);
+                b.header.last_commit_hash = c.hash();
+                b
+            }),
+        ),
+        (
+            "last commit is for",
+            Box::new(|mut b: Block| {
+                let c = b.last_commit.as_mut().unwrap();
+                c.block_hash = Hash([6; 32]);
+                b.header.last_commit_hash = c.hash();
+                b
+            }),
+        ),
+        (
+            "evidence 0: malformed",
+            Box::new(|mut b: Block| {
+                b.evidence = vec![ledger::Evidence(vec![1, 2, 3])];
+                b.header.evidence_hash = ledger::block::evidence_hash(&b.evidence);
+                b
+            }),
+        ),
+        (
+            "state root",
+            Box::new(|mut b: Block| {
+                b.header.state_root = Hash([8; 32]);
+                b
+            }),
+        ),
+        (
+            "receipts root",
+            Box::new(|mut b: Block| {
+                b.header.receipts_root = Hash([8; 32]);
+                b
+            }),
+        ),
+        (
+            "ahead of the sender's next nonce",
+            Box::new(move |b: Block| {
+                let mut txs = b.txs.clone();
+                txs.push(signed(&user, 7, 10_000));
+                with_txs(b, txs)
+            }),
+        ),
+        (
+            "already used",
+            Box::new(move |b: Block| {
+                let mut txs = b.txs.clone();
+                txs.push(txs[0].clone());
+                with_txs(b, txs)
+            }),
+        ),
+        (
+            "per-transaction maximum",
+            Box::new(move |b: Block| {
+                let k = SigningKey::from_bytes(&[1; 32]);
+                let mut txs = b.txs.clone();
+                txs.push(signed(&k, 3, ChainParams::default().max_tx_gas + 1));
+                with_txs(b, txs)
+            }),
+        ),
+        (
+            "cannot pay fee",
+            Box::new(move |b: Block| {
+                let poor = SigningKey::from_bytes(&[11; 32]);
+                let mut txs = b.txs.clone();
+                txs.push(signed(&poor, 0, 10_000));
+                with_txs(b, txs)
+            }),
+        ),
+        (
+            "tx 3",
+            Box::new(move |b: Block| {
+                let mut bad = signed(&val, 0, 10_000);
+                bad.signature = Signature([1; 64]);
+                let mut txs = b.txs.clone();
+                txs.push(bad);
+                with_txs(b, txs)
+            }),
+        ),
     ];
     let root_before = ledger::state::root_at(b.store(), tip.height).unwrap();
     for (want, mutate) in &cases {

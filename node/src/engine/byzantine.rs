@@ -103,10 +103,6 @@ impl Engine {
         .sign(&key);
         executed.block.txs.push(tx);
         executed.block.header.tx_root = merkle_root(executed.block.txs.iter().map(ledger::tx::SignedTx::hash));
-        tracing::warn!(
-            height,
-            ?kind,
-            "BYZANTINE TEST MODE: proposing a block with an invalid transaction"
-        );
+        tracing::warn!(height, ?kind, "BYZANTINE TEST MODE: proposing a block with an invalid transaction");
     }
 }

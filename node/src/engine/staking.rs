@@ -3,7 +3,7 @@
 
 use ledger::{CommitSig, PublicKey, Signature};
 
-use super::{ConsensusMsg, Engine, EngineError, MessageAcceptance};
+use super::{Engine, EngineError, MessageAcceptance};
 
 impl Engine {
     /// A precommit for the block just committed that is not in its stored

@@ -107,4 +107,3 @@ pub fn reason(r: &Receipt) -> &str {
         TxStatus::Success => panic!("expected a failure, got success: {r:?}"),
     }
 }
-
