@@ -160,7 +160,7 @@ fn hostile_contracts_neither_stop_nor_split_the_network() {
         let code = wat::parse_str(&wat).unwrap();
         let hex = signed_hex(CHAIN, &u.key, u.nonce, Payload::StoreCode { code }, 90_000_000);
         let e = call(&net, 1, "agora_sendTxCommit", vec![json!(hex), json!(30_000)]).expect_err("refused");
-        assert!(e.to_string().contains(want), "{e:#}");
+        assert!(format!("{e:#}").contains(want), "{e:#}");
     }
 
     // 2. storage_next over keys deleted earlier in the transaction: paid
