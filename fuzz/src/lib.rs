@@ -137,10 +137,17 @@ fn instantiate(code: &[u8], params: &ChainParams) -> Result<ledger::Receipt, led
     let diff = ledger::state::genesis_diff(&store, &[(me.address(), Amount::new(1 << 100))]).expect("genesis");
     store.commit(&diff);
     let tx = |nonce, payload| {
-        TxBody { chain_id: "fuzz".into(), sender: me, nonce, gas_limit: 90_000_000, gas_price: Amount::new(1), payload }
-            .sign(&key)
-            .verify()
-            .expect("signed")
+        TxBody {
+            chain_id: "fuzz".into(),
+            sender: me,
+            nonce,
+            gas_limit: 500_000_000,
+            gas_price: Amount::new(1),
+            payload,
+        }
+        .sign(&key)
+        .verify()
+        .expect("signed")
     };
     let mut exec = BlockExecutor::with_vm(&store, params, BlockEnv::new("fuzz", Height(1), 1), vm());
     let r = exec.execute(&tx(0, Payload::StoreCode { code: code.to_vec() }))?.clone();

@@ -119,7 +119,7 @@ fn short_run(target: &str, iterations: usize) {
     for s in &seeds {
         agora_fuzz::run(target, s);
     }
-    let mut m = Mutator::new(0xa60_7a, seeds);
+    let mut m = Mutator::new(0x000a_607a, seeds);
     for i in 0..iterations {
         let input = m.next_input();
         let res = std::panic::catch_unwind(|| agora_fuzz::run(target, &input));

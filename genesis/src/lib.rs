@@ -335,7 +335,7 @@ fn validate_params(p: &ChainParams) -> Result<(), GenesisError> {
     // Each nested call may use a whole wasm stack on the node's native stack,
     // and the instance pool holds a bounded number of frames.
     if p.contracts.max_call_depth > MAX_CALL_DEPTH {
-        return Err(invalid("params.contracts.max_call_depth", &format!("must be at most {MAX_CALL_DEPTH}")));
+        return Err(invalid("params.contracts.max_call_depth", format!("must be at most {MAX_CALL_DEPTH}")));
     }
     Ok(())
 }

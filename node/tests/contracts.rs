@@ -62,7 +62,7 @@ fn reason(r: &Value) -> String {
 }
 
 async fn deploy(c: &HttpClient, s: &mut Sender, code: &[u8], label: &str, msg: Value) -> Address {
-    let r = s.commit(c, Payload::StoreCode { code: code.to_vec() }, 90_000_000).await;
+    let r = s.commit(c, Payload::StoreCode { code: code.to_vec() }, 500_000_000).await;
     assert_eq!(r["status"], "success", "{r}");
     let code_hash = Hash(hex::decode(r["data"].as_str().unwrap()).unwrap().try_into().unwrap());
     assert_eq!(code_hash, Hash::digest(code));
@@ -207,7 +207,7 @@ async fn abusive_contracts_are_bounded_and_blocks_keep_coming() {
     assert_eq!(r["gas_used"], 20_000_000);
     let r = a.execute(&c, probe, json!({ "grow_memory": { "pages": 100000 } }), 20_000_000).await;
     assert!(reason(&r).contains("memory.grow failed"), "{r}");
-    let r = a.execute(&c, probe, json!({ "recurse": { "depth": 100000000u64 } }), 90_000_000).await;
+    let r = a.execute(&c, probe, json!({ "recurse": { "depth": 100000000u64 } }), 500_000_000).await;
     let why = reason(&r);
     assert!(why.contains("call stack exhausted") || why.contains("out of gas"), "{r}");
     let r = a.execute(&c, probe, json!({ "call_self": {} }), 20_000_000).await;
@@ -222,13 +222,13 @@ async fn abusive_contracts_are_bounded_and_blocks_keep_coming() {
     assert_eq!(r["status"], "failed");
 
     // Malformed and oversized code.
-    let bad = a.tx_hex(Payload::StoreCode { code: b"\0asm\x01\0\0\0garbage".to_vec() }, 90_000_000);
+    let bad = a.tx_hex(Payload::StoreCode { code: b"\0asm\x01\0\0\0garbage".to_vec() }, 500_000_000);
     a.nonce -= 1;
     let e = call(&c, "agora_sendTx", rpc_params![bad]).await.unwrap_err();
     assert_eq!(e.0, 1010, "{e:?}");
     assert!(e.1.contains("invalid contract code: invalid WebAssembly"), "{e:?}");
     let huge = vec![0u8; 900 * 1024];
-    let e = call(&c, "agora_sendTx", rpc_params![a.tx_hex(Payload::StoreCode { code: huge }, 90_000_000)])
+    let e = call(&c, "agora_sendTx", rpc_params![a.tx_hex(Payload::StoreCode { code: huge }, 500_000_000)])
         .await
         .unwrap_err();
     a.nonce -= 1;

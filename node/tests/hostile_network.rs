@@ -130,7 +130,7 @@ impl User {
     }
     fn store(&mut self, net: &Testnet, node: usize, wat: &str) -> Hash {
         let code = wat::parse_str(wat).unwrap();
-        let r = commit(net, node, self.tx(Payload::StoreCode { code: code.clone() }, 90_000_000));
+        let r = commit(net, node, self.tx(Payload::StoreCode { code: code.clone() }, 500_000_000));
         assert_eq!(r["receipt"]["status"], "success", "{r}");
         Hash::digest(&code)
     }
@@ -158,7 +158,7 @@ fn hostile_contracts_neither_stop_nor_split_the_network() {
     // limit (no dry run to stop them): refused with a reason, nothing halts.
     for (wat, want) in [(hostile::two_tables(), "at most 1 table"), (hostile::many_globals(1_001), "globals")] {
         let code = wat::parse_str(&wat).unwrap();
-        let hex = signed_hex(CHAIN, &u.key, u.nonce, Payload::StoreCode { code }, 90_000_000);
+        let hex = signed_hex(CHAIN, &u.key, u.nonce, Payload::StoreCode { code }, 500_000_000);
         let e = call(&net, 1, "agora_sendTxCommit", vec![json!(hex), json!(30_000)]).expect_err("refused");
         assert!(format!("{e:#}").contains(want), "{e:#}");
     }
@@ -167,9 +167,10 @@ fn hostile_contracts_neither_stop_nor_split_the_network() {
     // per skipped key, identical on every node.
     let churn = u.store(&net, 0, &hostile::storage_churn(2_000));
     let churn = u.instantiate(&net, 1, churn, "churn");
-    let all = commit(&net, 2, u.tx(execute(churn, vec![hostile::WRITE | hostile::REMOVE | hostile::NEXT]), 90_000_000));
+    let all =
+        commit(&net, 2, u.tx(execute(churn, vec![hostile::WRITE | hostile::REMOVE | hostile::NEXT]), 500_000_000));
     assert_eq!(all["receipt"]["status"], "success", "{all}");
-    let no_next = commit(&net, 3, u.tx(execute(churn, vec![hostile::WRITE | hostile::REMOVE]), 90_000_000));
+    let no_next = commit(&net, 3, u.tx(execute(churn, vec![hostile::WRITE | hostile::REMOVE]), 500_000_000));
     let skip_gas = all["receipt"]["gas_used"].as_u64().unwrap() - no_next["receipt"]["gas_used"].as_u64().unwrap();
     assert!(skip_gas >= 2_000 * ledger::ChainParams::default().contracts.gas_storage_read, "{skip_gas}");
 
@@ -183,7 +184,8 @@ fn hostile_contracts_neither_stop_nor_split_the_network() {
     let (mut lo, mut hi) = (1u32, 1u32 << 20);
     while lo + 1 < hi {
         let mid = lo + (hi - lo) / 2;
-        let hex = signed_hex(CHAIN, &u.key, u.nonce, execute(chain[0], hostile::deep_forward_msg(mid, [])), 90_000_000);
+        let hex =
+            signed_hex(CHAIN, &u.key, u.nonce, execute(chain[0], hostile::deep_forward_msg(mid, [])), 500_000_000);
         let r = call(&net, 0, "agora_estimateGas", vec![json!(hex)]).expect("dry run");
         if r["status"] == "success" {
             lo = mid;
@@ -193,7 +195,7 @@ fn hostile_contracts_neither_stop_nor_split_the_network() {
         }
     }
     let msg = hostile::deep_forward_msg(lo - 64, chain[1..].iter().map(|a| a.0));
-    let r = commit(&net, 1, u.tx(execute(chain[0], msg), 90_000_000));
+    let r = commit(&net, 1, u.tx(execute(chain[0], msg), 500_000_000));
     assert_eq!(r["receipt"]["status"], "success", "{r}");
     let h = r["height"].as_u64().unwrap();
 

@@ -65,7 +65,7 @@ fn memory_growth_beyond_the_limit_fails_cleanly() {
         contract("(i64.const 0)").replace("(memory (export \"memory\") 2)", "(memory (export \"memory\") 300)"),
     )
     .expect("wat");
-    let r = w.tx(Payload::StoreCode { code: big }, 90_000_000).expect("valid tx");
+    let r = w.tx(Payload::StoreCode { code: big }, 500_000_000).expect("valid tx");
     assert!(reason(&r).contains("limit is 256"), "{r:?}");
 }
 
@@ -78,12 +78,12 @@ fn deep_recursion_is_stopped_deterministically() {
     for _ in 0..2 {
         let mut w = World::new();
         let c = w.deploy(&contract_with("(drop (call $rec (i64.const 100000000))) (i64.const 0)", extra), "rec");
-        let r = w.exec(c, b"{}", 90_000_000);
+        let r = w.exec(c, b"{}", 500_000_000);
         assert!(reason(&r).contains("call stack exhausted"), "{r:?}");
         results.push((r.gas_used, r.status.clone()));
         // Shallow recursion is fine.
         let ok = w.deploy(&contract_with("(drop (call $rec (i64.const 1000))) (i64.const 0)", extra), "ok");
-        assert_eq!(w.exec(ok, b"{}", 90_000_000).status, TxStatus::Success);
+        assert_eq!(w.exec(ok, b"{}", 500_000_000).status, TxStatus::Success);
     }
     assert_eq!(results[0], results[1], "same gas and outcome on every run");
 }
@@ -92,7 +92,7 @@ fn deep_recursion_is_stopped_deterministically() {
 fn oversized_and_malformed_code_is_refused_with_a_reason() {
     let mut w = World::new();
     let huge = vec![0u8; w.params.contracts.max_code_bytes as usize + 1];
-    match w.tx(Payload::StoreCode { code: huge }, 90_000_000) {
+    match w.tx(Payload::StoreCode { code: huge }, 500_000_000) {
         Err(ExecError::Invalid(e)) => assert!(e.to_string().contains("limit"), "{e}"),
         other => panic!("expected an invalid tx, got {other:?}"),
     }
@@ -118,7 +118,7 @@ fn oversized_and_malformed_code_is_refused_with_a_reason() {
         ),
         (wat::parse_str("(module (memory (export \"memory\") 1))").expect("wat"), "missing export"),
     ] {
-        let r = w.tx(Payload::StoreCode { code }, 90_000_000).expect("valid tx");
+        let r = w.tx(Payload::StoreCode { code }, 500_000_000).expect("valid tx");
         assert!(reason(&r).contains(want), "want `{want}`, got {r:?}");
     }
 }

@@ -10,7 +10,7 @@ use contract_artifacts::hostile;
 use ledger::{Address, Payload, TxStatus};
 
 fn upload(w: &mut World, code: Vec<u8>) -> ledger::Receipt {
-    w.tx(Payload::StoreCode { code }, 90_000_000).expect("valid tx")
+    w.tx(Payload::StoreCode { code }, 500_000_000).expect("valid tx")
 }
 
 #[test]
@@ -74,7 +74,7 @@ fn the_deepest_call_chain_at_maximum_recursion_fits_the_contract_thread_stack() 
         let (mut lo, mut hi) = (1u32, 1u32 << 20);
         while lo + 1 < hi {
             let mid = lo + (hi - lo) / 2;
-            let r = w.exec(chain[0], &msg(mid, 0), 90_000_000);
+            let r = w.exec(chain[0], &msg(mid, 0), 500_000_000);
             match &r.status {
                 TxStatus::Success => lo = mid,
                 TxStatus::Failed { reason } if reason.contains("call stack exhausted") => hi = mid,
@@ -84,7 +84,7 @@ fn the_deepest_call_chain_at_maximum_recursion_fits_the_contract_thread_stack() 
         assert!(lo > 1_000, "only {lo} frames fit in the wasm stack");
         // Every frame of the deepest chain recurses that far (less a few
         // frames for the call into the next contract), then calls the next.
-        let r = w.exec(chain[0], &msg(lo - 64, frames - 1), 90_000_000);
+        let r = w.exec(chain[0], &msg(lo - 64, frames - 1), 500_000_000);
         assert_eq!(r.status, TxStatus::Success, "{r:?}");
         (lo, r.gas_used)
     });
@@ -97,9 +97,9 @@ fn storage_next_pays_for_every_key_deleted_in_the_block_it_steps_over() {
     let mut w = World::new();
     let n = 2_000u32;
     let c = w.deploy(&hostile::storage_churn(n), "next");
-    let without = w.exec(c, &[hostile::WRITE | hostile::REMOVE], 90_000_000);
+    let without = w.exec(c, &[hostile::WRITE | hostile::REMOVE], 500_000_000);
     assert_eq!(without.status, TxStatus::Success, "{without:?}");
-    let with = w.exec(c, &[hostile::WRITE | hostile::REMOVE | hostile::NEXT], 90_000_000);
+    let with = w.exec(c, &[hostile::WRITE | hostile::REMOVE | hostile::NEXT], 500_000_000);
     assert_eq!(with.status, TxStatus::Success, "{with:?}");
     let per_skip = w.params.contracts.gas_storage_read;
     assert!(
@@ -121,11 +121,11 @@ fn storage_next_pays_for_committed_keys_deleted_in_the_block() {
     let n = 1_000u32;
     let c = w.deploy(&hostile::storage_churn(n), "next");
     // Each transaction is its own block here: the keys are committed first.
-    assert_eq!(w.exec(c, &[hostile::WRITE], 90_000_000).status, TxStatus::Success);
-    let without = w.exec(c, &[hostile::REMOVE], 90_000_000);
+    assert_eq!(w.exec(c, &[hostile::WRITE], 500_000_000).status, TxStatus::Success);
+    let without = w.exec(c, &[hostile::REMOVE], 500_000_000);
     assert_eq!(without.status, TxStatus::Success, "{without:?}");
-    assert_eq!(w.exec(c, &[hostile::WRITE], 90_000_000).status, TxStatus::Success);
-    let with = w.exec(c, &[hostile::REMOVE | hostile::NEXT], 90_000_000);
+    assert_eq!(w.exec(c, &[hostile::WRITE], 500_000_000).status, TxStatus::Success);
+    let with = w.exec(c, &[hostile::REMOVE | hostile::NEXT], 500_000_000);
     assert_eq!(with.status, TxStatus::Success, "{with:?}");
     assert!(with.gas_used - without.gas_used >= u64::from(n) * w.params.contracts.gas_storage_read);
 }

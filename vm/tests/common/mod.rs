@@ -64,7 +64,7 @@ impl World {
     }
 
     pub fn store_code(&mut self, code: &[u8]) -> Hash {
-        let r = self.tx(Payload::StoreCode { code: code.to_vec() }, 90_000_000).expect("valid tx");
+        let r = self.tx(Payload::StoreCode { code: code.to_vec() }, 500_000_000).expect("valid tx");
         assert_eq!(r.status, TxStatus::Success, "store failed: {r:?}");
         Hash(r.data.try_into().expect("32-byte code hash"))
     }
