@@ -46,7 +46,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -64,6 +64,7 @@ pub use create::write_example_contracts;
 use create::{build, check_binary, clear_dir, init_node, patch_config_file, prepare_dir};
 pub mod load;
 pub mod process;
+pub use process::tail_file;
 pub mod report;
 pub mod rpc;
 pub mod setup;
@@ -478,9 +479,8 @@ impl Testnet {
         self.start_with(i, None, &[])
     }
 
-    /// Starts node `i` like [`start`](Self::start), but with `program`
-    /// instead of the testnet's `agorad` (e.g. the `agorad-byzantine` test
-    /// binary) and `extra` arguments after `start --home HOME`.
+    /// [`start`](Self::start) with `program` for the testnet's `agorad` (e.g.
+    /// `agorad-byzantine`) and `extra` arguments after `start --home HOME`.
     pub fn start_with(&mut self, i: usize, program: Option<&Path>, extra: &[String]) -> Result<()> {
         self.check_index(i)?;
         self.refresh()?;
@@ -499,14 +499,13 @@ impl Testnet {
             .with_context(|| format!("opening {}", log_path.display()))?;
         let now = humantime::format_rfc3339_seconds(SystemTime::now());
         let byzantine = self.node(i).byzantine_at;
-        let mut mode = byzantine.map_or(String::new(), |h| format!(" BYZANTINE (double-signs from height {h})"));
-        if program.is_some() || !extra.is_empty() {
-            mode += &format!(" with {} {}", program.unwrap_or(&self.state.agorad).display(), extra.join(" "));
-        }
+        let program = program.unwrap_or(&self.state.agorad).to_path_buf();
+        let mode = byzantine.map_or(String::new(), |h| format!(" BYZANTINE (double-signs from height {h})"))
+            + &format!(" ({} {})", program.display(), extra.join(" "));
         writeln!(log, "==== testnet: starting {}{mode} at {now} ====", self.name(i))
             .with_context(|| format!("writing {}", log_path.display()))?;
         let out = log.try_clone().with_context(|| format!("opening {}", log_path.display()))?;
-        let mut cmd = Command::new(program.unwrap_or(&self.state.agorad));
+        let mut cmd = Command::new(&program);
         cmd.arg("start").arg("--home").arg(&home);
         if let Some(h) = byzantine {
             cmd.arg(setup::BYZANTINE_FLAG).arg(h.to_string());
@@ -787,20 +786,4 @@ impl Drop for OwnedTestnet {
             t.kill_all_now();
         }
     }
-}
-
-/// The last `lines` lines of a file (reads at most its last 256 KiB).
-pub fn tail_file(path: &Path, lines: usize) -> String {
-    let Ok(mut f) = std::fs::File::open(path) else {
-        return format!("(no log at {})", path.display());
-    };
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let start = len.saturating_sub(256 * 1024);
-    let mut buf = Vec::new();
-    if f.seek(SeekFrom::Start(start)).is_err() || f.read_to_end(&mut buf).is_err() {
-        return format!("(cannot read {})", path.display());
-    }
-    let text = String::from_utf8_lossy(&buf);
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
 }

@@ -1,6 +1,7 @@
 //! Signals and liveness of node processes, including ones started by another
 //! invocation of the tool (known only by their pid).
 
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -84,4 +85,20 @@ pub fn reap_if_child(pid: u32, patience: Duration) {
             _ => return,
         }
     }
+}
+
+/// The last `lines` lines of a file (reads at most its last 256 KiB).
+pub fn tail_file(path: &Path, lines: usize) -> String {
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return format!("(no log at {})", path.display());
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = len.saturating_sub(256 * 1024);
+    let mut buf = Vec::new();
+    if f.seek(SeekFrom::Start(start)).is_err() || f.read_to_end(&mut buf).is_err() {
+        return format!("(cannot read {})", path.display());
+    }
+    let text = String::from_utf8_lossy(&buf);
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
 }
