@@ -7,8 +7,7 @@
 
 use std::time::Instant;
 
-use genesis::{ConsensusParams, Genesis, GenesisAccount, GenesisValidator};
-use ledger::{Address, Amount, ChainParams, Payload, PublicKey, SigningKey, TxBody};
+use ledger::{Address, Amount, Payload, PublicKey, SigningKey, TxBody};
 use node::chain::Chain;
 use node::mempool::MempoolLimits;
 use node::store::Store;
@@ -25,28 +24,8 @@ fn main() {
         })
         .collect();
     let validator = SigningKey::from_bytes(&[0xaa; 32]);
-    let genesis = Genesis {
-        version: genesis::GENESIS_VERSION,
-        chain_id: "bench".into(),
-        genesis_time: "2026-01-01T00:00:00Z".into(),
-        accounts: keys
-            .iter()
-            .map(|k| GenesisAccount {
-                address: PublicKey::from_signing_key(k).address(),
-                balance: Amount::new(1 << 60),
-            })
-            .collect(),
-        validators: vec![GenesisValidator {
-            operator: PublicKey::from_signing_key(&validator).address(),
-            public_key: PublicKey::from_signing_key(&validator),
-            self_stake: Amount::new(1_000_000),
-            commission: Default::default(),
-            min_self_delegation: None,
-            metadata: ledger::staking::ValidatorMetadata { moniker: "v".into(), ..Default::default() },
-        }],
-        params: ChainParams::default(),
-        consensus: ConsensusParams::default(),
-    };
+    let funded: Vec<&SigningKey> = keys.iter().collect();
+    let genesis = node::testing::genesis("bench", &funded, &validator);
     let store = Store::open(&dir.path().join("db"), true).expect("open");
     let limits = MempoolLimits { max_txs: 1_000_000, max_bytes: 1 << 30, max_nonce_gap: 1_000 };
     let chain = Chain::open(store, &genesis, limits, vm::Vm::new(&genesis.params, Default::default()).expect("vm"))

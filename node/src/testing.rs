@@ -10,17 +10,20 @@ use crate::chain::Chain;
 use crate::mempool::MempoolLimits;
 use crate::store::Store;
 
-/// A chain `chain_id` whose genesis funds `funded` and has `validator` as
-/// its only validator, stored under `dir`.
-pub fn chain_on(dir: &std::path::Path, chain_id: &str, funded: &SigningKey, validator: &SigningKey) -> Chain {
-    let genesis = Genesis {
+/// A genesis for `chain_id` that gives each of `funded` 2⁴⁰ units and has
+/// `validator` as its only validator.
+pub fn genesis(chain_id: &str, funded: &[&SigningKey], validator: &SigningKey) -> Genesis {
+    Genesis {
         version: genesis::GENESIS_VERSION,
         chain_id: chain_id.into(),
         genesis_time: "2026-01-01T00:00:00Z".into(),
-        accounts: vec![GenesisAccount {
-            address: PublicKey::from_signing_key(funded).address(),
-            balance: Amount::new(1 << 40),
-        }],
+        accounts: funded
+            .iter()
+            .map(|k| GenesisAccount {
+                address: PublicKey::from_signing_key(k).address(),
+                balance: Amount::new(1 << 40),
+            })
+            .collect(),
         validators: vec![GenesisValidator {
             operator: PublicKey::from_signing_key(validator).address(),
             public_key: PublicKey::from_signing_key(validator),
@@ -31,7 +34,13 @@ pub fn chain_on(dir: &std::path::Path, chain_id: &str, funded: &SigningKey, vali
         }],
         params: ChainParams::default(),
         consensus: ConsensusParams::default(),
-    };
+    }
+}
+
+/// A chain `chain_id` whose genesis funds `funded` and has `validator` as
+/// its only validator, stored under `dir`.
+pub fn chain_on(dir: &std::path::Path, chain_id: &str, funded: &SigningKey, validator: &SigningKey) -> Chain {
+    let genesis = genesis(chain_id, &[funded], validator);
     let store = Store::open(&dir.join("db"), false).unwrap();
     let limits = MempoolLimits { max_txs: 1000, max_bytes: 1 << 24, max_nonce_gap: 100 };
     Chain::open(store, &genesis, limits, vm::Vm::new(&genesis.params, Default::default()).expect("vm")).unwrap()
