@@ -673,33 +673,12 @@ impl Chain {
         let hashes: Vec<Hash> = txs.iter().map(VerifiedTx::hash).collect();
         let evicted = self.mempool.lock().map_err(|_| ChainError::Poisoned)?.update(&hashes, &touched);
 
-        self.warm_new_code(&txs, &outcome.receipts);
         self.notify(&block, hash, &outcome);
         tracing::info!(
             height = %block.header.height, hash = %hash, txs = txs.len(), evicted,
             root = %block.header.state_root, "committed block"
         );
         Ok(())
-    }
-
-    /// Compiles freshly uploaded code in the background, so the first
-    /// instantiation (executed by every validator inside a consensus round)
-    /// finds it in the cache instead of compiling on the critical path.
-    fn warm_new_code(&self, txs: &[VerifiedTx], receipts: &[Receipt]) {
-        for (tx, r) in txs.iter().zip(receipts) {
-            if let (ledger::Payload::StoreCode { code }, ledger::TxStatus::Success) = (&tx.body().payload, &r.status) {
-                let (vm, code) = (self.vm.clone(), code.clone());
-                let spawned = std::thread::Builder::new().name("wasm-warm".into()).spawn(move || {
-                    let hash = Hash::digest(&code);
-                    if let Err(e) = vm.prepare(&hash, &code) {
-                        tracing::warn!(code_hash = %hash, error = %e, "could not precompile uploaded code");
-                    }
-                });
-                if let Err(e) = spawned {
-                    tracing::warn!(error = %e, "could not start the precompile thread");
-                }
-            }
-        }
     }
 
     fn notify(&self, block: &Block, hash: Hash, outcome: &BlockOutcome) {
