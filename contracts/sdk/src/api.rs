@@ -81,6 +81,86 @@ pub fn query_contract(contract: &Addr, msg: &[u8]) -> Result<Vec<u8>, String> {
     host::query_contract(contract, msg)
 }
 
+/// Creates a contract from code already stored on the chain, as this
+/// contract: runs the new contract's `instantiate` with `msg`, after moving
+/// `funds` from this contract to it (`gas_limit = 0`: all remaining gas).
+///
+/// The address is [`contract_address`]`(code_hash, self_address(), label)`,
+/// so the same label cannot be used twice. The new contract's `caller()` in
+/// `instantiate` is this contract, which is how modules learn their parent.
+/// `Err` carries the reason (no such code, address taken, the callee failed;
+/// everything it did is then reverted). Traps in a query.
+pub fn instantiate(code_hash: &[u8; 32], label: &str, msg: &[u8], funds: u128, gas_limit: u64) -> Result<Addr, String> {
+    host::instantiate(code_hash, label, msg, funds, gas_limit)
+}
+
+/// [`instantiate`] with a message serialised to JSON.
+pub fn instantiate_json<M: Serialize + ?Sized>(
+    code_hash: &[u8; 32],
+    label: &str,
+    msg: &M,
+    funds: u128,
+    gas_limit: u64,
+) -> Result<Addr, ContractError> {
+    let msg = crate::to_json_vec(msg)?;
+    instantiate(code_hash, label, &msg, funds, gas_limit).map_err(ContractError::new)
+}
+
+/// The address a contract instantiated from `code_hash` by `creator` with
+/// `label` gets (the chain's `contract_address`).
+pub fn contract_address(code_hash: &[u8; 32], creator: &Addr, label: &str) -> Addr {
+    let mut pre = Vec::with_capacity(17 + 32 + 20 + 4 + label.len());
+    pre.extend_from_slice(b"agora/contract/v1");
+    pre.extend_from_slice(code_hash);
+    pre.extend_from_slice(creator.as_bytes());
+    pre.extend_from_slice(&u32::try_from(label.len()).unwrap_or(u32::MAX).to_le_bytes());
+    pre.extend_from_slice(label.as_bytes());
+    let d = sha256(&pre);
+    let mut a = [0u8; 20];
+    a.copy_from_slice(&d[..20]);
+    Addr::new(a)
+}
+
+/// The code hash of the contract at `addr` (`None`: no contract there).
+pub fn contract_code_hash(addr: &Addr) -> Option<[u8; 32]> {
+    host::contract_code_hash(addr)
+}
+
+/// Destroys `amount` of this contract's native tokens (the chain's supply
+/// falls by as much). `Err`: insufficient funds. Traps in a query.
+pub fn burn(amount: u128) -> Result<(), String> {
+    host::burn(amount)
+}
+
+/// The native tokens `addr` had bonded (the sum of its delegations, valued
+/// at each validator's exchange rate) at the **end of block `height`**.
+///
+/// `height` must be a committed block: below the current block in a
+/// transaction (at most the last block in a query) and within
+/// `contracts.stake_history_blocks` of it. Reading the past this way is
+/// what makes voting power flash-loan proof: stake bonded after the
+/// snapshot, even in the same block, is not there.
+pub fn bonded_stake_at(addr: &Addr, height: u64) -> Result<u128, String> {
+    host::bonded_stake_at(addr, height)
+}
+
+/// All native tokens bonded to validators at the end of block `height`
+/// (same rules as [`bonded_stake_at`]).
+pub fn total_bonded_at(height: u64) -> Result<u128, String> {
+    host::total_bonded_at(height)
+}
+
+/// Changes chain parameters. Only the chain's governance contract (the
+/// `governance` chain parameter) may call it. `patch` is a JSON object in the
+/// shape of `agora_chainParams`, holding only the fields to change (nested
+/// objects merge); the result must pass the same checks as genesis
+/// parameters. The change takes effect from the next block. `Err` carries
+/// the reason (not governance, unknown field, invalid value) and nothing
+/// changes. Traps in a query.
+pub fn update_chain_params(patch: &[u8]) -> Result<(), String> {
+    host::update_chain_params(patch)
+}
+
 /// [`call`] with a message serialised to JSON; returns the raw result data.
 pub fn call_json<M: Serialize + ?Sized>(
     contract: &Addr,

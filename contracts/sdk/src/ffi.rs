@@ -53,6 +53,22 @@ pub mod sys {
         ) -> i32;
         pub fn query_contract(addr_ptr: *const u8, msg_ptr: *const u8, msg_len: usize) -> i32;
         pub fn abort(msg_ptr: *const u8, msg_len: usize) -> !;
+        pub fn instantiate(
+            code_hash_ptr: *const u8,
+            label_ptr: *const u8,
+            label_len: usize,
+            msg_ptr: *const u8,
+            msg_len: usize,
+            funds_ptr: *const u8,
+            gas_limit: i64,
+        ) -> i32;
+        pub fn contract_code_hash(addr_ptr: *const u8, dst: *mut u8) -> i32;
+        pub fn burn(amount_ptr: *const u8) -> i32;
+
+        // Chain state at past heights, chain governance.
+        pub fn bonded_stake_at(addr_ptr: *const u8, height: i64, dst: *mut u8) -> i32;
+        pub fn total_bonded_at(height: i64, dst: *mut u8) -> i32;
+        pub fn update_chain_params(patch_ptr: *const u8, patch_len: usize) -> i32;
 
         // Crypto.
         pub fn sha256(data_ptr: *const u8, data_len: usize, dst: *mut u8);
@@ -219,6 +235,63 @@ pub fn query_contract(contract: &Addr, msg: &[u8]) -> Result<Vec<u8>, String> {
     // SAFETY: valid address and message buffers.
     let status = unsafe { sys::query_contract(contract.as_bytes().as_ptr(), msg.as_ptr(), msg.len()) };
     call_outcome(status)
+}
+
+pub fn instantiate(code_hash: &[u8; 32], label: &str, msg: &[u8], funds: u128, gas_limit: u64) -> Result<Addr, String> {
+    let funds = funds.to_le_bytes();
+    let gas = i64::try_from(gas_limit).unwrap_or(i64::MAX);
+    // SAFETY: valid code hash, label, message and amount buffers.
+    let status = unsafe {
+        sys::instantiate(code_hash.as_ptr(), label.as_ptr(), label.len(), msg.as_ptr(), msg.len(), funds.as_ptr(), gas)
+    };
+    let data = call_outcome(status)?;
+    <[u8; 20]>::try_from(data.as_slice()).map(Addr::new).map_err(|_| "instantiate: no address returned".to_owned())
+}
+
+pub fn contract_code_hash(addr: &Addr) -> Option<[u8; 32]> {
+    let mut buf = [0u8; 32];
+    // SAFETY: 20-byte address in, 32 bytes written to `buf` when found.
+    match unsafe { sys::contract_code_hash(addr.as_bytes().as_ptr(), buf.as_mut_ptr()) } {
+        0 => Some(buf),
+        _ => None,
+    }
+}
+
+pub fn burn(amount: u128) -> Result<(), String> {
+    let amount = amount.to_le_bytes();
+    // SAFETY: 16-byte amount.
+    match unsafe { sys::burn(amount.as_ptr()) } {
+        0 => Ok(()),
+        _ => Err(register_text()),
+    }
+}
+
+pub fn bonded_stake_at(addr: &Addr, height: u64) -> Result<u128, String> {
+    let mut buf = [0u8; 16];
+    let h = i64::try_from(height).unwrap_or(i64::MAX);
+    // SAFETY: 20-byte address in, 16 bytes written to `buf` on success.
+    match unsafe { sys::bonded_stake_at(addr.as_bytes().as_ptr(), h, buf.as_mut_ptr()) } {
+        0 => Ok(u128::from_le_bytes(buf)),
+        _ => Err(register_text()),
+    }
+}
+
+pub fn total_bonded_at(height: u64) -> Result<u128, String> {
+    let mut buf = [0u8; 16];
+    let h = i64::try_from(height).unwrap_or(i64::MAX);
+    // SAFETY: 16 bytes written to `buf` on success.
+    match unsafe { sys::total_bonded_at(h, buf.as_mut_ptr()) } {
+        0 => Ok(u128::from_le_bytes(buf)),
+        _ => Err(register_text()),
+    }
+}
+
+pub fn update_chain_params(patch: &[u8]) -> Result<(), String> {
+    // SAFETY: valid slice.
+    match unsafe { sys::update_chain_params(patch.as_ptr(), patch.len()) } {
+        0 => Ok(()),
+        _ => Err(register_text()),
+    }
 }
 
 fn call_outcome(status: i32) -> Result<Vec<u8>, String> {

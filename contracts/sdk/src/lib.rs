@@ -87,8 +87,9 @@ pub mod __private;
 
 pub use addr::{ADDRESS_HRP, Addr};
 pub use api::{
-    abort, balance, block_height, block_time_ms, call, call_json, caller, chain_id, ed25519_verify, emit, funds,
-    origin, query_contract, query_json, self_address, sha256, transfer,
+    abort, balance, block_height, block_time_ms, bonded_stake_at, burn, call, call_json, caller, chain_id,
+    contract_address, contract_code_hash, ed25519_verify, emit, funds, instantiate, instantiate_json, origin,
+    query_contract, query_json, self_address, sha256, total_bonded_at, transfer, update_chain_params,
 };
 pub use error::ContractError;
 pub use response::{IntoData, Json, Response, from_json, to_json_vec};

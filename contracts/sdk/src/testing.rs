@@ -39,6 +39,8 @@ use sha2::{Digest, Sha256};
 
 use crate::Addr;
 
+mod chain;
+
 /// Maximum nesting of sub-calls/queries below the top-level call (`max_call_depth`).
 pub const MAX_CALL_DEPTH: usize = 8;
 /// Largest storage key, in bytes (`max_storage_key_bytes`).
@@ -93,6 +95,18 @@ impl MockContract {
     }
 }
 
+impl MockContract {
+    /// Whether both are the same contract (clones of one another).
+    fn same(&self, other: &MockContract) -> bool {
+        let eq = |a: &Option<EntryFn>, b: &Option<EntryFn>| match (a, b) {
+            (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        eq(&self.instantiate, &other.instantiate) && eq(&self.execute, &other.execute) && eq(&self.query, &other.query)
+    }
+}
+
 impl fmt::Debug for MockContract {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MockContract")
@@ -143,6 +157,8 @@ struct Chain {
     storage: BTreeMap<Addr, BTreeMap<Vec<u8>, Vec<u8>>>,
     balances: BTreeMap<Addr, u128>,
     events: Vec<Event>,
+    param_patches: Vec<serde_json::Value>,
+    burned: u128,
 }
 
 #[derive(Clone, Copy)]
@@ -164,6 +180,7 @@ struct State {
     block_height: u64,
     block_time_ms: u64,
     chain_id: String,
+    ext: chain::ChainExt,
 }
 
 impl Default for State {
@@ -177,6 +194,7 @@ impl Default for State {
             block_height: 1,
             block_time_ms: 1_700_000_000_000,
             chain_id: "agora-mock".to_owned(),
+            ext: chain::ChainExt::default(),
         }
     }
 }
@@ -464,6 +482,10 @@ fn check_key(op: &str, key: &[u8]) {
 
 pub(crate) mod host {
     use super::*;
+
+    pub use super::chain::host::{
+        bonded_stake_at, burn, contract_code_hash, instantiate, total_bonded_at, update_chain_params,
+    };
 
     pub fn caller() -> Addr {
         with(|s| s.frame().caller)
