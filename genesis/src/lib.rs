@@ -301,48 +301,10 @@ pub fn check_chain_id(id: &str) -> Result<(), GenesisError> {
 }
 
 fn validate_params(p: &ChainParams) -> Result<(), GenesisError> {
-    let s = &p.staking;
-    let checks: [(&str, bool, &str); 8] = [
-        ("max_validators", s.max_validators >= 1, "must be at least 1"),
-        ("unbonding_time_ms", s.unbonding_time_ms >= 1, "must be positive"),
-        ("max_entries", s.max_entries >= 1, "must be at least 1"),
-        ("power_reduction", !s.power_reduction.is_zero(), "must be positive"),
-        ("blocks_per_year", s.blocks_per_year >= 1, "must be positive"),
-        ("signed_blocks_window", s.signed_blocks_window >= 1, "must be at least 1"),
-        ("max_evidence_age_blocks", s.max_evidence_age_blocks >= 1, "must be at least 1"),
-        ("min_self_delegation", !s.min_self_delegation.is_zero(), "must be positive"),
-    ];
-    for (field, ok, reason) in checks {
-        if !ok {
-            return Err(invalid(format!("params.staking.{field}"), reason));
-        }
-    }
-    if p.max_tx_bytes < 256 {
-        return Err(invalid("params.max_tx_bytes", "must be at least 256"));
-    }
-    if p.max_block_bytes < p.max_tx_bytes {
-        return Err(invalid("params.max_block_bytes", "must be at least max_tx_bytes"));
-    }
-    if p.max_tx_gas == 0 || p.max_block_gas < p.max_tx_gas {
-        return Err(invalid("params.max_block_gas", "must be at least max_tx_gas, which must be positive"));
-    }
-    if p.min_gas_price.is_zero() {
-        return Err(invalid("params.min_gas_price", "must be positive (fees price spam)"));
-    }
-    if p.base_tx_gas == 0 {
-        return Err(invalid("params.base_tx_gas", "must be positive"));
-    }
-    // Each nested call may use a whole wasm stack on the node's native stack,
-    // and the instance pool holds a bounded number of frames.
-    if p.contracts.max_call_depth > MAX_CALL_DEPTH {
-        return Err(invalid("params.contracts.max_call_depth", format!("must be at most {MAX_CALL_DEPTH}")));
-    }
-    Ok(())
+    p.validate().map_err(|(field, reason)| invalid(format!("params.{field}"), reason))
 }
 
-/// Most nested contract calls a chain may allow (native stack and instance
-/// pool are sized for it).
-pub const MAX_CALL_DEPTH: u32 = 16;
+pub use ledger::params::MAX_CALL_DEPTH;
 
 #[cfg(test)]
 mod tests;

@@ -176,6 +176,28 @@ pub trait Host: Send + Any {
     /// Moves native tokens; the inner error is the contract's problem
     /// (insufficient funds), the outer one the node's.
     fn transfer(&mut self, from: &Address, to: &Address, amount: Amount) -> Result<Result<(), String>, LedgerError>;
+    /// Registers a new contract `creator` instantiates from `code_hash` with
+    /// `label` (the VM then runs its `instantiate`). The inner error is the
+    /// contract's problem (no such code, address taken, bad label).
+    fn create_contract(
+        &mut self,
+        code_hash: &Hash,
+        creator: &Address,
+        label: &str,
+    ) -> Result<Result<Address, String>, LedgerError>;
+    /// Destroys `amount` of `from`'s tokens (the supply falls).
+    fn burn(&mut self, from: &Address, amount: Amount) -> Result<Result<(), String>, LedgerError>;
+    /// Bonded stake of `addr` (`None`: of everyone) at the end of block
+    /// `height`, and how many state records the read took (for gas). The
+    /// inner error: `height` is not a committed block within the history.
+    fn bonded_stake_at(
+        &mut self,
+        addr: Option<&Address>,
+        height: Height,
+    ) -> Result<(Result<Amount, String>, u64), LedgerError>;
+    /// A chain-parameter change requested by contract `caller` (only the
+    /// governance contract may); see `crate::governance`.
+    fn update_chain_params(&mut self, caller: &Address, patch: &[u8]) -> Result<Result<(), String>, LedgerError>;
     fn checkpoint(&mut self) -> Checkpoint;
     /// Undoes every change made since `cp`.
     fn revert_to(&mut self, cp: Checkpoint);
@@ -206,7 +228,7 @@ enum Undo {
 /// the block so far (moved in by the executor and moved back out after the
 /// call), with an undo journal for checkpoints.
 pub struct LedgerHost<S> {
-    base: S,
+    pub(crate) base: S,
     pub(crate) writes: BTreeMap<KeyHash, Option<Vec<u8>>>,
     pub(crate) kv: ContractKvWrites,
     undo: Vec<Undo>,
@@ -425,6 +447,34 @@ impl<S: StateStore + Send + 'static> Host for LedgerHost<S> {
             )));
         }
         self.move_balance(from, to, amount)
+    }
+
+    fn create_contract(
+        &mut self,
+        code_hash: &Hash,
+        creator: &Address,
+        label: &str,
+    ) -> Result<Result<Address, String>, LedgerError> {
+        self.read_only_err()?;
+        self.register_contract(code_hash, creator, label)
+    }
+
+    fn burn(&mut self, from: &Address, amount: Amount) -> Result<Result<(), String>, LedgerError> {
+        self.read_only_err()?;
+        self.burn_tokens(from, amount)
+    }
+
+    fn bonded_stake_at(
+        &mut self,
+        addr: Option<&Address>,
+        height: Height,
+    ) -> Result<(Result<Amount, String>, u64), LedgerError> {
+        self.stake_at(addr, height)
+    }
+
+    fn update_chain_params(&mut self, caller: &Address, patch: &[u8]) -> Result<Result<(), String>, LedgerError> {
+        self.read_only_err()?;
+        self.change_params(caller, patch)
     }
 
     fn checkpoint(&mut self) -> Checkpoint {

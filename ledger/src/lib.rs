@@ -11,6 +11,7 @@ pub mod contract;
 pub mod crypto;
 pub mod error;
 pub mod exec;
+pub mod governance;
 pub mod math;
 pub mod merkle;
 pub mod params;

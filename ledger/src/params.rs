@@ -4,7 +4,7 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
-use crate::types::{Amount, Rate};
+use crate::types::{Address, Amount, Rate};
 
 /// Consensus-critical parameters of execution.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -30,6 +30,11 @@ pub struct ChainParams {
     pub contracts: ContractParams,
     /// Proof of stake: validators, delegation, rewards and slashing.
     pub staking: StakingParams,
+    /// The contract allowed to change these parameters (the
+    /// `update_chain_params` host call); `None`: they never change. Genesis
+    /// may name a contract that does not exist yet: addresses are predictable
+    /// (`contract_address(code_hash, creator, label)`).
+    pub governance: Option<Address>,
 }
 
 /// Staking, distribution and slashing parameters (Cosmos SDK defaults; a
@@ -140,6 +145,10 @@ pub struct ContractParams {
     /// Each 64 KiB page of a contract's linear memory, initial pages
     /// included, per call frame: 16 first-touch page faults of ~1.3 µs.
     pub gas_memory_page: u64,
+    /// How many blocks back `bonded_stake_at`/`total_bonded_at` may read.
+    /// The node keeps every version of the state (no pruning), so this is the
+    /// history every node guarantees, not a storage cost of its own.
+    pub stake_history_blocks: u64,
 }
 
 impl Default for ContractParams {
@@ -170,6 +179,8 @@ impl Default for ContractParams {
             gas_sha256_byte: 3,
             gas_ed25519_verify: 60_000,
             gas_memory_page: 20_000,
+            // A month of one-second blocks: longer than any voting period.
+            stake_history_blocks: 2_592_000,
         }
     }
 }
@@ -195,6 +206,59 @@ impl Default for ChainParams {
             transfer_gas: 1_000,
             contracts: ContractParams::default(),
             staking: StakingParams::default(),
+            governance: None,
         }
+    }
+}
+
+/// Most nested contract calls a chain may allow (native stack and instance
+/// pool are sized for it).
+pub const MAX_CALL_DEPTH: u32 = 16;
+
+impl ChainParams {
+    /// The rules every parameter set must satisfy, at genesis and after a
+    /// governance change. `Err((field, reason))`, with the field's path.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let bad = |field: &str, reason: &str| Err((field.to_owned(), reason.to_owned()));
+        let s = &self.staking;
+        let checks: [(&str, bool, &str); 8] = [
+            ("staking.max_validators", s.max_validators >= 1, "must be at least 1"),
+            ("staking.unbonding_time_ms", s.unbonding_time_ms >= 1, "must be positive"),
+            ("staking.max_entries", s.max_entries >= 1, "must be at least 1"),
+            ("staking.power_reduction", !s.power_reduction.is_zero(), "must be positive"),
+            ("staking.blocks_per_year", s.blocks_per_year >= 1, "must be positive"),
+            ("staking.signed_blocks_window", s.signed_blocks_window >= 1, "must be at least 1"),
+            ("staking.max_evidence_age_blocks", s.max_evidence_age_blocks >= 1, "must be at least 1"),
+            ("staking.min_self_delegation", !s.min_self_delegation.is_zero(), "must be positive"),
+        ];
+        for (field, ok, reason) in checks {
+            if !ok {
+                return bad(field, reason);
+            }
+        }
+        if self.max_tx_bytes < 256 {
+            return bad("max_tx_bytes", "must be at least 256");
+        }
+        if self.max_block_bytes < self.max_tx_bytes {
+            return bad("max_block_bytes", "must be at least max_tx_bytes");
+        }
+        if self.max_tx_gas == 0 || self.max_block_gas < self.max_tx_gas {
+            return bad("max_block_gas", "must be at least max_tx_gas, which must be positive");
+        }
+        if self.min_gas_price.is_zero() {
+            return bad("min_gas_price", "must be positive (fees price spam)");
+        }
+        if self.base_tx_gas == 0 {
+            return bad("base_tx_gas", "must be positive");
+        }
+        // Each nested call may use a whole wasm stack on the node's native stack,
+        // and the instance pool holds a bounded number of frames.
+        if self.contracts.max_call_depth > MAX_CALL_DEPTH {
+            return bad("contracts.max_call_depth", &format!("must be at most {MAX_CALL_DEPTH}"));
+        }
+        if self.contracts.stake_history_blocks == 0 {
+            return bad("contracts.stake_history_blocks", "must be positive");
+        }
+        Ok(())
     }
 }

@@ -1,1 +1,280 @@
-//! Being written.
+//! The DAO core: the DAO's address, treasury and configuration.
+//!
+//! It owns the treasury (native tokens at its address, and whatever token
+//! contracts credit to it), knows one voting module and one or more proposal
+//! modules, and does exactly two things when executed:
+//!
+//! * `execute_proposal {proposal_id, msgs}` from a registered proposal module:
+//!   runs the [`DaoMsg`]s in order, all or nothing (the first failure fails
+//!   the call and the chain reverts everything it did);
+//! * `fund {}` with attached native tokens, from anyone.
+//!
+//! Everything else is refused: a DAO changes only through a passed proposal.
+//!
+//! At instantiate it instantiates its voting module and proposal modules
+//! (their `caller()` is the DAO, which is how they learn it).
+
+use agora_sdk::{
+    Addr, ContractError, Item, Response, Uint128, balance, bail, caller, emit, ensure, entry_points, funds,
+    self_address,
+};
+use dao_types::{DaoMsg, VotingModuleResponse, VotingQuery, parse_code_hash};
+use serde::{Deserialize, Serialize};
+
+/// Longest DAO name, in bytes.
+pub const MAX_NAME_BYTES: usize = 64;
+/// Longest DAO description, in bytes.
+pub const MAX_DESCRIPTION_BYTES: usize = 1024;
+/// Most proposal modules a DAO can have.
+pub const MAX_PROPOSAL_MODULES: usize = 16;
+/// Most token contracts in one `treasury` query.
+pub const MAX_TREASURY_TOKENS: usize = 20;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meta {
+    pub name: String,
+    pub description: String,
+}
+
+const META: Item<Meta> = Item::new("meta");
+const VOTING_MODULE: Item<Addr> = Item::new("voting_module");
+const PROPOSAL_MODULES: Item<Vec<Addr>> = Item::new("proposal_modules");
+
+/// Stored code to instantiate as a module of the DAO.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleInstantiate {
+    pub code_hash: String,
+    pub label: String,
+    pub msg: serde_json::Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstantiateMsg {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub voting: ModuleInstantiate,
+    pub proposals: Vec<ModuleInstantiate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ExecuteMsg {
+    /// Same shape as [`dao_types::CoreExecute::ExecuteProposal`].
+    ExecuteProposal { proposal_id: u64, msgs: Vec<DaoMsg> },
+    Fund {},
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum QueryMsg {
+    Config {},
+    VotingModule {},
+    ProposalModules {},
+    Treasury {
+        #[serde(default)]
+        tokens: Option<Vec<Addr>>,
+    },
+    VotingPowerAtHeight { address: Addr, height: u64 },
+    TotalPowerAtHeight { height: u64 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigResponse {
+    pub name: String,
+    pub description: String,
+    pub voting_module: Addr,
+    pub proposal_modules: Vec<Addr>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposalModulesResponse {
+    pub proposal_modules: Vec<Addr>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenBalance {
+    pub token: Addr,
+    pub balance: Uint128,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TreasuryResponse {
+    pub native: Uint128,
+    pub tokens: Vec<TokenBalance>,
+}
+
+/// A token contract's answer to `balance {address}`.
+#[derive(Deserialize)]
+struct BalanceAnswer {
+    balance: Uint128,
+}
+
+fn check_meta(name: &str, description: &str) -> Result<(), ContractError> {
+    ensure!((1..=MAX_NAME_BYTES).contains(&name.len()), "name must be 1 to {MAX_NAME_BYTES} bytes");
+    ensure!(description.len() <= MAX_DESCRIPTION_BYTES, "description must be at most {MAX_DESCRIPTION_BYTES} bytes");
+    Ok(())
+}
+
+/// Instantiates stored code as the DAO (no funds, all remaining gas).
+fn instantiate_module(code_hash: &str, label: &str, msg: &serde_json::Value, funds: u128) -> Result<Addr, ContractError> {
+    let hash = parse_code_hash(code_hash)?;
+    let msg = agora_sdk::to_json_vec(msg)?;
+    agora_sdk::instantiate(&hash, label, &msg, funds, 0).map_err(ContractError::new)
+}
+
+fn join(addrs: &[Addr]) -> String {
+    addrs.iter().map(Addr::to_string).collect::<Vec<_>>().join(",")
+}
+
+pub fn instantiate(msg: InstantiateMsg) -> Result<Response, ContractError> {
+    check_meta(&msg.name, &msg.description)?;
+    let n = msg.proposals.len();
+    ensure!((1..=MAX_PROPOSAL_MODULES).contains(&n), "a DAO needs 1 to {MAX_PROPOSAL_MODULES} proposal modules");
+    META.save(&Meta { name: msg.name.clone(), description: msg.description })?;
+    let v = &msg.voting;
+    let voting = instantiate_module(&v.code_hash, &v.label, &v.msg, 0).map_err(|e| format!("voting module: {e}"))?;
+    VOTING_MODULE.save(&voting)?;
+    let mut modules = Vec::with_capacity(n);
+    for p in &msg.proposals {
+        let addr = instantiate_module(&p.code_hash, &p.label, &p.msg, 0).map_err(|e| format!("proposal module: {e}"))?;
+        modules.push(addr);
+    }
+    PROPOSAL_MODULES.save(&modules)?;
+    emit(
+        "dao_created",
+        &[("name", &msg.name), ("voting_module", &voting.to_string()), ("proposal_modules", &join(&modules))],
+    );
+    Ok(Response::new())
+}
+
+pub fn execute(msg: ExecuteMsg) -> Result<Response, ContractError> {
+    let sender = caller();
+    match msg {
+        ExecuteMsg::Fund {} => {
+            let amount = funds();
+            ensure!(amount > 0, "fund: attach native tokens");
+            emit("treasury_funded", &[("from", &sender.to_string()), ("amount", &amount.to_string())]);
+        }
+        ExecuteMsg::ExecuteProposal { proposal_id, msgs } => {
+            ensure!(
+                PROPOSAL_MODULES.load()?.contains(&sender),
+                "unauthorized: only a proposal module of this DAO can execute proposals"
+            );
+            let n = msgs.len();
+            for (i, m) in msgs.into_iter().enumerate() {
+                run(m).map_err(|e| format!("message {i}: {e}"))?;
+            }
+            emit(
+                "proposal_executed",
+                &[("proposal_id", &proposal_id.to_string()), ("module", &sender.to_string()), ("msgs", &n.to_string())],
+            );
+        }
+    }
+    Ok(Response::new())
+}
+
+/// Runs one message as the DAO.
+fn run(msg: DaoMsg) -> Result<(), ContractError> {
+    match msg {
+        DaoMsg::Transfer { to, amount } => {
+            agora_sdk::transfer(&to, amount.u128())?;
+            emit("treasury_transfer", &[("to", &to.to_string()), ("amount", &amount.to_string())]);
+        }
+        DaoMsg::Execute { contract, msg, funds } => {
+            let msg = agora_sdk::to_json_vec(&msg)?;
+            agora_sdk::call(&contract, &msg, funds.u128(), 0)?;
+            emit("contract_executed", &[("contract", &contract.to_string()), ("funds", &funds.to_string())]);
+        }
+        DaoMsg::Instantiate { code_hash, label, msg, funds } => {
+            let addr = instantiate_module(&code_hash, &label, &msg, funds.u128())?;
+            emit("contract_instantiated", &[("address", &addr.to_string()), ("code_hash", &code_hash)]);
+        }
+        DaoMsg::UpdateConfig { name, description } => {
+            let mut meta = META.load()?;
+            if let Some(name) = name {
+                meta.name = name;
+            }
+            if let Some(description) = description {
+                meta.description = description;
+            }
+            check_meta(&meta.name, &meta.description)?;
+            META.save(&meta)?;
+            emit("config_updated", &[("name", &meta.name)]);
+        }
+        DaoMsg::UpdateVotingModule { code_hash, label, msg } => {
+            let old = VOTING_MODULE.load()?;
+            let new = instantiate_module(&code_hash, &label, &msg, 0)?;
+            VOTING_MODULE.save(&new)?;
+            emit("voting_module_updated", &[("old", &old.to_string()), ("new", &new.to_string())]);
+        }
+        DaoMsg::UpdateProposalModules { add, remove } => {
+            let mut modules = PROPOSAL_MODULES.load()?;
+            for r in &remove {
+                let Some(at) = modules.iter().position(|m| m == r) else { bail!("{r} is not a proposal module") };
+                modules.remove(at);
+            }
+            for a in &add {
+                ensure!(!modules.contains(a), "{a} is already a proposal module");
+                ensure!(agora_sdk::contract_code_hash(a).is_some(), "{a} is not a contract");
+                modules.push(*a);
+            }
+            ensure!(!modules.is_empty(), "a DAO needs at least one proposal module");
+            ensure!(modules.len() <= MAX_PROPOSAL_MODULES, "a DAO has at most {MAX_PROPOSAL_MODULES} proposal modules");
+            PROPOSAL_MODULES.save(&modules)?;
+            emit("proposal_modules_updated", &[("added", &join(&add)), ("removed", &join(&remove))]);
+        }
+        DaoMsg::UpdateChainParams { changes } => {
+            agora_sdk::update_chain_params(&agora_sdk::to_json_vec(&changes)?)?;
+            emit("chain_params_updated", &[]);
+        }
+    }
+    Ok(())
+}
+
+fn forward(q: &VotingQuery) -> Result<Vec<u8>, ContractError> {
+    let module = VOTING_MODULE.load()?;
+    agora_sdk::query_contract(&module, &agora_sdk::to_json_vec(q)?).map_err(ContractError::new)
+}
+
+pub fn query(msg: QueryMsg) -> Result<Vec<u8>, ContractError> {
+    match msg {
+        QueryMsg::Config {} => {
+            let meta = META.load()?;
+            agora_sdk::to_json_vec(&ConfigResponse {
+                name: meta.name,
+                description: meta.description,
+                voting_module: VOTING_MODULE.load()?,
+                proposal_modules: PROPOSAL_MODULES.load()?,
+            })
+        }
+        QueryMsg::VotingModule {} => agora_sdk::to_json_vec(&VotingModuleResponse { address: VOTING_MODULE.load()? }),
+        QueryMsg::ProposalModules {} => {
+            agora_sdk::to_json_vec(&ProposalModulesResponse { proposal_modules: PROPOSAL_MODULES.load()? })
+        }
+        QueryMsg::Treasury { tokens } => {
+            let tokens = tokens.unwrap_or_default();
+            ensure!(tokens.len() <= MAX_TREASURY_TOKENS, "at most {MAX_TREASURY_TOKENS} tokens per query");
+            let me = self_address();
+            let ask = agora_sdk::to_json_vec(&serde_json::json!({"balance": {"address": me}}))?;
+            let mut out = Vec::with_capacity(tokens.len());
+            for token in tokens {
+                let data = agora_sdk::query_contract(&token, &ask).map_err(|e| format!("token {token}: {e}"))?;
+                let b: BalanceAnswer = agora_sdk::from_json(&data)?;
+                out.push(TokenBalance { token, balance: b.balance });
+            }
+            agora_sdk::to_json_vec(&TreasuryResponse { native: Uint128(balance(&me)), tokens: out })
+        }
+        QueryMsg::VotingPowerAtHeight { address, height } => {
+            forward(&VotingQuery::VotingPowerAtHeight { address, height })
+        }
+        QueryMsg::TotalPowerAtHeight { height } => forward(&VotingQuery::TotalPowerAtHeight { height }),
+    }
+}
+
+entry_points!(instantiate, execute, query);
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;

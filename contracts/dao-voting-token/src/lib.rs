@@ -1,1 +1,326 @@
-//! Being written.
+//! DAO voting module: voting power is **tokens staked** into this module.
+//!
+//! Holders of a token contract (the `token` example's interface: `transfer`,
+//! `transfer_from`, `token_info`) approve this module and `stake`; their power
+//! at height `h` is what they had staked at the **end of block `h`**.
+//!
+//! Snapshots: every change writes a checkpoint of the staker's staked balance
+//! and of the total, keyed by the block height (OpenZeppelin `Votes`, DAO DAO
+//! `SnapshotMap`). Several changes in one block overwrite that block's
+//! checkpoint, so a checkpoint is the end-of-block value; power at `h` is the
+//! latest checkpoint at or below `h` (0 if none). Heights are stored inverted
+//! (`u64::MAX - h`, big-endian) after the staker's address, so the latest
+//! checkpoint at or below `h` is the first key at or after `(addr, MAX - h)`:
+//! **one `storage_next` per read, O(1) whatever the length of the history**.
+//! A proposal module reads the block before the proposal was created, so
+//! tokens staked in the creation block or later — including tokens borrowed,
+//! staked, unstaked and returned within one block — count nothing, and a
+//! height whose end state is not committed yet is refused (see
+//! [`check_height`]).
+//!
+//! Unstaking lowers power at once. With `unstaking_blocks = 0` the tokens go
+//! back in the same call; otherwise they become a claim released at
+//! `height + unstaking_blocks` and paid by `claim {}` (at most
+//! [`MAX_CLAIMS`] open claims per address). Arithmetic is checked everywhere.
+//!
+//! Messages (amounts are decimal strings):
+//! * instantiate `{"token": addr, "unstaking_blocks": n?}` — by the DAO core
+//!   (`caller()` is stored as the DAO); `token` must be a contract answering
+//!   `token_info {}`; `unstaking_blocks` defaults to 0, at most [`MAX_UNSTAKING_BLOCKS`].
+//! * execute `stake {amount}` (after the token's `approve {spender: module, amount}`;
+//!   event `stake`), `unstake {amount}` (event `unstake`), `claim {}` (event `claim`).
+//!   Events carry `address`, `amount`, `staked`, `total_staked`, `height`
+//!   (`unstake` also `release_at`; `claim`: `address`, `amount`, `claims`, `height`).
+//! * query the [`dao_types::VotingQuery`] set (`voting_power_at_height {address, height}`,
+//!   `total_power_at_height {height}` → `{"power","height"}`, `dao {}`, `info {}` →
+//!   `{"kind":"dao-voting-token","version":"1"}`), and `staked {address}` →
+//!   `{"staked"}`, `total_staked {}` → `{"total_staked"}`, `token {}` → `{"token"}`,
+//!   `claims {address}` → `{"claims":[{"amount","release_at"}]}`, `config {}` →
+//!   `{"dao","token","unstaking_blocks"}`.
+
+use std::ops::Bound;
+
+use agora_sdk::{
+    Addr, ContractError, Item, Map, Response, Uint128, bail, block_height, call_json, caller, contract_code_hash, emit,
+    ensure, entry_points, origin, query_json, self_address,
+};
+use dao_types::{DaoResponse, InfoResponse, PowerResponse};
+use serde::{Deserialize, Serialize};
+
+/// The module kind reported by `info`.
+pub const KIND: &str = "dao-voting-token";
+/// The module version reported by `info`.
+pub const VERSION: &str = "1";
+/// Most open (unpaid) claims of one address.
+pub const MAX_CLAIMS: usize = 32;
+/// Largest `unstaking_blocks`.
+pub const MAX_UNSTAKING_BLOCKS: u64 = 100_000_000;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    pub dao: Addr,
+    pub token: Addr,
+    pub unstaking_blocks: u64,
+}
+
+/// Tokens unstaked, paid by `claim {}` from height `release_at` on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub amount: Uint128,
+    pub release_at: u64,
+}
+
+const CONFIG: Item<Config> = Item::new("config");
+/// `(staker, u64::MAX - height)` → the staker's staked tokens at the end of that block.
+const STAKED: Map<(Addr, u64), u128> = Map::new("staked");
+/// `u64::MAX - height` → all staked tokens at the end of that block.
+const TOTAL: Map<u64, u128> = Map::new("total");
+/// Open claims of an address, oldest first.
+const CLAIMS: Map<Addr, Vec<Claim>> = Map::new("claims");
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstantiateMsg {
+    pub token: Addr,
+    #[serde(default)]
+    pub unstaking_blocks: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ExecuteMsg {
+    Stake { amount: Uint128 },
+    Unstake { amount: Uint128 },
+    Claim {},
+}
+
+/// [`dao_types::VotingQuery`]'s variants (same JSON) and this module's own.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum QueryMsg {
+    VotingPowerAtHeight { address: Addr, height: u64 },
+    TotalPowerAtHeight { height: u64 },
+    Dao {},
+    Info {},
+    Staked { address: Addr },
+    TotalStaked {},
+    Token {},
+    Claims { address: Addr },
+    Config {},
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakedResponse {
+    pub staked: Uint128,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotalStakedResponse {
+    pub total_staked: Uint128,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    pub token: Addr,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimsResponse {
+    pub claims: Vec<Claim>,
+}
+
+/// The token messages this module sends.
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+enum TokenMsg {
+    Transfer { recipient: Addr, amount: Uint128 },
+    TransferFrom { owner: Addr, recipient: Addr, amount: Uint128 },
+    TokenInfo {},
+}
+
+/// The part of a `token_info` answer that must be there.
+#[derive(Deserialize)]
+struct TokenInfo {
+    symbol: String,
+    decimals: u8,
+}
+
+/// Refuses a height whose end state is not committed yet.
+///
+/// In a transaction — and in the queries contracts make from one —
+/// `block_height()` is the block being executed, so the last readable block
+/// is the one before it (the chain's rule for `bonded_stake_at`); in an RPC
+/// query it is the last committed block itself. RPC queries are told apart by
+/// their zero `origin()` (no one can sign a transaction as the zero address);
+/// an RPC query naming an origin gets the stricter rule, which is never less safe.
+pub fn check_height(height: u64) -> Result<(), ContractError> {
+    let now = block_height();
+    let last = if origin() == Addr::ZERO { now } else { now.saturating_sub(1) };
+    ensure!(
+        height <= last,
+        "height {height} is not a committed block yet (the last one is {last}): voting power is only read at past heights"
+    );
+    Ok(())
+}
+
+/// A staker's staked tokens at the end of block `height` (`u64::MAX`: now).
+/// One `storage_next`: the first key at or after `(addr, MAX - height)` is the
+/// latest checkpoint at or below `height`.
+fn staked_at(addr: &Addr, height: u64) -> Result<u128, ContractError> {
+    let first = STAKED.prefix(addr).range(Bound::Included(&(u64::MAX - height)), Bound::Unbounded).next();
+    Ok(first.transpose()?.map_or(0, |(_, v)| v))
+}
+
+/// All staked tokens at the end of block `height` (`u64::MAX`: now); one `storage_next`.
+fn total_at(height: u64) -> Result<u128, ContractError> {
+    let first = TOTAL.range(Bound::Included(&(u64::MAX - height)), Bound::Unbounded).next();
+    Ok(first.transpose()?.map_or(0, |(_, v)| v))
+}
+
+/// Writes (or overwrites) this block's checkpoints.
+fn checkpoint(addr: &Addr, staked: u128, total: u128, height: u64) -> Result<(), ContractError> {
+    STAKED.save(&(*addr, u64::MAX - height), &staked)?;
+    TOTAL.save(&(u64::MAX - height), &total)
+}
+
+fn nonzero(amount: Uint128) -> Result<u128, ContractError> {
+    ensure!(!amount.is_zero(), "amount must be greater than zero");
+    Ok(amount.u128())
+}
+
+fn token_call(token: &Addr, what: &str, msg: &TokenMsg) -> Result<(), ContractError> {
+    call_json(token, msg, 0, 0).map_err(|e| ContractError::new(format!("token {what} failed: {e}")))?;
+    Ok(())
+}
+
+pub fn instantiate(msg: InstantiateMsg) -> Result<Response, ContractError> {
+    let InstantiateMsg { token, unstaking_blocks } = msg;
+    ensure!(
+        unstaking_blocks <= MAX_UNSTAKING_BLOCKS,
+        "unstaking_blocks must be at most {MAX_UNSTAKING_BLOCKS}, got {unstaking_blocks}"
+    );
+    ensure!(contract_code_hash(&token).is_some(), "token {token} is not a contract");
+    let info: TokenInfo = query_json(&token, &TokenMsg::TokenInfo {})
+        .map_err(|e| ContractError::new(format!("token {token} does not answer token_info: {e}")))?;
+    CONFIG.save(&Config { dao: caller(), token, unstaking_blocks })?;
+    emit(
+        "instantiate",
+        &[
+            ("token", &token.to_string()),
+            ("symbol", &info.symbol),
+            ("decimals", &info.decimals.to_string()),
+            ("unstaking_blocks", &unstaking_blocks.to_string()),
+        ],
+    );
+    Ok(Response::new())
+}
+
+pub fn execute(msg: ExecuteMsg) -> Result<Response, ContractError> {
+    let sender = caller();
+    let cfg = CONFIG.load()?;
+    let height = block_height();
+    let (who, h) = (sender.to_string(), height.to_string());
+    match msg {
+        ExecuteMsg::Stake { amount } => {
+            let amount = nonzero(amount)?;
+            let staked = staked_at(&sender, u64::MAX)?.checked_add(amount).ok_or("staked balance overflow")?;
+            let total = total_at(u64::MAX)?.checked_add(amount).ok_or("total staked overflow")?;
+            let pull = TokenMsg::TransferFrom { owner: sender, recipient: self_address(), amount: Uint128(amount) };
+            token_call(&cfg.token, "transfer_from", &pull)?;
+            checkpoint(&sender, staked, total, height)?;
+            emit(
+                "stake",
+                &[
+                    ("address", &who),
+                    ("amount", &amount.to_string()),
+                    ("staked", &staked.to_string()),
+                    ("total_staked", &total.to_string()),
+                    ("height", &h),
+                ],
+            );
+        }
+        ExecuteMsg::Unstake { amount } => {
+            let amount = nonzero(amount)?;
+            let have = staked_at(&sender, u64::MAX)?;
+            let Some(staked) = have.checked_sub(amount) else {
+                bail!("cannot unstake {amount}: {sender} has {have} staked")
+            };
+            let total = total_at(u64::MAX)?.checked_sub(amount).ok_or("total staked underflow")?;
+            checkpoint(&sender, staked, total, height)?;
+            let release_at = if cfg.unstaking_blocks == 0 {
+                token_call(&cfg.token, "transfer", &TokenMsg::Transfer { recipient: sender, amount: Uint128(amount) })?;
+                height
+            } else {
+                let release_at = height.checked_add(cfg.unstaking_blocks).ok_or("release height overflow")?;
+                let mut claims = CLAIMS.may_load(&sender)?.unwrap_or_default();
+                ensure!(
+                    claims.len() < MAX_CLAIMS,
+                    "{sender} already has {MAX_CLAIMS} open claims: claim the matured ones first"
+                );
+                claims.push(Claim { amount: Uint128(amount), release_at });
+                CLAIMS.save(&sender, &claims)?;
+                release_at
+            };
+            emit(
+                "unstake",
+                &[
+                    ("address", &who),
+                    ("amount", &amount.to_string()),
+                    ("staked", &staked.to_string()),
+                    ("total_staked", &total.to_string()),
+                    ("height", &h),
+                    ("release_at", &release_at.to_string()),
+                ],
+            );
+        }
+        ExecuteMsg::Claim {} => {
+            let claims = CLAIMS.may_load(&sender)?.unwrap_or_default();
+            let (ready, waiting): (Vec<Claim>, Vec<Claim>) = claims.into_iter().partition(|c| c.release_at <= height);
+            if ready.is_empty() {
+                match waiting.iter().map(|c| c.release_at).min() {
+                    Some(next) => bail!("nothing to claim yet: the next claim is released at height {next}"),
+                    None => bail!("nothing to claim: {sender} has no claims"),
+                }
+            }
+            let amount =
+                ready.iter().try_fold(0u128, |sum, c| sum.checked_add(c.amount.u128())).ok_or("claim overflow")?;
+            if waiting.is_empty() {
+                CLAIMS.remove(&sender);
+            } else {
+                CLAIMS.save(&sender, &waiting)?;
+            }
+            token_call(&cfg.token, "transfer", &TokenMsg::Transfer { recipient: sender, amount: Uint128(amount) })?;
+            emit(
+                "claim",
+                &[("address", &who), ("amount", &amount.to_string()), ("claims", &ready.len().to_string()), ("height", &h)],
+            );
+        }
+    }
+    Ok(Response::new())
+}
+
+pub fn query(msg: QueryMsg) -> Result<Vec<u8>, ContractError> {
+    use agora_sdk::to_json_vec as json;
+    match msg {
+        QueryMsg::VotingPowerAtHeight { address, height } => {
+            check_height(height)?;
+            json(&PowerResponse { power: Uint128(staked_at(&address, height)?), height })
+        }
+        QueryMsg::TotalPowerAtHeight { height } => {
+            check_height(height)?;
+            json(&PowerResponse { power: Uint128(total_at(height)?), height })
+        }
+        QueryMsg::Dao {} => json(&DaoResponse { dao: CONFIG.load()?.dao }),
+        QueryMsg::Info {} => json(&InfoResponse { kind: KIND.to_owned(), version: VERSION.to_owned() }),
+        QueryMsg::Staked { address } => json(&StakedResponse { staked: Uint128(staked_at(&address, u64::MAX)?) }),
+        QueryMsg::TotalStaked {} => json(&TotalStakedResponse { total_staked: Uint128(total_at(u64::MAX)?) }),
+        QueryMsg::Token {} => json(&TokenResponse { token: CONFIG.load()?.token }),
+        QueryMsg::Claims { address } => json(&ClaimsResponse { claims: CLAIMS.may_load(&address)?.unwrap_or_default() }),
+        QueryMsg::Config {} => json(&CONFIG.load()?),
+    }
+}
+
+entry_points!(instantiate, execute, query);
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;

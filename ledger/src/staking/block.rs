@@ -9,7 +9,7 @@ use super::tx::Ctx;
 use super::types::*;
 use super::{BONDED_POOL, DISTRIBUTION, FEE_COLLECTOR, UNBONDING_POOL};
 use crate::block::Event;
-use crate::contract::{HostEnv, LedgerHost};
+use crate::contract::{Host, HostEnv, LedgerHost};
 use crate::crypto::PublicKey;
 use crate::error::LedgerError;
 use crate::math::mul_div_floor;
@@ -444,6 +444,9 @@ pub fn genesis_state<S: StateStore + Clone + Send + 'static>(
         let mut events = Vec::new();
         ctx.update_set(&mut events)?.unwrap_or_default()
     };
+    // The parameters in force from block 1 on (governance may change them).
+    let params_record = borsh::to_vec(params).expect("writing to a Vec cannot fail");
+    host.storage_set(&crate::governance::PARAMS, crate::governance::PARAMS_KEY, &params_record)?;
     let (writes, kv) = host.into_writes();
     let diff = compute_diff_with_kv(store, 0, writes, kv)?;
     Ok((diff, set))

@@ -18,6 +18,7 @@ use crate::types::{Address, Amount};
 pub(crate) const VALIDATOR: u8 = b'v'; // v ‖ op → Validator
 pub(crate) const CONS_KEY: u8 = b'k'; // k ‖ consensus key → op (never freed)
 pub(crate) const DELEGATION: u8 = b'd'; // d ‖ delegator ‖ op → Delegation
+pub(crate) const DELEGATOR_INDEX: u8 = b'i'; // i ‖ delegator → Vec<op> (sorted; for reads at a past height)
 pub(crate) const VAL_DELEGATOR: u8 = b'D'; // D ‖ op ‖ delegator → ()
 pub(crate) const UNBONDING: u8 = b'u'; // u ‖ delegator ‖ op → Vec<UnbondingEntry>
 pub(crate) const VAL_UNBONDING: u8 = b'U'; // U ‖ op ‖ delegator → ()
@@ -151,12 +152,34 @@ impl<S: StateStore + Send + 'static> Records<'_, S> {
     }
 
     pub fn put_delegation(&mut self, d: &Address, op: &Address, del: &Delegation) -> Result<(), LedgerError> {
+        let mut index = self.delegator_index(d)?;
+        let pos = index.binary_search(&op.0);
         if del.shares == 0 {
+            if let Ok(i) = pos {
+                index.remove(i);
+                self.put_delegator_index(d, &index)?;
+            }
             self.del(&key(DELEGATION, &[&d.0, &op.0]))?;
             return self.del(&key(VAL_DELEGATOR, &[&op.0, &d.0]));
         }
+        if let Err(i) = pos {
+            index.insert(i, op.0);
+            self.put_delegator_index(d, &index)?;
+        }
         self.put(&key(DELEGATION, &[&d.0, &op.0]), del)?;
         self.put(&key(VAL_DELEGATOR, &[&op.0, &d.0]), &())
+    }
+
+    /// The validators `d` delegates to, in address order.
+    pub fn delegator_index(&mut self, d: &Address) -> Result<Vec<[u8; 20]>, LedgerError> {
+        Ok(self.get("delegator index", &key(DELEGATOR_INDEX, &[&d.0]))?.unwrap_or_default())
+    }
+
+    fn put_delegator_index(&mut self, d: &Address, index: &Vec<[u8; 20]>) -> Result<(), LedgerError> {
+        if index.is_empty() {
+            return self.del(&key(DELEGATOR_INDEX, &[&d.0]));
+        }
+        self.put(&key(DELEGATOR_INDEX, &[&d.0]), index)
     }
 
     pub fn unbonding(&mut self, d: &Address, op: &Address) -> Result<Vec<UnbondingEntry>, LedgerError> {

@@ -69,7 +69,14 @@ impl<S: StateStore + Send + 'static> Ctx<'_, '_, S> {
         if shares == 0 {
             return Ok(Err(format!("{amount} is too small to buy a share of validator {}", v.operator)));
         }
-        let mut del = self.r.delegation(d, &v.operator)?.unwrap_or_default();
+        let existing = self.r.delegation(d, &v.operator)?;
+        if existing.is_none() && self.r.delegator_index(d)?.len() >= crate::governance::MAX_DELEGATIONS_PER_ACCOUNT {
+            return Ok(Err(format!(
+                "{d} already delegates to {} validators, the most one account may",
+                crate::governance::MAX_DELEGATIONS_PER_ACCOUNT
+            )));
+        }
+        let mut del = existing.unwrap_or_default();
         self.settle(d, v, &mut del)?;
         del.shares = del.shares.checked_add(shares).ok_or_else(|| LedgerError::Corrupt("shares overflow".into()))?;
         v.shares = v.shares.checked_add(shares).ok_or_else(|| LedgerError::Corrupt("shares overflow".into()))?;

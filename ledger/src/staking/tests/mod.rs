@@ -15,6 +15,7 @@ use crate::state::{Account, MemStore, read_account};
 use crate::tx::{Payload, TxBody};
 use crate::types::{Address, Amount, Height, Rate};
 
+mod history;
 mod rewards;
 mod slashing;
 

@@ -1,0 +1,461 @@
+//! Stored state, the module's configuration, and the pure rules: counting
+//! votes and computing a proposal's status from its stored state and the time.
+
+use agora_sdk::{Addr, ContractError, Item, Map, Uint128, ensure};
+use dao_types::{DaoMsg, Fraction};
+use serde::{Deserialize, Serialize};
+
+/// Longest voting period (and voting delay plus voting period): 30 days, how
+/// long the chain keeps stake history (a vote reads power at the snapshot).
+pub const MAX_VOTING_SPAN_MS: u64 = 2_592_000_000;
+/// Most messages of one proposal, whatever the configuration says.
+pub const MAX_MESSAGES: u32 = 64;
+
+pub const CONFIG: Item<Config> = Item::new("config");
+pub const DAO: Item<Addr> = Item::new("dao");
+pub const PROPOSAL_COUNT: Item<u64> = Item::new("count");
+pub const PROPOSALS: Map<u64, Proposal> = Map::new("proposals");
+/// `(proposal id, voter) -> ballot`.
+pub const BALLOTS: Map<(u64, Addr), Ballot> = Map::new("ballots");
+
+fn default_max_messages() -> u32 {
+    16
+}
+
+/// What happens to a proposal's deposit once the proposal is decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundPolicy {
+    /// Refunded unless vetoed by no-with-veto votes (then burned).
+    Always,
+    /// Refunded if the proposal passed (executed, failed or expired);
+    /// rejected: to the DAO; vetoed by votes: burned.
+    OnlyPassed,
+    /// Never refunded (to the DAO; vetoed by votes: burned). Cancelled
+    /// proposals are always refunded.
+    Never,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deposit {
+    pub amount: Uint128,
+    pub refund: RefundPolicy,
+}
+
+/// The module's configuration (also its instantiate message). Each proposal
+/// keeps a copy of the configuration it was created with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub voting_delay_ms: u64,
+    #[serde(default)]
+    pub min_voting_period_ms: u64,
+    pub max_voting_period_ms: u64,
+    pub quorum: Fraction,
+    pub threshold: Fraction,
+    pub veto_threshold: Fraction,
+    #[serde(default)]
+    pub allow_early_close: bool,
+    #[serde(default)]
+    pub allow_revoting: bool,
+    #[serde(default)]
+    pub deposit: Option<Deposit>,
+    #[serde(default)]
+    pub timelock_ms: u64,
+    #[serde(default)]
+    pub vetoer: Option<Addr>,
+    pub execution_grace_ms: u64,
+    #[serde(default = "default_max_messages")]
+    pub max_messages: u32,
+}
+
+impl Config {
+    pub fn validate(&self) -> Result<(), ContractError> {
+        ensure!(self.min_voting_period_ms <= self.max_voting_period_ms, "min_voting_period_ms exceeds max_voting_period_ms");
+        let span = self.voting_delay_ms.checked_add(self.max_voting_period_ms);
+        ensure!(
+            self.max_voting_period_ms > 0 && span.is_some_and(|s| s <= MAX_VOTING_SPAN_MS),
+            "max_voting_period_ms must be positive and, with voting_delay_ms, at most {MAX_VOTING_SPAN_MS}"
+        );
+        ensure!(self.threshold > Fraction::ZERO, "threshold must be positive");
+        ensure!(self.execution_grace_ms > 0, "execution_grace_ms must be positive");
+        ensure!(self.max_messages <= MAX_MESSAGES, "max_messages must be at most {MAX_MESSAGES}");
+        ensure!(self.deposit.as_ref().is_none_or(|d| !d.amount.is_zero()), "deposit amount must be positive");
+        Ok(())
+    }
+
+    pub fn deposit_amount(&self) -> u128 {
+        self.deposit.as_ref().map_or(0, |d| d.amount.u128())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoteOption {
+    Yes,
+    No,
+    Abstain,
+    NoWithVeto,
+}
+
+impl VoteOption {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VoteOption::Yes => "yes",
+            VoteOption::No => "no",
+            VoteOption::Abstain => "abstain",
+            VoteOption::NoWithVeto => "no_with_veto",
+        }
+    }
+}
+
+/// A stored vote (the voter is in the key).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ballot {
+    pub option: VoteOption,
+    pub power: Uint128,
+    #[serde(default)]
+    pub rationale: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    pub yes: Uint128,
+    pub no: Uint128,
+    pub abstain: Uint128,
+    pub no_with_veto: Uint128,
+}
+
+impl Tally {
+    fn slot(&mut self, option: VoteOption) -> &mut Uint128 {
+        match option {
+            VoteOption::Yes => &mut self.yes,
+            VoteOption::No => &mut self.no,
+            VoteOption::Abstain => &mut self.abstain,
+            VoteOption::NoWithVeto => &mut self.no_with_veto,
+        }
+    }
+
+    /// Adds `power` for `option`; `None` if any sum would overflow.
+    pub fn add(mut self, option: VoteOption, power: u128) -> Option<Tally> {
+        let s = self.slot(option);
+        *s = s.checked_add(power)?;
+        self.checked_cast().map(|_| self)
+    }
+
+    /// Removes `power` from `option`.
+    pub fn sub(mut self, option: VoteOption, power: u128) -> Option<Tally> {
+        let s = self.slot(option);
+        *s = s.checked_sub(power)?;
+        Some(self)
+    }
+
+    /// All power cast (`None` on overflow; a stored tally never overflows).
+    pub fn checked_cast(&self) -> Option<u128> {
+        self.yes.u128().checked_add(self.no.u128())?.checked_add(self.abstain.u128())?.checked_add(self.no_with_veto.u128())
+    }
+
+    pub fn cast(&self) -> u128 {
+        self.checked_cast().unwrap_or(u128::MAX)
+    }
+}
+
+/// A proposal's status. The stored `final_status` only ever holds the sticky
+/// ones (cancelled, executed, execution_failed, vetoed, and rejected/expired
+/// once closed); the others are computed from the time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pending,
+    Open,
+    Passed,
+    Rejected,
+    Vetoed,
+    Timelocked,
+    Executed,
+    ExecutionFailed,
+    Expired,
+    Cancelled,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Open => "open",
+            Status::Passed => "passed",
+            Status::Rejected => "rejected",
+            Status::Vetoed => "vetoed",
+            Status::Timelocked => "timelocked",
+            Status::Executed => "executed",
+            Status::ExecutionFailed => "execution_failed",
+            Status::Expired => "expired",
+            Status::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    pub id: u64,
+    pub title: String,
+    pub description: String,
+    pub proposer: Addr,
+    pub msgs: Vec<DaoMsg>,
+    pub config: Config,
+    pub voting_module: Addr,
+    pub snapshot_height: u64,
+    pub total_power: Uint128,
+    pub created_ms: u64,
+    pub voting_start_ms: u64,
+    pub voting_end_ms: u64,
+    pub tally: Tally,
+    /// The deposit paid.
+    pub deposit: Uint128,
+    pub deposit_settled: bool,
+    /// A sticky status, once one is reached.
+    pub final_status: Option<Status>,
+    /// Set when the vetoer vetoed the proposal.
+    pub vetoed_by: Option<Addr>,
+    /// When the outcome became certain (early close only).
+    pub decided_at_ms: Option<u64>,
+    pub executed_at_ms: Option<u64>,
+    /// When it was cancelled, vetoed by the vetoer, or closed.
+    pub closed_at_ms: Option<u64>,
+    pub execution_failure: Option<String>,
+}
+
+/// How a finished vote came out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Passed,
+    Rejected,
+    Vetoed,
+}
+
+/// Counting on `(yes, no, abstain, veto)` against `total`, exactly.
+pub fn outcome(c: &Config, [yes, no, abstain, veto]: [u128; 4], total: u128) -> Outcome {
+    let cast = yes.saturating_add(no).saturating_add(abstain).saturating_add(veto);
+    if !c.quorum.reached_by(cast, total) {
+        Outcome::Rejected
+    } else if c.veto_threshold.exceeded_by(veto, cast) {
+        Outcome::Vetoed
+    } else if c.threshold.exceeded_by(yes, yes.saturating_add(no).saturating_add(veto)) {
+        Outcome::Passed
+    } else {
+        Outcome::Rejected
+    }
+}
+
+impl Proposal {
+    fn counts(&self) -> [u128; 4] {
+        let t = &self.tally;
+        [t.yes.u128(), t.no.u128(), t.abstain.u128(), t.no_with_veto.u128()]
+    }
+
+    pub fn outcome(&self) -> Outcome {
+        outcome(&self.config, self.counts(), self.total_power.u128())
+    }
+
+    pub fn quorum_reached(&self) -> bool {
+        self.config.quorum.reached_by(self.tally.cast(), self.total_power.u128())
+    }
+
+    /// The outcome if all power not cast yet went to `option` (`None`: nobody else votes).
+    fn outcome_if(&self, option: Option<usize>) -> Outcome {
+        let mut counts = self.counts();
+        if let Some(i) = option {
+            let remaining = self.total_power.u128().saturating_sub(self.tally.cast());
+            counts[i] = counts[i].saturating_add(remaining);
+        }
+        outcome(&self.config, counts, self.total_power.u128())
+    }
+
+    /// The outcome if no further vote can change it. Every outcome's region
+    /// is checked on the vertices of the remaining power's allocations
+    /// (all to one option, or nobody votes), which is exact:
+    /// * passing is convex (quorum, no veto and threshold are half-spaces);
+    ///   "nobody votes" dominates yes and abstain, so it must hold for
+    ///   nobody, all-no and all-veto;
+    /// * veto is convex; all-veto is dominated by "nobody votes", and
+    ///   yes/no/abstain are equivalent, so nobody and all-abstain;
+    /// * rejection is certain iff passing is impossible (all-yes is the best
+    ///   case for quorum, threshold and against veto) and veto is impossible
+    ///   (all-veto is its best case).
+    pub fn certain_outcome(&self) -> Option<Outcome> {
+        let (none, yes, no, abstain, veto) =
+            (self.outcome_if(None), self.outcome_if(Some(0)), self.outcome_if(Some(1)), self.outcome_if(Some(2)), self.outcome_if(Some(3)));
+        if [none, no, veto].iter().all(|o| *o == Outcome::Passed) {
+            Some(Outcome::Passed)
+        } else if [none, abstain].iter().all(|o| *o == Outcome::Vetoed) {
+            Some(Outcome::Vetoed)
+        } else if yes != Outcome::Passed && veto != Outcome::Vetoed {
+            Some(Outcome::Rejected)
+        } else {
+            None
+        }
+    }
+
+    /// When voting ends: the voting end, or after an early decision
+    /// `max(decided, start + min period)`.
+    pub fn close_ms(&self) -> u64 {
+        match self.decided_at_ms {
+            Some(d) => d.max(self.voting_start_ms.saturating_add(self.config.min_voting_period_ms)).min(self.voting_end_ms),
+            None => self.voting_end_ms,
+        }
+    }
+
+    /// The status at `now`, and when it next changes by itself.
+    pub fn status(&self, now: u64) -> (Status, Option<u64>) {
+        if let Some(s) = self.final_status {
+            return (s, None);
+        }
+        if now < self.voting_start_ms {
+            return (Status::Pending, Some(self.voting_start_ms));
+        }
+        let close = self.close_ms();
+        if now < close {
+            return (Status::Open, Some(close));
+        }
+        match self.outcome() {
+            Outcome::Rejected => (Status::Rejected, None),
+            Outcome::Vetoed => (Status::Vetoed, None),
+            Outcome::Passed => {
+                let unlock = close.saturating_add(self.config.timelock_ms);
+                let expiry = unlock.saturating_add(self.config.execution_grace_ms);
+                if now < unlock {
+                    (Status::Timelocked, Some(unlock))
+                } else if now < expiry {
+                    (Status::Passed, Some(expiry))
+                } else {
+                    (Status::Expired, None)
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn cfg(quorum: &str, threshold: &str, veto: &str) -> Config {
+        Config {
+            voting_delay_ms: 0,
+            min_voting_period_ms: 0,
+            max_voting_period_ms: 10,
+            quorum: quorum.parse().unwrap(),
+            threshold: threshold.parse().unwrap(),
+            veto_threshold: veto.parse().unwrap(),
+            allow_early_close: true,
+            allow_revoting: false,
+            deposit: None,
+            timelock_ms: 0,
+            vetoer: None,
+            execution_grace_ms: 1,
+            max_messages: 16,
+        }
+    }
+
+    fn prop(c: Config, [yes, no, abstain, veto]: [u128; 4], total: u128) -> Proposal {
+        Proposal {
+            id: 1,
+            title: String::new(),
+            description: String::new(),
+            proposer: Addr::ZERO,
+            msgs: vec![],
+            config: c,
+            voting_module: Addr::ZERO,
+            snapshot_height: 0,
+            total_power: Uint128(total),
+            created_ms: 0,
+            voting_start_ms: 0,
+            voting_end_ms: 10,
+            tally: Tally { yes: Uint128(yes), no: Uint128(no), abstain: Uint128(abstain), no_with_veto: Uint128(veto) },
+            deposit: Uint128(0),
+            deposit_settled: false,
+            final_status: None,
+            vetoed_by: None,
+            decided_at_ms: None,
+            executed_at_ms: None,
+            closed_at_ms: None,
+            execution_failure: None,
+        }
+    }
+
+    #[test]
+    fn counting_is_exact() {
+        let c = cfg("0.4", "0.5", "0.334");
+        assert_eq!(outcome(&c, [20, 19, 0, 0], 100), Outcome::Rejected); // quorum 39 < 40
+        assert_eq!(outcome(&c, [21, 19, 0, 0], 100), Outcome::Passed);
+        assert_eq!(outcome(&c, [20, 20, 0, 0], 100), Outcome::Rejected); // not more than half
+        assert_eq!(outcome(&c, [1, 0, 39, 0], 100), Outcome::Passed); // abstain only for quorum
+        assert_eq!(outcome(&c, [30, 0, 0, 16], 100), Outcome::Vetoed); // 16/46 > 0.334
+        assert_eq!(outcome(&c, [30, 0, 2, 16], 100), Outcome::Passed); // 16/48 < 0.334; 30/46 yes
+        assert_eq!(outcome(&c, [0, 0, 0, 0], 0), Outcome::Rejected);
+        assert_eq!(outcome(&c, [u128::MAX, 0, 0, 0], u128::MAX), Outcome::Passed);
+    }
+
+    #[test]
+    fn certain_outcomes() {
+        let c = cfg("0.4", "0.5", "0.334");
+        // 51 yes of 100: all the rest voting no gives 51/100, veto 49/100 > 0.334: not certain.
+        assert_eq!(prop(c.clone(), [51, 0, 0, 0], 100).certain_outcome(), None);
+        // 67 yes: rest all veto is 33/100 < 0.334, and 67 > half: certain pass.
+        assert_eq!(prop(c.clone(), [67, 0, 0, 0], 100).certain_outcome(), Some(Outcome::Passed));
+        assert_eq!(prop(c.clone(), [66, 0, 0, 0], 100).certain_outcome(), None); // 34/100 > 0.334
+        // Veto 35: certain whatever the rest does (35/100 > 0.334), quorum reached.
+        assert_eq!(prop(c.clone(), [0, 0, 0, 35], 100).certain_outcome(), None); // quorum not yet
+        assert_eq!(prop(c.clone(), [0, 0, 5, 35], 100).certain_outcome(), Some(Outcome::Vetoed));
+        assert_eq!(prop(c.clone(), [0, 0, 6, 34], 100).certain_outcome(), None); // 34/100 not > .334
+        // 50 no: yes can reach at most 50 of 100, not more than half; veto
+        // can reach at most 50/100 > 0.334: not certain.
+        assert_eq!(prop(c.clone(), [0, 50, 0, 0], 100).certain_outcome(), None);
+        // 67 no: veto at most 33/100: certain rejection.
+        assert_eq!(prop(c.clone(), [0, 67, 0, 0], 100).certain_outcome(), Some(Outcome::Rejected));
+        // Quorum unreachable: total 100, quorum 0.4, but only... all cast: decided.
+        assert_eq!(prop(c.clone(), [20, 20, 0, 0], 40).certain_outcome(), Some(Outcome::Rejected));
+        assert_eq!(prop(c.clone(), [21, 19, 0, 0], 40).certain_outcome(), Some(Outcome::Passed));
+        // Veto disabled (1): a mostly-no vote is decided once yes cannot exceed half.
+        let c1 = cfg("0", "0.5", "1");
+        assert_eq!(prop(c1.clone(), [0, 50, 0, 0], 100).certain_outcome(), Some(Outcome::Rejected));
+        assert_eq!(prop(c1, [51, 0, 0, 0], 100).certain_outcome(), Some(Outcome::Passed));
+        // Exhaustive check against brute force on a small total.
+        let c = cfg("0.3", "0.6", "0.25");
+        let total = 7u128;
+        for y in 0..=total {
+            for n in 0..=total - y {
+                for a in 0..=total - y - n {
+                    for v in 0..=total - y - n - a {
+                        let p = prop(c.clone(), [y, n, a, v], total);
+                        let rem = total - y - n - a - v;
+                        let mut seen = std::collections::BTreeSet::new();
+                        for y2 in 0..=rem {
+                            for n2 in 0..=rem - y2 {
+                                for a2 in 0..=rem - y2 - n2 {
+                                    for v2 in 0..=rem - y2 - n2 - a2 {
+                                        let o = outcome(&c, [y + y2, n + n2, a + a2, v + v2], total);
+                                        seen.insert(format!("{o:?}"));
+                                    }
+                                }
+                            }
+                        }
+                        let brute = (seen.len() == 1).then(|| seen.into_iter().next().unwrap());
+                        assert_eq!(p.certain_outcome().map(|o| format!("{o:?}")), brute, "{y} {n} {a} {v}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tallies_never_overflow() {
+        let t = Tally::default().add(VoteOption::Yes, u128::MAX).unwrap();
+        assert_eq!(t.add(VoteOption::No, 1), None);
+        assert_eq!(t.sub(VoteOption::No, 1), None);
+        assert_eq!(t.sub(VoteOption::Yes, u128::MAX).unwrap(), Tally::default());
+    }
+}

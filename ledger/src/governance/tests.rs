@@ -1,0 +1,53 @@
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+
+fn patch(p: &ChainParams, json: &str) -> Result<ChainParams, String> {
+    apply_params_patch(p, json.as_bytes())
+}
+
+#[test]
+fn a_patch_changes_only_the_named_fields() {
+    let p = ChainParams::default();
+    let q = patch(&p, r#"{"min_gas_price":"7","staking":{"max_validators":5},"contracts":{"gas_event":9}}"#).unwrap();
+    assert_eq!(q.min_gas_price, Amount::new(7));
+    assert_eq!(q.staking.max_validators, 5);
+    assert_eq!(q.contracts.gas_event, 9);
+    let mut expected = p.clone();
+    expected.min_gas_price = Amount::new(7);
+    expected.staking.max_validators = 5;
+    expected.contracts.gas_event = 9;
+    assert_eq!(q, expected);
+    // Governance can hand itself over, or renounce.
+    let to = Address([7; 20]);
+    let q = patch(&p, &format!(r#"{{"governance":"{to}"}}"#)).unwrap();
+    assert_eq!(q.governance, Some(to));
+    assert_eq!(patch(&q, r#"{"governance":null}"#).unwrap().governance, None);
+}
+
+#[test]
+fn bad_patches_are_refused_with_a_reason() {
+    let p = ChainParams::default();
+    let cases = [
+        (r#"{"min_gas_price":"0"}"#, "min_gas_price"),
+        (r#"{"max_tx_gas":2000000000}"#, "max_block_gas"),
+        (r#"{"no_such":1}"#, "unknown parameter no_such"),
+        (r#"{"staking":{"nope":1}}"#, "unknown parameter staking.nope"),
+        (r#"{"staking":5}"#, "invalid parameters"),
+        (r#"{"min_gas_price":{"a":1}}"#, "not a group"),
+        (r#"{"min_gas_price":-1}"#, "invalid parameters"),
+        (r#"{"contracts":{"max_call_depth":17}}"#, "max_call_depth"),
+        (r#"{"contracts":{"max_memory_pages":512}}"#, "cannot change"),
+        (r#"{"contracts":{"stake_history_blocks":0}}"#, "stake_history_blocks"),
+        (r#"{"staking":{"max_validators":0}}"#, "max_validators"),
+        (r#"{}"#, "non-empty"),
+        (r#"[1]"#, "non-empty"),
+        (r#"not json"#, "not JSON"),
+    ];
+    for (json, want) in cases {
+        let err = patch(&p, json).unwrap_err();
+        assert!(err.contains(want), "{json}: {err}");
+    }
+    let huge = format!(r#"{{"min_gas_price":"{}"}}"#, "1".repeat(MAX_PARAMS_PATCH_BYTES));
+    assert!(patch(&p, &huge).unwrap_err().contains("at most"));
+}
