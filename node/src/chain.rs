@@ -145,7 +145,9 @@ pub struct Chain {
     store: Store,
     vm: vm::Vm,
     chain_id: String,
-    params: ChainParams,
+    /// The parameters in force for the next block (the state's record,
+    /// re-read after every commit: governance may change them).
+    params: RwLock<Arc<ChainParams>>,
     genesis_hash: Hash,
     consensus_chain_id: consensus::ChainId,
     /// Validator sets by height (recent ones; the store has them all).
@@ -183,6 +185,9 @@ impl Chain {
                 tracing::info!(chain_id = %genesis.chain_id, %genesis_hash, root = %diff.root, "wrote genesis state");
             }
         }
+        // A data directory from before parameters were kept in the state has
+        // no record: its parameters are the genesis file's.
+        let params = ledger::governance::read_params(&store)?.unwrap_or_else(|| genesis.params.clone());
         let genesis_time_ms = genesis.genesis_time_ms().map_err(|e| ChainError::Genesis(e.to_string()))?;
         let height = store.height()?.unwrap_or(Height::GENESIS);
         let tip = if height == Height::GENESIS {
@@ -204,7 +209,7 @@ impl Chain {
             store,
             vm,
             chain_id: genesis.chain_id.clone(),
-            params: genesis.params.clone(),
+            params: RwLock::new(Arc::new(params)),
             genesis_hash,
             consensus_chain_id,
             valsets: Mutex::new(BTreeMap::new()),
@@ -228,8 +233,9 @@ impl Chain {
     pub fn chain_id(&self) -> &str {
         &self.chain_id
     }
-    pub fn params(&self) -> &ChainParams {
-        &self.params
+    /// The chain parameters in force for the next block.
+    pub fn params(&self) -> Arc<ChainParams> {
+        self.params.read().map(|p| p.clone()).unwrap_or_else(|p| p.into_inner().clone())
     }
     pub fn genesis_hash(&self) -> Hash {
         self.genesis_hash
@@ -287,7 +293,7 @@ impl Chain {
     pub fn submit_tx(&self, bytes: &[u8]) -> Result<Hash, MempoolError> {
         // Cheap checks first: a gossiped tx usually arrives from several peers,
         // and often after the block that includes it was already committed.
-        let unchecked = UncheckedTx::from_bytes(bytes, self.params.max_tx_bytes as usize)?;
+        let unchecked = UncheckedTx::from_bytes(bytes, self.params().max_tx_bytes as usize)?;
         let hash = unchecked.hash();
         if self.mempool.lock().map_err(|_| LedgerError::Storage("mempool lock poisoned".into()))?.contains(&hash) {
             return Err(MempoolError::Duplicate(hash));
@@ -300,8 +306,8 @@ impl Chain {
         // so the uploader gets the reason at once and pays nothing. (Mempool
         // policy only: blocks stay valid with such a tx, which then fails.)
         if let ledger::Payload::StoreCode { code } = &tx.body().payload
-            && code.len() <= self.params.contracts.max_code_bytes as usize
-            && let Err(e) = vm::validate::check_code(code, &self.params)
+            && code.len() <= self.params().contracts.max_code_bytes as usize
+            && let Err(e) = vm::validate::check_code(code, &self.params())
         {
             return Err(MempoolError::Invalid(ledger::InvalidTx::Contract(format!("invalid contract code: {e}"))));
         }
@@ -309,7 +315,7 @@ impl Chain {
         // sees this transaction (see `commit`).
         let mut pool = self.mempool.lock().map_err(|_| LedgerError::Storage("mempool lock poisoned".into()))?;
         let account = read_account(&self.store, &tx.sender())?;
-        pool.insert(tx, &account, &self.chain_id, &self.params)
+        pool.insert(tx, &account, &self.chain_id, &self.params())
     }
 
     /// Propose: builds the next block from the mempool and executes it.
@@ -324,7 +330,7 @@ impl Chain {
         let height = tip.height.next();
         let time_ms = ledger::proposal_time(tip.time_ms, now_ms)
             .ok_or_else(|| ChainError::Bug(format!("the tip's time {} ms cannot be followed", tip.time_ms)))?;
-        let max_txs = (self.params.max_block_bytes as usize / 100)
+        let max_txs = (self.params().max_block_bytes as usize / 100)
             .min(self.proposer_max_txs.load(std::sync::atomic::Ordering::Relaxed))
             .max(1);
         let candidates = self.mempool.lock().map_err(|_| ChainError::Poisoned)?.candidates(max_txs);
@@ -338,7 +344,8 @@ impl Chain {
             misbehaviour,
         };
         let byte_budget = self.tx_byte_budget(height)?;
-        let mut exec = BlockExecutor::with_vm(&self.store, &self.params, env, &self.vm);
+        let params = self.params();
+        let mut exec = BlockExecutor::with_vm(&self.store, &params, env, &self.vm);
         let mut included = Vec::with_capacity(candidates.len());
         let mut skipped: Option<Address> = None;
         let mut dropped: Vec<Hash> = Vec::new();
@@ -461,7 +468,7 @@ impl Chain {
             last_commit: self.vote_infos(h.height, block.last_commit.as_ref())?,
             misbehaviour,
         };
-        let outcome = match ledger::apply_block(&self.store, &self.params, env, &self.vm, &txs) {
+        let outcome = match ledger::apply_block(&self.store, &self.params(), env, &self.vm, &txs) {
             Ok(o) => o,
             Err(e @ ApplyError::InvalidTx { .. }) => return Err(invalid(e.to_string())),
             Err(ApplyError::Unexecutable { index, reason }) => {
@@ -497,9 +504,9 @@ impl Chain {
     /// signer), so every valid block fits in one gossiped proposal.
     fn tx_byte_budget(&self, height: Height) -> Result<usize, ChainError> {
         // Evidence: two signed messages (~300 bytes) per item.
-        let evidence = 400 * self.params.staking.max_evidence_per_block as usize;
+        let evidence = 400 * self.params().staking.max_evidence_per_block as usize;
         let overhead = 4096 + evidence + 96 * self.validators_at(height)?.len();
-        Ok((self.params.max_block_bytes as usize).saturating_sub(overhead))
+        Ok((self.params().max_block_bytes as usize).saturating_sub(overhead))
     }
 
     /// Checks a commit certificate for `height` against that height's validator set.
@@ -652,6 +659,12 @@ impl Chain {
             time_ms: block.header.time_ms,
         };
         *self.tip.write().map_err(|_| ChainError::Poisoned)? = new_tip;
+        if let Some(p) = ledger::governance::read_params(&self.store)?
+            && p != *self.params()
+        {
+            tracing::warn!(height = %block.header.height, "chain parameters changed by governance");
+            *self.params.write().map_err(|_| ChainError::Poisoned)? = Arc::new(p);
+        }
 
         // Every account the block touched: senders, recipients, fee collector.
         let mut touched: BTreeMap<Address, Account> = BTreeMap::new();
@@ -729,7 +742,7 @@ impl Chain {
             height: tip.height,
             time_ms: tip.time_ms,
             origin: Address([0; 20]),
-            params: self.params.clone(),
+            params: (*self.params()).clone(),
             read_only: true,
         }
     }
@@ -749,6 +762,6 @@ impl Chain {
     pub fn simulate(&self, body: &ledger::TxBody, encoded_len: usize) -> Result<Receipt, ExecError> {
         let tip = self.tip();
         let env = BlockEnv::new(self.chain_id.clone(), tip.height.next(), tip.time_ms.saturating_add(1));
-        BlockExecutor::simulation(&self.store, &self.params, env, &self.vm).simulate_body(body, encoded_len)
+        BlockExecutor::simulation(&self.store, &self.params(), env, &self.vm).simulate_body(body, encoded_len)
     }
 }

@@ -185,7 +185,7 @@ fn status(ctx: &RpcContext) -> RpcResult {
 fn chain_params(ctx: &RpcContext) -> RpcResult {
     Ok(json!({
         "chain_id": ctx.chain.chain_id(),
-        "params": ctx.chain.params(),
+        "params": *ctx.chain.params(),
         "block_interval_ms": u64::try_from(ctx.block_interval.as_millis()).unwrap_or(u64::MAX),
     }))
 }

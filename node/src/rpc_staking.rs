@@ -13,7 +13,7 @@ use crate::store::Store;
 type RpcResult = Result<Value, ErrorObjectOwned>;
 
 fn view(ctx: &RpcContext) -> StakingView<Store> {
-    StakingView::new(ctx.chain.store().clone(), ctx.chain.params())
+    StakingView::new(ctx.chain.store().clone(), &ctx.chain.params())
 }
 
 /// A validator as RPC shows it. `power` is its power in the set of the

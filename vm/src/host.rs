@@ -320,6 +320,52 @@ pub(crate) fn define(l: &mut Linker<Data>) -> wasmtime::Result<()> {
         let target = read_address(&mut c, ap)?;
         sub_call(&mut c, target, mp, ml, Amount::ZERO, 0, true)
     })?;
+    l.func_wrap(
+        "agora",
+        "instantiate",
+        |mut c: Caller<'_, Data>, hp: i32, lp: i32, ll: i32, mp: i32, ml: i32, fp: i32, gas: i64| -> HResult<i32> {
+            sub_instantiate(&mut c, hp, lp, ll, mp, ml, fp, gas.max(0) as u64)
+        },
+    )?;
+    l.func_wrap("agora", "contract_code_hash", |mut c: Caller<'_, Data>, ap: i32, dst: i32| -> HResult<i32> {
+        let p = params(&c);
+        charge(&mut c, p.gas_host_call + p.gas_storage_read)?;
+        let a = read_address(&mut c, ap)?;
+        match c.data_mut().host().contract_code_hash(&a).map_err(|e| node(&mut c, e))? {
+            Some(h) => write(&mut c, dst, &h.0).map(|()| 0),
+            None => Ok(1),
+        }
+    })?;
+    l.func_wrap("agora", "burn", |mut c: Caller<'_, Data>, amp: i32| -> HResult<i32> {
+        let p = params(&c);
+        deny_in_query(&mut c, "burn")?;
+        charge(&mut c, p.gas_host_call + p.gas_contract_transfer)?;
+        let amount = read_amount(&mut c, amp)?;
+        let me = c.data().frame.contract;
+        let out = c.data_mut().host().burn(&me, amount).map_err(|e| node(&mut c, e))?;
+        status(&mut c, out)
+    })?;
+    l.func_wrap("agora", "bonded_stake_at", |mut c: Caller<'_, Data>, ap: i32, h: i64, dst: i32| -> HResult<i32> {
+        let a = read_address(&mut c, ap)?;
+        stake_read(&mut c, Some(a), h, dst)
+    })?;
+    l.func_wrap("agora", "total_bonded_at", |mut c: Caller<'_, Data>, h: i64, dst: i32| -> HResult<i32> {
+        stake_read(&mut c, None, h, dst)
+    })?;
+    l.func_wrap("agora", "update_chain_params", |mut c: Caller<'_, Data>, pp: i32, pl: i32| -> HResult<i32> {
+        let p = params(&c);
+        deny_in_query(&mut c, "update_chain_params")?;
+        if pl < 0 || pl as usize > ledger::governance::MAX_PARAMS_PATCH_BYTES {
+            let max = ledger::governance::MAX_PARAMS_PATCH_BYTES;
+            return Err(fault(&mut c, format!("a parameter change is at most {max} bytes")));
+        }
+        let cost = p.gas_storage_write + p.gas_storage_write_byte.saturating_mul(pl as u64);
+        charge(&mut c, p.gas_host_call + cost)?;
+        let patch = read(&mut c, pp, pl)?;
+        let me = c.data().frame.contract;
+        let out = c.data_mut().host().update_chain_params(&me, &patch).map_err(|e| node(&mut c, e))?;
+        status(&mut c, out)
+    })?;
     l.func_wrap("agora", "abort", |mut c: Caller<'_, Data>, mp: i32, ml: i32| -> HResult<()> {
         let p = params(&c);
         let len = (ml.max(0) as usize).min(MAX_ABORT_BYTES);
@@ -346,6 +392,45 @@ pub(crate) fn define(l: &mut Linker<Data>) -> wasmtime::Result<()> {
         },
     )?;
     Ok(())
+}
+
+/// `0` and an empty register for `Ok`, `1` and the reason for `Err`.
+fn status(c: &mut Caller<'_, Data>, out: Result<(), String>) -> HResult<i32> {
+    match out {
+        Ok(()) => {
+            set_register(c, None);
+            Ok(0)
+        }
+        Err(m) => {
+            set_register(c, Some(m.into_bytes()));
+            Ok(1)
+        }
+    }
+}
+
+/// `bonded_stake_at` / `total_bonded_at`: a read of the state at a past
+/// height, charged per record read.
+fn stake_read(c: &mut Caller<'_, Data>, addr: Option<Address>, h: i64, dst: i32) -> HResult<i32> {
+    let p = params(c);
+    charge(c, p.gas_host_call + p.gas_storage_read)?;
+    let Ok(height) = u64::try_from(h) else {
+        set_register(c, Some(b"height must not be negative".to_vec()));
+        return Ok(1);
+    };
+    let (out, reads) =
+        c.data_mut().host().bonded_stake_at(addr.as_ref(), ledger::Height(height)).map_err(|e| node(c, e))?;
+    charge(c, p.gas_storage_read.saturating_mul(reads.saturating_sub(1)))?;
+    match out {
+        Ok(amount) => {
+            write(c, dst, &amount.get().to_le_bytes())?;
+            set_register(c, None);
+            Ok(0)
+        }
+        Err(m) => {
+            set_register(c, Some(m.into_bytes()));
+            Ok(1)
+        }
+    }
 }
 
 fn verify(pk: &[u8], msg: &[u8], sig: &[u8]) -> bool {
@@ -423,9 +508,6 @@ fn sub_call(
     {
         return fail(c, format!("cannot attach funds: {m}"));
     }
-    let metered = c.data().vm.metered;
-    let remaining = if metered { c.get_fuel()? } else { u64::MAX / 2 };
-    let sub_gas = if gas == 0 || gas > remaining { remaining } else { gas };
     let sub = Frame {
         contract: target,
         code_hash,
@@ -434,11 +516,34 @@ fn sub_call(
         read_only: read_only || frame.read_only,
         depth: frame.depth + 1,
     };
+    let entry = if read_only { "query" } else { "execute" };
+    match run_nested(c, sub, entry, msg, gas, cp)? {
+        Ok(data) => {
+            set_register(c, Some(data));
+            Ok(0)
+        }
+        Err(m) => fail(c, m),
+    }
+}
+
+/// Runs `sub` in a nested frame with at most `gas` (0: all that is left) and
+/// charges what it used. On failure its effects since `cp` are reverted and
+/// `Err` carries its reason; on success its events join this frame's.
+fn run_nested(
+    c: &mut Caller<'_, Data>,
+    sub: Frame,
+    entry: &str,
+    msg: Vec<u8>,
+    gas: u64,
+    cp: ledger::contract::Checkpoint,
+) -> HResult<Result<Vec<u8>, String>> {
+    let metered = c.data().vm.metered;
+    let remaining = if metered { c.get_fuel()? } else { u64::MAX / 2 };
+    let sub_gas = if gas == 0 || gas > remaining { remaining } else { gas };
     let mut stack = c.data().stack.clone();
-    stack.push(target);
+    stack.push(sub.contract);
     let vm = c.data().vm.clone();
     let host = c.data_mut().host.take().expect("the host is in the store except during a sub-call");
-    let entry = if read_only { "query" } else { "execute" };
     let (mut host, out) = run_frame(&vm, host, sub, stack, entry, msg, sub_gas);
     if out.result.is_err() {
         host.revert_to(cp);
@@ -450,11 +555,79 @@ fn sub_call(
     match out.result {
         Ok(data) => {
             c.data_mut().events.extend(out.events);
-            set_register(c, Some(data));
-            Ok(0)
+            Ok(Ok(data))
         }
-        Err(CallError::Failed(m)) => fail(c, m),
+        Err(CallError::Failed(m)) => Ok(Err(m)),
         Err(CallError::Unexecutable(m)) => Err(stop(c, Stop::Unexecutable(m))),
         Err(CallError::Node(e)) => Err(node(c, e)),
+    }
+}
+
+/// `instantiate`: creates a contract from stored code as the calling
+/// contract and runs its `instantiate` in a nested frame.
+#[allow(clippy::too_many_arguments)]
+fn sub_instantiate(
+    c: &mut Caller<'_, Data>,
+    hp: i32,
+    lp: i32,
+    ll: i32,
+    mp: i32,
+    ml: i32,
+    fp: i32,
+    gas: u64,
+) -> HResult<i32> {
+    let p = params(c);
+    deny_in_query(c, "instantiate")?;
+    if ml < 0 || ml as u32 > p.max_msg_bytes {
+        return Err(fault(c, format!("instantiate message must be at most {} bytes", p.max_msg_bytes)));
+    }
+    if ll < 0 || ll as u32 > p.max_label_bytes {
+        return Err(fault(c, format!("label must be at most {} bytes", p.max_label_bytes)));
+    }
+    let bytes = (ml as u64).saturating_add(ll as u64);
+    charge(c, p.gas_host_call + p.gas_contract_call + p.gas_instantiate + p.gas_copy_byte.saturating_mul(bytes))?;
+    let hash = read(c, hp, 32)?;
+    let label = read(c, lp, ll)?;
+    let msg = read(c, mp, ml)?;
+    let funds = read_amount(c, fp)?;
+    let fail = |c: &mut Caller<'_, Data>, m: String| -> HResult<i32> {
+        set_register(c, Some(m.into_bytes()));
+        Ok(1)
+    };
+    let Ok(label) = String::from_utf8(label) else { return fail(c, "label is not UTF-8".into()) };
+    let mut code_hash = ledger::Hash::ZERO;
+    code_hash.0.copy_from_slice(&hash);
+    let frame = c.data().frame.clone();
+    if frame.depth > p.max_call_depth {
+        return fail(c, format!("call depth limit {} exceeded", p.max_call_depth));
+    }
+    let cp = c.data_mut().host().checkpoint();
+    let created = c.data_mut().host().create_contract(&code_hash, &frame.contract, &label).map_err(|e| node(c, e))?;
+    let address = match created {
+        Ok(a) => a,
+        Err(m) => return fail(c, m),
+    };
+    if let Err(m) = c.data_mut().host().transfer(&frame.contract, &address, funds).map_err(|e| node(c, e))? {
+        c.data_mut().host().revert_to(cp);
+        return fail(c, format!("cannot attach funds: {m}"));
+    }
+    let event = Event::new(
+        "instantiate",
+        &[
+            ("contract_address", address.to_string()),
+            ("code_hash", code_hash.to_string()),
+            ("creator", frame.contract.to_string()),
+            ("label", label),
+        ],
+    );
+    let sub = Frame { contract: address, code_hash, caller: frame.contract, funds, read_only: false, depth: frame.depth + 1 };
+    let at = c.data().events.len();
+    match run_nested(c, sub, "instantiate", msg, gas, cp)? {
+        Ok(_) => {
+            c.data_mut().events.insert(at, event);
+            set_register(c, Some(address.0.to_vec()));
+            Ok(0)
+        }
+        Err(m) => fail(c, m),
     }
 }

@@ -58,6 +58,12 @@ pub const IMPORTS: &[(&str, &[ValType], &[ValType])] = &[
     ("abort", &[I32, I32], &[]),
     ("sha256", &[I32, I32, I32], &[]),
     ("ed25519_verify", &[I32, I32, I32, I32], &[I32]),
+    ("instantiate", &[I32, I32, I32, I32, I32, I32, I64], &[I32]),
+    ("contract_code_hash", &[I32, I32], &[I32]),
+    ("burn", &[I32], &[I32]),
+    ("bonded_stake_at", &[I32, I64, I32], &[I32]),
+    ("total_bonded_at", &[I64, I32], &[I32]),
+    ("update_chain_params", &[I32, I32], &[I32]),
 ];
 
 /// A function signature: (params, results).

@@ -71,7 +71,7 @@ impl Chain {
     /// Checks a block's evidence: decodes strictly, one item per offender,
     /// within the age limit, signed by a member of its height's set.
     pub(super) fn verify_evidence(&self, height: Height, evidence: &[Evidence]) -> Result<Vec<Misbehaviour>, Check> {
-        let sp = &self.params.staking;
+        let sp = &self.params().staking;
         if evidence.len() > sp.max_evidence_per_block as usize {
             return Err(invalid(format!(
                 "{} evidence items, the limit is {}",
@@ -107,10 +107,10 @@ impl Chain {
     pub(super) fn evidence_for_block(&self, height: Height) -> Result<(Vec<Evidence>, Vec<Misbehaviour>), ChainError> {
         let pool: Vec<consensus::Evidence> =
             self.evidence.lock().map_err(|_| ChainError::Poisoned)?.values().cloned().collect();
-        let mut view = StakingView::new(self.store.clone(), &self.params);
+        let mut view = StakingView::new(self.store.clone(), &self.params());
         let (mut items, mut misbehaviour, mut stale) = (Vec::new(), Vec::new(), Vec::new());
         for ev in pool {
-            if items.len() >= self.params.staking.max_evidence_per_block as usize {
+            if items.len() >= self.params().staking.max_evidence_per_block as usize {
                 break;
             }
             let (_, offender) = evidence_height(&ev);
