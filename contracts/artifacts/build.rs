@@ -12,8 +12,10 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The contract packages (directory under `contracts/` = package = wasm file name).
-const CONTRACTS: [&str; 4] = ["counter", "token", "escrow", "probe"];
+/// The contract packages (directory under `contracts/` = package; the wasm file
+/// is the crate name, with `_` for `-`).
+const CONTRACTS: [&str; 8] =
+    ["counter", "token", "escrow", "probe", "dao-core", "dao-proposals", "dao-voting-stake", "dao-voting-token"];
 
 /// Variables removed from the nested cargo's environment.
 const REMOVED: [&str; 27] = [
@@ -54,7 +56,7 @@ fn main() {
     let contracts_dir = manifest_dir.parent().expect("contracts/artifacts has a parent").to_path_buf();
     let workspace = contracts_dir.parent().expect("contracts/ has a parent").to_path_buf();
 
-    for dir in CONTRACTS.iter().copied().chain(["sdk"]) {
+    for dir in CONTRACTS.iter().copied().chain(["sdk", "dao-types"]) {
         println!("cargo:rerun-if-changed={}", contracts_dir.join(dir).display());
     }
     println!("cargo:rerun-if-changed={}", workspace.join("Cargo.toml").display());
@@ -117,8 +119,10 @@ fn main() {
 
     let built = target_dir.join("wasm32-unknown-unknown").join("wasm");
     for c in CONTRACTS {
-        let from = built.join(format!("{c}.wasm"));
-        let to = out_dir.join(format!("{c}.wasm"));
+        // Cargo names the wasm after the crate: `-` becomes `_`.
+        let file = format!("{}.wasm", c.replace('-', "_"));
+        let from = built.join(&file);
+        let to = out_dir.join(&file);
         if let Err(e) = std::fs::copy(&from, &to) {
             panic!("\n\nthe nested build succeeded but {} cannot be copied to {}: {e}\n", from.display(), to.display());
         }

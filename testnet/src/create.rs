@@ -220,8 +220,11 @@ pub(crate) fn build(dir: &Path, spec: &Spec, powers: &[u64]) -> Result<State> {
     for k in setup::load_keys(&spec.chain_id, spec.load_accounts) {
         accounts.push((setup::address_of(&k), setup::LOAD_ACCOUNT_BALANCE));
     }
-    let genesis =
+    // The ready DAO's deployer, and the DAO (not yet created) as the chain's governance.
+    accounts.push((crate::dao::deployer(&spec.chain_id), crate::dao::DEPLOYER_BALANCE));
+    let mut genesis =
         setup::build_genesis(&spec.chain_id, &created, spec.block_interval, &spec.staking, &validators, &accounts)?;
+    genesis.params.governance = Some(crate::dao::dao_address(&spec.chain_id));
     let genesis_json = genesis.to_json_pretty();
     std::fs::write(dir.join("genesis.json"), &genesis_json).context("writing genesis.json")?;
     for node in &nodes {

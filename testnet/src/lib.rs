@@ -60,6 +60,7 @@ use serde_json::Value;
 
 pub mod audit;
 mod create;
+pub mod dao;
 pub use create::write_example_contracts;
 use create::{build, check_binary, clear_dir, init_node, patch_config_file, prepare_dir};
 pub mod load;

@@ -433,6 +433,11 @@ async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
             return Err(e.context("the testnet did not start (every node was stopped)"));
         }
     }
+    eprintln!("==> deploying the DAO (4 contracts, stake voting, governs the chain parameters)");
+    let vetoer = net.dev_accounts().first().map(|d| d.address);
+    if let Err(e) = testnet::dao::deploy(&net.rpc_url(0), net.chain_id(), net.dir(), vetoer).await {
+        eprintln!("note: the DAO was not deployed: {e:#}");
+    }
     print_banner(&net, bins.agora.as_deref().or(net.state().agora.as_deref()));
     if args.detach {
         println!("The nodes keep running in the background: `testnet status`, `testnet down`.");
@@ -536,6 +541,20 @@ fn print_banner(net: &Testnet, agora: Option<&Path>) {
             }
         }
         Err(e) => eprintln!("note: could not write the example contracts: {e:#}"),
+    }
+    if let Ok(d) = testnet::dao::read(net.dir()) {
+        println!();
+        println!(
+            "  DAO {} (voting power: bonded stake; {}governs the chain's parameters):",
+            d.dao,
+            if d.governs_chain { "" } else { "does NOT " }
+        );
+        println!("    agora --node {url} dao info {}", d.dao);
+        if let Some(dev) = devs.first() {
+            println!("    agora --node {url} dao propose {} --title 'cheaper gas' --param min_gas_price=2 --from {}", d.dao, dev.name);
+            println!("    agora --node {url} dao vote {} 1 yes --from <operator or delegator key>", d.dao);
+        }
+        println!("    codes (for `agora dao create`): {}", net.dir().join(testnet::dao::DAO_FILE).display());
     }
     println!();
     println!("  Use the wallet against any node:");

@@ -8,6 +8,10 @@
 //! | [`TOKEN`] | `token` | `contracts/token` |
 //! | [`ESCROW`] | `escrow` | `contracts/escrow` |
 //! | [`PROBE`] | `probe` | `contracts/probe` |
+//! | [`DAO_CORE`] | `dao-core` | `contracts/dao-core` |
+//! | [`DAO_PROPOSALS`] | `dao-proposals` | `contracts/dao-proposals` |
+//! | [`DAO_VOTING_STAKE`] | `dao-voting-stake` | `contracts/dao-voting-stake` |
+//! | [`DAO_VOTING_TOKEN`] | `dao-voting-token` | `contracts/dao-voting-token` |
 
 pub mod hostile;
 
@@ -20,7 +24,25 @@ pub const ESCROW: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/escrow.wasm"
 /// `contracts/probe`.
 pub const PROBE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/probe.wasm"));
 
-const ALL: &[(&str, &[u8])] = &[("counter", COUNTER), ("token", TOKEN), ("escrow", ESCROW), ("probe", PROBE)];
+/// `contracts/dao-core`.
+pub const DAO_CORE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dao_core.wasm"));
+/// `contracts/dao-proposals`.
+pub const DAO_PROPOSALS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dao_proposals.wasm"));
+/// `contracts/dao-voting-stake`.
+pub const DAO_VOTING_STAKE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dao_voting_stake.wasm"));
+/// `contracts/dao-voting-token`.
+pub const DAO_VOTING_TOKEN: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dao_voting_token.wasm"));
+
+const ALL: &[(&str, &[u8])] = &[
+    ("counter", COUNTER),
+    ("token", TOKEN),
+    ("escrow", ESCROW),
+    ("probe", PROBE),
+    ("dao_core", DAO_CORE),
+    ("dao_proposals", DAO_PROPOSALS),
+    ("dao_voting_stake", DAO_VOTING_STAKE),
+    ("dao_voting_token", DAO_VOTING_TOKEN),
+];
 
 /// Every contract as `(package name, wasm bytes)`.
 pub fn all() -> &'static [(&'static str, &'static [u8])] {

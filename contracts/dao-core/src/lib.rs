@@ -5,7 +5,7 @@
 //! modules, and does exactly two things when executed:
 //!
 //! * `execute_proposal {proposal_id, msgs}` from a registered proposal module:
-//!   runs the [`DaoMsg`]s in order, all or nothing (the first failure fails
+//!   runs the messages ([`dao_types::DaoMsg`], read as [`RawDaoMsg`]) in order, all or nothing (the first failure fails
 //!   the call and the chain reverts everything it did);
 //! * `fund {}` with attached native tokens, from anyone.
 //!
@@ -15,11 +15,12 @@
 //! (their `caller()` is the DAO, which is how they learn it).
 
 use agora_sdk::{
-    Addr, ContractError, Item, Response, Uint128, balance, bail, caller, emit, ensure, entry_points, funds,
+    Addr, ContractError, Item, Response, Uint128, bail, balance, caller, emit, ensure, entry_points, funds,
     self_address,
 };
-use dao_types::{DaoMsg, VotingModuleResponse, VotingQuery, parse_code_hash};
+use dao_types::{RawDaoMsg, VotingModuleResponse, parse_code_hash};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 /// Longest DAO name, in bytes.
 pub const MAX_NAME_BYTES: usize = 64;
@@ -41,15 +42,15 @@ const VOTING_MODULE: Item<Addr> = Item::new("voting_module");
 const PROPOSAL_MODULES: Item<Vec<Addr>> = Item::new("proposal_modules");
 
 /// Stored code to instantiate as a module of the DAO.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModuleInstantiate {
     pub code_hash: String,
     pub label: String,
-    pub msg: serde_json::Value,
+    pub msg: Box<RawValue>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InstantiateMsg {
     pub name: String,
@@ -59,26 +60,42 @@ pub struct InstantiateMsg {
     pub proposals: Vec<ModuleInstantiate>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// `{}`: the body of the messages without fields (one parser for all of them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum ExecuteMsg {
-    /// Same shape as [`dao_types::CoreExecute::ExecuteProposal`].
-    ExecuteProposal { proposal_id: u64, msgs: Vec<DaoMsg> },
-    Fund {},
+    /// [`dao_types::CoreExecute::ExecuteProposal`], read as [`RawDaoMsg`]s.
+    ExecuteProposal {
+        proposal_id: u64,
+        msgs: Vec<RawDaoMsg>,
+    },
+    Fund(Empty),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum QueryMsg {
-    Config {},
-    VotingModule {},
-    ProposalModules {},
+    Config(Empty),
+    VotingModule(Empty),
+    ProposalModules(Empty),
     Treasury {
         #[serde(default)]
         tokens: Option<Vec<Addr>>,
     },
-    VotingPowerAtHeight { address: Addr, height: u64 },
-    TotalPowerAtHeight { height: u64 },
+    /// Forwarded as is to the voting module: `{address, height}`.
+    VotingPowerAtHeight(Box<RawValue>),
+    /// Forwarded as is to the voting module: `{height}`.
+    TotalPowerAtHeight(Box<RawValue>),
+    /// Whether a proposal module may store these messages: `{}` if they
+    /// parse as [`RawDaoMsg`]s with valid code hashes and parameter changes
+    /// that are JSON objects, else an error saying why.
+    CheckMsgs {
+        msgs: Vec<RawDaoMsg>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,10 +136,9 @@ fn check_meta(name: &str, description: &str) -> Result<(), ContractError> {
 }
 
 /// Instantiates stored code as the DAO (no funds, all remaining gas).
-fn instantiate_module(code_hash: &str, label: &str, msg: &serde_json::Value, funds: u128) -> Result<Addr, ContractError> {
+fn instantiate_module(code_hash: &str, label: &str, msg: &RawValue, funds: u128) -> Result<Addr, ContractError> {
     let hash = parse_code_hash(code_hash)?;
-    let msg = agora_sdk::to_json_vec(msg)?;
-    agora_sdk::instantiate(&hash, label, &msg, funds, 0).map_err(ContractError::new)
+    agora_sdk::instantiate(&hash, label, msg.get().as_bytes(), funds, 0).map_err(ContractError::new)
 }
 
 fn join(addrs: &[Addr]) -> String {
@@ -139,7 +155,8 @@ pub fn instantiate(msg: InstantiateMsg) -> Result<Response, ContractError> {
     VOTING_MODULE.save(&voting)?;
     let mut modules = Vec::with_capacity(n);
     for p in &msg.proposals {
-        let addr = instantiate_module(&p.code_hash, &p.label, &p.msg, 0).map_err(|e| format!("proposal module: {e}"))?;
+        let addr =
+            instantiate_module(&p.code_hash, &p.label, &p.msg, 0).map_err(|e| format!("proposal module: {e}"))?;
         modules.push(addr);
     }
     PROPOSAL_MODULES.save(&modules)?;
@@ -153,7 +170,7 @@ pub fn instantiate(msg: InstantiateMsg) -> Result<Response, ContractError> {
 pub fn execute(msg: ExecuteMsg) -> Result<Response, ContractError> {
     let sender = caller();
     match msg {
-        ExecuteMsg::Fund {} => {
+        ExecuteMsg::Fund(Empty {}) => {
             let amount = funds();
             ensure!(amount > 0, "fund: attach native tokens");
             emit("treasury_funded", &[("from", &sender.to_string()), ("amount", &amount.to_string())]);
@@ -177,22 +194,21 @@ pub fn execute(msg: ExecuteMsg) -> Result<Response, ContractError> {
 }
 
 /// Runs one message as the DAO.
-fn run(msg: DaoMsg) -> Result<(), ContractError> {
+fn run(msg: RawDaoMsg) -> Result<(), ContractError> {
     match msg {
-        DaoMsg::Transfer { to, amount } => {
+        RawDaoMsg::Transfer { to, amount } => {
             agora_sdk::transfer(&to, amount.u128())?;
             emit("treasury_transfer", &[("to", &to.to_string()), ("amount", &amount.to_string())]);
         }
-        DaoMsg::Execute { contract, msg, funds } => {
-            let msg = agora_sdk::to_json_vec(&msg)?;
-            agora_sdk::call(&contract, &msg, funds.u128(), 0)?;
+        RawDaoMsg::Execute { contract, msg, funds } => {
+            agora_sdk::call(&contract, msg.get().as_bytes(), funds.u128(), 0)?;
             emit("contract_executed", &[("contract", &contract.to_string()), ("funds", &funds.to_string())]);
         }
-        DaoMsg::Instantiate { code_hash, label, msg, funds } => {
+        RawDaoMsg::Instantiate { code_hash, label, msg, funds } => {
             let addr = instantiate_module(&code_hash, &label, &msg, funds.u128())?;
             emit("contract_instantiated", &[("address", &addr.to_string()), ("code_hash", &code_hash)]);
         }
-        DaoMsg::UpdateConfig { name, description } => {
+        RawDaoMsg::UpdateConfig { name, description } => {
             let mut meta = META.load()?;
             if let Some(name) = name {
                 meta.name = name;
@@ -204,13 +220,13 @@ fn run(msg: DaoMsg) -> Result<(), ContractError> {
             META.save(&meta)?;
             emit("config_updated", &[("name", &meta.name)]);
         }
-        DaoMsg::UpdateVotingModule { code_hash, label, msg } => {
+        RawDaoMsg::UpdateVotingModule { code_hash, label, msg } => {
             let old = VOTING_MODULE.load()?;
             let new = instantiate_module(&code_hash, &label, &msg, 0)?;
             VOTING_MODULE.save(&new)?;
             emit("voting_module_updated", &[("old", &old.to_string()), ("new", &new.to_string())]);
         }
-        DaoMsg::UpdateProposalModules { add, remove } => {
+        RawDaoMsg::UpdateProposalModules { add, remove } => {
             let mut modules = PROPOSAL_MODULES.load()?;
             for r in &remove {
                 let Some(at) = modules.iter().position(|m| m == r) else { bail!("{r} is not a proposal module") };
@@ -226,22 +242,37 @@ fn run(msg: DaoMsg) -> Result<(), ContractError> {
             PROPOSAL_MODULES.save(&modules)?;
             emit("proposal_modules_updated", &[("added", &join(&add)), ("removed", &join(&remove))]);
         }
-        DaoMsg::UpdateChainParams { changes } => {
-            agora_sdk::update_chain_params(&agora_sdk::to_json_vec(&changes)?)?;
+        RawDaoMsg::UpdateChainParams { changes } => {
+            agora_sdk::update_chain_params(changes.get().as_bytes())?;
             emit("chain_params_updated", &[]);
         }
     }
     Ok(())
 }
 
-fn forward(q: &VotingQuery) -> Result<Vec<u8>, ContractError> {
+/// The checks `check_msgs` adds to parsing.
+fn check(m: &RawDaoMsg) -> Result<(), ContractError> {
+    match m {
+        RawDaoMsg::Instantiate { code_hash, .. } | RawDaoMsg::UpdateVotingModule { code_hash, .. } => {
+            parse_code_hash(code_hash)?;
+        }
+        RawDaoMsg::UpdateChainParams { changes } => {
+            ensure!(changes.get().starts_with('{'), "chain parameter changes must be an object")
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn forward(kind: &str, body: &RawValue) -> Result<Vec<u8>, ContractError> {
     let module = VOTING_MODULE.load()?;
-    agora_sdk::query_contract(&module, &agora_sdk::to_json_vec(q)?).map_err(ContractError::new)
+    let q = format!(r#"{{"{kind}":{}}}"#, body.get());
+    agora_sdk::query_contract(&module, q.as_bytes()).map_err(ContractError::new)
 }
 
 pub fn query(msg: QueryMsg) -> Result<Vec<u8>, ContractError> {
     match msg {
-        QueryMsg::Config {} => {
+        QueryMsg::Config(Empty {}) => {
             let meta = META.load()?;
             agora_sdk::to_json_vec(&ConfigResponse {
                 name: meta.name,
@@ -250,15 +281,17 @@ pub fn query(msg: QueryMsg) -> Result<Vec<u8>, ContractError> {
                 proposal_modules: PROPOSAL_MODULES.load()?,
             })
         }
-        QueryMsg::VotingModule {} => agora_sdk::to_json_vec(&VotingModuleResponse { address: VOTING_MODULE.load()? }),
-        QueryMsg::ProposalModules {} => {
+        QueryMsg::VotingModule(Empty {}) => {
+            agora_sdk::to_json_vec(&VotingModuleResponse { address: VOTING_MODULE.load()? })
+        }
+        QueryMsg::ProposalModules(Empty {}) => {
             agora_sdk::to_json_vec(&ProposalModulesResponse { proposal_modules: PROPOSAL_MODULES.load()? })
         }
         QueryMsg::Treasury { tokens } => {
             let tokens = tokens.unwrap_or_default();
             ensure!(tokens.len() <= MAX_TREASURY_TOKENS, "at most {MAX_TREASURY_TOKENS} tokens per query");
             let me = self_address();
-            let ask = agora_sdk::to_json_vec(&serde_json::json!({"balance": {"address": me}}))?;
+            let ask = format!(r#"{{"balance":{{"address":"{me}"}}}}"#).into_bytes();
             let mut out = Vec::with_capacity(tokens.len());
             for token in tokens {
                 let data = agora_sdk::query_contract(&token, &ask).map_err(|e| format!("token {token}: {e}"))?;
@@ -267,10 +300,14 @@ pub fn query(msg: QueryMsg) -> Result<Vec<u8>, ContractError> {
             }
             agora_sdk::to_json_vec(&TreasuryResponse { native: Uint128(balance(&me)), tokens: out })
         }
-        QueryMsg::VotingPowerAtHeight { address, height } => {
-            forward(&VotingQuery::VotingPowerAtHeight { address, height })
+        QueryMsg::VotingPowerAtHeight(body) => forward("voting_power_at_height", &body),
+        QueryMsg::TotalPowerAtHeight(body) => forward("total_power_at_height", &body),
+        QueryMsg::CheckMsgs { msgs } => {
+            for (i, m) in msgs.iter().enumerate() {
+                check(m).map_err(|e| format!("message {i}: {e}"))?;
+            }
+            Ok(b"{}".to_vec())
         }
-        QueryMsg::TotalPowerAtHeight { height } => forward(&VotingQuery::TotalPowerAtHeight { height }),
     }
 }
 

@@ -8,6 +8,8 @@ use agora_sdk::testing::{MockContract, MockHost, mock_addr};
 use agora_sdk::{Addr, storage};
 use serde_json::{Value, json};
 
+use dao_types::VotingQuery;
+
 use super::*;
 
 const CORE: [u8; 32] = [1; 32];
@@ -31,9 +33,7 @@ fn mock_voting(powers: Powers) -> MockContract {
         })
         .query(move |msg| {
             let q: VotingQuery = serde_json::from_slice(msg).map_err(|e| e.to_string())?;
-            let at = |a: Addr, h: u64| {
-                powers.borrow().range((a, 0)..=(a, h)).next_back().map_or(0, |(_, p)| *p)
-            };
+            let at = |a: Addr, h: u64| powers.borrow().range((a, 0)..=(a, h)).next_back().map_or(0, |(_, p)| *p);
             let out = match q {
                 VotingQuery::VotingPowerAtHeight { address, height } => {
                     json!({"power": at(address, height).to_string(), "height": height})
@@ -161,11 +161,20 @@ fn instantiate_validates() {
     let cases = [
         (json!({"name": "", "voting": m(VOTING), "proposals": [m(PROPS)]}), "name must be 1 to 64 bytes"),
         (json!({"name": "n".repeat(65), "voting": m(VOTING), "proposals": [m(PROPS)]}), "name must be"),
-        (json!({"name": "n", "description": "d".repeat(1025), "voting": m(VOTING), "proposals": [m(PROPS)]}), "description"),
+        (
+            json!({"name": "n", "description": "d".repeat(1025), "voting": m(VOTING), "proposals": [m(PROPS)]}),
+            "description",
+        ),
         (json!({"name": "n", "voting": m(VOTING), "proposals": []}), "1 to 16 proposal modules"),
-        (json!({"name": "n", "voting": {"code_hash": "zz", "label": "v", "msg": {}}, "proposals": [m(PROPS)]}), "voting module: `zz` is not a code hash"),
+        (
+            json!({"name": "n", "voting": {"code_hash": "zz", "label": "v", "msg": {}}, "proposals": [m(PROPS)]}),
+            "voting module: `zz` is not a code hash",
+        ),
         (json!({"name": "n", "voting": m([9; 32]), "proposals": [m(PROPS)]}), "voting module: no code with hash"),
-        (json!({"name": "n", "voting": m(VOTING), "proposals": [m(PROPS), m(PROPS)]}), "proposal module: contract address"),
+        (
+            json!({"name": "n", "voting": m(VOTING), "proposals": [m(PROPS), m(PROPS)]}),
+            "proposal module: contract address",
+        ),
     ];
     for (i, (msg, want)) in cases.into_iter().enumerate() {
         let err = host.instantiate_code(CORE, mock_addr("a"), &format!("d{i}"), 0, &serde_json::to_vec(&msg).unwrap());
@@ -243,7 +252,10 @@ fn execute_and_instantiate_contracts_as_the_dao() {
     // Treasury view with token balances.
     let tr: TreasuryResponse = t.host.query_json(t.dao, &json!({"treasury": {"tokens": [token]}})).unwrap();
     let want = u128::from(t.dao.as_bytes()[0]) * 1000;
-    assert_eq!(tr, TreasuryResponse { native: Uint128(42), tokens: vec![TokenBalance { token, balance: Uint128(want) }] });
+    assert_eq!(
+        tr,
+        TreasuryResponse { native: Uint128(42), tokens: vec![TokenBalance { token, balance: Uint128(want) }] }
+    );
     let tr: TreasuryResponse = t.host.query_json(t.dao, &json!({"treasury": {}})).unwrap();
     assert_eq!((tr.native, tr.tokens.len()), (Uint128(42), 0));
     let err = t.host.query_json::<_, Value>(t.dao, &json!({"treasury": {"tokens": vec![token; 21]}})).unwrap_err();
@@ -291,4 +303,26 @@ fn chain_params_need_governance() {
     t.run(msgs).unwrap();
     assert_eq!(t.host.param_updates(), vec![json!({"contracts": {"max_code_bytes": 1}})]);
     assert!(t.kinds().contains(&"chain_params_updated".to_owned()));
+}
+
+#[test]
+fn check_msgs_validates_without_running() {
+    let t = setup();
+    let ok: Value = t
+        .host
+        .query_json(t.dao, &json!({"check_msgs": {"msgs": [{"transfer": {"to": t.alice, "amount": "99999"}}]}}))
+        .unwrap();
+    assert_eq!(ok, json!({}));
+    for (msgs, want) in [
+        (json!([{"instantiate": {"code_hash": "ab", "label": "l", "msg": {}}}]), "message 0: `ab` is not a code hash"),
+        (
+            json!([{"transfer": {"to": t.alice, "amount": "1"}}, {"update_chain_params": {"changes": 5}}]),
+            "message 1: chain parameter changes must be an object",
+        ),
+        (json!([{"transfer": {"to": t.alice}}]), "missing field `amount`"),
+        (json!([{"nuke": {}}]), "unknown variant `nuke`"),
+    ] {
+        let err = t.host.query_json::<_, Value>(t.dao, &json!({"check_msgs": {"msgs": msgs}})).unwrap_err();
+        assert!(err.contains(want), "{err}");
+    }
 }

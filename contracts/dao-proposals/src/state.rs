@@ -2,14 +2,19 @@
 //! votes and computing a proposal's status from its stored state and the time.
 
 use agora_sdk::{Addr, ContractError, Item, Map, Uint128, ensure};
-use dao_types::{DaoMsg, Fraction};
-use serde::{Deserialize, Serialize};
+use dao_types::Fraction;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::json::{Obj, pick};
+use serde_json::value::RawValue;
 
 /// Longest voting period (and voting delay plus voting period): 30 days, how
 /// long the chain keeps stake history (a vote reads power at the snapshot).
 pub const MAX_VOTING_SPAN_MS: u64 = 2_592_000_000;
+/// `max_messages` when not given.
+pub const DEFAULT_MAX_MESSAGES: u64 = 16;
 /// Most messages of one proposal, whatever the configuration says.
-pub const MAX_MESSAGES: u32 = 64;
+pub const MAX_MESSAGES: u64 = 64;
 
 pub const CONFIG: Item<Config> = Item::new("config");
 pub const DAO: Item<Addr> = Item::new("dao");
@@ -18,12 +23,8 @@ pub const PROPOSALS: Map<u64, Proposal> = Map::new("proposals");
 /// `(proposal id, voter) -> ballot`.
 pub const BALLOTS: Map<(u64, Addr), Ballot> = Map::new("ballots");
 
-fn default_max_messages() -> u32 {
-    16
-}
-
 /// What happens to a proposal's deposit once the proposal is decided.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefundPolicy {
     /// Refunded unless vetoed by no-with-veto votes (then burned).
@@ -36,8 +37,7 @@ pub enum RefundPolicy {
     Never,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Deposit {
     pub amount: Uint128,
     pub refund: RefundPolicy,
@@ -45,43 +45,37 @@ pub struct Deposit {
 
 /// The module's configuration (also its instantiate message). Each proposal
 /// keeps a copy of the configuration it was created with.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Config {
-    #[serde(default)]
     pub voting_delay_ms: u64,
-    #[serde(default)]
     pub min_voting_period_ms: u64,
     pub max_voting_period_ms: u64,
     pub quorum: Fraction,
     pub threshold: Fraction,
     pub veto_threshold: Fraction,
-    #[serde(default)]
     pub allow_early_close: bool,
-    #[serde(default)]
     pub allow_revoting: bool,
-    #[serde(default)]
     pub deposit: Option<Deposit>,
-    #[serde(default)]
     pub timelock_ms: u64,
-    #[serde(default)]
     pub vetoer: Option<Addr>,
     pub execution_grace_ms: u64,
-    #[serde(default = "default_max_messages")]
-    pub max_messages: u32,
+    pub max_messages: u64,
 }
 
 impl Config {
     pub fn validate(&self) -> Result<(), ContractError> {
-        ensure!(self.min_voting_period_ms <= self.max_voting_period_ms, "min_voting_period_ms exceeds max_voting_period_ms");
+        ensure!(
+            self.min_voting_period_ms <= self.max_voting_period_ms,
+            "min_voting_period_ms exceeds max_voting_period_ms"
+        );
         let span = self.voting_delay_ms.checked_add(self.max_voting_period_ms);
         ensure!(
             self.max_voting_period_ms > 0 && span.is_some_and(|s| s <= MAX_VOTING_SPAN_MS),
-            "max_voting_period_ms must be positive and, with voting_delay_ms, at most {MAX_VOTING_SPAN_MS}"
+            "max_voting_period_ms must be positive and, with voting_delay_ms, at most 2592000000"
         );
         ensure!(self.threshold > Fraction::ZERO, "threshold must be positive");
         ensure!(self.execution_grace_ms > 0, "execution_grace_ms must be positive");
-        ensure!(self.max_messages <= MAX_MESSAGES, "max_messages must be at most {MAX_MESSAGES}");
+        ensure!(self.max_messages <= MAX_MESSAGES, "max_messages must be at most 64");
         ensure!(self.deposit.as_ref().is_none_or(|d| !d.amount.is_zero()), "deposit amount must be positive");
         Ok(())
     }
@@ -91,7 +85,7 @@ impl Config {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VoteOption {
     Yes,
@@ -112,15 +106,14 @@ impl VoteOption {
 }
 
 /// A stored vote (the voter is in the key).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Ballot {
     pub option: VoteOption,
     pub power: Uint128,
-    #[serde(default)]
     pub rationale: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Tally {
     pub yes: Uint128,
     pub no: Uint128,
@@ -154,7 +147,11 @@ impl Tally {
 
     /// All power cast (`None` on overflow; a stored tally never overflows).
     pub fn checked_cast(&self) -> Option<u128> {
-        self.yes.u128().checked_add(self.no.u128())?.checked_add(self.abstain.u128())?.checked_add(self.no_with_veto.u128())
+        self.yes
+            .u128()
+            .checked_add(self.no.u128())?
+            .checked_add(self.abstain.u128())?
+            .checked_add(self.no_with_veto.u128())
     }
 
     pub fn cast(&self) -> u128 {
@@ -165,7 +162,7 @@ impl Tally {
 /// A proposal's status. The stored `final_status` only ever holds the sticky
 /// ones (cancelled, executed, execution_failed, vetoed, and rejected/expired
 /// once closed); the others are computed from the time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Pending,
@@ -197,13 +194,14 @@ impl Status {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Proposal {
     pub id: u64,
     pub title: String,
     pub description: String,
     pub proposer: Addr,
-    pub msgs: Vec<DaoMsg>,
+    /// The messages, as raw JSON (`dao_types::DaoMsg`s, checked by the DAO).
+    pub msgs: Vec<Box<RawValue>>,
     pub config: Config,
     pub voting_module: Addr,
     pub snapshot_height: u64,
@@ -226,6 +224,130 @@ pub struct Proposal {
     pub closed_at_ms: Option<u64>,
     pub execution_failure: Option<String>,
 }
+
+/// `Deserialize` through [`Obj`] (one shared object parser, see `json`).
+macro_rules! via_obj {
+    ($t:ty, $f:expr) => {
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<$t, D::Error> {
+                let o = Obj::deserialize(d)?;
+                $f(&o).map_err(|e: ContractError| serde::de::Error::custom(e.message()))
+            }
+        }
+    };
+}
+
+/// `Deserialize` of a unit enum from its name.
+macro_rules! via_name {
+    ($t:ty, $all:expr) => {
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<$t, D::Error> {
+                let s = String::deserialize(d)?;
+                pick(&s, &$all, <$t>::as_str).map_err(|e| serde::de::Error::custom(e.message()))
+            }
+        }
+    };
+}
+
+via_name!(VoteOption, [VoteOption::Yes, VoteOption::No, VoteOption::Abstain, VoteOption::NoWithVeto]);
+via_name!(RefundPolicy, [RefundPolicy::Always, RefundPolicy::OnlyPassed, RefundPolicy::Never]);
+via_name!(
+    Status,
+    [
+        Status::Pending,
+        Status::Open,
+        Status::Passed,
+        Status::Rejected,
+        Status::Vetoed,
+        Status::Timelocked,
+        Status::Executed,
+        Status::ExecutionFailed,
+        Status::Expired,
+        Status::Cancelled,
+    ]
+);
+
+impl RefundPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundPolicy::Always => "always",
+            RefundPolicy::OnlyPassed => "only_passed",
+            RefundPolicy::Never => "never",
+        }
+    }
+}
+
+via_obj!(Deposit, |o: &Obj| -> Result<Deposit, ContractError> {
+    o.only(&["amount", "refund"])?;
+    Ok(Deposit { amount: o.req("amount")?, refund: o.req("refund")? })
+});
+
+via_obj!(Config, |o: &Obj| -> Result<Config, ContractError> {
+    o.only(&[
+        "voting_delay_ms",
+        "min_voting_period_ms",
+        "max_voting_period_ms",
+        "quorum",
+        "threshold",
+        "veto_threshold",
+        "allow_early_close",
+        "allow_revoting",
+        "deposit",
+        "timelock_ms",
+        "vetoer",
+        "execution_grace_ms",
+        "max_messages",
+    ])?;
+    Ok(Config {
+        voting_delay_ms: o.or_default("voting_delay_ms")?,
+        min_voting_period_ms: o.or_default("min_voting_period_ms")?,
+        max_voting_period_ms: o.req("max_voting_period_ms")?,
+        quorum: o.req("quorum")?,
+        threshold: o.req("threshold")?,
+        veto_threshold: o.req("veto_threshold")?,
+        allow_early_close: o.or_default("allow_early_close")?,
+        allow_revoting: o.or_default("allow_revoting")?,
+        deposit: o.opt("deposit")?,
+        timelock_ms: o.or_default("timelock_ms")?,
+        vetoer: o.opt("vetoer")?,
+        execution_grace_ms: o.req("execution_grace_ms")?,
+        max_messages: o.opt("max_messages")?.unwrap_or(DEFAULT_MAX_MESSAGES),
+    })
+});
+
+via_obj!(Tally, |o: &Obj| -> Result<Tally, ContractError> {
+    Ok(Tally { yes: o.req("yes")?, no: o.req("no")?, abstain: o.req("abstain")?, no_with_veto: o.req("no_with_veto")? })
+});
+
+via_obj!(Ballot, |o: &Obj| -> Result<Ballot, ContractError> {
+    Ok(Ballot { option: o.req("option")?, power: o.req("power")?, rationale: o.opt("rationale")? })
+});
+
+via_obj!(Proposal, |o: &Obj| -> Result<Proposal, ContractError> {
+    Ok(Proposal {
+        id: o.req("id")?,
+        title: o.req("title")?,
+        description: o.req("description")?,
+        proposer: o.req("proposer")?,
+        msgs: o.req("msgs")?,
+        config: o.req("config")?,
+        voting_module: o.req("voting_module")?,
+        snapshot_height: o.req("snapshot_height")?,
+        total_power: o.req("total_power")?,
+        created_ms: o.req("created_ms")?,
+        voting_start_ms: o.req("voting_start_ms")?,
+        voting_end_ms: o.req("voting_end_ms")?,
+        tally: o.req("tally")?,
+        deposit: o.req("deposit")?,
+        deposit_settled: o.req("deposit_settled")?,
+        final_status: o.opt("final_status")?,
+        vetoed_by: o.opt("vetoed_by")?,
+        decided_at_ms: o.opt("decided_at_ms")?,
+        executed_at_ms: o.opt("executed_at_ms")?,
+        closed_at_ms: o.opt("closed_at_ms")?,
+        execution_failure: o.opt("execution_failure")?,
+    })
+});
 
 /// How a finished vote came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -285,8 +407,13 @@ impl Proposal {
     ///   case for quorum, threshold and against veto) and veto is impossible
     ///   (all-veto is its best case).
     pub fn certain_outcome(&self) -> Option<Outcome> {
-        let (none, yes, no, abstain, veto) =
-            (self.outcome_if(None), self.outcome_if(Some(0)), self.outcome_if(Some(1)), self.outcome_if(Some(2)), self.outcome_if(Some(3)));
+        let (none, yes, no, abstain, veto) = (
+            self.outcome_if(None),
+            self.outcome_if(Some(0)),
+            self.outcome_if(Some(1)),
+            self.outcome_if(Some(2)),
+            self.outcome_if(Some(3)),
+        );
         if [none, no, veto].iter().all(|o| *o == Outcome::Passed) {
             Some(Outcome::Passed)
         } else if [none, abstain].iter().all(|o| *o == Outcome::Vetoed) {
@@ -302,7 +429,9 @@ impl Proposal {
     /// `max(decided, start + min period)`.
     pub fn close_ms(&self) -> u64 {
         match self.decided_at_ms {
-            Some(d) => d.max(self.voting_start_ms.saturating_add(self.config.min_voting_period_ms)).min(self.voting_end_ms),
+            Some(d) => {
+                d.max(self.voting_start_ms.saturating_add(self.config.min_voting_period_ms)).min(self.voting_end_ms)
+            }
             None => self.voting_end_ms,
         }
     }
@@ -356,7 +485,7 @@ mod tests {
             timelock_ms: 0,
             vetoer: None,
             execution_grace_ms: 1,
-            max_messages: 16,
+            max_messages: DEFAULT_MAX_MESSAGES,
         }
     }
 
@@ -410,7 +539,8 @@ mod tests {
         // Veto 35: certain whatever the rest does (35/100 > 0.334), quorum reached.
         assert_eq!(prop(c.clone(), [0, 0, 0, 35], 100).certain_outcome(), None); // quorum not yet
         assert_eq!(prop(c.clone(), [0, 0, 5, 35], 100).certain_outcome(), Some(Outcome::Vetoed));
-        assert_eq!(prop(c.clone(), [0, 0, 6, 34], 100).certain_outcome(), None); // 34/100 not > .334
+        assert_eq!(prop(c.clone(), [0, 0, 6, 34], 100).certain_outcome(), Some(Outcome::Vetoed)); // 34/100 > .334
+        assert_eq!(prop(c.clone(), [0, 0, 7, 33], 100).certain_outcome(), None); // 33/100 not > .334
         // 50 no: yes can reach at most 50 of 100, not more than half; veto
         // can reach at most 50/100 > 0.334: not certain.
         assert_eq!(prop(c.clone(), [0, 50, 0, 0], 100).certain_outcome(), None);

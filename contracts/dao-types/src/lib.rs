@@ -10,6 +10,7 @@ use std::str::FromStr;
 use agora_sdk::{Addr, Uint128};
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
 
 /// One action of a proposal, executed by the DAO core (as the DAO) when the
 /// proposal is executed. A proposal's messages run in order, all or nothing.
@@ -55,6 +56,52 @@ pub enum DaoMsg {
     /// contract): `changes` is a JSON object shaped like `agora_chainParams`
     /// holding only the fields to change.
     UpdateChainParams { changes: serde_json::Value },
+}
+
+/// [`DaoMsg`] with its JSON payloads (`msg`, `changes`) kept as raw JSON
+/// text: the same wire format and the same checks, but parsing it builds no
+/// `serde_json::Value` (which costs contracts tens of KiB of wasm). The DAO
+/// core and the proposal module use it; clients can keep using [`DaoMsg`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawDaoMsg {
+    Transfer {
+        to: Addr,
+        amount: Uint128,
+    },
+    Execute {
+        contract: Addr,
+        msg: Box<RawValue>,
+        #[serde(default)]
+        funds: Uint128,
+    },
+    Instantiate {
+        code_hash: String,
+        label: String,
+        msg: Box<RawValue>,
+        #[serde(default)]
+        funds: Uint128,
+    },
+    UpdateConfig {
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        description: Option<String>,
+    },
+    UpdateVotingModule {
+        code_hash: String,
+        label: String,
+        msg: Box<RawValue>,
+    },
+    UpdateProposalModules {
+        #[serde(default)]
+        add: Vec<Addr>,
+        #[serde(default)]
+        remove: Vec<Addr>,
+    },
+    UpdateChainParams {
+        changes: Box<RawValue>,
+    },
 }
 
 /// Queries every voting module answers.
@@ -232,6 +279,40 @@ mod tests {
         assert!(half.exceeded_by(u128::MAX, u128::MAX));
         assert!(!half.reached_by(u128::MAX / 2 - 1, u128::MAX));
         assert!(!half.exceeded_by(0, 0) && !half.reached_by(0, 0) && Fraction::ZERO.reached_by(0, 0));
+    }
+
+    #[test]
+    fn raw_messages_read_like_dao_messages() {
+        let a = agora_sdk::Addr::new([7; 20]);
+        let good = [
+            format!(r#"{{"transfer":{{"to":"{a}","amount":"5"}}}}"#),
+            format!(r#"{{"execute":{{"contract":"{a}","msg":{{"x":[1,2.5,null]}}}}}}"#),
+            format!(r#"{{"execute":{{"contract":"{a}","msg":{{}},"funds":"3"}}}}"#),
+            r#"{"instantiate":{"code_hash":"ab","label":"l","msg":{"a":"b"},"funds":"1"}}"#.to_owned(),
+            r#"{"update_config":{"name":"n"}}"#.to_owned(),
+            r#"{"update_voting_module":{"code_hash":"ab","label":"l","msg":[]}}"#.to_owned(),
+            format!(r#"{{"update_proposal_modules":{{"add":["{a}"]}}}}"#),
+            r#"{"update_chain_params":{"changes":{"staking":{"x":1}}}}"#.to_owned(),
+        ];
+        for s in &good {
+            let typed: DaoMsg = serde_json::from_str(s).unwrap();
+            let raw: RawDaoMsg = serde_json::from_str(s).unwrap();
+            let again: DaoMsg = serde_json::from_slice(&serde_json::to_vec(&raw).unwrap()).unwrap();
+            assert_eq!(typed, again, "{s}");
+        }
+        let bad = [
+            r#"{"transfer":{"to":"x","amount":"5"}}"#.to_owned(),
+            format!(r#"{{"transfer":{{"to":"{a}","amount":"-5"}}}}"#),
+            format!(r#"{{"transfer":{{"to":"{a}","amount":"5","memo":1}}}}"#),
+            format!(r#"{{"execute":{{"contract":"{a}"}}}}"#),
+            r#"{"update_chain_params":{}}"#.to_owned(),
+            r#"{"burn":{}}"#.to_owned(),
+            r#"{"update_config":{"name":"n"},"transfer":{}}"#.to_owned(),
+        ];
+        for s in &bad {
+            assert!(serde_json::from_str::<DaoMsg>(s).is_err(), "{s}");
+            assert!(serde_json::from_str::<RawDaoMsg>(s).is_err(), "{s}");
+        }
     }
 
     #[test]

@@ -22,8 +22,8 @@
 //!   `{"kind":"dao-voting-stake","version":"1"}`.
 
 use agora_sdk::{
-    Addr, ContractError, Item, Response, Uint128, block_height, bonded_stake_at, caller, ensure, entry_points,
-    origin, total_bonded_at,
+    Addr, ContractError, Item, Response, Uint128, block_height, bonded_stake_at, caller, ensure, entry_points, origin,
+    total_bonded_at,
 };
 use dao_types::{DaoResponse, InfoResponse, PowerResponse, VotingQuery};
 use serde::{Deserialize, Serialize};
@@ -217,10 +217,10 @@ mod tests {
         assert_eq!(t.power(t.alice, 900).unwrap(), json!({"power": "5", "height": 900}));
         assert_eq!(t.total(900).unwrap(), json!({"power": "5", "height": 900}));
         let err = t.power(t.alice, 899).unwrap_err();
-        assert_eq!(err, "height 899 is older than the 100-block stake history");
-        assert_eq!(t.total(0).unwrap_err(), "height 0 is older than the 100-block stake history");
+        assert_eq!(err, "height 899 is older than the chain's 100-block stake history");
+        assert_eq!(t.total(0).unwrap_err(), "height 0 is older than the chain's 100-block stake history");
         let err = t.query_in_tx(json!({"voting_power_at_height": {"address": t.alice, "height": 5}})).unwrap_err();
-        assert_eq!(err, "height 5 is older than the 100-block stake history");
+        assert_eq!(err, "height 5 is older than the chain's 100-block stake history");
     }
 
     #[test]

@@ -292,7 +292,12 @@ pub fn execute(msg: ExecuteMsg) -> Result<Response, ContractError> {
             token_call(&cfg.token, "transfer", &TokenMsg::Transfer { recipient: sender, amount: Uint128(amount) })?;
             emit(
                 "claim",
-                &[("address", &who), ("amount", &amount.to_string()), ("claims", &ready.len().to_string()), ("height", &h)],
+                &[
+                    ("address", &who),
+                    ("amount", &amount.to_string()),
+                    ("claims", &ready.len().to_string()),
+                    ("height", &h),
+                ],
             );
         }
     }
@@ -315,7 +320,9 @@ pub fn query(msg: QueryMsg) -> Result<Vec<u8>, ContractError> {
         QueryMsg::Staked { address } => json(&StakedResponse { staked: Uint128(staked_at(&address, u64::MAX)?) }),
         QueryMsg::TotalStaked {} => json(&TotalStakedResponse { total_staked: Uint128(total_at(u64::MAX)?) }),
         QueryMsg::Token {} => json(&TokenResponse { token: CONFIG.load()?.token }),
-        QueryMsg::Claims { address } => json(&ClaimsResponse { claims: CLAIMS.may_load(&address)?.unwrap_or_default() }),
+        QueryMsg::Claims { address } => {
+            json(&ClaimsResponse { claims: CLAIMS.may_load(&address)?.unwrap_or_default() })
+        }
         QueryMsg::Config {} => json(&CONFIG.load()?),
     }
 }

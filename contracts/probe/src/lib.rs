@@ -47,6 +47,10 @@ pub enum ExecuteMsg {
     /// Writes key `fail_after_write`, emits an event, then aborts with
     /// `fail_after_write: aborting after a write`.
     FailAfterWrite {},
+    /// Executes each `(contract, JSON message text)` in order as this
+    /// contract, all in one transaction; aborts with `calls[i] failed: <error>`
+    /// at the first failure (an attacker's "borrow, vote, repay" in one go).
+    Calls { calls: Vec<(Addr, String)> },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,6 +139,14 @@ pub fn execute(msg: ExecuteMsg) -> Result<Response, ContractError> {
             Err(e) => abort(&format!("call_back failed: {e}")),
         },
         ExecuteMsg::Noop {} => Ok(Response::new()),
+        ExecuteMsg::Calls { calls } => {
+            for (i, (contract, msg)) in calls.iter().enumerate() {
+                if let Err(e) = call(contract, msg.as_bytes(), 0, 0) {
+                    abort(&format!("calls[{i}] failed: {e}"));
+                }
+            }
+            Ok(Response::new())
+        }
         ExecuteMsg::Set { key, value } => {
             storage::set(key.as_bytes(), value.as_bytes());
             Ok(Response::new())

@@ -15,6 +15,7 @@ use crate::secrets::PasswordSource;
 
 pub mod balance;
 pub mod contract;
+pub mod dao;
 pub mod keys;
 pub mod query;
 pub mod stake;
@@ -89,6 +90,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Balance { target } => balance::run(&ctx, &target).await,
         Command::Transfer(args) => transfer::run(&ctx, &args).await,
         Command::Contract(c) => contract::run(&ctx, c).await,
+        Command::Dao(d) => dao::run(&ctx, d).await,
         Command::Stake(s) => stake::run(&ctx, s).await,
         Command::Validators { status } => validators::validators(&ctx, status).await,
         Command::Validator { validator } => validators::validator(&ctx, &validator).await,

@@ -97,13 +97,16 @@ fn hex(b: &[u8]) -> String {
 fn check_past(height: u64) -> Result<(), String> {
     with(|s| {
         let current = s.block_height;
-        let last = if s.frame().read_only { current } else { current.saturating_sub(1) };
+        // Like the chain: only a top-level query (an RPC call) reads the last
+        // block; any call inside a transaction reads at most the one before.
+        let rpc_query = s.frames.first().unwrap_or(&s.base).read_only;
+        let last = if rpc_query { current } else { current.saturating_sub(1) };
         if height > last {
             return Err(format!("height {height} is not a committed block (last is {last})"));
         }
         let window = s.ext.stake_history_blocks;
         if window > 0 && height.saturating_add(window) < current {
-            return Err(format!("height {height} is older than the {window}-block stake history"));
+            return Err(format!("height {height} is older than the chain's {window}-block stake history"));
         }
         Ok(())
     })

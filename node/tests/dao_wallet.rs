@@ -1,0 +1,163 @@
+//! DAO governance as users do it: the real `agora` wallet against a real
+//! 4-validator testnet. The testnet's DAO (stake voting, named governance in
+//! genesis) changes a chain parameter that every node then enforces; a DAO
+//! created with `agora dao create` pays from its treasury, gets vetoed
+//! (deposit burned) and lets a passed proposal expire; stake bonded after a
+//! proposal's snapshot counts nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Wallet, agora_bin};
+use serde_json::{Value, json};
+use testnet::{Spec, Testnet};
+
+fn call(net: &Testnet, i: usize, method: &str, args: Vec<Value>) -> Value {
+    testnet::rpc::call_blocking(&net.rpc_url(i), method, args, Duration::from_secs(10)).unwrap()
+}
+
+fn balance(net: &Testnet, i: usize, addr: &str) -> u128 {
+    let a = call(net, i, "agora_getAccount", vec![json!(addr)]);
+    a["balance"].as_str().unwrap().parse().unwrap()
+}
+
+/// Polls `agora dao show` until the proposal has `status` (or panics after `within`).
+fn wait_status(w: &Wallet, dao: &str, id: u64, status: &str, within: Duration) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let p = w.json(&["dao", "show", dao, &id.to_string()]);
+        if p["status"] == status {
+            return p;
+        }
+        assert!(Instant::now() < deadline, "proposal {id} never became {status}: {p}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+fn ok(r: &Value) {
+    assert_eq!(r["receipt"]["status"], "success", "{r}");
+}
+
+fn failed_with(w: &Wallet, args: &[&str], want: &str) {
+    let out = w.run(args);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
+    assert!(!out.status.success(), "agora {args:?} should fail: {text}");
+    assert!(text.contains(want), "agora {args:?}: expected `{want}` in: {text}");
+}
+
+#[test]
+fn dao_governs_treasury_and_chain_through_the_wallet() {
+    assert!(agora_bin().exists(), "{} is missing: run the tests with `cargo test --workspace`", agora_bin().display());
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = Spec::new(dir.path().join("net"), env!("CARGO_BIN_EXE_agorad"));
+    spec.agora = Some(agora_bin());
+    spec.dev_accounts = 2;
+    spec.load_accounts = 0;
+    spec.chain_id = "dao-wallet".into();
+    spec.block_interval = Duration::from_millis(200);
+    let mut net = Testnet::create(&spec).unwrap().owned();
+    net.set_stop_timeout(Duration::from_secs(5));
+    net.start_all().unwrap();
+    net.wait_for_height(0, 2, Duration::from_secs(60)).unwrap();
+    let dev0 = net.dev_accounts()[0].address.to_string();
+    let dev1 = net.dev_accounts()[1].address.to_string();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let deployed = rt.block_on(testnet::dao::deploy(&net.rpc_url(0), "dao-wallet", net.dir(), None)).unwrap();
+    assert!(deployed.governs_chain, "genesis names the DAO as governance");
+    let gov = deployed.dao.to_string();
+    let w = Wallet { keyring: net.keyring_dir(), node: net.rpc_url(0) };
+
+    // --- A DAO created through the wallet, voting with bonded stake. -------
+    let codes = &deployed.codes;
+    let rules = json!({
+        "voting_delay_ms": 0, "min_voting_period_ms": 1_000, "max_voting_period_ms": 6_000,
+        "quorum": "0.334", "threshold": "0.5", "veto_threshold": "0.334",
+        "allow_early_close": false, "allow_revoting": false,
+        "deposit": { "amount": "1000", "refund": "only_passed" },
+        "timelock_ms": 2_000, "vetoer": null, "execution_grace_ms": 4_000,
+    });
+    let r = w.json(&[
+        "dao", "create", "--from", "dev0", "--name", "Club", "--label", "club",
+        "--core-code", &codes.dao_core.to_string(),
+        "--proposals-code", &codes.dao_proposals.to_string(),
+        "--voting-code", &codes.dao_voting_stake.to_string(),
+        "--config", &rules.to_string(),
+    ]);
+    ok(&r);
+    let club = r["dao"].as_str().unwrap().to_owned();
+    ok(&w.json(&["dao", "fund", &club, "1000000", "--from", "dev0"]));
+    // dev0 bonds a little stake so it may propose; validators hold the rest.
+    ok(&w.json(&["stake", "delegate", "validator0", "1000000", "--from", "dev0"]));
+    std::thread::sleep(Duration::from_millis(600));
+
+    let recipient = common::addr(&common::key(77)).to_string();
+    let before: Vec<u128> = (0..4).map(|i| balance(&net, i, &recipient)).collect();
+    let p1 = w.json(&["dao", "propose", &club, "--title", "pay", "--transfer", &format!("{recipient}:12345"), "--from", "dev0"]);
+    ok(&p1);
+    let p2 = w.json(&["dao", "propose", &club, "--title", "grab", "--transfer", &format!("{dev0}:900000"), "--from", "dev0"]);
+    ok(&p2);
+    let p3 = w.json(&["dao", "propose", &club, "--title", "forgotten", "--transfer", &format!("{dev0}:1"), "--from", "dev0"]);
+    ok(&p3);
+
+    // Flash-loan attempt: dev1 bonds stake after the snapshot and tries to vote.
+    ok(&w.json(&["stake", "delegate", "validator1", "50000000000000", "--from", "dev1"]));
+    std::thread::sleep(Duration::from_millis(600));
+    failed_with(&w, &["dao", "vote", &club, "1", "yes", "--from", "dev1"], "no voting power");
+
+    for v in ["validator0", "validator1", "validator2"] {
+        ok(&w.json(&["dao", "vote", &club, "1", "yes", "--from", v]));
+        ok(&w.json(&["dao", "vote", &club, "2", "no_with_veto", "--from", v]));
+        ok(&w.json(&["dao", "vote", &club, "3", "yes", "--from", v]));
+    }
+    let shown = w.json(&["dao", "show", &club, "1", "--votes"]);
+    assert_eq!(shown["votes"].as_array().unwrap().len(), 3, "{shown}");
+    assert_eq!(shown["tally"]["yes"], "300000000000000", "the snapshot power of three validators: {shown}");
+    // Voting twice is refused (no revoting in these rules).
+    failed_with(&w, &["dao", "vote", &club, "1", "no", "--from", "validator0"], "");
+
+    wait_status(&w, &club, 1, "passed", Duration::from_secs(20));
+    ok(&w.json(&["dao", "execute", &club, "1", "--from", "dev0"]));
+    wait_status(&w, &club, 1, "executed", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(600));
+    for (i, b) in before.iter().enumerate() {
+        assert_eq!(balance(&net, i, &recipient), b + 12345, "node {i} sees the treasury transfer");
+    }
+    // Vetoed: closing burns the deposit.
+    wait_status(&w, &club, 2, "vetoed", Duration::from_secs(10));
+    ok(&w.json(&["dao", "close", &club, "2", "--from", "dev1"]));
+    // Passed but never executed: expires after the grace period.
+    wait_status(&w, &club, 3, "expired", Duration::from_secs(20));
+    failed_with(&w, &["dao", "execute", &club, "3", "--from", "dev0"], "");
+    ok(&w.json(&["dao", "close", &club, "3", "--from", "dev0"]));
+    let list = w.json(&["dao", "list", &club]);
+    let statuses: Vec<&str> = list["proposals"].as_array().unwrap().iter().map(|p| p["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["executed", "vetoed", "expired"], "{list}");
+
+    // --- The chain's governance DAO changes the minimum gas price. ---------
+    let gp = w.json(&["dao", "propose", &gov, "--title", "gas", "--param", "min_gas_price=2", "--from", "dev0"]);
+    ok(&gp);
+    let bad = w.json(&["dao", "propose", &gov, "--title", "free gas", "--param", "min_gas_price=0", "--from", "dev0"]);
+    ok(&bad);
+    for v in ["validator0", "validator1", "validator2", "validator3"] {
+        ok(&w.json(&["dao", "vote", &gov, "1", "yes", "--from", v]));
+        ok(&w.json(&["dao", "vote", &gov, "2", "yes", "--from", v]));
+    }
+    wait_status(&w, &gov, 1, "passed", Duration::from_secs(60));
+    ok(&w.json(&["dao", "execute", &gov, "1", "--from", "dev0"]));
+    std::thread::sleep(Duration::from_millis(800));
+    for i in 0..4 {
+        let p = call(&net, i, "agora_chainParams", vec![]);
+        assert_eq!(p["params"]["min_gas_price"], "2", "node {i}: {p}");
+    }
+    failed_with(&w, &["transfer", "--from", "dev0", "--to", &dev1, "--amount", "1", "--gas-price", "1"], "gas price");
+    ok(&w.json(&["transfer", "--from", "dev0", "--to", &dev1, "--amount", "1"]));
+    // The invalid value: the proposal's execution fails, nothing changes.
+    wait_status(&w, &gov, 2, "passed", Duration::from_secs(10));
+    ok(&w.json(&["dao", "execute", &gov, "2", "--from", "dev0"]));
+    let p = wait_status(&w, &gov, 2, "execution_failed", Duration::from_secs(5));
+    assert!(p.to_string().contains("min_gas_price"), "the reason names the field: {p}");
+    assert_eq!(call(&net, 0, "agora_chainParams", vec![])["params"]["min_gas_price"], "2");
+    net.stop_all().unwrap();
+}

@@ -1,0 +1,353 @@
+//! `agora dao …`: create a DAO from the example contracts, propose, vote,
+//! veto, cancel, execute and close proposals, and read them with live tallies
+//! (see `contracts/README.md` for the contracts' messages).
+//!
+//! Every transaction goes through the same path as `agora contract execute`
+//! (dry run, balance check, sign, wait for the commit); the reads are
+//! contract queries. A DAO is named by its core contract's address; the
+//! wallet finds its proposal module (the first one) and voting module by
+//! asking the core.
+
+use ledger::{Address, Amount, Hash, Payload, contract_address};
+use serde_json::{Value, json};
+
+use crate::cli::{DaoCommand, TxArgs, VoteOption};
+use crate::commands::contract::{prepare, send};
+use crate::commands::query::event_fields;
+use crate::commands::{CALL_TIMEOUT, Ctx};
+use crate::error::{Result, WalletError};
+use crate::output::{Fields, print_json};
+use crate::parse::parse_msg;
+
+pub async fn run(ctx: &Ctx, cmd: DaoCommand) -> Result<()> {
+    match cmd {
+        DaoCommand::Create { name, description, label, core_code, proposals_code, voting_code, token, config, tx } => {
+            let config = match config {
+                Some(c) => serde_json::from_slice(&parse_msg(&c)?)
+                    .map_err(|e| WalletError::InvalidArgument(format!("--config is not JSON: {e}")))?,
+                None => default_config(),
+            };
+            let voting_msg = match token {
+                Some(t) => json!({ "token": t.to_string() }),
+                None => json!({}),
+            };
+            let msg = json!({
+                "name": name,
+                "description": description,
+                "voting": { "code_hash": voting_code.to_string(), "label": "voting", "msg": voting_msg },
+                "proposals": [{ "code_hash": proposals_code.to_string(), "label": "proposals", "msg": config }],
+            });
+            create(ctx, &core_code, &label, &msg, &tx).await
+        }
+        DaoCommand::Propose { dao, title, description, msgs, transfer, param, tx } => {
+            let msgs = proposal_msgs(msgs.as_deref(), &transfer, &param)?;
+            let module = proposal_module(ctx, &dao).await?;
+            let cfg = query(ctx, &module, &json!({ "config": {} })).await?;
+            let deposit = cfg["deposit"]["amount"].as_str().and_then(|s| s.parse::<u128>().ok()).unwrap_or(0);
+            let msg = json!({ "propose": { "title": title, "description": description, "msgs": msgs } });
+            exec(ctx, &module, &msg, Amount::new(deposit), &tx, "proposal").await
+        }
+        DaoCommand::Vote { dao, id, option, rationale, tx } => {
+            let module = proposal_module(ctx, &dao).await?;
+            let mut vote = json!({ "proposal_id": id, "option": option.as_str() });
+            if let Some(r) = rationale {
+                vote["rationale"] = json!(r);
+            }
+            exec(ctx, &module, &json!({ "vote": vote }), Amount::ZERO, &tx, "vote").await
+        }
+        DaoCommand::Veto { dao, id, tx } => action(ctx, &dao, "veto", id, &tx).await,
+        DaoCommand::Cancel { dao, id, tx } => action(ctx, &dao, "cancel", id, &tx).await,
+        DaoCommand::Execute { dao, id, tx } => action(ctx, &dao, "execute", id, &tx).await,
+        DaoCommand::Close { dao, id, tx } => action(ctx, &dao, "close", id, &tx).await,
+        DaoCommand::Fund { dao, amount, tx } => exec(ctx, &dao, &json!({ "fund": {} }), amount, &tx, "funding").await,
+        DaoCommand::StakeTokens { dao, amount, tx } => stake_tokens(ctx, &dao, amount, &tx).await,
+        DaoCommand::UnstakeTokens { dao, amount, tx } => {
+            let voting = voting_module(ctx, &dao).await?;
+            let msg = json!({ "unstake": { "amount": amount.to_string() } });
+            exec(ctx, &voting, &msg, Amount::ZERO, &tx, "unstaking").await
+        }
+        DaoCommand::Info { dao } => info(ctx, &dao).await,
+        DaoCommand::List { dao, start_after, limit } => list(ctx, &dao, start_after, limit).await,
+        DaoCommand::Show { dao, id, votes } => show(ctx, &dao, id, votes).await,
+    }
+}
+
+/// The proposal rules `agora dao create` uses without `--config`: x/gov's
+/// quorum, threshold and veto, short periods for a testnet.
+pub fn default_config() -> Value {
+    json!({
+        "voting_delay_ms": 0,
+        "min_voting_period_ms": 5_000,
+        "max_voting_period_ms": 60_000,
+        "quorum": "0.334",
+        "threshold": "0.5",
+        "veto_threshold": "0.334",
+        "allow_early_close": false,
+        "allow_revoting": false,
+        "deposit": { "amount": "1000", "refund": "only_passed" },
+        "timelock_ms": 10_000,
+        "vetoer": null,
+        "execution_grace_ms": 600_000,
+    })
+}
+
+/// The messages of a proposal: `--msgs` JSON (a list) plus simple flags.
+pub fn proposal_msgs(msgs: Option<&str>, transfers: &[String], params: &[String]) -> Result<Vec<Value>> {
+    let mut out: Vec<Value> = match msgs {
+        Some(m) => {
+            let v: Value = serde_json::from_slice(&parse_msg(m)?)
+                .map_err(|e| WalletError::InvalidArgument(format!("--msgs is not JSON: {e}")))?;
+            match v {
+                Value::Array(a) => a,
+                other => vec![other],
+            }
+        }
+        None => Vec::new(),
+    };
+    for t in transfers {
+        let (to, amount) = t.split_once(':').ok_or_else(|| {
+            WalletError::InvalidArgument(format!("--transfer `{t}`: expected ADDRESS:AMOUNT (base units)"))
+        })?;
+        let to: Address = to.parse().map_err(|e| WalletError::InvalidArgument(format!("--transfer `{t}`: {e}")))?;
+        let amount: u128 = amount
+            .parse()
+            .map_err(|_| WalletError::InvalidArgument(format!("--transfer `{t}`: the amount is not a whole number")))?;
+        out.push(json!({ "transfer": { "to": to.to_string(), "amount": amount.to_string() } }));
+    }
+    if !params.is_empty() {
+        let mut changes = json!({});
+        for p in params {
+            let (path, value) = p.split_once('=').ok_or_else(|| {
+                WalletError::InvalidArgument(format!("--param `{p}`: expected NAME=VALUE (e.g. min_gas_price=2)"))
+            })?;
+            // Numbers stay numbers, anything else is a string ("2" amounts are strings on the chain).
+            let v: Value = serde_json::from_str(value).unwrap_or_else(|_| json!(value));
+            let v = if path.ends_with("gas_price") || path.contains("delegation") || path.ends_with("reduction") {
+                json!(value)
+            } else {
+                v
+            };
+            let mut slot = &mut changes;
+            let parts: Vec<&str> = path.split('.').collect();
+            for (i, part) in parts.iter().enumerate() {
+                if i + 1 == parts.len() {
+                    slot[*part] = v.clone();
+                } else {
+                    if slot.get(*part).is_none() {
+                        slot[*part] = json!({});
+                    }
+                    slot = &mut slot[*part];
+                }
+            }
+        }
+        out.push(json!({ "update_chain_params": { "changes": changes } }));
+    }
+    if out.is_empty() {
+        return Err(WalletError::InvalidArgument(
+            "a proposal needs at least one message: --transfer, --param or --msgs".into(),
+        ));
+    }
+    Ok(out)
+}
+
+async fn query(ctx: &Ctx, contract: &Address, msg: &Value) -> Result<Value> {
+    let client = ctx.client(CALL_TIMEOUT)?;
+    let bytes = serde_json::to_vec(msg).map_err(|e| WalletError::InvalidArgument(e.to_string()))?;
+    Ok(client.contract_query(contract, &bytes, None).await?.value.data)
+}
+
+fn address_in(v: &Value, what: &str) -> Result<Address> {
+    v.as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| WalletError::InvalidArgument(format!("the DAO's answer has no {what} address")))
+}
+
+async fn proposal_module(ctx: &Ctx, dao: &Address) -> Result<Address> {
+    let v = query(ctx, dao, &json!({ "proposal_modules": {} })).await?;
+    address_in(&v["proposal_modules"][0], "proposal module")
+}
+
+async fn voting_module(ctx: &Ctx, dao: &Address) -> Result<Address> {
+    let v = query(ctx, dao, &json!({ "voting_module": {} })).await?;
+    address_in(&v["address"], "voting module")
+}
+
+async fn exec(ctx: &Ctx, contract: &Address, msg: &Value, funds: Amount, tx: &TxArgs, what: &'static str) -> Result<()> {
+    let msg = serde_json::to_vec(msg).map_err(|e| WalletError::InvalidArgument(e.to_string()))?;
+    let p = prepare(ctx, tx).await?;
+    let payload = Payload::Execute { contract: *contract, msg, funds };
+    let sent = send(ctx, &p, tx, payload, ("funds", funds), what).await?;
+    let receipt = &sent.committed.value.receipt;
+    let mut out = sent.json();
+    out["contract"] = json!(contract);
+    let mut f = Fields::new();
+    f.add("contract", contract);
+    sent.fields(&mut f);
+    event_fields(&mut f, &receipt.events);
+    sent.finish(ctx, out, &f)
+}
+
+async fn action(ctx: &Ctx, dao: &Address, verb: &str, id: u64, tx: &TxArgs) -> Result<()> {
+    let module = proposal_module(ctx, dao).await?;
+    let what = match verb {
+        "veto" => "veto",
+        "cancel" => "cancellation",
+        "execute" => "execution",
+        _ => "closing",
+    };
+    exec(ctx, &module, &json!({ verb: { "proposal_id": id } }), Amount::ZERO, tx, what).await
+}
+
+async fn create(ctx: &Ctx, core: &Hash, label: &str, msg: &Value, tx: &TxArgs) -> Result<()> {
+    let bytes = serde_json::to_vec(msg).map_err(|e| WalletError::InvalidArgument(e.to_string()))?;
+    let p = prepare(ctx, tx).await?;
+    let dao = contract_address(core, &p.from.address, label);
+    let payload = Payload::Instantiate { code_hash: *core, label: label.to_owned(), msg: bytes, funds: Amount::ZERO };
+    let sent = send(ctx, &p, tx, payload, ("funds", Amount::ZERO), "DAO creation").await?;
+    let receipt = &sent.committed.value.receipt;
+    let mut out = sent.json();
+    out["dao"] = json!(dao);
+    let mut f = Fields::new();
+    f.add("dao", dao);
+    sent.fields(&mut f);
+    event_fields(&mut f, &receipt.events);
+    sent.finish(ctx, out, &f)
+}
+
+/// Approves the voting module on the token, then stakes: two transactions.
+async fn stake_tokens(ctx: &Ctx, dao: &Address, amount: Amount, tx: &TxArgs) -> Result<()> {
+    let voting = voting_module(ctx, dao).await?;
+    let token = query(ctx, &voting, &json!({ "token": {} })).await?;
+    let token = address_in(token.get("token").unwrap_or(&token), "token")?;
+    let approve = json!({ "approve": { "spender": voting.to_string(), "amount": amount.to_string() } });
+    exec(ctx, &token, &approve, Amount::ZERO, tx, "approval").await?;
+    let stake = json!({ "stake": { "amount": amount.to_string() } });
+    exec(ctx, &voting, &stake, Amount::ZERO, tx, "staking").await
+}
+
+async fn info(ctx: &Ctx, dao: &Address) -> Result<()> {
+    let config = query(ctx, dao, &json!({ "config": {} })).await?;
+    let treasury = query(ctx, dao, &json!({ "treasury": {} })).await?;
+    let module = proposal_module(ctx, dao).await?;
+    let rules = query(ctx, &module, &json!({ "config": {} })).await?;
+    if ctx.json() {
+        return print_json(&json!({ "dao": dao, "config": config, "treasury": treasury, "proposal_rules": rules }));
+    }
+    let mut f = Fields::new();
+    f.add("dao", dao)
+        .add("name", config["name"].as_str().unwrap_or(""))
+        .add("voting module", config["voting_module"].as_str().unwrap_or(""))
+        .add("proposal module", module)
+        .add("treasury", treasury["native"].as_str().unwrap_or("0"));
+    for k in ["quorum", "threshold", "veto_threshold", "timelock_ms", "max_voting_period_ms", "deposit", "vetoer"] {
+        f.add(k, compact(&rules[k]));
+    }
+    f.print()
+}
+
+fn compact(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "none".into(),
+        other => other.to_string(),
+    }
+}
+
+async fn list(ctx: &Ctx, dao: &Address, start_after: Option<u64>, limit: Option<u32>) -> Result<()> {
+    let module = proposal_module(ctx, dao).await?;
+    let v = query(ctx, &module, &json!({ "list_proposals": { "start_after": start_after, "limit": limit } })).await?;
+    if ctx.json() {
+        return print_json(&v);
+    }
+    let empty = Vec::new();
+    let props = v["proposals"].as_array().unwrap_or(&empty);
+    if props.is_empty() {
+        eprintln!("(no proposals)");
+    }
+    for p in props {
+        println!(
+            "#{:<4} {:<16} yes {} no {} abstain {} veto {}  {}  {}",
+            compact(&p["id"]),
+            compact(&p["status"]),
+            compact(&p["tally"]["yes"]),
+            compact(&p["tally"]["no"]),
+            compact(&p["tally"]["abstain"]),
+            compact(&p["tally"]["no_with_veto"]),
+            time_left(&p["time_left_ms"]),
+            compact(&p["title"]),
+        );
+    }
+    Ok(())
+}
+
+fn time_left(v: &Value) -> String {
+    match v.as_u64() {
+        Some(ms) => format!("{}.{}s left", ms / 1000, (ms % 1000) / 100),
+        None => "-".into(),
+    }
+}
+
+async fn show(ctx: &Ctx, dao: &Address, id: u64, votes: bool) -> Result<()> {
+    let module = proposal_module(ctx, dao).await?;
+    let mut p = query(ctx, &module, &json!({ "proposal": { "proposal_id": id } })).await?;
+    if votes {
+        let v = query(ctx, &module, &json!({ "list_votes": { "proposal_id": id, "limit": 100 } })).await?;
+        p["votes"] = v["votes"].clone();
+    }
+    if ctx.json() {
+        return print_json(&p);
+    }
+    let mut f = Fields::new();
+    f.add("proposal", format!("#{id} {}", compact(&p["title"])))
+        .add("status", compact(&p["status"]))
+        .add("time left", time_left(&p["time_left_ms"]))
+        .add("proposer", compact(&p["proposer"]))
+        .add("snapshot height", compact(&p["snapshot_height"]))
+        .add("total power", compact(&p["total_power"]));
+    for k in ["yes", "no", "abstain", "no_with_veto"] {
+        f.add(k, compact(&p["tally"][k]));
+    }
+    f.add("quorum reached", compact(&p["quorum_reached"]));
+    f.add_lines("messages", &serde_json::to_string_pretty(&p["msgs"]).unwrap_or_default());
+    if let Some(vs) = p["votes"].as_array() {
+        for v in vs {
+            f.add("vote", format!("{} {} {}", compact(&v["voter"]), compact(&v["option"]), compact(&v["power"])));
+        }
+    }
+    f.print()
+}
+
+impl VoteOption {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VoteOption::Yes => "yes",
+            VoteOption::No => "no",
+            VoteOption::Abstain => "abstain",
+            VoteOption::NoWithVeto => "no_with_veto",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn simple_flags_become_dao_messages() {
+        let to = Address([1; 20]);
+        let m = proposal_msgs(None, &[format!("{to}:500")], &["min_gas_price=2".into(), "staking.max_validators=7".into()])
+            .unwrap();
+        assert_eq!(m[0], json!({ "transfer": { "to": to.to_string(), "amount": "500" } }));
+        assert_eq!(
+            m[1],
+            json!({ "update_chain_params": { "changes": { "min_gas_price": "2", "staking": { "max_validators": 7 } } } })
+        );
+        assert!(proposal_msgs(None, &[], &[]).is_err());
+        assert!(proposal_msgs(None, &["nocolon".into()], &[]).is_err());
+        assert!(proposal_msgs(None, &[format!("{to}:-1")], &[]).is_err());
+        assert!(proposal_msgs(None, &[], &["novalue".into()]).is_err());
+        let raw = proposal_msgs(Some(r#"[{"update_config":{"name":"x"}}]"#), &[], &[]).unwrap();
+        assert_eq!(raw, vec![json!({"update_config":{"name":"x"}})]);
+    }
+}
