@@ -277,6 +277,8 @@ pub enum VoteOption {
     Yes,
     No,
     Abstain,
+    /// Against, and the proposal should be vetoed (its deposit burned).
+    #[value(alias = "no_with_veto", alias = "veto")]
     NoWithVeto,
 }
 
