@@ -106,6 +106,23 @@ fn dao_governs_treasury_and_chain_through_the_wallet() {
     std::thread::sleep(Duration::from_millis(600));
     failed_with(&w, &["dao", "vote", &club, "1", "yes", "--from", "dev1"], "no voting power");
 
+    // A dApp follows the DAO's proposals by event subscription.
+    let info = w.json(&["dao", "info", &club]);
+    let club_props = info["config"]["proposal_modules"][0].as_str().unwrap().to_owned();
+    let ws_url = net.rpc_url(1).replace("http://", "ws://");
+    let mut events = rt.block_on(async {
+        use jsonrpsee::core::client::SubscriptionClientT;
+        let ws = jsonrpsee::ws_client::WsClientBuilder::default().build(&ws_url).await.unwrap();
+        let sub: jsonrpsee::core::client::Subscription<Value> = ws
+            .subscribe(
+                "agora_subscribeEvents",
+                jsonrpsee::rpc_params![Option::<String>::None, club_props.clone()],
+                "agora_unsubscribeEvents",
+            )
+            .await
+            .unwrap();
+        (ws, sub)
+    });
     for v in ["validator0", "validator1", "validator2"] {
         ok(&w.json(&["dao", "vote", &club, "1", "yes", "--from", v]));
         ok(&w.json(&["dao", "vote", &club, "2", "no_with_veto", "--from", v]));
@@ -116,6 +133,19 @@ fn dao_governs_treasury_and_chain_through_the_wallet() {
     assert_eq!(shown["tally"]["yes"], "300000000000000", "the snapshot power of three validators: {shown}");
     // Voting twice is refused (no revoting in these rules).
     failed_with(&w, &["dao", "vote", &club, "1", "no", "--from", "validator0"], "");
+
+    let kinds: Vec<String> = rt.block_on(async {
+        let mut kinds = Vec::new();
+        while kinds.len() < 9 {
+            let next = tokio::time::timeout(Duration::from_secs(10), events.1.next()).await;
+            let ev = next.expect("vote events arrive").expect("open").unwrap();
+            assert_eq!(ev["event"]["attributes"][0][1], club_props, "{ev}");
+            kinds.push(ev["event"]["kind"].as_str().unwrap().to_owned());
+        }
+        kinds
+    });
+    assert!(kinds.iter().all(|k| k == "wasm-vote"), "{kinds:?}");
+    drop(events);
 
     wait_status(&w, &club, 1, "passed", Duration::from_secs(20));
     ok(&w.json(&["dao", "execute", &club, "1", "--from", "dev0"]));
@@ -134,6 +164,35 @@ fn dao_governs_treasury_and_chain_through_the_wallet() {
     let list = w.json(&["dao", "list", &club]);
     let statuses: Vec<&str> = list["proposals"].as_array().unwrap().iter().map(|p| p["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["executed", "vetoed", "expired"], "{list}");
+
+    // --- A DAO voting with staked tokens. -----------------------------------
+    let contracts = testnet::write_example_contracts(net.dir()).unwrap();
+    let token_wasm = contracts.join("token.wasm");
+    let stored = w.json(&["contract", "store", token_wasm.to_str().unwrap(), "--from", "dev1"]);
+    let token_code = stored["code_hash"].as_str().unwrap().to_owned();
+    let init = json!({"name": "Vote", "symbol": "VOTE", "decimals": 0, "initial_balances": [
+        {"address": dev1, "amount": "700"}, {"address": dev0, "amount": "300"}]});
+    let t = w.json(&["contract", "instantiate", &token_code, &init.to_string(), "--label", "vote", "--from", "dev1"]);
+    let token = t["contract_address"].as_str().unwrap().to_owned();
+    let r = w.json(&[
+        "dao", "create", "--from", "dev1", "--name", "Token club", "--label", "token-club",
+        "--core-code", &codes.dao_core.to_string(),
+        "--proposals-code", &codes.dao_proposals.to_string(),
+        "--voting-code", &codes.dao_voting_token.to_string(),
+        "--token", &token,
+        "--config", &rules.to_string(),
+    ]);
+    let tclub = r["dao"].as_str().unwrap().to_owned();
+    ok(&w.json(&["dao", "stake-tokens", &tclub, "700", "--from", "dev1"]));
+    std::thread::sleep(Duration::from_millis(600));
+    ok(&w.json(&["dao", "propose", &tclub, "--title", "t", "--transfer", &format!("{dev1}:1"), "--from", "dev1"]));
+    // dev0's tokens, staked after the snapshot, give no power on this proposal.
+    ok(&w.json(&["dao", "stake-tokens", &tclub, "300", "--from", "dev0"]));
+    std::thread::sleep(Duration::from_millis(600));
+    failed_with(&w, &["dao", "vote", &tclub, "1", "yes", "--from", "dev0"], "no voting power");
+    ok(&w.json(&["dao", "vote", &tclub, "1", "yes", "--from", "dev1"]));
+    let p = w.json(&["dao", "show", &tclub, "1"]);
+    assert_eq!((p["tally"]["yes"].as_str(), p["total_power"].as_str()), (Some("700"), Some("700")), "{p}");
 
     // --- The chain's governance DAO changes the minimum gas price. ---------
     let gp = w.json(&["dao", "propose", &gov, "--title", "gas", "--param", "min_gas_price=2", "--from", "dev0"]);

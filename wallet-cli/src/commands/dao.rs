@@ -12,7 +12,7 @@ use ledger::{Address, Amount, Hash, Payload, contract_address};
 use serde_json::{Value, json};
 
 use crate::cli::{DaoCommand, TxArgs, VoteOption};
-use crate::commands::contract::{prepare, send};
+use crate::commands::contract::{Sent, prepare, send};
 use crate::commands::query::event_fields;
 use crate::commands::{CALL_TIMEOUT, Ctx};
 use crate::error::{Result, WalletError};
@@ -172,19 +172,33 @@ async fn voting_module(ctx: &Ctx, dao: &Address) -> Result<Address> {
     address_in(&v["address"], "voting module")
 }
 
-async fn exec(ctx: &Ctx, contract: &Address, msg: &Value, funds: Amount, tx: &TxArgs, what: &'static str) -> Result<()> {
+async fn send_exec(
+    ctx: &Ctx,
+    contract: &Address,
+    msg: &Value,
+    funds: Amount,
+    tx: &TxArgs,
+    what: &'static str,
+) -> Result<Sent> {
     let msg = serde_json::to_vec(msg).map_err(|e| WalletError::InvalidArgument(e.to_string()))?;
     let p = prepare(ctx, tx).await?;
     let payload = Payload::Execute { contract: *contract, msg, funds };
-    let sent = send(ctx, &p, tx, payload, ("funds", funds), what).await?;
-    let receipt = &sent.committed.value.receipt;
-    let mut out = sent.json();
-    out["contract"] = json!(contract);
+    send(ctx, &p, tx, payload, ("funds", funds), what).await
+}
+
+fn exec_fields(sent: &Sent, contract: &Address) -> Fields {
     let mut f = Fields::new();
     f.add("contract", contract);
     sent.fields(&mut f);
-    event_fields(&mut f, &receipt.events);
-    sent.finish(ctx, out, &f)
+    event_fields(&mut f, &sent.committed.value.receipt.events);
+    f
+}
+
+async fn exec(ctx: &Ctx, contract: &Address, msg: &Value, funds: Amount, tx: &TxArgs, what: &'static str) -> Result<()> {
+    let sent = send_exec(ctx, contract, msg, funds, tx, what).await?;
+    let mut out = sent.json();
+    out["contract"] = json!(contract);
+    sent.finish(ctx, out, &exec_fields(&sent, contract))
 }
 
 async fn action(ctx: &Ctx, dao: &Address, verb: &str, id: u64, tx: &TxArgs) -> Result<()> {
@@ -214,15 +228,25 @@ async fn create(ctx: &Ctx, core: &Hash, label: &str, msg: &Value, tx: &TxArgs) -
     sent.finish(ctx, out, &f)
 }
 
-/// Approves the voting module on the token, then stakes: two transactions.
+/// Approves the voting module on the token, then stakes: two transactions,
+/// one result (the staking's, with the approval under `approval`).
 async fn stake_tokens(ctx: &Ctx, dao: &Address, amount: Amount, tx: &TxArgs) -> Result<()> {
     let voting = voting_module(ctx, dao).await?;
     let token = query(ctx, &voting, &json!({ "token": {} })).await?;
     let token = address_in(token.get("token").unwrap_or(&token), "token")?;
     let approve = json!({ "approve": { "spender": voting.to_string(), "amount": amount.to_string() } });
-    exec(ctx, &token, &approve, Amount::ZERO, tx, "approval").await?;
+    let approval = send_exec(ctx, &token, &approve, Amount::ZERO, tx, "approval").await?;
+    if !approval.succeeded() {
+        return approval.finish(ctx, approval.json(), &exec_fields(&approval, &token));
+    }
     let stake = json!({ "stake": { "amount": amount.to_string() } });
-    exec(ctx, &voting, &stake, Amount::ZERO, tx, "staking").await
+    let staked = send_exec(ctx, &voting, &stake, Amount::ZERO, tx, "staking").await?;
+    let mut out = staked.json();
+    out["contract"] = json!(voting);
+    out["approval"] = approval.json();
+    let mut f = exec_fields(&staked, &voting);
+    f.add("approval tx", approval.committed.value.hash);
+    staked.finish(ctx, out, &f)
 }
 
 async fn info(ctx: &Ctx, dao: &Address) -> Result<()> {
