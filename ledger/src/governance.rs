@@ -31,7 +31,6 @@
 
 use std::sync::LazyLock;
 
-
 use crate::contract::{Host, LedgerHost, contract_address};
 use crate::error::LedgerError;
 use crate::params::ChainParams;
@@ -54,10 +53,7 @@ pub const MAX_PARAMS_PATCH_BYTES: usize = 16 * 1024;
 /// The parameters in force for the block after the latest committed one.
 /// `None` only for a store without genesis.
 pub fn read_params<S: StateStore>(store: &S) -> Result<Option<ChainParams>, LedgerError> {
-    store
-        .get_latest(&contract_storage_key(&PARAMS, PARAMS_KEY))?
-        .map(|b| decode_record("chain params", &b))
-        .transpose()
+    store.get_latest(&contract_storage_key(&PARAMS, PARAMS_KEY))?.map(|b| decode_record("chain params", &b)).transpose()
 }
 
 /// Applies a governance change: `patch` (a JSON object in the shape of the
@@ -70,7 +66,7 @@ pub fn apply_params_patch(current: &ChainParams, patch: &[u8]) -> Result<ChainPa
     }
     let patch: serde_json::Value =
         serde_json::from_slice(patch).map_err(|e| format!("parameter change is not JSON: {e}"))?;
-    if !patch.as_object().is_some_and(|o| !o.is_empty()) {
+    if patch.as_object().is_none_or(|o| o.is_empty()) {
         return Err("a parameter change must be a non-empty JSON object".into());
     }
     let mut value = serde_json::to_value(current).map_err(|e| format!("parameters as JSON: {e}"))?;

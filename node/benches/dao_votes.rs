@@ -87,7 +87,9 @@ fn main() {
         // Every voter bonds stake (nonce 0), then waits for it to be committed.
         let delegations = keys
             .iter()
-            .map(|k| signed("dao-bench", k, 0, 200_000, Payload::Delegate { validator: op, amount: Amount::new(STAKE) }))
+            .map(|k| {
+                signed("dao-bench", k, 0, 200_000, Payload::Delegate { validator: op, amount: Amount::new(STAKE) })
+            })
             .collect();
         let rejected = send_all(&clients, delegations).await;
         assert_eq!(rejected, 0, "delegations refused");
@@ -103,13 +105,18 @@ fn main() {
         }
         tokio::time::sleep(Duration::from_millis(3 * interval)).await;
         // Voter 0 proposes (nonce 1), everyone votes.
-        let propose = json!({"propose": {"title": "bench", "msgs": [{"transfer": {"to": op.to_string(), "amount": "1"}}]}});
+        let propose =
+            json!({"propose": {"title": "bench", "msgs": [{"transfer": {"to": op.to_string(), "amount": "1"}}]}});
         let tx = signed(
             "dao-bench",
             &keys[0],
             1,
             20_000_000,
-            Payload::Execute { contract: props, msg: serde_json::to_vec(&propose).expect("json"), funds: Amount::new(1000) },
+            Payload::Execute {
+                contract: props,
+                msg: serde_json::to_vec(&propose).expect("json"),
+                funds: Amount::new(1000),
+            },
         );
         let r = testnet::rpc::call(c0, "agora_sendTxCommit", vec![json!(tx), json!(30_000)]).await.expect("propose");
         assert_eq!(r["receipt"]["status"], "success", "{r}");

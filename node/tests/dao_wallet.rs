@@ -79,11 +79,22 @@ fn dao_governs_treasury_and_chain_through_the_wallet() {
         "timelock_ms": 2_000, "vetoer": null, "execution_grace_ms": 4_000,
     });
     let r = w.json(&[
-        "dao", "create", "--from", "dev0", "--name", "Club", "--label", "club",
-        "--core-code", &codes.dao_core.to_string(),
-        "--proposals-code", &codes.dao_proposals.to_string(),
-        "--voting-code", &codes.dao_voting_stake.to_string(),
-        "--config", &rules.to_string(),
+        "dao",
+        "create",
+        "--from",
+        "dev0",
+        "--name",
+        "Club",
+        "--label",
+        "club",
+        "--core-code",
+        &codes.dao_core.to_string(),
+        "--proposals-code",
+        &codes.dao_proposals.to_string(),
+        "--voting-code",
+        &codes.dao_voting_stake.to_string(),
+        "--config",
+        &rules.to_string(),
     ]);
     ok(&r);
     let club = r["dao"].as_str().unwrap().to_owned();
@@ -94,11 +105,41 @@ fn dao_governs_treasury_and_chain_through_the_wallet() {
 
     let recipient = common::addr(&common::key(77)).to_string();
     let before: Vec<u128> = (0..4).map(|i| balance(&net, i, &recipient)).collect();
-    let p1 = w.json(&["dao", "propose", &club, "--title", "pay", "--transfer", &format!("{recipient}:12345"), "--from", "dev0"]);
+    let p1 = w.json(&[
+        "dao",
+        "propose",
+        &club,
+        "--title",
+        "pay",
+        "--transfer",
+        &format!("{recipient}:12345"),
+        "--from",
+        "dev0",
+    ]);
     ok(&p1);
-    let p2 = w.json(&["dao", "propose", &club, "--title", "grab", "--transfer", &format!("{dev0}:900000"), "--from", "dev0"]);
+    let p2 = w.json(&[
+        "dao",
+        "propose",
+        &club,
+        "--title",
+        "grab",
+        "--transfer",
+        &format!("{dev0}:900000"),
+        "--from",
+        "dev0",
+    ]);
     ok(&p2);
-    let p3 = w.json(&["dao", "propose", &club, "--title", "forgotten", "--transfer", &format!("{dev0}:1"), "--from", "dev0"]);
+    let p3 = w.json(&[
+        "dao",
+        "propose",
+        &club,
+        "--title",
+        "forgotten",
+        "--transfer",
+        &format!("{dev0}:1"),
+        "--from",
+        "dev0",
+    ]);
     ok(&p3);
 
     // Flash-loan attempt: dev1 bonds stake after the snapshot and tries to vote.
@@ -162,7 +203,8 @@ fn dao_governs_treasury_and_chain_through_the_wallet() {
     failed_with(&w, &["dao", "execute", &club, "3", "--from", "dev0"], "");
     ok(&w.json(&["dao", "close", &club, "3", "--from", "dev0"]));
     let list = w.json(&["dao", "list", &club]);
-    let statuses: Vec<&str> = list["proposals"].as_array().unwrap().iter().map(|p| p["status"].as_str().unwrap()).collect();
+    let statuses: Vec<&str> =
+        list["proposals"].as_array().unwrap().iter().map(|p| p["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["executed", "vetoed", "expired"], "{list}");
 
     // --- A DAO voting with staked tokens. -----------------------------------
@@ -175,12 +217,24 @@ fn dao_governs_treasury_and_chain_through_the_wallet() {
     let t = w.json(&["contract", "instantiate", &token_code, &init.to_string(), "--label", "vote", "--from", "dev1"]);
     let token = t["contract_address"].as_str().unwrap().to_owned();
     let r = w.json(&[
-        "dao", "create", "--from", "dev1", "--name", "Token club", "--label", "token-club",
-        "--core-code", &codes.dao_core.to_string(),
-        "--proposals-code", &codes.dao_proposals.to_string(),
-        "--voting-code", &codes.dao_voting_token.to_string(),
-        "--token", &token,
-        "--config", &rules.to_string(),
+        "dao",
+        "create",
+        "--from",
+        "dev1",
+        "--name",
+        "Token club",
+        "--label",
+        "token-club",
+        "--core-code",
+        &codes.dao_core.to_string(),
+        "--proposals-code",
+        &codes.dao_proposals.to_string(),
+        "--voting-code",
+        &codes.dao_voting_token.to_string(),
+        "--token",
+        &token,
+        "--config",
+        &rules.to_string(),
     ]);
     let tclub = r["dao"].as_str().unwrap().to_owned();
     ok(&w.json(&["dao", "stake-tokens", &tclub, "700", "--from", "dev1"]));

@@ -84,7 +84,12 @@ pub fn testnet_rules(vetoer: Option<Address>) -> Value {
     })
 }
 
-async fn send(client: &jsonrpsee::http_client::HttpClient, chain_id: &str, key: &SigningKey, payload: Payload) -> Result<Value> {
+async fn send(
+    client: &jsonrpsee::http_client::HttpClient,
+    chain_id: &str,
+    key: &SigningKey,
+    payload: Payload,
+) -> Result<Value> {
     let sender = PublicKey::from_signing_key(key);
     let acct = rpc::call(client, "agora_getAccount", vec![json!(sender.address().to_string())]).await?;
     let nonce = rpc::u64_at(&acct, "/nonce").context("agora_getAccount: no nonce")?;

@@ -551,7 +551,10 @@ fn print_banner(net: &Testnet, agora: Option<&Path>) {
         );
         println!("    agora --node {url} dao info {}", d.dao);
         if let Some(dev) = devs.first() {
-            println!("    agora --node {url} dao propose {} --title 'cheaper gas' --param min_gas_price=2 --from {}", d.dao, dev.name);
+            println!(
+                "    agora --node {url} dao propose {} --title 'cheaper gas' --param min_gas_price=2 --from {}",
+                d.dao, dev.name
+            );
             println!("    agora --node {url} dao vote {} 1 yes --from <operator or delegator key>", d.dao);
         }
         println!("    codes (for `agora dao create`): {}", net.dir().join(testnet::dao::DAO_FILE).display());

@@ -620,7 +620,8 @@ fn sub_instantiate(
             ("label", label),
         ],
     );
-    let sub = Frame { contract: address, code_hash, caller: frame.contract, funds, read_only: false, depth: frame.depth + 1 };
+    let sub =
+        Frame { contract: address, code_hash, caller: frame.contract, funds, read_only: false, depth: frame.depth + 1 };
     let at = c.data().events.len();
     match run_nested(c, sub, "instantiate", msg, gas, cp)? {
         Ok(_) => {

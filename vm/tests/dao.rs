@@ -202,7 +202,8 @@ fn vote(dao_props: Address, id: u64, option: &str) -> Payload {
 fn stake_dao_pays_from_its_treasury_and_ignores_stake_bonded_after_the_snapshot() {
     let (deployer, alice, mallory, recipient) = (key("deployer"), key("alice"), key("mallory"), key("recipient"));
     let (v0, v1) = (key("v0"), key("v1"));
-    let mut c = Chain::new(&[&deployer, &alice, &mallory, &v0, &v1], &[(&v0, 40 * M), (&v1, 30 * M)], ChainParams::default());
+    let mut c =
+        Chain::new(&[&deployer, &alice, &mallory, &v0, &v1], &[(&v0, 40 * M), (&v1, 30 * M)], ChainParams::default());
     let codes = upload_all(&mut c, &deployer);
     let (dao, created) = create_dao(&mut c, &deployer, &codes, "club", (codes.stake, json!({})));
     let props = module(&c, dao, "proposals");
@@ -212,10 +213,13 @@ fn stake_dao_pays_from_its_treasury_and_ignores_stake_bonded_after_the_snapshot(
     // The proposal and, in the same block, mallory's (flash) delegation.
     let to = addr(&recipient);
     let msgs = json!([{"transfer": {"to": to.to_string(), "amount": "12345"}}]);
-    let rs = c.block(100, vec![
-        (&alice, propose(props, "pay", msgs)),
-        (&mallory, Payload::Delegate { validator: addr(&v1), amount: Amount::new(500 * M) }),
-    ]);
+    let rs = c.block(
+        100,
+        vec![
+            (&alice, propose(props, "pay", msgs)),
+            (&mallory, Payload::Delegate { validator: addr(&v1), amount: Amount::new(500 * M) }),
+        ],
+    );
     let proposed = rs[0].clone();
     ok(&proposed);
     ok(&rs[1]);
@@ -226,7 +230,8 @@ fn stake_dao_pays_from_its_treasury_and_ignores_stake_bonded_after_the_snapshot(
     assert!(why.contains("no voting power"), "{why}");
     let voting = module(&c, dao, "voting");
     let snap = p["snapshot_height"].as_u64().unwrap();
-    let power = c.query(voting, json!({"voting_power_at_height": {"address": addr(&mallory).to_string(), "height": snap}}));
+    let power =
+        c.query(voting, json!({"voting_power_at_height": {"address": addr(&mallory).to_string(), "height": snap}}));
     assert_eq!(power.unwrap()["power"], "0");
 
     let voted = c.one(100, &v0, vote(props, 1, "yes"));
@@ -261,32 +266,53 @@ fn token_dao_is_flash_loan_proof_even_inside_one_contract_call() {
         {"address": addr(&alice).to_string(), "amount": "1000"},
         {"address": addr(&lender).to_string(), "amount": "1000000"},
     ]});
-    let r = c.one(100, &deployer, Payload::Instantiate {
-        code_hash: codes.token,
-        label: "vote".into(),
-        msg: serde_json::to_vec(&token_msg).unwrap(),
-        funds: Amount::ZERO,
-    });
+    let r = c.one(
+        100,
+        &deployer,
+        Payload::Instantiate {
+            code_hash: codes.token,
+            label: "vote".into(),
+            msg: serde_json::to_vec(&token_msg).unwrap(),
+            funds: Amount::ZERO,
+        },
+    );
     ok(&r);
     let token = contract_address(&codes.token, &addr(&deployer), "vote");
-    let (dao, _) = create_dao(&mut c, &deployer, &codes, "tokens", (codes.token_voting, json!({"token": token.to_string()})));
+    let (dao, _) =
+        create_dao(&mut c, &deployer, &codes, "tokens", (codes.token_voting, json!({"token": token.to_string()})));
     let props = module(&c, dao, "proposals");
     let voting = module(&c, dao, "voting");
     ok(&c.one(100, &alice, exec(token, json!({"approve": {"spender": voting.to_string(), "amount": "1000"}}), 0)));
     ok(&c.one(100, &alice, exec(voting, json!({"stake": {"amount": "1000"}}), 0)));
     // The attacker contract (probe) gets the lender's approval to borrow.
-    let r = c.one(100, &deployer, Payload::Instantiate {
-        code_hash: codes.probe, label: "attacker".into(), msg: b"{}".to_vec(), funds: Amount::ZERO,
-    });
+    let r = c.one(
+        100,
+        &deployer,
+        Payload::Instantiate {
+            code_hash: codes.probe,
+            label: "attacker".into(),
+            msg: b"{}".to_vec(),
+            funds: Amount::ZERO,
+        },
+    );
     ok(&r);
     let attacker = contract_address(&codes.probe, &addr(&deployer), "attacker");
-    ok(&c.one(100, &lender, exec(token, json!({"approve": {"spender": attacker.to_string(), "amount": "1000000"}}), 0)));
+    ok(&c.one(
+        100,
+        &lender,
+        exec(token, json!({"approve": {"spender": attacker.to_string(), "amount": "1000000"}}), 0),
+    ));
 
     ok(&c.one(100, &alice, propose(props, "mint", json!([{"update_config": {"name": "taken"}}]))));
     // Borrow, stake, vote, unstake, repay — one contract call, after the snapshot.
     let s = |m: Value| m.to_string();
     let calls = json!([
-        [token.to_string(), s(json!({"transfer_from": {"owner": addr(&lender).to_string(), "recipient": attacker.to_string(), "amount": "1000000"}}))],
+        [
+            token.to_string(),
+            s(
+                json!({"transfer_from": {"owner": addr(&lender).to_string(), "recipient": attacker.to_string(), "amount": "1000000"}})
+            )
+        ],
         [token.to_string(), s(json!({"approve": {"spender": voting.to_string(), "amount": "1000000"}}))],
         [voting.to_string(), s(json!({"stake": {"amount": "1000000"}}))],
         [props.to_string(), s(json!({"vote": {"proposal_id": 1, "option": "yes"}}))],
@@ -303,7 +329,8 @@ fn token_dao_is_flash_loan_proof_even_inside_one_contract_call() {
     let snap = p["snapshot_height"].as_u64().unwrap();
     assert_eq!(p["total_power"], "1000", "{p}");
     let q = |who: Address, h: u64| {
-        c.query(voting, json!({"voting_power_at_height": {"address": who.to_string(), "height": h}})).unwrap()["power"].clone()
+        c.query(voting, json!({"voting_power_at_height": {"address": who.to_string(), "height": h}})).unwrap()["power"]
+            .clone()
     };
     assert_eq!(q(attacker, snap), "0");
     assert_eq!(q(attacker, c.height), "0", "returned within the block: nothing at its end either");

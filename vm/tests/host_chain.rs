@@ -4,6 +4,8 @@
 //! not governance, burns beyond the balance, and all of them in queries.
 //! Each ends as a failed call or a trap with a reason; nothing is left behind.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{World, reason};
@@ -60,7 +62,10 @@ fn deploy(w: &mut World, execute: &str, instantiate: &str, label: &str) -> Addre
     let code = wat::parse_str(module(execute, instantiate)).expect("wat");
     let code_hash = w.store_code(&code);
     let r = w
-        .tx(Payload::Instantiate { code_hash, label: label.into(), msg: b"{ }".to_vec(), funds: Amount::ZERO }, 50_000_000)
+        .tx(
+            Payload::Instantiate { code_hash, label: label.into(), msg: b"{ }".to_vec(), funds: Amount::ZERO },
+            50_000_000,
+        )
         .expect("valid tx");
     assert_eq!(r.status, TxStatus::Success, "{r:?}");
     contract_address(&code_hash, &w.me(), label)
@@ -69,7 +74,12 @@ fn deploy(w: &mut World, execute: &str, instantiate: &str, label: &str) -> Addre
 #[test]
 fn self_replicating_contracts_stop_at_the_depth_limit_and_leave_nothing() {
     let mut w = World::new();
-    let c = deploy(&mut w, "(call $replicate)", "(if (i32.eq (local.get 1) (i32.const 2)) (then (call $replicate)))", "root");
+    let c = deploy(
+        &mut w,
+        "(call $replicate)",
+        "(if (i32.eq (local.get 1) (i32.const 2)) (then (call $replicate)))",
+        "root",
+    );
     let r = w.exec(c, b"{}", 400_000_000);
     assert!(reason(&r).contains("call depth limit 8 exceeded"), "{r:?}");
     let code_hash = ledger::contract::read_contract_info(&w.store, &c).unwrap().unwrap().code_hash;
@@ -151,7 +161,10 @@ fn writes_are_refused_in_queries_and_governance_is_only_the_named_contract() {
     let mut w = World::with_params(params);
     let code_hash = w.store_code(&code);
     let r = w
-        .tx(Payload::Instantiate { code_hash, label: "gov".into(), msg: b"{}".to_vec(), funds: Amount::ZERO }, 50_000_000)
+        .tx(
+            Payload::Instantiate { code_hash, label: "gov".into(), msg: b"{}".to_vec(), funds: Amount::ZERO },
+            50_000_000,
+        )
         .expect("valid tx");
     assert_eq!(r.status, TxStatus::Success, "{r:?}");
     let gov = contract_address(&code_hash, &w.me(), "gov");

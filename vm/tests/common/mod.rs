@@ -1,6 +1,6 @@
 //! Shared helpers of the VM tests: a one-account chain over `MemStore` with
 //! the real VM, and a WAT contract skeleton.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use ledger::contract::{HostEnv, query_contract};
 use ledger::state::genesis_diff;

@@ -194,7 +194,14 @@ fn exec_fields(sent: &Sent, contract: &Address) -> Fields {
     f
 }
 
-async fn exec(ctx: &Ctx, contract: &Address, msg: &Value, funds: Amount, tx: &TxArgs, what: &'static str) -> Result<()> {
+async fn exec(
+    ctx: &Ctx,
+    contract: &Address,
+    msg: &Value,
+    funds: Amount,
+    tx: &TxArgs,
+    what: &'static str,
+) -> Result<()> {
     let sent = send_exec(ctx, contract, msg, funds, tx, what).await?;
     let mut out = sent.json();
     out["contract"] = json!(contract);
@@ -360,8 +367,9 @@ mod tests {
     #[test]
     fn simple_flags_become_dao_messages() {
         let to = Address([1; 20]);
-        let m = proposal_msgs(None, &[format!("{to}:500")], &["min_gas_price=2".into(), "staking.max_validators=7".into()])
-            .unwrap();
+        let m =
+            proposal_msgs(None, &[format!("{to}:500")], &["min_gas_price=2".into(), "staking.max_validators=7".into()])
+                .unwrap();
         assert_eq!(m[0], json!({ "transfer": { "to": to.to_string(), "amount": "500" } }));
         assert_eq!(
             m[1],
