@@ -549,14 +549,18 @@ fn print_banner(net: &Testnet, agora: Option<&Path>) {
             d.dao,
             if d.governs_chain { "" } else { "does NOT " }
         );
-        println!("    agora --node {url} dao info {}", d.dao);
-        if let Some(dev) = devs.first() {
-            println!(
-                "    agora --node {url} dao propose {} --title 'cheaper gas' --param min_gas_price=2 --from {}",
-                d.dao, dev.name
-            );
-            println!("    agora --node {url} dao vote {} 1 yes --from <operator or delegator key>", d.dao);
-        }
+        let k = format!("--keyring-dir {}", net.keyring_dir().display());
+        let dao = d.dao;
+        println!("    agora --node {url} dao info {dao}");
+        println!(
+            "    agora --node {url} {k} dao propose {dao} --title 'cheaper gas' --param min_gas_price=2 --from validator0"
+        );
+        println!(
+            "    agora --node {url} {k} dao vote {dao} 1 yes --from validator1   # and validator2: quorum is 0.334"
+        );
+        println!("    agora --node {url} dao list {dao}        # 30 s of voting, then a 5 s timelock");
+        println!("    agora --node {url} {k} dao execute {dao} 1 --from validator0");
+        println!("    (power = stake bonded at the block before the proposal: dev accounts delegate first)");
         println!("    codes (for `agora dao create`): {}", net.dir().join(testnet::dao::DAO_FILE).display());
     }
     println!();

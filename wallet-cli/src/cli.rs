@@ -113,6 +113,10 @@ pub enum Command {
     /// Show the node's status.
     Status,
 
+    /// Show the chain parameters in force for the next block (gas prices and
+    /// limits, contract and staking parameters, the governance contract) as JSON.
+    ChainParams,
+
     /// Show a block: by height, by hash, or the latest.
     Block {
         /// A height, a block hash or `latest` [default: latest].

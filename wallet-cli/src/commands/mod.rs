@@ -97,6 +97,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Delegations { delegator } => validators::delegations(&ctx, delegator.as_deref()).await,
         Command::Tx { hash, wait, timeout } => query::tx(&ctx, &hash, wait, timeout).await,
         Command::Status => query::status(&ctx).await,
+        Command::ChainParams => query::chain_params(&ctx).await,
         Command::Block { block } => query::block(&ctx, block.unwrap_or(crate::parse::BlockSelector::Latest)).await,
     }
 }

@@ -234,6 +234,13 @@ pub async fn tx(ctx: &Ctx, hash: &Hash, wait: bool, timeout: Duration) -> Result
     }
 }
 
+/// `agora chain-params`: `agora_chainParams` as the node sends it (JSON in
+/// both output formats: the parameters are a nested document).
+pub async fn chain_params(ctx: &Ctx) -> Result<()> {
+    let client = ctx.client(CALL_TIMEOUT)?;
+    print_json(&client.chain_params().await?.raw)
+}
+
 pub async fn status(ctx: &Ctx) -> Result<()> {
     let client = ctx.client(CALL_TIMEOUT)?;
     let s = client.status().await?;
