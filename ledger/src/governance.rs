@@ -49,6 +49,31 @@ pub const PARAMS_KEY: &[u8] = b"params";
 pub const MAX_DELEGATIONS_PER_ACCOUNT: usize = 64;
 /// Largest parameter change accepted, in bytes of JSON.
 pub const MAX_PARAMS_PATCH_BYTES: usize = 16 * 1024;
+/// Bounds a governance change must respect (see [`apply_params_patch`]).
+pub const MIN_GOVERNED_TX_BYTES: u32 = 64 * 1024;
+pub const MIN_GOVERNED_TX_GAS: u64 = 100_000_000;
+pub const MAX_GOVERNED_GAS_PRICE: u128 = 1_000_000;
+pub const MAX_GOVERNED_OP_GAS: u64 = 10_000_000;
+pub const MAX_GOVERNED_BYTE_GAS: u64 = 10_000;
+/// Version byte in front of the borsh parameters record, so a later version
+/// of `ChainParams` can still read records written by this one.
+pub const PARAMS_RECORD_VERSION: u8 = 1;
+
+/// The parameters record: version byte ‖ borsh.
+pub fn encode_params(p: &ChainParams) -> Vec<u8> {
+    let mut out = vec![PARAMS_RECORD_VERSION];
+    out.extend(borsh::to_vec(p).expect("writing to a Vec cannot fail"));
+    out
+}
+
+/// Reads a parameters record written by [`encode_params`].
+pub fn decode_params(b: &[u8]) -> Result<ChainParams, LedgerError> {
+    match b.split_first() {
+        Some((&PARAMS_RECORD_VERSION, rest)) => decode_record("chain params", rest),
+        Some((v, _)) => Err(LedgerError::Corrupt(format!("chain params record version {v} is unknown to this node"))),
+        None => Err(LedgerError::Corrupt("empty chain params record".into())),
+    }
+}
 
 /// The parameters in force for the block after the latest committed one.
 /// `None` only for a store without genesis.
@@ -73,10 +98,85 @@ pub fn apply_params_patch(current: &ChainParams, patch: &[u8]) -> Result<ChainPa
     merge(&mut value, &patch, "")?;
     let next: ChainParams = serde_json::from_value(value).map_err(|e| format!("invalid parameters: {e}"))?;
     next.validate().map_err(|(field, reason)| format!("invalid parameter {field}: {reason}"))?;
-    if next.contracts.max_memory_pages != current.contracts.max_memory_pages {
-        return Err("contracts.max_memory_pages sizes every node's VM at start-up and cannot change".into());
-    }
+    check_governable(current, &next)?;
     Ok(next)
+}
+
+/// What a governance change must keep beyond the genesis rules: the values
+/// nodes size at start-up, and a chain that can still include the votes
+/// that would undo the change (generous bounds, far from the defaults).
+fn check_governable(current: &ChainParams, next: &ChainParams) -> Result<(), String> {
+    let frozen = [
+        ("contracts.max_memory_pages", current.contracts.max_memory_pages == next.contracts.max_memory_pages),
+        ("max_block_bytes", current.max_block_bytes == next.max_block_bytes),
+    ];
+    for (field, same) in frozen {
+        if !same {
+            return Err(format!(
+                "{field} sizes every node at start-up (VM pool, gossip and sync limits) and cannot change"
+            ));
+        }
+    }
+    let c = &next.contracts;
+    let s = &next.staking;
+    let gas_table = [
+        c.gas_instantiate,
+        c.gas_contract_entry,
+        c.gas_host_call,
+        c.gas_storage_read,
+        c.gas_storage_write,
+        c.gas_event,
+        c.gas_contract_transfer,
+        c.gas_contract_call,
+        c.gas_ed25519_verify,
+        c.gas_memory_page,
+        s.staking_gas,
+        s.delegation_gas,
+        next.base_tx_gas,
+        next.transfer_gas,
+    ];
+    let per_byte = [
+        c.gas_copy_byte,
+        c.gas_storage_read_byte,
+        c.gas_storage_write_byte,
+        c.gas_event_byte,
+        c.gas_sha256_byte,
+        next.gas_per_tx_byte,
+    ];
+    let rules: [(&str, bool, &str); 10] = [
+        ("max_tx_bytes", next.max_tx_bytes >= MIN_GOVERNED_TX_BYTES, "must stay at least 64 KiB"),
+        ("max_tx_gas", next.max_tx_gas >= MIN_GOVERNED_TX_GAS, "must stay at least 100 000 000"),
+        ("min_gas_price", next.min_gas_price.get() <= MAX_GOVERNED_GAS_PRICE, "must stay at most 1 000 000"),
+        ("gas table", gas_table.iter().all(|g| *g <= MAX_GOVERNED_OP_GAS), "entries must stay at most 10 000 000"),
+        (
+            "gas table",
+            per_byte.iter().all(|g| *g <= MAX_GOVERNED_BYTE_GAS),
+            "per-byte entries must stay at most 10 000",
+        ),
+        (
+            "contracts.gas_code_byte",
+            c.gas_code_byte.saturating_mul(u64::from(c.max_code_bytes)) <= next.max_tx_gas,
+            "times max_code_bytes must fit max_tx_gas (the largest upload must fit a transaction)",
+        ),
+        (
+            "staking.max_evidence_per_block",
+            u64::from(s.max_evidence_per_block) * 400 <= u64::from(next.max_block_bytes) / 2,
+            "must leave at least half of max_block_bytes to transactions",
+        ),
+        (
+            "contracts.stake_history_blocks",
+            c.stake_history_blocks >= current.contracts.stake_history_blocks,
+            "cannot shrink (open proposals read stake that far back)",
+        ),
+        ("staking.signed_blocks_window", s.signed_blocks_window <= 1_000_000, "must stay at most 1 000 000"),
+        ("staking.max_entries", s.max_entries <= 100, "must stay at most 100"),
+    ];
+    for (field, ok, reason) in rules {
+        if !ok {
+            return Err(format!("invalid parameter {field}: {reason}"));
+        }
+    }
+    Ok(())
 }
 
 /// Merges `patch` into `target`: objects field by field (every field must
@@ -220,7 +320,7 @@ impl<S: StateStore + Send + 'static> LedgerHost<S> {
     /// A governance change of the chain parameters by `caller`.
     pub(crate) fn change_params(&mut self, caller: &Address, patch: &[u8]) -> Result<Result<(), String>, LedgerError> {
         let current = match self.storage_get(&PARAMS, PARAMS_KEY)? {
-            Some(b) => decode_record::<ChainParams>("chain params", &b)?,
+            Some(b) => decode_params(&b)?,
             None => self.env.params.clone(),
         };
         if current.governance != Some(*caller) {
@@ -230,7 +330,7 @@ impl<S: StateStore + Send + 'static> LedgerHost<S> {
             Ok(p) => p,
             Err(e) => return Ok(Err(e)),
         };
-        self.storage_set(&PARAMS, PARAMS_KEY, &borsh::to_vec(&next).expect("writing to a Vec cannot fail"))?;
+        self.storage_set(&PARAMS, PARAMS_KEY, &encode_params(&next))?;
         Ok(Ok(()))
     }
 }

@@ -179,8 +179,9 @@ impl Default for ContractParams {
             gas_sha256_byte: 3,
             gas_ed25519_verify: 60_000,
             gas_memory_page: 20_000,
-            // A month of one-second blocks: longer than any voting period.
-            stake_history_blocks: 2_592_000,
+            // 30 days of 100 ms blocks: longer than any voting period the
+            // example DAO allows (≤ 30 days) at the testnet's block rate.
+            stake_history_blocks: 25_920_000,
         }
     }
 }

@@ -129,7 +129,9 @@ pub fn log_level(home: &Home) -> String {
 /// of contract calls needs ([`vm::exec_thread_stack`]).
 pub fn start(home: &Home, rpc_override: Option<String>, byzantine: Byzantine) -> anyhow::Result<()> {
     let genesis = Genesis::load(&home.genesis())?;
-    let stack = vm::exec_thread_stack(genesis.params.contracts.max_call_depth);
+    // Sized for the deepest call chain any parameters may allow: governance
+    // can raise `max_call_depth` while the node runs.
+    let stack = vm::exec_thread_stack(ledger::params::MAX_CALL_DEPTH);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_stack_size(stack)

@@ -51,3 +51,44 @@ fn bad_patches_are_refused_with_a_reason() {
     let huge = format!(r#"{{"min_gas_price":"{}"}}"#, "1".repeat(MAX_PARAMS_PATCH_BYTES));
     assert!(patch(&p, &huge).unwrap_err().contains("at most"));
 }
+
+#[test]
+fn a_patch_cannot_freeze_the_chain_or_change_what_nodes_size_at_start() {
+    let p = ChainParams::default();
+    let cases = [
+        (r#"{"max_block_bytes":9000000}"#, "max_block_bytes sizes every node"),
+        (r#"{"max_tx_bytes":1024}"#, "max_tx_bytes"),
+        (r#"{"max_tx_gas":1,"max_block_gas":1}"#, "max_tx_gas"),
+        (r#"{"min_gas_price":"1000001"}"#, "min_gas_price"),
+        (r#"{"contracts":{"gas_storage_write":10000001}}"#, "gas table"),
+        (r#"{"contracts":{"gas_copy_byte":10001}}"#, "per-byte"),
+        (r#"{"contracts":{"gas_code_byte":5000}}"#, "largest upload"),
+        (r#"{"staking":{"max_evidence_per_block":20000}}"#, "max_evidence_per_block"),
+        (r#"{"contracts":{"stake_history_blocks":1}}"#, "cannot shrink"),
+        (r#"{"staking":{"signed_blocks_window":1000001}}"#, "signed_blocks_window"),
+        (r#"{"staking":{"max_entries":101}}"#, "max_entries"),
+    ];
+    for (json, want) in cases {
+        let err = patch(&p, json).unwrap_err();
+        assert!(err.contains(want), "{json}: {err}");
+    }
+    // At the bounds, accepted.
+    let q =
+        patch(&p, r#"{"max_tx_bytes":65536,"min_gas_price":"1000000","contracts":{"stake_history_blocks":30000000}}"#)
+            .unwrap();
+    assert_eq!((q.max_tx_bytes, q.min_gas_price.get()), (65536, 1_000_000));
+    // Raising the call depth is governable (the node's stacks are sized for 16).
+    assert_eq!(patch(&p, r#"{"contracts":{"max_call_depth":16}}"#).unwrap().contracts.max_call_depth, 16);
+}
+
+#[test]
+fn the_params_record_is_versioned() {
+    let p = ChainParams::default();
+    let rec = encode_params(&p);
+    assert_eq!(rec[0], PARAMS_RECORD_VERSION);
+    assert_eq!(decode_params(&rec).unwrap(), p);
+    let mut other = rec.clone();
+    other[0] = 9;
+    assert!(decode_params(&other).unwrap_err().to_string().contains("version 9"));
+    assert!(decode_params(&[]).is_err());
+}

@@ -445,7 +445,7 @@ pub fn genesis_state<S: StateStore + Clone + Send + 'static>(
         ctx.update_set(&mut events)?.unwrap_or_default()
     };
     // The parameters in force from block 1 on (governance may change them).
-    let params_record = borsh::to_vec(params).expect("writing to a Vec cannot fail");
+    let params_record = crate::governance::encode_params(params);
     host.storage_set(&crate::governance::PARAMS, crate::governance::PARAMS_KEY, &params_record)?;
     let (writes, kv) = host.into_writes();
     let diff = compute_diff_with_kv(store, 0, writes, kv)?;
