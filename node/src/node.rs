@@ -128,7 +128,6 @@ pub fn log_level(home: &Home) -> String {
 /// runs and queries), gets the native stack that the deepest allowed chain
 /// of contract calls needs ([`vm::exec_thread_stack`]).
 pub fn start(home: &Home, rpc_override: Option<String>, byzantine: Byzantine) -> anyhow::Result<()> {
-    let genesis = Genesis::load(&home.genesis())?;
     // Sized for the deepest call chain any parameters may allow: governance
     // can raise `max_call_depth` while the node runs.
     let stack = vm::exec_thread_stack(ledger::params::MAX_CALL_DEPTH);

@@ -244,6 +244,25 @@ impl<'de> Deserialize<'de> for Fraction {
     }
 }
 
+/// Refuses a voting-power read at a height that is not a committed block.
+///
+/// In a transaction — and in the queries contracts make from one —
+/// `block_height()` is the block being executed, so the last readable block
+/// is the one before it (the chain's rule for `bonded_stake_at`); in an RPC
+/// query it is the last committed block itself. RPC queries are told apart by
+/// their zero `origin()` (no one can sign a transaction as the zero address);
+/// an RPC query naming an origin gets the stricter rule, which is never less safe.
+pub fn check_past_height(height: u64) -> Result<(), agora_sdk::ContractError> {
+    let now = agora_sdk::block_height();
+    let last = if agora_sdk::origin() == Addr::ZERO { now } else { now.saturating_sub(1) };
+    if height > last {
+        return Err(agora_sdk::ContractError::new(format!(
+            "height {height} is not a committed block yet (the last one is {last}): voting power is only read at past heights"
+        )));
+    }
+    Ok(())
+}
+
 /// Parses a 32-byte code hash written as 64 hex digits.
 pub fn parse_code_hash(s: &str) -> Result<[u8; 32], String> {
     let bad = || format!("`{s}` is not a code hash (64 hex digits)");

@@ -21,10 +21,7 @@
 //!   `dao {}` → [`DaoResponse`], `info {}` → [`InfoResponse`]
 //!   `{"kind":"dao-voting-stake","version":"1"}`.
 
-use agora_sdk::{
-    Addr, ContractError, Item, Response, Uint128, block_height, bonded_stake_at, caller, ensure, entry_points, origin,
-    total_bonded_at,
-};
+use agora_sdk::{Addr, ContractError, Item, Response, Uint128, bonded_stake_at, caller, entry_points, total_bonded_at};
 use dao_types::{DaoResponse, InfoResponse, PowerResponse, VotingQuery};
 use serde::{Deserialize, Serialize};
 
@@ -40,23 +37,7 @@ const DAO: Item<Addr> = Item::new("dao");
 #[serde(deny_unknown_fields)]
 pub struct InstantiateMsg {}
 
-/// Refuses a height whose end state is not committed yet.
-///
-/// In a transaction — and in the queries contracts make from one —
-/// `block_height()` is the block being executed, so the last readable block
-/// is the one before it; in an RPC query it is the last committed block
-/// itself. RPC queries are told apart by their zero `origin()` (no one can
-/// sign a transaction as the zero address); an RPC query naming an origin
-/// gets the stricter transaction rule, which is never less safe.
-pub fn check_height(height: u64) -> Result<(), ContractError> {
-    let now = block_height();
-    let last = if origin() == Addr::ZERO { now } else { now.saturating_sub(1) };
-    ensure!(
-        height <= last,
-        "height {height} is not a committed block yet (the last one is {last}): voting power is only read at past heights"
-    );
-    Ok(())
-}
+pub use dao_types::check_past_height as check_height;
 
 pub fn instantiate(_msg: InstantiateMsg) -> Result<Response, ContractError> {
     DAO.save(&caller())?;

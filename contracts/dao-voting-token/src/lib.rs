@@ -42,7 +42,7 @@ use std::ops::Bound;
 
 use agora_sdk::{
     Addr, ContractError, Item, Map, Response, Uint128, bail, block_height, call_json, caller, contract_code_hash, emit,
-    ensure, entry_points, origin, query_json, self_address,
+    ensure, entry_points, query_json, self_address,
 };
 use dao_types::{DaoResponse, InfoResponse, PowerResponse};
 use serde::{Deserialize, Serialize};
@@ -145,23 +145,7 @@ struct TokenInfo {
     decimals: u8,
 }
 
-/// Refuses a height whose end state is not committed yet.
-///
-/// In a transaction — and in the queries contracts make from one —
-/// `block_height()` is the block being executed, so the last readable block
-/// is the one before it (the chain's rule for `bonded_stake_at`); in an RPC
-/// query it is the last committed block itself. RPC queries are told apart by
-/// their zero `origin()` (no one can sign a transaction as the zero address);
-/// an RPC query naming an origin gets the stricter rule, which is never less safe.
-pub fn check_height(height: u64) -> Result<(), ContractError> {
-    let now = block_height();
-    let last = if origin() == Addr::ZERO { now } else { now.saturating_sub(1) };
-    ensure!(
-        height <= last,
-        "height {height} is not a committed block yet (the last one is {last}): voting power is only read at past heights"
-    );
-    Ok(())
-}
+pub use dao_types::check_past_height as check_height;
 
 /// A staker's staked tokens at the end of block `height` (`u64::MAX`: now).
 /// One `storage_next`: the first key at or after `(addr, MAX - height)` is the
