@@ -78,7 +78,7 @@ pub fn decode_params(b: &[u8]) -> Result<ChainParams, LedgerError> {
 /// The parameters in force for the block after the latest committed one.
 /// `None` only for a store without genesis.
 pub fn read_params<S: StateStore>(store: &S) -> Result<Option<ChainParams>, LedgerError> {
-    store.get_latest(&contract_storage_key(&PARAMS, PARAMS_KEY))?.map(|b| decode_record("chain params", &b)).transpose()
+    store.get_latest(&contract_storage_key(&PARAMS, PARAMS_KEY))?.map(|b| decode_params(&b)).transpose()
 }
 
 /// Applies a governance change: `patch` (a JSON object in the shape of the

@@ -197,7 +197,15 @@ fn dao_governs_treasury_and_chain_through_the_wallet() {
     }
     // Vetoed: closing burns the deposit.
     wait_status(&w, &club, 2, "vetoed", Duration::from_secs(10));
-    ok(&w.json(&["dao", "close", &club, "2", "--from", "dev1"]));
+    let burned = |net: &Testnet| -> u128 {
+        call(net, 0, "agora_supply", vec![])["burned"].as_str().unwrap().parse().unwrap()
+    };
+    let burned_before = burned(&net);
+    let closed = w.json(&["dao", "close", &club, "2", "--from", "dev1"]);
+    ok(&closed);
+    assert!(closed.to_string().contains("burned"), "the deposit is burned: {closed}");
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(burned(&net), burned_before + 1000, "the supply lost the deposit");
     // Passed but never executed: expires after the grace period.
     wait_status(&w, &club, 3, "expired", Duration::from_secs(20));
     failed_with(&w, &["dao", "execute", &club, "3", "--from", "dev0"], "");

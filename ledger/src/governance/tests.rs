@@ -92,3 +92,12 @@ fn the_params_record_is_versioned() {
     assert!(decode_params(&other).unwrap_err().to_string().contains("version 9"));
     assert!(decode_params(&[]).is_err());
 }
+
+#[test]
+fn genesis_writes_the_params_record_that_read_params_reads() {
+    let p = ChainParams { min_gas_price: Amount::new(3), ..ChainParams::default() };
+    let mut store = crate::MemStore::new();
+    let (diff, _) = crate::staking::genesis_state(&store, &p, "gov-test", 0, &[], &[]).unwrap();
+    store.commit(&diff);
+    assert_eq!(read_params(&store).unwrap(), Some(p));
+}
