@@ -197,9 +197,8 @@ fn dao_governs_treasury_and_chain_through_the_wallet() {
     }
     // Vetoed: closing burns the deposit.
     wait_status(&w, &club, 2, "vetoed", Duration::from_secs(10));
-    let burned = |net: &Testnet| -> u128 {
-        call(net, 0, "agora_supply", vec![])["burned"].as_str().unwrap().parse().unwrap()
-    };
+    let burned =
+        |net: &Testnet| -> u128 { call(net, 0, "agora_supply", vec![])["burned"].as_str().unwrap().parse().unwrap() };
     let burned_before = burned(&net);
     let closed = w.json(&["dao", "close", &club, "2", "--from", "dev1"]);
     ok(&closed);
