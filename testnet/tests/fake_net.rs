@@ -87,8 +87,12 @@ fn create_writes_a_consistent_net() {
     assert_eq!(g.consensus.block_interval, Duration::from_millis(100));
     assert_eq!(g.params.staking.unbonding_time_ms, 60_000);
     assert_eq!(g.params.staking.blocks_per_year, 315_360_000);
-    // 2 dev + 3 operator + 8 load accounts, funded as documented.
-    assert_eq!(g.accounts.len(), 13);
+    // 2 dev + 3 operator + 8 load accounts + the DAO's deployer, funded as documented.
+    assert_eq!(g.accounts.len(), 14);
+    let deployer = testnet::dao::deployer("agora-testnet");
+    assert!(g.accounts.iter().any(|a| a.address == deployer && a.balance.get() == testnet::dao::DEPLOYER_BALANCE));
+    // The genesis names the DAO `testnet up` creates as the chain's governance.
+    assert_eq!(g.params.governance, Some(testnet::dao::dao_address("agora-testnet")));
     assert_eq!(g.accounts[0].address, net.dev_accounts()[0].address);
     assert_eq!(g.accounts[0].balance.get(), testnet::setup::DEV_ACCOUNT_BALANCE);
     let load0 = testnet::setup::address_of(&net.load_keys()[0]);
