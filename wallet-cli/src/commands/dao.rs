@@ -40,7 +40,13 @@ pub async fn run(ctx: &Ctx, cmd: DaoCommand) -> Result<()> {
             create(ctx, &core_code, &label, &msg, &tx).await
         }
         DaoCommand::Propose { dao, title, description, msgs, transfer, param, tx } => {
-            let msgs = proposal_msgs(msgs.as_deref(), &transfer, &param)?;
+            let current = if param.is_empty() {
+                Value::Null
+            } else {
+                let client = ctx.client(CALL_TIMEOUT)?;
+                client.chain_params().await?.raw.get("params").cloned().unwrap_or_default()
+            };
+            let msgs = proposal_msgs(msgs.as_deref(), &transfer, &param, &current)?;
             let module = proposal_module(ctx, &dao).await?;
             let cfg = query(ctx, &module, &json!({ "config": {} })).await?;
             let deposit = cfg["deposit"]["amount"].as_str().and_then(|s| s.parse::<u128>().ok()).unwrap_or(0);
@@ -91,8 +97,37 @@ pub fn default_config() -> Value {
     })
 }
 
-/// The messages of a proposal: `--msgs` JSON (a list) plus simple flags.
-pub fn proposal_msgs(msgs: Option<&str>, transfers: &[String], params: &[String]) -> Result<Vec<Value>> {
+/// A `--param` value in the JSON type of the parameter it changes, as the
+/// node's `agora_chainParams` shows it (`current`): amounts and rates are
+/// strings there (`"2"`, `"0.05"`), counts are numbers, `governance` is an
+/// address or null. An unknown name is refused here, before anything is sent.
+fn param_value(current: &Value, path: &str, value: &str) -> Result<Value> {
+    let mut slot = current;
+    for part in path.split('.') {
+        slot = slot.get(part).ok_or_else(|| {
+            WalletError::InvalidArgument(format!(
+                "--param {path}: the chain has no parameter `{path}` (see agora chain-params)"
+            ))
+        })?;
+    }
+    let bad = |what: &str| WalletError::InvalidArgument(format!("--param {path}={value}: expected {what}"));
+    Ok(match slot {
+        Value::Number(_) => Value::Number(value.parse::<u64>().map_err(|_| bad("a whole number"))?.into()),
+        Value::Bool(_) => Value::Bool(value.parse().map_err(|_| bad("true or false"))?),
+        Value::Object(_) => return Err(bad("one parameter of the group, e.g. staking.max_validators=50")),
+        _ if value == "null" => Value::Null,
+        _ => json!(value),
+    })
+}
+
+/// The messages of a proposal: `--msgs` JSON (a list) plus simple flags;
+/// `current` is `agora_chainParams`' `params` (for the types of `--param`).
+pub fn proposal_msgs(
+    msgs: Option<&str>,
+    transfers: &[String],
+    params: &[String],
+    current: &Value,
+) -> Result<Vec<Value>> {
     let mut out: Vec<Value> = match msgs {
         Some(m) => {
             let v: Value = serde_json::from_slice(&parse_msg(m)?)
@@ -121,12 +156,7 @@ pub fn proposal_msgs(msgs: Option<&str>, transfers: &[String], params: &[String]
                 WalletError::InvalidArgument(format!("--param `{p}`: expected NAME=VALUE (e.g. min_gas_price=2)"))
             })?;
             // Numbers stay numbers, anything else is a string ("2" amounts are strings on the chain).
-            let v: Value = serde_json::from_str(value).unwrap_or_else(|_| json!(value));
-            let v = if path.ends_with("gas_price") || path.contains("delegation") || path.ends_with("reduction") {
-                json!(value)
-            } else {
-                v
-            };
+            let v = param_value(current, path, value)?;
             let mut slot = &mut changes;
             let parts: Vec<&str> = path.split('.').collect();
             for (i, part) in parts.iter().enumerate() {
@@ -367,19 +397,27 @@ mod tests {
     #[test]
     fn simple_flags_become_dao_messages() {
         let to = Address([1; 20]);
-        let m =
-            proposal_msgs(None, &[format!("{to}:500")], &["min_gas_price=2".into(), "staking.max_validators=7".into()])
-                .unwrap();
+        let chain = json!({"min_gas_price": "1", "staking": {"max_validators": 100, "inflation_rate": "0.07"}, "governance": null});
+        let params =
+            ["min_gas_price=2".into(), "staking.max_validators=7".into(), "staking.inflation_rate=0.05".into()];
+        let m = proposal_msgs(None, &[format!("{to}:500")], &params, &chain).unwrap();
         assert_eq!(m[0], json!({ "transfer": { "to": to.to_string(), "amount": "500" } }));
         assert_eq!(
             m[1],
-            json!({ "update_chain_params": { "changes": { "min_gas_price": "2", "staking": { "max_validators": 7 } } } })
+            json!({ "update_chain_params": { "changes": {
+                "min_gas_price": "2", "staking": { "max_validators": 7, "inflation_rate": "0.05" } } } })
         );
-        assert!(proposal_msgs(None, &[], &[]).is_err());
-        assert!(proposal_msgs(None, &["nocolon".into()], &[]).is_err());
-        assert!(proposal_msgs(None, &[format!("{to}:-1")], &[]).is_err());
-        assert!(proposal_msgs(None, &[], &["novalue".into()]).is_err());
-        let raw = proposal_msgs(Some(r#"[{"update_config":{"name":"x"}}]"#), &[], &[]).unwrap();
+        let gov = proposal_msgs(None, &[], &[format!("governance={to}")], &chain).unwrap();
+        assert_eq!(gov[0]["update_chain_params"]["changes"]["governance"], json!(to.to_string()));
+        let none = Value::Null;
+        assert!(proposal_msgs(None, &[], &[], &none).is_err());
+        assert!(proposal_msgs(None, &["nocolon".into()], &[], &none).is_err());
+        assert!(proposal_msgs(None, &[format!("{to}:-1")], &[], &none).is_err());
+        assert!(proposal_msgs(None, &[], &["novalue".into()], &chain).is_err());
+        assert!(proposal_msgs(None, &[], &["no_such=1".into()], &chain).is_err());
+        assert!(proposal_msgs(None, &[], &["staking.max_validators=x".into()], &chain).is_err());
+        assert!(proposal_msgs(None, &[], &["staking=1".into()], &chain).is_err());
+        let raw = proposal_msgs(Some(r#"[{"update_config":{"name":"x"}}]"#), &[], &[], &none).unwrap();
         assert_eq!(raw, vec![json!({"update_config":{"name":"x"}})]);
     }
 }
