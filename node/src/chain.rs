@@ -293,7 +293,8 @@ impl Chain {
     pub fn submit_tx(&self, bytes: &[u8]) -> Result<Hash, MempoolError> {
         // Cheap checks first: a gossiped tx usually arrives from several peers,
         // and often after the block that includes it was already committed.
-        let unchecked = UncheckedTx::from_bytes(bytes, self.params().max_tx_bytes as usize)?;
+        let params = self.params();
+        let unchecked = UncheckedTx::from_bytes(bytes, params.max_tx_bytes as usize)?;
         let hash = unchecked.hash();
         if self.mempool.lock().map_err(|_| LedgerError::Storage("mempool lock poisoned".into()))?.contains(&hash) {
             return Err(MempoolError::Duplicate(hash));
@@ -306,8 +307,8 @@ impl Chain {
         // so the uploader gets the reason at once and pays nothing. (Mempool
         // policy only: blocks stay valid with such a tx, which then fails.)
         if let ledger::Payload::StoreCode { code } = &tx.body().payload
-            && code.len() <= self.params().contracts.max_code_bytes as usize
-            && let Err(e) = vm::validate::check_code(code, &self.params())
+            && code.len() <= params.contracts.max_code_bytes as usize
+            && let Err(e) = vm::validate::check_code(code, &params)
         {
             return Err(MempoolError::Invalid(ledger::InvalidTx::Contract(format!("invalid contract code: {e}"))));
         }
@@ -315,7 +316,7 @@ impl Chain {
         // sees this transaction (see `commit`).
         let mut pool = self.mempool.lock().map_err(|_| LedgerError::Storage("mempool lock poisoned".into()))?;
         let account = read_account(&self.store, &tx.sender())?;
-        pool.insert(tx, &account, &self.chain_id, &self.params())
+        pool.insert(tx, &account, &self.chain_id, &params)
     }
 
     /// Propose: builds the next block from the mempool and executes it.
@@ -330,7 +331,8 @@ impl Chain {
         let height = tip.height.next();
         let time_ms = ledger::proposal_time(tip.time_ms, now_ms)
             .ok_or_else(|| ChainError::Bug(format!("the tip's time {} ms cannot be followed", tip.time_ms)))?;
-        let max_txs = (self.params().max_block_bytes as usize / 100)
+        let params = self.params();
+        let max_txs = (params.max_block_bytes as usize / 100)
             .min(self.proposer_max_txs.load(std::sync::atomic::Ordering::Relaxed))
             .max(1);
         let candidates = self.mempool.lock().map_err(|_| ChainError::Poisoned)?.candidates(max_txs);
@@ -344,7 +346,6 @@ impl Chain {
             misbehaviour,
         };
         let byte_budget = self.tx_byte_budget(height)?;
-        let params = self.params();
         let mut exec = BlockExecutor::with_vm(&self.store, &params, env, &self.vm);
         let mut included = Vec::with_capacity(candidates.len());
         let mut skipped: Option<Address> = None;
@@ -504,9 +505,10 @@ impl Chain {
     /// signer), so every valid block fits in one gossiped proposal.
     fn tx_byte_budget(&self, height: Height) -> Result<usize, ChainError> {
         // Evidence: two signed messages (~300 bytes) per item.
-        let evidence = 400 * self.params().staking.max_evidence_per_block as usize;
+        let params = self.params();
+        let evidence = 400 * params.staking.max_evidence_per_block as usize;
         let overhead = 4096 + evidence + 96 * self.validators_at(height)?.len();
-        Ok((self.params().max_block_bytes as usize).saturating_sub(overhead))
+        Ok((params.max_block_bytes as usize).saturating_sub(overhead))
     }
 
     /// Checks a commit certificate for `height` against that height's validator set.
