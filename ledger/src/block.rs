@@ -8,7 +8,23 @@ use crate::merkle::merkle_root;
 use crate::tx::SignedTx;
 use crate::types::{Address, Hash, Height};
 
-pub const HEADER_VERSION: u32 = 1;
+/// 2: headers name the proposer's client software (`client`).
+pub const HEADER_VERSION: u32 = 2;
+
+/// Longest `Header::client`, in bytes.
+pub const MAX_CLIENT_BYTES: usize = 64;
+
+/// Checks a header's client name: 1 to [`MAX_CLIENT_BYTES`] printable ASCII
+/// characters without spaces (`name/version`, as `agorad/0.1.0`).
+pub fn check_client(client: &str) -> Result<(), String> {
+    if client.is_empty() || client.len() > MAX_CLIENT_BYTES {
+        return Err(format!("client name must have 1 to {MAX_CLIENT_BYTES} bytes, not {}", client.len()));
+    }
+    if !client.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("client name must be printable ASCII without spaces".into());
+    }
+    Ok(())
+}
 
 /// A block header. Its hash is the block's identity; everything else in the
 /// block is bound to it through roots.
@@ -30,6 +46,10 @@ pub struct Header {
     pub receipts_root: Hash,
     /// Consensus key of the validator that proposed this block.
     pub proposer: PublicKey,
+    /// The proposer's client software and version (`agorad/0.1.0`), checked
+    /// by [`check_client`]: the chain counts which software produced its
+    /// blocks (the client subsystem of the decentralization index).
+    pub client: String,
     /// Hash of the validator set that decides this block (the consensus
     /// crate's `ValidatorSet::hash`, supplied by the node).
     pub validator_set_hash: Hash,

@@ -30,12 +30,23 @@ pub struct BlockEnv {
     pub last_commit: Vec<VoteInfo>,
     /// Double-sign evidence carried by the block, verified by the node.
     pub misbehaviour: Vec<Misbehaviour>,
+    /// The block's proposer (its consensus key) and the client software it
+    /// names in the header: the decentralization index counts both.
+    /// `None` outside real blocks (tests, tools).
+    pub proposer: Option<(crate::crypto::PublicKey, String)>,
 }
 
 impl BlockEnv {
     /// A block environment without votes or evidence.
     pub fn new(chain_id: impl Into<String>, height: Height, time_ms: u64) -> BlockEnv {
-        BlockEnv { chain_id: chain_id.into(), height, time_ms, last_commit: Vec::new(), misbehaviour: Vec::new() }
+        BlockEnv {
+            chain_id: chain_id.into(),
+            height,
+            time_ms,
+            last_commit: Vec::new(),
+            misbehaviour: Vec::new(),
+            proposer: None,
+        }
     }
 }
 
@@ -237,6 +248,8 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
         let host = self.host.as_mut().expect("the host is only lent out during a contract call");
         let events = BlockStaking::begin(host, &params.staking, height, time_ms, &votes, &evidence, &mut dirty)?;
         host.clear_journal();
+        // The decentralization index counts the same precommits at the block's end.
+        self.env.last_commit = votes;
         self.staking_dirty |= dirty;
         self.block_events.extend(events);
         Ok(())
@@ -586,14 +599,26 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
         let mut validator_updates = None;
         let host = self.host.as_mut().expect("the host is only lent out during a contract call");
         if !self.simulate {
+            // The set is recomputed at every epoch's end too, so a change of
+            // the set rule (a governance parameter) takes effect.
+            let epoch_ends = crate::index::closes_epoch(host, self.params)?;
             validator_updates = BlockStaking::end(
                 host,
                 &self.params.staking,
                 self.env.height,
                 self.env.time_ms,
-                self.staking_dirty,
+                self.staking_dirty || epoch_ends,
                 &mut events,
             )?;
+            let (height, time_ms) = (self.env.height, self.env.time_ms);
+            let closed =
+                crate::index::end_block(host, self.params, height, time_ms, self.env.proposer.as_ref(), &self.env.last_commit)?;
+            if let Some(epoch) = closed {
+                events.push(Event::new(
+                    "decentralization_epoch",
+                    &[("epoch", epoch.to_string()), ("end_height", height.0.to_string())],
+                ));
+            }
         }
         let host = self.host.take().expect("the host is only lent out during a contract call");
         let (writes, kv) = host.into_writes();

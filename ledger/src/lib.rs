@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod error;
 pub mod exec;
 pub mod governance;
+pub mod index;
 pub mod math;
 pub mod merkle;
 pub mod params;

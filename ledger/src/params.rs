@@ -35,6 +35,28 @@ pub struct ChainParams {
     /// may name a contract that does not exist yet: addresses are predictable
     /// (`contract_address(code_hash, creator, label)`).
     pub governance: Option<Address>,
+    /// The decentralization index kept in the state (see `ledger::index`).
+    pub index: IndexParams,
+}
+
+/// How often the chain measures its own decentralization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IndexParams {
+    /// Blocks per epoch: at the end of every epoch's last block the index of
+    /// the epoch is computed and stored in the state.
+    pub epoch_blocks: u64,
+}
+
+/// Longest epoch a chain may have (about a week of 5-second blocks): the
+/// per-epoch counters stay small and the history keeps coming.
+pub const MAX_EPOCH_BLOCKS: u64 = 1_000_000;
+
+impl Default for IndexParams {
+    fn default() -> Self {
+        // An hour of 5-second blocks.
+        IndexParams { epoch_blocks: 720 }
+    }
 }
 
 /// Staking, distribution and slashing parameters (Cosmos SDK defaults; a
@@ -80,6 +102,12 @@ pub struct StakingParams {
     /// of records; withdrawing all rewards adds `delegation_gas` per delegation).
     pub staking_gas: u64,
     pub delegation_gas: u64,
+    /// The decentralization-aware set rule: the most voting power the
+    /// validators of one operator (their declared `operator_entity`) may hold
+    /// together, as a share of the set's total. Stake above the cap stays
+    /// bonded and earns rewards; only its voting power is capped.
+    /// `Rate::ONE` (the default) switches the rule off.
+    pub max_operator_power: Rate,
 }
 
 impl Default for StakingParams {
@@ -105,6 +133,7 @@ impl Default for StakingParams {
             max_evidence_per_block: 16,
             staking_gas: 20_000,
             delegation_gas: 5_000,
+            max_operator_power: Rate::ONE,
         }
     }
 }
@@ -208,9 +237,13 @@ impl Default for ChainParams {
             contracts: ContractParams::default(),
             staking: StakingParams::default(),
             governance: None,
+            index: IndexParams::default(),
         }
     }
 }
+
+/// Smallest operator power cap a chain may set (5 %).
+pub const MIN_OPERATOR_POWER: Rate = rate(50_000);
 
 /// Most nested contract calls a chain may allow (native stack and instance
 /// pool are sized for it).
@@ -256,6 +289,15 @@ impl ChainParams {
         // and the instance pool holds a bounded number of frames.
         if self.contracts.max_call_depth > MAX_CALL_DEPTH {
             return bad("contracts.max_call_depth", &format!("must be at most {MAX_CALL_DEPTH}"));
+        }
+        if self.index.epoch_blocks == 0 || self.index.epoch_blocks > MAX_EPOCH_BLOCKS {
+            return bad("index.epoch_blocks", &format!("must be between 1 and {MAX_EPOCH_BLOCKS}"));
+        }
+        if s.max_operator_power < MIN_OPERATOR_POWER {
+            return bad(
+                "staking.max_operator_power",
+                "must be at least 0.05 (5 %): a smaller cap flattens the set to its smallest operator",
+            );
         }
         if self.contracts.stake_history_blocks == 0 {
             return bad("contracts.stake_history_blocks", "must be positive");

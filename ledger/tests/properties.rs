@@ -45,7 +45,7 @@ fn arb_signed() -> impl Strategy<Value = SignedTx> {
 fn arb_header() -> impl Strategy<Value = Header> {
     (any::<u64>(), any::<u64>(), any::<[[u8; 32]; 6]>(), any::<[u8; 32]>(), "[a-z-]{1,10}").prop_map(
         |(h, t, hs, pk, chain_id)| Header {
-            version: 1,
+            version: ledger::block::HEADER_VERSION,
             chain_id,
             height: Height(h),
             time_ms: t,
@@ -54,6 +54,7 @@ fn arb_header() -> impl Strategy<Value = Header> {
             state_root: Hash(hs[2]),
             receipts_root: Hash(hs[3]),
             proposer: PublicKey(pk),
+            client: format!("agorad/{chain_id}"),
             validator_set_hash: Hash(hs[4]),
             last_commit_hash: Hash(hs[5]),
             evidence_hash: Hash(hs[0]),

@@ -160,10 +160,20 @@ pub struct Chain {
     last_verified_commit: Mutex<Option<(Height, Hash)>>,
     /// Most transactions this node puts in a block it proposes (a local policy).
     proposer_max_txs: std::sync::atomic::AtomicUsize,
+    /// The client name this node writes in the headers it proposes.
+    client: RwLock<String>,
     mempool: Mutex<Mempool>,
     blocks: broadcast::Sender<Arc<CommittedBlock>>,
     events: broadcast::Sender<Arc<BlockEvents>>,
     watchers: Mutex<HashMap<Hash, Vec<oneshot::Sender<TxCommitted>>>>,
+}
+
+/// This software, as block headers name it.
+pub const CLIENT: &str = concat!("agorad/", env!("CARGO_PKG_VERSION"));
+
+/// The client name for a build tag (`agorad/VERSION+TAG`; no tag: [`CLIENT`]).
+pub fn client_name(tag: &str) -> String {
+    if tag.is_empty() { CLIENT.to_owned() } else { format!("{CLIENT}+{tag}") }
 }
 
 impl Chain {
@@ -217,6 +227,7 @@ impl Chain {
             tip: RwLock::new(tip),
             last_verified_commit: Mutex::new(None),
             proposer_max_txs: std::sync::atomic::AtomicUsize::new(usize::MAX),
+            client: RwLock::new(CLIENT.to_owned()),
             mempool: Mutex::new(Mempool::new(limits)),
             blocks,
             events,
@@ -244,6 +255,20 @@ impl Chain {
         self.tip.read().map(|t| t.clone()).unwrap_or_else(|p| p.into_inner().clone())
     }
     /// Caps the transactions of blocks this node proposes.
+    /// Names this node's build in the headers it proposes: `agorad/VERSION`,
+    /// or `agorad/VERSION+TAG` for a tagged (patched, custom) build.
+    pub fn set_client_tag(&self, tag: &str) -> Result<(), String> {
+        let client = client_name(tag);
+        ledger::block::check_client(&client)?;
+        *self.client.write().map_err(|_| "poisoned lock".to_owned())? = client;
+        Ok(())
+    }
+
+    /// The client name this node writes in the headers it proposes.
+    pub fn client(&self) -> String {
+        self.client.read().map(|c| c.clone()).unwrap_or_else(|_| CLIENT.to_owned())
+    }
+
     pub fn set_proposer_max_txs(&self, n: usize) {
         self.proposer_max_txs.store(n.max(1), std::sync::atomic::Ordering::Relaxed);
     }
@@ -344,7 +369,9 @@ impl Chain {
             time_ms,
             last_commit: self.vote_infos(height, last_commit.as_ref())?,
             misbehaviour,
+            proposer: Some((proposer, self.client())),
         };
+        let env_client = env.proposer.as_ref().map(|(_, c)| c.clone()).unwrap_or_default();
         let byte_budget = self.tx_byte_budget(height)?;
         let mut exec = BlockExecutor::with_vm(&self.store, &params, env, &self.vm);
         let mut included = Vec::with_capacity(candidates.len());
@@ -400,6 +427,7 @@ impl Chain {
             state_root: outcome.state_root(),
             receipts_root: merkle_root(outcome.receipts.iter().map(Receipt::hash)),
             proposer,
+            client: env_client,
             validator_set_hash,
             last_commit_hash: last_commit.as_ref().map_or(Hash::ZERO, Commit::hash),
             evidence_hash: ledger::block::evidence_hash(&evidence),
@@ -444,6 +472,7 @@ impl Chain {
         if set.get(&consensus::ValidatorId(h.proposer.0)).is_none() {
             return Err(invalid(format!("proposer {} is not in the validator set", h.proposer)));
         }
+        ledger::block::check_client(&h.client).map_err(|e| invalid(format!("header: {e}")))?;
         block.check_body_roots().map_err(invalid)?;
         match (&block.last_commit, tip.height) {
             (None, Height::GENESIS) => {}
@@ -468,6 +497,7 @@ impl Chain {
             time_ms: h.time_ms,
             last_commit: self.vote_infos(h.height, block.last_commit.as_ref())?,
             misbehaviour,
+            proposer: Some((h.proposer, h.client.clone())),
         };
         let outcome = match ledger::apply_block(&self.store, &self.params(), env, &self.vm, &txs) {
             Ok(o) => o,

@@ -74,6 +74,9 @@ pub struct ConsensusConfig {
     /// Append every signature this validator releases to `signatures.jsonl`
     /// in the home directory (an audit trail for double-sign checks).
     pub signature_log: bool,
+    /// Tags this build in the headers it proposes: `agorad/VERSION+TAG`
+    /// (empty: `agorad/VERSION`).
+    pub client_tag: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -134,7 +137,7 @@ impl Default for P2pConfig {
 }
 impl Default for ConsensusConfig {
     fn default() -> Self {
-        ConsensusConfig { block_interval: None, max_block_txs: 5000, signature_log: false }
+        ConsensusConfig { block_interval: None, max_block_txs: 5000, signature_log: false, client_tag: String::new() }
     }
 }
 impl Default for StorageConfig {
@@ -215,6 +218,9 @@ impl Config {
                 }
             }
         }
+        if let Err(e) = ledger::block::check_client(&crate::chain::client_name(&self.consensus.client_tag)) {
+            return inv("consensus.client_tag", &e);
+        }
         if self.consensus.max_block_txs == 0 {
             return inv("consensus.max_block_txs", "must be positive");
         }
@@ -284,6 +290,9 @@ max_block_txs = {max_block_txs}
 # Append each signature this validator releases (height, round, step, value)
 # to signatures.jsonl in the home directory: an audit trail for double-sign checks.
 signature_log = {siglog}
+# A tag for a custom build: the headers this validator proposes then name its
+# client "agorad/VERSION+TAG" (the decentralization index counts clients).
+client_tag = "{client_tag}"
 
 [storage]
 # fsync every block's write batch (turn off only for throwaway test chains).
@@ -294,6 +303,7 @@ sync_writes = {sync}
 level = "{level}"
 "#,
             moniker = d.moniker,
+            client_tag = d.consensus.client_tag,
             listen = d.rpc.listen,
             maxc = d.rpc.max_connections,
             maxreq = d.rpc.max_request_bytes,

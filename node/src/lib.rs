@@ -10,10 +10,12 @@ pub mod config;
 pub mod engine;
 pub mod keys;
 pub mod mempool;
+pub mod metrics;
 pub mod node;
 pub mod p2p;
 pub mod privval;
 pub mod rpc;
+pub mod rpc_index;
 pub mod rpc_staking;
 pub mod store;
 /// Helpers for tests and fuzz targets (a one-validator chain in a directory).

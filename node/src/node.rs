@@ -163,6 +163,7 @@ pub async fn run(home: &Home, rpc_override: Option<String>, byzantine: Byzantine
     let chain = Arc::new(Chain::open(store, &genesis, limits, vm)?);
     let interval = config.consensus.block_interval.unwrap_or(genesis.consensus.block_interval);
     chain.set_proposer_max_txs(config.consensus.max_block_txs);
+    chain.set_client_tag(&config.consensus.client_tag).map_err(|e| anyhow::anyhow!("consensus.client_tag: {e}"))?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let net_cfg = NetworkConfig {

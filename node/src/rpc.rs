@@ -643,6 +643,7 @@ pub fn module(ctx: Arc<RpcContext>) -> Result<RpcModule<RpcContext>, jsonrpsee::
     })?;
     m.register_method("agora_contractInfo", |p, c, _| contract_info(c, &Args::of(&p)?))?;
     crate::rpc_staking::register(&mut m)?;
+    crate::rpc_index::register(&mut m)?;
     m.register_method("agora_codeInfo", |p, c, _| code_info(c, &Args::of(&p)?))?;
     m.register_method("agora_getEvents", |p, c, _| get_events(c, &Args::of(&p)?))?;
     m.register_method("agora_getCode", |p, c, _| get_code(c, &Args::of(&p)?))?;
@@ -683,6 +684,7 @@ pub async fn serve(
         .build();
     let server = Server::builder()
         .set_config(config)
+        .set_http_middleware(tower::ServiceBuilder::new().layer(crate::metrics::MetricsLayer::new(ctx.clone())))
         .build(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen for RPC on {addr}: {e}"))?;

@@ -56,10 +56,17 @@ impl<S: StateStore + Send + 'static> Ctx<'_, '_, S> {
         }
         let tax = self.p.community_tax.mul_floor(total);
         let remaining = total.get() - tax.get();
+        // With the operator power cap on, rewards follow stake, not the
+        // capped voting power: stake above the cap stays bonded and earns.
+        let capped = self.p.max_operator_power < Rate::ONE;
         let mut signers: Vec<(Address, u64)> = Vec::new();
         for v in votes.iter().filter(|v| v.signed && v.power > 0) {
             if let Some(op) = self.r.operator_of(&v.validator)? {
-                signers.push((op, v.power));
+                let weight = match self.r.validator(&op)? {
+                    Some(val) if capped => val.power(self.p.power_reduction).max(1),
+                    _ => v.power,
+                };
+                signers.push((op, weight));
             }
         }
         let signed_power: u128 = signers.iter().map(|(_, p)| u128::from(*p)).sum();
@@ -312,6 +319,7 @@ impl<S: StateStore + Send + 'static> Ctx<'_, '_, S> {
     /// An empty result keeps the old set (a chain without validators halts).
     pub fn update_set(&mut self, events: &mut Vec<Event>) -> Result<Option<Vec<SetMember>>, LedgerError> {
         let mut candidates: Vec<SetMember> = Vec::new();
+        let mut records: BTreeMap<Address, Validator> = BTreeMap::new();
         for (_, b) in self.r.scan(&[VALIDATOR], None, usize::MAX)? {
             let v: Validator = borsh::from_slice(&b).map_err(|e| LedgerError::Corrupt(format!("validator: {e}")))?;
             let power = v.power(self.p.power_reduction);
@@ -319,9 +327,13 @@ impl<S: StateStore + Send + 'static> Ctx<'_, '_, S> {
                 continue;
             }
             candidates.push(SetMember { operator: v.operator, consensus_key: v.consensus_key, power });
+            records.insert(v.operator, v);
         }
         candidates.sort_by(|a, b| b.power.cmp(&a.power).then(a.consensus_key.cmp(&b.consensus_key)));
         candidates.truncate(self.p.max_validators as usize);
+        if self.p.max_operator_power < Rate::ONE {
+            cap_operator_power(&mut candidates, &records, self.p.max_operator_power);
+        }
         // Keep the total in consensus's range (only reachable with an absurd supply).
         while candidates.iter().map(|m| u128::from(m.power)).sum::<u128>() > u128::from(MAX_TOTAL_POWER) {
             for m in &mut candidates {
@@ -373,6 +385,34 @@ impl<S: StateStore + Send + 'static> Ctx<'_, '_, S> {
             ],
         ));
         Ok(Some(candidates))
+    }
+}
+
+/// The decentralization-aware set rule: the validators of one operator
+/// (clustered as the index clusters them: declared entity, website host)
+/// hold at most `cap` of the set's voting power together; an operator over
+/// it has its validators' power scaled down proportionally (each keeps at
+/// least 1). Pure integer water-filling (`decentralization::cap_shares`).
+pub(crate) fn cap_operator_power(set: &mut [SetMember], records: &BTreeMap<Address, Validator>, cap: Rate) {
+    let clusters = crate::index::Clusters::of(set.iter().filter_map(|m| records.get(&m.operator)));
+    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, m) in set.iter().enumerate() {
+        groups.entry(clusters.name(&m.operator)).or_default().push(i);
+    }
+    let groups: Vec<Vec<usize>> = groups.into_values().collect();
+    let totals: Vec<u128> = groups.iter().map(|g| g.iter().map(|&i| u128::from(set[i].power)).sum()).collect();
+    let Ok(cap) = decentralization::PowerCap::new(u64::from(cap.ppm()), u64::from(Rate::SCALE)) else {
+        return; // a positive denominator: cannot happen
+    };
+    let capped = decentralization::cap_shares(&totals, cap);
+    for ((g, total), new_total) in groups.iter().zip(&totals).zip(capped) {
+        if new_total == *total {
+            continue;
+        }
+        let powers: Vec<u128> = g.iter().map(|&i| u128::from(set[i].power)).collect();
+        for (&i, p) in g.iter().zip(decentralization::split_capped(&powers, new_total)) {
+            set[i].power = u64::try_from(p).unwrap_or(u64::MAX).max(1);
+        }
     }
 }
 

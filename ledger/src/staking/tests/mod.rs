@@ -16,6 +16,7 @@ use crate::tx::{Payload, TxBody};
 use crate::types::{Address, Amount, Height, Rate};
 
 mod history;
+mod index;
 mod rewards;
 mod slashing;
 
@@ -82,11 +83,13 @@ struct Spec {
     votes: Votes,
     evidence: Vec<Misbehaviour>,
     dt_ms: u64,
+    /// The proposer's consensus key and client name.
+    proposer: Option<(PublicKey, String)>,
 }
 
 impl Default for Spec {
     fn default() -> Self {
-        Spec { votes: Votes::Off, evidence: Vec::new(), dt_ms: 1_000 }
+        Spec { votes: Votes::Off, evidence: Vec::new(), dt_ms: 1_000, proposer: None }
     }
 }
 
@@ -221,6 +224,7 @@ impl Net {
         let mut env = BlockEnv::new(CHAIN, Height(h), t);
         env.last_commit = self.last_commit(h, &spec.votes);
         env.misbehaviour = spec.evidence;
+        env.proposer = spec.proposer;
         self.last_votes = env.last_commit.clone();
         let totals_before = self.totals();
         let mut exec = BlockExecutor::new(&self.store, &self.params, env);
