@@ -54,7 +54,7 @@ fn arb_header() -> impl Strategy<Value = Header> {
             state_root: Hash(hs[2]),
             receipts_root: Hash(hs[3]),
             proposer: PublicKey(pk),
-            client: format!("agorad/{chain_id}"),
+            client: format!("agorad/{}", hs[0][0]),
             validator_set_hash: Hash(hs[4]),
             last_commit_hash: Hash(hs[5]),
             evidence_hash: Hash(hs[0]),

@@ -160,6 +160,7 @@ fn status(ctx: &RpcContext) -> RpcResult {
         "chain_id": ctx.chain.chain_id(),
         "genesis_hash": ctx.chain.genesis_hash(),
         "node_version": env!("CARGO_PKG_VERSION"),
+        "client": ctx.chain.client(),
         "moniker": ctx.moniker,
         "latest_height": tip.height,
         "latest_block_hash": tip.hash,

@@ -111,6 +111,20 @@ pub(crate) fn patch_config_file(home: &Path, peers: &[String]) -> Result<()> {
     std::fs::write(&path, patched).with_context(|| format!("writing {}", path.display()))
 }
 
+/// Sets `consensus.client_tag` in a node's `config.toml`.
+fn set_client_tag(home: &Path, tag: &str) -> Result<()> {
+    let path = home.join("config.toml");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut table: toml::Table = text.parse().with_context(|| format!("{} is not valid TOML", path.display()))?;
+    let consensus = table.entry("consensus").or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    let toml::Value::Table(consensus) = consensus else {
+        anyhow::bail!("{}: `consensus` is not a table", path.display());
+    };
+    consensus.insert("client_tag".into(), toml::Value::String(tag.to_owned()));
+    let body = toml::to_string(&table).context("writing config.toml")?;
+    std::fs::write(&path, body).with_context(|| format!("writing {}", path.display()))
+}
+
 /// `agora keys new NAME` in the testnet keyring: (address, mnemonic).
 pub(crate) fn new_dev_account(agora: &Path, keyring: &Path, name: &str) -> Result<DevAccount> {
     let out = run_capture(
@@ -233,6 +247,11 @@ pub(crate) fn build(dir: &Path, spec: &Spec, powers: &[u64]) -> Result<State> {
             .with_context(|| format!("writing {}/genesis.json", home.display()))?;
         let peers: Vec<String> = nodes.iter().filter(|o| o.name != node.name).map(NodeState::multiaddr).collect();
         patch_config_file(&home, &peers)?;
+        // A validator that declares a patched build names it in the headers it proposes.
+        let declared = genesis.validators.iter().find(|v| v.metadata.moniker == node.name);
+        if let Some(tag) = declared.and_then(|v| v.metadata.client_version.split_once('+')).map(|(_, t)| t) {
+            set_client_tag(&home, tag)?;
+        }
     }
     Ok(State {
         version: state::STATE_VERSION,

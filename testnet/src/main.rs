@@ -153,6 +153,9 @@ struct UpArgs {
     /// Blocks over which missed signatures count towards downtime jailing [default: 100].
     #[arg(long, value_name = "N")]
     signed_blocks_window: Option<u64>,
+    /// Blocks per decentralization-index epoch [default: about 30 s of blocks].
+    #[arg(long, value_name = "N")]
+    epoch_blocks: Option<u64>,
     /// Run validator NODE byzantine: it double-signs (two conflicting prevotes)
     /// from HEIGHT on, e.g. 2@40. Also applies when resuming a testnet.
     #[arg(long, value_name = "NODE@HEIGHT")]
@@ -176,6 +179,7 @@ impl UpArgs {
             || self.unbonding_time.is_some()
             || self.jail_time.is_some()
             || self.signed_blocks_window.is_some()
+            || self.epoch_blocks.is_some()
     }
 }
 
@@ -398,6 +402,7 @@ async fn up(cli: &Cli, args: &UpArgs) -> Result<()> {
         st.unbonding_time = args.unbonding_time.unwrap_or(st.unbonding_time);
         st.jail_time = args.jail_time.unwrap_or(st.jail_time);
         st.signed_blocks_window = args.signed_blocks_window.unwrap_or(st.signed_blocks_window);
+        st.epoch_blocks = args.epoch_blocks.or(st.epoch_blocks);
         spec.byzantine = byzantine;
         if spec.agora.is_none() && spec.dev_accounts > 0 {
             eprintln!("note: the wallet `agora` was not found next to agorad or on PATH: no dev accounts");

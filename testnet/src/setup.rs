@@ -203,6 +203,9 @@ pub struct StakingSettings {
     pub signed_blocks_window: u64,
     /// Shortest time between two commission changes (default 1 min).
     pub commission_change_period: Duration,
+    /// Blocks per decentralization-index epoch (not a staking period, but a
+    /// chain period like them); `None`: about 30 s of blocks, at least 10.
+    pub epoch_blocks: Option<u64>,
 }
 
 impl Default for StakingSettings {
@@ -212,6 +215,7 @@ impl Default for StakingSettings {
             jail_time: Duration::from_secs(20),
             signed_blocks_window: 100,
             commission_change_period: Duration::from_secs(60),
+            epoch_blocks: None,
         }
     }
 }
@@ -234,6 +238,20 @@ impl StakingSettings {
             ..StakingParams::default()
         })
     }
+}
+
+/// Blocks per index epoch: `epoch_blocks`, or about 30 s of blocks (at least 10).
+pub fn epoch_blocks(settings: &StakingSettings, block_interval: Duration) -> Result<u64> {
+    if let Some(n) = settings.epoch_blocks {
+        ensure!(
+            (1..=ledger::params::MAX_EPOCH_BLOCKS).contains(&n),
+            "epoch blocks must be between 1 and {}",
+            ledger::params::MAX_EPOCH_BLOCKS
+        );
+        return Ok(n);
+    }
+    let ms = u64::try_from(block_interval.as_millis()).unwrap_or(u64::MAX).max(1);
+    Ok((30_000 / ms).clamp(10, 1_000))
 }
 
 /// Blocks in a 365-day year at one block every `block_interval` (at least 1).
@@ -337,7 +355,11 @@ pub fn build_genesis(
     validators: &[ValidatorEntry],
     accounts: &[(Address, u128)],
 ) -> Result<Genesis> {
-    let params = ChainParams { staking: staking.params(block_interval)?, ..ChainParams::default() };
+    let params = ChainParams {
+        staking: staking.params(block_interval)?,
+        index: ledger::params::IndexParams { epoch_blocks: epoch_blocks(staking, block_interval)? },
+        ..ChainParams::default()
+    };
     let reduction = params.staking.power_reduction;
     let validators = validators
         .iter()
@@ -517,7 +539,12 @@ mod tests {
             jail_time: Duration::from_millis(1500),
             signed_blocks_window: 10,
             commission_change_period: Duration::from_secs(5),
+            epoch_blocks: Some(7),
         };
+        assert_eq!(epoch_blocks(&st, Duration::from_millis(250)).unwrap(), 7);
+        assert_eq!(epoch_blocks(&d, Duration::from_millis(250)).unwrap(), 120, "30 s of blocks");
+        assert_eq!(epoch_blocks(&d, Duration::from_secs(10)).unwrap(), 10, "at least 10");
+        assert!(epoch_blocks(&StakingSettings { epoch_blocks: Some(0), ..d.clone() }, Duration::from_secs(1)).is_err());
         let p = st.params(Duration::from_millis(250)).unwrap();
         assert_eq!(p.unbonding_time_ms, 300_000);
         assert_eq!(p.downtime_jail_ms, 1_500);

@@ -83,6 +83,12 @@ pub enum Command {
         status: ValidatorStatusFilter,
     },
 
+    /// The decentralization index of the latest epoch (or of --epoch / --height):
+    /// Nakamoto coefficients, HHI, Gini and entropy of each subsystem; with
+    /// --history the epochs, with --distribution a subsystem's raw distribution,
+    /// with --csv FILE the metrics of a local `entity,weight` file (offline).
+    Decentralization(DecentralizationArgs),
+
     /// Show a validator: metadata, stake, commission, status and signing record.
     Validator {
         /// The operator's `agora1…` address, or the name of the operator's key.
@@ -190,6 +196,8 @@ pub struct TransferArgs {
 
 mod dao;
 pub use dao::{DaoCommand, VoteOption};
+mod decentralization;
+pub use decentralization::{DecentralizationArgs, MAX_HISTORY_LIMIT};
 
 /// A contract message: a JSON document, or `@FILE` to read it from FILE.
 const MSG_HELP: &str = "JSON message (quote it for the shell: '{\"increment\":{}}'), or @FILE to read it from FILE";

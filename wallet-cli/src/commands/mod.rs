@@ -16,6 +16,7 @@ use crate::secrets::PasswordSource;
 pub mod balance;
 pub mod contract;
 pub mod dao;
+pub mod decentralization;
 pub mod keys;
 pub mod query;
 pub mod stake;
@@ -92,6 +93,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Contract(c) => contract::run(&ctx, c).await,
         Command::Dao(d) => dao::run(&ctx, d).await,
         Command::Stake(s) => stake::run(&ctx, s).await,
+        Command::Decentralization(args) => decentralization::run(&ctx, &args).await,
         Command::Validators { status } => validators::validators(&ctx, status).await,
         Command::Validator { validator } => validators::validator(&ctx, &validator).await,
         Command::Delegations { delegator } => validators::delegations(&ctx, delegator.as_deref()).await,

@@ -28,9 +28,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::cli::{CreateValidatorArgs, EditValidatorArgs, MetadataArgs, StakeCommand, TxArgs};
-use crate::commands::Ctx;
 use crate::commands::contract::{Prepared, Sent, prepare, send};
 use crate::commands::query::event_fields;
+use crate::commands::{Ctx, decentralization};
 use crate::error::{Result, WalletError};
 use crate::output::{Fields, format_percent, format_time_ms, format_time_relative, now_ms};
 use crate::rpc::ValidatorInfo;
@@ -411,6 +411,13 @@ async fn stake_target(p: &Prepared, validator: &Address) -> Result<ValidatorInfo
 async fn delegate(ctx: &Ctx, validator: &Address, amount: Amount, opts: &TxArgs) -> Result<()> {
     let p = prepare(ctx, opts).await?;
     let v = stake_target(&p, validator).await?;
+    // Before signing: would this stake go to the few that can halt the chain?
+    let warning = decentralization::delegation_check(ctx, validator).await.filter(decentralization::is_warning);
+    if !ctx.json()
+        && let Some(w) = warning.as_ref().and_then(decentralization::delegation_warning)
+    {
+        eprintln!("{w}");
+    }
     let payload = Payload::Delegate { validator: *validator, amount };
     let sent = send(ctx, &p, opts, payload, ("amount", amount), "delegation").await?;
 
@@ -420,6 +427,7 @@ async fn delegate(ctx: &Ctx, validator: &Address, amount: Amount, opts: &TxArgs)
     out["validator"] = json!(validator);
     out["amount"] = json!(amount);
     out["shares"] = json!(shares);
+    out["decentralization_warning"] = warning.unwrap_or(Value::Null);
     let mut f = Fields::new();
     f.add("delegator", p.from.address).add("validator", named(&v)).add("amount", amount).add_opt("shares", shares);
     sent.fields(&mut f);

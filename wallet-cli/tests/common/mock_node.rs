@@ -427,6 +427,12 @@ fn storage(st: &State, o: &serde_json::Map<String, Value>) -> Result<Value, Erro
 
 impl MockNode {
     pub fn start(state: State) -> MockNode {
+        MockNode::start_with(state, |_| {})
+    }
+
+    /// Like [`MockNode::start`], with more methods registered by `extra`
+    /// (a test's own canned answers).
+    pub fn start_with(state: State, extra: impl FnOnce(&mut RpcModule<Arc<Mutex<State>>>)) -> MockNode {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         let state = Arc::new(Mutex::new(state));
         let mut m = RpcModule::new(state.clone());
@@ -652,6 +658,7 @@ impl MockNode {
             },
         )
         .unwrap();
+        extra(&mut m);
 
         let (url, handle) = runtime.block_on(async {
             let server = Server::builder().build("127.0.0.1:0").await.unwrap();
