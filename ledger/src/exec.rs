@@ -611,8 +611,14 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
                 &mut events,
             )?;
             let (height, time_ms) = (self.env.height, self.env.time_ms);
-            let closed =
-                crate::index::end_block(host, self.params, height, time_ms, self.env.proposer.as_ref(), &self.env.last_commit)?;
+            let closed = crate::index::end_block(
+                host,
+                self.params,
+                height,
+                time_ms,
+                self.env.proposer.as_ref(),
+                &self.env.last_commit,
+            )?;
             if let Some(epoch) = closed {
                 events.push(Event::new(
                     "decentralization_epoch",

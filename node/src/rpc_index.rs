@@ -175,7 +175,10 @@ fn summary(r: &EpochRecord) -> Value {
         .map(|s| {
             let n: serde_json::Map<String, Value> =
                 Threshold::STANDARD.iter().zip(&s.nakamoto).map(|(t, v)| (t.name.to_owned(), json!(v))).collect();
-            (s.name.clone(), json!({ "nakamoto": n, "hhi": ratio(&s.hhi), "entities": s.entities.len() as u64 + s.rest_entities }))
+            (
+                s.name.clone(),
+                json!({ "nakamoto": n, "hhi": ratio(&s.hhi), "entities": s.entities.len() as u64 + s.rest_entities }),
+            )
         })
         .collect();
     json!({ "epoch": r.epoch, "start_height": r.start_height, "end_height": r.end_height,

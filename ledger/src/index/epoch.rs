@@ -42,8 +42,11 @@ pub(crate) fn end_block<S: StateStore + Send + 'static>(
     proposer: Option<&(PublicKey, String)>,
     votes: &[VoteInfo],
 ) -> Result<Option<u64>, LedgerError> {
-    let mut c: EpochCounters = get(host, "index counters", COUNTERS_KEY)?
-        .unwrap_or(EpochCounters { epoch: 1, start_height: height.0, ..EpochCounters::default() });
+    let mut c: EpochCounters = get(host, "index counters", COUNTERS_KEY)?.unwrap_or(EpochCounters {
+        epoch: 1,
+        start_height: height.0,
+        ..EpochCounters::default()
+    });
     if c.blocks == 0 {
         c.start_height = height.0;
     }

@@ -31,8 +31,8 @@ use crate::state::{StateStore, contract_storage_key, decode_record};
 use crate::types::Address;
 
 pub use cluster::{Clusters, cluster_of};
-pub(crate) use epoch::{closes_epoch, end_block};
 pub use epoch::{MAX_CLIENTS_PER_EPOCH, MAX_LISTED_ENTITIES};
+pub(crate) use epoch::{closes_epoch, end_block};
 
 /// Namespace of the index records.
 pub static INDEX: LazyLock<Address> = LazyLock::new(|| module_address("decentralization_index"));

@@ -111,6 +111,36 @@ fn every_single_invalid_element_is_refused_with_a_reason_and_changes_nothing() {
             }),
         ),
         (
+            "client name must be printable ASCII",
+            Box::new(|mut b: Block| {
+                b.header.client = "agorad 0.1".into();
+                b
+            }),
+        ),
+        (
+            "client name must have 1 to 64 bytes",
+            Box::new(|mut b: Block| {
+                b.header.client = "a".repeat(1_000_000);
+                b
+            }),
+        ),
+        (
+            "client name must have 1 to 64 bytes",
+            Box::new(|mut b: Block| {
+                b.header.client = String::new();
+                b
+            }),
+        ),
+        (
+            // Another client name changes what the proposer signed for: the
+            // index counts it, so the state root no longer matches.
+            "state root",
+            Box::new(|mut b: Block| {
+                b.header.client = "other/9.9".into();
+                b
+            }),
+        ),
+        (
             "validator set hash",
             Box::new(|mut b: Block| {
                 b.header.validator_set_hash = Hash([3; 32]);

@@ -276,7 +276,7 @@ fn rules() -> String {
     let mut out = String::from("N: Nakamoto coefficient, the smallest number of entities whose combined weight is\n");
     for t in Threshold::STANDARD {
         out.push_str(&format!(
-            "  {:<6} {:<12} {} {} of the total ({})\n",
+            "  {:<6} {:<13} {} {} of the total ({})\n",
             column(&t),
             t.name,
             t.cmp.words(),
@@ -392,40 +392,55 @@ pub fn render_distribution(v: &Value) -> String {
 
 // ---- history ------------------------------------------------------------
 
+/// A page of `agora_decentralizationHistory`, its epochs kept as the node's text.
+#[derive(serde::Deserialize, serde::Serialize)]
+struct Page {
+    #[serde(default)]
+    epochs: Vec<Box<RawValue>>,
+    #[serde(default)]
+    latest: Value,
+    #[serde(default)]
+    next: Value,
+}
+
 async fn history(ctx: &Ctx, a: &DecentralizationArgs) -> Result<()> {
+    const METHOD: &str = "agora_decentralizationHistory";
     let limit = a.limit.unwrap_or(if a.all { MAX_HISTORY_LIMIT } else { DEFAULT_HISTORY_LIMIT });
-    let page = |from: Option<u64>, limit: u64| {
+    let params = |from: Option<u64>, limit: u64| {
         let mut p = vec![("limit", json!(limit))];
         p.extend(from.map(|f| ("from", json!(f))));
         p
     };
-    let from = a.from.or(a.all.then_some(1));
-    let first = call(ctx, "agora_decentralizationHistory", &page(from, limit), CALL_TIMEOUT).await?;
-    let doc = if a.all {
-        let mut epochs = first["epochs"].as_array().cloned().unwrap_or_default();
-        let (mut latest, mut next) = (first["latest"].clone(), first["next"].clone());
-        while let Some(n) = next.as_u64() {
-            let room = MAX_HISTORY_EPOCHS.saturating_sub(epochs.len()) as u64;
+    let page = |raw: &RawValue| {
+        serde_json::from_str::<Page>(raw.get())
+            .map_err(|e| WalletError::BadResponse { method: METHOD, reason: e.to_string() })
+    };
+    let first = call_raw(ctx, METHOD, &params(a.from.or(a.all.then_some(1)), limit), CALL_TIMEOUT).await?;
+    let text = if a.all {
+        let mut doc = page(&first)?;
+        while let Some(n) = doc.next.as_u64() {
+            let room = MAX_HISTORY_EPOCHS.saturating_sub(doc.epochs.len()) as u64;
             if room == 0 {
                 break;
             }
-            let v = call(ctx, "agora_decentralizationHistory", &page(Some(n), limit.min(room)), CALL_TIMEOUT).await?;
-            let got = v["epochs"].as_array().cloned().unwrap_or_default();
-            let stalled = got.is_empty() || v["next"].as_u64().is_some_and(|m| m <= n);
-            epochs.extend(got);
-            (latest, next) = (v["latest"].clone(), v["next"].clone());
+            let p = page(&call_raw(ctx, METHOD, &params(Some(n), limit.min(room)), CALL_TIMEOUT).await?)?;
+            let stalled = p.epochs.is_empty() || p.next.as_u64().is_some_and(|m| m <= n);
+            doc.epochs.extend(p.epochs);
+            (doc.latest, doc.next) = (p.latest, p.next);
             if stalled {
                 break;
             }
         }
-        epochs.truncate(MAX_HISTORY_EPOCHS);
-        json!({ "epochs": epochs, "latest": latest, "next": next })
+        doc.epochs.truncate(MAX_HISTORY_EPOCHS);
+        serde_json::to_string(&doc).map_err(|e| WalletError::Output(e.to_string()))?
     } else {
-        first
+        first.get().to_owned()
     };
     if ctx.json() {
-        return print_json(&doc);
+        return print_raw(&text);
     }
+    let doc: Value =
+        serde_json::from_str(&text).map_err(|e| WalletError::BadResponse { method: METHOD, reason: e.to_string() })?;
     print_text(&render_history(&doc))?;
     if let Some(n) = doc["next"].as_u64() {
         eprintln!("(more epochs: --from {n}, or --all)");
@@ -544,10 +559,10 @@ pub fn render_report(name: &str, v: &Value) -> String {
         let edi = if name == "majority_edi" { " (the EDI's rule)" } else { "" };
         f.add(&format!("Nakamoto {sym} ({name})"), format!("{}{edi}", show(&n["value"])));
     }
-    for (label, key) in [("HHI", "hhi"), ("Gini", "gini"), ("largest share", "largest_share")] {
-        let m = &v[key];
-        f.add(label, format!("{} (exact {})", fixed(ratio_f64(m), 4), show(&m["exact"])));
-    }
+    let (hhi, gini, largest) = (&v["hhi"], &v["gini"], &v["largest_share"]);
+    f.add("HHI", format!("{} (exact {})", fixed(ratio_f64(hhi), 2), show(&hhi["exact"])))
+        .add("Gini", format!("{} (exact {})", fixed(ratio_f64(gini), 4), show(&gini["exact"])))
+        .add("largest share", format!("{} (exact {})", percent(ratio_f64(largest)), show(&largest["exact"])));
     for c in v["concentration"].as_array().map(Vec::as_slice).unwrap_or_default() {
         f.add(&format!("CR_{}", show(&c["k"])), percent(ratio_f64(&c["share"])));
     }
@@ -664,6 +679,16 @@ mod tests {
         assert!(e.contains("x.csv: line 3: negative weight"), "{e}");
         let e = csv_report("entity,weight\na,0\n", "x.csv").unwrap_err().to_string();
         assert!(e.contains("no entity has a positive weight"), "{e}");
+    }
+
+    #[test]
+    fn pretty_keeps_the_node_text() {
+        let v = json!({"a": [1, {"b": "x,{y}:\\\"z\"", "c": []}, {}], "d": {"e": null, "f": 0.9232196723355076}});
+        assert_eq!(pretty(&v.to_string()), serde_json::to_string_pretty(&v).unwrap());
+        assert_eq!(
+            pretty(r#"{ "n" : 0.92321967233550765 , "e": [ ] }"#),
+            "{\n  \"n\": 0.92321967233550765,\n  \"e\": []\n}"
+        );
     }
 
     #[test]
