@@ -71,6 +71,12 @@ pub fn print_staking(net: &Testnet) {
             net.keyring_dir().display()
         );
     }
+    println!(
+        "  Decentralization index: every {} blocks; `agora --node {} decentralization` (--history, --distribution operators), {}/metrics",
+        g.params.index.epoch_blocks,
+        net.rpc_url(0),
+        net.rpc_url(0)
+    );
     for i in 0..net.nodes() {
         if let Some(h) = net.byzantine_at(i) {
             println!(
