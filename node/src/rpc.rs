@@ -93,8 +93,9 @@ impl Args {
     pub(crate) fn raw(&self, idx: usize, name: &str) -> Option<&Value> {
         let v = match &self.0 {
             // `[{"name": …}]`: one object of named parameters in an array.
-            Value::Array(a) if a.len() == 1 && a[0].is_object() && idx > 0 => a[0].get(name),
-            Value::Array(a) if a.len() == 1 && a[0].as_object().is_some_and(|o| o.contains_key(name)) => a[0].get(name),
+            // No method takes an object as its first positional parameter, so a
+            // lone object is named parameters even when `name` is not among them.
+            Value::Array(a) if a.len() == 1 && a[0].is_object() => a[0].get(name),
             Value::Array(a) => a.get(idx),
             Value::Object(o) => o.get(name),
             _ => None,
@@ -711,6 +712,17 @@ mod tests {
             consensus: None,
             query_slots: Arc::new(tokio::sync::Semaphore::new(slots)),
         })
+    }
+
+    #[test]
+    fn a_lone_object_is_named_parameters() {
+        let a = Args(json!([{ "height": 5 }]));
+        assert_eq!(a.opt::<u64>(0, "epoch").unwrap(), None, "not the object itself as `epoch`");
+        assert_eq!(a.opt::<u64>(1, "height").unwrap(), Some(5));
+        let a = Args(json!({ "height": 5 }));
+        assert_eq!(a.opt::<u64>(0, "epoch").unwrap(), None);
+        let a = Args(json!([7, 5]));
+        assert_eq!((a.opt::<u64>(0, "epoch").unwrap(), a.opt::<u64>(1, "height").unwrap()), (Some(7), Some(5)));
     }
 
     #[tokio::test]

@@ -312,18 +312,26 @@ fn delegation_check(ctx: &RpcContext, args: &Args) -> RpcResult {
     let operator = clusters.name(&target);
     let in_vals = halting_validators.contains(&target);
     let in_ops = halting_operators.contains(&operator);
-    let mut alternatives: Vec<Value> = Vec::new();
+    // The smallest validators outside the halting validators: first those
+    // whose operator is outside the halting operators too, then the others
+    // (flagged), so there is a suggestion even when every operator is in one.
+    let mut outside: Vec<(bool, u128, &ledger::staking::Validator)> = Vec::new();
     for (op, power) in by_val.iter().rev() {
-        if alternatives.len() >= MAX_ALTERNATIVES {
-            break;
-        }
         let Some(v) = validators.iter().find(|v| v.operator == *op) else { continue };
-        if halting_validators.contains(op) || halting_operators.contains(&clusters.name(op)) || v.jailed {
+        if halting_validators.contains(op) || v.jailed || *op == target {
             continue;
         }
-        alternatives.push(json!({ "validator": op, "moniker": v.metadata.moniker, "operator": clusters.name(op),
-                                  "power": power.to_string(), "commission": v.commission.rate }));
+        outside.push((halting_operators.contains(&clusters.name(op)), *power, v));
     }
+    outside.sort_by_key(|(flagged, power, _)| (*flagged, *power));
+    let alternatives: Vec<Value> = outside
+        .iter()
+        .take(MAX_ALTERNATIVES)
+        .map(|(flagged, power, v)| {
+            json!({ "validator": v.operator, "moniker": v.metadata.moniker, "operator": clusters.name(&v.operator),
+                    "power": power.to_string(), "commission": v.commission.rate, "operator_holds_one_third": flagged })
+        })
+        .collect();
     Ok(json!({
         "validator": target,
         "moniker": tv.metadata.moniker,

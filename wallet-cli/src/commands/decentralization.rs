@@ -649,10 +649,17 @@ pub fn delegation_warning(c: &Value) -> Option<String> {
                 .and_then(|r| r.parse::<Rate>().ok())
                 .map_or_else(|| show(&a["commission"]), format_percent);
             let name = a["moniker"].as_str().filter(|m| !m.is_empty()).map(|m| format!("{m} ")).unwrap_or_default();
-            format!("{name}{} (power {}, commission {commission})", show(&a["validator"]), show(&a["power"]))
+            let note = if a["operator_holds_one_third"].as_bool() == Some(true) {
+                format!("; its operator `{}` also holds 1/3", a["operator"].as_str().unwrap_or("?"))
+            } else {
+                String::new()
+            };
+            format!("{name}{} (power {}, commission {commission}{note})", show(&a["validator"]), show(&a["power"]))
         })
         .collect();
-    if !alternatives.is_empty() {
+    if alternatives.is_empty() {
+        out.push_str(" No validator outside these groups is in the set.");
+    } else {
         out.push_str(&format!(" Smaller validators: {}.", alternatives.join(", ")));
     }
     Some(out)
