@@ -10,7 +10,7 @@
 //! Run: `cargo run --release -p decentralization --example set_rule`.
 
 use decentralization::{
-    Distribution, PowerCap, Threshold, cap_shares, gini, hhi, largest_share, nakamoto, split_capped,
+    Distribution, PowerCap, Threshold, cap_shares_bounded, gini, hhi, largest_share, nakamoto, split_capped,
 };
 
 /// Operators as (name, validator stakes).
@@ -34,12 +34,14 @@ fn zipf() -> Operators {
         .collect()
 }
 
-fn row(label: &str, ops: &Operators, cap_ppm: u64) {
+fn row(label: &str, ops: &Operators, cap_ppm: u64, max_removed_ppm: u64) {
     let stakes: Vec<u128> = ops.iter().map(|(_, v)| v.iter().sum()).collect();
     let capped = if cap_ppm >= 1_000_000 {
         stakes.clone()
     } else {
-        cap_shares(&stakes, PowerCap::new(cap_ppm, 1_000_000).expect("positive denominator"))
+        // The chain's rule: at most 10 % of the power removed (`CAP_MAX_REMOVED`).
+        let budget = PowerCap::new(max_removed_ppm, 1_000_000).expect("positive denominator");
+        cap_shares_bounded(&stakes, PowerCap::new(cap_ppm, 1_000_000).expect("positive denominator"), budget)
     };
     // Validators keep the split of their operator's capped power.
     let validators: Vec<u128> =
@@ -61,7 +63,11 @@ fn row(label: &str, ops: &Operators, cap_ppm: u64) {
         s += stake;
         p += power;
     }
-    let cap = if cap_ppm >= 1_000_000 { "off".to_owned() } else { format!("{:.0} %", cap_ppm as f64 / 10_000.0) };
+    let cap = if cap_ppm >= 1_000_000 {
+        "off".to_owned()
+    } else {
+        format!("{:.0} % (≤ {:.0} % removed)", cap_ppm as f64 / 10_000.0, max_removed_ppm as f64 / 10_000.0)
+    };
     println!(
         "| {label} | {cap} | {} | {} | {} | {} | {:.0} | {:.3} | {:.1} % | {:.1} % | {:.1} % |",
         n(&d, Threshold::BFT_HALT),
@@ -81,10 +87,20 @@ fn main() {
         "| distribution | cap | operators ≥1/3 | operators >1/2 | operators >2/3 | validators ≥1/3 | HHI | Gini | largest share | stake without power | stake that buys ≥1/3 power |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
-    for cap in [1_000_000, 330_000, 250_000, 200_000, 150_000, 100_000, 50_000] {
-        row("testnet 30/30/(20+20)", &testnet(), cap);
+    // The chain's bound (10 %), then an unbounded cap (100 %) to show why the bound exists.
+    for (cap, removed) in [(1_000_000, 100_000), (330_000, 100_000), (250_000, 100_000), (250_000, 1_000_000)] {
+        row("testnet 30/30/(20+20)", &testnet(), cap, removed);
     }
     for cap in [1_000_000, 330_000, 250_000, 200_000, 150_000, 100_000, 50_000] {
-        row("Zipf, 60 operators", &zipf(), cap);
+        row("Zipf, 60 operators", &zipf(), cap, 100_000);
+    }
+    for cap in [100_000, 50_000] {
+        row("Zipf, 60 operators", &zipf(), cap, 1_000_000);
+    }
+    // The attack the bound stops: one honest operator, three 1-power validators.
+    let attack: Operators =
+        vec![("honest".into(), vec![1_000]), ("a".into(), vec![1]), ("b".into(), vec![1]), ("c".into(), vec![1])];
+    for (cap, removed) in [(350_000, 1_000_000), (350_000, 100_000)] {
+        row("1 honest + 3 tiny", &attack, cap, removed);
     }
 }

@@ -110,6 +110,36 @@ pub fn cap_shares(weights: &[u128], cap: PowerCap) -> Vec<u128> {
     out
 }
 
+/// [`cap_shares`] with a bound on what the cap may take away: at most
+/// `max_removed` of the total power is removed. If the cap alone would remove
+/// more, the common level is raised to the smallest integer `X'` at which
+/// `Σ max(0, p_i − X') ≤ ⌊max_removed · Σp⌋` (a binary search: the removed
+/// power falls as the level rises), and shares may then stay above the cap.
+///
+/// Why: capping the largest operators raises everyone else's share, an
+/// attacker's included. Without a bound, validators with almost no stake
+/// could hold most of the voting power once the honest side is capped; with
+/// it, a coalition's share of the power is at most its share of the stake
+/// divided by `1 − max_removed`.
+pub fn cap_shares_bounded(weights: &[u128], cap: PowerCap, max_removed: PowerCap) -> Vec<u128> {
+    let capped = cap_shares(weights, cap);
+    let total: U256 = weights.iter().map(|w| U256::from(*w)).sum();
+    let budget = total * U256::from(max_removed.num.min(max_removed.den)) / U256::from(max_removed.den);
+    let removed_at = |level: u128| -> U256 { weights.iter().map(|w| U256::from(w.saturating_sub(level))).sum() };
+    let removed: U256 = weights.iter().zip(&capped).map(|(w, c)| U256::from(w - c)).sum();
+    if removed <= budget {
+        return capped;
+    }
+    // Every changed weight sits at one level; search upwards from it.
+    let mut lo = weights.iter().zip(&capped).filter(|(w, c)| w != c).map(|(_, c)| *c).min().unwrap_or(0);
+    let mut hi = weights.iter().copied().max().unwrap_or(0);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if removed_at(mid) <= budget { hi = mid } else { lo = mid + 1 }
+    }
+    weights.iter().map(|w| (*w).min(lo)).collect()
+}
+
 /// Distributes an operator's (capped) power `new_total` over its validators in proportion
 /// to their current `validator_powers`: each gets `floor(p_i · new_total / Σp)`, and the
 /// remainder goes one unit each to the largest fractional parts (ties: lower index first).
@@ -203,5 +233,41 @@ mod tests {
         assert_eq!(split_capped(&[100, 1, 1, 0], 2), vec![2, 0, 0, 0]);
         assert_eq!(split_capped(&[0, 0], 5), vec![0, 0]);
         assert_eq!(split_capped(&[u128::MAX, u128::MAX], u128::MAX), vec![u128::MAX / 2 + 1, u128::MAX / 2]);
+    }
+
+    #[test]
+    fn the_removal_bound_keeps_tiny_validators_from_taking_the_power() {
+        // One honest operator and three attacker validators of power 1, cap 35 %:
+        // the cap alone cuts the honest operator to 1 (3 of 4 for the attacker).
+        assert_eq!(cap_shares(&[1_000, 1, 1, 1], cap(35, 100)), vec![1, 1, 1, 1]);
+        // At most 10 % of the power removed: the attacker keeps ~0.3 %.
+        let b = cap_shares_bounded(&[1_000, 1, 1, 1], cap(35, 100), cap(1, 10));
+        assert_eq!(b, vec![900, 1, 1, 1]);
+        // The unreachable fallback is bounded the same way.
+        let b = cap_shares_bounded(&[100, 1], cap(35, 100), cap(1, 10));
+        assert_eq!(b, vec![90, 1], "⌊101/10⌋ = 10 removed");
+        // Within the budget, the cap applies in full.
+        assert_eq!(cap_shares_bounded(&[40, 30, 20, 10], cap(35, 100), cap(1, 10)), vec![32, 30, 20, 10]);
+        // A budget of zero removes nothing; off stays off.
+        assert_eq!(cap_shares_bounded(&[40, 30, 20, 10], cap(35, 100), cap(0, 10)), vec![40, 30, 20, 10]);
+        assert_eq!(cap_shares_bounded(&[40, 30], cap(1, 1), cap(1, 10)), vec![40, 30]);
+    }
+
+    #[test]
+    fn a_coalition_never_gains_more_than_the_bound_allows() {
+        // For any honest split and attacker stake a, the attacker's power share is
+        // at most a / ((1 - 1/10) · total).
+        for honest in [vec![1_000u128], vec![500, 500], vec![700, 200, 100], vec![300; 5]] {
+            for a in [1u128, 10, 50, 100, 300] {
+                let mut w = honest.clone();
+                w.extend(std::iter::repeat_n(1, a as usize));
+                let out = cap_shares_bounded(&w, cap(5, 100), cap(1, 10));
+                let total: u128 = w.iter().sum();
+                let power: u128 = out.iter().sum();
+                let attacker: u128 = out[honest.len()..].iter().sum();
+                assert!(attacker * 9 * total <= a * 10 * power, "{honest:?} + {a}: {attacker} of {power}");
+                assert!(total - power <= total / 10, "removed at most 10 %");
+            }
+        }
     }
 }

@@ -37,7 +37,7 @@ mod exact;
 mod metrics;
 mod report;
 
-pub use cap::{PowerCap, cap_shares, split_capped};
+pub use cap::{PowerCap, cap_shares, cap_shares_bounded, split_capped};
 pub use csv::{MAX_CSV_ROWS, MAX_NAME_CHARS, parse_csv};
 pub use distribution::{Distribution, Entity, MAX_ENTITIES};
 pub use error::Error;

@@ -15,13 +15,17 @@ pub const HEADER_VERSION: u32 = 2;
 pub const MAX_CLIENT_BYTES: usize = 64;
 
 /// Checks a header's client name: 1 to [`MAX_CLIENT_BYTES`] printable ASCII
-/// characters without spaces (`name/version`, as `agorad/0.1.0`).
+/// characters without spaces (`name/version`, as `agorad/0.1.0`), and not one
+/// of the index's own buckets (`other`, `invalid`).
 pub fn check_client(client: &str) -> Result<(), String> {
     if client.is_empty() || client.len() > MAX_CLIENT_BYTES {
         return Err(format!("client name must have 1 to {MAX_CLIENT_BYTES} bytes, not {}", client.len()));
     }
     if !client.bytes().all(|b| b.is_ascii_graphic()) {
         return Err("client name must be printable ASCII without spaces".into());
+    }
+    if client == "other" || client == "invalid" {
+        return Err(format!("client name `{client}` is reserved by the decentralization index"));
     }
     Ok(())
 }

@@ -51,6 +51,9 @@ pub struct IndexParams {
 /// Longest epoch a chain may have (about a week of 5-second blocks): the
 /// per-epoch counters stay small and the history keeps coming.
 pub const MAX_EPOCH_BLOCKS: u64 = 1_000_000;
+/// Shortest epoch: every epoch end writes a record (up to ~100 KB with a
+/// thousand validators) that stays in the state for good.
+pub const MIN_EPOCH_BLOCKS: u64 = 10;
 
 impl Default for IndexParams {
     fn default() -> Self {
@@ -290,8 +293,8 @@ impl ChainParams {
         if self.contracts.max_call_depth > MAX_CALL_DEPTH {
             return bad("contracts.max_call_depth", &format!("must be at most {MAX_CALL_DEPTH}"));
         }
-        if self.index.epoch_blocks == 0 || self.index.epoch_blocks > MAX_EPOCH_BLOCKS {
-            return bad("index.epoch_blocks", &format!("must be between 1 and {MAX_EPOCH_BLOCKS}"));
+        if !(MIN_EPOCH_BLOCKS..=MAX_EPOCH_BLOCKS).contains(&self.index.epoch_blocks) {
+            return bad("index.epoch_blocks", &format!("must be between {MIN_EPOCH_BLOCKS} and {MAX_EPOCH_BLOCKS}"));
         }
         if s.max_operator_power < MIN_OPERATOR_POWER {
             return bad(

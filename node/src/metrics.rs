@@ -104,22 +104,42 @@ pub fn render(ctx: &RpcContext) -> Result<String, String> {
     Ok(out)
 }
 
+/// The last rendered text and the height it was rendered at: scrapes within
+/// one block share it, so a flood of requests costs one rendering a block.
+type Cache = Arc<std::sync::Mutex<Option<(u64, Arc<String>)>>>;
+
+fn render_cached(ctx: &RpcContext, cache: &Cache) -> Result<Arc<String>, String> {
+    let height = crate::rpc_index::tip_height(ctx).0;
+    if let Ok(c) = cache.lock()
+        && let Some((h, text)) = c.as_ref()
+        && *h == height
+    {
+        return Ok(text.clone());
+    }
+    let text = Arc::new(render(ctx)?);
+    if let Ok(mut c) = cache.lock() {
+        *c = Some((height, text.clone()));
+    }
+    Ok(text)
+}
+
 /// Serves [`PATH`] in front of the JSON-RPC service.
 #[derive(Clone, Debug)]
 pub struct MetricsLayer {
     ctx: Arc<RpcContext>,
+    cache: Cache,
 }
 
 impl MetricsLayer {
     pub fn new(ctx: Arc<RpcContext>) -> Self {
-        MetricsLayer { ctx }
+        MetricsLayer { ctx, cache: Cache::default() }
     }
 }
 
 impl<S> Layer<S> for MetricsLayer {
     type Service = MetricsService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        MetricsService { inner, ctx: self.ctx.clone() }
+        MetricsService { inner, ctx: self.ctx.clone(), cache: self.cache.clone() }
     }
 }
 
@@ -127,6 +147,7 @@ impl<S> Layer<S> for MetricsLayer {
 pub struct MetricsService<S> {
     inner: S,
     ctx: Arc<RpcContext>,
+    cache: Cache,
 }
 
 type BoxFuture = Pin<Box<dyn Future<Output = Result<HttpResponse, BoxError>> + Send + 'static>>;
@@ -150,14 +171,14 @@ where
             let fut = self.inner.call(req);
             return Box::pin(async move { fut.await.map_err(Into::into) });
         }
-        let ctx = self.ctx.clone();
+        let (ctx, cache) = (self.ctx.clone(), self.cache.clone());
         let get = req.method().as_str() == "GET";
         Box::pin(async move {
             let (status, content_type, body) = if !get {
                 (405, "text/plain", "only GET is served at /metrics\n".to_owned())
             } else {
-                match tokio::task::spawn_blocking(move || render(&ctx)).await {
-                    Ok(Ok(text)) => (200, "text/plain; version=0.0.4; charset=utf-8", text),
+                match tokio::task::spawn_blocking(move || render_cached(&ctx, &cache)).await {
+                    Ok(Ok(text)) => (200, "text/plain; version=0.0.4; charset=utf-8", text.as_str().to_owned()),
                     Ok(Err(e)) => (500, "text/plain", format!("cannot render metrics: {e}\n")),
                     Err(e) => (500, "text/plain", format!("cannot render metrics: {e}\n")),
                 }

@@ -31,7 +31,7 @@ pub fn describe(name: &str) -> &'static str {
         "validators" => "voting power of each validator in the consensus set",
         "validator_stake" => "bonded stake of each validator, candidates outside the set included",
         "operators" => {
-            "voting power clustered by operator: declared operator_entity and shared website host (declared data: the true coefficient may be lower; compare the unclustered `validators`)"
+            "voting power clustered by operator: the operator_entity validators declare (declared data: the true coefficient may be lower; compare the unclustered `validators`)"
         }
         "countries" => "voting power by declared country (ISO 3166-1 alpha-2; `unknown` if undisclosed)",
         "hosting" => "voting power by declared hosting provider or AS (`unknown` if undisclosed)",
@@ -249,16 +249,21 @@ async fn subscribe(pending: PendingSubscriptionSink, ctx: Arc<RpcContext>) -> Re
             _ = sink.closed() => return Ok(()),
             r = rx.recv() => match r {
                 Ok(_) | Err(RecvError::Lagged(_)) => {
-                    let latest = index::latest_epoch(ctx.chain.store()).map_err(|e| e.to_string())?;
-                    if latest == seen {
+                    let Some(latest) = index::latest_epoch(ctx.chain.store()).map_err(|e| e.to_string())? else {
                         continue;
+                    };
+                    // Every epoch since the last one sent (a lagging receiver
+                    // may wake after several), at most a page at a time.
+                    let first = seen.map_or(latest, |s| s + 1).max(latest.saturating_sub(MAX_HISTORY_PAGE - 1));
+                    for e in first..=latest {
+                        let Some(r) = index::epoch_record(ctx.chain.store(), e).map_err(|e| e.to_string())? else {
+                            continue;
+                        };
+                        if sink.send(to_msg(&summary(&r)).map_err(|e| e.to_string())?).await.is_err() {
+                            return Ok(());
+                        }
                     }
-                    seen = latest;
-                    let Some(e) = latest else { continue };
-                    let Some(r) = index::epoch_record(ctx.chain.store(), e).map_err(|e| e.to_string())? else { continue };
-                    if sink.send(to_msg(&summary(&r)).map_err(|e| e.to_string())?).await.is_err() {
-                        return Ok(());
-                    }
+                    seen = Some(latest);
                 }
                 Err(RecvError::Closed) => return Ok(()),
             }
@@ -298,6 +303,8 @@ fn delegation_check(ctx: &RpcContext, args: &Args) -> RpcResult {
         return Err(err(codes::NOT_FOUND, format!("{target} is not a validator")));
     };
     let clusters = index::Clusters::of(&validators);
+    let by_op: std::collections::BTreeMap<ledger::Address, &ledger::staking::Validator> =
+        validators.iter().map(|v| (v.operator, v)).collect();
     let total: u128 = set.iter().map(|m| u128::from(m.power)).sum();
     let mut by_val: Vec<(ledger::Address, u128)> = set.iter().map(|m| (m.operator, u128::from(m.power))).collect();
     by_val.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -305,10 +312,10 @@ fn delegation_check(ctx: &RpcContext, args: &Args) -> RpcResult {
     for m in &set {
         *ops.entry(clusters.name(&m.operator)).or_default() += u128::from(m.power);
     }
-    let mut by_op: Vec<(String, u128)> = ops.into_iter().collect();
-    by_op.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut by_cluster: Vec<(String, u128)> = ops.into_iter().collect();
+    by_cluster.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let halting_validators = halting_prefix(&by_val, total);
-    let halting_operators = halting_prefix(&by_op, total);
+    let halting_operators = halting_prefix(&by_cluster, total);
     let operator = clusters.name(&target);
     let in_vals = halting_validators.contains(&target);
     let in_ops = halting_operators.contains(&operator);
@@ -317,7 +324,7 @@ fn delegation_check(ctx: &RpcContext, args: &Args) -> RpcResult {
     // (flagged), so there is a suggestion even when every operator is in one.
     let mut outside: Vec<(bool, u128, &ledger::staking::Validator)> = Vec::new();
     for (op, power) in by_val.iter().rev() {
-        let Some(v) = validators.iter().find(|v| v.operator == *op) else { continue };
+        let Some(v) = by_op.get(op).copied() else { continue };
         if halting_validators.contains(op) || v.jailed || *op == target {
             continue;
         }

@@ -203,6 +203,26 @@ fn decentralization_index_through_the_wallet_rpc_and_metrics() {
     *forged.last_mut().unwrap() ^= 1;
     assert!(ledger::index::verify_epoch_proof(root, e, Some(&forged), &proof).is_err());
 
+    // --- The subscription: one notification per new epoch. ------------------
+    let ws_url = net.rpc_url(1).replace("http://", "ws://");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let got: Vec<Value> = rt.block_on(async {
+        use jsonrpsee::core::client::{Subscription, SubscriptionClientT};
+        let ws = jsonrpsee::ws_client::WsClientBuilder::default().build(&ws_url).await.unwrap();
+        let mut sub: Subscription<Value> = ws
+            .subscribe("agora_subscribeDecentralization", jsonrpsee::rpc_params![], "agora_unsubscribeDecentralization")
+            .await
+            .unwrap();
+        let mut got = Vec::new();
+        for _ in 0..2 {
+            let n = tokio::time::timeout(Duration::from_secs(20), sub.next()).await.expect("an epoch within 20 s");
+            got.push(n.unwrap().unwrap());
+        }
+        got
+    });
+    assert_eq!(got[1]["epoch"].as_u64().unwrap(), got[0]["epoch"].as_u64().unwrap() + 1, "{got:?}");
+    assert!(got[0]["subsystems"]["validators"]["nakamoto"]["bft_halt"].is_u64());
+
     // --- Hostile queries are verdicts. --------------------------------------
     for bad in [json!({"epoch": 0}), json!({"epoch": u64::MAX}), json!({"height": 0})] {
         let r = testnet::rpc::call_blocking(

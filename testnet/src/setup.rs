@@ -244,8 +244,9 @@ impl StakingSettings {
 pub fn epoch_blocks(settings: &StakingSettings, block_interval: Duration) -> Result<u64> {
     if let Some(n) = settings.epoch_blocks {
         ensure!(
-            (1..=ledger::params::MAX_EPOCH_BLOCKS).contains(&n),
-            "epoch blocks must be between 1 and {}",
+            (ledger::params::MIN_EPOCH_BLOCKS..=ledger::params::MAX_EPOCH_BLOCKS).contains(&n),
+            "epoch blocks must be between {} and {}",
+            ledger::params::MIN_EPOCH_BLOCKS,
             ledger::params::MAX_EPOCH_BLOCKS
         );
         return Ok(n);
@@ -539,9 +540,10 @@ mod tests {
             jail_time: Duration::from_millis(1500),
             signed_blocks_window: 10,
             commission_change_period: Duration::from_secs(5),
-            epoch_blocks: Some(7),
+            epoch_blocks: Some(12),
         };
-        assert_eq!(epoch_blocks(&st, Duration::from_millis(250)).unwrap(), 7);
+        assert_eq!(epoch_blocks(&st, Duration::from_millis(250)).unwrap(), 12);
+        assert!(epoch_blocks(&StakingSettings { epoch_blocks: Some(9), ..d.clone() }, Duration::from_secs(1)).is_err());
         assert_eq!(epoch_blocks(&d, Duration::from_millis(250)).unwrap(), 120, "30 s of blocks");
         assert_eq!(epoch_blocks(&d, Duration::from_secs(10)).unwrap(), 10, "at least 10");
         assert!(epoch_blocks(&StakingSettings { epoch_blocks: Some(0), ..d.clone() }, Duration::from_secs(1)).is_err());

@@ -26,6 +26,14 @@ fn a_patch_changes_only_the_named_fields() {
 }
 
 #[test]
+fn the_index_epoch_and_the_operator_cap_are_governable() {
+    let p = ChainParams::default();
+    let q = patch(&p, r#"{"index":{"epoch_blocks":100},"staking":{"max_operator_power":"0.25"}}"#).unwrap();
+    assert_eq!(q.index.epoch_blocks, 100);
+    assert_eq!(q.staking.max_operator_power, crate::types::Rate::from_ppm(250_000).unwrap());
+}
+
+#[test]
 fn bad_patches_are_refused_with_a_reason() {
     let p = ChainParams::default();
     let cases = [
@@ -37,6 +45,9 @@ fn bad_patches_are_refused_with_a_reason() {
         (r#"{"min_gas_price":{"a":1}}"#, "not a group"),
         (r#"{"min_gas_price":-1}"#, "invalid parameters"),
         (r#"{"contracts":{"max_call_depth":17}}"#, "max_call_depth"),
+        (r#"{"index":{"epoch_blocks":1}}"#, "index.epoch_blocks"),
+        (r#"{"index":{"epoch_blocks":1000001}}"#, "index.epoch_blocks"),
+        (r#"{"staking":{"max_operator_power":"0.01"}}"#, "staking.max_operator_power"),
         (r#"{"contracts":{"max_memory_pages":512}}"#, "cannot change"),
         (r#"{"contracts":{"stake_history_blocks":0}}"#, "stake_history_blocks"),
         (r#"{"staking":{"max_validators":0}}"#, "max_validators"),

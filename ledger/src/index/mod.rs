@@ -11,11 +11,12 @@
 //! and provable; metrics that need logarithms (entropy, Theil) are computed
 //! from the stored distributions at query time, outside consensus.
 //!
-//! Operators are clustered by what the chain can see: the declared
-//! `operator_entity` and the website's host (validators naming the same one
-//! are one operator). Declarations are voluntary, so a clustered coefficient
-//! is an upper bound on the true one; the unclustered one (`validators`) is
-//! always reported beside it.
+//! Operators are clustered by what the chain can see: the `operator_entity`
+//! validators declare (see `cluster.rs`). Declarations are voluntary, so a
+//! clustered coefficient is an upper bound on the true one; the unclustered
+//! one (`validators`) is always reported beside it. The power subsystems
+//! describe the set the chain decided at the epoch's end (the set of the
+//! next heights).
 
 mod cluster;
 mod epoch;

@@ -388,11 +388,21 @@ impl<S: StateStore + Send + 'static> Ctx<'_, '_, S> {
     }
 }
 
+/// Most of the set's voting power the operator cap may remove (10 %). Capping
+/// the largest operators raises every other share, an attacker's included:
+/// with this bound a coalition's share of the power is at most its share of
+/// the stake × 10/9 (so halting the chain still takes 30 % of the stake).
+pub const CAP_MAX_REMOVED: Rate = match Rate::from_ppm(100_000) {
+    Some(r) => r,
+    None => Rate::ZERO,
+};
+
 /// The decentralization-aware set rule: the validators of one operator
-/// (clustered as the index clusters them: declared entity, website host)
-/// hold at most `cap` of the set's voting power together; an operator over
-/// it has its validators' power scaled down proportionally (each keeps at
-/// least 1). Pure integer water-filling (`decentralization::cap_shares`).
+/// (clustered as the index clusters them: by declared entity) hold at most
+/// `cap` of the set's voting power together, as far as removing at most
+/// [`CAP_MAX_REMOVED`] of the power allows; an operator over it has its
+/// validators' power scaled down proportionally (each keeps at least 1).
+/// Pure integer water-filling (`decentralization::cap_shares_bounded`).
 pub(crate) fn cap_operator_power(set: &mut [SetMember], records: &BTreeMap<Address, Validator>, cap: Rate) {
     let clusters = crate::index::Clusters::of(set.iter().filter_map(|m| records.get(&m.operator)));
     let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
@@ -404,7 +414,10 @@ pub(crate) fn cap_operator_power(set: &mut [SetMember], records: &BTreeMap<Addre
     let Ok(cap) = decentralization::PowerCap::new(u64::from(cap.ppm()), u64::from(Rate::SCALE)) else {
         return; // a positive denominator: cannot happen
     };
-    let capped = decentralization::cap_shares(&totals, cap);
+    let Ok(budget) = decentralization::PowerCap::new(u64::from(CAP_MAX_REMOVED.ppm()), u64::from(Rate::SCALE)) else {
+        return;
+    };
+    let capped = decentralization::cap_shares_bounded(&totals, cap, budget);
     for ((g, total), new_total) in groups.iter().zip(&totals).zip(capped) {
         if new_total == *total {
             continue;

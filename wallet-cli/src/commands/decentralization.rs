@@ -42,7 +42,7 @@ const METHOD_NOT_FOUND: i32 = -32601;
 
 /// The footnote of clustered subsystems.
 pub const CLUSTER_NOTE: &str =
-    "* clustered by declared operator and website host: declared data, so this is an upper bound; compare `validators`";
+    "* clustered by declared operator: declared data, so this is an upper bound; compare `validators`";
 /// The footnote of subsystems whose record lists only the largest entities.
 const PARTIAL_NOTE: &str = "+ the record lists only the largest entities: Nakamoto and HHI cover every entity, the other metrics the listed ones";
 /// The subsystems `--history` shows the ≥ 1/3 coefficient of.
