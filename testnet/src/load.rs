@@ -420,11 +420,15 @@ async fn sample_latency(client: HttpClient, s: Signer, params: Arc<TxParams>, ru
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0x9e37_79b9_7f4a_7c15, |d| d.as_nanos() as u64)
         | 1;
+    let mut first = true;
     while running.load(Ordering::Relaxed) {
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
-        tokio::time::sleep(Duration::from_millis(rng % 1000)).await;
+        // The first sample goes at once, so a short run (1 s) always has one.
+        if !std::mem::take(&mut first) {
+            tokio::time::sleep(Duration::from_millis(rng % 1000)).await;
+        }
         if !running.load(Ordering::Relaxed) {
             break;
         }
