@@ -360,6 +360,20 @@ impl NodeClient {
         self.http.request::<Value, _>(method, params).await.map_err(|e| self.map_error(e, method, context))
     }
 
+    /// Calls `method` and returns the node's result as it wrote it (so its
+    /// numbers can be shown exactly).
+    pub async fn call_text(
+        &self,
+        method: &'static str,
+        params: impl ToRpcParams + Send,
+        context: &'static str,
+    ) -> Result<Box<serde_json::value::RawValue>> {
+        self.http
+            .request::<Box<serde_json::value::RawValue>, _>(method, params)
+            .await
+            .map_err(|e| self.map_error(e, method, context))
+    }
+
     async fn call<T: DeserializeOwned>(
         &self,
         method: &'static str,

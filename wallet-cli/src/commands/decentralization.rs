@@ -13,9 +13,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use decentralization::{Ratio, Report, Threshold};
-use jsonrpsee::core::client::{ClientT, Error as ClientError};
 use jsonrpsee::core::params::ObjectParams;
-use jsonrpsee::http_client::HttpClientBuilder;
 use ledger::{Address, Rate};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -26,8 +24,6 @@ use crate::error::{Result, WalletError};
 use crate::output::{
     Fields, Table, format_percent, format_time_ms, format_time_relative, now_ms, print_json, print_text,
 };
-use crate::parse::parse_node_url;
-use crate::rpc::error_chain;
 
 /// Largest CSV file `--csv` reads.
 pub const MAX_CSV_BYTES: u64 = 64 * 1024 * 1024;
@@ -83,17 +79,19 @@ async fn call_raw(
     params: &[(&str, Value)],
     timeout: Duration,
 ) -> Result<Box<RawValue>> {
-    let url = parse_node_url(&ctx.node)?.http;
-    let client = HttpClientBuilder::default()
-        .request_timeout(timeout)
-        .connect_timeout(timeout)
-        .build(&url)
-        .map_err(|e| WalletError::InvalidArgument(format!("invalid node URL `{url}`: {}", error_chain(&e))))?;
     let mut p = ObjectParams::new();
     for (name, value) in params {
         p.insert(name, value).map_err(|e| WalletError::InvalidArgument(format!("cannot encode `{name}`: {e}")))?;
     }
-    client.request::<Box<RawValue>, _>(method, p).await.map_err(|e| map_error(&url, method, timeout, e))
+    match ctx.client(timeout)?.call_text(method, p, "cannot read the decentralization index").await {
+        Err(WalletError::Rpc { code: METHOD_NOT_FOUND, message, data, .. }) => Err(WalletError::Rpc {
+            context: "the node does not serve the decentralization index (an older version?)",
+            code: METHOD_NOT_FOUND,
+            message,
+            data,
+        }),
+        other => other,
+    }
 }
 
 async fn call(ctx: &Ctx, method: &'static str, params: &[(&str, Value)], timeout: Duration) -> Result<Value> {
@@ -160,32 +158,6 @@ pub fn pretty(raw: &str) -> String {
         }
     }
     out
-}
-
-fn map_error(url: &str, method: &'static str, timeout: Duration, e: ClientError) -> WalletError {
-    match e {
-        ClientError::Call(obj) => WalletError::Rpc {
-            context: if obj.code() == METHOD_NOT_FOUND {
-                "the node does not serve the decentralization index (an older version?)"
-            } else {
-                "cannot read the decentralization index"
-            },
-            code: obj.code(),
-            message: obj.message().to_owned(),
-            data: obj.data().map(|d| d.get().to_owned()),
-        },
-        ClientError::RequestTimeout => WalletError::NodeTimeout { url: url.to_owned(), secs: timeout.as_secs() },
-        ClientError::ParseError(err) => {
-            WalletError::BadResponse { method, reason: format!("malformed JSON-RPC response: {err}") }
-        }
-        ClientError::Transport(err) => {
-            if let Some(jsonrpsee::http_client::transport::Error::Rejected { status_code }) = err.downcast_ref() {
-                return WalletError::NodeHttpStatus { url: url.to_owned(), status: *status_code };
-            }
-            WalletError::NodeUnreachable { url: url.to_owned(), reason: error_chain(err.as_ref()) }
-        }
-        other => WalletError::NodeUnreachable { url: url.to_owned(), reason: error_chain(&other) },
-    }
 }
 
 // ---- cells --------------------------------------------------------------
