@@ -81,16 +81,15 @@ pub fn render(ctx: &RpcContext) -> Result<String, String> {
                     nakamoto.get_or_create(&l).set(f64::from(*v));
                 }
             }
-            let v = crate::rpc_index::subsystem_json(s);
-            let m = &v["metrics"];
+            let Some(m) = crate::rpc_index::report(s) else { continue };
             let values = [
-                ("hhi", m["hhi"]["value"].as_f64()),
-                ("gini", m["gini"]["value"].as_f64()),
-                ("largest_share", m["largest_share"]["value"].as_f64()),
-                ("shannon_entropy_bits", m["shannon_entropy_bits"].as_f64()),
-                ("normalised_entropy", m["normalised_entropy"].as_f64()),
-                ("theil", m["theil"].as_f64()),
-                ("entities", v["entities"].as_f64()),
+                ("hhi", Some(m.hhi.to_f64())),
+                ("gini", Some(m.gini.to_f64())),
+                ("largest_share", Some(m.largest_share.to_f64())),
+                ("shannon_entropy_bits", m.shannon_entropy_bits),
+                ("normalised_entropy", m.normalised_entropy),
+                ("theil", m.theil),
+                ("entities", Some(m.entities as f64)),
             ];
             for (name, value) in values {
                 if let Some(x) = value {

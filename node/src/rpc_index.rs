@@ -47,9 +47,9 @@ fn ratio(r: &Option<([u8; 32], [u8; 32])>) -> Option<Ratio> {
     Ratio::new(U256::from_be_bytes(*n), U256::from_be_bytes(*d)).ok()
 }
 
-/// One subsystem: its description, the stored exact metrics (over every
-/// entity) and the full report over the listed entities.
-pub fn subsystem_json(s: &SubsystemRecord) -> Value {
+/// A subsystem's report: the full report over the listed entities, with the
+/// stored exact values (over every entity) in place of the recomputed ones.
+pub fn report(s: &SubsystemRecord) -> Option<Report> {
     let d = Distribution::new(s.entities.iter().map(|(n, w)| (n.clone(), *w))).unwrap_or_default();
     let mut report = Report::of(&d);
     if let Some(r) = &mut report {
@@ -64,6 +64,11 @@ pub fn subsystem_json(s: &SubsystemRecord) -> Value {
         r.nonzero_entities = r.entities;
         r.total = s.total.to_string();
     }
+    report
+}
+
+/// One subsystem: its description and [`report`].
+pub fn subsystem_json(s: &SubsystemRecord) -> Value {
     json!({
         "name": s.name,
         "description": describe(&s.name),
@@ -75,7 +80,7 @@ pub fn subsystem_json(s: &SubsystemRecord) -> Value {
         "rest_weight": s.rest_weight.to_string(),
         "total": s.total.to_string(),
         "metrics_scope": if s.rest_entities == 0 { "all entities" } else { "nakamoto and hhi: all entities; the others: the listed entities" },
-        "metrics": report,
+        "metrics": report(s),
     })
 }
 
@@ -302,21 +307,21 @@ fn delegation_check(ctx: &RpcContext, args: &Args) -> RpcResult {
     let Some(tv) = validators.iter().find(|v| v.operator == target) else {
         return Err(err(codes::NOT_FOUND, format!("{target} is not a validator")));
     };
-    let clusters = index::Clusters::of(&validators);
     let by_op: std::collections::BTreeMap<ledger::Address, &ledger::staking::Validator> =
         validators.iter().map(|v| (v.operator, v)).collect();
+    let cluster = |op: &ledger::Address| by_op.get(op).map_or_else(|| op.to_string(), |v| index::cluster_of(v));
     let total: u128 = set.iter().map(|m| u128::from(m.power)).sum();
     let mut by_val: Vec<(ledger::Address, u128)> = set.iter().map(|m| (m.operator, u128::from(m.power))).collect();
     by_val.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let mut ops: std::collections::BTreeMap<String, u128> = std::collections::BTreeMap::new();
     for m in &set {
-        *ops.entry(clusters.name(&m.operator)).or_default() += u128::from(m.power);
+        *ops.entry(cluster(&m.operator)).or_default() += u128::from(m.power);
     }
     let mut by_cluster: Vec<(String, u128)> = ops.into_iter().collect();
     by_cluster.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let halting_validators = halting_prefix(&by_val, total);
     let halting_operators = halting_prefix(&by_cluster, total);
-    let operator = clusters.name(&target);
+    let operator = cluster(&target);
     let in_vals = halting_validators.contains(&target);
     let in_ops = halting_operators.contains(&operator);
     // The smallest validators outside the halting validators: first those
@@ -328,14 +333,14 @@ fn delegation_check(ctx: &RpcContext, args: &Args) -> RpcResult {
         if halting_validators.contains(op) || v.jailed || *op == target {
             continue;
         }
-        outside.push((halting_operators.contains(&clusters.name(op)), *power, v));
+        outside.push((halting_operators.contains(&cluster(op)), *power, v));
     }
     outside.sort_by_key(|(flagged, power, _)| (*flagged, *power));
     let alternatives: Vec<Value> = outside
         .iter()
         .take(MAX_ALTERNATIVES)
         .map(|(flagged, power, v)| {
-            json!({ "validator": v.operator, "moniker": v.metadata.moniker, "operator": clusters.name(&v.operator),
+            json!({ "validator": v.operator, "moniker": v.metadata.moniker, "operator": cluster(&v.operator),
                     "power": power.to_string(), "commission": v.commission.rate, "operator_holds_one_third": flagged })
         })
         .collect();

@@ -6,10 +6,7 @@
 //! can bridge two other operators into one cluster (shared websites were
 //! rejected for that reason, and because many point at one hosting platform).
 
-use std::collections::BTreeMap;
-
 use crate::staking::Validator;
-use crate::types::Address;
 
 /// A declared entity, normalised: trimmed, ASCII lower case, inner runs of
 /// whitespace collapsed to one space. `None` when empty.
@@ -27,23 +24,6 @@ pub fn cluster_of(v: &Validator) -> String {
         Some(e) if e.starts_with(&format!("{}1", crate::types::ADDRESS_HRP)) => format!("entity:{e}"),
         Some(e) => e,
         None => v.operator.to_string(),
-    }
-}
-
-/// The operator cluster of every validator given.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Clusters {
-    names: BTreeMap<Address, String>,
-}
-
-impl Clusters {
-    pub fn of<'a>(validators: impl IntoIterator<Item = &'a Validator>) -> Clusters {
-        Clusters { names: validators.into_iter().map(|v| (v.operator, cluster_of(v))).collect() }
-    }
-
-    /// The cluster of validator `op` (its address if it was not given).
-    pub fn name(&self, op: &Address) -> String {
-        self.names.get(op).cloned().unwrap_or_else(|| op.to_string())
     }
 }
 

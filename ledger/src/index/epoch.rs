@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use decentralization::{Distribution, Threshold};
 
-use super::cluster::Clusters;
+use super::cluster::cluster_of;
 use super::{COUNTERS_KEY, EpochCounters, EpochRecord, INDEX, LATEST_KEY, SubsystemRecord, decode, encode, epoch_key};
 use crate::contract::{Host, LedgerHost};
 use crate::crypto::PublicKey;
@@ -99,17 +99,16 @@ fn close<S: StateStore + Send + 'static>(
     for (_, b) in r.scan(&[VALIDATOR], None, usize::MAX)? {
         validators.push(borsh::from_slice(&b).map_err(|e| LedgerError::Corrupt(format!("validator: {e}")))?);
     }
-    let clusters = Clusters::of(&validators);
     let by_key: BTreeMap<[u8; 32], &Validator> = validators.iter().map(|v| (v.consensus_key.0, v)).collect();
     let cluster_of_key = |k: &[u8; 32]| match by_key.get(k) {
-        Some(v) => clusters.name(&v.operator),
+        Some(v) => cluster_of(v),
         None => hex::encode(k),
     };
     let mut power = Weights::default();
     for m in &set {
         let p = u128::from(m.power);
         power.add("validators", m.operator.to_string(), p);
-        power.add("operators", clusters.name(&m.operator), p);
+        power.add("operators", cluster_of_key(&m.consensus_key.0), p);
         let meta = by_key.get(&m.consensus_key.0).map(|v| &v.metadata);
         let or_unknown = |s: Option<&String>| s.filter(|s| !s.is_empty()).cloned().unwrap_or_else(|| UNKNOWN.into());
         power.add("countries", or_unknown(meta.map(|m| &m.country)), p);

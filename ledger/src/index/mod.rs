@@ -31,7 +31,7 @@ use crate::staking::module_address;
 use crate::state::{StateStore, contract_storage_key, decode_record};
 use crate::types::Address;
 
-pub use cluster::{Clusters, cluster_of};
+pub use cluster::{cluster_of, entity_key};
 pub use epoch::{MAX_CLIENTS_PER_EPOCH, MAX_LISTED_ENTITIES};
 pub(crate) use epoch::{closes_epoch, end_block};
 

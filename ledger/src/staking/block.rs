@@ -404,10 +404,10 @@ pub const CAP_MAX_REMOVED: Rate = match Rate::from_ppm(100_000) {
 /// validators' power scaled down proportionally (each keeps at least 1).
 /// Pure integer water-filling (`decentralization::cap_shares_bounded`).
 pub(crate) fn cap_operator_power(set: &mut [SetMember], records: &BTreeMap<Address, Validator>, cap: Rate) {
-    let clusters = crate::index::Clusters::of(set.iter().filter_map(|m| records.get(&m.operator)));
     let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, m) in set.iter().enumerate() {
-        groups.entry(clusters.name(&m.operator)).or_default().push(i);
+        let cluster = records.get(&m.operator).map_or_else(|| m.operator.to_string(), crate::index::cluster_of);
+        groups.entry(cluster).or_default().push(i);
     }
     let groups: Vec<Vec<usize>> = groups.into_values().collect();
     let totals: Vec<u128> = groups.iter().map(|g| g.iter().map(|&i| u128::from(set[i].power)).sum()).collect();
