@@ -21,6 +21,9 @@ pub const MAX_LISTED_ENTITIES: usize = 1_000;
 /// Client names counted one by one per epoch; blocks naming further ones are
 /// counted under `other`, so a proposer cycling names cannot grow the record.
 pub const MAX_CLIENTS_PER_EPOCH: usize = 64;
+/// New client names one proposer may add to an epoch (a node upgraded
+/// mid-epoch adds one; more are counted under `other`).
+pub const MAX_NEW_CLIENTS_PER_PROPOSER: u32 = 2;
 /// Where entities without a declared country or hosting provider go.
 const UNKNOWN: &str = "unknown";
 
@@ -55,10 +58,18 @@ pub(crate) fn end_block<S: StateStore + Send + 'static>(
         *c.proposed.entry(pk.0).or_default() += 1;
         let name = if crate::block::check_client(client).is_err() {
             "invalid".to_owned()
-        } else if c.clients.contains_key(client) || c.clients.len() < MAX_CLIENTS_PER_EPOCH {
+        } else if c.clients.contains_key(client) {
             client.clone()
         } else {
-            "other".to_owned()
+            // A new name: each proposer may add a few per epoch, so one
+            // proposer cycling names cannot fill the slots before others.
+            let added = c.names_added.entry(pk.0).or_default();
+            if *added < MAX_NEW_CLIENTS_PER_PROPOSER && c.clients.len() < MAX_CLIENTS_PER_EPOCH {
+                *added += 1;
+                client.clone()
+            } else {
+                "other".to_owned()
+            }
         };
         *c.clients.entry(name).or_default() += 1;
     }

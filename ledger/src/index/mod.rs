@@ -32,7 +32,7 @@ use crate::state::{StateStore, contract_storage_key, decode_record};
 use crate::types::Address;
 
 pub use cluster::{cluster_of, entity_key};
-pub use epoch::{MAX_CLIENTS_PER_EPOCH, MAX_LISTED_ENTITIES};
+pub use epoch::{MAX_CLIENTS_PER_EPOCH, MAX_LISTED_ENTITIES, MAX_NEW_CLIENTS_PER_PROPOSER};
 pub(crate) use epoch::{closes_epoch, end_block};
 
 /// Namespace of the index records.
@@ -59,6 +59,9 @@ pub struct EpochCounters {
     /// Blocks by the client software their header names; at most
     /// [`MAX_CLIENTS_PER_EPOCH`] names, the rest counted under `other`.
     pub clients: BTreeMap<String, u64>,
+    /// Client names each proposer (consensus key) added this epoch, at most
+    /// [`epoch::MAX_NEW_CLIENTS_PER_PROPOSER`].
+    pub names_added: BTreeMap<[u8; 32], u32>,
     /// Precommits carried by the epoch's commit certificates, by consensus key.
     pub signed: BTreeMap<[u8; 32], u64>,
 }

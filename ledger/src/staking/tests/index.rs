@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
-use crate::index::{self, EpochRecord, MAX_CLIENTS_PER_EPOCH, SubsystemRecord};
+use crate::index::{self, EpochRecord, MAX_CLIENTS_PER_EPOCH, MAX_NEW_CLIENTS_PER_PROPOSER, SubsystemRecord};
 
 fn index_params(epoch_blocks: u64) -> ChainParams {
     let mut p = params();
@@ -106,17 +106,23 @@ fn epochs_close_on_time_with_every_subsystem() {
 
 #[test]
 fn hostile_client_names_cannot_grow_the_counters() {
-    let mut net = Net::new(index_params(200));
+    let mut net = Net::new(index_params(500));
+    // Three proposers cycle through fresh names: each adds two, the rest is `other`.
     for h in 0..(MAX_CLIENTS_PER_EPOCH + 10) {
-        net.run(&[], proposed(&net, 0, &format!("evil/{h}")));
+        net.run(&[], proposed(&net, h % 3, &format!("evil/{h}")));
     }
     net.run(&[], proposed(&net, 0, "bad client with spaces"));
     net.run(&[], proposed(&net, 0, "other"));
     net.run(&[], proposed(&net, 0, &"x".repeat(10_000)));
+    // The honest proposer's name still gets its own entry.
+    net.run(&[], proposed(&net, 3, "agorad/0.1.0"));
     let c = index::current_counters(&net.store).unwrap().unwrap();
-    assert_eq!(c.clients.len(), MAX_CLIENTS_PER_EPOCH + 2);
-    assert_eq!(c.clients.get("other"), Some(&10));
+    let added = 3 * MAX_NEW_CLIENTS_PER_PROPOSER as usize;
+    assert_eq!(c.clients.len(), added + 3, "{:?}", c.clients.keys());
+    assert_eq!(c.clients.get("other"), Some(&((MAX_CLIENTS_PER_EPOCH + 10 - added) as u64)));
     assert_eq!(c.clients.get("invalid"), Some(&3), "a malformed or reserved name counts as invalid");
+    assert_eq!(c.clients.get("agorad/0.1.0"), Some(&1));
+    assert!(c.names_added.values().all(|n| *n <= MAX_NEW_CLIENTS_PER_PROPOSER));
 }
 
 #[test]
