@@ -33,20 +33,37 @@ pub struct Config {
     /// (round, signer, kind, value), rounds ≤ `max_future_rounds`; beyond
     /// it they are refused with `Error::BufferFull`.
     pub max_next_height_messages: usize,
+    /// Messages buffered for the next height per signer; beyond it that
+    /// signer's messages are refused with `Error::SignerQuotaFull`, so one
+    /// validator (or someone replaying its old equivocations) cannot fill
+    /// the shared buffer and crowd the others out. `Config::new` sets
+    /// `4 * (max_future_rounds + 1)`: a proposal, a prevote, a precommit
+    /// and one equivocating copy per bufferable round. Recompute it when
+    /// changing `max_future_rounds`.
+    pub max_next_height_per_signer: usize,
 }
 
 impl Config {
     /// Defaults: CometBFT timeouts, 10 future rounds, 2 proposals per round,
-    /// 4096 next-height messages.
+    /// 4096 next-height messages, 44 of them per signer.
     pub fn new(chain_id: ChainId, own_id: Option<ValidatorId>) -> Config {
+        let max_future_rounds = 10;
         Config {
             chain_id,
             own_id,
             timeouts: TimeoutConfig::default(),
-            max_future_rounds: 10,
+            max_future_rounds,
             max_proposals_per_round: 2,
             max_next_height_messages: 4096,
+            max_next_height_per_signer: Config::per_signer_quota(max_future_rounds),
         }
+    }
+
+    /// The default per-signer next-height quota for a round window:
+    /// `4 * (max_future_rounds + 1)` (proposal, prevote, precommit and one
+    /// equivocating copy for each of the rounds `0..=max_future_rounds`).
+    pub fn per_signer_quota(max_future_rounds: u32) -> usize {
+        (max_future_rounds as usize).saturating_add(1).saturating_mul(4)
     }
 }
 
@@ -68,6 +85,9 @@ pub struct Consensus {
     config: Config,
     driver: Option<HeightDriver>,
     next_height: BTreeMap<BufferKey, SignedMessage>,
+    /// Number of messages of each signer in `next_height` (always in step
+    /// with it: incremented on insert, cleared when the buffer is taken).
+    next_height_per_signer: BTreeMap<ValidatorId, usize>,
     ignore_lock: bool,
 }
 
@@ -80,7 +100,16 @@ impl Consensus {
         if config.max_proposals_per_round == 0 {
             return Err(Error::InvalidConfig("max_proposals_per_round must be ≥ 1"));
         }
-        Ok(Consensus { config, driver: None, next_height: BTreeMap::new(), ignore_lock: false })
+        if config.max_next_height_per_signer == 0 {
+            return Err(Error::InvalidConfig("max_next_height_per_signer must be ≥ 1"));
+        }
+        Ok(Consensus {
+            config,
+            driver: None,
+            next_height: BTreeMap::new(),
+            next_height_per_signer: BTreeMap::new(),
+            ignore_lock: false,
+        })
     }
 
     /// The configuration.
@@ -101,6 +130,47 @@ impl Consensus {
     /// Number of messages in the next-height buffer.
     pub fn buffered(&self) -> usize {
         self.next_height.len()
+    }
+
+    /// True iff exactly this message (same proposal / same vote content) is
+    /// already stored: in the current height's driver (its proposals, its
+    /// vote keeper, our own proposals and votes) or in the next-height
+    /// buffer. A pure, cheap query (no signature check, no state change):
+    /// the node uses it to tell gossip duplicates ("ignore, do not
+    /// forward") from new messages. Content equality is what the core's own
+    /// duplicate handling uses too; a copy with a different (even invalid)
+    /// signature counts as known, which is fine for gossip — the stored
+    /// original was verified (current height) or will be (next height).
+    pub fn is_known(&self, msg: &SignedMessage) -> bool {
+        let Some(d) = &self.driver else {
+            return false;
+        };
+        let h = msg.height();
+        if h == d.height() {
+            return d.is_known(msg);
+        }
+        if Some(h) != d.height().next() {
+            return false;
+        }
+        self.next_height.get(&buffer_key(msg)).is_some_and(|stored| same_content(stored, msg))
+    }
+
+    /// Would a message of (`height`, `round`) be stored (window-wise)? For
+    /// the current height while undecided: `round ≤ round_p +
+    /// max_future_rounds` (older rounds are stored too); for the next
+    /// height: `round ≤ max_future_rounds`; anything else: no. The node
+    /// uses it to keep gossip from forwarding messages the core only looks
+    /// at (a valid vote beyond the window is verified to note its round for
+    /// L55 and answered with `Ok`, but not stored). It does not look at the
+    /// next-height buffer's quotas, which may still refuse a message.
+    pub fn keeps(&self, height: Height, round: Round) -> bool {
+        let Some(d) = &self.driver else {
+            return false;
+        };
+        if height == d.height() {
+            return !d.decided() && round <= d.max_round();
+        }
+        Some(height) == d.height().next() && round.0 <= self.config.max_future_rounds
     }
 
     /// Test-only: break one rule of the algorithm on purpose.
@@ -131,9 +201,14 @@ impl Consensus {
                 Some(d) => d.on_own_proposal(sp),
                 None => Ok(Vec::new()), // height moved on: nothing to send
             },
-            Input::VoteSigned(sv) => match self.current(sv.vote.height) {
-                Some(d) => d.on_own_vote(sv),
-                None => Ok(Vec::new()),
+            Input::VoteSigned(sv) => match &mut self.driver {
+                // The one vote a decided height still takes: our precommit
+                // of the deciding round (see `on_own_decision_precommit`).
+                Some(d) if d.height() == sv.vote.height && d.decided() => d.on_own_decision_precommit(sv),
+                _ => match self.current(sv.vote.height) {
+                    Some(d) => d.on_own_vote(sv),
+                    None => Ok(Vec::new()),
+                },
             },
             Input::SignRefused { height, round, step } => {
                 Ok(self.current(height).map(|d| d.on_sign_refused(round, step)).unwrap_or_default())
@@ -173,6 +248,7 @@ impl Consensus {
         // Buffered messages for this height, in deterministic key order;
         // invalid ones are dropped like any bad message.
         let buffered = std::mem::take(&mut self.next_height);
+        self.next_height_per_signer.clear();
         for msg in buffered.into_values().filter(|m| m.height() == sh.height) {
             if driver.decided() {
                 break;
@@ -210,22 +286,43 @@ impl Consensus {
             return Err(Error::FutureHeight { got, current });
         }
         // Next height: buffered unverified (its validator set is not known
-        // yet), bounded by round, by (round, signer, kind) and in total.
+        // yet), bounded by round, by (round, signer, kind, value), per
+        // signer and in total.
         if msg.round().0 > self.config.max_future_rounds {
             return Err(Error::RoundTooFarAhead { got: msg.round(), current: Round::ZERO });
         }
-        let (kind, value) = match &msg {
-            SignedMessage::Proposal(p) => (0, Some(p.proposal.value_id)),
-            SignedMessage::Vote(v) => (1 + v.vote.vote_type as u8, v.vote.value_id),
-        };
-        let key = (msg.round(), msg.signer(), kind, value);
+        let key = buffer_key(&msg);
         if self.next_height.contains_key(&key) {
             return Ok(Vec::new());
+        }
+        let signer = msg.signer();
+        let count = self.next_height_per_signer.get(&signer).copied().unwrap_or(0);
+        if count >= self.config.max_next_height_per_signer {
+            return Err(Error::SignerQuotaFull);
         }
         if self.next_height.len() >= self.config.max_next_height_messages {
             return Err(Error::BufferFull);
         }
         self.next_height.insert(key, msg);
+        self.next_height_per_signer.insert(signer, count + 1);
         Ok(Vec::new())
+    }
+}
+
+/// The next-height buffer's key of a message.
+fn buffer_key(msg: &SignedMessage) -> BufferKey {
+    let (kind, value) = match msg {
+        SignedMessage::Proposal(p) => (0, Some(p.proposal.value_id)),
+        SignedMessage::Vote(v) => (1 + v.vote.vote_type as u8, v.vote.value_id),
+    };
+    (msg.round(), msg.signer(), kind, value)
+}
+
+/// Same proposal / same vote, signatures aside.
+fn same_content(a: &SignedMessage, b: &SignedMessage) -> bool {
+    match (a, b) {
+        (SignedMessage::Proposal(x), SignedMessage::Proposal(y)) => x.proposal == y.proposal,
+        (SignedMessage::Vote(x), SignedMessage::Vote(y)) => x.vote == y.vote,
+        _ => false,
     }
 }

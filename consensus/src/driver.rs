@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::error::Error;
 use crate::evidence::Evidence;
 use crate::io::Effect;
-use crate::messages::{SignedMessage, SignedProposal, SignedVote, WalEntry};
+use crate::messages::{SignedMessage, SignedProposal, SignedVote, Vote, WalEntry};
 use crate::proposer::{ProposerSchedule, ProposerSelection};
 use crate::state::{ConsensusState, RoundFlags};
 use crate::timeouts::{Timeout, TimeoutConfig, TimeoutKind};
@@ -197,7 +197,9 @@ impl HeightDriver {
         }
     }
 
-    fn max_round(&self) -> Round {
+    /// The highest round whose messages are stored (`round_p +
+    /// max_future_rounds`).
+    pub(crate) fn max_round(&self) -> Round {
         Round(self.state.round.0.saturating_add(self.limits.max_future_rounds))
     }
 
@@ -348,6 +350,84 @@ impl HeightDriver {
         let mut out = vec![Effect::WalAppend(WalEntry::Message(msg.clone())), Effect::Broadcast(msg)];
         self.run_rules(&mut out);
         Ok(out)
+    }
+
+    /// True iff exactly this message (content, not signature) is stored:
+    /// among the proposals of its round, in the vote keeper, or among our
+    /// own proposals and votes. The caller checked the height.
+    pub(crate) fn is_known(&self, msg: &SignedMessage) -> bool {
+        match msg {
+            SignedMessage::Proposal(sp) => {
+                let p = &sp.proposal;
+                self.proposals.get(&p.round).is_some_and(|l| l.iter().any(|q| q.proposal == *p))
+                    || self.own_proposals.get(&p.round).is_some_and(|q| q.proposal == *p)
+            }
+            SignedMessage::Vote(sv) => {
+                let v = &sv.vote;
+                self.own_votes.get(&(v.round, v.vote_type)).is_some_and(|o| o.vote == *v)
+                    || self.validators.index_of(&v.validator).is_some_and(|i| self.votes.contains(i, v))
+            }
+        }
+    }
+
+    /// The precommit we still owe at the decision `(r, v)` (see
+    /// `on_own_decision_precommit`): `Some` iff we are a member of the set,
+    /// hold no precommit of our own for `r`, did not already ask for one in
+    /// `r` (step `precommit` of round `r`: that request is in flight or was
+    /// refused), and signed nothing in a later round (the guard would
+    /// refuse it anyway).
+    pub(crate) fn decision_precommit(&self, r: Round, v: ValueId) -> Option<Vote> {
+        let (me, _) = self.own?;
+        let asked = self.own_votes.contains_key(&(r, VoteType::Precommit))
+            || (self.state.round == r && self.state.step == Step::Precommit);
+        let later = self.own_votes.keys().any(|(round, _)| *round > r) || self.own_proposals.keys().any(|x| *x > r);
+        (!asked && !later).then(|| Vote::precommit(self.state.height, r, Some(v), me))
+    }
+
+    /// Our precommit for the decided value in the deciding round came back
+    /// signed (asked for at the decision, see `rules::l49_decide`, or by
+    /// L36 in the same batch just before the decision). The only input a
+    /// decided height still acts on: it is stored in `own_votes` (and the
+    /// vote keeper) and sent — `WalAppend`, `Broadcast`, nothing else; no
+    /// rule runs after the decision. Any other late `VoteSigned` for the
+    /// decided height is dropped, as before.
+    ///
+    /// Why this is safe although we may never have locked or prevoted in
+    /// that round: 2f+1 precommits for `v` at `r` already exist, so `v` is
+    /// decided and no correct process can decide anything else at this
+    /// height; our precommit for `v` at `r` can only add to a quorum for
+    /// that same (r, v) and cannot help any conflicting decision (a
+    /// precommit counts only for its own round and value; towards another
+    /// node's "2f+1 precommits of anything" at `r` (L47) it only starts a
+    /// timeout, which never leads to a non-nil vote). It does not
+    /// make us equivocate: we ask only when we hold no precommit for `r`,
+    /// and the signer's double-sign guard still refuses if we already
+    /// precommitted something else at `r` (or signed anything later) —
+    /// `SignRefused` for it is then harmless (a decided height ignores
+    /// it). After a crash before the commit, the WAL replay may restore a
+    /// "lock" on `(r, v)` from it: a lock on the decided value, again
+    /// harmless. What it buys: our signature can join the next block's
+    /// `last_commit`, so a validator that decided from others' precommits
+    /// is not counted as absent (and jailed for downtime).
+    pub(crate) fn on_own_decision_precommit(&mut self, sv: SignedVote) -> Result<Vec<Effect>, Error> {
+        let (Some((r, v)), Some((me, idx))) = (self.state.decision, self.own) else {
+            return Ok(Vec::new());
+        };
+        if sv.vote != Vote::precommit(self.state.height, r, Some(v), me) {
+            return Ok(Vec::new());
+        }
+        let key = (r, VoteType::Precommit);
+        if let Some(existing) = self.own_votes.get(&key) {
+            // Identical: already handled; different: the guard failed.
+            return if existing.vote == sv.vote { Ok(Vec::new()) } else { Err(Error::NotOwnMessage) };
+        }
+        let power = self.validators.validators()[idx].power.0;
+        if let AddOutcome::Equivocation(_) = self.votes.add(idx, power, sv.clone(), true) {
+            return Err(Error::NotOwnMessage);
+        }
+        self.own_votes.insert(key, sv.clone());
+        let msg = SignedMessage::Vote(sv);
+        Ok(vec![Effect::WalAppend(WalEntry::Message(msg.clone())), Effect::Broadcast(msg)])
     }
 
     /// The prevotes that prove POL round `vr` for `v`, so peers that missed

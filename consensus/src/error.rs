@@ -90,6 +90,13 @@ pub enum Error {
     /// The bounded next-height buffer is full: dropped.
     #[error("next-height buffer full")]
     BufferFull,
+    /// The signer already has `max_next_height_per_signer` messages in the
+    /// next-height buffer: dropped. Benign like `BufferFull`: an honest
+    /// validator a height ahead can exceed it only by racing far through
+    /// rounds, and the buffer holds unverified messages, so the claimed
+    /// signer may not even have sent it.
+    #[error("next-height buffer quota of the signer full")]
+    SignerQuotaFull,
     /// `StartHeight` must move forward.
     #[error("cannot start height {got}: at {current}")]
     HeightNotIncreasing {
@@ -152,6 +159,7 @@ impl Error {
                 | Error::AlreadyDecided(_)
                 | Error::RoundTooFarAhead { .. }
                 | Error::BufferFull
+                | Error::SignerQuotaFull
         )
     }
 }

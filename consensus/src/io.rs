@@ -69,7 +69,10 @@ pub enum Input {
     /// the new (h, r, step). The core then emits `WalAppend` and `Broadcast`.
     ProposalSigned(SignedProposal),
     /// Our vote, signed by the edge after its double-sign guard persisted the
-    /// new (h, r, step).
+    /// new (h, r, step). After the height is decided only one is still
+    /// taken: our precommit of the deciding round for the decided value
+    /// (asked for with the decision, see `Effect::Decide`); others for that
+    /// height are dropped.
     VoteSigned(SignedVote),
     /// The edge's guard refused a `SignProposal`/`SignVote` (it already
     /// signed something else at or after that (h, r, step); with
@@ -135,7 +138,12 @@ pub enum Effect {
     /// per height: start a new one with each `StartHeight`.
     WalAppend(WalEntry),
     /// The height is decided: commit the block `value_id` with this
-    /// certificate, then send `StartHeight` for the next height.
+    /// certificate, then send `StartHeight` for the next height. If we are
+    /// a validator of the height without a precommit of our own in the
+    /// deciding round, a `SignVote` for that precommit (decided value)
+    /// comes right before it: feed its `VoteSigned` back before the next
+    /// `StartHeight` so that it is logged and broadcast (it can then enter
+    /// the next block's last commit).
     Decide {
         /// The decided height.
         height: Height,

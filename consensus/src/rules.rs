@@ -12,6 +12,11 @@
 //! - L49 needs 2f+1 precommits for `v` and `valid(v) = true`; the paper's
 //!   "proposal from proposer(h, r)" is there to supply `v`, which we already
 //!   have (validated) from a proposal of any round of this height.
+//! - At L49 a validator that holds no precommit of its own for the deciding
+//!   round `r` also asks to sign ⟨PRECOMMIT, h_p, r, id(v)⟩ (not in the
+//!   paper, which needs no commit signatures after the decision), so that
+//!   it appears in the next block's commit (see
+//!   `HeightDriver::on_own_decision_precommit`).
 //! - L55 counts, per validator, the highest round it sent a valid message
 //!   for, and skips to the highest round `R` reached by > 1/3 of the power:
 //!   the paper's rule with the same guarantee (some correct process is at
@@ -251,6 +256,8 @@ impl HeightDriver {
 
     /// L49: upon ⟨PROPOSAL, h_p, r, v, ∗⟩ ∧ 2f+1 ⟨PRECOMMIT, h_p, r, id(v)⟩
     /// while decision_p[h_p] = nil: if valid(v) decide v (any round r).
+    /// Effects: `SignVote(precommit r, v)` if we still owe one, then
+    /// `Decide`.
     fn l49_decide(&mut self, out: &mut Vec<Effect>) -> bool {
         let height = self.state.height;
         let mut found = None;
@@ -273,6 +280,18 @@ impl HeightDriver {
             return false;
         };
         self.state.decision = Some((r, v));
+        // Our own precommit for (r, v) if we never cast one (decided from
+        // others' precommits while in an earlier step or round), so we are
+        // in the next block's last_commit; why this is safe: see
+        // `HeightDriver::on_own_decision_precommit`. It comes *before*
+        // `Decide`: a node carries out effects in order and commits (and
+        // may start the next height) at `Decide`, so asked first, the
+        // signature is persisted by the guard and its `VoteSigned` is
+        // queued ahead of the next `StartHeight` and still finds this height
+        // (a `VoteSigned` for a height already left is dropped). No prevote.
+        if let Some(vote) = self.decision_precommit(r, v) {
+            out.push(Effect::SignVote(vote));
+        }
         out.push(Effect::Decide { height, value_id: v, certificate });
         true
     }

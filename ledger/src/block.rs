@@ -92,6 +92,15 @@ impl Commit {
     }
 }
 
+/// A decided block with the commit certificate that decided it: what block
+/// sync carries (block h's certificate is block h+1's `last_commit`, the tip's
+/// is the one its node decided with).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct CertifiedBlock {
+    pub block: Block,
+    pub commit: Commit,
+}
+
 /// Double-sign evidence carried by a block: the consensus crate's canonical
 /// (borsh) encoding of its `Evidence`. The ledger does not interpret it: the
 /// node decodes and verifies it against the validator set of its height and

@@ -21,6 +21,7 @@ use tokio::sync::{broadcast, oneshot};
 use crate::mempool::{Mempool, MempoolError, MempoolLimits};
 
 mod staking;
+mod sync;
 #[cfg(test)]
 mod tests;
 use crate::store::{Store, StoreError};
@@ -156,6 +157,8 @@ pub struct Chain {
     /// offender (a tombstoned validator is punished once).
     evidence: Mutex<BTreeMap<consensus::ValidatorId, consensus::Evidence>>,
     tip: RwLock<Tip>,
+    /// Proposer priorities of the height after the tip (kept with each block).
+    proposers: Mutex<Option<(Height, consensus::ProposerSelection)>>,
     /// (height, hash) of the last commit certificate that verified.
     last_verified_commit: Mutex<Option<(Height, Hash)>>,
     /// Most transactions this node puts in a block it proposes (a local policy).
@@ -226,6 +229,7 @@ impl Chain {
             evidence: Mutex::new(BTreeMap::new()),
             tip: RwLock::new(tip),
             last_verified_commit: Mutex::new(None),
+            proposers: Mutex::new(None),
             proposer_max_txs: std::sync::atomic::AtomicUsize::new(usize::MAX),
             client: RwLock::new(CLIENT.to_owned()),
             mempool: Mutex::new(Mempool::new(limits)),
@@ -557,7 +561,7 @@ impl Chain {
         if height == Height::GENESIS || height > self.tip().height.next() {
             return Err(invalid(format!("a commit certificate for height {height} cannot be checked here")));
         }
-        crate::engine::to_certificate(commit)
+        crate::convert::to_certificate(commit)
             .verify_for_height(consensus::Height(height.0), &*self.validators_at(height)?, &self.consensus_chain_id)
             .map_err(|e| invalid(format!("commit certificate for height {height}: {e}")))?;
         if let Ok(mut k) = self.last_verified_commit.lock() {
@@ -615,41 +619,6 @@ impl Chain {
             .collect()
     }
 
-    /// Decided blocks `from..` with their commit certificates, for block sync:
-    /// block h's certificate is block h+1's `last_commit`, and the tip's is the
-    /// one this node decided with. Stops at `max` blocks or about 16 MiB.
-    pub fn synced_blocks(&self, from: Height, max: u32) -> Result<Vec<crate::p2p::SyncedBlock>, ChainError> {
-        const BUDGET: usize = 16 * 1024 * 1024;
-        let tip = self.tip().height;
-        let mut out = Vec::new();
-        let mut bytes = 0usize;
-        let mut h = from.max(Height(1));
-        let mut next = if h <= tip { self.store.block(h)? } else { None };
-        while let Some(block) = next.take() {
-            if out.len() >= max as usize || (bytes > BUDGET && !out.is_empty()) {
-                break;
-            }
-            let commit = if h < tip {
-                let after = self.store.block(h.next())?;
-                let c = after.as_ref().and_then(|b| b.last_commit.clone());
-                next = after;
-                c
-            } else {
-                // A block committed since `tip` was read replaces the seen
-                // commit; the certificate then sits in the new block.
-                match self.store.seen_commit()? {
-                    Some(c) if c.height == h => Some(c),
-                    _ => self.store.block(h.next())?.and_then(|b| b.last_commit),
-                }
-            };
-            let Some(commit) = commit else { break };
-            bytes += block.txs.iter().map(|t| t.encode().len()).sum::<usize>() + 1024;
-            out.push(crate::p2p::SyncedBlock { block, commit });
-            h = h.next();
-        }
-        Ok(out)
-    }
-
     /// Commit: persists a decided block in one synced batch, then advances the
     /// tip, evicts what the block made invalid and notifies subscribers.
     pub fn commit(&self, executed: Executed, commit: &Commit) -> Result<(), ChainError> {
@@ -661,14 +630,10 @@ impl Chain {
                 block.header.height, tip.height
             )));
         }
-        self.store.commit_block(
-            &block,
-            &outcome.receipts,
-            &outcome.diff,
-            commit,
-            &outcome.events,
-            outcome.validator_updates.as_deref(),
-        )?;
+        let next = block.header.height.next();
+        let proposers = self.proposer_selection()?.next_height(&*self.validators_at(next)?);
+        let encoded = borsh::to_vec(&proposers).map_err(|e| ChainError::Bug(e.to_string()))?;
+        self.store.commit_block(&block, &outcome, commit, (next, &encoded))?;
         if !block.evidence.is_empty()
             && let Ok(mut pool) = self.evidence.lock()
         {
@@ -691,6 +656,7 @@ impl Chain {
             time_ms: block.header.time_ms,
         };
         *self.tip.write().map_err(|_| ChainError::Poisoned)? = new_tip;
+        *self.proposers.lock().map_err(|_| ChainError::Poisoned)? = Some((next, proposers));
         if let Some(p) = ledger::governance::read_params(&self.store)?
             && p != *self.params()
         {

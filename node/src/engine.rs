@@ -1,21 +1,22 @@
-//! The consensus engine: the loop that feeds the pure `consensus` core its
-//! inputs (network messages, timers, the application's answers, its own
-//! signatures) and carries out its effects against the `Chain` seam (build →
-//! validate → commit), the guarded signer, the WAL and the network.
+//! The consensus host: the loop that feeds the pure `consensus` core its
+//! inputs (network messages, timers, the executor's answers, its own
+//! signatures) and carries out its effects. It never waits for a block to
+//! execute: building, validating and committing run on the [`executor`]
+//! thread and come back as inputs, so votes and proposals keep flowing
+//! while a block executes or is written. Block sync decisions are made by
+//! the sans-IO [`crate::sync`] state machine; the network is reached only
+//! through bounded queues.
 //!
-//! - Proposals travel with their block. A received block is stashed until the
-//!   core accepts the proposal (signature, proposer of the round), then kept
-//!   durably, executed, and voted for only if this node reproduces its header
-//!   (`Chain::validate_block`: roots, validator-set hash, the previous block's
-//!   certificate checked against the validator set).
+//! - Proposals travel with their block. A body is kept (in the
+//!   [`proposals`] store, bounded per proposer) only after the proposal's
+//!   signature verified and the body matched the signed header, so a
+//!   tampered copy is refused as a message and never decides the value's
+//!   validity. A value whose body is missing is validated when a body
+//!   arrives, never judged invalid for lack of it.
 //! - Every gossiped consensus message gets a verdict for gossipsub: forward
-//!   (the core accepted it), drop (late, early, duplicate) or drop and
-//!   penalise the sender (bad signature, not a validator, wrong proposer).
-//! - Block sync: peers' tips arrive every second; when a peer is ahead (two
-//!   or more heights, or one height for longer than a grace period) the
-//!   engine fetches decided blocks with their certificates, verifies each
-//!   certificate against the validator set, executes and commits the block,
-//!   then restarts consensus at the new height.
+//!   (new to the core and inside its round window), drop (duplicates, late,
+//!   early, outside the window, a full mailbox) or drop and penalise the
+//!   sender (bad signature, not a validator, wrong proposer, tampered body).
 //! - A node without a key in the validator set runs the core as an observer:
 //!   it follows decisions from the gossip and block sync and serves RPC.
 
@@ -24,18 +25,20 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use consensus::{
-    ChainId, CommitCertificate, Config as CoreConfig, Consensus, Effect, Input, ProposerSelection, SignedMessage,
-    Signer, SignerState, StartHeight, Timeout, ValidatorId, ValidatorSet, ValueId, WalEntry,
+    ChainId, Config as CoreConfig, Consensus, Effect, Input, SignedMessage, Signer, SignerState, StartHeight, Timeout,
+    ValidatorId, ValidatorSet, ValueId, WalEntry,
 };
-use ledger::{Block, Hash, Height, PublicKey, SigningKey};
+use ledger::{Hash, Height, PublicKey, SigningKey};
 use libp2p::PeerId;
 use libp2p::gossipsub::MessageAcceptance;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use crate::chain::{Chain, ChainError, Executed};
-use crate::p2p::{ConsensusMsg, MAX_SYNC_BLOCKS, NetEvent, NetworkHandle, SyncedBlock};
+use crate::chain::{Chain, ChainError};
+use crate::convert::to_ledger_commit;
+use crate::p2p::{ConsensusMsg, MAX_SYNC_BLOCKS, NetEvent, NetworkHandle};
 use crate::privval::SignerStateFile;
+use crate::sync::{Answer, Sync, SyncAction};
 
 /// Engine failures: storage, chain or a core error that is a bug, not input.
 #[derive(Debug, thiserror::Error)]
@@ -63,11 +66,6 @@ fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-enum Event {
-    Timeout(Timeout),
-    NextHeight(Height),
-}
-
 /// What RPC shows of consensus.
 #[derive(Clone, Debug, Default)]
 pub struct ConsensusStatus {
@@ -85,19 +83,23 @@ pub struct ConsensusStatus {
 }
 
 mod byzantine;
-mod convert;
+pub mod executor;
+pub mod proposals;
+mod signing;
 mod staking;
 
 pub use byzantine::{Byzantine, InvalidTxKind};
-pub use convert::{to_certificate, to_ledger_commit, validator_set};
+pub use signing::ValidatorKey;
 
-/// How long a peer may be one height ahead before we fetch that block
-/// instead of waiting for the height's precommits.
-const ONE_BEHIND_GRACE: Duration = Duration::from_millis(1500);
-/// A block request that has not been answered by then is given up.
-const SYNC_REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
-/// Proposal blocks kept per height before the core has accepted them.
-const MAX_STASHED_PER_HEIGHT: usize = 16;
+use executor::{Done, Job};
+use proposals::ProposalStore;
+
+/// Timers the host runs (the core's timeouts and the block interval).
+#[derive(Clone, Copy, Debug)]
+enum Timer {
+    Core(Timeout),
+    NextHeight(Height),
+}
 
 /// Drives one node's consensus (validator or observer).
 pub struct Engine {
@@ -111,19 +113,27 @@ pub struct Engine {
     me: Option<PublicKey>,
     chain_id: ChainId,
     validators: ValidatorSet,
-    selection: ProposerSelection,
-    /// Blocks built or validated at the current height, by hash.
-    blocks: BTreeMap<ValueId, Executed>,
-    /// Blocks that came with proposals, until validated.
-    proposed: BTreeMap<ValueId, (Height, Block)>,
+    /// Bodies that came with proposals.
+    proposals: ProposalStore,
+    /// Values the core asked to validate before their body arrived.
+    awaiting_body: BTreeMap<ValueId, Height>,
+    /// Jobs not yet taken by the executor's mailbox, in order.
+    backlog: VecDeque<Job>,
+    jobs: Option<mpsc::Sender<Job>>,
+    /// The height whose commit the executor is doing.
+    committing: Option<Height>,
+    /// Our own precommit cast after a decision, added to the stored
+    /// certificate once the block is committed.
+    own_late_precommit: Option<consensus::SignedVote>,
+    /// The peer whose blocks the executor is applying.
+    applying_sync: Option<PeerId>,
     wal_seq: u64,
     /// Delay between a decision and the next height (the block interval).
     interval: Duration,
-    events_tx: mpsc::UnboundedSender<Event>,
-    events: mpsc::UnboundedReceiver<Event>,
+    timers: BTreeMap<(Instant, u64), Timer>,
+    timer_seq: u64,
     net: NetworkHandle,
-    peer_tips: BTreeMap<PeerId, Height>,
-    sync_inflight: Option<(PeerId, Instant)>,
+    sync: Sync<PeerId>,
     height_started: Instant,
     status: watch::Sender<ConsensusStatus>,
     /// Testing only: how this validator misbehaves (honest by default), and
@@ -183,8 +193,6 @@ impl Engine {
         config.timeouts.precommit_base_ms = base;
         config.timeouts.precommit_delta_ms = base / 2;
         let core = Consensus::new(config).map_err(|e| EngineError::Consensus(e.to_string()))?;
-        let selection = ProposerSelection::genesis(&validators);
-        let (events_tx, events) = mpsc::unbounded_channel();
         let (status, status_rx) = watch::channel(ConsensusStatus::default());
         Ok((
             Engine {
@@ -196,16 +204,19 @@ impl Engine {
                 me,
                 chain_id,
                 validators,
-                selection,
-                blocks: BTreeMap::new(),
-                proposed: BTreeMap::new(),
+                proposals: ProposalStore::default(),
+                awaiting_body: BTreeMap::new(),
+                backlog: VecDeque::new(),
+                jobs: None,
+                committing: None,
+                own_late_precommit: None,
+                applying_sync: None,
                 wal_seq: 0,
                 interval,
-                events_tx,
-                events,
+                timers: BTreeMap::new(),
+                timer_seq: 0,
                 net,
-                peer_tips: BTreeMap::new(),
-                sync_inflight: None,
+                sync: Sync::default(),
                 height_started: Instant::now(),
                 status,
                 byzantine,
@@ -220,43 +231,100 @@ impl Engine {
         self.me.is_some_and(|me| self.validators.get(&ValidatorId(me.0)).is_some())
     }
 
-    /// Runs until `shutdown` flips; a block being committed is finished first.
+    /// Runs until `shutdown` flips; the executor finishes the job it is on
+    /// (a block being committed lands whole) before this returns.
     pub async fn run(
         mut self,
-        mut net_events: mpsc::UnboundedReceiver<NetEvent>,
+        mut net_events: mpsc::Receiver<NetEvent>,
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<(), EngineError> {
-        // Proposer priorities follow every height from genesis, through
-        // every validator-set change.
-        self.selection = ProposerSelection::genesis(&*self.chain.validators_at(Height(1))?);
-        for h in 1..=self.chain.tip().height.0 {
-            self.selection = self.selection.next_height(&*self.chain.validators_at(Height(h + 1))?);
-        }
-        self.start_height(self.chain.tip().height.next()).await?;
+        let (done_tx, mut done) = mpsc::channel(executor::MAILBOX);
+        self.jobs = Some(executor::start(self.chain.clone(), done_tx));
+        let result = self.run_loop(&mut net_events, &mut done, &mut shutdown).await;
+        // Closing the mailbox stops the executor after its current job.
+        self.jobs = None;
+        self.backlog.clear();
+        while done.recv().await.is_some() {}
+        result
+    }
+
+    async fn run_loop(
+        &mut self,
+        net_events: &mut mpsc::Receiver<NetEvent>,
+        done: &mut mpsc::Receiver<Result<Done, ChainError>>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<(), EngineError> {
+        self.start_height(self.chain.tip().height.next())?;
         let mut sync_tick = tokio::time::interval(Duration::from_millis(500));
         loop {
+            let next_timer = self.timers.keys().next().map(|(t, _)| *t);
             tokio::select! {
-                ev = self.events.recv() => match ev {
-                    Some(Event::Timeout(t)) => {
-                        let _ = self.step(Input::TimeoutElapsed(t)).await?;
-                    }
-                    Some(Event::NextHeight(h)) => self.start_height(h).await?,
-                    None => return Ok(()),
+                _ = tokio::time::sleep_until(next_timer.unwrap_or_else(Instant::now)), if next_timer.is_some() => {
+                    self.fire_timers()?;
+                }
+                d = done.recv() => match d {
+                    Some(Ok(d)) => self.on_done(d)?,
+                    Some(Err(e)) => return Err(e.into()),
+                    None => return Err(EngineError::Consensus("the executor stopped".into())),
                 },
                 ev = net_events.recv() => match ev {
-                    Some(ev) => self.on_net(ev).await?,
+                    Some(ev) => self.on_net(ev)?,
                     None => return Ok(()),
                 },
-                _ = sync_tick.tick() => self.maybe_sync(),
+                _ = sync_tick.tick() => self.poll_sync(),
                 _ = shutdown.changed() => return Ok(()),
             }
+            self.pump();
             self.publish_status();
+        }
+    }
+
+    fn fire_timers(&mut self) -> Result<(), EngineError> {
+        let now = Instant::now();
+        while let Some(entry) = self.timers.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            match entry.remove() {
+                Timer::Core(t) => {
+                    let _ = self.step(Input::TimeoutElapsed(t))?;
+                }
+                Timer::NextHeight(h) => self.start_height(h)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn schedule(&mut self, after: Duration, timer: Timer) {
+        self.timer_seq += 1;
+        self.timers.insert((Instant::now() + after, self.timer_seq), timer);
+    }
+
+    /// Queues a job for the executor (in order; see [`Engine::pump`]).
+    fn submit(&mut self, job: Job) {
+        self.backlog.push_back(job);
+        self.pump();
+    }
+
+    /// Moves queued jobs into the executor's mailbox while it has room. The
+    /// backlog is bounded by the core (a build per round, a validation per
+    /// proposed value, a commit per height, one sync batch at a time) and
+    /// emptied of older heights at every new height.
+    fn pump(&mut self) {
+        let Some(jobs) = &self.jobs else { return };
+        while let Some(job) = self.backlog.pop_front() {
+            match jobs.try_send(job) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job)) => {
+                    self.backlog.push_front(job);
+                    break;
+                }
+            }
         }
     }
 
     fn publish_status(&self) {
         let st = self.core.state();
-        let best = self.peer_tips.values().map(|h| h.0).max().unwrap_or(0);
         self.status.send_modify(|s| {
             if let Some(st) = st {
                 s.height = st.height.0;
@@ -267,15 +335,16 @@ impl Engine {
                     consensus::Step::Precommit => "precommit",
                 };
             }
-            s.syncing = self.sync_inflight.is_some();
-            s.best_peer_height = best;
+            s.syncing = self.sync.is_syncing() || self.applying_sync.is_some();
+            s.best_peer_height = self.sync.best_claim().0;
+            s.synced_blocks = self.sync.synced;
         });
     }
 
     /// Starts (or, after a restart, resumes from its WAL) `height`, which must
     /// follow the tip. Stale requests (the height was already started, or
     /// block sync moved past it) are ignored.
-    async fn start_height(&mut self, height: Height) -> Result<(), EngineError> {
+    fn start_height(&mut self, height: Height) -> Result<(), EngineError> {
         if height != self.chain.tip().height.next() || self.core.state().is_some_and(|s| s.height.0 >= height.0) {
             return Ok(());
         }
@@ -299,8 +368,17 @@ impl Engine {
         if !wal.is_empty() {
             tracing::info!(%height, entries = wal.len(), "resuming height from the consensus WAL");
         }
-        self.blocks.clear();
-        self.proposed.retain(|_, (h, _)| *h >= height);
+        // The core's decision moved on: what belonged to older heights goes.
+        self.proposals.start_height(height);
+        self.awaiting_body.retain(|_, h| *h >= height);
+        self.backlog.retain(|j| match j {
+            Job::Build { height: h, .. } | Job::Validate { height: h, .. } => *h >= height,
+            Job::Commit { .. } | Job::Synced { .. } => true,
+        });
+        self.timers.retain(|_, t| match t {
+            Timer::Core(t) => t.height.0 >= height.0,
+            Timer::NextHeight(h) => *h >= height,
+        });
         self.height_started = Instant::now();
         let set = self.chain.validators_at(height)?;
         if *set != self.validators {
@@ -310,10 +388,11 @@ impl Engine {
         let start = StartHeight {
             height: consensus::Height(height.0),
             validators: self.validators.clone(),
-            proposer_selection: self.selection.clone(),
+            // Stored with every block: start-up does not replay the chain.
+            proposer_selection: self.chain.proposer_selection()?,
             wal,
         };
-        match self.step(Input::StartHeight(Box::new(start))).await? {
+        match self.step(Input::StartHeight(Box::new(start)))? {
             Err(e) if !e.is_benign() => Err(EngineError::Consensus(format!("starting height {height}: {e}"))),
             _ => Ok(()),
         }
@@ -322,7 +401,7 @@ impl Engine {
     /// Feeds one input and carries out the effects, including the inputs
     /// those effects produce, until the core is quiet. Returns the core's
     /// verdict on the first input (for gossip validation).
-    async fn step(&mut self, input: Input) -> Result<Result<(), consensus::Error>, EngineError> {
+    fn step(&mut self, input: Input) -> Result<Result<(), consensus::Error>, EngineError> {
         let mut inputs = VecDeque::from([input]);
         let mut first = None;
         while let Some(input) = inputs.pop_front() {
@@ -339,7 +418,7 @@ impl Engine {
                 Err(e) => return Err(EngineError::Consensus(e.to_string())),
             };
             for effect in effects {
-                if let Some(next) = self.effect(effect).await? {
+                if let Some(next) = self.effect(effect)? {
                     inputs.push_back(next);
                 }
             }
@@ -347,113 +426,175 @@ impl Engine {
         Ok(first.unwrap_or(Ok(())))
     }
 
-    async fn on_net(&mut self, ev: NetEvent) -> Result<(), EngineError> {
+    fn on_net(&mut self, ev: NetEvent) -> Result<(), EngineError> {
+        let now = now_ms();
         match ev {
             NetEvent::Consensus { msg, id, from } => {
-                let verdict = self.on_consensus(msg, from).await?;
+                let verdict = self.on_consensus(msg, from)?;
                 self.net.report(id, from, verdict);
             }
             NetEvent::PeerStatus { peer, tip } => {
-                self.peer_tips.insert(peer, tip);
-                self.maybe_sync();
+                self.sync.on_tip(peer, tip, now);
+                self.poll_sync();
             }
-            NetEvent::PeerGone(peer) => {
-                self.peer_tips.remove(&peer);
-                if self.sync_inflight.is_some_and(|(p, _)| p == peer) {
-                    self.sync_inflight = None;
-                }
-            }
+            NetEvent::PeerGone(peer) => self.sync.on_peer_gone(peer),
             NetEvent::Blocks { peer, blocks } => {
-                if self.sync_inflight.is_some_and(|(p, _)| p == peer) {
-                    self.sync_inflight = None;
+                if blocks.is_empty() {
+                    self.sync_actions(|s| s.on_answer(peer, Answer::Applied(0), now));
+                } else if self.applying_sync.is_none() {
+                    self.applying_sync = Some(peer);
+                    self.submit(Job::Synced { blocks });
                 }
-                self.apply_synced(peer, blocks).await?;
             }
             NetEvent::SyncFailed { peer, reason } => {
                 tracing::debug!(%peer, %reason, "block request failed");
-                if self.sync_inflight.is_some_and(|(p, _)| p == peer) {
-                    self.sync_inflight = None;
+                self.sync_actions(|s| s.on_answer(peer, Answer::Failed(reason), now));
+            }
+        }
+        Ok(())
+    }
+
+    /// Asks the sync state machine what to do, unless a batch is being applied.
+    fn poll_sync(&mut self) {
+        if self.applying_sync.is_some() {
+            return;
+        }
+        let tip = self.chain.tip().height;
+        let age = u64::try_from(self.height_started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let now = now_ms();
+        self.sync_actions(|s| s.poll(tip, age, now));
+    }
+
+    fn sync_actions(&mut self, f: impl FnOnce(&mut Sync<PeerId>) -> Vec<SyncAction<PeerId>>) {
+        for action in f(&mut self.sync) {
+            match action {
+                SyncAction::Request { peer, from } => {
+                    tracing::info!(%peer, %from, "behind a peer: fetching blocks");
+                    self.net.request_blocks(peer, from, MAX_SYNC_BLOCKS);
                 }
-                // Ask someone else next time.
-                self.peer_tips.remove(&peer);
+                SyncAction::Penalise { peer, reason } => self.net.penalise(peer, reason),
+            }
+        }
+    }
+
+    fn on_done(&mut self, done: Done) -> Result<(), EngineError> {
+        match done {
+            Done::Built { height, round, value_id, block } => {
+                if let Some(me) = self.me {
+                    self.proposals.insert(height, round, me, value_id, *block);
+                }
+                let _ = self.step(Input::ValueBuilt {
+                    height: consensus::Height(height.0),
+                    round: consensus::Round(round),
+                    value_id,
+                })?;
+            }
+            Done::Validated { height, value_id, valid } => {
+                let _ = self.step(Input::ValueValidated { height: consensus::Height(height.0), value_id, valid })?;
+            }
+            Done::Committed { height } => {
+                self.committing = None;
+                if let Some(v) = self.own_late_precommit.take()
+                    && v.vote.height.0 == height.0
+                {
+                    let _ = self.late_precommit(&v)?;
+                }
+                self.schedule(self.interval, Timer::NextHeight(height.next()));
+            }
+            Done::CommitFailed { height, value_id } => {
+                self.committing = None;
+                // Decided by > 2/3 of the power but not reproducible here (or
+                // we never received the block): block sync will fetch it.
+                tracing::error!(%height, value = %Hash(value_id.0), "decided block is missing or does not execute here; waiting for block sync");
+            }
+            Done::Synced { applied, invalid } => {
+                let Some(peer) = self.applying_sync.take() else { return Ok(()) };
+                let now = now_ms();
+                let answer = match invalid {
+                    Some(reason) if applied == 0 => Answer::Invalid(reason),
+                    Some(reason) => {
+                        // Some blocks were good: count them, then judge the rest.
+                        self.sync_actions(|s| s.on_answer(peer, Answer::Applied(applied), now));
+                        let _ = self.sync.poll(self.chain.tip().height, 0, now);
+                        Answer::Invalid(reason)
+                    }
+                    None => Answer::Applied(applied),
+                };
+                self.sync_actions(|s| s.on_answer(peer, answer, now));
+                if applied > 0 {
+                    let tip = self.chain.tip().height;
+                    tracing::info!(blocks = applied, %tip, "block sync applied");
+                    self.start_height(tip.next())?;
+                    self.poll_sync();
+                }
             }
         }
         Ok(())
     }
 
     /// Validates a gossiped consensus message by feeding it to the core.
-    async fn on_consensus(&mut self, msg: ConsensusMsg, from: PeerId) -> Result<MessageAcceptance, EngineError> {
+    fn on_consensus(&mut self, msg: ConsensusMsg, from: PeerId) -> Result<MessageAcceptance, EngineError> {
         if let ConsensusMsg::Vote(v) = &msg
             && let Some(verdict) = self.late_precommit(v)?
         {
             return Ok(verdict);
         }
-        let (height, signed) = match &msg {
+        self.byzantine_relay(&msg);
+        let (height, round, signed) = match &msg {
             ConsensusMsg::Proposal { proposal, .. } => {
-                (proposal.proposal.height, SignedMessage::Proposal(proposal.clone()))
+                (proposal.proposal.height, proposal.proposal.round, SignedMessage::Proposal(proposal.clone()))
             }
-            ConsensusMsg::Vote(v) => (v.vote.height, SignedMessage::Vote(v.clone())),
+            ConsensusMsg::Vote(v) => (v.vote.height, v.vote.round, SignedMessage::Vote(v.clone())),
         };
         let current = match self.core.state() {
             Some(s) => s.height,
             None => return Ok(MessageAcceptance::Ignore),
         };
         if height.0 > current.0 + 1 {
-            // The sender is at least this far: a hint that we are behind.
-            let hint = Height(height.0 - 1);
-            let tip = self.peer_tips.entry(from).or_insert(hint);
-            if *tip < hint {
-                *tip = hint;
-            }
-            self.maybe_sync();
+            // The sender claims to be this far: a hint that we are behind
+            // (block sync requires it to deliver, or it is penalised).
+            self.sync.on_tip(from, Height(height.0 - 1), now_ms());
+            self.poll_sync();
             return Ok(MessageAcceptance::Ignore);
         }
         if height < current {
             return Ok(MessageAcceptance::Ignore);
         }
-        if height.0 == current.0 + 1 {
-            // The core buffers next-height messages unverified; check them here
-            // so nothing unverified is forwarded.
-            let verdict = match &signed {
-                SignedMessage::Proposal(p) => self
-                    .verify_member(height, &p.proposal.proposer)
-                    .and_then(|k| p.verify(&self.chain_id, &k).map_err(|_| ())),
-                SignedMessage::Vote(v) => self
-                    .verify_member(height, &v.vote.validator)
-                    .and_then(|k| v.verify(&self.chain_id, &k).map_err(|_| ())),
-            };
-            if verdict.is_err() {
-                return Ok(MessageAcceptance::Reject);
-            }
+        // A body must be the one its proposal signed, whatever else holds.
+        if let ConsensusMsg::Proposal { proposal, block } = &msg
+            && let Err(e) = proposals::check_body(proposal.proposal.value_id, Height(height.0), block)
+        {
+            tracing::debug!(peer = %from, error = ?e, "proposal with a body that is not the signed one");
+            return Ok(MessageAcceptance::Reject);
         }
-        let input = match msg {
-            ConsensusMsg::Proposal { proposal, block } => {
-                let value_id = proposal.proposal.value_id;
-                if block.hash().0 != value_id.0 || block.header.height.0 != height.0 {
-                    return Ok(MessageAcceptance::Reject);
+        let known = self.core.is_known(&signed);
+        // The core buffers next-height messages unverified, and a body is
+        // kept only for a verified proposer: check them here, so nothing
+        // unverified is forwarded or stored.
+        let new_proposal = !known && matches!(msg, ConsensusMsg::Proposal { .. });
+        if (height.0 == current.0 + 1 || new_proposal) && self.verify(height, &signed).is_err() {
+            return Ok(MessageAcceptance::Reject);
+        }
+        let (input, stored_body) = match msg {
+            ConsensusMsg::Proposal { proposal, block } if !known => {
+                let p = &proposal.proposal;
+                let (h, r, who, v) = (Height(height.0), p.round.0, PublicKey(p.proposer.0), p.value_id);
+                let new = self.proposals.insert(h, r, who, v, *block);
+                if let Some(awaited) = self.awaiting_body.remove(&v) {
+                    self.request_validation(awaited, v);
                 }
-                let stashed = self.proposed.values().filter(|(h, _)| h.0 == height.0).count();
-                if !self.proposed.contains_key(&value_id) && !self.blocks.contains_key(&value_id) {
-                    if stashed >= MAX_STASHED_PER_HEIGHT {
-                        return Ok(MessageAcceptance::Ignore);
-                    }
-                    self.proposed.insert(value_id, (Height(height.0), *block));
-                }
-                Input::ProposalReceived(proposal)
+                (Input::ProposalReceived(proposal), new.then_some((h, r, who, v)))
             }
-            ConsensusMsg::Vote(v) => Input::VoteReceived(v),
+            ConsensusMsg::Proposal { proposal, .. } => (Input::ProposalReceived(proposal), None),
+            ConsensusMsg::Vote(v) => (Input::VoteReceived(v), None),
         };
-        let proposal_value = match &input {
-            Input::ProposalReceived(p) => Some(p.proposal.value_id),
-            _ => None,
-        };
-        match self.step(input).await? {
+        match self.step(input)? {
+            // Forward only what is new to the core and inside its window.
+            Ok(()) if known || !self.core.keeps(height, round) => Ok(MessageAcceptance::Ignore),
             Ok(()) => Ok(MessageAcceptance::Accept),
             Err(e) => {
-                if let Some(v) = proposal_value
-                    && !self.blocks.contains_key(&v)
-                {
-                    self.proposed.remove(&v);
+                if let Some((h, r, who, v)) = stored_body {
+                    self.proposals.remove(h, r, who, &v);
                 }
                 if e.is_benign() {
                     Ok(MessageAcceptance::Ignore)
@@ -461,6 +602,20 @@ impl Engine {
                     tracing::debug!(peer = %from, error = %e, "rejected consensus message");
                     Ok(MessageAcceptance::Reject)
                 }
+            }
+        }
+    }
+
+    /// Checks a message's signature against its height's validator set.
+    fn verify(&self, height: consensus::Height, msg: &SignedMessage) -> Result<(), ()> {
+        match msg {
+            SignedMessage::Proposal(p) => {
+                let key = self.verify_member(height, &p.proposal.proposer)?;
+                p.verify(&self.chain_id, &key).map_err(|_| ())
+            }
+            SignedMessage::Vote(v) => {
+                let key = self.verify_member(height, &v.vote.validator)?;
+                v.verify(&self.chain_id, &key).map_err(|_| ())
             }
         }
     }
@@ -473,84 +628,31 @@ impl Engine {
         consensus::signing::verifying_key(id).map_err(|_| ())
     }
 
-    /// Fetches blocks when a peer is ahead.
-    fn maybe_sync(&mut self) {
-        if let Some((_, since)) = self.sync_inflight {
-            if since.elapsed() < SYNC_REQUEST_TIMEOUT {
-                return;
-            }
-            self.sync_inflight = None;
-        }
-        let tip = self.chain.tip().height;
-        let Some((peer, best)) = self.peer_tips.iter().max_by_key(|(_, h)| **h).map(|(p, h)| (*p, *h)) else {
-            return;
-        };
-        let behind = best.0.saturating_sub(tip.0);
-        if behind == 0 || (behind == 1 && self.height_started.elapsed() < ONE_BEHIND_GRACE) {
-            return;
-        }
-        tracing::info!(%peer, from = %tip.next(), peer_tip = %best, "behind a peer: fetching blocks");
-        self.net.request_blocks(peer, tip.next(), MAX_SYNC_BLOCKS);
-        self.sync_inflight = Some((peer, Instant::now()));
-    }
-
-    /// Verifies, executes and commits synced blocks in order, then restarts
-    /// consensus after the new tip.
-    async fn apply_synced(&mut self, peer: PeerId, blocks: Vec<SyncedBlock>) -> Result<(), EngineError> {
-        let mut applied = 0u64;
-        for SyncedBlock { block, commit } in blocks {
-            let tip = self.chain.tip();
-            let h = block.header.height;
-            if h <= tip.height {
-                continue;
-            }
-            if h != tip.height.next() {
-                break;
-            }
-            if commit.height != h || commit.block_hash != block.hash() {
-                tracing::warn!(%peer, height = %h, "synced block and certificate do not match");
-                self.peer_tips.remove(&peer);
-                break;
-            }
-            if let Err(e) = self.chain.verify_commit(h, &commit)? {
-                tracing::warn!(%peer, height = %h, error = %e, "synced block has an invalid certificate");
-                self.peer_tips.remove(&peer);
-                break;
-            }
-            let chain = self.chain.clone();
-            // Certified by more than 2/3: not held to this node's clock.
-            let executed = match tokio::task::spawn_blocking(move || chain.validate_block(block, None))
-                .await
-                .map_err(|e| EngineError::Consensus(format!("validation task: {e}")))??
-            {
-                Ok(x) => x,
-                Err(reason) => {
-                    // A certified block we cannot reproduce: our state or the
-                    // peer is wrong; do not commit it.
-                    tracing::error!(%peer, height = %h, %reason, "certified block does not execute to its header");
-                    self.peer_tips.remove(&peer);
-                    break;
+    /// Sends the value's body to the executor, or waits for the body.
+    fn request_validation(&mut self, height: Height, value_id: ValueId) {
+        let block = match self.proposals.get(&value_id) {
+            Some(b) => Some(Box::new(b.clone())),
+            None => match self.chain.store().pending_block(&Hash(value_id.0)) {
+                Ok(b) => b.map(Box::new),
+                Err(e) => {
+                    tracing::error!(error = %e, "reading a pending block");
+                    None
                 }
-            };
-            let chain = self.chain.clone();
-            tokio::task::spawn_blocking(move || chain.commit(executed, &commit))
-                .await
-                .map_err(|e| EngineError::Consensus(format!("commit task: {e}")))??;
-            self.chain.store().clear_height(h)?;
-            self.selection = self.selection.next_height(&*self.chain.validators_at(h.next())?);
-            applied += 1;
+            },
+        };
+        if block.is_none() {
+            // Never judged invalid for lack of a body: validated when one comes.
+            if self.awaiting_body.len() < 64 {
+                self.awaiting_body.insert(value_id, height);
+            }
+            return;
         }
-        if applied > 0 {
-            let tip = self.chain.tip().height;
-            tracing::info!(blocks = applied, %tip, "block sync applied");
-            self.status.send_modify(|s| s.synced_blocks += applied);
-            self.start_height(tip.next()).await?;
-            self.maybe_sync();
-        }
-        Ok(())
+        // A live proposal: its time is checked against our clock.
+        let now = self.byzantine.now_ms(now_ms());
+        self.submit(Job::Validate { height, value_id, block, now_ms: Some(now) });
     }
 
-    async fn effect(&mut self, effect: Effect) -> Result<Option<Input>, EngineError> {
+    fn effect(&mut self, effect: Effect) -> Result<Option<Input>, EngineError> {
         match effect {
             Effect::Broadcast(SignedMessage::Vote(v)) => {
                 self.net.broadcast(&ConsensusMsg::Vote(v));
@@ -558,12 +660,9 @@ impl Engine {
             }
             Effect::Broadcast(SignedMessage::Proposal(p)) => {
                 let id = p.proposal.value_id;
-                let block = match self.blocks.get(&id) {
-                    Some(e) => Some(e.block.clone()),
-                    None => match self.proposed.get(&id) {
-                        Some((_, b)) => Some(b.clone()),
-                        None => self.chain.store().pending_block(&Hash(id.0))?,
-                    },
+                let block = match self.proposals.get(&id) {
+                    Some(b) => Some(b.clone()),
+                    None => self.chain.store().pending_block(&Hash(id.0))?,
                 };
                 match block {
                     Some(block) => self.net.broadcast(&ConsensusMsg::Proposal { proposal: p, block: Box::new(block) }),
@@ -572,43 +671,36 @@ impl Engine {
                 Ok(None)
             }
             Effect::ScheduleTimeout { timeout, duration_ms } => {
-                let tx = self.events_tx.clone();
-                tokio::spawn(async move {
-                    tokio::time::sleep(Duration::from_millis(duration_ms)).await;
-                    let _ = tx.send(Event::Timeout(timeout));
-                });
+                self.schedule(Duration::from_millis(duration_ms), Timer::Core(timeout));
                 Ok(None)
             }
             Effect::RequestValue { height, round } => {
                 let Some(me) = self.me else { return Ok(None) };
-                let chain = self.chain.clone();
-                let last_commit = chain.store().seen_commit().map_err(ChainError::from)?;
-                let started = Instant::now();
+                let last_commit = self.chain.store().seen_commit().map_err(ChainError::from)?;
                 let now = self.byzantine.now_ms(now_ms());
-                let mut executed = tokio::task::spawn_blocking(move || chain.build_block(me, now, last_commit))
-                    .await
-                    .map_err(|e| EngineError::Consensus(format!("block building task: {e}")))??;
-                self.corrupt_proposal(&mut executed);
-                tracing::debug!(%height, %round, txs = executed.block.txs.len(), ms = started.elapsed().as_millis() as u64, "built block");
-                // The block must survive a crash once we may have signed it.
-                self.chain.store().put_pending_block(&executed.block)?;
-                let value_id = ValueId(executed.block.hash().0);
-                self.blocks.insert(value_id, executed);
-                Ok(Some(Input::ValueBuilt { height, round, value_id }))
+                let corrupt = self.corruption();
+                self.submit(Job::Build {
+                    height: Height(height.0),
+                    round: round.0,
+                    proposer: me,
+                    now_ms: now,
+                    last_commit,
+                    corrupt,
+                });
+                Ok(None)
             }
             Effect::ValidateValue { height, value_id, .. } => {
-                // A live proposal: its time is checked against our clock.
-                let now = self.byzantine.now_ms(now_ms());
-                let valid = self.validate(value_id, Some(now)).await?;
-                Ok(Some(Input::ValueValidated { height, value_id, valid }))
+                self.request_validation(Height(height.0), value_id);
+                Ok(None)
             }
             Effect::SignProposal(p) => {
                 let (Some(signer), Some(file)) = (&mut self.signer, &mut self.signer_file) else { return Ok(None) };
                 match signer.sign_proposal(&p) {
                     Ok(pending) => {
-                        persist_signer(file, pending.state())?;
+                        signing::persist_signer(file, pending.state())?;
                         let signed = pending.release();
-                        audit(&mut self.audit_log, &SignedMessage::Proposal(signed.clone()));
+                        signing::audit(&mut self.audit_log, &SignedMessage::Proposal(signed.clone()));
+                        self.maybe_flood_proposals(&signed);
                         Ok(Some(Input::ProposalSigned(signed)))
                     }
                     Err(e) => {
@@ -625,10 +717,16 @@ impl Engine {
                 let (Some(signer), Some(file)) = (&mut self.signer, &mut self.signer_file) else { return Ok(None) };
                 match signer.sign_vote(&v) {
                     Ok(pending) => {
-                        persist_signer(file, pending.state())?;
+                        signing::persist_signer(file, pending.state())?;
                         let signed = pending.release();
-                        audit(&mut self.audit_log, &SignedMessage::Vote(signed.clone()));
+                        signing::audit(&mut self.audit_log, &SignedMessage::Vote(signed.clone()));
                         self.maybe_double_sign(&signed);
+                        self.maybe_flood_votes(&signed);
+                        if self.core.state().is_some_and(|s| s.decision.is_some() && s.height == signed.vote.height) {
+                            // Cast after the decision: it joins the stored
+                            // certificate once the block is committed.
+                            self.own_late_precommit = Some(signed.clone());
+                        }
                         Ok(Some(Input::VoteSigned(signed)))
                     }
                     Err(e) => {
@@ -644,7 +742,10 @@ impl Engine {
                 Ok(None)
             }
             Effect::Decide { height, value_id, certificate } => {
-                self.decide(height, value_id, &certificate).await?;
+                let height = Height(height.0);
+                let block = self.proposals.get(&value_id).map(|b| Box::new(b.clone()));
+                self.committing = Some(height);
+                self.submit(Job::Commit { height, value_id, commit: to_ledger_commit(&certificate), block });
                 Ok(None)
             }
             Effect::Evidence(ev) => {
@@ -656,128 +757,4 @@ impl Engine {
             }
         }
     }
-
-    /// Is the block behind `value_id` valid? Our own blocks are valid by
-    /// construction; others are re-executed and must reproduce their header.
-    /// `now_ms`: our clock for a live proposal, `None` for a decided block.
-    /// An invalid block is a verdict (`false`: the core prevotes nil), never
-    /// an error; only a node fault is.
-    async fn validate(&mut self, value_id: ValueId, now_ms: Option<u64>) -> Result<bool, EngineError> {
-        if self.blocks.contains_key(&value_id) {
-            return Ok(true);
-        }
-        let block = match self.proposed.remove(&value_id) {
-            Some((_, b)) => {
-                // Kept durably: after a crash we may need it to re-propose or commit.
-                self.chain.store().put_pending_block(&b)?;
-                Some(b)
-            }
-            None => self.chain.store().pending_block(&Hash(value_id.0))?,
-        };
-        let Some(block) = block else {
-            tracing::warn!(value = %Hash(value_id.0), "asked to validate a block this node does not have");
-            return Ok(false);
-        };
-        let chain = self.chain.clone();
-        let started = Instant::now();
-        match tokio::task::spawn_blocking(move || chain.validate_block(block, now_ms))
-            .await
-            .map_err(|e| EngineError::Consensus(format!("validation task: {e}")))??
-        {
-            Ok(executed) => {
-                tracing::debug!(
-                    txs = executed.block.txs.len(),
-                    ms = started.elapsed().as_millis() as u64,
-                    "validated block"
-                );
-                self.blocks.insert(value_id, executed);
-                Ok(true)
-            }
-            Err(reason) => {
-                tracing::warn!(value = %Hash(value_id.0), %reason, "refusing a proposed block: voting nil");
-                Ok(false)
-            }
-        }
-    }
-
-    async fn decide(
-        &mut self,
-        height: consensus::Height,
-        value_id: ValueId,
-        certificate: &CommitCertificate,
-    ) -> Result<(), EngineError> {
-        // Decided by more than 2/3 of the power: not held to our clock.
-        if !self.validate(value_id, None).await? {
-            // Decided by > 2/3 of the power but not reproducible here (or we
-            // never received the block): block sync will fetch it.
-            tracing::error!(%height, value = %Hash(value_id.0), "decided block is missing or does not execute here; waiting for block sync");
-            return Ok(());
-        }
-        let executed =
-            self.blocks.remove(&value_id).ok_or_else(|| EngineError::Consensus("decided block vanished".into()))?;
-        let commit = to_ledger_commit(certificate);
-        let chain = self.chain.clone();
-        let started = Instant::now();
-        tokio::task::spawn_blocking(move || chain.commit(executed, &commit))
-            .await
-            .map_err(|e| EngineError::Consensus(format!("commit task: {e}")))??;
-        tracing::debug!(%height, ms = started.elapsed().as_millis() as u64, "commit written");
-        self.chain.store().clear_height(Height(height.0))?;
-        let next = Height(height.0).next();
-        self.selection = self.selection.next_height(&*self.chain.validators_at(next)?);
-        let tx = self.events_tx.clone();
-        let wait = self.interval;
-        tokio::spawn(async move {
-            tokio::time::sleep(wait).await;
-            let _ = tx.send(Event::NextHeight(next));
-        });
-        Ok(())
-    }
-}
-
-/// A validator's key with its double-sign guard file.
-#[derive(Debug)]
-pub struct ValidatorKey {
-    pub key: SigningKey,
-    pub state_file: SignerStateFile,
-    /// The guard state read from the file (`None`: never signed).
-    pub state: Option<Vec<u8>>,
-    /// Where to append an audit line per released signature, if enabled.
-    pub audit_log: Option<std::fs::File>,
-    /// Testing only: how this validator misbehaves (default: honest).
-    pub byzantine: Byzantine,
-}
-
-/// One line of the signature audit log.
-fn audit_line(msg: &SignedMessage) -> String {
-    let (kind, h, r, value) = match msg {
-        SignedMessage::Proposal(p) => ("proposal", p.proposal.height.0, p.proposal.round.0, Some(p.proposal.value_id)),
-        SignedMessage::Vote(v) => {
-            let kind = match v.vote.vote_type {
-                consensus::VoteType::Prevote => "prevote",
-                consensus::VoteType::Precommit => "precommit",
-            };
-            (kind, v.vote.height.0, v.vote.round.0, v.vote.value_id)
-        }
-    };
-    let value = value.map_or("null".to_string(), |v| format!("\"{}\"", Hash(v.0)));
-    format!(
-        "{{\"validator\":\"{}\",\"height\":{h},\"round\":{r},\"step\":\"{kind}\",\"value\":{value},\"time_ms\":{}}}\n",
-        PublicKey(msg.signer().0),
-        now_ms()
-    )
-}
-
-fn audit(log: &mut Option<std::fs::File>, msg: &SignedMessage) {
-    if let Some(f) = log {
-        use std::io::Write;
-        if let Err(e) = f.write_all(audit_line(msg).as_bytes()) {
-            tracing::warn!(error = %e, "cannot append to the signature log");
-        }
-    }
-}
-
-fn persist_signer(file: &mut SignerStateFile, state: &SignerState) -> Result<(), EngineError> {
-    let bytes = borsh::to_vec(state).map_err(|e| EngineError::Corrupt(e.to_string()))?;
-    file.write(&bytes).map_err(|e| EngineError::Corrupt(format!("writing the signer state: {e}")))
 }

@@ -7,6 +7,7 @@
 
 pub mod chain;
 pub mod config;
+pub mod convert;
 pub mod engine;
 pub mod keys;
 pub mod mempool;
@@ -18,6 +19,7 @@ pub mod rpc;
 pub mod rpc_index;
 pub mod rpc_staking;
 pub mod store;
+pub mod sync;
 /// Helpers for tests and fuzz targets (a one-validator chain in a directory).
 #[doc(hidden)]
 pub mod testing;

@@ -13,7 +13,7 @@ use crate::chain::Chain;
 use crate::config::Config;
 use crate::engine::{Byzantine, Engine, ValidatorKey};
 use crate::mempool::MempoolLimits;
-use crate::p2p::NetworkConfig;
+use crate::p2p::{NetHost, NetworkConfig, TxAdmission};
 use crate::rpc::{RpcContext, serve};
 use crate::store::Store;
 
@@ -172,8 +172,13 @@ pub async fn run(home: &Home, rpc_override: Option<String>, byzantine: Byzantine
         p2p: config.p2p.clone(),
         max_block_bytes: genesis.params.max_block_bytes as usize,
     };
-    let (net, net_events, net_task) =
-        crate::p2p::start(net_cfg, crate::p2p::keypair(node_key.to_bytes())?, chain.clone(), stop_rx.clone()).await?;
+    let (net, net_events, net_task) = crate::p2p::start(
+        net_cfg,
+        crate::p2p::keypair(node_key.to_bytes())?,
+        chain.clone() as Arc<dyn NetHost>,
+        stop_rx.clone(),
+    )
+    .await?;
     let (state_file, state) = crate::privval::SignerStateFile::open(&home.validator_state())
         .with_context(|| format!("opening {}", home.validator_state().display()))?;
     let audit_log = if config.consensus.signature_log {
@@ -237,6 +242,32 @@ pub async fn run(home: &Home, rpc_override: Option<String>, byzantine: Byzantine
     rpc.stopped().await;
     tracing::info!(height = %chain.tip().height, "stopped");
     result
+}
+
+/// The chain as the network sees it (the network does not import the chain).
+impl NetHost for Chain {
+    fn tip_height(&self) -> ledger::Height {
+        self.tip().height
+    }
+
+    fn certified_blocks(&self, from: ledger::Height, max: u32) -> Result<Vec<ledger::CertifiedBlock>, String> {
+        self.synced_blocks(from, max).map_err(|e| e.to_string())
+    }
+
+    fn admit_tx(&self, bytes: &[u8]) -> TxAdmission {
+        use crate::mempool::MempoolError;
+        match self.submit_tx(bytes) {
+            Ok(_) => TxAdmission::Admitted,
+            Err(MempoolError::Invalid(
+                ledger::InvalidTx::Malformed(_)
+                | ledger::InvalidTx::BadSignature
+                | ledger::InvalidTx::TooLarge { .. }
+                | ledger::InvalidTx::WrongChainId { .. },
+            )) => TxAdmission::Invalid,
+            // Races with commits and other peers' batches are normal.
+            Err(_) => TxAdmission::Skipped,
+        }
+    }
 }
 
 async fn shutdown_signal() -> &'static str {

@@ -31,6 +31,7 @@ const META_HEIGHT: &[u8] = b"height";
 const META_SEEN_COMMIT: &[u8] = b"seen_commit";
 const META_TOTAL_TXS: &[u8] = b"total_txs";
 const META_SIGNER: &[u8] = b"signer_state";
+const META_PROPOSERS: &[u8] = b"proposer_priorities"; // borsh (Height, bytes): priorities of that height
 const WAL_PREFIX: &[u8] = b"wal/"; // wal/ ‖ height (BE) ‖ seq (BE) -> borsh WalEntry
 const PENDING_BLOCK_PREFIX: &[u8] = b"pblk/"; // pblk/ ‖ block hash -> borsh Block
 
@@ -166,25 +167,25 @@ impl Store {
     pub fn commit_block(
         &self,
         block: &Block,
-        receipts: &[Receipt],
-        diff: &StateDiff,
+        outcome: &ledger::BlockOutcome,
         commit: &Commit,
-        events: &[Event],
-        validator_updates: Option<&[SetMember]>,
+        proposers: (Height, &[u8]),
     ) -> Result<(), StoreError> {
+        let (receipts, diff, events) = (&outcome.receipts, &outcome.diff, &outcome.events);
+        let validator_updates = outcome.validator_updates.as_deref();
         let h = block.header.height;
         let hk = h.0.to_be_bytes();
         let mut b = WriteBatch::default();
         self.put_state(&mut b, diff);
         if !events.is_empty() {
-            b.put_cf(self.cf(CF_BLOCK_EVENTS), hk, enc(&events.to_vec()));
+            b.put_cf(self.cf(CF_BLOCK_EVENTS), hk, enc(events));
         }
         if let Some(set) = validator_updates {
             b.put_cf(self.cf(CF_VALSETS), (h.0 + 2).to_be_bytes(), enc(&set.to_vec()));
         }
         b.put_cf(self.cf(CF_BLOCKS), hk, enc(block));
         b.put_cf(self.cf(CF_BLOCK_HASH), block.hash().0, hk);
-        b.put_cf(self.cf(CF_RECEIPTS), hk, enc(&receipts.to_vec()));
+        b.put_cf(self.cf(CF_RECEIPTS), hk, enc(receipts));
         let idx = self.cf(CF_TX_INDEX);
         for (i, r) in receipts.iter().enumerate() {
             let loc = TxLocation { height: h, index: u32::try_from(i).expect("block tx count fits u32") };
@@ -192,6 +193,7 @@ impl Store {
         }
         b.put_cf(self.cf(CF_META), META_HEIGHT, enc(&h));
         b.put_cf(self.cf(CF_META), META_SEEN_COMMIT, enc(commit));
+        b.put_cf(self.cf(CF_META), META_PROPOSERS, enc(&(proposers.0, proposers.1.to_vec())));
         let total = self.total_txs()?.saturating_add(receipts.len() as u64);
         b.put_cf(self.cf(CF_META), META_TOTAL_TXS, total.to_be_bytes());
         self.write(b)
@@ -245,6 +247,16 @@ impl Store {
     }
 
     /// The commit certificate of the latest block (carried by the next block).
+    /// The proposer priorities stored with the latest block: (the height
+    /// they are for, their encoding). `None` in data directories from before
+    /// they were stored.
+    pub fn proposer_priorities(&self) -> Result<Option<(Height, Vec<u8>)>, StoreError> {
+        match self.db.get_cf(self.cf(CF_META), META_PROPOSERS)? {
+            Some(b) => Ok(Some(decode(CF_META, &b)?)),
+            None => Ok(None),
+        }
+    }
+
     pub fn seen_commit(&self) -> Result<Option<Commit>, StoreError> {
         match self.db.get_cf(self.cf(CF_META), META_SEEN_COMMIT)? {
             Some(b) => Ok(Some(decode(CF_META, &b)?)),

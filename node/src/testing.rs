@@ -80,5 +80,5 @@ pub fn certificate(chain_id: &str, validator: &SigningKey, height: u64, hash: le
             signature: signed.signature,
         }],
     };
-    crate::engine::to_ledger_commit(&cert)
+    crate::convert::to_ledger_commit(&cert)
 }

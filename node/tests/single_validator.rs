@@ -63,12 +63,12 @@ async fn transfer_commits_and_balances_add_up() {
     let commit: ledger::Commit = serde_json::from_value(b2["last_commit"].clone()).unwrap();
     assert_eq!(serde_json::to_value(commit.block_hash).unwrap(), b1["hash"]);
     let genesis = genesis::Genesis::load(&home.join("genesis.json")).unwrap();
-    let vset = node::engine::validator_set(&genesis.validator_set().unwrap()).unwrap();
+    let vset = node::convert::validator_set(&genesis.validator_set().unwrap()).unwrap();
     let chain_id = consensus::ChainId::new(CHAIN).unwrap();
-    node::engine::to_certificate(&commit).verify(&vset, &chain_id).unwrap();
+    node::convert::to_certificate(&commit).verify(&vset, &chain_id).unwrap();
     let mut forged = commit.clone();
     forged.block_hash = ledger::Hash([1; 32]);
-    assert!(node::engine::to_certificate(&forged).verify(&vset, &chain_id).is_err());
+    assert!(node::convert::to_certificate(&forged).verify(&vset, &chain_id).is_err());
 
     // Gas estimate by dry run equals what the transfer really used.
     let est = call(&c, "agora_estimateGas", rpc_params![transfer_hex(&alice, 1, addr(&bob), 1)]).await.unwrap();

@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod certificate;
+mod decision;
+mod gossip;
 mod intake;
 mod restart;
 mod rules;

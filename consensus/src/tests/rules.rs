@@ -222,7 +222,9 @@ fn cases() -> Vec<Case> {
             state: S { decided: Some(1), ..locked(s(0, Step::Precommit), 0, 1) },
         },
         Case {
-            name: "L49 precommits from an earlier round -> decide",
+            // We left round 0 after prevoting and signed nothing since: we
+            // still precommit the decided value in the deciding round.
+            name: "L49 precommits from an earlier round -> own precommit, decide",
             setup: vec![
                 Prop(0, 1, None),
                 Valid(1, true),
@@ -232,14 +234,15 @@ fn cases() -> Vec<Case> {
                 Pc(1, 0, Some(1)),
             ],
             input: Pc(2, 0, Some(1)),
-            effects: vec![P::Decide(1)],
+            effects: vec![P::Precommit(0, Some(1)), P::Decide(1)],
             state: S { decided: Some(1), ..s(2, Step::Propose) },
         },
         Case {
-            name: "L49 waits for valid(v)",
+            // Still in Propose: no prevote, but our precommit for v.
+            name: "L49 waits for valid(v); own precommit, decide",
             setup: vec![Prop(0, 1, None), Pc(0, 0, Some(1)), Pc(1, 0, Some(1)), Pc(2, 0, Some(1))],
             input: Valid(1, true),
-            effects: vec![P::Decide(1)],
+            effects: vec![P::Precommit(0, Some(1)), P::Decide(1)],
             state: S { decided: Some(1), ..s(0, Step::Propose) },
         },
         Case {

@@ -10,7 +10,11 @@
 //!   validator reports it (and every evidence verifies and names a
 //!   byzantine validator);
 //! - liveness: after GST each height is decided by every honest node within
-//!   `liveness_bound_ms` (checked at the end).
+//!   `liveness_bound_ms` (checked at the end);
+//! - own precommit at the decision: a precommit of the deciding round that
+//!   an honest decided core asks for is sent before the node starts the
+//!   next height, unless the guard refuses it or the node crashes (checked
+//!   in `world.rs`, where effects are carried out).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 

@@ -197,7 +197,7 @@ pub fn summary_line(reports: &[SeedReport], wall_ms: u128) -> String {
     format!(
         "seeds={} validators={}..{} byzantine={} (in {} seeds) | faults: drops={} dups={} partitions={} \
          crashes={} (at-sign {}) equivocations={} random-votes={} invalid-values={} | evidence={} syncs={} \
-         refused-signatures={} prevotes-against-lock={} max-round={} delivered={} | simulated={:.1}h wall={:.1}s | violations={}",
+         refused-signatures={} prevotes-against-lock={} decision-precommits={} max-round={} delivered={} | simulated={:.1}h wall={:.1}s | violations={}",
         reports.len(),
         vmin,
         vmax,
@@ -215,6 +215,7 @@ pub fn summary_line(reports: &[SeedReport], wall_ms: u128) -> String {
         c.syncs,
         c.refused_signatures,
         c.prevotes_against_lock,
+        c.decision_precommits,
         c.max_round,
         c.delivered,
         sim_ms as f64 / 3_600_000.0,

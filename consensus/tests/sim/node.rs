@@ -6,8 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use consensus::{
-    BrokenRule, ChainId, CommitCertificate, Config, Consensus, EvidenceKey, Height, Signer, SignerState, TimeoutConfig,
-    ValidatorId, ValueId, WalEntry,
+    BrokenRule, ChainId, CommitCertificate, Config, Consensus, EvidenceKey, Height, Round, Signer, SignerState,
+    TimeoutConfig, ValidatorId, ValueId, WalEntry,
 };
 use ed25519_dalek::SigningKey;
 
@@ -30,6 +30,9 @@ pub struct SimNode {
     pub evidence_keys: BTreeSet<EvidenceKey>,
     pub seen_votes: BTreeMap<EvidenceKey, Option<ValueId>>,
     pub last_sync: BTreeMap<(usize, Height), u64>,
+    /// Our precommit of the deciding round, asked for by the decided core
+    /// and not yet sent (checked when the next height starts).
+    pub owed_precommit: Option<(Height, Round)>,
 }
 
 impl SimNode {
@@ -49,6 +52,7 @@ impl SimNode {
             evidence_keys: BTreeSet::new(),
             seen_votes: BTreeMap::new(),
             last_sync: BTreeMap::new(),
+            owed_precommit: None,
         }
     }
 
@@ -69,6 +73,7 @@ impl SimNode {
         self.signer = Signer::new(self.key.clone(), chain.clone(), self.guard.clone());
         self.evidence_keys.clear();
         self.seen_votes.clear();
+        self.owed_precommit = None;
     }
 
     pub fn crash(&mut self) {

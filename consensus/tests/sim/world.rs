@@ -86,6 +86,10 @@ pub struct Counts {
     /// Honest prevotes for a value other than the voter's lock (legal
     /// through L28 with a newer POL; with the broken rule, also without).
     pub prevotes_against_lock: u64,
+    /// Honest nodes' own precommits of the deciding round asked for by a
+    /// decided core (`SignVote` after `Decide` in the batch order, or
+    /// before it) and sent after the decision.
+    pub decision_precommits: u64,
     pub max_round: u32,
 }
 
@@ -104,6 +108,7 @@ impl Counts {
         self.refused_signatures += o.refused_signatures;
         self.invalid_built += o.invalid_built;
         self.prevotes_against_lock += o.prevotes_against_lock;
+        self.decision_precommits += o.decision_precommits;
         self.max_round = self.max_round.max(o.max_round);
     }
 }
@@ -318,6 +323,15 @@ impl Sim {
 
     pub fn drain(&mut self, i: usize, work: &mut VecDeque<Input>) {
         while let Some(input) = work.pop_front() {
+            if let Input::StartHeight(sh) = &input
+                && let Some((h, r)) = self.nodes[i].owed_precommit.take()
+                && sh.height > h
+            {
+                self.checker.violation(
+                    self.now,
+                    format!("node {i} left height {h} without sending its precommit of deciding round {r}"),
+                );
+            }
             let Some(core) = self.nodes[i].core.as_mut() else {
                 return;
             };
@@ -348,6 +362,13 @@ impl Sim {
         let inc = self.nodes[i].incarnation;
         match e {
             Effect::Broadcast(m) => {
+                if let SignedMessage::Vote(sv) = &m
+                    && sv.vote.validator == self.ids[i]
+                    && self.owes(i, &sv.vote)
+                {
+                    self.nodes[i].owed_precommit = None;
+                    self.counts.decision_precommits += 1;
+                }
                 if self.nodes[i].byzantine {
                     self.byz_broadcast(i, m);
                 } else {
@@ -375,7 +396,12 @@ impl Sim {
                 self.at(self.now + delay, Event::App { node: i, inc, input });
             }
             Effect::SignProposal(p) => self.sign_proposal(i, p, work),
-            Effect::SignVote(v) => self.sign_vote(i, v, work),
+            Effect::SignVote(v) => {
+                if self.owes(i, &v) {
+                    self.nodes[i].owed_precommit = Some((v.height, v.round));
+                }
+                self.sign_vote(i, v, work)
+            }
             Effect::WalAppend(m) => self.nodes[i].wal_append(m),
             Effect::Decide { height, value_id, certificate } => {
                 if certificate.verify(&self.set, &self.chain).is_err() {
@@ -397,6 +423,18 @@ impl Sim {
                 self.nodes[i].evidence_keys.insert(ev.key());
             }
         }
+    }
+
+    /// Is `v` honest node `i`'s own precommit of the round its (decided)
+    /// core decided in? Such a precommit, asked for by the core after the
+    /// decision, must be sent before the next height starts (unless the
+    /// guard refuses it or the node crashes).
+    fn owes(&self, i: usize, v: &consensus::Vote) -> bool {
+        let st = self.nodes[i].core.as_ref().and_then(|c| c.state());
+        self.honest(i)
+            && v.validator == self.ids[i]
+            && v.vote_type == consensus::VoteType::Precommit
+            && st.is_some_and(|st| st.height == v.height && st.decision.is_some_and(|(r, _)| r == v.round))
     }
 
     /// Commit a decided block (from the core or from sync) and start the
@@ -437,6 +475,9 @@ impl Sim {
             }
             Err(_) => {
                 self.counts.refused_signatures += 1;
+                if self.nodes[i].owed_precommit == Some((v.height, v.round)) {
+                    self.nodes[i].owed_precommit = None; // refused: nothing to send
+                }
                 work.push_back(Input::SignRefused { height: v.height, round: v.round, step: v.step() });
             }
         }

@@ -7,6 +7,7 @@
 //! ```text
 //! agorad-byzantine start --home DIR [--rpc-listen ADDR] [--clock-offset-ms MS]
 //!                        [--propose-invalid-tx nonce-gap|over-gas] [--double-sign-at H]
+//!                        [--flood-proposals] [--tamper-relay] [--flood-votes]
 //! ```
 
 use std::path::PathBuf;
@@ -40,14 +41,33 @@ enum Cmd {
         /// Double-sign prevotes from this height on.
         #[arg(long)]
         double_sign_at: Option<u64>,
+        /// Send many extra signed proposals with each of its own.
+        #[arg(long)]
+        flood_proposals: bool,
+        /// Relay others' proposals with a tampered body.
+        #[arg(long)]
+        tamper_relay: bool,
+        /// Send many extra signed votes (far rounds, next height) with each of its own.
+        #[arg(long)]
+        flood_votes: bool,
     },
 }
 
 fn main() -> ExitCode {
-    let Cmd::Start { home, rpc_listen, clock_offset_ms, propose_invalid_tx, double_sign_at } = Cli::parse().cmd;
+    let Cmd::Start {
+        home,
+        rpc_listen,
+        clock_offset_ms,
+        propose_invalid_tx,
+        double_sign_at,
+        flood_proposals,
+        tamper_relay,
+        flood_votes,
+    } = Cli::parse().cmd;
     let home = Home(home);
     init_tracing(&log_level(&home));
-    let byzantine = Byzantine { double_sign_at, clock_offset_ms, propose_invalid_tx };
+    let byzantine =
+        Byzantine { double_sign_at, clock_offset_ms, propose_invalid_tx, flood_proposals, tamper_relay, flood_votes };
     match start(&home, rpc_listen, byzantine) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -13,7 +13,20 @@
 //!   peers are redialled with exponential backoff.
 //!
 //! The swarm lives in one tokio task; the engine talks to it through a
-//! [`NetworkHandle`] (commands) and receives [`NetEvent`]s.
+//! [`NetworkHandle`] (commands) and receives [`NetEvent`]s. Both ways are
+//! bounded channels; the policy when one is full is stated where it is sent
+//! (a consensus message that finds the engine's mailbox full is dropped
+//! without blame, as gossip may drop it anyway; the core rebroadcasts).
+//! The network does not know the chain: it asks a [`NetHost`] for what it
+//! serves and admits.
+//!
+//! Hostile peers:
+//! - gossip message ids are hashes of the content, so a re-published copy
+//!   (any signer, any sequence number) is a duplicate gossipsub drops;
+//! - serving block sync is bounded per peer and in total (a request over
+//!   the bound is answered "busy" at once, without reading the store);
+//! - a peer the engine penalises (a lying tip, an invalid certificate) is
+//!   disconnected, blacklisted in gossipsub and refused for a ban period.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -29,9 +42,7 @@ use libp2p::{Multiaddr, PeerId, StreamProtocol, Swarm, identify, identity, kad, 
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use crate::chain::Chain;
 use crate::config::P2pConfig;
-use crate::mempool::MempoolError;
 
 /// Networking failures at start-up (bad keys, addresses, transports).
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +56,7 @@ pub enum NetError {
 }
 
 mod wire;
-pub use wire::{ConsensusMsg, MAX_SYNC_BLOCKS, SyncCodec, SyncRequest, SyncResponse, SyncedBlock};
+pub use wire::{ConsensusMsg, MAX_SYNC_BLOCKS, SyncCodec, SyncRequest, SyncResponse};
 use wire::{TX_BATCH_BYTES, TX_BATCH_DELAY, TX_BATCH_MAX};
 
 #[derive(NetworkBehaviour)]
@@ -65,7 +76,7 @@ pub enum NetEvent {
     /// A peer's latest committed height.
     PeerStatus { peer: PeerId, tip: Height },
     /// Blocks a peer sent in answer to [`NetworkHandle::request_blocks`].
-    Blocks { peer: PeerId, blocks: Vec<SyncedBlock> },
+    Blocks { peer: PeerId, blocks: Vec<ledger::CertifiedBlock> },
     /// A block request failed (timeout, disconnect, error answer).
     SyncFailed { peer: PeerId, reason: String },
     /// A peer disconnected (its status is stale).
@@ -76,13 +87,50 @@ enum Command {
     PublishConsensus(Vec<u8>),
     Report { id: MessageId, from: PeerId, acceptance: MessageAcceptance },
     RequestBlocks { peer: PeerId, from: Height, max: u32 },
+    Penalise { peer: PeerId, reason: String },
 }
+
+/// What the network needs from the node: its tip, decided blocks to serve,
+/// and admission of gossiped transactions.
+pub trait NetHost: Send + Sync + 'static {
+    fn tip_height(&self) -> Height;
+    /// Decided blocks `from..` (at most `max`), each with its certificate.
+    fn certified_blocks(&self, from: Height, max: u32) -> Result<Vec<ledger::CertifiedBlock>, String>;
+    /// Admits one gossiped transaction.
+    fn admit_tx(&self, bytes: &[u8]) -> TxAdmission;
+}
+
+/// The verdict on one gossiped transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxAdmission {
+    /// New and admitted to the mempool.
+    Admitted,
+    /// Malformed, badly signed, too large or for another chain: the sender
+    /// is to blame.
+    Invalid,
+    /// Known, or not admitted for a reason that is nobody's fault (a race
+    /// with a commit, a full mempool).
+    Skipped,
+}
+
+/// Commands queued from the engine and RPC to the swarm task.
+pub const COMMAND_QUEUE: usize = 4096;
+/// Client transactions queued for gossip.
+pub const TX_QUEUE: usize = 16_384;
+/// Events queued from the swarm task to the engine.
+pub const EVENT_QUEUE: usize = 2048;
+/// Sync requests served at once, in total and per peer; more are answered
+/// "busy" without reading the store.
+pub const MAX_SERVING: usize = 8;
+pub const MAX_SERVING_PER_PEER: usize = 2;
+/// How long a penalised peer stays out.
+pub const BAN: Duration = Duration::from_millis(crate::sync::BAN_MS);
 
 /// The engine's and RPC's way to the swarm task. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct NetworkHandle {
-    commands: mpsc::UnboundedSender<Command>,
-    txs: mpsc::UnboundedSender<Vec<u8>>,
+    commands: mpsc::Sender<Command>,
+    txs: mpsc::Sender<Vec<u8>>,
     peers: Arc<AtomicUsize>,
     local_peer_id: PeerId,
 }
@@ -93,35 +141,51 @@ impl std::fmt::Debug for Command {
             Command::PublishConsensus(b) => write!(f, "PublishConsensus({} bytes)", b.len()),
             Command::Report { id, acceptance, .. } => write!(f, "Report({id}, {acceptance:?})"),
             Command::RequestBlocks { peer, from, max } => write!(f, "RequestBlocks({peer}, {from}, {max})"),
+            Command::Penalise { peer, reason } => write!(f, "Penalise({peer}: {reason})"),
         }
     }
 }
 
 impl NetworkHandle {
-    /// Publishes a consensus message to all peers.
+    /// Publishes a consensus message to all peers. Queue full: dropped
+    /// (the core rebroadcasts its own messages).
     pub fn broadcast(&self, msg: &ConsensusMsg) {
         match borsh::to_vec(msg) {
-            Ok(bytes) => {
-                let _ = self.commands.send(Command::PublishConsensus(bytes));
-            }
+            Ok(bytes) => self.command(Command::PublishConsensus(bytes)),
             Err(e) => tracing::error!(error = %e, "cannot encode a consensus message"),
         }
     }
 
-    /// Gossips a transaction this node admitted from a client.
+    /// Gossips a transaction this node admitted from a client. Queue full:
+    /// not gossiped (it stays in this node's mempool and its blocks).
     pub fn gossip_tx(&self, bytes: Vec<u8>) {
-        let _ = self.txs.send(bytes);
+        if self.txs.try_send(bytes).is_err() {
+            tracing::debug!("tx gossip queue full: transaction kept locally");
+        }
     }
 
     /// The verdict on a gossiped message: forward it, drop it, or drop it and
-    /// penalise the peer that sent it.
+    /// penalise the peer that sent it. Queue full: dropped (gossipsub forgets
+    /// unvalidated messages with its history).
     pub fn report(&self, id: MessageId, from: PeerId, acceptance: MessageAcceptance) {
-        let _ = self.commands.send(Command::Report { id, from, acceptance });
+        self.command(Command::Report { id, from, acceptance });
     }
 
-    /// Asks `peer` for decided blocks starting at `from`.
+    /// Asks `peer` for decided blocks starting at `from`. Queue full: the
+    /// request times out in the sync state machine and is made again.
     pub fn request_blocks(&self, peer: PeerId, from: Height, max: u32) {
-        let _ = self.commands.send(Command::RequestBlocks { peer, from, max });
+        self.command(Command::RequestBlocks { peer, from, max });
+    }
+
+    /// Disconnects `peer` and keeps it out for [`BAN`].
+    pub fn penalise(&self, peer: PeerId, reason: String) {
+        self.command(Command::Penalise { peer, reason });
+    }
+
+    fn command(&self, cmd: Command) {
+        if let Err(e) = self.commands.try_send(cmd) {
+            tracing::debug!(command = ?e.into_inner(), "network command queue full: dropped");
+        }
     }
 
     /// Connected peers right now.
@@ -215,9 +279,9 @@ pub struct NetworkConfig {
 pub async fn start(
     cfg: NetworkConfig,
     key: identity::Keypair,
-    chain: Arc<Chain>,
+    host: Arc<dyn NetHost>,
     shutdown: watch::Receiver<bool>,
-) -> Result<(NetworkHandle, mpsc::UnboundedReceiver<NetEvent>, tokio::task::JoinHandle<()>), NetError> {
+) -> Result<(NetworkHandle, mpsc::Receiver<NetEvent>, tokio::task::JoinHandle<()>), NetError> {
     let local_peer_id = key.public().to_peer_id();
     let (consensus_topic, tx_topic) = topics(&cfg.chain_id);
     // A proposal carries a whole block: the limit is the block limit plus room
@@ -229,7 +293,13 @@ pub async fn start(
         .validate_messages()
         .max_transmit_size(max_msg)
         .heartbeat_interval(Duration::from_millis(700))
-        .duplicate_cache_time(Duration::from_secs(60))
+        // Ids from content: a copy re-published under another signer or
+        // sequence number is the same message. The cache is shorter than
+        // two of the core's rebroadcast periods, so a node's own rebroadcast
+        // still goes out (a flood of copies reaches validation at most once
+        // per period, and validation ignores what the core already holds).
+        .message_id_fn(content_id)
+        .duplicate_cache_time(DUPLICATE_CACHE)
         .build()
         .map_err(|e| NetError::Transport(format!("gossipsub config: {e}")))?;
     let mut gossip = gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), gossip_config)
@@ -242,7 +312,9 @@ pub async fn start(
     let sync = request_response::Behaviour::with_codec(
         SyncCodec { max_response },
         [(StreamProtocol::new("/agora/sync/1"), ProtocolSupport::Full)],
-        request_response::Config::default().with_request_timeout(Duration::from_secs(20)),
+        request_response::Config::default()
+            .with_request_timeout(Duration::from_secs(20))
+            .with_max_concurrent_streams(MAX_SYNC_STREAMS),
     );
     let identify = identify::Behaviour::new(
         identify::Config::new("/agora/1".into(), key.public())
@@ -284,13 +356,13 @@ pub async fn start(
         persistent.insert(id, Redial { addr, backoff: Duration::from_millis(500), next: Instant::now() });
     }
     let peers = Arc::new(AtomicUsize::new(0));
-    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-    let (txs_tx, txs_rx) = mpsc::unbounded_channel();
-    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+    let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
+    let (txs_tx, txs_rx) = mpsc::channel(TX_QUEUE);
+    let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
     let handle = NetworkHandle { commands: cmd_tx, txs: txs_tx, peers: peers.clone(), local_peer_id };
     let task = Task {
         swarm,
-        chain,
+        host,
         consensus_topic,
         tx_topic,
         events: ev_tx,
@@ -300,10 +372,12 @@ pub async fn start(
         max_peers: cfg.p2p.max_peers,
         genesis_hash: cfg.genesis_hash,
         pending_blocks: BTreeMap::new(),
-        internal: mpsc::unbounded_channel(),
+        internal: mpsc::channel(MAX_ADMISSIONS + MAX_SERVING),
         tx_batch: Vec::new(),
         tx_batch_bytes: 0,
         admission: Arc::new(tokio::sync::Semaphore::new(MAX_ADMISSIONS)),
+        serving: BTreeMap::new(),
+        banned: BTreeMap::new(),
     };
     tracing::info!(peer_id = %local_peer_id, %listen, "p2p starting");
     let join = tokio::spawn(task.run(cmd_rx, txs_rx, shutdown));
@@ -319,16 +393,29 @@ struct Redial {
 
 /// Work finished off the swarm task (blocking store reads, admission).
 enum Internal {
-    Respond(ResponseChannel<SyncResponse>, SyncResponse),
+    Respond(PeerId, ResponseChannel<SyncResponse>, SyncResponse),
     Verdict(MessageId, PeerId, MessageAcceptance),
+}
+
+/// Gossip duplicates are recognised for this long (see `message_id_fn`).
+const DUPLICATE_CACHE: Duration = Duration::from_millis(1900);
+/// Sync streams open at once per connection.
+const MAX_SYNC_STREAMS: usize = 16;
+
+/// A gossip message's id: the hash of its topic and content.
+fn content_id(m: &gossipsub::Message) -> MessageId {
+    let mut bytes = Vec::with_capacity(m.topic.as_str().len() + m.data.len());
+    bytes.extend_from_slice(m.topic.as_str().as_bytes());
+    bytes.extend_from_slice(&m.data);
+    MessageId::from(Hash::digest(&bytes).0.to_vec())
 }
 
 struct Task {
     swarm: Swarm<Behaviour>,
-    chain: Arc<Chain>,
+    host: Arc<dyn NetHost>,
     consensus_topic: IdentTopic,
     tx_topic: IdentTopic,
-    events: mpsc::UnboundedSender<NetEvent>,
+    events: mpsc::Sender<NetEvent>,
     peers: Arc<AtomicUsize>,
     persistent: BTreeMap<PeerId, Redial>,
     connected: BTreeSet<PeerId>,
@@ -336,11 +423,15 @@ struct Task {
     genesis_hash: Hash,
     /// Our outstanding block requests.
     pending_blocks: BTreeMap<OutboundRequestId, PeerId>,
-    internal: (mpsc::UnboundedSender<Internal>, mpsc::UnboundedReceiver<Internal>),
+    internal: (mpsc::Sender<Internal>, mpsc::Receiver<Internal>),
     tx_batch: Vec<Vec<u8>>,
     tx_batch_bytes: usize,
     /// Gossiped tx batches being admitted at once (at most `MAX_ADMISSIONS`).
     admission: Arc<tokio::sync::Semaphore>,
+    /// Sync requests being served, per peer (in total at most `MAX_SERVING`).
+    serving: BTreeMap<PeerId, usize>,
+    /// Penalised peers and when their ban ends.
+    banned: BTreeMap<PeerId, Instant>,
 }
 
 /// Gossiped tx batches admitted concurrently; more are dropped.
@@ -349,8 +440,8 @@ const MAX_ADMISSIONS: usize = 32;
 impl Task {
     async fn run(
         mut self,
-        mut commands: mpsc::UnboundedReceiver<Command>,
-        mut txs: mpsc::UnboundedReceiver<Vec<u8>>,
+        mut commands: mpsc::Receiver<Command>,
+        mut txs: mpsc::Receiver<Vec<u8>>,
         mut shutdown: watch::Receiver<bool>,
     ) {
         let mut maintenance = tokio::time::interval(Duration::from_millis(500));
@@ -380,7 +471,10 @@ impl Task {
                     self.flush_txs();
                     flush_armed = false;
                 }
-                _ = maintenance.tick() => self.redial(),
+                _ = maintenance.tick() => {
+                    self.unban();
+                    self.redial();
+                }
                 _ = status_poll.tick() => {
                     let peers: Vec<PeerId> = self.connected.iter().copied().collect();
                     for p in peers {
@@ -418,7 +512,11 @@ impl Task {
         let now = Instant::now();
         let mut dial = Vec::new();
         for (id, r) in self.persistent.iter_mut() {
-            if !self.connected.contains(id) && r.next <= now && !self.swarm.is_connected(id) {
+            if !self.connected.contains(id)
+                && r.next <= now
+                && !self.swarm.is_connected(id)
+                && !self.banned.contains_key(id)
+            {
                 dial.push(r.addr.clone());
                 r.next = now + r.backoff;
                 r.backoff = (r.backoff * 2).min(Duration::from_secs(10));
@@ -427,6 +525,42 @@ impl Task {
         for a in dial {
             if let Err(e) = self.swarm.dial(a.clone()) {
                 tracing::debug!(addr = %a, error = %e, "dial failed");
+            }
+        }
+    }
+
+    /// Ends bans that are over.
+    fn unban(&mut self) {
+        let now = Instant::now();
+        let over: Vec<PeerId> = self.banned.iter().filter(|(_, until)| **until <= now).map(|(p, _)| *p).collect();
+        for p in over {
+            self.banned.remove(&p);
+            self.swarm.behaviour_mut().gossipsub.remove_blacklisted_peer(&p);
+        }
+    }
+
+    fn penalise(&mut self, peer: PeerId, reason: &str) {
+        tracing::warn!(%peer, %reason, ban_s = BAN.as_secs(), "peer penalised: disconnecting");
+        // Bounded: one entry per peer we were connected to, for BAN.
+        if self.banned.len() < 4 * self.max_peers.max(64) {
+            self.banned.insert(peer, Instant::now() + BAN);
+        }
+        self.swarm.behaviour_mut().gossipsub.blacklist_peer(&peer);
+        let _ = self.swarm.disconnect_peer_id(peer);
+    }
+
+    fn send_event(&mut self, ev: NetEvent) {
+        if let Err(e) = self.events.try_send(ev) {
+            match e.into_inner() {
+                // The engine is behind: the message is dropped without blame.
+                NetEvent::Consensus { id, from, .. } => {
+                    let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(
+                        &id,
+                        &from,
+                        MessageAcceptance::Ignore,
+                    );
+                }
+                other => tracing::debug!(event = ?other, "engine mailbox full: network event dropped"),
             }
         }
     }
@@ -449,12 +583,19 @@ impl Task {
                 let id = self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Blocks { from, max });
                 self.pending_blocks.insert(id, peer);
             }
+            Command::Penalise { peer, reason } => self.penalise(peer, &reason),
         }
     }
 
     fn on_internal(&mut self, int: Internal) {
         match int {
-            Internal::Respond(channel, response) => {
+            Internal::Respond(peer, channel, response) => {
+                if let Some(n) = self.serving.get_mut(&peer) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.serving.remove(&peer);
+                    }
+                }
                 let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
             }
             Internal::Verdict(id, from, acceptance) => {
@@ -469,6 +610,11 @@ impl Task {
             SwarmEvent::ConnectionEstablished { peer_id, endpoint, num_established, .. }
                 if num_established.get() == 1 =>
             {
+                if self.banned.contains_key(&peer_id) {
+                    tracing::debug!(peer = %peer_id, "banned peer; disconnecting");
+                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    return;
+                }
                 if self.connected.len() >= self.max_peers && !self.persistent.contains_key(&peer_id) {
                     tracing::debug!(peer = %peer_id, "peer limit reached; disconnecting");
                     let _ = self.swarm.disconnect_peer_id(peer_id);
@@ -493,7 +639,7 @@ impl Task {
                 {
                     self.peers.store(self.connected.len(), Ordering::Relaxed);
                     tracing::info!(peer = %peer_id, cause = ?cause.map(|c| c.to_string()), peers = self.connected.len(), "peer disconnected");
-                    let _ = self.events.send(NetEvent::PeerGone(peer_id));
+                    self.send_event(NetEvent::PeerGone(peer_id));
                     if let Some(r) = self.persistent.get_mut(&peer_id) {
                         r.next = Instant::now() + r.backoff;
                     }
@@ -534,9 +680,7 @@ impl Task {
     fn on_gossip(&mut self, from: PeerId, id: MessageId, message: gossipsub::Message) {
         if message.topic == self.consensus_topic.hash() {
             match borsh::from_slice::<ConsensusMsg>(&message.data) {
-                Ok(msg) => {
-                    let _ = self.events.send(NetEvent::Consensus { msg, id, from });
-                }
+                Ok(msg) => self.send_event(NetEvent::Consensus { msg, id, from }),
                 Err(e) => {
                     tracing::debug!(peer = %from, error = %e, "undecodable consensus message");
                     let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(
@@ -565,12 +709,12 @@ impl Task {
                 );
                 return;
             };
-            let chain = self.chain.clone();
+            let host = self.host.clone();
             let out = self.internal.0.clone();
             tokio::task::spawn_blocking(move || {
-                let verdict = admit_batch(&chain, &batch);
+                let verdict = admit_batch(&*host, &batch);
                 drop(permit);
-                let _ = out.send(Internal::Verdict(id, from, verdict));
+                let _ = out.blocking_send(Internal::Verdict(id, from, verdict));
             });
         } else {
             let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(
@@ -584,32 +728,26 @@ impl Task {
     fn on_sync(&mut self, ev: request_response::Event<SyncRequest, SyncResponse>) {
         match ev {
             request_response::Event::Message { peer, message, .. } => match message {
-                request_response::Message::Request { request, channel, .. } => {
-                    let chain = self.chain.clone();
-                    let genesis = self.genesis_hash;
-                    let out = self.internal.0.clone();
-                    tokio::task::spawn_blocking(move || {
-                        let response = serve(&chain, genesis, request);
-                        let _ = out.send(Internal::Respond(channel, response));
-                    });
-                }
+                request_response::Message::Request { request, channel, .. } => self.serve(peer, request, channel),
                 request_response::Message::Response { request_id, response } => {
                     let was_blocks = self.pending_blocks.remove(&request_id).is_some();
                     match response {
                         SyncResponse::Status { genesis, tip } => {
                             if genesis == self.genesis_hash {
-                                let _ = self.events.send(NetEvent::PeerStatus { peer, tip });
+                                self.send_event(NetEvent::PeerStatus { peer, tip });
                             } else {
                                 tracing::warn!(%peer, "peer is on another chain (genesis differs); disconnecting");
                                 let _ = self.swarm.disconnect_peer_id(peer);
                             }
                         }
-                        SyncResponse::Blocks(blocks) => {
-                            let _ = self.events.send(NetEvent::Blocks { peer, blocks });
+                        SyncResponse::Blocks(blocks) if was_blocks => {
+                            self.send_event(NetEvent::Blocks { peer, blocks });
                         }
+                        // Blocks we did not ask for: not looked at.
+                        SyncResponse::Blocks(_) => {}
                         SyncResponse::Error(reason) => {
                             if was_blocks {
-                                let _ = self.events.send(NetEvent::SyncFailed { peer, reason });
+                                self.send_event(NetEvent::SyncFailed { peer, reason });
                             }
                         }
                     }
@@ -619,7 +757,7 @@ impl Task {
                 if self.pending_blocks.contains_key(&request_id) =>
             {
                 self.pending_blocks.remove(&request_id);
-                let _ = self.events.send(NetEvent::SyncFailed { peer, reason: error.to_string() });
+                self.send_event(NetEvent::SyncFailed { peer, reason: error.to_string() });
             }
             _ => {}
         }
@@ -629,35 +767,50 @@ impl Task {
 /// Admits a gossiped batch: any undecodable or badly signed transaction
 /// rejects the batch (the sender is penalised); a batch with at least one
 /// new transaction is forwarded; a batch of only known ones is dropped.
-fn admit_batch(chain: &Chain, batch: &[Vec<u8>]) -> MessageAcceptance {
+fn admit_batch(host: &dyn NetHost, batch: &[Vec<u8>]) -> MessageAcceptance {
     if batch.is_empty() || batch.len() > TX_BATCH_MAX {
         return MessageAcceptance::Reject;
     }
     let mut admitted = 0;
     for tx in batch {
-        match chain.submit_tx(tx) {
-            Ok(_) => admitted += 1,
-            Err(MempoolError::Invalid(
-                ledger::InvalidTx::Malformed(_)
-                | ledger::InvalidTx::BadSignature
-                | ledger::InvalidTx::TooLarge { .. }
-                | ledger::InvalidTx::WrongChainId { .. },
-            )) => return MessageAcceptance::Reject,
-            // Races with commits and other peers' batches are normal.
-            Err(_) => {}
+        match host.admit_tx(tx) {
+            TxAdmission::Admitted => admitted += 1,
+            TxAdmission::Invalid => return MessageAcceptance::Reject,
+            TxAdmission::Skipped => {}
         }
     }
     if admitted > 0 { MessageAcceptance::Accept } else { MessageAcceptance::Ignore }
 }
 
-/// Answers a sync request from the store.
-fn serve(chain: &Chain, genesis: Hash, request: SyncRequest) -> SyncResponse {
-    match request {
-        SyncRequest::Status => SyncResponse::Status { genesis, tip: chain.tip().height },
-        SyncRequest::Blocks { from, max } => match chain.synced_blocks(from, max.min(MAX_SYNC_BLOCKS)) {
-            Ok(blocks) => SyncResponse::Blocks(blocks),
-            Err(e) => SyncResponse::Error(e.to_string()),
-        },
+impl Task {
+    /// Answers a sync request: status at once; blocks off the swarm task,
+    /// at most `MAX_SERVING_PER_PEER` per peer and `MAX_SERVING` in total
+    /// (past that: "busy", without reading the store).
+    fn serve(&mut self, peer: PeerId, request: SyncRequest, channel: ResponseChannel<SyncResponse>) {
+        let (from, max) = match request {
+            SyncRequest::Status => {
+                let response = SyncResponse::Status { genesis: self.genesis_hash, tip: self.host.tip_height() };
+                let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
+                return;
+            }
+            SyncRequest::Blocks { from, max } => (from, max.min(MAX_SYNC_BLOCKS)),
+        };
+        let total: usize = self.serving.values().sum();
+        let mine = self.serving.get(&peer).copied().unwrap_or(0);
+        if total >= MAX_SERVING || mine >= MAX_SERVING_PER_PEER {
+            let _ = self.swarm.behaviour_mut().sync.send_response(channel, SyncResponse::Error("busy".into()));
+            return;
+        }
+        *self.serving.entry(peer).or_default() += 1;
+        let host = self.host.clone();
+        let out = self.internal.0.clone();
+        tokio::task::spawn_blocking(move || {
+            let response = match host.certified_blocks(from, max) {
+                Ok(blocks) => SyncResponse::Blocks(blocks),
+                Err(e) => SyncResponse::Error(e),
+            };
+            let _ = out.blocking_send(Internal::Respond(peer, channel, response));
+        });
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use borsh::{BorshDeserialize, BorshSerialize};
 use consensus::{SignedProposal, SignedVote};
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use ledger::{Block, Commit, Hash, Height};
+use ledger::{Block, CertifiedBlock, Hash, Height};
 use libp2p::StreamProtocol;
 use libp2p::request_response;
 
@@ -28,18 +28,11 @@ pub enum SyncRequest {
     Blocks { from: Height, max: u32 },
 }
 
-/// A decided block and the commit certificate that decided it.
-#[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
-pub struct SyncedBlock {
-    pub block: Block,
-    pub commit: Commit,
-}
-
 /// Block-sync responses.
 #[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
 pub enum SyncResponse {
     Status { genesis: Hash, tip: Height },
-    Blocks(Vec<SyncedBlock>),
+    Blocks(Vec<CertifiedBlock>),
     Error(String),
 }
 

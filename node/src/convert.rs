@@ -3,14 +3,12 @@
 use consensus::{CommitCertificate, Validator, ValidatorId, ValidatorSet, ValueId, VotingPower};
 use ledger::{Commit, CommitSig, Hash, Height, PublicKey, Signature};
 
-use super::EngineError;
-
 /// A consensus validator set from (key, power) pairs (tests and tools).
-pub fn validator_set(validators: &[(PublicKey, u64)]) -> Result<ValidatorSet, EngineError> {
+pub fn validator_set(validators: &[(PublicKey, u64)]) -> Result<ValidatorSet, String> {
     ValidatorSet::new(
         validators.iter().map(|(pk, p)| Validator { public_key: ValidatorId(pk.0), power: VotingPower(*p) }).collect(),
     )
-    .map_err(|e| EngineError::Consensus(format!("validator set: {e}")))
+    .map_err(|e| format!("validator set: {e}"))
 }
 
 /// A consensus certificate in the ledger's block format.

@@ -1,0 +1,86 @@
+//! What the chain gives block sync and consensus start-up: decided blocks
+//! with their certificates, and the proposer priorities of the next height.
+
+use consensus::ProposerSelection;
+use ledger::Height;
+
+use super::{Chain, ChainError};
+
+impl Chain {
+    /// Decided blocks `from..` with their commit certificates, for block sync:
+    /// block h's certificate is block h+1's `last_commit`, and the tip's is the
+    /// one this node decided with. Stops at `max` blocks or about 16 MiB.
+    pub fn synced_blocks(&self, from: Height, max: u32) -> Result<Vec<ledger::CertifiedBlock>, ChainError> {
+        const BUDGET: usize = 16 * 1024 * 1024;
+        let tip = self.tip().height;
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        let mut h = from.max(Height(1));
+        let mut next = if h <= tip { self.store.block(h)? } else { None };
+        while let Some(block) = next.take() {
+            if out.len() >= max as usize || (bytes > BUDGET && !out.is_empty()) {
+                break;
+            }
+            let commit = if h < tip {
+                let after = self.store.block(h.next())?;
+                let c = after.as_ref().and_then(|b| b.last_commit.clone());
+                next = after;
+                c
+            } else {
+                // A block committed since `tip` was read replaces the seen
+                // commit; the certificate then sits in the new block.
+                match self.store.seen_commit()? {
+                    Some(c) if c.height == h => Some(c),
+                    _ => self.store.block(h.next())?.and_then(|b| b.last_commit),
+                }
+            };
+            let Some(commit) = commit else { break };
+            bytes += block.txs.iter().map(|t| t.encode().len()).sum::<usize>() + 1024;
+            out.push(ledger::CertifiedBlock { block, commit });
+            h = h.next();
+        }
+        Ok(out)
+    }
+
+    /// The proposer priorities of the height after the tip. They are stored
+    /// with every block, so start-up reads them instead of replaying every
+    /// height since genesis (start-up time does not grow with the chain).
+    /// A data directory from before they were stored replays once.
+    pub fn proposer_selection(&self) -> Result<ProposerSelection, ChainError> {
+        let next = self.tip().height.next();
+        let mut cached = self.proposers.lock().map_err(|_| ChainError::Poisoned)?;
+        if let Some((h, s)) = &*cached
+            && *h == next
+        {
+            return Ok(s.clone());
+        }
+        let (mut h, mut sel) = match self.store.proposer_priorities()? {
+            Some((h, bytes)) if h <= next => {
+                let sel = borsh::from_slice::<ProposerSelection>(&bytes)
+                    .map_err(|e| ChainError::Bug(format!("stored proposer priorities: {e}")))?;
+                (h, sel)
+            }
+            _ => (Height(1), ProposerSelection::genesis(&*self.validators_at(Height(1))?)),
+        };
+        if next.0 - h.0 > 1 {
+            tracing::info!(from = %h, to = %next, "replaying proposer priorities (data directory from an older version)");
+        }
+        while h < next {
+            h = h.next();
+            sel = sel.next_height(&*self.validators_at(h)?);
+        }
+        *cached = Some((next, sel.clone()));
+        Ok(sel)
+    }
+
+    /// The priorities of the height after the tip, replayed from genesis
+    /// through every height (how start-up worked before they were stored;
+    /// the restart bench compares both).
+    pub fn replay_proposer_selection(&self) -> Result<ProposerSelection, ChainError> {
+        let mut sel = ProposerSelection::genesis(&*self.validators_at(Height(1))?);
+        for h in 1..=self.tip().height.0 {
+            sel = sel.next_height(&*self.validators_at(Height(h + 1))?);
+        }
+        Ok(sel)
+    }
+}

@@ -1,0 +1,204 @@
+//! Block sync as a sans-IO state machine: which peer to ask for which
+//! blocks, when a request has failed, and which peers lie.
+//!
+//! Inputs are peers' claimed tips, answers (how many blocks were applied,
+//! or why they were refused) and the time; outputs are [`SyncAction`]s the
+//! node carries out (send a request, penalise and drop a peer). No I/O, no
+//! clock: time comes in as milliseconds, so every rule is tested directly.
+//!
+//! - Requests go to peers ahead of us in turn (the least recently asked
+//!   first), not always to the peer that claims the highest tip: a peer that
+//!   claims a huge tip gets one chance, not all of them.
+//! - Progress is required: an answer that applies no block while the peer
+//!   claimed to have it, or a request that times out, is a strike; a peer
+//!   with [`MAX_STRIKES`] strikes is penalised. A block whose certificate is
+//!   invalid, or that does not match its certificate, is penalised at once.
+//! - A penalised peer's claims are forgotten and it is not asked again
+//!   until its ban ends, even if it reconnects.
+
+use std::collections::BTreeMap;
+
+use ledger::Height;
+
+/// Strikes (empty answers, timeouts) before a peer is penalised.
+pub const MAX_STRIKES: u32 = 2;
+/// How long a penalised peer is not asked (and, in the network, not let
+/// back in).
+pub const BAN_MS: u64 = 120_000;
+/// A request not answered by then is a strike.
+pub const REQUEST_TIMEOUT_MS: u64 = 10_000;
+/// How long a peer may be one height ahead before we fetch that block
+/// instead of waiting for the height's precommits.
+pub const ONE_BEHIND_GRACE_MS: u64 = 1_500;
+/// Peers whose claims are remembered (the network bounds connections; this
+/// bounds the map even if it did not).
+pub const MAX_TRACKED_PEERS: usize = 256;
+
+/// What the node must do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SyncAction<P> {
+    /// Ask `peer` for decided blocks from `from` on.
+    Request { peer: P, from: Height },
+    /// Drop the peer and keep it out for [`BAN_MS`].
+    Penalise { peer: P, reason: String },
+}
+
+/// How an answer to our request turned out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// `applied` blocks were verified and committed (0: nothing usable).
+    Applied(u64),
+    /// A block's certificate did not verify, or block and certificate differ.
+    Invalid(String),
+    /// The request failed (error answer, disconnect, stream error).
+    Failed(String),
+}
+
+#[derive(Clone, Debug, Default)]
+struct PeerState {
+    tip: Height,
+    strikes: u32,
+    /// When we last sent this peer a request (0: never).
+    last_asked_ms: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Inflight<P> {
+    peer: P,
+    from: Height,
+    sent_ms: u64,
+}
+
+/// The block-sync state machine.
+#[derive(Debug)]
+pub struct Sync<P> {
+    peers: BTreeMap<P, PeerState>,
+    banned: BTreeMap<P, u64>,
+    inflight: Option<Inflight<P>>,
+    /// Blocks committed through sync since start.
+    pub synced: u64,
+}
+
+impl<P: Ord + Copy + std::fmt::Debug> Default for Sync<P> {
+    fn default() -> Self {
+        Sync { peers: BTreeMap::new(), banned: BTreeMap::new(), inflight: None, synced: 0 }
+    }
+}
+
+impl<P: Ord + Copy + std::fmt::Debug> Sync<P> {
+    /// A peer's claimed tip (status answer, or a hint from its messages).
+    /// Claims only ever raise a peer's tip; banned peers are not heard.
+    pub fn on_tip(&mut self, peer: P, tip: Height, now_ms: u64) {
+        if self.banned.get(&peer).is_some_and(|until| *until > now_ms) {
+            return;
+        }
+        if !self.peers.contains_key(&peer) && self.peers.len() >= MAX_TRACKED_PEERS {
+            return;
+        }
+        let st = self.peers.entry(peer).or_default();
+        if tip > st.tip {
+            st.tip = tip;
+        }
+    }
+
+    /// The peer disconnected: its claims are stale.
+    pub fn on_peer_gone(&mut self, peer: P) {
+        self.peers.remove(&peer);
+        if self.inflight.is_some_and(|i| i.peer == peer) {
+            self.inflight = None;
+        }
+    }
+
+    /// Is a request outstanding?
+    pub fn is_syncing(&self) -> bool {
+        self.inflight.is_some()
+    }
+
+    /// Highest tip any (unbanned) peer claims.
+    pub fn best_claim(&self) -> Height {
+        self.peers.values().map(|p| p.tip).max().unwrap_or_default()
+    }
+
+    /// Is `peer` banned at `now_ms`?
+    pub fn is_banned(&self, peer: &P, now_ms: u64) -> bool {
+        self.banned.get(peer).is_some_and(|until| *until > now_ms)
+    }
+
+    /// What to do now, given our tip and how long the current height has
+    /// been running: a timed-out request becomes a strike, and a new request
+    /// goes out if some peer is ahead.
+    pub fn poll(&mut self, our_tip: Height, height_age_ms: u64, now_ms: u64) -> Vec<SyncAction<P>> {
+        let mut out = Vec::new();
+        self.banned.retain(|_, until| *until > now_ms);
+        if let Some(i) = self.inflight {
+            if now_ms.saturating_sub(i.sent_ms) < REQUEST_TIMEOUT_MS {
+                return out;
+            }
+            self.inflight = None;
+            self.strike(i.peer, "request timed out", now_ms, &mut out);
+        }
+        let ahead = |st: &PeerState| {
+            let behind = st.tip.0.saturating_sub(our_tip.0);
+            behind >= 2 || (behind == 1 && height_age_ms >= ONE_BEHIND_GRACE_MS)
+        };
+        // The least recently asked peer that is ahead (ties: lowest id).
+        let pick =
+            self.peers.iter().filter(|(_, st)| ahead(st)).min_by_key(|(_, st)| st.last_asked_ms).map(|(p, _)| *p);
+        if let Some(peer) = pick {
+            let from = our_tip.next();
+            if let Some(st) = self.peers.get_mut(&peer) {
+                st.last_asked_ms = now_ms.max(1);
+            }
+            self.inflight = Some(Inflight { peer, from, sent_ms: now_ms });
+            out.push(SyncAction::Request { peer, from });
+        }
+        out
+    }
+
+    /// The answer to our request from `peer`.
+    pub fn on_answer(&mut self, peer: P, answer: Answer, now_ms: u64) -> Vec<SyncAction<P>> {
+        let mut out = Vec::new();
+        let Some(i) = self.inflight.filter(|i| i.peer == peer) else {
+            // Not what we asked (late, or never asked): ignored.
+            return out;
+        };
+        self.inflight = None;
+        match answer {
+            Answer::Applied(n) if n > 0 => {
+                self.synced += n;
+                if let Some(st) = self.peers.get_mut(&peer) {
+                    st.strikes = 0;
+                }
+            }
+            Answer::Applied(_) => {
+                // Nothing usable although it claimed to have `from`.
+                let claimed = self.peers.get(&peer).is_some_and(|st| st.tip >= i.from);
+                if claimed {
+                    self.strike(peer, "claimed a tip it does not serve", now_ms, &mut out);
+                }
+            }
+            Answer::Invalid(reason) => self.penalise(peer, reason, now_ms, &mut out),
+            Answer::Failed(reason) => self.strike(peer, &reason, now_ms, &mut out),
+        }
+        out
+    }
+
+    fn strike(&mut self, peer: P, reason: &str, now_ms: u64, out: &mut Vec<SyncAction<P>>) {
+        let Some(st) = self.peers.get_mut(&peer) else { return };
+        st.strikes += 1;
+        if st.strikes >= MAX_STRIKES {
+            self.penalise(peer, format!("{reason} ({MAX_STRIKES} times)"), now_ms, out);
+        }
+    }
+
+    fn penalise(&mut self, peer: P, reason: String, now_ms: u64, out: &mut Vec<SyncAction<P>>) {
+        self.peers.remove(&peer);
+        if self.banned.len() < MAX_TRACKED_PEERS {
+            self.banned.insert(peer, now_ms.saturating_add(BAN_MS));
+        }
+        out.push(SyncAction::Penalise { peer, reason });
+    }
+}
+
+#[cfg(test)]
+mod tests;
