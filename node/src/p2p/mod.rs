@@ -55,7 +55,9 @@ pub enum NetError {
     Transport(String),
 }
 
+mod serve;
 mod wire;
+use serve::admit_batch;
 pub use wire::{ConsensusMsg, MAX_SYNC_BLOCKS, SyncCodec, SyncRequest, SyncResponse};
 use wire::{TX_BATCH_BYTES, TX_BATCH_DELAY, TX_BATCH_MAX};
 
@@ -378,6 +380,7 @@ pub async fn start(
         admission: Arc::new(tokio::sync::Semaphore::new(MAX_ADMISSIONS)),
         serving: BTreeMap::new(),
         banned: BTreeMap::new(),
+        rejected: BTreeMap::new(),
     };
     tracing::info!(peer_id = %local_peer_id, %listen, "p2p starting");
     let join = tokio::spawn(task.run(cmd_rx, txs_rx, shutdown));
@@ -432,6 +435,8 @@ struct Task {
     serving: BTreeMap<PeerId, usize>,
     /// Penalised peers and when their ban ends.
     banned: BTreeMap<PeerId, Instant>,
+    /// Invalid gossip messages per peer (for the log).
+    rejected: BTreeMap<PeerId, u64>,
 }
 
 /// Gossiped tx batches admitted concurrently; more are dropped.
@@ -549,6 +554,24 @@ impl Task {
         let _ = self.swarm.disconnect_peer_id(peer);
     }
 
+    /// Reports a gossip verdict. A rejected message lowers its sender's
+    /// gossipsub score (below the graylist threshold its messages are
+    /// ignored); the first and every 100th are logged with the score.
+    fn verdict(&mut self, id: MessageId, from: PeerId, acceptance: MessageAcceptance) {
+        if matches!(acceptance, MessageAcceptance::Reject) {
+            let n = self.rejected.entry(from).or_default();
+            *n += 1;
+            if *n == 1 || *n % 100 == 0 {
+                let score = self.swarm.behaviour().gossipsub.peer_score(&from);
+                tracing::warn!(peer = %from, rejected = *n, ?score, "peer sent invalid gossip: its score drops");
+            }
+            if self.rejected.len() > 4 * self.max_peers.max(64) {
+                self.rejected.pop_first();
+            }
+        }
+        let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &from, acceptance);
+    }
+
     fn send_event(&mut self, ev: NetEvent) {
         if let Err(e) = self.events.try_send(ev) {
             match e.into_inner() {
@@ -576,9 +599,7 @@ impl Task {
                     Err(e) => tracing::warn!(error = %e, bytes = len, "consensus message not published"),
                 }
             }
-            Command::Report { id, from, acceptance } => {
-                let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &from, acceptance);
-            }
+            Command::Report { id, from, acceptance } => self.verdict(id, from, acceptance),
             Command::RequestBlocks { peer, from, max } => {
                 let id = self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Blocks { from, max });
                 self.pending_blocks.insert(id, peer);
@@ -598,9 +619,7 @@ impl Task {
                 }
                 let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
             }
-            Internal::Verdict(id, from, acceptance) => {
-                let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &from, acceptance);
-            }
+            Internal::Verdict(id, from, acceptance) => self.verdict(id, from, acceptance),
         }
     }
 
@@ -683,30 +702,18 @@ impl Task {
                 Ok(msg) => self.send_event(NetEvent::Consensus { msg, id, from }),
                 Err(e) => {
                     tracing::debug!(peer = %from, error = %e, "undecodable consensus message");
-                    let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(
-                        &id,
-                        &from,
-                        MessageAcceptance::Reject,
-                    );
+                    self.verdict(id, from, MessageAcceptance::Reject);
                 }
             }
         } else if message.topic == self.tx_topic.hash() {
             let Ok(batch) = borsh::from_slice::<Vec<Vec<u8>>>(&message.data) else {
-                let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(
-                    &id,
-                    &from,
-                    MessageAcceptance::Reject,
-                );
+                self.verdict(id, from, MessageAcceptance::Reject);
                 return;
             };
             // Bounded admission work: past the limit a batch is dropped without
             // blame (backpressure, as a full mempool would).
             let Ok(permit) = self.admission.clone().try_acquire_owned() else {
-                let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(
-                    &id,
-                    &from,
-                    MessageAcceptance::Ignore,
-                );
+                self.verdict(id, from, MessageAcceptance::Ignore);
                 return;
             };
             let host = self.host.clone();
@@ -717,11 +724,7 @@ impl Task {
                 let _ = out.blocking_send(Internal::Verdict(id, from, verdict));
             });
         } else {
-            let _ = self.swarm.behaviour_mut().gossipsub.report_message_validation_result(
-                &id,
-                &from,
-                MessageAcceptance::Ignore,
-            );
+            self.verdict(id, from, MessageAcceptance::Ignore);
         }
     }
 
@@ -761,56 +764,6 @@ impl Task {
             }
             _ => {}
         }
-    }
-}
-
-/// Admits a gossiped batch: any undecodable or badly signed transaction
-/// rejects the batch (the sender is penalised); a batch with at least one
-/// new transaction is forwarded; a batch of only known ones is dropped.
-fn admit_batch(host: &dyn NetHost, batch: &[Vec<u8>]) -> MessageAcceptance {
-    if batch.is_empty() || batch.len() > TX_BATCH_MAX {
-        return MessageAcceptance::Reject;
-    }
-    let mut admitted = 0;
-    for tx in batch {
-        match host.admit_tx(tx) {
-            TxAdmission::Admitted => admitted += 1,
-            TxAdmission::Invalid => return MessageAcceptance::Reject,
-            TxAdmission::Skipped => {}
-        }
-    }
-    if admitted > 0 { MessageAcceptance::Accept } else { MessageAcceptance::Ignore }
-}
-
-impl Task {
-    /// Answers a sync request: status at once; blocks off the swarm task,
-    /// at most `MAX_SERVING_PER_PEER` per peer and `MAX_SERVING` in total
-    /// (past that: "busy", without reading the store).
-    fn serve(&mut self, peer: PeerId, request: SyncRequest, channel: ResponseChannel<SyncResponse>) {
-        let (from, max) = match request {
-            SyncRequest::Status => {
-                let response = SyncResponse::Status { genesis: self.genesis_hash, tip: self.host.tip_height() };
-                let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
-                return;
-            }
-            SyncRequest::Blocks { from, max } => (from, max.min(MAX_SYNC_BLOCKS)),
-        };
-        let total: usize = self.serving.values().sum();
-        let mine = self.serving.get(&peer).copied().unwrap_or(0);
-        if total >= MAX_SERVING || mine >= MAX_SERVING_PER_PEER {
-            let _ = self.swarm.behaviour_mut().sync.send_response(channel, SyncResponse::Error("busy".into()));
-            return;
-        }
-        *self.serving.entry(peer).or_default() += 1;
-        let host = self.host.clone();
-        let out = self.internal.0.clone();
-        tokio::task::spawn_blocking(move || {
-            let response = match host.certified_blocks(from, max) {
-                Ok(blocks) => SyncResponse::Blocks(blocks),
-                Err(e) => SyncResponse::Error(e),
-            };
-            let _ = out.blocking_send(Internal::Respond(peer, channel, response));
-        });
     }
 }
 

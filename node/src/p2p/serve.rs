@@ -1,0 +1,59 @@
+//! Serving peers: block-sync requests (bounded per peer and in total) and
+//! admission of gossiped transaction batches.
+
+use libp2p::PeerId;
+use libp2p::gossipsub::MessageAcceptance;
+use libp2p::request_response::ResponseChannel;
+
+use super::wire::{MAX_SYNC_BLOCKS, SyncRequest, SyncResponse, TX_BATCH_MAX};
+use super::{Internal, MAX_SERVING, MAX_SERVING_PER_PEER, NetHost, Task, TxAdmission};
+
+/// Admits a gossiped batch: any undecodable or badly signed transaction
+/// rejects the batch (the sender is penalised); a batch with at least one
+/// new transaction is forwarded; a batch of only known ones is dropped.
+pub(super) fn admit_batch(host: &dyn NetHost, batch: &[Vec<u8>]) -> MessageAcceptance {
+    if batch.is_empty() || batch.len() > TX_BATCH_MAX {
+        return MessageAcceptance::Reject;
+    }
+    let mut admitted = 0;
+    for tx in batch {
+        match host.admit_tx(tx) {
+            TxAdmission::Admitted => admitted += 1,
+            TxAdmission::Invalid => return MessageAcceptance::Reject,
+            TxAdmission::Skipped => {}
+        }
+    }
+    if admitted > 0 { MessageAcceptance::Accept } else { MessageAcceptance::Ignore }
+}
+
+impl Task {
+    /// Answers a sync request: status at once; blocks off the swarm task,
+    /// at most `MAX_SERVING_PER_PEER` per peer and `MAX_SERVING` in total
+    /// (past that: "busy", without reading the store).
+    pub(super) fn serve(&mut self, peer: PeerId, request: SyncRequest, channel: ResponseChannel<SyncResponse>) {
+        let (from, max) = match request {
+            SyncRequest::Status => {
+                let response = SyncResponse::Status { genesis: self.genesis_hash, tip: self.host.tip_height() };
+                let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
+                return;
+            }
+            SyncRequest::Blocks { from, max } => (from, max.min(MAX_SYNC_BLOCKS)),
+        };
+        let total: usize = self.serving.values().sum();
+        let mine = self.serving.get(&peer).copied().unwrap_or(0);
+        if total >= MAX_SERVING || mine >= MAX_SERVING_PER_PEER {
+            let _ = self.swarm.behaviour_mut().sync.send_response(channel, SyncResponse::Error("busy".into()));
+            return;
+        }
+        *self.serving.entry(peer).or_default() += 1;
+        let host = self.host.clone();
+        let out = self.internal.0.clone();
+        tokio::task::spawn_blocking(move || {
+            let response = match host.certified_blocks(from, max) {
+                Ok(blocks) => SyncResponse::Blocks(blocks),
+                Err(e) => SyncResponse::Error(e),
+            };
+            let _ = out.blocking_send(Internal::Respond(peer, channel, response));
+        });
+    }
+}
