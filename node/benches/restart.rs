@@ -94,7 +94,7 @@ fn build(db: &Path, genesis: &Genesis, validator: &SigningKey, target: u64) -> (
         let executed = chain.build_block(me, t0 + h * 1000, last_commit).expect("build");
         let cert = node::testing::certificate(CHAIN_ID, validator, h, executed.block.hash());
         chain.commit(executed, &cert).expect("commit");
-        if h % 10_000 == 0 {
+        if h.is_multiple_of(10_000) {
             let per = lap.elapsed().as_secs_f64() * 1000.0 / 10_000.0;
             lap = Instant::now();
             println!("  height {h}: {:.1?} so far, last 10k at {per:.3} ms/block", start.elapsed());
@@ -167,7 +167,7 @@ fn main() {
     println!(
         "{height:>8}  {:>18}  {:>18}  {:>20}  {:>10}  {:>14}",
         format!("{open_med:.2} ({open_min:.2})"),
-        format!("{after_med:.3} ({after_min:.3})"),
+        format!("{after_med:.4} ({after_min:.4})"),
         format!("{before_med:.1} ({before_min:.1})"),
         format!("{:.0}x", before_med / after_med),
         format!("{:.1}x", (open_med + before_med) / (open_med + after_med)),

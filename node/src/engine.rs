@@ -511,11 +511,9 @@ impl Engine {
                 let Some(peer) = self.applying_sync.take() else { return Ok(()) };
                 let now = now_ms();
                 let answer = match invalid {
-                    Some(reason) if applied == 0 => Answer::Invalid(reason),
                     Some(reason) => {
-                        // Some blocks were good: count them, then judge the rest.
-                        self.sync_actions(|s| s.on_answer(peer, Answer::Applied(applied), now));
-                        let _ = self.sync.poll(self.chain.tip().height, 0, now);
+                        // The good blocks before the bad one still count.
+                        self.sync.synced += applied;
                         Answer::Invalid(reason)
                     }
                     None => Answer::Applied(applied),
@@ -540,11 +538,11 @@ impl Engine {
             return Ok(verdict);
         }
         self.byzantine_relay(&msg);
-        let (height, round, signed) = match &msg {
+        let (height, signed) = match &msg {
             ConsensusMsg::Proposal { proposal, .. } => {
-                (proposal.proposal.height, proposal.proposal.round, SignedMessage::Proposal(proposal.clone()))
+                (proposal.proposal.height, SignedMessage::Proposal(proposal.clone()))
             }
-            ConsensusMsg::Vote(v) => (v.vote.height, v.vote.round, SignedMessage::Vote(v.clone())),
+            ConsensusMsg::Vote(v) => (v.vote.height, SignedMessage::Vote(v.clone())),
         };
         let current = match self.core.state() {
             Some(s) => s.height,
@@ -589,9 +587,16 @@ impl Engine {
             ConsensusMsg::Vote(v) => (Input::VoteReceived(v), None),
         };
         match self.step(input)? {
-            // Forward only what is new to the core and inside its window.
-            Ok(()) if known || !self.core.keeps(height, round) => Ok(MessageAcceptance::Ignore),
-            Ok(()) => Ok(MessageAcceptance::Accept),
+            // Forward only what the core newly stored: not duplicates, not
+            // votes outside its round window (verified only to note their
+            // round), not a proposer's proposals past the per-round bound.
+            Ok(()) if !known && self.core.is_known(&signed) => Ok(MessageAcceptance::Accept),
+            Ok(()) => {
+                if let Some((h, r, who, v)) = stored_body {
+                    self.proposals.remove(h, r, who, &v);
+                }
+                Ok(MessageAcceptance::Ignore)
+            }
             Err(e) => {
                 if let Some((h, r, who, v)) = stored_body {
                     self.proposals.remove(h, r, who, &v);

@@ -25,8 +25,9 @@ pub const MAX_STRIKES: u32 = 2;
 /// How long a penalised peer is not asked (and, in the network, not let
 /// back in).
 pub const BAN_MS: u64 = 120_000;
-/// A request not answered by then is a strike.
-pub const REQUEST_TIMEOUT_MS: u64 = 10_000;
+/// A request not answered by then is a strike (the network's own request
+/// timeout is the same).
+pub const REQUEST_TIMEOUT_MS: u64 = 20_000;
 /// How long a peer may be one height ahead before we fetch that block
 /// instead of waiting for the height's precommits.
 pub const ONE_BEHIND_GRACE_MS: u64 = 1_500;

@@ -561,7 +561,7 @@ impl Task {
         if matches!(acceptance, MessageAcceptance::Reject) {
             let n = self.rejected.entry(from).or_default();
             *n += 1;
-            if *n == 1 || *n % 100 == 0 {
+            if *n == 1 || n.is_multiple_of(100) {
                 let score = self.swarm.behaviour().gossipsub.peer_score(&from);
                 tracing::warn!(peer = %from, rejected = *n, ?score, "peer sent invalid gossip: its score drops");
             }
