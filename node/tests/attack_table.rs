@@ -34,7 +34,7 @@ fn print_attack_table() {
         ("vote flood", &["--flood-votes"]),
     ];
     println!(
-        "| attack | honest heights in {secs} s | blocks decided after round 0 | real blocks refused | honest exited |"
+        "| attack | honest heights in {secs} s | blocks decided after round 0 | blocks refused (nil prevotes) | honest exited |"
     );
     println!("|---|---|---|---|---|");
     for (name, args) in attacks {

@@ -105,6 +105,8 @@ struct PeerStats {
     disconnects: u64,
     /// Consensus messages received from it (first deliveries only).
     received: u64,
+    /// Its block requests we answered (with nothing).
+    served: u64,
     answers: u64,
     busy: u64,
     errors: u64,
@@ -153,7 +155,7 @@ impl Stats {
             .map(|(id, p)| {
                 let v = json!({
                     "connected": p.connected, "connections": p.connections, "disconnects": p.disconnects,
-                    "received": p.received, "answers": p.answers, "busy": p.busy, "errors": p.errors,
+                    "received": p.received, "served": p.served, "answers": p.answers, "busy": p.busy, "errors": p.errors,
                     "failures": p.failures,
                 });
                 (id.to_string(), v)
@@ -351,6 +353,7 @@ impl Rogue {
                         }
                         SyncRequest::Blocks { .. } => {
                             self.stats.blocks_requests_served += 1;
+                            self.stats.peer(peer).served += 1;
                             SyncResponse::Blocks(Vec::new())
                         }
                     };

@@ -10,8 +10,11 @@ use ledger::{Address, Amount, Block, Hash, Payload, PublicKey, Signature, Signin
 use super::{ConsensusMsg, Engine};
 use crate::chain::Executed;
 
-/// Extra messages a flooding validator sends per message of its own.
-pub const FLOOD: u32 = 40;
+/// Extra proposals a flooding validator sends per proposal of its own
+/// (more than the 16 bodies a height the store kept before).
+pub const FLOOD: u32 = 64;
+/// Extra votes a flooding validator sends per vote of its own.
+pub const FLOOD_VOTES: u32 = 256;
 
 /// An invalid transaction a byzantine proposer puts into its blocks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,7 +52,7 @@ pub struct Byzantine {
     /// Re-send every proposal received from another validator with a
     /// tampered body (same signed header).
     pub tamper_relay: bool,
-    /// With each vote, send [`FLOOD`] more signed votes: for rounds far
+    /// With each vote, send [`FLOOD_VOTES`] more signed votes: for rounds far
     /// beyond the window, and for many values at the next height.
     pub flood_votes: bool,
 }
@@ -147,7 +150,7 @@ impl Engine {
     pub(super) fn maybe_flood_votes(&mut self, own: &consensus::SignedVote) {
         let (true, Some(key)) = (self.byzantine.flood_votes, self.byzantine_key.clone()) else { return };
         let v = &own.vote;
-        for k in 0..FLOOD {
+        for k in 0..FLOOD_VOTES {
             let value = Some(ValueId(Hash::digest(&[&v.height.0.to_be_bytes()[..], &k.to_be_bytes()].concat()).0));
             let vote = if k % 2 == 0 {
                 Vote { round: Round(v.round.0 + 1000 + k), value_id: None, ..v.clone() }
