@@ -159,6 +159,9 @@ pub struct Chain {
     tip: RwLock<Tip>,
     /// Proposer priorities of the height after the tip (kept with each block).
     proposers: Mutex<Option<(Height, consensus::ProposerSelection)>>,
+    /// Held while a block is committed and while a late precommit updates
+    /// the stored certificate.
+    commit_lock: Mutex<()>,
     /// (height, hash) of the last commit certificate that verified.
     last_verified_commit: Mutex<Option<(Height, Hash)>>,
     /// Most transactions this node puts in a block it proposes (a local policy).
@@ -230,6 +233,7 @@ impl Chain {
             tip: RwLock::new(tip),
             last_verified_commit: Mutex::new(None),
             proposers: Mutex::new(None),
+            commit_lock: Mutex::new(()),
             proposer_max_txs: std::sync::atomic::AtomicUsize::new(usize::MAX),
             client: RwLock::new(CLIENT.to_owned()),
             mempool: Mutex::new(Mempool::new(limits)),
@@ -623,6 +627,7 @@ impl Chain {
     /// tip, evicts what the block made invalid and notifies subscribers.
     pub fn commit(&self, executed: Executed, commit: &Commit) -> Result<(), ChainError> {
         let Executed { block, txs, outcome } = executed;
+        let guard = self.commit_lock.lock().map_err(|_| ChainError::Poisoned)?;
         let tip = self.tip();
         if block.header.height != tip.height.next() || block.header.parent_hash != tip.hash {
             return Err(ChainError::Bug(format!(
@@ -657,6 +662,7 @@ impl Chain {
         };
         *self.tip.write().map_err(|_| ChainError::Poisoned)? = new_tip;
         *self.proposers.lock().map_err(|_| ChainError::Poisoned)? = Some((next, proposers));
+        drop(guard);
         if let Some(p) = ledger::governance::read_params(&self.store)?
             && p != *self.params()
         {

@@ -30,7 +30,7 @@ use consensus::{
 };
 use ledger::{Hash, Height, PublicKey, SigningKey};
 use libp2p::PeerId;
-use libp2p::gossipsub::MessageAcceptance;
+use libp2p::gossipsub::{MessageAcceptance, MessageId};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -91,8 +91,13 @@ mod staking;
 pub use byzantine::{Byzantine, InvalidTxKind};
 pub use signing::ValidatorKey;
 
-use executor::{Done, Job};
+use executor::{Done, Job, SyncRest};
 use proposals::ProposalStore;
+
+/// A copy of a message this node forwarded is forwarded again at most this
+/// often (longer than gossip's duplicate cache, so a replayed copy cannot be
+/// amplified; short enough that a rebroadcast crosses hops within seconds).
+const RELAY_AGAIN: Duration = Duration::from_secs(5);
 
 /// Timers the host runs (the core's timeouts and the block interval).
 #[derive(Clone, Copy, Debug)]
@@ -115,16 +120,19 @@ pub struct Engine {
     validators: ValidatorSet,
     /// Bodies that came with proposals.
     proposals: ProposalStore,
-    /// Values the core asked to validate before their body arrived.
-    awaiting_body: BTreeMap<ValueId, Height>,
+    /// Values the core asked to validate before their body arrived, with
+    /// the (height, round) they were proposed in.
+    awaiting_body: BTreeMap<ValueId, (Height, u32)>,
+    /// Messages this node forwarded, by gossip id, and when: a copy of one
+    /// is forwarded again at most every [`RELAY_AGAIN`] (so rebroadcasts
+    /// cross several hops, and replays cannot make it amplify).
+    relayed: BTreeMap<MessageId, Instant>,
     /// Jobs not yet taken by the executor's mailbox, in order.
     backlog: VecDeque<Job>,
     jobs: Option<mpsc::Sender<Job>>,
-    /// The height whose commit the executor is doing.
-    committing: Option<Height>,
-    /// Our own precommit cast after a decision, added to the stored
-    /// certificate once the block is committed.
-    own_late_precommit: Option<consensus::SignedVote>,
+    /// Precommits for the decided value that arrived (or that we cast)
+    /// after the decision: added to the stored certificate once committed.
+    pending_late: staking::PendingLate,
     /// The peer whose blocks the executor is applying.
     applying_sync: Option<PeerId>,
     wal_seq: u64,
@@ -208,8 +216,8 @@ impl Engine {
                 awaiting_body: BTreeMap::new(),
                 backlog: VecDeque::new(),
                 jobs: None,
-                committing: None,
-                own_late_precommit: None,
+                pending_late: staking::PendingLate::new(),
+                relayed: BTreeMap::new(),
                 applying_sync: None,
                 wal_seq: 0,
                 interval,
@@ -238,7 +246,7 @@ impl Engine {
         mut net_events: mpsc::Receiver<NetEvent>,
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<(), EngineError> {
-        let (done_tx, mut done) = mpsc::channel(executor::MAILBOX);
+        let (done_tx, mut done) = mpsc::channel(executor::RESULTS);
         self.jobs = Some(executor::start(self.chain.clone(), done_tx));
         let result = self.run_loop(&mut net_events, &mut done, &mut shutdown).await;
         // Closing the mailbox stops the executor after its current job.
@@ -306,17 +314,19 @@ impl Engine {
         self.pump();
     }
 
-    /// Moves queued jobs into the executor's mailbox while it has room. The
-    /// backlog is bounded by the core (a build per round, a validation per
-    /// proposed value, a commit per height, one sync batch at a time) and
-    /// emptied of older heights at every new height.
+    /// Hands queued jobs to the executor's mailbox while it has room, the
+    /// most urgent first (see [`Job::priority`]). The backlog is bounded by
+    /// the core (a build per round, a validation per proposed value, a
+    /// commit per height, one sync batch at a time) and emptied of older
+    /// heights at every new height.
     fn pump(&mut self) {
         let Some(jobs) = &self.jobs else { return };
-        while let Some(job) = self.backlog.pop_front() {
+        while let Some(best) = (0..self.backlog.len()).min_by_key(|i| (self.backlog[*i].priority(), *i)) {
+            let Some(job) = self.backlog.remove(best) else { break };
             match jobs.try_send(job) {
                 Ok(()) => {}
                 Err(mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job)) => {
-                    self.backlog.push_front(job);
+                    self.backlog.insert(best, job);
                     break;
                 }
             }
@@ -369,8 +379,17 @@ impl Engine {
             tracing::info!(%height, entries = wal.len(), "resuming height from the consensus WAL");
         }
         // The core's decision moved on: what belonged to older heights goes.
+        // Read first: block sync may move the tip meanwhile (then this start
+        // is stale and the sync path starts the right height).
+        let proposer_selection = match self.chain.proposer_selection_at(height) {
+            Ok(s) => s,
+            Err(ChainError::Unavailable(_)) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
         self.proposals.start_height(height);
-        self.awaiting_body.retain(|_, h| *h >= height);
+        self.awaiting_body.retain(|_, (h, _)| *h >= height);
+        self.relayed.clear();
+        self.pending_late.clear();
         self.backlog.retain(|j| match j {
             Job::Build { height: h, .. } | Job::Validate { height: h, .. } => *h >= height,
             Job::Commit { .. } | Job::Synced { .. } => true,
@@ -389,7 +408,7 @@ impl Engine {
             height: consensus::Height(height.0),
             validators: self.validators.clone(),
             // Stored with every block: start-up does not replay the chain.
-            proposer_selection: self.chain.proposer_selection()?,
+            proposer_selection,
             wal,
         };
         match self.step(Input::StartHeight(Box::new(start)))? {
@@ -430,17 +449,18 @@ impl Engine {
         let now = now_ms();
         match ev {
             NetEvent::Consensus { msg, id, from } => {
-                let verdict = self.on_consensus(msg, from)?;
+                let verdict = self.on_consensus(msg, &id, from)?;
                 self.net.report(id, from, verdict);
             }
             NetEvent::PeerStatus { peer, tip } => {
                 self.sync.on_tip(peer, tip, now);
                 self.poll_sync();
             }
-            NetEvent::PeerGone(peer) => self.sync.on_peer_gone(peer),
+            NetEvent::PeerGone(peer) => self.sync_actions(|s| s.on_peer_gone(peer, now)),
             NetEvent::Blocks { peer, blocks } => {
                 if blocks.is_empty() {
-                    self.sync_actions(|s| s.on_answer(peer, Answer::Applied(0), now));
+                    let tip = self.chain.tip().height;
+                    self.sync_actions(|s| s.on_answer(peer, Answer::Applied(0), tip, now));
                 } else if self.applying_sync.is_none() {
                     self.applying_sync = Some(peer);
                     self.submit(Job::Synced { blocks });
@@ -448,7 +468,9 @@ impl Engine {
             }
             NetEvent::SyncFailed { peer, reason } => {
                 tracing::debug!(%peer, %reason, "block request failed");
-                self.sync_actions(|s| s.on_answer(peer, Answer::Failed(reason), now));
+                let answer = if reason == crate::p2p::BUSY { Answer::Busy } else { Answer::Failed(reason) };
+                let tip = self.chain.tip().height;
+                self.sync_actions(|s| s.on_answer(peer, answer, tip, now));
             }
         }
         Ok(())
@@ -493,34 +515,39 @@ impl Engine {
                 let _ = self.step(Input::ValueValidated { height: consensus::Height(height.0), value_id, valid })?;
             }
             Done::Committed { height } => {
-                self.committing = None;
-                if let Some(v) = self.own_late_precommit.take()
-                    && v.vote.height.0 == height.0
-                {
-                    let _ = self.late_precommit(&v)?;
+                // Precommits that came after the decision join the stored
+                // certificate (ours included).
+                for (_, v) in std::mem::take(&mut self.pending_late) {
+                    if v.vote.height.0 == height.0 {
+                        let _ = self.add_late(&v)?;
+                    }
                 }
                 self.schedule(self.interval, Timer::NextHeight(height.next()));
             }
             Done::CommitFailed { height, value_id } => {
-                self.committing = None;
                 // Decided by > 2/3 of the power but not reproducible here (or
                 // we never received the block): block sync will fetch it.
                 tracing::error!(%height, value = %Hash(value_id.0), "decided block is missing or does not execute here; waiting for block sync");
             }
-            Done::Synced { applied, invalid } => {
+            Done::Synced { applied, rest } => {
                 let Some(peer) = self.applying_sync.take() else { return Ok(()) };
                 let now = now_ms();
-                let answer = match invalid {
-                    Some(reason) => {
+                let tip = self.chain.tip().height;
+                let answer = match rest {
+                    SyncRest::Done => Answer::Applied(applied),
+                    SyncRest::Invalid(reason) => {
                         // The good blocks before the bad one still count.
                         self.sync.synced += applied;
                         Answer::Invalid(reason)
                     }
-                    None => Answer::Applied(applied),
+                    SyncRest::NotApplicable(reason) => {
+                        tracing::error!(%peer, %reason, "a certified block does not execute here");
+                        self.sync.synced += applied;
+                        Answer::NotApplicable(reason)
+                    }
                 };
-                self.sync_actions(|s| s.on_answer(peer, answer, now));
+                self.sync_actions(|s| s.on_answer(peer, answer, tip, now));
                 if applied > 0 {
-                    let tip = self.chain.tip().height;
                     tracing::info!(blocks = applied, %tip, "block sync applied");
                     self.start_height(tip.next())?;
                     self.poll_sync();
@@ -531,7 +558,17 @@ impl Engine {
     }
 
     /// Validates a gossiped consensus message by feeding it to the core.
-    fn on_consensus(&mut self, msg: ConsensusMsg, from: PeerId) -> Result<MessageAcceptance, EngineError> {
+    /// Checks run cheapest first, and a verdict of `Reject` is given only for
+    /// what every relay checks the same way (decoding, the body against the
+    /// signed header, signature, membership, the proposer of the round and
+    /// the POL round), so an honest relay is never blamed for another
+    /// validator's message.
+    fn on_consensus(
+        &mut self,
+        msg: ConsensusMsg,
+        id: &MessageId,
+        from: PeerId,
+    ) -> Result<MessageAcceptance, EngineError> {
         if let ConsensusMsg::Vote(v) = &msg
             && let Some(verdict) = self.late_precommit(v)?
         {
@@ -550,55 +587,72 @@ impl Engine {
         };
         if height.0 > current.0 + 1 {
             // The sender claims to be this far: a hint that we are behind
-            // (block sync requires it to deliver, or it is penalised).
-            self.sync.on_tip(from, Height(height.0 - 1), now_ms());
+            // (block sync requires it to deliver, or it is penalised). A
+            // relay forwards messages one height past its own, so its tip is
+            // two below the message.
+            self.sync.on_tip(from, Height(height.0 - 2), now_ms());
             self.poll_sync();
             return Ok(MessageAcceptance::Ignore);
         }
         if height < current {
             return Ok(MessageAcceptance::Ignore);
         }
-        // A body must be the one its proposal signed, whatever else holds.
-        if let ConsensusMsg::Proposal { proposal, block } = &msg
-            && let Err(e) = proposals::check_body(proposal.proposal.value_id, Height(height.0), block)
-        {
-            tracing::debug!(peer = %from, error = ?e, "proposal with a body that is not the signed one");
-            return Ok(MessageAcceptance::Reject);
+        if self.core.is_known(&signed) {
+            return self.on_known(msg, id);
         }
-        let known = self.core.is_known(&signed);
-        // The core buffers next-height messages unverified, and a body is
-        // kept only for a verified proposer: check them here, so nothing
-        // unverified is forwarded or stored.
-        let new_proposal = !known && matches!(msg, ConsensusMsg::Proposal { .. });
-        if (height.0 == current.0 + 1 || new_proposal) && self.verify(height, &signed).is_err() {
-            return Ok(MessageAcceptance::Reject);
-        }
-        let (input, stored_body) = match msg {
-            ConsensusMsg::Proposal { proposal, block } if !known => {
-                let p = &proposal.proposal;
-                let (h, r, who, v) = (Height(height.0), p.round.0, PublicKey(p.proposer.0), p.value_id);
-                let new = self.proposals.insert(h, r, who, v, *block);
-                if let Some(awaited) = self.awaiting_body.remove(&v) {
-                    self.request_validation(awaited, v);
-                }
-                (Input::ProposalReceived(proposal), new.then_some((h, r, who, v)))
+        let mut slot = None;
+        if let ConsensusMsg::Proposal { proposal, block } = &msg {
+            let p = &proposal.proposal;
+            let h = Height(height.0);
+            if height.0 == current.0 + 1 && p.round.0 > self.core.config().max_future_rounds {
+                // Outside the next height's window: the core would drop it.
+                return Ok(MessageAcceptance::Ignore);
             }
-            ConsensusMsg::Proposal { proposal, .. } => (Input::ProposalReceived(proposal), None),
-            ConsensusMsg::Vote(v) => (Input::VoteReceived(v), None),
+            if proposals::check_header(p.value_id, h, block).is_err() {
+                return Ok(MessageAcceptance::Reject);
+            }
+            // Verified before its body is kept: only the real proposer's
+            // quota is ever touched.
+            if self.verify(height, &signed).is_err() {
+                return Ok(MessageAcceptance::Reject);
+            }
+            if height.0 == current.0 + 1 && !self.next_height_proposer_ok(p) {
+                return Ok(MessageAcceptance::Reject);
+            }
+            if let Err(e) = block.check_body_roots() {
+                tracing::debug!(peer = %from, error = %e, "proposal with a body that is not the signed one");
+                return Ok(MessageAcceptance::Reject);
+            }
+            let who = PublicKey(p.proposer.0);
+            if self.proposals.insert(h, p.round.0, who, p.value_id, (**block).clone()) {
+                slot = Some((h, p.round.0, who, p.value_id));
+            }
+            self.body_arrived(p.value_id);
+        } else if height.0 == current.0 + 1 && self.verify(height, &signed).is_err() {
+            // The core buffers next-height messages unverified: check them
+            // here, so nothing unverified is forwarded.
+            return Ok(MessageAcceptance::Reject);
+        }
+        let input = match msg {
+            ConsensusMsg::Proposal { proposal, .. } => Input::ProposalReceived(proposal),
+            ConsensusMsg::Vote(v) => Input::VoteReceived(v),
         };
         match self.step(input)? {
-            // Forward only what the core newly stored: not duplicates, not
-            // votes outside its round window (verified only to note their
-            // round), not a proposer's proposals past the per-round bound.
-            Ok(()) if !known && self.core.is_known(&signed) => Ok(MessageAcceptance::Accept),
+            // Forward only what the core newly stored: not votes outside its
+            // round window (verified only to note their round), not a
+            // proposer's proposals past the per-round bound.
+            Ok(()) if self.core.is_known(&signed) => {
+                self.relayed.insert(id.clone(), Instant::now());
+                Ok(MessageAcceptance::Accept)
+            }
             Ok(()) => {
-                if let Some((h, r, who, v)) = stored_body {
+                if let Some((h, r, who, v)) = slot {
                     self.proposals.remove(h, r, who, &v);
                 }
                 Ok(MessageAcceptance::Ignore)
             }
             Err(e) => {
-                if let Some((h, r, who, v)) = stored_body {
+                if let Some((h, r, who, v)) = slot {
                     self.proposals.remove(h, r, who, &v);
                 }
                 if e.is_benign() {
@@ -608,6 +662,59 @@ impl Engine {
                     Ok(MessageAcceptance::Reject)
                 }
             }
+        }
+    }
+
+    /// A message the core already holds. A byte-identical copy of one we
+    /// forwarded is forwarded again at most every [`RELAY_AGAIN`]: the
+    /// signers rebroadcast, and in a network where not everyone is directly
+    /// connected the copy must cross more than one hop. Anything else is
+    /// dropped without blame. A known proposal may also bring a body we
+    /// were waiting for (its hash binds it to the signed header).
+    fn on_known(&mut self, msg: ConsensusMsg, id: &MessageId) -> Result<MessageAcceptance, EngineError> {
+        if let ConsensusMsg::Proposal { proposal, block } = &msg {
+            let p = &proposal.proposal;
+            let h = Height(p.height.0);
+            if self.awaiting_body.contains_key(&p.value_id) && proposals::check_body(p.value_id, h, block).is_ok() {
+                self.proposals.insert(h, p.round.0, PublicKey(p.proposer.0), p.value_id, (**block).clone());
+                self.body_arrived(p.value_id);
+            }
+        }
+        let again = match self.relayed.get_mut(id) {
+            Some(at) if at.elapsed() >= RELAY_AGAIN => {
+                *at = Instant::now();
+                true
+            }
+            _ => false,
+        };
+        // The core still sees it: an old-round copy is how a peer stuck in
+        // that round shows up (see the core's catch-up).
+        let input = match msg {
+            ConsensusMsg::Proposal { proposal, .. } => Input::ProposalReceived(proposal),
+            ConsensusMsg::Vote(v) => Input::VoteReceived(v),
+        };
+        let _ = self.step(input)?;
+        Ok(if again { MessageAcceptance::Accept } else { MessageAcceptance::Ignore })
+    }
+
+    /// A body for `value_id` is now stored: validate it if the core asked.
+    fn body_arrived(&mut self, value_id: ValueId) {
+        if let Some((h, r)) = self.awaiting_body.remove(&value_id) {
+            self.request_validation(h, r, value_id);
+        }
+    }
+
+    /// A next-height proposal must come from that height's proposer of its
+    /// round and name an earlier POL round (the checks the core makes when
+    /// the height starts, made now so nothing it would refuse is forwarded).
+    fn next_height_proposer_ok(&self, p: &consensus::Proposal) -> bool {
+        if p.pol_round.is_some_and(|pol| pol >= p.round) {
+            return false;
+        }
+        match self.chain.proposer_selection_at(Height(p.height.0)) {
+            Ok(sel) => sel.proposer(p.round) == p.proposer,
+            // Not computable right now (the tip moved): no verdict on it.
+            Err(_) => true,
         }
     }
 
@@ -634,7 +741,7 @@ impl Engine {
     }
 
     /// Sends the value's body to the executor, or waits for the body.
-    fn request_validation(&mut self, height: Height, value_id: ValueId) {
+    fn request_validation(&mut self, height: Height, round: u32, value_id: ValueId) {
         let block = match self.proposals.get(&value_id) {
             Some(b) => Some(Box::new(b.clone())),
             None => match self.chain.store().pending_block(&Hash(value_id.0)) {
@@ -647,14 +754,13 @@ impl Engine {
         };
         if block.is_none() {
             // Never judged invalid for lack of a body: validated when one comes.
-            if self.awaiting_body.len() < 64 {
-                self.awaiting_body.insert(value_id, height);
-            }
+            // Bounded by the core: one request per proposed value.
+            self.awaiting_body.insert(value_id, (height, round));
             return;
         }
         // A live proposal: its time is checked against our clock.
         let now = self.byzantine.now_ms(now_ms());
-        self.submit(Job::Validate { height, value_id, block, now_ms: Some(now) });
+        self.submit(Job::Validate { height, round, value_id, block, now_ms: Some(now) });
     }
 
     fn effect(&mut self, effect: Effect) -> Result<Option<Input>, EngineError> {
@@ -694,8 +800,8 @@ impl Engine {
                 });
                 Ok(None)
             }
-            Effect::ValidateValue { height, value_id, .. } => {
-                self.request_validation(Height(height.0), value_id);
+            Effect::ValidateValue { height, round, value_id } => {
+                self.request_validation(Height(height.0), round.0, value_id);
                 Ok(None)
             }
             Effect::SignProposal(p) => {
@@ -730,7 +836,7 @@ impl Engine {
                         if self.core.state().is_some_and(|s| s.decision.is_some() && s.height == signed.vote.height) {
                             // Cast after the decision: it joins the stored
                             // certificate once the block is committed.
-                            self.own_late_precommit = Some(signed.clone());
+                            self.pending_late.insert(signed.vote.validator, signed.clone());
                         }
                         Ok(Some(Input::VoteSigned(signed)))
                     }
@@ -749,7 +855,6 @@ impl Engine {
             Effect::Decide { height, value_id, certificate } => {
                 let height = Height(height.0);
                 let block = self.proposals.get(&value_id).map(|b| Box::new(b.clone()));
-                self.committing = Some(height);
                 self.submit(Job::Commit { height, value_id, commit: to_ledger_commit(&certificate), block });
                 Ok(None)
             }

@@ -6,15 +6,20 @@
 //! node carries out (send a request, penalise and drop a peer). No I/O, no
 //! clock: time comes in as milliseconds, so every rule is tested directly.
 //!
-//! - Requests go to peers ahead of us in turn (the least recently asked
-//!   first), not always to the peer that claims the highest tip: a peer that
-//!   claims a huge tip gets one chance, not all of them.
-//! - Progress is required: an answer that applies no block while the peer
-//!   claimed to have it, or a request that times out, is a strike; a peer
-//!   with [`MAX_STRIKES`] strikes is penalised. A block whose certificate is
-//!   invalid, or that does not match its certificate, is penalised at once.
-//! - A penalised peer's claims are forgotten and it is not asked again
-//!   until its ban ends, even if it reconnects.
+//! - Requests go to peers ahead of us in turn, the least recently asked first
+//!   (a peer seen for the first time counts as just asked), never always the
+//!   peer that claims the highest tip: a peer that claims a huge tip gets a
+//!   turn, not all of them.
+//! - Progress is required: an answer that applies no block although the peer
+//!   claimed it and our tip has not moved past it meanwhile, a request that
+//!   times out, fails, or whose peer disconnects while it is out, is a
+//!   strike; [`MAX_STRIKES`] strikes and the peer is penalised. A block that
+//!   does not match its certificate, or an invalid certificate, is penalised
+//!   at once. A "busy" answer, or a certified block that does not execute
+//!   here (our state or a local bound, not the peer's fault), is no strike.
+//! - A peer's record (strikes, turns) outlives its connection, so
+//!   reconnecting wipes nothing; a penalised peer's claims are forgotten and
+//!   it is not asked again until its ban ends.
 
 use std::collections::BTreeMap;
 
@@ -51,16 +56,21 @@ pub enum Answer {
     Applied(u64),
     /// A block's certificate did not verify, or block and certificate differ.
     Invalid(String),
-    /// The request failed (error answer, disconnect, stream error).
+    /// The request failed (error answer, stream error, timeout).
     Failed(String),
+    /// The peer is serving others to its bound: ask someone else, no blame.
+    Busy,
+    /// Certified blocks that do not execute here: not the peer's fault.
+    NotApplicable(String),
 }
 
 #[derive(Clone, Debug, Default)]
 struct PeerState {
     tip: Height,
     strikes: u32,
-    /// When we last sent this peer a request (0: never).
+    /// When we last sent this peer a request (or first saw it).
     last_asked_ms: u64,
+    connected: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -94,20 +104,36 @@ impl<P: Ord + Copy + std::fmt::Debug> Sync<P> {
             return;
         }
         if !self.peers.contains_key(&peer) && self.peers.len() >= MAX_TRACKED_PEERS {
-            return;
+            // Make room by forgetting a disconnected peer with a clean record.
+            let gone = self.peers.iter().find(|(_, st)| !st.connected && st.strikes == 0).map(|(p, _)| *p);
+            match gone {
+                Some(g) => {
+                    self.peers.remove(&g);
+                }
+                None => return,
+            }
         }
-        let st = self.peers.entry(peer).or_default();
+        // A new peer waits its turn behind the ones already there.
+        let st = self.peers.entry(peer).or_insert_with(|| PeerState { last_asked_ms: now_ms, ..PeerState::default() });
+        st.connected = true;
         if tip > st.tip {
             st.tip = tip;
         }
     }
 
-    /// The peer disconnected: its claims are stale.
-    pub fn on_peer_gone(&mut self, peer: P) {
-        self.peers.remove(&peer);
+    /// The peer disconnected: its claims are stale, its record stays. If our
+    /// request to it was out, that is a strike.
+    pub fn on_peer_gone(&mut self, peer: P, now_ms: u64) -> Vec<SyncAction<P>> {
+        let mut out = Vec::new();
+        if let Some(st) = self.peers.get_mut(&peer) {
+            st.connected = false;
+            st.tip = Height::default();
+        }
         if self.inflight.is_some_and(|i| i.peer == peer) {
             self.inflight = None;
+            self.strike(peer, "disconnected with our request", now_ms, &mut out);
         }
+        out
     }
 
     /// Is a request outstanding?
@@ -140,7 +166,7 @@ impl<P: Ord + Copy + std::fmt::Debug> Sync<P> {
         }
         let ahead = |st: &PeerState| {
             let behind = st.tip.0.saturating_sub(our_tip.0);
-            behind >= 2 || (behind == 1 && height_age_ms >= ONE_BEHIND_GRACE_MS)
+            st.connected && (behind >= 2 || (behind == 1 && height_age_ms >= ONE_BEHIND_GRACE_MS))
         };
         // The least recently asked peer that is ahead (ties: lowest id).
         let pick =
@@ -157,7 +183,7 @@ impl<P: Ord + Copy + std::fmt::Debug> Sync<P> {
     }
 
     /// The answer to our request from `peer`.
-    pub fn on_answer(&mut self, peer: P, answer: Answer, now_ms: u64) -> Vec<SyncAction<P>> {
+    pub fn on_answer(&mut self, peer: P, answer: Answer, our_tip: Height, now_ms: u64) -> Vec<SyncAction<P>> {
         let mut out = Vec::new();
         let Some(i) = self.inflight.filter(|i| i.peer == peer) else {
             // Not what we asked (late, or never asked): ignored.
@@ -172,14 +198,16 @@ impl<P: Ord + Copy + std::fmt::Debug> Sync<P> {
                 }
             }
             Answer::Applied(_) => {
-                // Nothing usable although it claimed to have `from`.
+                // Nothing usable although it claimed to have `from`, and we
+                // did not get there another way meanwhile.
                 let claimed = self.peers.get(&peer).is_some_and(|st| st.tip >= i.from);
-                if claimed {
+                if claimed && our_tip < i.from {
                     self.strike(peer, "claimed a tip it does not serve", now_ms, &mut out);
                 }
             }
             Answer::Invalid(reason) => self.penalise(peer, reason, now_ms, &mut out),
             Answer::Failed(reason) => self.strike(peer, &reason, now_ms, &mut out),
+            Answer::Busy | Answer::NotApplicable(_) => {}
         }
         out
     }

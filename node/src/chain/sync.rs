@@ -73,6 +73,54 @@ impl Chain {
         Ok(sel)
     }
 
+    /// The proposer priorities of `height`, which must be the height after
+    /// the tip or the one after that (computed from the stored ones and that
+    /// height's set). `Unavailable` if the tip moved meanwhile.
+    pub fn proposer_selection_at(&self, height: Height) -> Result<ProposerSelection, ChainError> {
+        let next = self.tip().height.next();
+        let sel = self.proposer_selection()?;
+        // The tip may have moved between the two reads: re-check it.
+        let (tip_next, sel) = (self.tip().height.next(), sel);
+        if tip_next != next {
+            return Err(ChainError::Unavailable(format!("the tip moved while reading the priorities of {height}")));
+        }
+        if height == next {
+            Ok(sel)
+        } else if height == next.next() {
+            Ok(sel.next_height(&*self.validators_at(height)?))
+        } else {
+            Err(ChainError::Unavailable(format!("proposer priorities of height {height} (next is {next})")))
+        }
+    }
+
+    /// Adds a late precommit signature to the stored certificate of the tip
+    /// (the next block's `last_commit`), under the same lock as `commit`, so
+    /// a commit in between cannot be overwritten. Returns whether it was
+    /// added (false: not for the tip's certificate, or already in it).
+    pub fn add_late_precommit(
+        &self,
+        height: Height,
+        round: u32,
+        block_hash: ledger::Hash,
+        sig: ledger::CommitSig,
+    ) -> Result<bool, ChainError> {
+        let _guard = self.commit_lock.lock().map_err(|_| ChainError::Poisoned)?;
+        if self.tip().height != height {
+            return Ok(false);
+        }
+        let Some(mut commit) = self.store.seen_commit()? else { return Ok(false) };
+        if commit.height != height || commit.round != round || commit.block_hash != block_hash {
+            return Ok(false);
+        }
+        if commit.signatures.iter().any(|s| s.validator == sig.validator) {
+            return Ok(false);
+        }
+        commit.signatures.push(sig);
+        commit.signatures.sort_by_key(|s| s.validator.0);
+        self.store.set_seen_commit(&commit)?;
+        Ok(true)
+    }
+
     /// The priorities of the height after the tip, replayed from genesis
     /// through every height (how start-up worked before they were stored;
     /// the restart bench compares both).

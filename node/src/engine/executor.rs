@@ -2,14 +2,14 @@
 //! the consensus host never waits for block execution (votes and proposals
 //! keep flowing while a block executes or is written).
 //!
-//! Jobs arrive in order on a bounded mailbox and run one at a time: a commit
-//! always sees the validation that came before it, and block sync and
-//! consensus never commit the same height twice (each job re-reads the
-//! tip). Results go back to the host on a bounded channel. The host sends
-//! at most one job per core request (one build per round, one validation
-//! per value, one commit per height) and one sync batch at a time, so the
-//! mailbox never fills in practice; if it does, the host treats it as a
-//! fault, not as input to drop.
+//! Jobs arrive on a small bounded mailbox and run one at a time, so block
+//! sync and consensus never commit the same height twice (each job re-reads
+//! the tip). Results go back to the host on a bounded channel. The host
+//! keeps what the mailbox has no room for in a backlog and hands jobs over
+//! by priority (commit, sync, build, then validations by round: the current
+//! round's proposal is not stuck behind a byzantine proposer's blocks for
+//! future rounds); the core bounds the backlog (a build per round, a
+//! validation per proposed value, a commit per height, one sync batch).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,7 +32,7 @@ pub enum Job {
         corrupt: Corrupt,
     },
     /// Is this block valid? `now_ms`: our clock for a live proposal.
-    Validate { height: Height, value_id: ValueId, block: Option<Box<Block>>, now_ms: Option<u64> },
+    Validate { height: Height, round: u32, value_id: ValueId, block: Option<Box<Block>>, now_ms: Option<u64> },
     /// Commit the decided value (executing it first if it was not).
     Commit { height: Height, value_id: ValueId, commit: Commit, block: Option<Box<Block>> },
     /// Verify, execute and commit blocks from block sync, in order.
@@ -43,7 +43,9 @@ impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Job::Build { height, round, .. } => write!(f, "Build({height}, round {round})"),
-            Job::Validate { height, value_id, .. } => write!(f, "Validate({height}, {})", Hash(value_id.0)),
+            Job::Validate { height, round, value_id, .. } => {
+                write!(f, "Validate({height}, round {round}, {})", Hash(value_id.0))
+            }
             Job::Commit { height, value_id, .. } => write!(f, "Commit({height}, {})", Hash(value_id.0)),
             Job::Synced { blocks } => write!(f, "Synced({} blocks)", blocks.len()),
         }
@@ -77,15 +79,42 @@ pub enum Done {
         height: Height,
         value_id: ValueId,
     },
-    /// `applied` synced blocks committed; `invalid`: why the rest was refused.
+    /// `applied` synced blocks committed, and how the rest turned out.
     Synced {
         applied: u64,
-        invalid: Option<String>,
+        rest: SyncRest,
     },
 }
 
-/// The executor's mailbox.
-pub const MAILBOX: usize = 64;
+/// What became of the synced blocks after the applied ones.
+#[derive(Debug)]
+pub enum SyncRest {
+    /// None left (or only blocks we already had).
+    Done,
+    /// A block and its certificate do not match, or the certificate does
+    /// not verify: the peer's fault.
+    Invalid(String),
+    /// A certified block does not execute here: our state or a local bound,
+    /// not the peer's fault.
+    NotApplicable(String),
+}
+
+impl Job {
+    /// Hand-over order (lower first).
+    pub fn priority(&self) -> (u8, u32) {
+        match self {
+            Job::Commit { .. } => (0, 0),
+            Job::Synced { .. } => (1, 0),
+            Job::Build { .. } => (2, 0),
+            Job::Validate { round, .. } => (3, *round),
+        }
+    }
+}
+
+/// The executor's mailbox (small: the host orders what waits).
+pub const MAILBOX: usize = 2;
+/// Results waiting for the host.
+pub const RESULTS: usize = 64;
 
 /// Starts the executor thread. It ends when the mailbox closes.
 pub fn start(chain: Arc<Chain>, done: mpsc::Sender<Result<Done, ChainError>>) -> mpsc::Sender<Job> {
@@ -129,7 +158,7 @@ impl Executor {
                 self.keep(height, value_id, executed);
                 Ok(Done::Built { height, round, value_id, block })
             }
-            Job::Validate { height, value_id, block, now_ms } => {
+            Job::Validate { height, value_id, block, now_ms, .. } => {
                 let valid = self.validate(height, value_id, block, now_ms)?;
                 Ok(Done::Validated { height, value_id, valid })
             }
@@ -219,11 +248,14 @@ impl Executor {
             if commit.height != h || commit.block_hash != block.hash() {
                 return Ok(Done::Synced {
                     applied,
-                    invalid: Some(format!("block {h} does not match its certificate")),
+                    rest: SyncRest::Invalid(format!("block {h} does not match its certificate")),
                 });
             }
             if let Err(e) = self.chain.verify_commit(h, &commit)? {
-                return Ok(Done::Synced { applied, invalid: Some(format!("block {h}: invalid certificate: {e}")) });
+                return Ok(Done::Synced {
+                    applied,
+                    rest: SyncRest::Invalid(format!("block {h}: invalid certificate: {e}")),
+                });
             }
             // Certified by more than 2/3: not held to this node's clock.
             let executed = match self.chain.validate_block(block, None)? {
@@ -234,7 +266,7 @@ impl Executor {
                     tracing::error!(height = %h, %reason, "certified block does not execute to its header");
                     return Ok(Done::Synced {
                         applied,
-                        invalid: Some(format!("block {h} does not execute: {reason}")),
+                        rest: SyncRest::NotApplicable(format!("block {h} does not execute: {reason}")),
                     });
                 }
             };
@@ -243,6 +275,6 @@ impl Executor {
             self.executed.clear();
             applied += 1;
         }
-        Ok(Done::Synced { applied, invalid: None })
+        Ok(Done::Synced { applied, rest: SyncRest::Done })
     }
 }

@@ -11,7 +11,7 @@
 //!   proposals only ever evicts its own older bodies, never another's.
 //! - The core's decisions evict: a new height drops every older height.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use consensus::ValueId;
 use ledger::{Block, Height, PublicKey};
@@ -30,53 +30,74 @@ pub enum BodyRejected {
     BodyMismatch(String),
 }
 
-/// The proposal store. Pure: no I/O.
+/// The proposal store. Pure: no I/O. Bodies are kept by value, with the
+/// (height, round, proposer) slots that refer to them: a body goes only when
+/// no slot refers to it any more, so a byzantine proposer that re-signs an
+/// honest value and then floods cannot evict the honest proposer's body.
 #[derive(Debug, Default)]
 pub struct ProposalStore {
-    bodies: BTreeMap<(Height, u32, PublicKey), BTreeMap<ValueId, Block>>,
+    bodies: BTreeMap<ValueId, (Block, BTreeSet<Slot>)>,
+    slots: BTreeSet<Slot>,
 }
 
-/// Checks a proposal's block against the value it signed: the header hash is
-/// the value id, the height is the proposal's, and the body reproduces the
-/// header's roots.
-pub fn check_body(value_id: ValueId, height: Height, block: &Block) -> Result<(), BodyRejected> {
+/// (height, round, proposer, value): where a proposal put a body.
+type Slot = (Height, u32, PublicKey, ValueId);
+
+/// Checks a proposal's block header against the value it signed (cheap: one
+/// hash of the header): the header hash is the value id and the height is
+/// the proposal's.
+pub fn check_header(value_id: ValueId, height: Height, block: &Block) -> Result<(), BodyRejected> {
     if block.hash().0 != value_id.0 || block.header.height != height {
         return Err(BodyRejected::WrongHeader);
     }
+    Ok(())
+}
+
+/// Checks a proposal's block against the value it signed: the header (see
+/// [`check_header`]) and the body reproducing the header's roots.
+pub fn check_body(value_id: ValueId, height: Height, block: &Block) -> Result<(), BodyRejected> {
+    check_header(value_id, height, block)?;
     block.check_body_roots().map_err(BodyRejected::BodyMismatch)
 }
 
 impl ProposalStore {
-    /// Stores a checked body of a verified proposal. Returns whether it is
-    /// new. Past the proposer's quota its lowest (height, round) body goes.
+    /// Stores a checked body of a verified proposal. Returns whether the
+    /// slot is new. Past the proposer's quota its lowest (height, round)
+    /// slot goes (and the body with it if nothing else refers to it).
     pub fn insert(&mut self, height: Height, round: u32, proposer: PublicKey, value_id: ValueId, block: Block) -> bool {
-        if self.get(&value_id).is_some() {
+        let slot = (height, round, proposer, value_id);
+        if !self.slots.insert(slot) {
             return false;
         }
-        self.bodies.entry((height, round, proposer)).or_default().insert(value_id, block);
+        self.bodies.entry(value_id).or_insert_with(|| (block, BTreeSet::new())).1.insert(slot);
         while self.count_of(&proposer) > MAX_BODIES_PER_SIGNER {
-            let Some(oldest) = self.bodies.keys().find(|(_, _, p)| *p == proposer).copied() else { break };
-            if let Some(slot) = self.bodies.get_mut(&oldest) {
-                let first = slot.keys().next().copied();
-                if let Some(v) = first {
-                    slot.remove(&v);
-                }
-                if slot.is_empty() {
-                    self.bodies.remove(&oldest);
-                }
-            }
+            let Some(oldest) = self.slots.iter().find(|(_, _, p, _)| *p == proposer).copied() else { break };
+            self.drop_slot(oldest);
         }
         true
     }
 
-    /// Bodies kept for `proposer`.
-    pub fn count_of(&self, proposer: &PublicKey) -> usize {
-        self.bodies.iter().filter(|((_, _, p), _)| p == proposer).map(|(_, m)| m.len()).sum()
+    fn drop_slot(&mut self, slot: Slot) {
+        if !self.slots.remove(&slot) {
+            return;
+        }
+        let value = slot.3;
+        if let Some((_, refs)) = self.bodies.get_mut(&value) {
+            refs.remove(&slot);
+            if refs.is_empty() {
+                self.bodies.remove(&value);
+            }
+        }
     }
 
-    /// All bodies kept.
+    /// Slots kept for `proposer`.
+    pub fn count_of(&self, proposer: &PublicKey) -> usize {
+        self.slots.iter().filter(|(_, _, p, _)| p == proposer).count()
+    }
+
+    /// Bodies kept.
     pub fn len(&self) -> usize {
-        self.bodies.values().map(BTreeMap::len).sum()
+        self.bodies.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -85,23 +106,20 @@ impl ProposalStore {
 
     /// The body of `value_id`, if kept.
     pub fn get(&self, value_id: &ValueId) -> Option<&Block> {
-        self.bodies.values().find_map(|m| m.get(value_id))
+        self.bodies.get(value_id).map(|(b, _)| b)
     }
 
-    /// Forgets one body (its proposal was refused by the core).
+    /// Forgets one slot (its proposal was refused by the core).
     pub fn remove(&mut self, height: Height, round: u32, proposer: PublicKey, value_id: &ValueId) {
-        let key = (height, round, proposer);
-        if let Some(m) = self.bodies.get_mut(&key) {
-            m.remove(value_id);
-            if m.is_empty() {
-                self.bodies.remove(&key);
-            }
-        }
+        self.drop_slot((height, round, proposer, *value_id));
     }
 
-    /// The core started `height`: older heights' bodies go.
+    /// The core started `height`: older heights' slots go.
     pub fn start_height(&mut self, height: Height) {
-        self.bodies.retain(|(h, _, _), _| *h >= height);
+        let old: Vec<Slot> = self.slots.iter().filter(|(h, _, _, _)| *h < height).copied().collect();
+        for slot in old {
+            self.drop_slot(slot);
+        }
     }
 }
 
@@ -171,6 +189,22 @@ mod tests {
         }
         assert_eq!(store.get(&id(&good)), Some(&good));
         assert_eq!(store.len(), 1 + MAX_BODIES_PER_SIGNER);
+    }
+
+    #[test]
+    fn a_proposer_that_re_signs_an_honest_value_and_floods_cannot_evict_its_body() {
+        let mut store = ProposalStore::default();
+        let (honest, byz) = (PublicKey([1; 32]), PublicKey([2; 32]));
+        let v = block(6, 1);
+        // The byzantine copy of the honest value arrives first.
+        assert!(store.insert(Height(6), 3, byz, id(&v), v.clone()));
+        assert!(store.insert(Height(6), 0, honest, id(&v), v.clone()), "the honest slot is recorded too");
+        for i in 0..50u64 {
+            let b = block(6, 100 + i);
+            store.insert(Height(6), 4 + (i % 7) as u32, byz, id(&b), b);
+        }
+        assert_eq!(store.get(&id(&v)), Some(&v));
+        assert!(store.count_of(&byz) <= MAX_BODIES_PER_SIGNER);
     }
 
     #[test]

@@ -125,6 +125,8 @@ pub const EVENT_QUEUE: usize = 2048;
 /// "busy" without reading the store.
 pub const MAX_SERVING: usize = 8;
 pub const MAX_SERVING_PER_PEER: usize = 2;
+/// The error answer of a server at its serving bound (no blame).
+pub const BUSY: &str = "busy";
 /// How long a penalised peer stays out.
 pub const BAN: Duration = Duration::from_millis(crate::sync::BAN_MS);
 
@@ -297,9 +299,11 @@ pub async fn start(
         .heartbeat_interval(Duration::from_millis(700))
         // Ids from content: a copy re-published under another signer or
         // sequence number is the same message. The cache is shorter than
-        // two of the core's rebroadcast periods, so a node's own rebroadcast
-        // still goes out (a flood of copies reaches validation at most once
-        // per period, and validation ignores what the core already holds).
+        // three of the core's rebroadcast periods, so a node's own rebroadcast
+        // still goes out, and longer than gossip's IHAVE window (3 heartbeats
+        // of 700 ms), so advertised copies are not fetched again. A flood of
+        // copies reaches validation at most once per period, where the
+        // engine forwards a known message again at most every 5 s.
         .message_id_fn(content_id)
         .duplicate_cache_time(DUPLICATE_CACHE)
         .build()
@@ -401,7 +405,7 @@ enum Internal {
 }
 
 /// Gossip duplicates are recognised for this long (see `message_id_fn`).
-const DUPLICATE_CACHE: Duration = Duration::from_millis(1900);
+const DUPLICATE_CACHE: Duration = Duration::from_millis(2500);
 /// Sync streams open at once per connection.
 const MAX_SYNC_STREAMS: usize = 16;
 
@@ -545,12 +549,20 @@ impl Task {
     }
 
     fn penalise(&mut self, peer: PeerId, reason: &str) {
+        if self.persistent.contains_key(&peer) {
+            // A peer the operator configured is never banned: it is dropped
+            // and redialled with backoff.
+            tracing::warn!(%peer, %reason, "persistent peer penalised: disconnecting (redialled later)");
+            let _ = self.swarm.disconnect_peer_id(peer);
+            return;
+        }
         tracing::warn!(%peer, %reason, ban_s = BAN.as_secs(), "peer penalised: disconnecting");
-        // Bounded: one entry per peer we were connected to, for BAN.
+        // Bounded: one entry per penalised peer, for BAN; past the bound the
+        // peer is only disconnected (a blacklist entry would never be lifted).
         if self.banned.len() < 4 * self.max_peers.max(64) {
             self.banned.insert(peer, Instant::now() + BAN);
+            self.swarm.behaviour_mut().gossipsub.blacklist_peer(&peer);
         }
-        self.swarm.behaviour_mut().gossipsub.blacklist_peer(&peer);
         let _ = self.swarm.disconnect_peer_id(peer);
     }
 

@@ -42,7 +42,7 @@ impl Task {
         let total: usize = self.serving.values().sum();
         let mine = self.serving.get(&peer).copied().unwrap_or(0);
         if total >= MAX_SERVING || mine >= MAX_SERVING_PER_PEER {
-            let _ = self.swarm.behaviour_mut().sync.send_response(channel, SyncResponse::Error("busy".into()));
+            let _ = self.swarm.behaviour_mut().sync.send_response(channel, SyncResponse::Error(super::BUSY.into()));
             return;
         }
         *self.serving.entry(peer).or_default() += 1;

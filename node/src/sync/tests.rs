@@ -47,7 +47,7 @@ fn a_peer_that_claims_a_huge_tip_and_sends_nothing_is_penalised_and_the_honest_p
                 tip = Height(tip.0 + n);
                 Answer::Applied(n)
             };
-            bans.extend(penalised(&s.on_answer(peer, answer, now)));
+            bans.extend(penalised(&s.on_answer(peer, answer, tip, now)));
         }
         now += 100;
     }
@@ -72,7 +72,7 @@ fn requests_are_spread_over_peers_ahead() {
         let acts = s.poll(Height(t * 10), 0, 1 + t);
         let (peer, _) = requests(&acts)[0];
         asked.push(peer);
-        s.on_answer(peer, Answer::Applied(10), 1 + t);
+        s.on_answer(peer, Answer::Applied(10), Height(t * 10 + 10), 1 + t);
     }
     assert_eq!(asked, vec![1, 2, 3, 1, 2, 3]);
 }
@@ -96,7 +96,7 @@ fn an_invalid_certificate_is_penalised_at_once() {
     let mut s = Sync::default();
     s.on_tip(LIAR, Height(100), 0);
     let _ = s.poll(Height(1), 0, 1);
-    let acts = s.on_answer(LIAR, Answer::Invalid("bad certificate".into()), 2);
+    let acts = s.on_answer(LIAR, Answer::Invalid("bad certificate".into()), Height(1), 2);
     assert_eq!(penalised(&acts), vec![LIAR]);
     assert!(s.poll(Height(1), 0, 3).is_empty());
 }
@@ -105,8 +105,8 @@ fn an_invalid_certificate_is_penalised_at_once() {
 fn answers_we_did_not_ask_for_change_nothing() {
     let mut s = Sync::default();
     s.on_tip(HONEST, Height(100), 0);
-    assert!(s.on_answer(LIAR, Answer::Invalid("x".into()), 1).is_empty());
-    assert!(s.on_answer(HONEST, Answer::Applied(5), 1).is_empty());
+    assert!(s.on_answer(LIAR, Answer::Invalid("x".into()), Height(1), 1).is_empty());
+    assert!(s.on_answer(HONEST, Answer::Applied(5), Height(6), 1).is_empty());
     assert_eq!(s.synced, 0);
 }
 
@@ -125,4 +125,44 @@ fn tracked_peers_are_bounded() {
         s.on_tip(p, Height(5), 0);
     }
     assert_eq!(s.peers.len(), MAX_TRACKED_PEERS);
+}
+
+#[test]
+fn reconnecting_wipes_no_strike_and_a_disconnect_with_our_request_out_is_one() {
+    let mut s = Sync::default();
+    s.on_tip(LIAR, Height(1_000_000), 0);
+    assert_eq!(requests(&s.poll(Height(1), 0, 1)), vec![(LIAR, Height(2))]);
+    assert!(penalised(&s.on_peer_gone(LIAR, 2)).is_empty(), "first strike");
+    s.on_tip(LIAR, Height(1_000_000), 3);
+    assert_eq!(requests(&s.poll(Height(1), 0, 4)), vec![(LIAR, Height(2))]);
+    assert_eq!(penalised(&s.on_peer_gone(LIAR, 5)), vec![LIAR], "second strike survives the reconnect");
+    s.on_tip(LIAR, Height(1_000_000), 6);
+    assert!(s.poll(Height(1), 0, 7).is_empty(), "banned");
+}
+
+#[test]
+fn busy_answers_and_races_with_our_own_commits_are_no_strike() {
+    let mut s = Sync::default();
+    s.on_tip(HONEST, Height(100), 0);
+    for t in 0..10u64 {
+        let acts = s.poll(Height(10), 0, 1 + t);
+        assert_eq!(requests(&acts), vec![(HONEST, Height(11))]);
+        let answer = if t % 2 == 0 { Answer::Busy } else { Answer::NotApplicable("diverged".into()) };
+        assert!(penalised(&s.on_answer(HONEST, answer, Height(10), 1 + t)).is_empty());
+    }
+    // Our consensus committed what we asked for meanwhile: an empty answer is fine.
+    for t in 0..4u64 {
+        let _ = s.poll(Height(10 + t), 0, 100 + t);
+        let acts = s.on_answer(HONEST, Answer::Applied(0), Height(11 + t), 100 + t);
+        assert!(penalised(&acts).is_empty());
+    }
+}
+
+#[test]
+fn a_new_peer_waits_behind_the_peers_already_known() {
+    let mut s = Sync::default();
+    s.on_tip(HONEST, Height(100), 0);
+    s.on_tip(LIAR, Height(u64::MAX), 50);
+    let (peer, _) = requests(&s.poll(Height(1), 0, 60))[0];
+    assert_eq!(peer, HONEST, "the newcomer does not jump the queue with a bigger claim");
 }
