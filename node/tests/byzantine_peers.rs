@@ -4,9 +4,10 @@
 //! flood block sync, or lie about their tip. Each test checks that the
 //! honest validators keep committing within a bounded time while the attack
 //! runs, that no honest process exits, that every node has the same blocks
-//! and state roots, and that the attacker was recognised: the nodes log its
-//! peer id as a sender of invalid gossip or as penalised, or its own
-//! counters show the answers it got ("busy", disconnections).
+//! and state roots, and that the attack was recognised or contained: the
+//! nodes log the attacker's peer id as a sender of invalid gossip or as
+//! penalised, its own counters show the answers it got ("busy",
+//! disconnections), or a bystander peer shows nothing bad was relayed.
 //!
 //! Every process is killed when its handle drops (`OwnedTestnet`, `Rogue`),
 //! every wait has a deadline, and the tests run one at a time (a lock).
@@ -141,7 +142,7 @@ fn replayed_tampered_and_junk_gossip_from_rogue_peers_neither_stalls_nor_splits_
     let peers = addrs(&net, &ALL);
     // One rogue per behaviour, so each verdict can be told apart by peer id.
     let mut replay = Rogue::start(dir.path(), "replay", &net, &peers, &["--replay", "5"]);
-    let mut tamper = Rogue::start(dir.path(), "tamper", &net, &peers, &["--tamper"]);
+    let mut tamper = Rogue::start(dir.path(), "tamper", &net, &peers, &["--tamper", "--tamper-copies", "4"]);
     let mut junk = Rogue::start(dir.path(), "junk", &net, &peers, &["--junk"]);
     for r in [&mut replay, &mut tamper, &mut junk] {
         r.wait_connected(4, 20);
@@ -164,23 +165,20 @@ fn replayed_tampered_and_junk_gossip_from_rogue_peers_neither_stalls_nor_splits_
     let rs = replay.summary();
     assert!(counter(&rs, "replayed") >= 200, "replay rogue sent too little: {rs}");
     assert!(counter(&rs, "replayed_late") > 0, "no copy was re-sent after the duplicate cache expired: {rs}");
-    assert!(counter(&tamper.summary(), "tampered") >= 5, "{}", tamper.summary());
+    assert!(counter(&tamper.summary(), "tampered") >= 20, "{}", tamper.summary());
     assert!(counter(&junk.summary(), "junk") >= 100, "{}", junk.summary());
 
     all_running(&net);
     let tip = min_height(&net, &ALL);
     assert_same_chain(&net, &ALL, tip);
     for i in ALL {
-        // Tampered bodies and forged votes are invalid gossip: every
-        // validator rejected them and blames exactly those senders.
-        for r in [&tamper, &junk] {
-            assert!(
-                logged_for(&net, i, "peer sent invalid gossip", &r.peer_id),
-                "node{i} never rejected the {} rogue's messages:\n{}",
-                r.name,
-                net.log_tail(i, 40)
-            );
-        }
+        // Forged votes and undecodable bytes are invalid gossip: every
+        // validator rejected them and blames that sender.
+        assert!(
+            logged_for(&net, i, "peer sent invalid gossip", &junk.peer_id),
+            "node{i} never rejected the junk rogue's messages:\n{}",
+            net.log_tail(i, 40)
+        );
         // Copies of valid messages are duplicates, not offences.
         assert!(
             !logged_for(&net, i, "peer sent invalid gossip", &replay.peer_id)
@@ -190,17 +188,23 @@ fn replayed_tampered_and_junk_gossip_from_rogue_peers_neither_stalls_nor_splits_
         // Tampered copies never stood in for the real bodies.
         assert!(!log(&net, i).contains("refusing a proposed block"), "node{i} refused a real block");
     }
+    // No validator relayed a tampered body: the replaying rogue (never
+    // blamed, so in every validator's mesh, and relayed to) got the real
+    // proposals and never a bad body. (A tampered copy of a proposal the
+    // node already holds is dropped unchecked, so the tamperer is blamed
+    // only for copies that beat the real one: not asserted.)
+    let rs = replay.summary();
+    assert!(counter(&rs, "proposals") >= 20, "the replay rogue got too few proposals to tell: {rs}");
+    assert!(counter(&rs, "relayed") > 0, "no validator relays to the replay rogue: {rs}");
+    assert_eq!(counter(&rs, "bad_bodies"), 0, "a validator relayed a tampered body: {rs}");
     // The replaying peer was never dropped and is still fed by everyone.
     let rs = replay.summary();
     assert_eq!(counter(&rs, "connected"), 4, "{rs}");
     assert_eq!(counter(&rs, "disconnects"), 0, "{rs}");
-    eprintln!(
-        "gossip attack: +40 heights in {:.1?} (test {:.1?}); replay {rs}\ntamper {}\njunk {}",
-        gained_in,
-        started.elapsed(),
-        tamper.summary(),
-        junk.summary()
-    );
+    let blamed = ALL.iter().filter(|i| logged_for(&net, **i, "peer sent invalid gossip", &tamper.peer_id)).count();
+    eprintln!("gossip attack: +40 heights in {gained_in:.1?} (test {:.1?})", started.elapsed());
+    eprintln!("tamper rogue blamed by {blamed} of 4 (only a copy that beats the real proposal can be)");
+    eprintln!("replay {rs}\ntamper {}\njunk {}", tamper.summary(), junk.summary());
 }
 
 /// Heights node0 gains in `secs`.

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! agora-rogue --chain-id ID --genesis-hash HEX --peer MULTIADDR... [--listen MULTIADDR]
-//!             [--replay N] [--tamper] [--junk] [--lie-tip H]
+//!             [--replay N] [--tamper [--tamper-copies N]] [--junk] [--lie-tip H]
 //!             [--flood-sync] [--flood-concurrency N] [--duration-s S] [--report-ms MS]
 //! ```
 //!
@@ -16,7 +16,7 @@
 //!   duplicate cache has forgotten it (2.1 s later).
 //! - `--tamper`: re-publishes each received proposal with another body (a tx
 //!   added, dropped or duplicated, or the last commit removed), keeping the
-//!   signed proposal and the header.
+//!   signed proposal and the header; `--tamper-copies N` different ones each.
 //! - `--junk`: publishes undecodable bytes on both topics, votes of real
 //!   validators altered after signing (bad signatures) and votes from keys
 //!   outside the validator set.
@@ -69,6 +69,9 @@ struct Cli {
     /// Re-publish received proposals with a tampered body.
     #[arg(long)]
     tamper: bool,
+    /// Tampered copies (each different) per received proposal.
+    #[arg(long, default_value_t = 1)]
+    tamper_copies: u32,
     /// Publish undecodable and badly signed consensus messages.
     #[arg(long)]
     junk: bool,
@@ -118,8 +121,15 @@ struct PeerStats {
 /// What the rogue did and saw; printed as JSON.
 #[derive(Debug, Default)]
 struct Stats {
-    /// Consensus messages received (first deliveries).
+    /// Consensus messages received (first deliveries): proposals, votes,
+    /// and proposals whose body is not the one their header commits to
+    /// (a node relayed a tampered copy).
     received: u64,
+    proposals: u64,
+    votes: u64,
+    bad_bodies: u64,
+    /// Deliveries that came from another peer than their author (relayed).
+    relayed: u64,
     /// Gossip messages published, and publish calls gossipsub refused.
     published: u64,
     publish_errors: u64,
@@ -155,8 +165,8 @@ impl Stats {
             .map(|(id, p)| {
                 let v = json!({
                     "connected": p.connected, "connections": p.connections, "disconnects": p.disconnects,
-                    "received": p.received, "served": p.served, "answers": p.answers, "busy": p.busy, "errors": p.errors,
-                    "failures": p.failures,
+                    "received": p.received, "served": p.served, "answers": p.answers, "busy": p.busy,
+                    "errors": p.errors, "failures": p.failures,
                 });
                 (id.to_string(), v)
             })
@@ -169,6 +179,10 @@ impl Stats {
             "connections": sum(|p| p.connections),
             "disconnects": sum(|p| p.disconnects),
             "received": self.received,
+            "proposals": self.proposals,
+            "votes": self.votes,
+            "bad_bodies": self.bad_bodies,
+            "relayed": self.relayed,
             "published": self.published,
             "publish_errors": self.publish_errors,
             "replayed": self.replayed,
@@ -242,6 +256,9 @@ impl Rogue {
         }
         self.stats.received += 1;
         self.stats.peer(from).received += 1;
+        if message.source.is_some_and(|author| author != from) {
+            self.stats.relayed += 1;
+        }
         let data = message.data;
         if self.cli.replay > 0 {
             for _ in 0..self.cli.replay {
@@ -255,12 +272,23 @@ impl Rogue {
             self.delayed.push_back((Instant::now() + LATE_REPLAY, data.clone()));
         }
         let Ok(msg) = borsh::from_slice::<ConsensusMsg>(&data) else { return };
+        match &msg {
+            ConsensusMsg::Proposal { proposal, block } => {
+                self.stats.proposals += 1;
+                if block.hash().0 != proposal.proposal.value_id.0 || block.check_body_roots().is_err() {
+                    self.stats.bad_bodies += 1;
+                }
+            }
+            ConsensusMsg::Vote(_) => self.stats.votes += 1,
+        }
         match msg {
             ConsensusMsg::Proposal { proposal, block } if self.cli.tamper => {
-                self.counter += 1;
-                let block = Box::new(tamper(*block, self.counter, &self.cli.chain_id));
-                if self.publish_msg(&ConsensusMsg::Proposal { proposal, block }) {
-                    self.stats.tampered += 1;
+                for _ in 0..self.cli.tamper_copies.max(1) {
+                    self.counter += 1;
+                    let block = Box::new(tamper((*block).clone(), self.counter, &self.cli.chain_id));
+                    if self.publish_msg(&ConsensusMsg::Proposal { proposal: proposal.clone(), block }) {
+                        self.stats.tampered += 1;
+                    }
                 }
             }
             ConsensusMsg::Vote(v) => {
