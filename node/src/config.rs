@@ -147,7 +147,7 @@ impl Default for StorageConfig {
 }
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { level: "info,libp2p_gossipsub=error".into() }
+        LogConfig { level: "info,libp2p_gossipsub=error,libp2p_request_response=error".into() }
     }
 }
 

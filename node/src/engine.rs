@@ -675,7 +675,12 @@ impl Engine {
         if let ConsensusMsg::Proposal { proposal, block } = &msg {
             let p = &proposal.proposal;
             let h = Height(p.height.0);
-            if self.awaiting_body.contains_key(&p.value_id) && proposals::check_body(p.value_id, h, block).is_ok() {
+            // A copy with another body than the signed one: every relay
+            // checks this the same way, so the sender is to blame.
+            if proposals::check_body(p.value_id, h, block).is_err() {
+                return Ok(MessageAcceptance::Reject);
+            }
+            if self.awaiting_body.contains_key(&p.value_id) {
                 self.proposals.insert(h, p.round.0, PublicKey(p.proposer.0), p.value_id, (**block).clone());
                 self.body_arrived(p.value_id);
             }

@@ -125,6 +125,9 @@ pub const EVENT_QUEUE: usize = 2048;
 /// "busy" without reading the store.
 pub const MAX_SERVING: usize = 8;
 pub const MAX_SERVING_PER_PEER: usize = 2;
+/// Block requests served per peer per second (a syncing node has one out at
+/// a time); more are answered "busy".
+pub const MAX_SERVED_PER_SECOND: u32 = 4;
 /// The error answer of a server at its serving bound (no blame).
 pub const BUSY: &str = "busy";
 /// How long a penalised peer stays out.
@@ -383,6 +386,7 @@ pub async fn start(
         tx_batch_bytes: 0,
         admission: Arc::new(tokio::sync::Semaphore::new(MAX_ADMISSIONS)),
         serving: BTreeMap::new(),
+        serve_window: BTreeMap::new(),
         banned: BTreeMap::new(),
         rejected: BTreeMap::new(),
     };
@@ -437,6 +441,9 @@ struct Task {
     admission: Arc<tokio::sync::Semaphore>,
     /// Sync requests being served, per peer (in total at most `MAX_SERVING`).
     serving: BTreeMap<PeerId, usize>,
+    /// Block requests served per peer in the current second (connected
+    /// peers only), at most `MAX_SERVED_PER_SECOND`.
+    serve_window: BTreeMap<PeerId, (Instant, u32)>,
     /// Penalised peers and when their ban ends.
     banned: BTreeMap<PeerId, Instant>,
     /// Invalid gossip messages per peer (for the log).
@@ -667,6 +674,7 @@ impl Task {
                 if num_established == 0 && self.connected.contains(&peer_id) =>
             {
                 self.connected.remove(&peer_id);
+                self.serve_window.remove(&peer_id);
                 {
                     self.peers.store(self.connected.len(), Ordering::Relaxed);
                     tracing::info!(peer = %peer_id, cause = ?cause.map(|c| c.to_string()), peers = self.connected.len(), "peer disconnected");
@@ -751,8 +759,7 @@ impl Task {
                             if genesis == self.genesis_hash {
                                 self.send_event(NetEvent::PeerStatus { peer, tip });
                             } else {
-                                tracing::warn!(%peer, "peer is on another chain (genesis differs); disconnecting");
-                                let _ = self.swarm.disconnect_peer_id(peer);
+                                self.penalise(peer, "on another chain (genesis differs)");
                             }
                         }
                         SyncResponse::Blocks(blocks) if was_blocks => {

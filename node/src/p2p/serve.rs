@@ -6,7 +6,7 @@ use libp2p::gossipsub::MessageAcceptance;
 use libp2p::request_response::ResponseChannel;
 
 use super::wire::{MAX_SYNC_BLOCKS, SyncRequest, SyncResponse, TX_BATCH_MAX};
-use super::{Internal, MAX_SERVING, MAX_SERVING_PER_PEER, NetHost, Task, TxAdmission};
+use super::{Internal, MAX_SERVED_PER_SECOND, MAX_SERVING, MAX_SERVING_PER_PEER, NetHost, Task, TxAdmission};
 
 /// Admits a gossiped batch: any undecodable or badly signed transaction
 /// rejects the batch (the sender is penalised); a batch with at least one
@@ -28,8 +28,9 @@ pub(super) fn admit_batch(host: &dyn NetHost, batch: &[Vec<u8>]) -> MessageAccep
 
 impl Task {
     /// Answers a sync request: status at once; blocks off the swarm task,
-    /// at most `MAX_SERVING_PER_PEER` per peer and `MAX_SERVING` in total
-    /// (past that: "busy", without reading the store).
+    /// at most `MAX_SERVING_PER_PEER` at once and `MAX_SERVED_PER_SECOND`
+    /// a second per peer, and `MAX_SERVING` in total (past that: "busy",
+    /// without reading the store).
     pub(super) fn serve(&mut self, peer: PeerId, request: SyncRequest, channel: ResponseChannel<SyncResponse>) {
         let (from, max) = match request {
             SyncRequest::Status => {
@@ -41,10 +42,16 @@ impl Task {
         };
         let total: usize = self.serving.values().sum();
         let mine = self.serving.get(&peer).copied().unwrap_or(0);
-        if total >= MAX_SERVING || mine >= MAX_SERVING_PER_PEER {
+        let now = tokio::time::Instant::now();
+        let window = self.serve_window.entry(peer).or_insert((now, 0));
+        if now.duration_since(window.0) >= std::time::Duration::from_secs(1) {
+            *window = (now, 0);
+        }
+        if total >= MAX_SERVING || mine >= MAX_SERVING_PER_PEER || window.1 >= MAX_SERVED_PER_SECOND {
             let _ = self.swarm.behaviour_mut().sync.send_response(channel, SyncResponse::Error(super::BUSY.into()));
             return;
         }
+        window.1 += 1;
         *self.serving.entry(peer).or_default() += 1;
         let host = self.host.clone();
         let out = self.internal.0.clone();
