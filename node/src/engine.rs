@@ -30,7 +30,7 @@ use consensus::{
 };
 use ledger::{Hash, Height, PublicKey, SigningKey};
 use libp2p::PeerId;
-use libp2p::gossipsub::{MessageAcceptance, MessageId};
+use libp2p::gossipsub::MessageAcceptance;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -123,10 +123,15 @@ pub struct Engine {
     /// Values the core asked to validate before their body arrived, with
     /// the (height, round) they were proposed in.
     awaiting_body: BTreeMap<ValueId, (Height, u32)>,
-    /// Messages this node forwarded, by gossip id, and when: a copy of one
+    /// Messages this node forwarded, by content hash, and when: a copy of one
     /// is forwarded again at most every [`RELAY_AGAIN`] (so rebroadcasts
     /// cross several hops, and replays cannot make it amplify).
-    relayed: BTreeMap<MessageId, Instant>,
+    relayed: BTreeMap<Hash, Instant>,
+    /// Values being validated by the executor, with their (height, round).
+    validating: BTreeMap<ValueId, (Height, u32)>,
+    /// Propose timeouts held back until the validation of a proposal of
+    /// their round completes (see [`Engine::fire_timers`]).
+    deferred: Vec<Timeout>,
     /// Jobs not yet taken by the executor's mailbox, in order.
     backlog: VecDeque<Job>,
     jobs: Option<mpsc::Sender<Job>>,
@@ -214,6 +219,8 @@ impl Engine {
                 validators,
                 proposals: ProposalStore::default(),
                 awaiting_body: BTreeMap::new(),
+                validating: BTreeMap::new(),
+                deferred: Vec::new(),
                 backlog: VecDeque::new(),
                 jobs: None,
                 pending_late: staking::PendingLate::new(),
@@ -294,6 +301,17 @@ impl Engine {
                 break;
             }
             match entry.remove() {
+                // A proposal of this round that arrived is judged before its
+                // propose timeout counts (as a node that validates inline
+                // does): the timeout waits for the executor. Delaying a
+                // timeout never costs safety, and execution is bounded by
+                // the block's gas and size limits.
+                Timer::Core(t)
+                    if t.kind == consensus::TimeoutKind::Propose
+                        && self.validating.values().any(|(h, r)| h.0 == t.height.0 && *r == t.round.0) =>
+                {
+                    self.deferred.push(t);
+                }
                 Timer::Core(t) => {
                     let _ = self.step(Input::TimeoutElapsed(t))?;
                 }
@@ -388,6 +406,8 @@ impl Engine {
         };
         self.proposals.start_height(height);
         self.awaiting_body.retain(|_, (h, _)| *h >= height);
+        self.validating.retain(|_, (h, _)| *h >= height);
+        self.deferred.retain(|t| t.height.0 >= height.0);
         self.relayed.clear();
         self.pending_late.clear();
         self.backlog.retain(|j| match j {
@@ -448,8 +468,8 @@ impl Engine {
     fn on_net(&mut self, ev: NetEvent) -> Result<(), EngineError> {
         let now = now_ms();
         match ev {
-            NetEvent::Consensus { msg, id, from } => {
-                let verdict = self.on_consensus(msg, &id, from)?;
+            NetEvent::Consensus { msg, id, from, content } => {
+                let verdict = self.on_consensus(msg, content, from)?;
                 self.net.report(id, from, verdict);
             }
             NetEvent::PeerStatus { peer, tip } => {
@@ -512,7 +532,15 @@ impl Engine {
                 })?;
             }
             Done::Validated { height, value_id, valid } => {
+                self.validating.remove(&value_id);
                 let _ = self.step(Input::ValueValidated { height: consensus::Height(height.0), value_id, valid })?;
+                let (due, wait): (Vec<Timeout>, Vec<Timeout>) = std::mem::take(&mut self.deferred)
+                    .into_iter()
+                    .partition(|t| !self.validating.values().any(|(h, r)| h.0 == t.height.0 && *r == t.round.0));
+                self.deferred = wait;
+                for t in due {
+                    let _ = self.step(Input::TimeoutElapsed(t))?;
+                }
             }
             Done::Committed { height } => {
                 // Precommits that came after the decision join the stored
@@ -563,12 +591,7 @@ impl Engine {
     /// signed header, signature, membership, the proposer of the round and
     /// the POL round), so an honest relay is never blamed for another
     /// validator's message.
-    fn on_consensus(
-        &mut self,
-        msg: ConsensusMsg,
-        id: &MessageId,
-        from: PeerId,
-    ) -> Result<MessageAcceptance, EngineError> {
+    fn on_consensus(&mut self, msg: ConsensusMsg, id: Hash, from: PeerId) -> Result<MessageAcceptance, EngineError> {
         if let ConsensusMsg::Vote(v) = &msg
             && let Some(verdict) = self.late_precommit(v)?
         {
@@ -642,7 +665,7 @@ impl Engine {
             // round window (verified only to note their round), not a
             // proposer's proposals past the per-round bound.
             Ok(()) if self.core.is_known(&signed) => {
-                self.relayed.insert(id.clone(), Instant::now());
+                self.relayed.insert(id, Instant::now());
                 Ok(MessageAcceptance::Accept)
             }
             Ok(()) => {
@@ -671,7 +694,7 @@ impl Engine {
     /// connected the copy must cross more than one hop. Anything else is
     /// dropped without blame. A known proposal may also bring a body we
     /// were waiting for (its hash binds it to the signed header).
-    fn on_known(&mut self, msg: ConsensusMsg, id: &MessageId) -> Result<MessageAcceptance, EngineError> {
+    fn on_known(&mut self, msg: ConsensusMsg, id: Hash) -> Result<MessageAcceptance, EngineError> {
         if let ConsensusMsg::Proposal { proposal, block } = &msg {
             let p = &proposal.proposal;
             let h = Height(p.height.0);
@@ -685,7 +708,7 @@ impl Engine {
                 self.body_arrived(p.value_id);
             }
         }
-        let again = match self.relayed.get_mut(id) {
+        let again = match self.relayed.get_mut(&id) {
             Some(at) if at.elapsed() >= RELAY_AGAIN => {
                 *at = Instant::now();
                 true
@@ -765,6 +788,7 @@ impl Engine {
         }
         // A live proposal: its time is checked against our clock.
         let now = self.byzantine.now_ms(now_ms());
+        self.validating.insert(value_id, (height, round));
         self.submit(Job::Validate { height, round, value_id, block, now_ms: Some(now) });
     }
 

@@ -58,7 +58,9 @@ fn four_validators_commit_a_transfer_sent_to_node3_identically_everywhere() {
         assert_eq!(block_id(&net, i, h), reference, "node{i} has another block {h}");
     }
     // Blocks follow each other at about the interval, proposers rotate and
-    // every block carries the previous one's certificate.
+    // every block carries the previous one's certificate (over enough
+    // heights for every validator to have had its turn).
+    wait_all(&net, &[0, 1], h + 8, 30);
     let tip = height(&net, 0).min(height(&net, 1));
     let mut proposers = std::collections::BTreeSet::new();
     for hh in 2..=tip {

@@ -74,7 +74,7 @@ struct Behaviour {
 #[derive(Debug)]
 pub enum NetEvent {
     /// A consensus message to validate; answer with [`NetworkHandle::report`].
-    Consensus { msg: ConsensusMsg, id: MessageId, from: PeerId },
+    Consensus { msg: ConsensusMsg, id: MessageId, from: PeerId, content: Hash },
     /// A peer's latest committed height.
     PeerStatus { peer: PeerId, tip: Height },
     /// Blocks a peer sent in answer to [`NetworkHandle::request_blocks`].
@@ -300,14 +300,11 @@ pub async fn start(
         .validate_messages()
         .max_transmit_size(max_msg)
         .heartbeat_interval(Duration::from_millis(700))
-        // Ids from content: a copy re-published under another signer or
-        // sequence number is the same message. The cache is shorter than
-        // three of the core's rebroadcast periods, so a node's own rebroadcast
-        // still goes out, and longer than gossip's IHAVE window (3 heartbeats
-        // of 700 ms), so advertised copies are not fetched again. A flood of
-        // copies reaches validation at most once per period, where the
-        // engine forwards a known message again at most every 5 s.
-        .message_id_fn(content_id)
+        // Ids from the content *and* its publication (source, sequence
+        // number): see `message_id`. Copies of one message are recognised by
+        // the engine (by content hash), which forwards a known message again
+        // at most every 5 s, so a replayed copy is never amplified.
+        .message_id_fn(message_id)
         .duplicate_cache_time(DUPLICATE_CACHE)
         .build()
         .map_err(|e| NetError::Transport(format!("gossipsub config: {e}")))?;
@@ -408,15 +405,28 @@ enum Internal {
     Verdict(MessageId, PeerId, MessageAcceptance),
 }
 
-/// Gossip duplicates are recognised for this long (see `message_id_fn`).
+/// Gossip ids are remembered for this long (longer than gossip's IHAVE
+/// window, 3 heartbeats of 700 ms, so advertised messages are not fetched
+/// twice).
 const DUPLICATE_CACHE: Duration = Duration::from_millis(2500);
 /// Sync streams open at once per connection.
 const MAX_SYNC_STREAMS: usize = 16;
 
-/// A gossip message's id: the hash of its topic and content.
-fn content_id(m: &gossipsub::Message) -> MessageId {
-    let mut bytes = Vec::with_capacity(m.topic.as_str().len() + m.data.len());
+/// A gossip message's id: the hash of its topic, source, sequence number
+/// and content. Content alone is not enough: gossipsub refuses to publish an
+/// id still in its duplicate cache, and that cache only forgets old ids when
+/// a new one is inserted, so in a stalled network (nothing new arriving) a
+/// node's rebroadcast of its own vote would be refused forever and the
+/// network could never recover (a multi-process test found exactly that).
+/// Each publication therefore has its own id; two different payloads never
+/// share one (unlike gossipsub's default id, source + sequence number).
+fn message_id(m: &gossipsub::Message) -> MessageId {
+    let mut bytes = Vec::with_capacity(m.topic.as_str().len() + m.data.len() + 48);
     bytes.extend_from_slice(m.topic.as_str().as_bytes());
+    if let Some(source) = m.source {
+        bytes.extend_from_slice(&source.to_bytes());
+    }
+    bytes.extend_from_slice(&m.sequence_number.unwrap_or(0).to_be_bytes());
     bytes.extend_from_slice(&m.data);
     MessageId::from(Hash::digest(&bytes).0.to_vec())
 }
@@ -719,7 +729,10 @@ impl Task {
     fn on_gossip(&mut self, from: PeerId, id: MessageId, message: gossipsub::Message) {
         if message.topic == self.consensus_topic.hash() {
             match borsh::from_slice::<ConsensusMsg>(&message.data) {
-                Ok(msg) => self.send_event(NetEvent::Consensus { msg, id, from }),
+                Ok(msg) => {
+                    let content = Hash::digest(&message.data);
+                    self.send_event(NetEvent::Consensus { msg, id, from, content });
+                }
                 Err(e) => {
                     tracing::debug!(peer = %from, error = %e, "undecodable consensus message");
                     self.verdict(id, from, MessageAcceptance::Reject);
