@@ -15,8 +15,16 @@ const CASES: [(&str, &str); 4] = [
     ("geography_countries_cardano.csv", "geography_output_countries_cardano.csv"),
 ];
 
+/// `../shared/testdata/edi` beside the repository. Found from the directory
+/// the test runs in (cargo runs tests in the package's directory), so a test
+/// binary reused from a build in another checkout still finds the data;
+/// the build's own path is the fallback.
 fn data_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/testdata/edi"))
+    let rel = "../../shared/testdata/edi";
+    match std::env::current_dir() {
+        Ok(cwd) if cwd.join(rel).is_dir() => cwd.join(rel),
+        _ => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/testdata/edi")),
+    }
 }
 
 fn read(path: &Path) -> String {
