@@ -760,43 +760,6 @@ impl Task {
             self.verdict(id, from, MessageAcceptance::Ignore);
         }
     }
-
-    fn on_sync(&mut self, ev: request_response::Event<SyncRequest, SyncResponse>) {
-        match ev {
-            request_response::Event::Message { peer, message, .. } => match message {
-                request_response::Message::Request { request, channel, .. } => self.serve(peer, request, channel),
-                request_response::Message::Response { request_id, response } => {
-                    let was_blocks = self.pending_blocks.remove(&request_id).is_some();
-                    match response {
-                        SyncResponse::Status { genesis, tip } => {
-                            if genesis == self.genesis_hash {
-                                self.send_event(NetEvent::PeerStatus { peer, tip });
-                            } else {
-                                self.penalise(peer, "on another chain (genesis differs)");
-                            }
-                        }
-                        SyncResponse::Blocks(blocks) if was_blocks => {
-                            self.send_event(NetEvent::Blocks { peer, blocks });
-                        }
-                        // Blocks we did not ask for: not looked at.
-                        SyncResponse::Blocks(_) => {}
-                        SyncResponse::Error(reason) => {
-                            if was_blocks {
-                                self.send_event(NetEvent::SyncFailed { peer, reason });
-                            }
-                        }
-                    }
-                }
-            },
-            request_response::Event::OutboundFailure { peer, request_id, error, .. }
-                if self.pending_blocks.contains_key(&request_id) =>
-            {
-                self.pending_blocks.remove(&request_id);
-                self.send_event(NetEvent::SyncFailed { peer, reason: error.to_string() });
-            }
-            _ => {}
-        }
-    }
 }
 
 #[cfg(test)]

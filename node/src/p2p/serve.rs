@@ -3,10 +3,10 @@
 
 use libp2p::PeerId;
 use libp2p::gossipsub::MessageAcceptance;
-use libp2p::request_response::ResponseChannel;
+use libp2p::request_response::{self, ResponseChannel};
 
 use super::wire::{MAX_SYNC_BLOCKS, SyncRequest, SyncResponse, TX_BATCH_MAX};
-use super::{Internal, MAX_SERVED_PER_SECOND, MAX_SERVING, MAX_SERVING_PER_PEER, NetHost, Task, TxAdmission};
+use super::{Internal, MAX_SERVED_PER_SECOND, MAX_SERVING, MAX_SERVING_PER_PEER, NetEvent, NetHost, Task, TxAdmission};
 
 /// Admits a gossiped batch: any undecodable or badly signed transaction
 /// rejects the batch (the sender is penalised); a batch with at least one
@@ -62,5 +62,43 @@ impl Task {
             };
             let _ = out.blocking_send(Internal::Respond(peer, channel, response));
         });
+    }
+
+    /// Sync requests from peers, and the answers to ours.
+    pub(super) fn on_sync(&mut self, ev: request_response::Event<SyncRequest, SyncResponse>) {
+        match ev {
+            request_response::Event::Message { peer, message, .. } => match message {
+                request_response::Message::Request { request, channel, .. } => self.serve(peer, request, channel),
+                request_response::Message::Response { request_id, response } => {
+                    let was_blocks = self.pending_blocks.remove(&request_id).is_some();
+                    match response {
+                        SyncResponse::Status { genesis, tip } => {
+                            if genesis == self.genesis_hash {
+                                self.send_event(NetEvent::PeerStatus { peer, tip });
+                            } else {
+                                self.penalise(peer, "on another chain (genesis differs)");
+                            }
+                        }
+                        SyncResponse::Blocks(blocks) if was_blocks => {
+                            self.send_event(NetEvent::Blocks { peer, blocks });
+                        }
+                        // Blocks we did not ask for: not looked at.
+                        SyncResponse::Blocks(_) => {}
+                        SyncResponse::Error(reason) => {
+                            if was_blocks {
+                                self.send_event(NetEvent::SyncFailed { peer, reason });
+                            }
+                        }
+                    }
+                }
+            },
+            request_response::Event::OutboundFailure { peer, request_id, error, .. }
+                if self.pending_blocks.contains_key(&request_id) =>
+            {
+                self.pending_blocks.remove(&request_id);
+                self.send_event(NetEvent::SyncFailed { peer, reason: error.to_string() });
+            }
+            _ => {}
+        }
     }
 }
