@@ -10,34 +10,13 @@ use std::sync::Mutex;
 
 mod common;
 
-use common::net::{assert_same_chain, block, call, create_net, height, wait_all};
+use common::net::{
+    HONEST, all_running, assert_same_chain, block, call, height, log, net_with_byzantine_node3, wait_all,
+};
 use testnet::Testnet;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 const CHAIN: &str = "agora-byzantine-validators-e2e";
-const BYZANTINE: &str = env!("CARGO_BIN_EXE_agorad-byzantine");
-const HONEST: [usize; 3] = [0, 1, 2];
-
-fn all_running(net: &Testnet) {
-    for i in 0..net.nodes() {
-        assert!(net.is_running(i), "node{i} exited: {}\n{}", net.exited_message(i), net.log_tail(i, 40));
-    }
-}
-
-fn log(net: &Testnet, i: usize) -> String {
-    std::fs::read_to_string(net.log_path(i)).unwrap_or_default()
-}
-
-/// A 4-validator network whose node3 runs `agorad-byzantine` with `args`.
-fn net_with_byzantine_node3(dir: &std::path::Path, args: &[&str]) -> testnet::OwnedTestnet {
-    let mut net = create_net(dir, CHAIN, 200);
-    for i in HONEST {
-        net.start(i).expect("start");
-    }
-    let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
-    net.start_with(3, Some(std::path::Path::new(BYZANTINE)), &args).expect("start byzantine node3");
-    net
-}
 
 /// Honest validators go `gain` heights further within `secs`, with node3
 /// attacking all along; then the honest chains agree.
@@ -59,7 +38,7 @@ fn peer_id(net: &Testnet, i: usize) -> String {
 fn a_validator_flooding_proposals_fills_only_its_own_quota_and_the_chain_goes_on() {
     let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    let net = net_with_byzantine_node3(dir.path(), &["--flood-proposals"]);
+    let net = net_with_byzantine_node3(dir.path(), CHAIN, &["--flood-proposals"]);
     let tip = honest_keep_committing(&net, 15, 120);
     assert!(log(&net, 3).contains("BYZANTINE TEST MODE: flooded"), "node3 never flooded:\n{}", net.log_tail(3, 30));
     // Its equivocations in its own rounds are caught as evidence; proposals
@@ -78,7 +57,7 @@ fn a_validator_flooding_proposals_fills_only_its_own_quota_and_the_chain_goes_on
 fn tampered_proposal_bodies_are_rejected_and_never_make_a_real_block_invalid() {
     let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    let net = net_with_byzantine_node3(dir.path(), &["--tamper-relay"]);
+    let net = net_with_byzantine_node3(dir.path(), CHAIN, &["--tamper-relay"]);
     let tip = honest_keep_committing(&net, 15, 120);
     assert!(
         log(&net, 3).contains("BYZANTINE TEST MODE: relaying a proposal with a tampered body"),
@@ -107,7 +86,7 @@ fn tampered_proposal_bodies_are_rejected_and_never_make_a_real_block_invalid() {
 fn a_validator_flooding_votes_for_far_rounds_and_the_next_height_cannot_stall_anyone() {
     let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    let net = net_with_byzantine_node3(dir.path(), &["--flood-votes"]);
+    let net = net_with_byzantine_node3(dir.path(), CHAIN, &["--flood-votes"]);
     honest_keep_committing(&net, 15, 120);
     // node3 itself is otherwise honest and keeps up.
     let tip = height(&net, 0);

@@ -14,7 +14,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 mod common;
 
-use common::net::{assert_same_chain, block, call, create_net, height, signed_hex, start_net, wait_all};
+use common::net::{
+    BYZANTINE, HONEST, all_running, assert_same_chain, block, call, height, log, net_with_byzantine_node3, signed_hex,
+    start_net, wait_all,
+};
 use contract_artifacts::hostile;
 use ledger::{Amount, Hash, Payload, PublicKey, SigningKey, contract_address};
 use serde_json::{Value, json};
@@ -22,29 +25,6 @@ use testnet::Testnet;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 const CHAIN: &str = "agora-hostile-e2e";
-const BYZANTINE: &str = env!("CARGO_BIN_EXE_agorad-byzantine");
-const HONEST: [usize; 3] = [0, 1, 2];
-
-fn all_running(net: &Testnet) {
-    for i in 0..net.nodes() {
-        assert!(net.is_running(i), "node{i} exited: {}\n{}", net.exited_message(i), net.log_tail(i, 40));
-    }
-}
-
-fn log(net: &Testnet, i: usize) -> String {
-    std::fs::read_to_string(net.log_path(i)).unwrap_or_default()
-}
-
-/// A 4-validator network whose node3 runs `agorad-byzantine` with `args`.
-fn net_with_byzantine_node3(dir: &std::path::Path, args: &[&str]) -> testnet::OwnedTestnet {
-    let mut net = create_net(dir, CHAIN, 200);
-    for i in HONEST {
-        net.start(i).expect("start");
-    }
-    let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
-    net.start_with(3, Some(std::path::Path::new(BYZANTINE)), &args).expect("start byzantine node3");
-    net
-}
 
 /// Blocks proposed by node3 between heights `from` and `to` (inclusive).
 fn proposed_by(net: &Testnet, i: usize, from: u64, to: u64) -> usize {
@@ -56,7 +36,7 @@ fn proposed_by(net: &Testnet, i: usize, from: u64, to: u64) -> usize {
 fn proposals_with_an_invalid_transaction_get_nil_votes_and_the_chain_goes_on() {
     let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    let mut net = net_with_byzantine_node3(dir.path(), &["--propose-invalid-tx", "nonce-gap"]);
+    let mut net = net_with_byzantine_node3(dir.path(), CHAIN, &["--propose-invalid-tx", "nonce-gap"]);
     wait_all(&net, &HONEST, 2, 60);
     let h0 = height(&net, 0);
     // Three of four validators: node3 proposes about every fourth height
@@ -93,7 +73,7 @@ fn a_validator_a_month_ahead_cannot_move_chain_time() {
     let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let month_ms = 30u64 * 24 * 3_600_000;
-    let net = net_with_byzantine_node3(dir.path(), &["--clock-offset-ms", &month_ms.to_string()]);
+    let net = net_with_byzantine_node3(dir.path(), CHAIN, &["--clock-offset-ms", &month_ms.to_string()]);
     wait_all(&net, &HONEST, 2, 60);
     let h0 = height(&net, 0);
     wait_all(&net, &HONEST, h0 + 12, 90);

@@ -88,3 +88,31 @@ pub fn signed_hex(chain: &str, k: &SigningKey, nonce: u64, payload: ledger::Payl
     };
     hex::encode(body.sign(k).encode())
 }
+
+/// The test-only byzantine build of the node.
+pub const BYZANTINE: &str = env!("CARGO_BIN_EXE_agorad-byzantine");
+/// The honest validators of a network whose node3 is byzantine.
+pub const HONEST: [usize; 3] = [0, 1, 2];
+
+/// No node of `net` has exited.
+pub fn all_running(net: &Testnet) {
+    for i in 0..net.nodes() {
+        assert!(net.is_running(i), "node{i} exited: {}\n{}", net.exited_message(i), net.log_tail(i, 40));
+    }
+}
+
+/// Node `i`'s whole log.
+pub fn log(net: &Testnet, i: usize) -> String {
+    std::fs::read_to_string(net.log_path(i)).unwrap_or_default()
+}
+
+/// A 4-validator network of `chain` whose node3 runs `agorad-byzantine` with `args`.
+pub fn net_with_byzantine_node3(dir: &std::path::Path, chain: &str, args: &[&str]) -> OwnedTestnet {
+    let mut net = create_net(dir, chain, 200);
+    for i in HONEST {
+        net.start(i).expect("start");
+    }
+    let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+    net.start_with(3, Some(std::path::Path::new(BYZANTINE)), &args).expect("start byzantine node3");
+    net
+}
