@@ -328,23 +328,32 @@ impl HeightDriver {
         Ok(out)
     }
 
-    /// Our vote came back signed from the guarded signer.
-    pub(crate) fn on_own_vote(&mut self, sv: SignedVote) -> Result<Vec<Effect>, Error> {
-        let (me, idx) = self.own.ok_or(Error::NotOwnMessage)?;
-        if sv.vote.validator != me {
-            return Err(Error::NotOwnMessage);
-        }
+    /// Stores our signed vote in its (round, type) slot and the vote
+    /// keeper. `Ok(false)`: this identical vote is already stored. An error:
+    /// another vote holds the slot (the guard failed; never send a second
+    /// vote for one slot).
+    fn store_own_vote(&mut self, idx: usize, sv: &SignedVote) -> Result<bool, Error> {
         let key = (sv.vote.round, sv.vote.vote_type);
         if let Some(existing) = self.own_votes.get(&key) {
-            // Identical: already handled. Different: the guard failed; never
-            // send a second vote for one slot.
-            return if existing.vote == sv.vote { Ok(Vec::new()) } else { Err(Error::NotOwnMessage) };
+            return if existing.vote == sv.vote { Ok(false) } else { Err(Error::NotOwnMessage) };
         }
         let power = self.validators.validators()[idx].power.0;
         if let AddOutcome::Equivocation(_) = self.votes.add(idx, power, sv.clone(), true) {
             return Err(Error::NotOwnMessage);
         }
         self.own_votes.insert(key, sv.clone());
+        Ok(true)
+    }
+
+    /// Our vote came back signed from the guarded signer.
+    pub(crate) fn on_own_vote(&mut self, sv: SignedVote) -> Result<Vec<Effect>, Error> {
+        let (me, idx) = self.own.ok_or(Error::NotOwnMessage)?;
+        if sv.vote.validator != me {
+            return Err(Error::NotOwnMessage);
+        }
+        if !self.store_own_vote(idx, &sv)? {
+            return Ok(Vec::new());
+        }
         self.note_round(idx, sv.vote.round);
         let msg = SignedMessage::Vote(sv);
         let mut out = vec![Effect::WalAppend(WalEntry::Message(msg.clone())), Effect::Broadcast(msg)];
@@ -416,16 +425,9 @@ impl HeightDriver {
         if sv.vote != Vote::precommit(self.state.height, r, Some(v), me) {
             return Ok(Vec::new());
         }
-        let key = (r, VoteType::Precommit);
-        if let Some(existing) = self.own_votes.get(&key) {
-            // Identical: already handled; different: the guard failed.
-            return if existing.vote == sv.vote { Ok(Vec::new()) } else { Err(Error::NotOwnMessage) };
+        if !self.store_own_vote(idx, &sv)? {
+            return Ok(Vec::new());
         }
-        let power = self.validators.validators()[idx].power.0;
-        if let AddOutcome::Equivocation(_) = self.votes.add(idx, power, sv.clone(), true) {
-            return Err(Error::NotOwnMessage);
-        }
-        self.own_votes.insert(key, sv.clone());
         let msg = SignedMessage::Vote(sv);
         Ok(vec![Effect::WalAppend(WalEntry::Message(msg.clone())), Effect::Broadcast(msg)])
     }
