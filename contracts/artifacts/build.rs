@@ -14,8 +14,18 @@ use std::process::Command;
 
 /// The contract packages (directory under `contracts/` = package; the wasm file
 /// is the crate name, with `_` for `-`).
-const CONTRACTS: [&str; 8] =
-    ["counter", "token", "escrow", "probe", "dao-core", "dao-proposals", "dao-voting-stake", "dao-voting-token"];
+const CONTRACTS: [&str; 10] = [
+    "counter",
+    "token",
+    "escrow",
+    "probe",
+    "dao-core",
+    "dao-proposals",
+    "dao-voting-stake",
+    "dao-voting-token",
+    "dao-identity",
+    "dao-delegation",
+];
 
 /// Variables removed from the nested cargo's environment.
 const REMOVED: [&str; 27] = [

@@ -33,6 +33,8 @@ pub enum EntryPoint {
     Instantiate,
     Execute,
     Query,
+    /// Runs once when the contract is switched to this code (`Migrate`).
+    Migrate,
 }
 
 impl EntryPoint {
@@ -41,6 +43,7 @@ impl EntryPoint {
             EntryPoint::Instantiate => "instantiate",
             EntryPoint::Execute => "execute",
             EntryPoint::Query => "query",
+            EntryPoint::Migrate => "migrate",
         }
     }
 }
@@ -177,14 +180,36 @@ pub trait Host: Send + Any {
     /// (insufficient funds), the outer one the node's.
     fn transfer(&mut self, from: &Address, to: &Address, amount: Amount) -> Result<Result<(), String>, LedgerError>;
     /// Registers a new contract `creator` instantiates from `code_hash` with
-    /// `label` (the VM then runs its `instantiate`). The inner error is the
-    /// contract's problem (no such code, address taken, bad label).
+    /// `label` and `admin` (the VM then runs its `instantiate`). The inner
+    /// error is the contract's problem (no such code, address taken, bad label).
     fn create_contract(
         &mut self,
         code_hash: &Hash,
         creator: &Address,
         label: &str,
+        admin: Option<Address>,
     ) -> Result<Result<Address, String>, LedgerError>;
+    /// The admin of the contract at `addr`: `None` if there is no contract,
+    /// `Some(None)` if it has no admin.
+    fn contract_admin(&mut self, addr: &Address) -> Result<Option<Option<Address>>, LedgerError>;
+    /// Sets (`Some`) or clears (`None`) the admin of `contract`, asked by
+    /// `sender`, who must be its admin. The inner error is the sender's
+    /// problem (no contract, not the admin).
+    fn update_admin(
+        &mut self,
+        sender: &Address,
+        contract: &Address,
+        admin: Option<Address>,
+    ) -> Result<Result<(), String>, LedgerError>;
+    /// Switches `contract` to stored code `code_hash`, asked by `sender`,
+    /// who must be its admin; returns the previous code hash. The VM then
+    /// runs the new code's `migrate` and reverts this if it fails.
+    fn migrate_contract(
+        &mut self,
+        sender: &Address,
+        contract: &Address,
+        code_hash: &Hash,
+    ) -> Result<Result<Hash, String>, LedgerError>;
     /// Destroys `amount` of `from`'s tokens (the supply falls).
     fn burn(&mut self, from: &Address, amount: Amount) -> Result<Result<(), String>, LedgerError>;
     /// Bonded stake of `addr` (`None`: of everyone) at the end of block
@@ -331,7 +356,7 @@ impl<S: StateStore + Send + 'static> LedgerHost<S> {
         Ok(Ok(()))
     }
 
-    fn read_only_err(&self) -> Result<(), LedgerError> {
+    pub(crate) fn read_only_err(&self) -> Result<(), LedgerError> {
         if self.env.read_only {
             // The VM refuses writes in queries before they reach the host;
             // reaching this is a VM bug, reported rather than obeyed.
@@ -454,9 +479,34 @@ impl<S: StateStore + Send + 'static> Host for LedgerHost<S> {
         code_hash: &Hash,
         creator: &Address,
         label: &str,
+        admin: Option<Address>,
     ) -> Result<Result<Address, String>, LedgerError> {
         self.read_only_err()?;
-        self.register_contract(code_hash, creator, label)
+        self.register_contract(code_hash, creator, label, admin)
+    }
+
+    fn contract_admin(&mut self, addr: &Address) -> Result<Option<Option<Address>>, LedgerError> {
+        Ok(self.contract_info(addr)?.map(|i| i.admin))
+    }
+
+    fn update_admin(
+        &mut self,
+        sender: &Address,
+        contract: &Address,
+        admin: Option<Address>,
+    ) -> Result<Result<(), String>, LedgerError> {
+        self.read_only_err()?;
+        self.set_admin(sender, contract, admin)
+    }
+
+    fn migrate_contract(
+        &mut self,
+        sender: &Address,
+        contract: &Address,
+        code_hash: &Hash,
+    ) -> Result<Result<Hash, String>, LedgerError> {
+        self.read_only_err()?;
+        self.switch_code(sender, contract, code_hash)
     }
 
     fn burn(&mut self, from: &Address, amount: Amount) -> Result<Result<(), String>, LedgerError> {

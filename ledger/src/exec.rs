@@ -7,17 +7,16 @@
 use std::collections::BTreeMap;
 
 use crate::block::{Event, Receipt, TxStatus};
-use crate::contract::{
-    CallError, Checkpoint, ContractCall, ContractVm, EntryPoint, Host, HostEnv, LedgerHost, NoContracts,
-    contract_address,
-};
+use crate::contract::{CallError, Checkpoint, ContractCall, ContractVm, Host, HostEnv, LedgerHost, NoContracts};
 use crate::error::{ApplyError, InvalidTx, LedgerError};
 use crate::params::ChainParams;
 use crate::staking::tx::Ctx;
 use crate::staking::{BlockStaking, FEE_COLLECTOR, Misbehaviour, SetMember, VoteInfo};
-use crate::state::{Account, CodeInfo, ContractInfo, StateDiff, StateStore, compute_diff_with_kv};
+use crate::state::{Account, CodeInfo, StateDiff, StateStore, compute_diff_with_kv};
 use crate::tx::{Payload, TxBody, VerifiedTx};
 use crate::types::{Address, Amount, Hash, Height};
+
+mod contracts;
 
 /// What a block's execution may depend on besides state and transactions.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,14 +97,14 @@ pub fn check_stateless(
             cp.max_code_bytes
         ))),
         Payload::StoreCode { .. } => Ok(intrinsic),
-        Payload::Instantiate { label, msg, .. } => {
+        Payload::Instantiate { label, msg, .. } | Payload::InstantiateWithAdmin { label, msg, .. } => {
             if label.is_empty() || label.len() > cp.max_label_bytes as usize {
                 return Err(InvalidTx::Contract(format!("label must be 1..={} bytes", cp.max_label_bytes)));
             }
             msg_limit(msg)?;
             Ok(intrinsic)
         }
-        Payload::Execute { msg, .. } => {
+        Payload::Execute { msg, .. } | Payload::Migrate { msg, .. } => {
             msg_limit(msg)?;
             Ok(intrinsic)
         }
@@ -123,7 +122,8 @@ pub fn check_stateless(
         | Payload::Undelegate { .. }
         | Payload::Redelegate { .. }
         | Payload::WithdrawRewards { .. }
-        | Payload::Unjail {} => Ok(intrinsic),
+        | Payload::Unjail {}
+        | Payload::UpdateAdmin { .. } => Ok(intrinsic),
     }
 }
 
@@ -324,8 +324,13 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
         let payload_gas = match &body.payload {
             Payload::Transfer { .. } => self.params.transfer_gas,
             Payload::StoreCode { code } => cp.gas_code_byte.saturating_mul(code.len() as u64),
-            Payload::Instantiate { .. } => cp.gas_instantiate.saturating_add(cp.gas_contract_entry),
+            Payload::Instantiate { .. } | Payload::InstantiateWithAdmin { .. } => {
+                cp.gas_instantiate.saturating_add(cp.gas_contract_entry)
+            }
             Payload::Execute { .. } => cp.gas_contract_entry,
+            // Rewriting the contract's record, then a fresh instance of the new code.
+            Payload::Migrate { .. } => cp.gas_contract_entry.saturating_add(cp.gas_storage_write),
+            Payload::UpdateAdmin { .. } => cp.gas_storage_read.saturating_add(cp.gas_storage_write),
             _ => self.params.staking.staking_gas,
         };
         let needed = intrinsic.saturating_add(payload_gas);
@@ -445,66 +450,13 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
                 }
                 (res, 0)
             }
-            Payload::Instantiate { code_hash, label, msg, funds } => {
-                let address = contract_address(code_hash, &sender, label);
-                if self.host_ref().code_info(code_hash)?.is_none() {
-                    (Err(format!("no code with hash {code_hash}")), 0)
-                } else if self.host_ref().contract_info(&address)?.is_some() {
-                    (Err(format!("contract address {address} already exists; choose another label")), 0)
-                } else {
-                    let info = ContractInfo {
-                        address,
-                        code_hash: *code_hash,
-                        creator: sender,
-                        label: label.clone(),
-                        created_height: self.env.height,
-                    };
-                    self.host().put_contract_info(&info);
-                    events.push(Event::new(
-                        "instantiate",
-                        &[
-                            ("contract_address", address.to_string()),
-                            ("code_hash", code_hash.to_string()),
-                            ("creator", sender.to_string()),
-                            ("label", label.clone()),
-                        ],
-                    ));
-                    *data = address.0.to_vec();
-                    let call = ContractCall {
-                        entry: EntryPoint::Instantiate,
-                        contract: address,
-                        code_hash: *code_hash,
-                        caller: sender,
-                        funds: *funds,
-                        msg: msg.clone(),
-                    };
-                    let (res, used, evs) = self.call_contract(sender, call, vm_gas)?;
-                    events.extend(evs);
-                    (res.map(|_| ()), used)
-                }
+            Payload::Instantiate { .. }
+            | Payload::InstantiateWithAdmin { .. }
+            | Payload::Execute { .. }
+            | Payload::Migrate { .. }
+            | Payload::UpdateAdmin { .. } => {
+                self.run_contract_payload(&body.payload, sender, vm_gas, events, data)?.expect("a contract payload")
             }
-            Payload::Execute { contract, msg, funds } => match self.host_ref().contract_info(contract)? {
-                None => (Err(format!("no contract at {contract}")), 0),
-                Some(info) => {
-                    let call = ContractCall {
-                        entry: EntryPoint::Execute,
-                        contract: *contract,
-                        code_hash: info.code_hash,
-                        caller: sender,
-                        funds: *funds,
-                        msg: msg.clone(),
-                    };
-                    let (res, used, evs) = self.call_contract(sender, call, vm_gas)?;
-                    events.extend(evs);
-                    match res {
-                        Ok(out) => {
-                            *data = out;
-                            (Ok(()), used)
-                        }
-                        Err(e) => (Err(e), used),
-                    }
-                }
-            },
             staking => {
                 let (params, height, time_ms) = (self.params, self.env.height, self.env.time_ms);
                 let host = self.host.as_mut().expect("the host is only lent out during a contract call");
@@ -543,7 +495,10 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
                     Payload::Transfer { .. }
                     | Payload::StoreCode { .. }
                     | Payload::Instantiate { .. }
-                    | Payload::Execute { .. } => unreachable!("handled above"),
+                    | Payload::InstantiateWithAdmin { .. }
+                    | Payload::Execute { .. }
+                    | Payload::Migrate { .. }
+                    | Payload::UpdateAdmin { .. } => unreachable!("handled above"),
                 };
                 match res {
                     Ok((_, extra)) if extra > vm_gas => {

@@ -272,6 +272,7 @@ impl<S: StateStore + Send + 'static> LedgerHost<S> {
         code_hash: &Hash,
         creator: &Address,
         label: &str,
+        admin: Option<Address>,
     ) -> Result<Result<Address, String>, LedgerError> {
         let max = self.env.params.contracts.max_label_bytes as usize;
         if label.is_empty() || label.len() > max {
@@ -290,6 +291,7 @@ impl<S: StateStore + Send + 'static> LedgerHost<S> {
             creator: *creator,
             label: label.to_owned(),
             created_height: self.env.height,
+            admin,
         };
         self.put_contract_info(&info);
         Ok(Ok(address))

@@ -6,6 +6,7 @@
 //! Canonical encoding is borsh (fixed-width integers, no maps, strict decoding),
 //! used for everything hashed or signed; serde/JSON forms exist for RPC only.
 
+pub mod admin;
 pub mod block;
 pub mod contract;
 pub mod crypto;

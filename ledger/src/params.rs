@@ -187,8 +187,9 @@ impl Default for ContractParams {
     fn default() -> Self {
         ContractParams {
             // Compiling at upload costs ~2.4 µs a byte here (the VM bench):
-            // `gas_code_byte` pays for it, and the largest upload fits `max_tx_gas`.
-            max_code_bytes: 192 * 1024,
+            // `gas_code_byte` pays for it, and the largest upload fits `max_tx_gas`
+            // (2 500 × 256 KiB = 655 360 000 ≤ 7 × 10⁸, a governance rule).
+            max_code_bytes: 256 * 1024,
             max_memory_pages: 256,
             max_call_depth: 8,
             max_storage_key_bytes: 256,
@@ -230,9 +231,10 @@ impl Default for ChainParams {
             // by `max_block_bytes` long before this.
             max_block_gas: 1_000_000_000,
             // The slowest code per gas we could build runs ~1.2 ns/gas (the VM
-            // bench), so a transaction of `max_tx_gas` stays far below the
-            // VM's 5 s wall-clock guard; the largest upload fits.
-            max_tx_gas: 500_000_000,
+            // bench), so a transaction of `max_tx_gas` (~0.84 s) stays far below
+            // the VM's 5 s wall-clock guard; the largest upload (655 360 000
+            // gas for 256 KiB) fits.
+            max_tx_gas: 700_000_000,
             min_gas_price: Amount::new(1),
             base_tx_gas: 1_000,
             gas_per_tx_byte: 10,

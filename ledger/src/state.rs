@@ -110,6 +110,9 @@ pub struct ContractInfo {
     pub creator: Address,
     pub label: String,
     pub created_height: Height,
+    /// The account allowed to migrate the contract to other code and to
+    /// change this field (`None`: nobody; the code is then final).
+    pub admin: Option<Address>,
 }
 
 /// Decodes a borsh record of the state, reporting corruption.

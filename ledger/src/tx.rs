@@ -83,6 +83,37 @@ pub enum Payload {
     },
     /// Return the sender's jailed validator to candidacy after its jail time.
     Unjail {},
+    /// [`Payload::Instantiate`] naming the contract's admin: the account
+    /// allowed to migrate it ([`Payload::Migrate`]) and to change or clear
+    /// the admin ([`Payload::UpdateAdmin`]). `Instantiate` is this with
+    /// `admin: None`. (A separate variant, so that every existing
+    /// transaction keeps its bytes and hash.)
+    InstantiateWithAdmin {
+        code_hash: Hash,
+        label: String,
+        #[serde(with = "crate::types::hex_bytes")]
+        msg: Vec<u8>,
+        funds: Amount,
+        #[serde(default)]
+        admin: Option<Address>,
+    },
+    /// Switch a contract to other stored code and run the new code's
+    /// `migrate` entry point with `msg`; the contract keeps its address,
+    /// storage and balance. Only the contract's admin may; if `migrate`
+    /// fails (or the code has none) nothing changes and the receipt fails.
+    Migrate {
+        contract: Address,
+        code_hash: Hash,
+        #[serde(with = "crate::types::hex_bytes")]
+        msg: Vec<u8>,
+    },
+    /// Set (or, with `None`, clear for good) a contract's admin. Only the
+    /// current admin may.
+    UpdateAdmin {
+        contract: Address,
+        #[serde(default)]
+        admin: Option<Address>,
+    },
 }
 
 /// The signed part of a transaction. Its borsh bytes (with [`TX_SIGN_DOMAIN`])

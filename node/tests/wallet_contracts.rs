@@ -9,19 +9,19 @@ use std::time::Duration;
 use common::{Wallet, agora_bin};
 use testnet::{Spec, Testnet};
 
-#[test]
-fn token_flow_through_the_wallet_binary() {
+/// A one-validator testnet with two funded dev keys (`dev0`, `dev1`) and a
+/// wallet on it.
+fn start(dir: &std::path::Path, chain_id: &str) -> (testnet::OwnedTestnet, Wallet, String, String) {
     if !agora_bin().exists() {
         panic!("{} is missing: run the tests with `cargo test --workspace`", agora_bin().display());
     }
-    let dir = tempfile::tempdir().unwrap();
-    let mut spec = Spec::new(dir.path().join("net"), env!("CARGO_BIN_EXE_agorad"));
+    let mut spec = Spec::new(dir.join("net"), env!("CARGO_BIN_EXE_agorad"));
     spec.agora = Some(agora_bin());
     spec.validators = 1;
     spec.stakes = vec![100];
     spec.dev_accounts = 2;
     spec.load_accounts = 0;
-    spec.chain_id = "agora-wallet-e2e".into();
+    spec.chain_id = chain_id.into();
     spec.block_interval = Duration::from_millis(100);
     let mut net = Testnet::create(&spec).expect("create").owned();
     net.set_stop_timeout(Duration::from_secs(5));
@@ -30,6 +30,13 @@ fn token_flow_through_the_wallet_binary() {
     let w = Wallet { keyring: net.keyring_dir(), node: net.rpc_url(0) };
     let devs = net.dev_accounts().to_vec();
     let (dev0, dev1) = (devs[0].address.to_string(), devs[1].address.to_string());
+    (net, w, dev0, dev1)
+}
+
+#[test]
+fn token_flow_through_the_wallet_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_net, w, dev0, dev1) = start(dir.path(), "agora-wallet-e2e");
     let wasm = dir.path().join("token.wasm");
     std::fs::write(&wasm, contract_artifacts::TOKEN).unwrap();
 
@@ -65,4 +72,58 @@ fn token_flow_through_the_wallet_binary() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("insufficient balance"), "{out:?}");
     assert_eq!(q(&dev1)["data"]["balance"], "1200");
+}
+
+#[test]
+fn admin_and_migration_through_the_wallet_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_net, w, dev0, dev1) = start(dir.path(), "agora-wallet-admin");
+    let wasm = dir.path().join("probe.wasm");
+    std::fs::write(&wasm, contract_artifacts::PROBE).unwrap();
+    let stored = w.json(&["contract", "store", wasm.to_str().unwrap(), "--from", "dev0"]);
+    let code_hash = stored["code_hash"].as_str().expect("code hash").to_owned();
+
+    // Without --admin: no admin, as before; the contract can never be migrated.
+    let plain = w.json(&["contract", "instantiate", &code_hash, "{}", "--label", "plain", "--from", "dev0"]);
+    let plain = plain["contract_address"].as_str().expect("address").to_owned();
+    assert_eq!(w.json(&["contract", "info", &plain])["admin"], serde_json::Value::Null);
+    let out = w.run(&["contract", "migrate", &plain, "--code-hash", &code_hash, "--from", "dev0"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has no admin"), "{out:?}");
+
+    let inst =
+        w.json(&["contract", "instantiate", &code_hash, "{}", "--label", "p", "--admin", &dev1, "--from", "dev0"]);
+    let probe = inst["contract_address"].as_str().expect("address").to_owned();
+    assert_eq!(inst["admin"], dev1);
+    assert_eq!(w.json(&["contract", "info", &probe])["admin"], dev1);
+
+    // Only the admin migrates (the dry run refuses the creator).
+    let out = w.run(&["contract", "migrate", &probe, "--code-hash", &code_hash, "--from", "dev0"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not the admin"), "{out:?}");
+    let m = w.json(&[
+        "contract",
+        "migrate",
+        &probe,
+        "--code-hash",
+        &code_hash,
+        "--msg",
+        r#"{"note":"v2"}"#,
+        "--from",
+        "dev1",
+    ]);
+    assert_eq!(m["receipt"]["status"], "success", "{m}");
+    assert_eq!(m["old_code_hash"], code_hash);
+    let get = w.json(&["contract", "query", &probe, r#"{"get":{"key":"migrated"}}"#]);
+    assert_eq!(get["data"]["value"], "v2");
+
+    // Hand over, then clear for good.
+    let s = w.json(&["contract", "set-admin", &probe, &dev0, "--from", "dev1"]);
+    assert_eq!(s["receipt"]["status"], "success", "{s}");
+    assert_eq!(w.json(&["contract", "info", &probe])["admin"], dev0);
+    let s = w.json(&["contract", "set-admin", &probe, "--clear", "--from", "dev0"]);
+    assert_eq!(s["receipt"]["status"], "success", "{s}");
+    assert_eq!(w.json(&["contract", "info", &probe])["admin"], serde_json::Value::Null);
+    let out = w.run(&["contract", "migrate", &probe, "--code-hash", &code_hash, "--from", "dev0"]);
+    assert!(!out.status.success());
 }

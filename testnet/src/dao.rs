@@ -97,7 +97,7 @@ async fn send(
         chain_id: chain_id.to_owned(),
         sender,
         nonce,
-        gas_limit: 500_000_000,
+        gas_limit: ledger::ChainParams::default().max_tx_gas,
         gas_price: Amount::new(1),
         payload,
     };

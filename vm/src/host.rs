@@ -12,6 +12,8 @@ use wasmtime::{AsContextMut, Caller, Linker};
 
 use crate::{Data, Frame, Stop, run_frame};
 
+mod admin;
+
 type HResult<T> = Result<T, wasmtime::Error>;
 
 /// Largest abort message kept (longer ones are cut).
@@ -324,9 +326,10 @@ pub(crate) fn define(l: &mut Linker<Data>) -> wasmtime::Result<()> {
         "agora",
         "instantiate",
         |mut c: Caller<'_, Data>, hp: i32, lp: i32, ll: i32, mp: i32, ml: i32, fp: i32, gas: i64| -> HResult<i32> {
-            sub_instantiate(&mut c, hp, lp, ll, mp, ml, fp, gas.max(0) as u64)
+            sub_instantiate(&mut c, hp, lp, ll, mp, ml, fp, gas.max(0) as u64, None)
         },
     )?;
+    admin::define(l)?;
     l.func_wrap("agora", "contract_code_hash", |mut c: Caller<'_, Data>, ap: i32, dst: i32| -> HResult<i32> {
         let p = params(&c);
         charge(&mut c, p.gas_host_call + p.gas_storage_read)?;
@@ -563,8 +566,9 @@ fn run_nested(
     }
 }
 
-/// `instantiate`: creates a contract from stored code as the calling
-/// contract and runs its `instantiate` in a nested frame.
+/// `instantiate` (and `instantiate_with_admin`, whose admin address is at
+/// `admin_ptr`): creates a contract from stored code as the calling contract
+/// and runs its `instantiate` in a nested frame.
 #[allow(clippy::too_many_arguments)]
 fn sub_instantiate(
     c: &mut Caller<'_, Data>,
@@ -575,9 +579,10 @@ fn sub_instantiate(
     ml: i32,
     fp: i32,
     gas: u64,
+    admin_ptr: Option<i32>,
 ) -> HResult<i32> {
     let p = params(c);
-    deny_in_query(c, "instantiate")?;
+    deny_in_query(c, if admin_ptr.is_some() { "instantiate_with_admin" } else { "instantiate" })?;
     if ml < 0 || ml as u32 > p.max_msg_bytes {
         return Err(fault(c, format!("instantiate message must be at most {} bytes", p.max_msg_bytes)));
     }
@@ -590,6 +595,10 @@ fn sub_instantiate(
     let label = read(c, lp, ll)?;
     let msg = read(c, mp, ml)?;
     let funds = read_amount(c, fp)?;
+    let admin = match admin_ptr {
+        Some(ap) => Some(read_address(c, ap)?),
+        None => None,
+    };
     let fail = |c: &mut Caller<'_, Data>, m: String| -> HResult<i32> {
         set_register(c, Some(m.into_bytes()));
         Ok(1)
@@ -602,7 +611,8 @@ fn sub_instantiate(
         return fail(c, format!("call depth limit {} exceeded", p.max_call_depth));
     }
     let cp = c.data_mut().host().checkpoint();
-    let created = c.data_mut().host().create_contract(&code_hash, &frame.contract, &label).map_err(|e| node(c, e))?;
+    let created =
+        c.data_mut().host().create_contract(&code_hash, &frame.contract, &label, admin).map_err(|e| node(c, e))?;
     let address = match created {
         Ok(a) => a,
         Err(m) => return fail(c, m),
@@ -611,15 +621,7 @@ fn sub_instantiate(
         c.data_mut().host().revert_to(cp);
         return fail(c, format!("cannot attach funds: {m}"));
     }
-    let event = Event::new(
-        "instantiate",
-        &[
-            ("contract_address", address.to_string()),
-            ("code_hash", code_hash.to_string()),
-            ("creator", frame.contract.to_string()),
-            ("label", label),
-        ],
-    );
+    let event = ledger::admin::instantiate_event(&address, &code_hash, &frame.contract, &label, admin.as_ref());
     let sub =
         Frame { contract: address, code_hash, caller: frame.contract, funds, read_only: false, depth: frame.depth + 1 };
     let at = c.data().events.len();

@@ -64,6 +64,10 @@ pub const IMPORTS: &[(&str, &[ValType], &[ValType])] = &[
     ("bonded_stake_at", &[I32, I64, I32], &[I32]),
     ("total_bonded_at", &[I64, I32], &[I32]),
     ("update_chain_params", &[I32, I32], &[I32]),
+    ("instantiate_with_admin", &[I32, I32, I32, I32, I32, I32, I64, I32], &[I32]),
+    ("migrate", &[I32, I32, I32, I32, I64], &[I32]),
+    ("update_admin", &[I32, I32, I32], &[I32]),
+    ("contract_admin", &[I32, I32], &[I32]),
 ];
 
 /// A function signature: (params, results).
@@ -77,6 +81,7 @@ const EXPORTS: &[(&str, bool, Option<Sig>)] = &[
     ("instantiate", false, Some((&[I32, I32], &[I64]))),
     ("execute", false, Some((&[I32, I32], &[I64]))),
     ("query", false, Some((&[I32, I32], &[I64]))),
+    ("migrate", false, Some((&[I32, I32], &[I64]))),
 ];
 
 fn sig(params: &[ValType], results: &[ValType]) -> String {

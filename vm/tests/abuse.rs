@@ -89,6 +89,26 @@ fn deep_recursion_is_stopped_deterministically() {
 }
 
 #[test]
+fn the_largest_upload_fits_one_transaction() {
+    let mut w = World::new();
+    let (max, gas) = (w.params.contracts.max_code_bytes as usize, w.params.max_tx_gas);
+    // The skeleton with a data segment padding it to exactly `max_code_bytes`.
+    let module = |pad: usize| {
+        let wat = contract_with("(i64.const 0)", &format!("(data (i32.const 65536) \"{}\")", "a".repeat(pad)))
+            .replace("(memory (export \"memory\") 2)", "(memory (export \"memory\") 8)");
+        wat::parse_str(wat).expect("wat")
+    };
+    let base = module(0).len();
+    let mut code = module(max - base);
+    let over = code.len() - max; // the segment's length prefix grew
+    code = module(max - base - over);
+    assert_eq!(code.len(), max);
+    let r = w.tx(Payload::StoreCode { code }, gas).expect("valid tx");
+    assert_eq!(r.status, TxStatus::Success, "{r:?}");
+    assert!(r.gas_used > w.params.contracts.gas_code_byte * max as u64 && r.gas_used <= gas, "{}", r.gas_used);
+}
+
+#[test]
 fn oversized_and_malformed_code_is_refused_with_a_reason() {
     let mut w = World::new();
     let huge = vec![0u8; w.params.contracts.max_code_bytes as usize + 1];

@@ -226,6 +226,41 @@ pub enum ContractCommand {
         /// Native tokens to send to the new contract, in base units.
         #[arg(long, value_parser = amount_arg, allow_hyphen_values = true, default_value = "0", value_name = "AMOUNT")]
         funds: Amount,
+        /// The account (user or contract) allowed to migrate the contract and
+        /// change its admin [default: none: the code can never change].
+        #[arg(long, value_parser = address_arg, value_name = "ADDRESS")]
+        admin: Option<Address>,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+
+    /// Switch a contract to other uploaded code and run the new code's
+    /// `migrate` with MSG (only the contract's admin may); state is kept.
+    Migrate {
+        /// The contract's `agora1…` address.
+        #[arg(value_parser = address_arg, value_name = "ADDRESS")]
+        contract: Address,
+        /// Code hash (64 hex digits) of the new code, as printed by `agora contract store`.
+        #[arg(long, value_parser = hash_arg, value_name = "CODE_HASH")]
+        code_hash: Hash,
+        #[arg(long, help = MSG_HELP, value_name = "MSG", allow_hyphen_values = true, default_value = "{}")]
+        msg: String,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+
+    /// Hand a contract's admin role to ADDRESS, or remove it for good with
+    /// --clear (only the current admin may).
+    SetAdmin {
+        /// The contract's `agora1…` address.
+        #[arg(value_parser = address_arg, value_name = "CONTRACT")]
+        contract: Address,
+        /// The new admin.
+        #[arg(value_parser = address_arg, value_name = "ADMIN", required_unless_present = "clear")]
+        admin: Option<Address>,
+        /// Remove the admin: nobody can migrate the contract any more.
+        #[arg(long, conflicts_with = "admin")]
+        clear: bool,
         #[command(flatten)]
         tx: TxArgs,
     },
@@ -255,7 +290,7 @@ pub enum ContractCommand {
         gas_limit: Option<u64>,
     },
 
-    /// Show a contract's code hash, creator, label, creation height and balance.
+    /// Show a contract's code hash, creator, label, admin, creation height and balance.
     Info {
         #[arg(value_parser = address_arg, value_name = "ADDRESS")]
         contract: Address,
@@ -535,6 +570,33 @@ mod tests {
         assert_eq!(key, Some(StorageKey(vec![0, 0xff])));
         let e = Cli::try_parse_from(["agora", "contract", "storage", &a, "--key", "k", "--limit", "3"]).unwrap_err();
         assert!(e.to_string().contains("cannot be used with"), "{e}");
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn contract_admin_arguments() {
+        let (a, b, h) = (Address([3; 20]).to_string(), Address([4; 20]).to_string(), "ab".repeat(32));
+        let parse = |args: &[&str]| Cli::try_parse_from([&["agora", "contract"], args].concat());
+        let cli = parse(&["instantiate", &h, "{}", "--label", "l", "--from", "k"]).unwrap();
+        let Command::Contract(ContractCommand::Instantiate { admin, .. }) = cli.command else { panic!("other") };
+        assert_eq!(admin, None, "no admin by default");
+        let cli = parse(&["instantiate", &h, "{}", "--label", "l", "--admin", &b, "--from", "k"]).unwrap();
+        let Command::Contract(ContractCommand::Instantiate { admin, .. }) = cli.command else { panic!("other") };
+        assert_eq!(admin, Some(Address([4; 20])));
+        let cli = parse(&["migrate", &a, "--code-hash", &h, "--msg", r#"{"v":2}"#, "--from", "k"]).unwrap();
+        let Command::Contract(ContractCommand::Migrate { contract, code_hash, msg, .. }) = cli.command else {
+            panic!("other")
+        };
+        assert_eq!((contract, code_hash, msg.as_str()), (Address([3; 20]), Hash([0xab; 32]), r#"{"v":2}"#));
+        assert!(parse(&["migrate", &a, "--from", "k"]).is_err(), "--code-hash is required");
+        let cli = parse(&["set-admin", &a, &b, "--from", "k"]).unwrap();
+        let Command::Contract(ContractCommand::SetAdmin { admin, clear, .. }) = cli.command else { panic!("other") };
+        assert_eq!((admin, clear), (Some(Address([4; 20])), false));
+        let cli = parse(&["set-admin", &a, "--clear", "--from", "k"]).unwrap();
+        let Command::Contract(ContractCommand::SetAdmin { admin, clear, .. }) = cli.command else { panic!("other") };
+        assert_eq!((admin, clear), (None, true));
+        assert!(parse(&["set-admin", &a, "--from", "k"]).is_err(), "ADMIN or --clear");
+        assert!(parse(&["set-admin", &a, &b, "--clear", "--from", "k"]).is_err(), "not both");
     }
 
     #[test]

@@ -12,6 +12,8 @@
 //! | [`DAO_PROPOSALS`] | `dao-proposals` | `contracts/dao-proposals` |
 //! | [`DAO_VOTING_STAKE`] | `dao-voting-stake` | `contracts/dao-voting-stake` |
 //! | [`DAO_VOTING_TOKEN`] | `dao-voting-token` | `contracts/dao-voting-token` |
+//! | [`DAO_IDENTITY`] | `dao-identity` | `contracts/dao-identity` |
+//! | [`DAO_DELEGATION`] | `dao-delegation` | `contracts/dao-delegation` |
 
 pub mod hostile;
 
@@ -32,6 +34,10 @@ pub const DAO_PROPOSALS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dao_p
 pub const DAO_VOTING_STAKE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dao_voting_stake.wasm"));
 /// `contracts/dao-voting-token`.
 pub const DAO_VOTING_TOKEN: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dao_voting_token.wasm"));
+/// `contracts/dao-identity`.
+pub const DAO_IDENTITY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dao_identity.wasm"));
+/// `contracts/dao-delegation`.
+pub const DAO_DELEGATION: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dao_delegation.wasm"));
 
 const ALL: &[(&str, &[u8])] = &[
     ("counter", COUNTER),
@@ -42,6 +48,8 @@ const ALL: &[(&str, &[u8])] = &[
     ("dao_proposals", DAO_PROPOSALS),
     ("dao_voting_stake", DAO_VOTING_STAKE),
     ("dao_voting_token", DAO_VOTING_TOKEN),
+    ("dao_identity", DAO_IDENTITY),
+    ("dao_delegation", DAO_DELEGATION),
 ];
 
 /// Every contract as `(package name, wasm bytes)`.

@@ -135,10 +135,15 @@ fn check_meta(name: &str, description: &str) -> Result<(), ContractError> {
     Ok(())
 }
 
-/// Instantiates stored code as the DAO (no funds, all remaining gas).
+/// Instantiates stored code as the DAO (all remaining gas), with the DAO as
+/// the new contract's admin: the DAO upgrades what it created by proposal
+/// (`migrate`), and a proposal pins the code it calls, so a vote is never
+/// about code that changed after it.
 fn instantiate_module(code_hash: &str, label: &str, msg: &RawValue, funds: u128) -> Result<Addr, ContractError> {
     let hash = parse_code_hash(code_hash)?;
-    agora_sdk::instantiate(&hash, label, msg.get().as_bytes(), funds, 0).map_err(ContractError::new)
+    let me = self_address();
+    agora_sdk::instantiate_with_admin(&hash, label, msg.get().as_bytes(), funds, 0, Some(&me))
+        .map_err(ContractError::new)
 }
 
 fn join(addrs: &[Addr]) -> String {
@@ -246,6 +251,16 @@ fn run(msg: RawDaoMsg) -> Result<(), ContractError> {
             agora_sdk::update_chain_params(changes.get().as_bytes())?;
             emit("chain_params_updated", &[]);
         }
+        RawDaoMsg::Migrate { contract, code_hash, msg } => {
+            let hash = parse_code_hash(&code_hash)?;
+            agora_sdk::migrate(&contract, &hash, msg.get().as_bytes(), 0).map_err(ContractError::new)?;
+            emit("contract_migrated", &[("contract", &contract.to_string()), ("code_hash", &code_hash)]);
+        }
+        RawDaoMsg::UpdateAdmin { contract, admin } => {
+            agora_sdk::update_admin(&contract, admin.as_ref()).map_err(ContractError::new)?;
+            let admin = admin.map_or_else(|| "none".to_owned(), |a| a.to_string());
+            emit("contract_admin_updated", &[("contract", &contract.to_string()), ("admin", &admin)]);
+        }
     }
     Ok(())
 }
@@ -253,7 +268,9 @@ fn run(msg: RawDaoMsg) -> Result<(), ContractError> {
 /// The checks `check_msgs` adds to parsing.
 fn check(m: &RawDaoMsg) -> Result<(), ContractError> {
     match m {
-        RawDaoMsg::Instantiate { code_hash, .. } | RawDaoMsg::UpdateVotingModule { code_hash, .. } => {
+        RawDaoMsg::Instantiate { code_hash, .. }
+        | RawDaoMsg::UpdateVotingModule { code_hash, .. }
+        | RawDaoMsg::Migrate { code_hash, .. } => {
             parse_code_hash(code_hash)?;
         }
         RawDaoMsg::UpdateChainParams { changes } => {
@@ -311,7 +328,7 @@ pub fn query(msg: QueryMsg) -> Result<Vec<u8>, ContractError> {
     }
 }
 
-entry_points!(instantiate, execute, query);
+entry_points!(instantiate, execute, query, dao_types::migrate);
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

@@ -39,11 +39,13 @@ use serde_json::value::RawValue;
 
 mod json;
 mod query;
+pub mod rules;
 pub mod state;
+mod vote;
 
 use json::Obj;
 pub use query::{QueryMsg, query};
-use state::{BALLOTS, Ballot, CONFIG, Config, DAO, Outcome, PROPOSAL_COUNT, PROPOSALS, Proposal, Status, VoteOption};
+use state::{CONFIG, Config, DAO, OUTFLOW, Outcome, PROPOSAL_COUNT, PROPOSALS, Pin, Proposal, Status, VoteOption};
 
 /// Longest title, in bytes.
 pub const MAX_TITLE_BYTES: usize = 128;
@@ -74,13 +76,27 @@ impl Id {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExecuteMsg {
-    Propose { title: String, description: String, msgs: Vec<Box<RawValue>> },
-    Vote { proposal_id: u64, option: VoteOption, rationale: Option<String> },
+    Propose {
+        title: String,
+        description: String,
+        msgs: Vec<Box<RawValue>>,
+    },
+    Vote {
+        proposal_id: u64,
+        option: VoteOption,
+        rationale: Option<String>,
+        /// Own power committed (default: all).
+        power: Option<Uint128>,
+        /// 0..=6 under the conviction rule (default 0: 0.1×, no lock).
+        conviction: Option<u8>,
+    },
     Execute(Id),
     Cancel(Id),
     Veto(Id),
     Close(Id),
-    UpdateConfig { config: Config },
+    UpdateConfig {
+        config: Config,
+    },
 }
 
 impl ExecuteMsg {
@@ -96,11 +112,13 @@ impl ExecuteMsg {
                 }
             }
             "vote" => {
-                b.only(&["proposal_id", "option", "rationale"])?;
+                b.only(&["proposal_id", "option", "rationale", "power", "conviction"])?;
                 ExecuteMsg::Vote {
                     proposal_id: b.req("proposal_id")?,
                     option: b.req("option")?,
                     rationale: b.opt("rationale")?,
+                    power: b.opt("power")?,
+                    conviction: b.opt("conviction")?,
                 }
             }
             "execute" => ExecuteMsg::Execute(Id::read(&b)?),
@@ -135,11 +153,17 @@ pub fn instantiate(config: Config) -> Result<Response, ContractError> {
 pub fn execute(msg: ExecuteMsg) -> Result<Response, ContractError> {
     match msg {
         ExecuteMsg::Propose { title, description, msgs } => propose(title, description, msgs),
-        ExecuteMsg::Vote { proposal_id, option, rationale } => vote(proposal_id, option, rationale),
+        ExecuteMsg::Vote { proposal_id, option, rationale, power, conviction } => {
+            vote::vote(proposal_id, vote::Cast { option, rationale, power, conviction: conviction.unwrap_or(0) })
+        }
         ExecuteMsg::Execute(Id { proposal_id }) => execute_proposal(proposal_id),
+        // The current guardian (one replaced by a proposal loses the power at once).
+        ExecuteMsg::Cancel(Id { proposal_id }) if Some(caller()) == CONFIG.load()?.guardian => {
+            guardian_cancel(proposal_id)
+        }
         ExecuteMsg::Cancel(Id { proposal_id }) => {
             let mut p = load(proposal_id)?;
-            ensure!(caller() == p.proposer, "unauthorized: only the proposer can cancel");
+            ensure!(caller() == p.proposer, "unauthorized: only the proposer or the guardian can cancel");
             let (s, _) = p.status(block_time_ms());
             need(s == Status::Pending, "only a pending proposal can be cancelled", s)?;
             finish(&mut p, Status::Cancelled, Settle::Refund)?;
@@ -194,6 +218,28 @@ pub fn execute(msg: ExecuteMsg) -> Result<Response, ContractError> {
             Ok(Response::new())
         }
     }
+}
+
+/// The guardian cancels a proposal that has not been executed: pending,
+/// open, timelocked or passed. The deposit goes as on a vetoer's veto.
+fn guardian_cancel(id: u64) -> Result<Response, ContractError> {
+    let mut p = load(id)?;
+    let (s, _) = p.status(block_time_ms());
+    need(
+        matches!(s, Status::Pending | Status::Open | Status::Timelocked | Status::Passed),
+        "the guardian can only cancel a proposal before it is decided against or executed",
+        s,
+    )?;
+    let by = caller();
+    p.cancelled_by = Some(by);
+    let settle = if p.config.deposit.as_ref().is_some_and(|d| d.refund == state::RefundPolicy::Always) {
+        Settle::Refund
+    } else {
+        Settle::ToDao
+    };
+    finish(&mut p, Status::Cancelled, settle)?;
+    event("proposal_cancelled", id, &[("by", &by.to_string())]);
+    Ok(Response::new())
 }
 
 /// Emits `kind` with a first attribute `proposal_id`.
@@ -319,6 +365,8 @@ fn propose(title: String, description: String, msgs: Vec<Box<RawValue>>) -> Resu
     // The DAO parses the messages exactly as it will when executing them.
     agora_sdk::query_contract(&dao, &check).map_err(|e| format!("invalid messages: {e}"))?;
 
+    let outflow = rules::outflow(&msgs)?;
+    let pins = pins(&refs, &me)?;
     let proposer = caller();
     let snapshot = block_height().saturating_sub(1);
     let module: Addr = ask(&dao, r#"{"voting_module":{}}"#, "address")?;
@@ -345,6 +393,11 @@ fn propose(title: String, description: String, msgs: Vec<Box<RawValue>>) -> Resu
         voting_start_ms: start,
         voting_end_ms: end,
         tally: Default::default(),
+        turnout: Uint128(0),
+        outflow: Uint128(outflow),
+        pins,
+        quorum_at_ms: None,
+        cancelled_by: None,
         deposit: Uint128(paid),
         deposit_settled: false,
         final_status: None,
@@ -369,40 +422,12 @@ fn propose(title: String, description: String, msgs: Vec<Box<RawValue>>) -> Resu
     Ok(Response::new().with_data(id.to_string()))
 }
 
-fn vote(id: u64, option: VoteOption, rationale: Option<String>) -> Result<Response, ContractError> {
-    ensure!(rationale.as_ref().is_none_or(|r| r.len() <= MAX_RATIONALE_BYTES), "rationale is longer than 1024 bytes");
-    let mut p = load(id)?;
-    let now = block_time_ms();
-    let (s, _) = p.status(now);
-    need(s == Status::Open, "the proposal is not open for voting", s)?;
-    let voter = caller();
-    let old = BALLOTS.may_load(&(id, voter))?;
-    ensure!(old.is_none() || p.config.allow_revoting, "already voted on this proposal");
-    let power = power(&p.voting_module, Some(&voter), p.snapshot_height)?;
-    ensure!(power > 0, "no voting power at the snapshot");
-    let mut tally = p.tally;
-    if let Some(old) = &old {
-        tally = tally.sub(old.option, old.power.u128()).ok_or("tally underflow")?;
-    }
-    p.tally = tally.add(option, power).ok_or("tally overflow")?;
-    if p.config.allow_early_close
-        && !p.config.allow_revoting
-        && p.decided_at_ms.is_none()
-        && p.certain_outcome().is_some()
-    {
-        p.decided_at_ms = Some(now);
-    }
-    BALLOTS.save(&(id, voter), &Ballot { option, power: Uint128(power), rationale })?;
-    PROPOSALS.save(&id, &p)?;
-    event("vote", id, &[("voter", &voter.to_string()), ("option", option.as_str()), ("power", &power.to_string())]);
-    Ok(Response::new())
-}
-
 fn execute_proposal(id: u64) -> Result<Response, ContractError> {
     let mut p = load(id)?;
     let (s, _) = p.status(block_time_ms());
     need(s == Status::Passed, "the proposal cannot be executed", s)?;
     debug_assert_eq!(p.outcome(), Outcome::Passed);
+    let paid_out = check_outflow(&p)?;
     // Written before the call: the proposal can never run twice.
     p.final_status = Some(Status::Executed);
     PROPOSALS.save(&id, &p)?;
@@ -417,14 +442,19 @@ fn execute_proposal(id: u64) -> Result<Response, ContractError> {
         }
     }
     let dao = DAO.load()?;
+    let settle = settle_passed(&p);
+    if let Some(reason) = changed_target(&p.pins) {
+        event("proposal_execution_failed", id, &[("reason", &reason)]);
+        p.execution_failure = Some(reason);
+        finish(&mut p, Status::ExecutionFailed, settle)?;
+        return Ok(Response::new());
+    }
     let call = with_msgs(&format!(r#"{{"execute_proposal":{{"proposal_id":{id},"msgs":"#), &msgs, "}}");
-    let settle = if p.config.deposit.as_ref().is_some_and(|d| d.refund == state::RefundPolicy::Never) {
-        Settle::ToDao
-    } else {
-        Settle::Refund
-    };
     match agora_sdk::call(&dao, &call, 0, 0) {
         Ok(_) => {
+            if let Some(paid) = paid_out {
+                OUTFLOW.save(&paid)?;
+            }
             for c in own {
                 CONFIG.save(&c)?;
                 event("config_updated", id, &[]);
@@ -446,7 +476,100 @@ fn execute_proposal(id: u64) -> Result<Response, ContractError> {
     Ok(Response::new())
 }
 
-entry_points!(instantiate, execute, query);
+/// How a passed proposal's deposit is settled.
+fn settle_passed(p: &Proposal) -> Settle {
+    if p.config.deposit.as_ref().is_some_and(|d| d.refund == state::RefundPolicy::Never) {
+        Settle::ToDao
+    } else {
+        Settle::Refund
+    }
+}
+
+/// The outflow cap's check before executing `p`: `Err` if the period's
+/// outflow would exceed the cap and the yes votes did not reach the cap's
+/// threshold; else the period's outflow to store once executed.
+fn check_outflow(p: &Proposal) -> Result<Option<(u64, u128)>, ContractError> {
+    let Some(cap) = &p.config.outflow_cap else { return Ok(None) };
+    let out = p.outflow.u128();
+    if out == 0 {
+        return Ok(None);
+    }
+    let now = block_time_ms();
+    let period = cap.period(now);
+    let spent = match OUTFLOW.may_load()? {
+        Some((at, spent)) if at == period => spent,
+        _ => 0,
+    };
+    let after = spent.checked_add(out).ok_or("outflow overflows")?;
+    let t = &p.tally;
+    let decisive = t.yes.u128().saturating_add(t.no.u128()).saturating_add(t.no_with_veto.u128());
+    if after > cap.amount.u128() && !cap.threshold.exceeded_by(t.yes.u128(), decisive) {
+        let next = period.saturating_add(1).saturating_mul(cap.period_ms);
+        bail!(
+            "the treasury outflow cap would be exceeded: {spent} of {} paid out this period, the proposal pays {out}; \
+             it can execute from {next} ms (a new period) or needs yes above {} of the votes",
+            cap.amount,
+            cap.threshold
+        );
+    }
+    Ok(Some((period, after)))
+}
+
+/// The code and admin of every contract the messages call (not this module).
+fn pins(msgs: &[&RawValue], me: &Addr) -> Result<Vec<Pin>, ContractError> {
+    let mut pins: Vec<Pin> = Vec::new();
+    for m in msgs {
+        let o = Obj::parse(m)?;
+        let (name, body) = o.message()?;
+        if !matches!(name, "execute" | "migrate" | "update_admin") {
+            continue;
+        }
+        let contract: Addr = body.req("contract")?;
+        if contract == *me || pins.iter().any(|p| p.contract == contract) {
+            continue;
+        }
+        pins.push(Pin {
+            contract,
+            code_hash: agora_sdk::contract_code_hash(&contract).map(hex),
+            admin: agora_sdk::contract_admin(&contract),
+        });
+    }
+    Ok(pins)
+}
+
+fn hex(h: [u8; 32]) -> String {
+    const D: &[u8; 16] = b"0123456789abcdef";
+    h.iter().flat_map(|b| [D[usize::from(b >> 4)] as char, D[usize::from(b & 15)] as char]).collect()
+}
+
+/// Why execution must fail: a pinned target's code or admin changed.
+fn changed_target(pins: &[Pin]) -> Option<String> {
+    pins.iter().find_map(|pin| {
+        let code = agora_sdk::contract_code_hash(&pin.contract).map(hex);
+        let admin = agora_sdk::contract_admin(&pin.contract);
+        let show = |h: &Option<String>| h.clone().unwrap_or_else(|| "none".to_owned());
+        if code != pin.code_hash {
+            Some(format!(
+                "target {} changed since the proposal was created: code {} is now {}",
+                pin.contract,
+                show(&pin.code_hash),
+                show(&code)
+            ))
+        } else if admin != pin.admin {
+            let a = |a: &Option<Addr>| a.map_or_else(|| "none".to_owned(), |a| a.to_string());
+            Some(format!(
+                "target {} changed since the proposal was created: admin {} is now {}",
+                pin.contract,
+                a(&pin.admin),
+                a(&admin)
+            ))
+        } else {
+            None
+        }
+    })
+}
+
+entry_points!(instantiate, execute, query, dao_types::migrate);
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

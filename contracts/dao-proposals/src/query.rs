@@ -7,6 +7,7 @@ use agora_sdk::{Addr, ContractError, Uint128, block_time_ms, to_json_vec};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::json::Obj;
+use crate::rules::{MAX_REPORT_VOTERS, concentration};
 use crate::state::{BALLOTS, Ballot, CONFIG, DAO, Outcome, PROPOSAL_COUNT, Proposal, Status, VoteOption};
 use crate::{Id, load};
 
@@ -43,6 +44,9 @@ pub enum QueryMsg {
         start_after: Option<Addr>,
         limit: Option<u64>,
     },
+    /// Who holds the yes power: Nakamoto coefficient, Gini, and the share
+    /// acquired shortly before the snapshot.
+    Concentration(Id),
 }
 
 impl QueryMsg {
@@ -73,6 +77,7 @@ impl QueryMsg {
                     limit: b.opt("limit")?,
                 }
             }
+            "concentration" => QueryMsg::Concentration(Id::read(&b)?),
             _ => return Err(format!("unknown query `{name}`").into()),
         })
     }
@@ -90,6 +95,10 @@ pub struct VoteInfo {
     pub option: VoteOption,
     pub power: Uint128,
     pub rationale: Option<String>,
+    pub delegated: Uint128,
+    pub weight: Uint128,
+    pub conviction: u8,
+    pub recent: Uint128,
 }
 
 /// `null` or the number.
@@ -144,7 +153,16 @@ fn proposals(ids: impl Iterator<Item = u64>) -> Result<Vec<u8>, ContractError> {
 }
 
 fn vote_info(voter: Addr, b: Ballot) -> VoteInfo {
-    VoteInfo { voter, option: b.option, power: b.power, rationale: b.rationale }
+    VoteInfo {
+        voter,
+        option: b.option,
+        power: b.power,
+        rationale: b.rationale,
+        delegated: b.delegated,
+        weight: b.weight,
+        conviction: b.conviction,
+        recent: b.recent,
+    }
 }
 
 pub fn query(msg: QueryMsg) -> Result<Vec<u8>, ContractError> {
@@ -178,6 +196,30 @@ pub fn query(msg: QueryMsg) -> Result<Vec<u8>, ContractError> {
             let start = start_after.as_ref().map_or(Bound::Unbounded, Bound::Excluded);
             let votes = BALLOTS.prefix(&proposal_id).range(start, Bound::Unbounded).take(limit(l) as usize);
             list("votes", votes.map(|r| r.and_then(|(voter, b)| to_json_vec(&vote_info(voter, b)))))
+        }
+        QueryMsg::Concentration(Id { proposal_id }) => {
+            let p = load(proposal_id)?;
+            let mut yes = Vec::new();
+            let mut truncated = false;
+            for r in BALLOTS.prefix(&proposal_id).range(Bound::Unbounded, Bound::Unbounded) {
+                let (_, b) = r?;
+                if b.option != VoteOption::Yes {
+                    continue;
+                }
+                if yes.len() == MAX_REPORT_VOTERS {
+                    truncated = true;
+                    break;
+                }
+                yes.push((b.power.u128(), b.recent.u128()));
+            }
+            let report = concentration(yes, truncated);
+            let mut out = format!(
+                r#"{{"proposal_id":{proposal_id},"snapshot_height":{},"acquisition_window_blocks":{},"#,
+                p.snapshot_height, p.config.acquisition_window_blocks
+            )
+            .into_bytes();
+            out.extend_from_slice(&to_json_vec(&report)?[1..]);
+            Ok(out)
         }
     }
 }

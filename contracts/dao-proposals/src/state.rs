@@ -6,6 +6,7 @@ use dao_types::Fraction;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::json::{Obj, pick};
+use crate::rules::{MAX_ACQUISITION_WINDOW_BLOCKS, MAX_CONVICTION_PERIOD_MS, OutflowCap, VotingRule};
 use serde_json::value::RawValue;
 
 /// Longest voting period (and voting delay plus voting period): 30 days, how
@@ -22,6 +23,10 @@ pub const PROPOSAL_COUNT: Item<u64> = Item::new("count");
 pub const PROPOSALS: Map<u64, Proposal> = Map::new("proposals");
 /// `(proposal id, voter) -> ballot`.
 pub const BALLOTS: Map<(u64, Addr), Ballot> = Map::new("ballots");
+/// The treasury outflow of the current cap period: `(period, paid out)`.
+pub const OUTFLOW: Item<(u64, u128)> = Item::new("outflow");
+/// `acquisition_window_blocks` when not given.
+pub const DEFAULT_ACQUISITION_WINDOW_BLOCKS: u64 = 1_000;
 
 /// What happens to a proposal's deposit once the proposal is decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -60,6 +65,23 @@ pub struct Config {
     pub vetoer: Option<Addr>,
     pub execution_grace_ms: u64,
     pub max_messages: u64,
+    /// How power becomes weight (see [`VotingRule`]).
+    pub voting_rule: VotingRule,
+    /// The `dao-identity` registry quadratic voting reads at the snapshot.
+    pub identity_registry: Option<Addr>,
+    /// A conviction vote of conviction k locks its power for 2^(k−1) of these.
+    pub conviction_period_ms: u64,
+    /// The `dao-delegation` contract whose delegations (at the snapshot) count.
+    pub delegation: Option<Addr>,
+    /// A proposal that first reaches quorum less than this before its voting
+    /// end stays open until this long after that vote (0: off).
+    pub late_quorum_extension_ms: u64,
+    /// May cancel any proposal not executed yet.
+    pub guardian: Option<Addr>,
+    pub outflow_cap: Option<OutflowCap>,
+    /// The concentration report's "acquired shortly before the snapshot":
+    /// power gained within this many blocks before it.
+    pub acquisition_window_blocks: u64,
 }
 
 impl Config {
@@ -72,6 +94,29 @@ impl Config {
         ensure!(
             self.max_voting_period_ms > 0 && span.is_some_and(|s| s <= MAX_VOTING_SPAN_MS),
             "max_voting_period_ms must be positive and, with voting_delay_ms, at most 2592000000"
+        );
+        let span = span.and_then(|s| s.checked_add(self.late_quorum_extension_ms));
+        ensure!(
+            span.is_some_and(|s| s <= MAX_VOTING_SPAN_MS),
+            "voting_delay_ms + max_voting_period_ms + late_quorum_extension_ms must be at most 2592000000"
+        );
+        match self.voting_rule {
+            VotingRule::Token => {}
+            VotingRule::Quadratic => {
+                ensure!(self.identity_registry.is_some(), "quadratic voting needs an identity_registry")
+            }
+            VotingRule::Conviction => ensure!(
+                (1..=MAX_CONVICTION_PERIOD_MS).contains(&self.conviction_period_ms),
+                "conviction voting needs conviction_period_ms between 1 and 7776000000"
+            ),
+        }
+        ensure!(
+            !self.allow_early_close || (self.voting_rule == VotingRule::Token && self.delegation.is_none()),
+            "allow_early_close needs the token rule without delegation (weights and overrides can move cast power)"
+        );
+        ensure!(
+            self.acquisition_window_blocks <= MAX_ACQUISITION_WINDOW_BLOCKS,
+            "acquisition_window_blocks must be at most 1000000"
         );
         ensure!(self.threshold > Fraction::ZERO, "threshold must be positive");
         ensure!(self.execution_grace_ms > 0, "execution_grace_ms must be positive");
@@ -109,8 +154,33 @@ impl VoteOption {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Ballot {
     pub option: VoteOption,
+    /// Power counted: the voter's own power committed plus `delegated`.
     pub power: Uint128,
     pub rationale: Option<String>,
+    /// Power of delegators who have not voted themselves.
+    pub delegated: Uint128,
+    /// What the ballot weighs in the tally under the proposal's rule.
+    pub weight: Uint128,
+    pub conviction: u8,
+    /// Own power gained within the acquisition window before the snapshot.
+    pub recent: Uint128,
+}
+
+impl Ballot {
+    /// The voter's own power committed.
+    pub fn own(&self) -> u128 {
+        self.power.u128().saturating_sub(self.delegated.u128())
+    }
+}
+
+/// The code a proposal's message targets, as it was when the proposal was
+/// created: execution fails if it changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Pin {
+    pub contract: Addr,
+    /// Hex code hash (`None`: not a contract).
+    pub code_hash: Option<String>,
+    pub admin: Option<Addr>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -209,7 +279,18 @@ pub struct Proposal {
     pub created_ms: u64,
     pub voting_start_ms: u64,
     pub voting_end_ms: u64,
+    /// Weights per option.
     pub tally: Tally,
+    /// Power that voted (before weights): what quorum counts.
+    pub turnout: Uint128,
+    /// Native tokens the messages pay out of the treasury.
+    pub outflow: Uint128,
+    /// The targets' code and admin at creation.
+    pub pins: Vec<Pin>,
+    /// When quorum was first reached.
+    pub quorum_at_ms: Option<u64>,
+    /// Set when the guardian cancelled the proposal.
+    pub cancelled_by: Option<Addr>,
     /// The deposit paid.
     pub deposit: Uint128,
     pub deposit_settled: bool,
@@ -297,6 +378,14 @@ via_obj!(Config, |o: &Obj| -> Result<Config, ContractError> {
         "vetoer",
         "execution_grace_ms",
         "max_messages",
+        "voting_rule",
+        "identity_registry",
+        "conviction_period_ms",
+        "delegation",
+        "late_quorum_extension_ms",
+        "guardian",
+        "outflow_cap",
+        "acquisition_window_blocks",
     ])?;
     Ok(Config {
         voting_delay_ms: o.or_default("voting_delay_ms")?,
@@ -312,6 +401,14 @@ via_obj!(Config, |o: &Obj| -> Result<Config, ContractError> {
         vetoer: o.opt("vetoer")?,
         execution_grace_ms: o.req("execution_grace_ms")?,
         max_messages: o.opt("max_messages")?.unwrap_or(DEFAULT_MAX_MESSAGES),
+        voting_rule: o.or_default("voting_rule")?,
+        identity_registry: o.opt("identity_registry")?,
+        conviction_period_ms: o.or_default("conviction_period_ms")?,
+        delegation: o.opt("delegation")?,
+        late_quorum_extension_ms: o.or_default("late_quorum_extension_ms")?,
+        guardian: o.opt("guardian")?,
+        outflow_cap: o.opt("outflow_cap")?,
+        acquisition_window_blocks: o.opt("acquisition_window_blocks")?.unwrap_or(DEFAULT_ACQUISITION_WINDOW_BLOCKS),
     })
 });
 
@@ -320,7 +417,19 @@ via_obj!(Tally, |o: &Obj| -> Result<Tally, ContractError> {
 });
 
 via_obj!(Ballot, |o: &Obj| -> Result<Ballot, ContractError> {
-    Ok(Ballot { option: o.req("option")?, power: o.req("power")?, rationale: o.opt("rationale")? })
+    Ok(Ballot {
+        option: o.req("option")?,
+        power: o.req("power")?,
+        rationale: o.opt("rationale")?,
+        delegated: o.or_default("delegated")?,
+        weight: o.req("weight")?,
+        conviction: o.or_default("conviction")?,
+        recent: o.or_default("recent")?,
+    })
+});
+
+via_obj!(Pin, |o: &Obj| -> Result<Pin, ContractError> {
+    Ok(Pin { contract: o.req("contract")?, code_hash: o.opt("code_hash")?, admin: o.opt("admin")? })
 });
 
 via_obj!(Proposal, |o: &Obj| -> Result<Proposal, ContractError> {
@@ -338,6 +447,11 @@ via_obj!(Proposal, |o: &Obj| -> Result<Proposal, ContractError> {
         voting_start_ms: o.req("voting_start_ms")?,
         voting_end_ms: o.req("voting_end_ms")?,
         tally: o.req("tally")?,
+        turnout: o.req("turnout")?,
+        outflow: o.or_default("outflow")?,
+        pins: o.or_default("pins")?,
+        quorum_at_ms: o.opt("quorum_at_ms")?,
+        cancelled_by: o.opt("cancelled_by")?,
         deposit: o.req("deposit")?,
         deposit_settled: o.req("deposit_settled")?,
         final_status: o.opt("final_status")?,
@@ -357,14 +471,28 @@ pub enum Outcome {
     Vetoed,
 }
 
-/// Counting on `(yes, no, abstain, veto)` against `total`, exactly.
-pub fn outcome(c: &Config, [yes, no, abstain, veto]: [u128; 4], total: u128) -> Outcome {
+/// Counting on `(yes, no, abstain, veto)` against `total`, exactly, when
+/// weights are powers (the token rule).
+pub fn outcome(c: &Config, counts: [u128; 4], total: u128) -> Outcome {
+    let cast = counts.iter().fold(0u128, |s, c| s.saturating_add(*c));
+    outcome_with(c, c.threshold, counts, cast, total)
+}
+
+/// Counting on weights `(yes, no, abstain, veto)` with `turnout` power voting
+/// of `total`: quorum counts power, veto and threshold count weights.
+pub fn outcome_with(
+    c: &Config,
+    threshold: Fraction,
+    [yes, no, abstain, veto]: [u128; 4],
+    turnout: u128,
+    total: u128,
+) -> Outcome {
     let cast = yes.saturating_add(no).saturating_add(abstain).saturating_add(veto);
-    if !c.quorum.reached_by(cast, total) {
+    if !c.quorum.reached_by(turnout, total) {
         Outcome::Rejected
     } else if c.veto_threshold.exceeded_by(veto, cast) {
         Outcome::Vetoed
-    } else if c.threshold.exceeded_by(yes, yes.saturating_add(no).saturating_add(veto)) {
+    } else if threshold.exceeded_by(yes, yes.saturating_add(no).saturating_add(veto)) {
         Outcome::Passed
     } else {
         Outcome::Rejected
@@ -377,22 +505,35 @@ impl Proposal {
         [t.yes.u128(), t.no.u128(), t.abstain.u128(), t.no_with_veto.u128()]
     }
 
+    /// The threshold this proposal must pass: the outflow cap's when it pays
+    /// out more than the cap by itself.
+    pub fn threshold(&self) -> Fraction {
+        match &self.config.outflow_cap {
+            Some(cap) if self.outflow > cap.amount => cap.threshold,
+            _ => self.config.threshold,
+        }
+    }
+
     pub fn outcome(&self) -> Outcome {
-        outcome(&self.config, self.counts(), self.total_power.u128())
+        let turnout = self.turnout.u128();
+        outcome_with(&self.config, self.threshold(), self.counts(), turnout, self.total_power.u128())
     }
 
     pub fn quorum_reached(&self) -> bool {
-        self.config.quorum.reached_by(self.tally.cast(), self.total_power.u128())
+        self.config.quorum.reached_by(self.turnout.u128(), self.total_power.u128())
     }
 
-    /// The outcome if all power not cast yet went to `option` (`None`: nobody else votes).
+    /// The outcome if all power not cast yet went to `option` (`None`: nobody
+    /// else votes). Only meaningful under the token rule without delegation
+    /// (weight = power, cast power never moves), the only case with early close.
     fn outcome_if(&self, option: Option<usize>) -> Outcome {
-        let mut counts = self.counts();
+        let (mut counts, mut turnout) = (self.counts(), self.turnout.u128());
         if let Some(i) = option {
-            let remaining = self.total_power.u128().saturating_sub(self.tally.cast());
+            let remaining = self.total_power.u128().saturating_sub(turnout);
             counts[i] = counts[i].saturating_add(remaining);
+            turnout = turnout.saturating_add(remaining);
         }
-        outcome(&self.config, counts, self.total_power.u128())
+        outcome_with(&self.config, self.threshold(), counts, turnout, self.total_power.u128())
     }
 
     /// The outcome if no further vote can change it. Every outcome's region
@@ -486,6 +627,14 @@ mod tests {
             vetoer: None,
             execution_grace_ms: 1,
             max_messages: DEFAULT_MAX_MESSAGES,
+            voting_rule: VotingRule::Token,
+            identity_registry: None,
+            conviction_period_ms: 0,
+            delegation: None,
+            late_quorum_extension_ms: 0,
+            guardian: None,
+            outflow_cap: None,
+            acquisition_window_blocks: 0,
         }
     }
 
@@ -504,6 +653,11 @@ mod tests {
             voting_start_ms: 0,
             voting_end_ms: 10,
             tally: Tally { yes: Uint128(yes), no: Uint128(no), abstain: Uint128(abstain), no_with_veto: Uint128(veto) },
+            turnout: Uint128(yes + no + abstain + veto),
+            outflow: Uint128(0),
+            pins: vec![],
+            quorum_at_ms: None,
+            cancelled_by: None,
             deposit: Uint128(0),
             deposit_settled: false,
             final_status: None,

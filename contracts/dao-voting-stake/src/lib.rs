@@ -63,7 +63,7 @@ pub fn query(msg: VotingQuery) -> Result<Vec<u8>, ContractError> {
     }
 }
 
-entry_points!(instantiate: instantiate, query: query);
+entry_points!(instantiate: instantiate, query: query, migrate: dao_types::migrate);
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {

@@ -31,21 +31,33 @@
 //!   event `stake`), `unstake {amount}` (event `unstake`), `claim {}` (event `claim`).
 //!   Events carry `address`, `amount`, `staked`, `total_staked`, `height`
 //!   (`unstake` also `release_at`; `claim`: `address`, `amount`, `claims`, `height`).
+//! * execute `lock {amount, until_ms}` (the caller's own stake) and
+//!   `lock_for {voter, amount, until_ms}` (only a current proposal module of the
+//!   DAO, asked with `proposal_modules {}`): conviction-voting locks, see
+//!   [`locks`]. `0 < amount ≤` the voter's staked tokens, `now < until_ms ≤ now +`
+//!   [`locks::MAX_LOCK_MS`] (block time). Event `lock` (`address`, `amount`,
+//!   `until_ms`, `by`). `unstake` is refused while it would leave less staked than
+//!   is locked. Staking, checkpoints and claims ignore locks.
 //! * query the [`dao_types::VotingQuery`] set (`voting_power_at_height {address, height}`,
 //!   `total_power_at_height {height}` → `{"power","height"}`, `dao {}`, `info {}` →
-//!   `{"kind":"dao-voting-token","version":"1"}`), and `staked {address}` →
+//!   `{"kind":"dao-voting-token","version":"1","locks":true}`), and `staked {address}` →
 //!   `{"staked"}`, `total_staked {}` → `{"total_staked"}`, `token {}` → `{"token"}`,
 //!   `claims {address}` → `{"claims":[{"amount","release_at"}]}`, `config {}` →
-//!   `{"dao","token","unstaking_blocks"}`.
+//!   `{"dao","token","unstaking_blocks"}`, `locks {address}` →
+//!   `{"locks":[{"amount","until_ms"}],"locked","unlocks_at_ms"}` (active locks at
+//!   the block time; `unlocks_at_ms` is `null` when nothing is locked).
 
 use std::ops::Bound;
 
 use agora_sdk::{
-    Addr, ContractError, Item, Map, Response, Uint128, bail, block_height, call_json, caller, contract_code_hash, emit,
-    ensure, entry_points, query_json, self_address,
+    Addr, ContractError, Item, Map, Response, Uint128, bail, block_height, block_time_ms, call_json, caller,
+    contract_code_hash, emit, ensure, entry_points, query_contract, query_json, self_address,
 };
-use dao_types::{DaoResponse, InfoResponse, PowerResponse};
+use dao_types::{DaoResponse, PowerResponse};
 use serde::{Deserialize, Serialize};
+
+pub mod locks;
+pub use locks::{Lock, LocksResponse, MAX_LOCK_MS, MAX_LOCKS};
 
 /// The module kind reported by `info`.
 pub const KIND: &str = "dao-voting-token";
@@ -92,6 +104,8 @@ pub enum ExecuteMsg {
     Stake { amount: Uint128 },
     Unstake { amount: Uint128 },
     Claim {},
+    Lock { amount: Uint128, until_ms: u64 },
+    LockFor { voter: Addr, amount: Uint128, until_ms: u64 },
 }
 
 /// [`dao_types::VotingQuery`]'s variants (same JSON) and this module's own.
@@ -107,6 +121,15 @@ pub enum QueryMsg {
     Token {},
     Claims { address: Addr },
     Config {},
+    Locks { address: Addr },
+}
+
+/// Answer of `info`: [`dao_types::InfoResponse`] and whether `lock_for` is supported.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InfoResponse {
+    pub kind: String,
+    pub version: String,
+    pub locks: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,6 +200,21 @@ fn token_call(token: &Addr, what: &str, msg: &TokenMsg) -> Result<(), ContractEr
     Ok(())
 }
 
+/// Locks `amount` of `voter`'s staked tokens until `until_ms`, for `by`.
+fn lock(voter: Addr, by: &str, amount: Uint128, until_ms: u64) -> Result<(), ContractError> {
+    let amount = nonzero(amount)?;
+    let now = block_time_ms();
+    ensure!(until_ms > now, "until_ms {until_ms} is not after the block time {now}");
+    let max = now.saturating_add(MAX_LOCK_MS);
+    ensure!(until_ms <= max, "until_ms {until_ms} is more than 2 years after the block time {now} (at most {max})");
+    let have = staked_at(&voter, u64::MAX)?;
+    ensure!(have >= amount, "{voter} has {have} tokens staked: stake at least {amount} to vote with conviction");
+    locks::add(&voter, amount, until_ms, now)?;
+    let (address, amount, until_ms) = (voter.to_string(), amount.to_string(), until_ms.to_string());
+    emit("lock", &[("address", &address), ("amount", &amount), ("until_ms", &until_ms), ("by", by)]);
+    Ok(())
+}
+
 pub fn instantiate(msg: InstantiateMsg) -> Result<Response, ContractError> {
     let InstantiateMsg { token, unstaking_blocks } = msg;
     ensure!(
@@ -229,6 +267,7 @@ pub fn execute(msg: ExecuteMsg) -> Result<Response, ContractError> {
             let Some(staked) = have.checked_sub(amount) else {
                 bail!("cannot unstake {amount}: {sender} has {have} staked")
             };
+            locks::check_unstake(&sender, amount, have, staked, block_time_ms())?;
             let total = total_at(u64::MAX)?.checked_sub(amount).ok_or("total staked underflow")?;
             checkpoint(&sender, staked, total, height)?;
             let release_at = if cfg.unstaking_blocks == 0 {
@@ -284,6 +323,22 @@ pub fn execute(msg: ExecuteMsg) -> Result<Response, ContractError> {
                 ],
             );
         }
+        ExecuteMsg::Lock { amount, until_ms } => lock(sender, &who, amount, until_ms)?,
+        ExecuteMsg::LockFor { voter, amount, until_ms } => {
+            // The answer of the DAO (trusted: it is the module's root) is
+            // `{"proposal_modules":["agora1…",…]}`: look for `"<caller>"` in it,
+            // without parsing (less code, no bech32 decoding).
+            let modules = query_contract(&cfg.dao, br#"{"proposal_modules":{}}"#).map_err(|e| {
+                ContractError::new(format!("the DAO {} does not answer proposal_modules: {e}", cfg.dao))
+            })?;
+            let quoted = format!("\"{who}\"");
+            ensure!(
+                modules.windows(quoted.len()).any(|w| w == quoted.as_bytes()),
+                "only a proposal module of the DAO {} may lock for a voter: {who} is not one",
+                cfg.dao
+            );
+            lock(voter, &who, amount, until_ms)?;
+        }
     }
     Ok(Response::new())
 }
@@ -300,7 +355,7 @@ pub fn query(msg: QueryMsg) -> Result<Vec<u8>, ContractError> {
             json(&PowerResponse { power: Uint128(total_at(height)?), height })
         }
         QueryMsg::Dao {} => json(&DaoResponse { dao: CONFIG.load()?.dao }),
-        QueryMsg::Info {} => json(&InfoResponse { kind: KIND.to_owned(), version: VERSION.to_owned() }),
+        QueryMsg::Info {} => json(&InfoResponse { kind: KIND.to_owned(), version: VERSION.to_owned(), locks: true }),
         QueryMsg::Staked { address } => json(&StakedResponse { staked: Uint128(staked_at(&address, u64::MAX)?) }),
         QueryMsg::TotalStaked {} => json(&TotalStakedResponse { total_staked: Uint128(total_at(u64::MAX)?) }),
         QueryMsg::Token {} => json(&TokenResponse { token: CONFIG.load()?.token }),
@@ -308,10 +363,11 @@ pub fn query(msg: QueryMsg) -> Result<Vec<u8>, ContractError> {
             json(&ClaimsResponse { claims: CLAIMS.may_load(&address)?.unwrap_or_default() })
         }
         QueryMsg::Config {} => json(&CONFIG.load()?),
+        QueryMsg::Locks { address } => locks::query(&address, block_time_ms()),
     }
 }
 
-entry_points!(instantiate, execute, query);
+entry_points!(instantiate, execute, query, dao_types::migrate);
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

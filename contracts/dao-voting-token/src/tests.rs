@@ -17,6 +17,8 @@ struct T {
 
 const SUPPLY_EACH: u128 = 10_000;
 
+mod locks;
+
 fn setup(unstaking_blocks: u64) -> T {
     let host = MockHost::new();
     let (token, me, dao) = (mock_addr("token"), mock_addr("voting"), mock_addr("dao"));
@@ -89,7 +91,7 @@ impl T {
 fn instantiate_checks_the_token_and_stores_the_dao() {
     let t = setup(7);
     assert_eq!(t.q(json!({"dao": {}})).unwrap(), json!({"dao": t.dao.to_string()}));
-    assert_eq!(t.q(json!({"info": {}})).unwrap(), json!({"kind": "dao-voting-token", "version": "1"}));
+    assert_eq!(t.q(json!({"info": {}})).unwrap(), json!({"kind": "dao-voting-token", "version": "1", "locks": true}));
     assert_eq!(t.q(json!({"token": {}})).unwrap(), json!({"token": t.token.to_string()}));
     let cfg = json!({"dao": t.dao.to_string(), "token": t.token.to_string(), "unstaking_blocks": 7});
     assert_eq!(t.q(json!({"config": {}})).unwrap(), cfg);
@@ -494,5 +496,9 @@ fn every_voting_query_is_understood() {
     let d: DaoResponse = serde_json::from_value(answers[2].clone()).unwrap();
     assert_eq!(d.dao, t.dao);
     let i: InfoResponse = serde_json::from_value(answers[3].clone()).unwrap();
+    assert_eq!((i.kind.as_str(), i.version.as_str()), (KIND, VERSION));
+    assert!(i.locks);
+    // The shared answer type still reads it.
+    let i: dao_types::InfoResponse = serde_json::from_value(answers[3].clone()).unwrap();
     assert_eq!((i.kind.as_str(), i.version.as_str()), (KIND, VERSION));
 }

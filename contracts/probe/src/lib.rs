@@ -2,12 +2,14 @@
 //! real chain.
 //!
 //! Instantiate with `{}` (stores the creator under key `creator`).
-//! Execute messages: see [`ExecuteMsg`]; queries: [`QueryMsg`].
+//! Execute messages: see [`ExecuteMsg`]; queries: [`QueryMsg`]; migrate:
+//! [`MigrateMsg`].
 
 use std::hint::black_box;
 
 use agora_sdk::{
-    Addr, ContractError, Json, Response, abort, call, caller, emit, entry_points, self_address, storage, to_json_vec,
+    Addr, ContractError, Json, Response, abort, call, caller, contract_admin, emit, entry_points, self_address,
+    storage, to_json_vec,
 };
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +53,11 @@ pub enum ExecuteMsg {
     /// contract, all in one transaction; aborts with `calls[i] failed: <error>`
     /// at the first failure (an attacker's "borrow, vote, repay" in one go).
     Calls { calls: Vec<(Addr, String)> },
+    /// Migrate `contract` (this contract must be its admin) to `code_hash`
+    /// (64 hex digits) with `msg`; aborts with the host's reason.
+    Migrate { contract: Addr, code_hash: String, msg: String },
+    /// Set or clear the admin of `contract`; aborts with the host's reason.
+    UpdateAdmin { contract: Addr, admin: Option<Addr> },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,8 +65,21 @@ pub enum ExecuteMsg {
 pub enum QueryMsg {
     /// `{"value": "<UTF-8 (lossy) value>" | null}` for the raw key `key`.
     Get { key: String },
+    /// `{"value": "<admin address>" | null}` of `contract`.
+    Admin { contract: Addr },
     /// Never returns (query gas limits).
     Loop {},
+}
+
+/// `migrate`: stores `note` (default `migrated`) under key `migrated`;
+/// fails if `fail`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrateMsg {
+    #[serde(default)]
+    pub fail: bool,
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,6 +167,17 @@ pub fn execute(msg: ExecuteMsg) -> Result<Response, ContractError> {
             }
             Ok(Response::new())
         }
+        ExecuteMsg::Migrate { contract, code_hash, msg } => {
+            let hash = parse_hash(&code_hash)?;
+            match agora_sdk::migrate(&contract, &hash, msg.as_bytes(), 0) {
+                Ok(data) => Ok(Response::new().with_data(data)),
+                Err(e) => abort(&format!("migrate failed: {e}")),
+            }
+        }
+        ExecuteMsg::UpdateAdmin { contract, admin } => match agora_sdk::update_admin(&contract, admin.as_ref()) {
+            Ok(()) => Ok(Response::new()),
+            Err(e) => abort(&format!("update_admin failed: {e}")),
+        },
         ExecuteMsg::Set { key, value } => {
             storage::set(key.as_bytes(), value.as_bytes());
             Ok(Response::new())
@@ -171,11 +202,40 @@ pub fn query(msg: QueryMsg) -> Result<Json<GetResponse>, ContractError> {
             let value = storage::get(key.as_bytes()).map(|v| String::from_utf8_lossy(&v).into_owned());
             Ok(Json(GetResponse { value }))
         }
+        QueryMsg::Admin { contract } => {
+            Ok(Json(GetResponse { value: contract_admin(&contract).map(|a| a.to_string()) }))
+        }
         QueryMsg::Loop {} => spin(),
     }
 }
 
-entry_points!(instantiate, execute, query);
+pub fn migrate(msg: MigrateMsg) -> Result<Response, ContractError> {
+    if msg.fail {
+        return Err(ContractError::new("migration refused"));
+    }
+    storage::set(b"migrated", msg.note.as_deref().unwrap_or("migrated").as_bytes());
+    Ok(Response::new().with_data(b"migrated".to_vec()))
+}
+
+entry_points!(instantiate, execute, query, migrate);
+
+fn parse_hash(hex: &str) -> Result<[u8; 32], ContractError> {
+    let bytes = hex.as_bytes();
+    if bytes.len() != 64 {
+        return Err(ContractError::new("code_hash must be 64 hex digits"));
+    }
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Ok(c - b'0'),
+        b'a'..=b'f' => Ok(c - b'a' + 10),
+        b'A'..=b'F' => Ok(c - b'A' + 10),
+        _ => Err(ContractError::new("code_hash must be 64 hex digits")),
+    };
+    let mut out = [0u8; 32];
+    for (i, pair) in bytes.chunks(2).enumerate() {
+        out[i] = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Ok(out)
+}
 
 /// An infinite loop that the optimiser cannot remove or shorten.
 fn spin() -> ! {
@@ -314,6 +374,30 @@ mod tests {
 
     fn get(host: &MockHost, me: Addr, key: &str) -> Option<String> {
         host.query_json::<_, GetResponse>(me, &json!({"get": {"key": key}})).unwrap().value
+    }
+
+    #[test]
+    fn an_admin_probe_migrates_another_through_the_sdk() {
+        let (host, me) = setup();
+        let other = mock_addr("other");
+        host.instantiate(mock_contract(), other, mock_addr("creator"), 0, b"{}").unwrap();
+        host.store_code([7; 32], mock_contract());
+        let hash = "07".repeat(32);
+        let admin_of = |c: Addr| host.query_json::<_, GetResponse>(me, &json!({"admin": {"contract": c}})).unwrap();
+        assert_eq!(admin_of(other).value, None);
+        let migrate = |msg: &str| json!({"migrate": {"contract": other, "code_hash": hash, "msg": msg}});
+        let err = host.execute_json(me, mock_addr("u"), 0, &migrate("{}")).unwrap_err();
+        assert!(err.contains("has no admin"), "{err}");
+        host.set_contract_admin(other, Some(me));
+        assert_eq!(admin_of(other).value, Some(me.to_string()));
+        let err = host.execute_json(me, mock_addr("u"), 0, &migrate(r#"{"fail":true}"#)).unwrap_err();
+        assert!(err.contains("migration refused"), "{err}");
+        assert_eq!(get(&host, other, "migrated"), None);
+        host.execute_json(me, mock_addr("u"), 0, &migrate(r#"{"note":"v2"}"#)).unwrap();
+        assert_eq!(get(&host, other, "migrated"), Some("v2".into()));
+        assert_eq!(get(&host, other, "creator"), Some(mock_addr("creator").to_string()), "state kept");
+        host.execute_json(me, mock_addr("u"), 0, &json!({"update_admin": {"contract": other, "admin": null}})).unwrap();
+        assert_eq!(host.contract_admin(other), None);
     }
 
     #[test]

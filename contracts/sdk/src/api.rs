@@ -94,6 +94,50 @@ pub fn instantiate(code_hash: &[u8; 32], label: &str, msg: &[u8], funds: u128, g
     host::instantiate(code_hash, label, msg, funds, gas_limit)
 }
 
+/// [`instantiate`], naming the new contract's admin: the account (user or
+/// contract) allowed to [`migrate`] it to other code and to change or clear
+/// the admin ([`update_admin`]). `None` is plain [`instantiate`]: no admin,
+/// the code can never change. The `instantiate` event then carries an
+/// `admin` attribute. Traps in a query.
+pub fn instantiate_with_admin(
+    code_hash: &[u8; 32],
+    label: &str,
+    msg: &[u8],
+    funds: u128,
+    gas_limit: u64,
+    admin: Option<&Addr>,
+) -> Result<Addr, String> {
+    match admin {
+        Some(a) => host::instantiate_with_admin(code_hash, label, msg, funds, gas_limit, a),
+        None => host::instantiate(code_hash, label, msg, funds, gas_limit),
+    }
+}
+
+/// Migrates `contract`, of which this contract must be the admin, to stored
+/// code `code_hash`: its code hash switches and the new code's `migrate`
+/// entry point runs with `msg` (its `caller()` is this contract); address,
+/// storage and balance are kept (`gas_limit = 0`: all remaining gas).
+///
+/// `Ok` carries what `migrate` returned. `Err` carries the reason (not the
+/// admin, no such contract or code, the new code has no `migrate` or it
+/// failed: then nothing changed). A contract executing on the call stack,
+/// this one included, cannot be migrated. Traps in a query.
+pub fn migrate(contract: &Addr, code_hash: &[u8; 32], msg: &[u8], gas_limit: u64) -> Result<Vec<u8>, String> {
+    host::migrate(contract, code_hash, msg, gas_limit)
+}
+
+/// Sets (`Some`) or clears (`None`: for good, the code becomes final) the
+/// admin of `contract`, of which this contract must be the admin. Traps in a
+/// query.
+pub fn update_admin(contract: &Addr, admin: Option<&Addr>) -> Result<(), String> {
+    host::update_admin(contract, admin)
+}
+
+/// The admin of the contract at `addr` (`None`: no admin, or no contract).
+pub fn contract_admin(addr: &Addr) -> Option<Addr> {
+    host::contract_admin(addr)
+}
+
 /// [`instantiate`] with a message serialised to JSON.
 pub fn instantiate_json<M: Serialize + ?Sized>(
     code_hash: &[u8; 32],

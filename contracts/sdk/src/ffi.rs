@@ -70,6 +70,27 @@ pub mod sys {
         pub fn total_bonded_at(height: i64, dst: *mut u8) -> i32;
         pub fn update_chain_params(patch_ptr: *const u8, patch_len: usize) -> i32;
 
+        // Contract admins and migration.
+        pub fn instantiate_with_admin(
+            code_hash_ptr: *const u8,
+            label_ptr: *const u8,
+            label_len: usize,
+            msg_ptr: *const u8,
+            msg_len: usize,
+            funds_ptr: *const u8,
+            gas_limit: i64,
+            admin_ptr: *const u8,
+        ) -> i32;
+        pub fn migrate(
+            addr_ptr: *const u8,
+            code_hash_ptr: *const u8,
+            msg_ptr: *const u8,
+            msg_len: usize,
+            gas_limit: i64,
+        ) -> i32;
+        pub fn update_admin(addr_ptr: *const u8, admin_ptr: *const u8, flags: i32) -> i32;
+        pub fn contract_admin(addr_ptr: *const u8, dst: *mut u8) -> i32;
+
         // Crypto.
         pub fn sha256(data_ptr: *const u8, data_len: usize, dst: *mut u8);
         pub fn ed25519_verify(pk_ptr: *const u8, msg_ptr: *const u8, msg_len: usize, sig_ptr: *const u8) -> i32;
@@ -291,6 +312,65 @@ pub fn update_chain_params(patch: &[u8]) -> Result<(), String> {
     match unsafe { sys::update_chain_params(patch.as_ptr(), patch.len()) } {
         0 => Ok(()),
         _ => Err(register_text()),
+    }
+}
+
+pub fn instantiate_with_admin(
+    code_hash: &[u8; 32],
+    label: &str,
+    msg: &[u8],
+    funds: u128,
+    gas_limit: u64,
+    admin: &Addr,
+) -> Result<Addr, String> {
+    let funds = funds.to_le_bytes();
+    let gas = i64::try_from(gas_limit).unwrap_or(i64::MAX);
+    // SAFETY: valid code hash, label, message, amount and address buffers.
+    let status = unsafe {
+        sys::instantiate_with_admin(
+            code_hash.as_ptr(),
+            label.as_ptr(),
+            label.len(),
+            msg.as_ptr(),
+            msg.len(),
+            funds.as_ptr(),
+            gas,
+            admin.as_bytes().as_ptr(),
+        )
+    };
+    let data = call_outcome(status)?;
+    <[u8; 20]>::try_from(data.as_slice()).map(Addr::new).map_err(|_| "instantiate: no address returned".to_owned())
+}
+
+pub fn migrate(contract: &Addr, code_hash: &[u8; 32], msg: &[u8], gas_limit: u64) -> Result<Vec<u8>, String> {
+    let gas = i64::try_from(gas_limit).unwrap_or(i64::MAX);
+    // SAFETY: valid address, code hash and message buffers.
+    let status =
+        unsafe { sys::migrate(contract.as_bytes().as_ptr(), code_hash.as_ptr(), msg.as_ptr(), msg.len(), gas) };
+    call_outcome(status)
+}
+
+/// `update_admin` flag: clear the admin.
+const CLEAR_ADMIN: i32 = 1;
+
+pub fn update_admin(contract: &Addr, admin: Option<&Addr>) -> Result<(), String> {
+    let (ptr, flags) = match admin {
+        Some(a) => (a.as_bytes().as_ptr(), 0),
+        None => (contract.as_bytes().as_ptr(), CLEAR_ADMIN),
+    };
+    // SAFETY: valid 20-byte addresses (the second is ignored when clearing).
+    match unsafe { sys::update_admin(contract.as_bytes().as_ptr(), ptr, flags) } {
+        0 => Ok(()),
+        _ => Err(register_text()),
+    }
+}
+
+pub fn contract_admin(addr: &Addr) -> Option<Addr> {
+    let mut buf = [0u8; 20];
+    // SAFETY: 20-byte address in, 20 bytes written to `buf` when there is an admin.
+    match unsafe { sys::contract_admin(addr.as_bytes().as_ptr(), buf.as_mut_ptr()) } {
+        0 => Some(Addr::new(buf)),
+        _ => None,
     }
 }
 

@@ -4,7 +4,8 @@
 //! workspace's `wasm` profile). It defines three handlers taking a typed,
 //! JSON-deserialised message and registers them with [`entry_points!`], which
 //! generates the exports of ABI version 1 (`vm/ABI.md`): `interface_version_1`,
-//! `agora_alloc`, `instantiate`, `execute` and `query`.
+//! `agora_alloc`, `instantiate`, `execute`, `query` and, optionally,
+//! `migrate`.
 //!
 //! ```
 //! use agora_sdk::{caller, emit, entry_points, ContractError, Item, Json, Response};
@@ -88,8 +89,9 @@ pub mod __private;
 pub use addr::{ADDRESS_HRP, Addr};
 pub use api::{
     abort, balance, block_height, block_time_ms, bonded_stake_at, burn, call, call_json, caller, chain_id,
-    contract_address, contract_code_hash, ed25519_verify, emit, funds, instantiate, instantiate_json, origin,
-    query_contract, query_json, self_address, sha256, total_bonded_at, transfer, update_chain_params,
+    contract_address, contract_admin, contract_code_hash, ed25519_verify, emit, funds, instantiate, instantiate_json,
+    instantiate_with_admin, migrate, origin, query_contract, query_json, self_address, sha256, total_bonded_at,
+    transfer, update_admin, update_chain_params,
 };
 pub use error::ContractError;
 pub use response::{IntoData, Json, Response, from_json, to_json_vec};
@@ -102,8 +104,11 @@ pub use uint::Uint128;
 ///
 /// ```ignore
 /// entry_points!(instantiate, execute, query);
+/// // with a `migrate` entry point (run when the contract's admin migrates it
+/// // to this code; see `agora_sdk::migrate`):
+/// entry_points!(instantiate, execute, query, migrate);
 /// // or name them, leaving out any the contract does not have:
-/// entry_points!(instantiate: init, execute: exec);
+/// entry_points!(instantiate: init, execute: exec, migrate: upgrade);
 /// ```
 ///
 /// Each handler is `fn(Msg) -> Result<R, ContractError>` where `Msg:
@@ -131,6 +136,9 @@ macro_rules! entry_points {
     };
     ($instantiate:path, $execute:path, $query:path $(,)?) => {
         $crate::entry_points!(instantiate: $instantiate, execute: $execute, query: $query);
+    };
+    ($instantiate:path, $execute:path, $query:path, $migrate:path $(,)?) => {
+        $crate::entry_points!(instantiate: $instantiate, execute: $execute, query: $query, migrate: $migrate);
     };
 }
 
@@ -166,6 +174,9 @@ macro_rules! __agora_entry_export {
     (query, $handler:path) => {
         $crate::__agora_entry_export!(@export "query", __agora_export_query, $handler);
     };
+    (migrate, $handler:path) => {
+        $crate::__agora_entry_export!(@export "migrate", __agora_export_migrate, $handler);
+    };
     (@export $name:literal, $export:ident, $handler:path) => {
         #[cfg(target_arch = "wasm32")]
         #[allow(unsafe_code)]
@@ -178,7 +189,7 @@ macro_rules! __agora_entry_export {
         ::core::compile_error!(::core::concat!(
             "unknown entry point `",
             ::core::stringify!($other),
-            "`: expected `instantiate`, `execute` or `query`"
+            "`: expected `instantiate`, `execute`, `query` or `migrate`"
         ));
     };
 }

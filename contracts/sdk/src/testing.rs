@@ -39,7 +39,10 @@ use sha2::{Digest, Sha256};
 
 use crate::Addr;
 
+mod admin;
 mod chain;
+
+pub use admin::Migration;
 
 /// Maximum nesting of sub-calls/queries below the top-level call (`max_call_depth`).
 pub const MAX_CALL_DEPTH: usize = 8;
@@ -63,7 +66,7 @@ pub fn mock_addr(name: &str) -> Addr {
 /// One entry point of a mock contract: message bytes in, result data or error text out.
 pub type EntryFn = Rc<dyn Fn(&[u8]) -> Result<Vec<u8>, String>>;
 
-/// A contract the mock host can run: up to three entry points. Contracts
+/// A contract the mock host can run: up to four entry points. Contracts
 /// using [`entry_points!`](crate::entry_points) get one from their generated
 /// `mock_contract()`; tests can also build one from closures.
 #[derive(Clone, Default)]
@@ -71,6 +74,7 @@ pub struct MockContract {
     instantiate: Option<EntryFn>,
     execute: Option<EntryFn>,
     query: Option<EntryFn>,
+    migrate: Option<EntryFn>,
 }
 
 impl MockContract {
@@ -93,6 +97,11 @@ impl MockContract {
         self.query = Some(Rc::new(f));
         self
     }
+    /// Sets the `migrate` entry point.
+    pub fn migrate(mut self, f: impl Fn(&[u8]) -> Result<Vec<u8>, String> + 'static) -> MockContract {
+        self.migrate = Some(Rc::new(f));
+        self
+    }
 }
 
 impl MockContract {
@@ -103,7 +112,10 @@ impl MockContract {
             (None, None) => true,
             _ => false,
         };
-        eq(&self.instantiate, &other.instantiate) && eq(&self.execute, &other.execute) && eq(&self.query, &other.query)
+        eq(&self.instantiate, &other.instantiate)
+            && eq(&self.execute, &other.execute)
+            && eq(&self.query, &other.query)
+            && eq(&self.migrate, &other.migrate)
     }
 }
 
@@ -113,6 +125,7 @@ impl fmt::Debug for MockContract {
             .field("instantiate", &self.instantiate.is_some())
             .field("execute", &self.execute.is_some())
             .field("query", &self.query.is_some())
+            .field("migrate", &self.migrate.is_some())
             .finish()
     }
 }
@@ -139,6 +152,7 @@ enum Entry {
     Instantiate,
     Execute,
     Query,
+    Migrate,
 }
 
 impl Entry {
@@ -147,6 +161,7 @@ impl Entry {
             Entry::Instantiate => "instantiate",
             Entry::Execute => "execute",
             Entry::Query => "query",
+            Entry::Migrate => "migrate",
         }
     }
 }
@@ -159,6 +174,7 @@ struct Chain {
     events: Vec<Event>,
     param_patches: Vec<serde_json::Value>,
     burned: u128,
+    admin: admin::Admins,
 }
 
 #[derive(Clone, Copy)]
@@ -317,7 +333,10 @@ impl MockHost {
     /// Makes `contract` callable at `addr` (by `call`/`query_contract` and the
     /// methods below), replacing any contract there. No instantiate is run.
     pub fn register(&self, addr: Addr, contract: MockContract) {
-        with(|s| s.contracts.insert(addr, contract));
+        with(|s| {
+            s.chain.admin.forget_code(&addr);
+            s.contracts.insert(addr, contract)
+        });
     }
 
     /// Registers `contract` at `addr` and runs its `instantiate` like the chain:
@@ -418,11 +437,12 @@ fn invoke(
 ) -> Result<Vec<u8>, String> {
     let read_only = entry == Entry::Query;
     let prepared = with(|s| -> Result<(EntryFn, Chain), String> {
-        let contract = s.contracts.get(&addr).ok_or_else(|| format!("no contract at {addr}"))?;
+        let contract = admin::code_of(s, &addr).ok_or_else(|| format!("no contract at {addr}"))?;
         let handler = match entry {
             Entry::Instantiate => contract.instantiate.clone(),
             Entry::Execute => contract.execute.clone(),
             Entry::Query => contract.query.clone(),
+            Entry::Migrate => contract.migrate.clone(),
         }
         .ok_or_else(|| format!("contract {addr} has no `{}` entry point", entry.name()))?;
         let snapshot = s.chain.clone();
@@ -483,6 +503,7 @@ fn check_key(op: &str, key: &[u8]) {
 pub(crate) mod host {
     use super::*;
 
+    pub use super::admin::host::{contract_admin, instantiate_with_admin, migrate, update_admin};
     pub use super::chain::host::{
         bonded_stake_at, burn, contract_code_hash, instantiate, total_bonded_at, update_chain_params,
     };

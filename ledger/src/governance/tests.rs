@@ -112,3 +112,18 @@ fn genesis_writes_the_params_record_that_read_params_reads() {
     store.commit(&diff);
     assert_eq!(read_params(&store).unwrap(), Some(p));
 }
+
+#[test]
+fn the_default_largest_upload_fits_a_transaction_and_governance_keeps_it_so() {
+    let p = ChainParams::default();
+    let c = &p.contracts;
+    assert_eq!((c.max_code_bytes, p.max_tx_gas), (256 * 1024, 700_000_000));
+    assert_eq!(c.gas_code_byte * u64::from(c.max_code_bytes), 655_360_000);
+    assert!(c.gas_code_byte * u64::from(c.max_code_bytes) <= p.max_tx_gas);
+    assert!(u64::from(p.max_tx_bytes) > u64::from(c.max_code_bytes) + 1024, "the upload's bytes fit max_tx_bytes");
+    // The defaults pass the governance rules (a patch to the same value), and
+    // lowering max_tx_gas below the largest upload is refused.
+    assert_eq!(patch(&p, r#"{"min_gas_price":"1"}"#).unwrap(), p);
+    let err = patch(&p, r#"{"max_tx_gas":600000000}"#).unwrap_err();
+    assert!(err.contains("contracts.gas_code_byte"), "{err}");
+}

@@ -64,7 +64,8 @@ impl World {
     }
 
     pub fn store_code(&mut self, code: &[u8]) -> Hash {
-        let r = self.tx(Payload::StoreCode { code: code.to_vec() }, 500_000_000).expect("valid tx");
+        // The largest upload fits `max_tx_gas` (a governance rule).
+        let r = self.tx(Payload::StoreCode { code: code.to_vec() }, self.params.max_tx_gas).expect("valid tx");
         assert_eq!(r.status, TxStatus::Success, "store failed: {r:?}");
         Hash(r.data.try_into().expect("32-byte code hash"))
     }

@@ -1,8 +1,8 @@
 //! `agora contract …`: upload WebAssembly code, create and call contracts, and
 //! read them (see `vm/ABI.md` for what a contract is).
 //!
-//! The transaction commands (`store`, `instantiate`, `execute`) follow
-//! `agora transfer`:
+//! The transaction commands (`store`, `instantiate`, `execute`, `migrate`,
+//! `set-admin`) follow `agora transfer`:
 //!
 //! 1. Check the arguments locally: the .wasm file (exists, `\0asm` magic), the
 //!    JSON message (`MSG` or `@FILE`), before anything is asked of the node.
@@ -44,8 +44,14 @@ pub const AUTO_GAS_EXTRA: u64 = 10_000;
 pub async fn run(ctx: &Ctx, cmd: ContractCommand) -> Result<()> {
     match cmd {
         ContractCommand::Store { file, tx } => store(ctx, &file, &tx).await,
-        ContractCommand::Instantiate { code_hash, msg, label, funds, tx } => {
-            instantiate(ctx, &code_hash, &msg, &label, funds, &tx).await
+        ContractCommand::Instantiate { code_hash, msg, label, funds, admin, tx } => {
+            instantiate(ctx, &code_hash, &msg, &label, funds, admin, &tx).await
+        }
+        ContractCommand::Migrate { contract, code_hash, msg, tx } => {
+            migrate(ctx, &contract, &code_hash, &msg, &tx).await
+        }
+        ContractCommand::SetAdmin { contract, admin, clear, tx } => {
+            set_admin(ctx, &contract, if clear { None } else { admin }, &tx).await
         }
         ContractCommand::Execute { contract, msg, funds, tx } => execute(ctx, &contract, &msg, funds, &tx).await,
         ContractCommand::Query { contract, msg, gas_limit } => query(ctx, &contract, &msg, gas_limit).await,
@@ -293,7 +299,15 @@ async fn store(ctx: &Ctx, file: &Path, opts: &TxArgs) -> Result<()> {
     sent.finish(ctx, out, &f)
 }
 
-async fn instantiate(ctx: &Ctx, code_hash: &Hash, msg: &str, label: &str, funds: Amount, opts: &TxArgs) -> Result<()> {
+async fn instantiate(
+    ctx: &Ctx,
+    code_hash: &Hash,
+    msg: &str,
+    label: &str,
+    funds: Amount,
+    admin: Option<Address>,
+    opts: &TxArgs,
+) -> Result<()> {
     let msg = parse_msg(msg)?;
     if label.is_empty() {
         return Err(WalletError::InvalidArgument("the label must not be empty".into()));
@@ -309,7 +323,12 @@ async fn instantiate(ctx: &Ctx, code_hash: &Hash, msg: &str, label: &str, funds:
         )));
     }
     let expected = contract_address(code_hash, &p.from.address, label);
-    let payload = Payload::Instantiate { code_hash: *code_hash, label: label.to_owned(), msg, funds };
+    // Without an admin, the transaction is the same `Instantiate` as ever.
+    let (hash, owned) = (*code_hash, label.to_owned());
+    let payload = match admin {
+        None => Payload::Instantiate { code_hash: hash, label: owned, msg, funds },
+        Some(a) => Payload::InstantiateWithAdmin { code_hash: hash, label: owned, msg, funds, admin: Some(a) },
+    };
     let sent = send(ctx, &p, opts, payload, ("funds", funds), "instantiation").await?;
 
     let address = if sent.succeeded() {
@@ -337,8 +356,9 @@ async fn instantiate(ctx: &Ctx, code_hash: &Hash, msg: &str, label: &str, funds:
     out["code_hash"] = json!(code_hash);
     out["label"] = json!(label);
     out["funds"] = json!(funds);
+    out["admin"] = json!(admin);
     let mut f = Fields::new();
-    f.add_opt("contract", address).add("code hash", code_hash).add("label", label);
+    f.add_opt("contract", address).add("code hash", code_hash).add("label", label).add_opt("admin", admin);
     if !funds.is_zero() {
         f.add("funds", funds);
     }
@@ -374,6 +394,53 @@ async fn execute(ctx: &Ctx, contract: &Address, msg: &str, funds: Amount, opts: 
     sent.finish(ctx, out, &f)
 }
 
+async fn migrate(ctx: &Ctx, contract: &Address, code_hash: &Hash, msg: &str, opts: &TxArgs) -> Result<()> {
+    let msg = parse_msg(msg)?;
+    let p = prepare(ctx, opts).await?;
+    check_msg_size(&p.chain, &msg)?;
+    let payload = Payload::Migrate { contract: *contract, code_hash: *code_hash, msg };
+    let sent = send(ctx, &p, opts, payload, ("funds", Amount::ZERO), "migration").await?;
+
+    let data = sent.data();
+    let receipt = &sent.committed.value.receipt;
+    // The `migrate` event's attributes are `[key, value]` pairs.
+    let old = receipt
+        .events
+        .iter()
+        .find(|e| e.get("kind").and_then(Value::as_str) == Some("migrate"))
+        .and_then(|e| e.get("attributes")?.as_array()?.iter().find(|kv| kv[0] == "old_code_hash"))
+        .and_then(|kv| kv[1].as_str())
+        .map(str::to_owned);
+    let mut out = sent.json();
+    out["contract"] = json!(contract);
+    out["code_hash"] = json!(code_hash);
+    out["old_code_hash"] = json!(old);
+    out["data"] = data_json(&data);
+    out["data_hex"] = json!(hex::encode(&data));
+    let mut f = Fields::new();
+    f.add("contract", contract).add("code hash", code_hash).add_opt("previous code hash", old);
+    sent.fields(&mut f);
+    event_fields(&mut f, &receipt.events);
+    if sent.succeeded() && !data.is_empty() {
+        f.add_lines("data", &show_data(&data));
+    }
+    sent.finish(ctx, out, &f)
+}
+
+async fn set_admin(ctx: &Ctx, contract: &Address, admin: Option<Address>, opts: &TxArgs) -> Result<()> {
+    let p = prepare(ctx, opts).await?;
+    let payload = Payload::UpdateAdmin { contract: *contract, admin };
+    let sent = send(ctx, &p, opts, payload, ("funds", Amount::ZERO), "admin change").await?;
+    let mut out = sent.json();
+    out["contract"] = json!(contract);
+    out["admin"] = json!(admin);
+    let mut f = Fields::new();
+    f.add("contract", contract)
+        .add("new admin", admin.map_or_else(|| "none (cleared for good)".into(), |a| a.to_string()));
+    sent.fields(&mut f);
+    sent.finish(ctx, out, &f)
+}
+
 async fn query(ctx: &Ctx, contract: &Address, msg: &str, gas_limit: Option<u64>) -> Result<()> {
     let msg = parse_msg(msg)?;
     let client = ctx.client(CALL_TIMEOUT)?;
@@ -405,6 +472,15 @@ async fn info(ctx: &Ctx, contract: &Address) -> Result<()> {
         .add("code hash", v.code_hash)
         .add("creator", v.creator)
         .add("label", &v.label)
+        // Read from the node's JSON: older nodes do not send it.
+        .add(
+            "admin",
+            match i.raw.get("admin") {
+                Some(Value::String(a)) => a.clone(),
+                Some(Value::Null) => "none".to_owned(),
+                _ => "(not reported by the node)".to_owned(),
+            },
+        )
         .add("created at", format!("height {}", v.created_height))
         .add_opt("balance", v.balance)
         .print()

@@ -8,20 +8,32 @@
 //! wallet finds its proposal module (the first one) and voting module by
 //! asking the core.
 
-use ledger::{Address, Amount, Hash, Payload, contract_address};
+use ledger::{Address, Amount, Payload};
 use serde_json::{Value, json};
 
 use crate::cli::{DaoCommand, TxArgs, VoteOption};
 use crate::commands::contract::{Sent, prepare, send};
+use crate::commands::dao_create::CreateMsg;
 use crate::commands::query::event_fields;
-use crate::commands::{CALL_TIMEOUT, Ctx};
+use crate::commands::{CALL_TIMEOUT, Ctx, dao_create, dao_members, dao_view};
 use crate::error::{Result, WalletError};
 use crate::output::{Fields, print_json};
 use crate::parse::parse_msg;
 
 pub async fn run(ctx: &Ctx, cmd: DaoCommand) -> Result<()> {
     match cmd {
-        DaoCommand::Create { name, description, label, core_code, proposals_code, voting_code, token, config, tx } => {
+        DaoCommand::Create {
+            name,
+            description,
+            label,
+            core_code,
+            proposals_code,
+            voting_code,
+            token,
+            config,
+            rules,
+            tx,
+        } => {
             let config = match config {
                 Some(c) => serde_json::from_slice(&parse_msg(&c)?)
                     .map_err(|e| WalletError::InvalidArgument(format!("--config is not JSON: {e}")))?,
@@ -31,13 +43,8 @@ pub async fn run(ctx: &Ctx, cmd: DaoCommand) -> Result<()> {
                 Some(t) => json!({ "token": t.to_string() }),
                 None => json!({}),
             };
-            let msg = json!({
-                "name": name,
-                "description": description,
-                "voting": { "code_hash": voting_code.to_string(), "label": "voting", "msg": voting_msg },
-                "proposals": [{ "code_hash": proposals_code.to_string(), "label": "proposals", "msg": config }],
-            });
-            create(ctx, &core_code, &label, &msg, &tx).await
+            let msg = CreateMsg { name, description, voting_code, voting_msg, proposals_code, config };
+            dao_create::create(ctx, &core_code, &label, msg, &rules, &tx).await
         }
         DaoCommand::Propose { dao, title, description, msgs, transfer, param, tx } => {
             let current = if param.is_empty() {
@@ -53,12 +60,9 @@ pub async fn run(ctx: &Ctx, cmd: DaoCommand) -> Result<()> {
             let msg = json!({ "propose": { "title": title, "description": description, "msgs": msgs } });
             exec(ctx, &module, &msg, Amount::new(deposit), &tx, "proposal").await
         }
-        DaoCommand::Vote { dao, id, option, rationale, tx } => {
+        DaoCommand::Vote { dao, id, option, rationale, power, conviction, tx } => {
             let module = proposal_module(ctx, &dao).await?;
-            let mut vote = json!({ "proposal_id": id, "option": option.as_str() });
-            if let Some(r) = rationale {
-                vote["rationale"] = json!(r);
-            }
+            let vote = vote_msg(id, option, rationale, power, conviction);
             exec(ctx, &module, &json!({ "vote": vote }), Amount::ZERO, &tx, "vote").await
         }
         DaoCommand::Veto { dao, id, tx } => action(ctx, &dao, "veto", id, &tx).await,
@@ -75,7 +79,42 @@ pub async fn run(ctx: &Ctx, cmd: DaoCommand) -> Result<()> {
         DaoCommand::Info { dao } => info(ctx, &dao).await,
         DaoCommand::List { dao, start_after, limit } => list(ctx, &dao, start_after, limit).await,
         DaoCommand::Show { dao, id, votes } => show(ctx, &dao, id, votes).await,
+        DaoCommand::Delegate { dao, to, share, bps, tx } => {
+            dao_members::delegate(ctx, &dao, &to, share.as_deref(), bps, &tx).await
+        }
+        DaoCommand::Undelegate { dao, to, tx } => dao_members::undelegate(ctx, &dao, to.as_deref(), &tx).await,
+        DaoCommand::Delegations { dao, address } => dao_members::delegations(ctx, &dao, address.as_deref()).await,
+        DaoCommand::RegisterIdentity { dao, address, identity, tx } => {
+            dao_members::register_identity(ctx, &dao, &address, &identity, &tx).await
+        }
+        DaoCommand::RevokeIdentity { dao, address, tx } => dao_members::revoke_identity(ctx, &dao, &address, &tx).await,
+        DaoCommand::Identity { dao, address } => dao_members::identity(ctx, &dao, address.as_deref()).await,
+        DaoCommand::Lock { dao, amount, conviction, address, tx } => {
+            dao_members::lock(ctx, &dao, amount, conviction, address.as_deref(), tx.tx().as_ref()).await
+        }
     }
+}
+
+/// The body of a `vote` message; `power` and `conviction` only when given
+/// (older proposal modules refuse unknown fields).
+pub fn vote_msg(
+    id: u64,
+    option: VoteOption,
+    rationale: Option<String>,
+    power: Option<Amount>,
+    conviction: Option<u8>,
+) -> Value {
+    let mut vote = json!({ "proposal_id": id, "option": option.as_str() });
+    if let Some(r) = rationale {
+        vote["rationale"] = json!(r);
+    }
+    if let Some(p) = power {
+        vote["power"] = json!(p.to_string());
+    }
+    if let Some(k) = conviction {
+        vote["conviction"] = json!(k);
+    }
+    vote
 }
 
 /// The proposal rules `agora dao create` uses without `--config`: x/gov's
@@ -180,29 +219,29 @@ pub fn proposal_msgs(
     Ok(out)
 }
 
-async fn query(ctx: &Ctx, contract: &Address, msg: &Value) -> Result<Value> {
+pub(crate) async fn query(ctx: &Ctx, contract: &Address, msg: &Value) -> Result<Value> {
     let client = ctx.client(CALL_TIMEOUT)?;
     let bytes = serde_json::to_vec(msg).map_err(|e| WalletError::InvalidArgument(e.to_string()))?;
     Ok(client.contract_query(contract, &bytes, None).await?.value.data)
 }
 
-fn address_in(v: &Value, what: &str) -> Result<Address> {
+pub(crate) fn address_in(v: &Value, what: &str) -> Result<Address> {
     v.as_str()
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| WalletError::InvalidArgument(format!("the DAO's answer has no {what} address")))
 }
 
-async fn proposal_module(ctx: &Ctx, dao: &Address) -> Result<Address> {
+pub(crate) async fn proposal_module(ctx: &Ctx, dao: &Address) -> Result<Address> {
     let v = query(ctx, dao, &json!({ "proposal_modules": {} })).await?;
     address_in(&v["proposal_modules"][0], "proposal module")
 }
 
-async fn voting_module(ctx: &Ctx, dao: &Address) -> Result<Address> {
+pub(crate) async fn voting_module(ctx: &Ctx, dao: &Address) -> Result<Address> {
     let v = query(ctx, dao, &json!({ "voting_module": {} })).await?;
     address_in(&v["address"], "voting module")
 }
 
-async fn send_exec(
+pub(crate) async fn send_exec(
     ctx: &Ctx,
     contract: &Address,
     msg: &Value,
@@ -216,7 +255,7 @@ async fn send_exec(
     send(ctx, &p, tx, payload, ("funds", funds), what).await
 }
 
-fn exec_fields(sent: &Sent, contract: &Address) -> Fields {
+pub(crate) fn exec_fields(sent: &Sent, contract: &Address) -> Fields {
     let mut f = Fields::new();
     f.add("contract", contract);
     sent.fields(&mut f);
@@ -224,7 +263,7 @@ fn exec_fields(sent: &Sent, contract: &Address) -> Fields {
     f
 }
 
-async fn exec(
+pub(crate) async fn exec(
     ctx: &Ctx,
     contract: &Address,
     msg: &Value,
@@ -247,22 +286,6 @@ async fn action(ctx: &Ctx, dao: &Address, verb: &str, id: u64, tx: &TxArgs) -> R
         _ => "closing",
     };
     exec(ctx, &module, &json!({ verb: { "proposal_id": id } }), Amount::ZERO, tx, what).await
-}
-
-async fn create(ctx: &Ctx, core: &Hash, label: &str, msg: &Value, tx: &TxArgs) -> Result<()> {
-    let bytes = serde_json::to_vec(msg).map_err(|e| WalletError::InvalidArgument(e.to_string()))?;
-    let p = prepare(ctx, tx).await?;
-    let dao = contract_address(core, &p.from.address, label);
-    let payload = Payload::Instantiate { code_hash: *core, label: label.to_owned(), msg: bytes, funds: Amount::ZERO };
-    let sent = send(ctx, &p, tx, payload, ("funds", Amount::ZERO), "DAO creation").await?;
-    let receipt = &sent.committed.value.receipt;
-    let mut out = sent.json();
-    out["dao"] = json!(dao);
-    let mut f = Fields::new();
-    f.add("dao", dao);
-    sent.fields(&mut f);
-    event_fields(&mut f, &receipt.events);
-    sent.finish(ctx, out, &f)
 }
 
 /// Approves the voting module on the token, then stakes: two transactions,
@@ -294,19 +317,10 @@ async fn info(ctx: &Ctx, dao: &Address) -> Result<()> {
     if ctx.json() {
         return print_json(&json!({ "dao": dao, "config": config, "treasury": treasury, "proposal_rules": rules }));
     }
-    let mut f = Fields::new();
-    f.add("dao", dao)
-        .add("name", config["name"].as_str().unwrap_or(""))
-        .add("voting module", config["voting_module"].as_str().unwrap_or(""))
-        .add("proposal module", module)
-        .add("treasury", treasury["native"].as_str().unwrap_or("0"));
-    for k in ["quorum", "threshold", "veto_threshold", "timelock_ms", "max_voting_period_ms", "deposit", "vetoer"] {
-        f.add(k, compact(&rules[k]));
-    }
-    f.print()
+    dao_view::info_fields(dao, &config, &treasury, &module, &rules).print()
 }
 
-fn compact(v: &Value) -> String {
+pub(crate) fn compact(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => "none".into(),
@@ -341,7 +355,7 @@ async fn list(ctx: &Ctx, dao: &Address, start_after: Option<u64>, limit: Option<
     Ok(())
 }
 
-fn time_left(v: &Value) -> String {
+pub(crate) fn time_left(v: &Value) -> String {
     match v.as_u64() {
         Some(ms) => format!("{}.{}s left", ms / 1000, (ms % 1000) / 100),
         None => "-".into(),
@@ -355,27 +369,13 @@ async fn show(ctx: &Ctx, dao: &Address, id: u64, votes: bool) -> Result<()> {
         let v = query(ctx, &module, &json!({ "list_votes": { "proposal_id": id, "limit": 100 } })).await?;
         p["votes"] = v["votes"].clone();
     }
+    // Older proposal modules have no concentration report: show the rest.
+    let conc = query(ctx, &module, &json!({ "concentration": { "proposal_id": id } })).await.ok();
     if ctx.json() {
+        p["concentration"] = conc.unwrap_or(Value::Null);
         return print_json(&p);
     }
-    let mut f = Fields::new();
-    f.add("proposal", format!("#{id} {}", compact(&p["title"])))
-        .add("status", compact(&p["status"]))
-        .add("time left", time_left(&p["time_left_ms"]))
-        .add("proposer", compact(&p["proposer"]))
-        .add("snapshot height", compact(&p["snapshot_height"]))
-        .add("total power", compact(&p["total_power"]));
-    for k in ["yes", "no", "abstain", "no_with_veto"] {
-        f.add(k, compact(&p["tally"][k]));
-    }
-    f.add("quorum reached", compact(&p["quorum_reached"]));
-    f.add_lines("messages", &serde_json::to_string_pretty(&p["msgs"]).unwrap_or_default());
-    if let Some(vs) = p["votes"].as_array() {
-        for v in vs {
-            f.add("vote", format!("{} {} {}", compact(&v["voter"]), compact(&v["option"]), compact(&v["power"])));
-        }
-    }
-    f.print()
+    dao_view::show_fields(&p, conc.as_ref()).print()
 }
 
 impl VoteOption {

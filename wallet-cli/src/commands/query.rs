@@ -122,6 +122,24 @@ fn payload_fields(f: &mut Fields, payload: &Payload, receipt: &ReceiptInfo) {
                 f.add("contract", Address(a));
             }
         }
+        Payload::InstantiateWithAdmin { code_hash, label, msg, funds, admin } => {
+            f.add("payload", "instantiate")
+                .add("code hash", code_hash)
+                .add("label", label)
+                .add("msg", msg_text(msg))
+                .add("funds", funds)
+                .add_opt("admin", admin.as_ref());
+            if let Ok(a) = <[u8; 20]>::try_from(data.as_slice()) {
+                f.add("contract", Address(a));
+            }
+        }
+        Payload::Migrate { contract, code_hash, msg } => {
+            f.add("payload", "migrate").add("contract", contract).add("code hash", code_hash).add("msg", msg_text(msg));
+        }
+        Payload::UpdateAdmin { contract, admin } => {
+            let admin = admin.map_or_else(|| "none (cleared)".to_owned(), |a| a.to_string());
+            f.add("payload", "update admin").add("contract", contract).add("admin", admin);
+        }
         Payload::Execute { contract, msg, funds } => {
             f.add("payload", "execute").add("contract", contract).add("msg", msg_text(msg)).add("funds", funds);
             if !data.is_empty() {

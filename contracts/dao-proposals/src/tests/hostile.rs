@@ -176,7 +176,11 @@ fn list_queries_page_and_clamp() {
         .find(|(a, _)| *a == sorted[3])
         .unwrap()
         .1;
-    assert_eq!(rest["votes"][0], json!({"voter": sorted[3], "option": "abstain", "power": power, "rationale": null}));
+    assert_eq!(
+        rest["votes"][0],
+        json!({"voter": sorted[3], "option": "abstain", "power": power, "rationale": null,
+            "delegated": "0", "weight": power, "conviction": 0, "recent": power})
+    );
     assert_eq!(t.q(json!({"list_votes": {"proposal_id": 2}})).unwrap(), json!({"votes": []}));
     assert_eq!(t.q(json!({"list_votes": {"proposal_id": 1, "limit": 0}})).unwrap(), json!({"votes": []}));
 }

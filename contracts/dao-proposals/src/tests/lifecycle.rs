@@ -34,7 +34,10 @@ fn pass_timelock_execute_moves_treasury_funds() {
         [
             ("voter".to_owned(), t.bob.to_string()),
             ("option".to_owned(), "no".to_owned()),
-            ("power".to_owned(), "30".to_owned())
+            ("power".to_owned(), "30".to_owned()),
+            ("weight".to_owned(), "30".to_owned()),
+            ("delegated".to_owned(), "0".to_owned()),
+            ("conviction".to_owned(), "0".to_owned())
         ]
     );
     assert!(t.act(t.carol, "execute", id).unwrap_err().contains("cannot be executed (status: open)"));
@@ -157,7 +160,7 @@ fn the_vetoer_can_veto_while_open_or_timelocked() {
 fn only_the_proposer_cancels_and_only_while_pending() {
     let t = setup();
     let id = t.propose(json!([]));
-    assert_eq!(t.act(t.bob, "cancel", id).unwrap_err(), "unauthorized: only the proposer can cancel");
+    assert_eq!(t.act(t.bob, "cancel", id).unwrap_err(), "unauthorized: only the proposer or the guardian can cancel");
     t.act(t.alice, "cancel", id).unwrap();
     assert_eq!((t.host.balance(t.alice), t.host.balance(t.module)), (1000, 0));
     let p = t.proposal(id);
@@ -272,7 +275,8 @@ fn revoting_replaces_the_old_vote_only_when_allowed() {
     let v = t.q(json!({"vote": {"proposal_id": id, "voter": t.alice}})).unwrap();
     assert_eq!(
         v,
-        json!({"vote": {"voter": t.alice, "option": "no_with_veto", "power": "50", "rationale": "changed my mind"}})
+        json!({"vote": {"voter": t.alice, "option": "no_with_veto", "power": "50", "rationale": "changed my mind",
+            "delegated": "0", "weight": "50", "conviction": 0, "recent": "50"}})
     );
     t.at(11_000);
     assert_eq!(t.status(id), "vetoed");

@@ -73,7 +73,13 @@ impl MockHost {
     }
 }
 
-fn instantiate_as(me: Addr, code_hash: &[u8; 32], label: &str, msg: &[u8], funds: u128) -> Result<Addr, String> {
+pub(super) fn instantiate_as(
+    me: Addr,
+    code_hash: &[u8; 32],
+    label: &str,
+    msg: &[u8],
+    funds: u128,
+) -> Result<Addr, String> {
     let addr = crate::contract_address(code_hash, &me, label);
     let code = with(|s| s.ext.codes.get(code_hash).cloned());
     let Some(code) = code else { return Err(format!("no code with hash {}", hex(code_hash))) };
@@ -90,7 +96,7 @@ fn instantiate_as(me: Addr, code_hash: &[u8; 32], label: &str, msg: &[u8], funds
     }
 }
 
-fn hex(b: &[u8]) -> String {
+pub(super) fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
@@ -137,9 +143,9 @@ pub(super) mod host {
 
     pub fn contract_code_hash(addr: &Addr) -> Option<[u8; 32]> {
         with(|s| {
-            let c = s.contracts.get(addr)?;
+            let c = crate::testing::admin::code_of(s, addr)?;
             // Stored code keeps its hash; registered contracts get one from their address.
-            let found = s.ext.codes.iter().find(|(_, code)| code.same(c)).map(|(h, _)| *h);
+            let found = s.ext.codes.iter().find(|(_, code)| code.same(&c)).map(|(h, _)| *h);
             Some(found.unwrap_or_else(|| crate::sha256(addr.as_bytes())))
         })
     }
