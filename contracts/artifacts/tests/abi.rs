@@ -44,6 +44,10 @@ fn abi_imports() -> BTreeMap<&'static str, Sig> {
         ("bonded_stake_at", (vec![I32, I64, I32], vec![I32])),
         ("total_bonded_at", (vec![I64, I32], vec![I32])),
         ("update_chain_params", (vec![I32, I32], vec![I32])),
+        ("instantiate_with_admin", (vec![I32, I32, I32, I32, I32, I32, I64, I32], vec![I32])),
+        ("migrate", (vec![I32, I32, I32, I32, I64], vec![I32])),
+        ("update_admin", (vec![I32, I32, I32], vec![I32])),
+        ("contract_admin", (vec![I32, I32], vec![I32])),
     ])
 }
 
@@ -55,6 +59,7 @@ fn abi_exports() -> BTreeMap<&'static str, Sig> {
         ("instantiate", (vec![I32, I32], vec![I64])),
         ("execute", (vec![I32, I32], vec![I64])),
         ("query", (vec![I32, I32], vec![I64])),
+        ("migrate", (vec![I32, I32], vec![I64])),
     ])
 }
 
