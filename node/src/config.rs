@@ -111,7 +111,7 @@ impl Default for RpcConfig {
         RpcConfig {
             listen: "127.0.0.1:26657".into(),
             max_connections: 1000,
-            // A contract upload of `max_code_bytes` (192 KiB) is 384 KiB of hex.
+            // A contract upload of `max_code_bytes` (256 KiB) is 512 KiB of hex.
             max_request_bytes: 4 * 1024 * 1024,
             max_response_bytes: 32 * 1024 * 1024,
             max_commit_wait: Duration::from_secs(120),

@@ -16,7 +16,7 @@ use crate::rpc;
 
 /// Label of the DAO's core contract.
 pub const DAO_LABEL: &str = "agora-dao";
-/// Genesis balance of the deployer (pays four uploads of ~450M gas each).
+/// Genesis balance of the deployer (pays seven uploads of up to ~650M gas each).
 pub const DEPLOYER_BALANCE: u128 = 100_000_000_000_000;
 /// File in the testnet directory describing the deployed DAO.
 pub const DAO_FILE: &str = "dao.json";
@@ -41,6 +41,9 @@ pub fn code_hashes() -> DaoCodes {
         dao_proposals: Hash::digest(contract_artifacts::DAO_PROPOSALS),
         dao_voting_stake: Hash::digest(contract_artifacts::DAO_VOTING_STAKE),
         dao_voting_token: Hash::digest(contract_artifacts::DAO_VOTING_TOKEN),
+        dao_identity: Hash::digest(contract_artifacts::DAO_IDENTITY),
+        dao_delegation: Hash::digest(contract_artifacts::DAO_DELEGATION),
+        token: Hash::digest(contract_artifacts::TOKEN),
     }
 }
 
@@ -55,6 +58,12 @@ pub struct DaoCodes {
     pub dao_proposals: Hash,
     pub dao_voting_stake: Hash,
     pub dao_voting_token: Hash,
+    /// Identity registry for quadratic voting.
+    pub dao_identity: Hash,
+    /// Vote delegation.
+    pub dao_delegation: Hash,
+    /// The example fungible token (for token-voting DAOs).
+    pub token: Hash,
 }
 
 /// What `DIR/dao.json` holds.
@@ -123,6 +132,9 @@ pub async fn deploy(url: &str, chain_id: &str, dir: &Path, vetoer: Option<Addres
             (codes.dao_proposals, contract_artifacts::DAO_PROPOSALS),
             (codes.dao_voting_stake, contract_artifacts::DAO_VOTING_STAKE),
             (codes.dao_voting_token, contract_artifacts::DAO_VOTING_TOKEN),
+            (codes.dao_identity, contract_artifacts::DAO_IDENTITY),
+            (codes.dao_delegation, contract_artifacts::DAO_DELEGATION),
+            (codes.token, contract_artifacts::TOKEN),
         ];
         for (hash, wasm) in uploads {
             if rpc::call(&client, "agora_codeInfo", vec![json!(hash.to_string())]).await.is_ok() {

@@ -221,3 +221,86 @@ fn messages_are_parsed_strictly() {
     assert!(err.contains("unknown query `proposals`"), "{err}");
     assert_eq!(t.q(json!({"dao": {}})).unwrap(), json!({"dao": t.dao}));
 }
+
+#[test]
+fn rule_settings_are_validated() {
+    let reg = mock_addr("registry");
+    let bad: [(Value, &str); 7] = [
+        (json!({"voting_rule": "quadratic"}), "quadratic voting needs an identity_registry"),
+        (json!({"voting_rule": "conviction"}), "needs conviction_period_ms"),
+        (json!({"voting_rule": "conviction", "conviction_period_ms": 7_776_000_001u64}), "needs conviction_period_ms"),
+        (json!({"voting_rule": "plural"}), "unknown value `plural`"),
+        (json!({"voting_rule": "quadratic", "identity_registry": reg, "allow_early_close": true}), "allow_early_close needs"),
+        (json!({"late_quorum_extension_ms": 2_592_000_000u64 - 10_999}), "late_quorum_extension_ms must be at most"),
+        (json!({"acquisition_window_blocks": 1_000_001}), "acquisition_window_blocks must be at most 1000000"),
+    ];
+    for (fields, want) in bad {
+        let host = MockHost::new();
+        host.store_code(PROPS, crate::mock_contract());
+        let mut c = config();
+        for (k, v) in fields.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+        let err = host.instantiate_code(PROPS, mock_addr("dao"), "p", 0, &serde_json::to_vec(&c).unwrap()).unwrap_err();
+        assert!(err.contains(want), "{fields}: {err}");
+    }
+    let cap = |c: Value| {
+        let host = MockHost::new();
+        host.store_code(PROPS, crate::mock_contract());
+        let mut cfg = config();
+        cfg["outflow_cap"] = c;
+        host.instantiate_code(PROPS, mock_addr("dao"), "p", 0, &serde_json::to_vec(&cfg).unwrap())
+    };
+    assert!(cap(json!({"amount": "1", "period_ms": 0, "threshold": "0.9"})).unwrap_err().contains("period_ms"));
+    assert!(cap(json!({"amount": "1", "period_ms": 1, "threshold": "0"})).unwrap_err().contains("threshold"));
+    assert!(cap(json!({"amount": "1", "period_ms": 1, "threshold": "0.9", "x": 1})).unwrap_err().contains("unknown"));
+    cap(json!({"amount": "1", "period_ms": 1, "threshold": "0.9"})).unwrap();
+}
+
+#[test]
+fn vote_arguments_are_bounded() {
+    let t = setup();
+    let id = t.propose(json!([]));
+    t.at(1000);
+    let v = |extra: Value| {
+        let mut m = json!({"proposal_id": id, "option": "yes"});
+        for (k, x) in extra.as_object().unwrap() {
+            m[k] = x.clone();
+        }
+        t.exec(t.alice, 0, json!({"vote": m}))
+    };
+    assert!(v(json!({"conviction": 1})).unwrap_err().contains("only under the conviction rule"));
+    assert!(v(json!({"conviction": 7})).unwrap_err().contains("conviction must be 0 to 6"));
+    assert!(v(json!({"conviction": 256})).unwrap_err().contains("conviction"));
+    assert!(v(json!({"power": "51"})).unwrap_err().contains("cannot commit 51: the power at the snapshot is 50"));
+    assert!(v(json!({"power": "-1"})).unwrap_err().contains("power"));
+    assert_eq!(v(json!({"power": "0"})).unwrap_err(), "no voting power at the snapshot");
+    v(json!({"power": "20"})).unwrap();
+    let p = t.proposal(id);
+    assert_eq!((p["tally"]["yes"].as_str(), p["turnout"].as_str()), (Some("20"), Some("20")));
+}
+
+#[test]
+fn guardian_cancels_until_execution_and_only_the_current_one() {
+    let gina = mock_addr("gina");
+    let t = setup_with(|c| {
+        c["guardian"] = json!(mock_addr("gina"));
+    });
+    let id = t.propose(t.transfer(t.dave, 1));
+    t.at(1000);
+    t.vote(t.alice, id, "yes").unwrap();
+    t.at(11_000);
+    assert_eq!(t.status(id), "timelocked");
+    assert!(t.act(t.bob, "cancel", id).unwrap_err().contains("only the proposer or the guardian"));
+    t.act(gina, "cancel", id).unwrap();
+    let p = t.proposal(id);
+    assert_eq!((p["status"].as_str(), p["cancelled_by"].clone()), (Some("cancelled"), json!(gina)));
+    assert!(t.act(gina, "cancel", id).unwrap_err().contains("(status: cancelled)"));
+    // Executed proposals are out of reach.
+    let id = t.propose(t.transfer(t.dave, 1));
+    t.at(12_000);
+    t.vote(t.alice, id, "yes").unwrap();
+    t.at(30_000);
+    t.act(t.carol, "execute", id).unwrap();
+    assert!(t.act(gina, "cancel", id).unwrap_err().contains("(status: executed)"));
+}
