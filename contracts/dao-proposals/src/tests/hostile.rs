@@ -230,7 +230,10 @@ fn rule_settings_are_validated() {
         (json!({"voting_rule": "conviction"}), "needs conviction_period_ms"),
         (json!({"voting_rule": "conviction", "conviction_period_ms": 7_776_000_001u64}), "needs conviction_period_ms"),
         (json!({"voting_rule": "plural"}), "unknown value `plural`"),
-        (json!({"voting_rule": "quadratic", "identity_registry": reg, "allow_early_close": true}), "allow_early_close needs"),
+        (
+            json!({"voting_rule": "quadratic", "identity_registry": reg, "allow_early_close": true}),
+            "allow_early_close needs",
+        ),
         (json!({"late_quorum_extension_ms": 2_592_000_000u64 - 10_999}), "late_quorum_extension_ms must be at most"),
         (json!({"acquisition_window_blocks": 1_000_001}), "acquisition_window_blocks must be at most 1000000"),
     ];
