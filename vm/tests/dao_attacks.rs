@@ -521,3 +521,34 @@ fn target_contract_replaced_after_the_vote_fails_execution() {
     );
     assert!(failed(&r).contains("admin"), "{r:?}");
 }
+
+/// The most a delegate's vote can cost: 128 delegators (the delegation
+/// contract's bound), each read at the snapshot. Griefing a delegate by
+/// delegating to it cannot make its vote exceed a transaction's gas.
+#[test]
+fn a_delegate_with_the_most_delegators_still_votes() {
+    let dan = key("dan");
+    let fans = keys("fan", 128);
+    let extra = key("extra");
+    let mut actors: Vec<&SigningKey> = fans.iter().collect();
+    actors.extend([&dan, &extra]);
+    let mut w = World::new(&actors);
+    let label = "deleg-max";
+    let delegation = contract_address(&w.codes.delegation, &addr(&w.deployer), label);
+    let mut holders: Vec<(&SigningKey, u128)> = fans.iter().map(|k| (k, 10)).collect();
+    holders.push((&dan, 10));
+    let dao = w.token_dao("crowded", &holders, json!({"delegation": delegation.to_string()}));
+    w.instantiate(w.codes.delegation, label, json!({"dao": dao.core.to_string()}));
+    let to = addr(&dan).to_string();
+    let txs: Vec<_> =
+        fans.iter().map(|k| (k, exec(delegation, json!({"delegate": {"delegate": to, "bps": 10_000}}), 0))).collect();
+    w.c.block(100, txs).iter().for_each(ok);
+    let why = failed(&w.c.one(100, &extra, exec(delegation, json!({"delegate": {"delegate": to, "bps": 1}}), 0)));
+    assert!(why.contains("128 delegators"), "{why}");
+    let id = w.propose(&dao, &dan, json!([]));
+    let r = w.vote(&dao, &dan, id, "yes", json!({}));
+    ok(&r);
+    assert_eq!(w.proposal(&dao, id)["tally"]["yes"], "1290");
+    println!("a delegate's vote with 128 delegators: {} gas (max_tx_gas {})", r.gas_used, w.c.params.max_tx_gas);
+    assert!(r.gas_used < w.c.params.max_tx_gas / 2, "{}", r.gas_used);
+}

@@ -14,8 +14,10 @@ use crate::json::{Obj, pick};
 /// Highest conviction: a lock of 2^(6−1) = 32 periods for 6× weight
 /// (Polkadot OpenGov's scale).
 pub const MAX_CONVICTION: u8 = 6;
-/// Longest conviction period (a 32-period lock is then at most ~2.9 years).
-pub const MAX_CONVICTION_PERIOD_MS: u64 = 90 * 24 * 3600 * 1000;
+/// Longest conviction period: 21 days, so the longest lock (32 periods after
+/// a voting span of at most 30 days, 702 days) stays within the 2 years the
+/// token voting module accepts — a conviction-6 vote can always lock.
+pub const MAX_CONVICTION_PERIOD_MS: u64 = 21 * 24 * 3600 * 1000;
 /// Longest look-back of the concentration report's "acquired shortly before
 /// the snapshot" (it must stay within the chain's stake history).
 pub const MAX_ACQUISITION_WINDOW_BLOCKS: u64 = 1_000_000;

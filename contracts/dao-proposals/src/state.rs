@@ -107,7 +107,7 @@ impl Config {
             }
             VotingRule::Conviction => ensure!(
                 (1..=MAX_CONVICTION_PERIOD_MS).contains(&self.conviction_period_ms),
-                "conviction voting needs conviction_period_ms between 1 and 7776000000"
+                "conviction voting needs conviction_period_ms between 1 and 1814400000 (21 days)"
             ),
         }
         ensure!(

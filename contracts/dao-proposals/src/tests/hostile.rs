@@ -228,7 +228,7 @@ fn rule_settings_are_validated() {
     let bad: [(Value, &str); 7] = [
         (json!({"voting_rule": "quadratic"}), "quadratic voting needs an identity_registry"),
         (json!({"voting_rule": "conviction"}), "needs conviction_period_ms"),
-        (json!({"voting_rule": "conviction", "conviction_period_ms": 7_776_000_001u64}), "needs conviction_period_ms"),
+        (json!({"voting_rule": "conviction", "conviction_period_ms": 1_814_400_001u64}), "needs conviction_period_ms"),
         (json!({"voting_rule": "plural"}), "unknown value `plural`"),
         (
             json!({"voting_rule": "quadratic", "identity_registry": reg, "allow_early_close": true}),
