@@ -552,3 +552,78 @@ fn a_delegate_with_the_most_delegators_still_votes() {
     println!("a delegate's vote with 128 delegators: {} gas (max_tx_gas {})", r.gas_used, w.c.params.max_tx_gas);
     assert!(r.gas_used < w.c.params.max_tx_gas / 2, "{}", r.gas_used);
 }
+
+/// The same coalition tries to get around the cap: raise the cap first (or
+/// add a proposal module of its own) at the ordinary threshold, then drain.
+/// Anything that could move funds around the cap later needs the cap's
+/// threshold too; a module someone else administers cannot be added at all.
+#[test]
+fn the_cap_cannot_be_loosened_or_bypassed_at_the_ordinary_threshold() {
+    let (whale1, whale2, minnow) = (key("whale1"), key("whale2"), key("minnow"));
+    let mut w = World::new(&[&whale1, &whale2, &minnow]);
+    let cap = json!({"outflow_cap": {"amount": "10000", "period_ms": 86_400_000u64, "threshold": "0.9"}});
+    let dao = w.token_dao("capped2", &[(&whale1, 400), (&whale2, 300), (&minnow, 300)], cap);
+    let mut cfg = w.c.query(dao.props, json!({"config": {}})).unwrap();
+    cfg["outflow_cap"]["amount"] = json!("1000000000");
+    let raise = json!([{"execute": {"contract": dao.props.to_string(), "msg": {"update_config": {"config": cfg}}}}]);
+    // A proposal module administered by whale1 (a drainer once migrated).
+    let rogue = contract_address(&w.codes.counter, &addr(&whale1), "rogue");
+    let payload = Payload::InstantiateWithAdmin {
+        code_hash: w.codes.counter,
+        label: "rogue".into(),
+        msg: br#"{"count":0}"#.to_vec(),
+        funds: Amount::ZERO,
+        admin: Some(addr(&whale1)),
+    };
+    ok(&w.c.one(100, &whale1, payload));
+    let add = json!([{"update_proposal_modules": {"add": [rogue.to_string()]}}]);
+    let (id_raise, id_add) = (w.propose(&dao, &whale1, raise), w.propose(&dao, &whale1, add));
+    assert_eq!(w.proposal(&dao, id_add)["pins"][0]["contract"], rogue.to_string());
+    for id in [id_raise, id_add] {
+        ok(&w.vote(&dao, &whale1, id, "yes", json!({})));
+        ok(&w.vote(&dao, &whale2, id, "yes", json!({})));
+        ok(&w.vote(&dao, &minnow, id, "no", json!({})));
+    }
+    w.c.block(10_000, vec![]);
+    for id in [id_raise, id_add] {
+        let p = w.proposal(&dao, id);
+        assert_eq!((p["status"].as_str(), p["cap_threshold"].as_bool()), (Some("rejected"), Some(true)), "{p}");
+    }
+    // With everyone's yes it passes, and the core still refuses the rogue module.
+    let id = w.propose(&dao, &whale1, json!([{"update_proposal_modules": {"add": [rogue.to_string()]}}]));
+    for k in [&whale1, &whale2, &minnow] {
+        ok(&w.vote(&dao, k, id, "yes", json!({})));
+    }
+    w.c.block(10_000, vec![]);
+    ok(&w.c.one(100, &minnow, exec(dao.props, json!({"execute": {"proposal_id": id}}), 0)));
+    let p = w.proposal(&dao, id);
+    assert_eq!(p["status"], "execution_failed", "{p}");
+    assert!(p["execution_failure"].as_str().unwrap().contains("admin other than the DAO"), "{p}");
+}
+
+/// The guardian cannot keep itself in place by cancelling its replacement,
+/// but cannot be dodged by bundling a grab with that replacement either.
+#[test]
+fn the_guardian_is_replaced_by_proposal_and_cannot_block_it() {
+    let (gina, alice, bob) = (key("gina"), key("alice"), key("bob"));
+    let mut w = World::new(&[&gina, &alice, &bob]);
+    let dao = w.token_dao("guarded2", &[(&alice, 600), (&bob, 400)], json!({"guardian": addr(&gina).to_string()}));
+    ok(&w.c.one(100, &w.deployer, exec(dao.core, json!({"fund": {}}), 1_000)));
+    let mut cfg = w.c.query(dao.props, json!({"config": {}})).unwrap();
+    cfg["guardian"] = json!(addr(&bob).to_string());
+    let replace = json!({"execute": {"contract": dao.props.to_string(), "msg": {"update_config": {"config": cfg}}}});
+    let grab = json!({"transfer": {"to": addr(&alice).to_string(), "amount": "1000"}});
+    let only = w.propose(&dao, &alice, json!([replace.clone()]));
+    let bundled = w.propose(&dao, &alice, json!([replace, grab]));
+    let cancel = |id: u64| exec(dao.props, json!({"cancel": {"proposal_id": id}}), 0);
+    assert!(failed(&w.c.one(100, &gina, cancel(only))).contains("cannot cancel a proposal that replaces the guardian"));
+    ok(&w.c.one(100, &gina, cancel(bundled)));
+    ok(&w.vote(&dao, &alice, only, "yes", json!({})));
+    w.c.block(10_000, vec![]);
+    ok(&w.c.one(100, &alice, exec(dao.props, json!({"execute": {"proposal_id": only}}), 0)));
+    assert_eq!(w.c.query(dao.props, json!({"config": {}})).unwrap()["guardian"], addr(&bob).to_string());
+    // Gina lost the power at once.
+    let id = w.propose(&dao, &alice, json!([]));
+    assert!(failed(&w.c.one(100, &gina, cancel(id))).contains("only the proposer or the guardian"));
+    ok(&w.c.one(100, &bob, cancel(id)));
+}

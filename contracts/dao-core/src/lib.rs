@@ -240,6 +240,11 @@ fn run(msg: RawDaoMsg) -> Result<(), ContractError> {
             for a in &add {
                 ensure!(!modules.contains(a), "{a} is already a proposal module");
                 ensure!(agora_sdk::contract_code_hash(a).is_some(), "{a} is not a contract");
+                // A module someone else administers could be migrated into a drainer later.
+                ensure!(
+                    agora_sdk::contract_admin(a).is_none_or(|admin| admin == self_address()),
+                    "{a} has an admin other than the DAO: a proposal module must be the DAO's or nobody's to change"
+                );
                 modules.push(*a);
             }
             ensure!(!modules.is_empty(), "a DAO needs at least one proposal module");

@@ -115,6 +115,11 @@ pub enum ExecuteMsg {
         #[serde(default)]
         delegate: Option<Addr>,
     },
+    /// The delegate drops a delegator (anyone can delegate to anyone, so a
+    /// delegate must be able to free its bounded list from unwanted entries).
+    RemoveDelegator {
+        delegator: Addr,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -314,6 +319,18 @@ pub fn execute(msg: ExecuteMsg) -> Result<Response, ContractError> {
                 save(IN, &d, height, &inn);
                 emit("undelegated", &[("delegator", &who), ("delegate", &d.to_string()), ("height", &h)]);
             }
+        }
+        ExecuteMsg::RemoveDelegator { delegator } => {
+            let mut inn = shares_at(IN, &me, u64::MAX)?;
+            ensure!(take(&mut inn, &delegator).is_some(), "{delegator} does not delegate to {me}");
+            let mut out = shares_at(OUT, &delegator, u64::MAX)?;
+            take(&mut out, &me);
+            save(IN, &me, height, &inn);
+            save(OUT, &delegator, height, &out);
+            emit(
+                "undelegated",
+                &[("delegator", &delegator.to_string()), ("delegate", &who), ("height", &h), ("by", &who)],
+            );
         }
     }
     Ok(Response::new())

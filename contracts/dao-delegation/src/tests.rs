@@ -516,3 +516,18 @@ fn delegated_power_reports_dao_and_voting_module_failures() {
         assert!(err.starts_with("invalid message:") && err.contains(want), "{msg}: {err}");
     }
 }
+
+#[test]
+fn a_delegate_removes_unwanted_delegators() {
+    let t = setup();
+    let (dan, spam, alice) = (mock_addr("dan"), mock_addr("spam"), mock_addr("alice"));
+    let remove =
+        |by: Addr, who: Addr| t.host.execute_json(t.me, by, 0, &json!({"remove_delegator": {"delegator": who}}));
+    t.delegate(spam, dan, 10_000).unwrap();
+    t.delegate(alice, dan, 5_000).unwrap();
+    assert_eq!(remove(alice, spam).unwrap_err(), format!("{spam} does not delegate to {alice}"));
+    remove(dan, spam).unwrap();
+    assert_eq!(t.delegators(dan, None), [(alice, 5_000)]);
+    assert_eq!(t.delegations(spam, None), []);
+    assert_eq!(remove(dan, spam).unwrap_err(), format!("{spam} does not delegate to {dan}"));
+}

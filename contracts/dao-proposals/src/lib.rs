@@ -224,6 +224,7 @@ pub fn execute(msg: ExecuteMsg) -> Result<Response, ContractError> {
 /// open, timelocked or passed. The deposit goes as on a vetoer's veto.
 fn guardian_cancel(id: u64) -> Result<Response, ContractError> {
     let mut p = load(id)?;
+    ensure!(!p.guardian_proof, "the guardian cannot cancel a proposal that replaces the guardian");
     let (s, _) = p.status(block_time_ms());
     need(
         matches!(s, Status::Pending | Status::Open | Status::Timelocked | Status::Passed),
@@ -356,8 +357,22 @@ fn propose(title: String, description: String, msgs: Vec<Box<RawValue>>) -> Resu
     let check = with_msgs(r#"{"check_msgs":{"msgs":"#, &refs, "}}");
     ensure!(check.len() <= MAX_MSGS_BYTES, "messages are larger than 32768 bytes");
     let me = self_address();
+    let (mut guardian_change, mut only_config, mut loosens_cap) = (false, true, false);
     for m in &refs {
-        self_config(m, &me)?;
+        match self_config(m, &me)? {
+            Some(new) => {
+                guardian_change |= new.guardian != config.guardian;
+                loosens_cap |= new.outflow_cap != config.outflow_cap;
+            }
+            None => {
+                only_config = false;
+                let o = Obj::parse(m)?;
+                let (name, _) = o.message()?;
+                // What could move treasury funds around the cap later.
+                loosens_cap |=
+                    matches!(name, "update_proposal_modules" | "update_voting_module" | "migrate" | "update_admin");
+            }
+        }
     }
     let (paid, want) = (funds(), config.deposit_amount());
     ensure!(paid == want, "the deposit is exactly {want}, got {paid}");
@@ -366,6 +381,10 @@ fn propose(title: String, description: String, msgs: Vec<Box<RawValue>>) -> Resu
     agora_sdk::query_contract(&dao, &check).map_err(|e| format!("invalid messages: {e}"))?;
 
     let outflow = rules::outflow(&msgs)?;
+    let cap_threshold = config.outflow_cap.is_some() && loosens_cap;
+    // The guardian cannot cancel its own replacement (when that is all the
+    // proposal does: a grab bundled with it stays cancellable).
+    let guardian_proof = guardian_change && only_config;
     let pins = pins(&refs, &me)?;
     let proposer = caller();
     let snapshot = block_height().saturating_sub(1);
@@ -395,6 +414,8 @@ fn propose(title: String, description: String, msgs: Vec<Box<RawValue>>) -> Resu
         tally: Default::default(),
         turnout: Uint128(0),
         outflow: Uint128(outflow),
+        cap_threshold,
+        guardian_proof,
         pins,
         quorum_at_ms: None,
         cancelled_by: None,
@@ -521,18 +542,22 @@ fn pins(msgs: &[&RawValue], me: &Addr) -> Result<Vec<Pin>, ContractError> {
     for m in msgs {
         let o = Obj::parse(m)?;
         let (name, body) = o.message()?;
-        if !matches!(name, "execute" | "migrate" | "update_admin") {
-            continue;
+        let targets: Vec<Addr> = match name {
+            "execute" | "migrate" | "update_admin" => vec![body.req("contract")?],
+            // A module added after the vote could be swapped for a drainer.
+            "update_proposal_modules" => body.or_default("add")?,
+            _ => continue,
+        };
+        for contract in targets {
+            if contract == *me || pins.iter().any(|p| p.contract == contract) {
+                continue;
+            }
+            pins.push(Pin {
+                contract,
+                code_hash: agora_sdk::contract_code_hash(&contract).map(hex),
+                admin: agora_sdk::contract_admin(&contract),
+            });
         }
-        let contract: Addr = body.req("contract")?;
-        if contract == *me || pins.iter().any(|p| p.contract == contract) {
-            continue;
-        }
-        pins.push(Pin {
-            contract,
-            code_hash: agora_sdk::contract_code_hash(&contract).map(hex),
-            admin: agora_sdk::contract_admin(&contract),
-        });
     }
     Ok(pins)
 }

@@ -201,16 +201,15 @@ pub fn query(msg: QueryMsg) -> Result<Vec<u8>, ContractError> {
             let p = load(proposal_id)?;
             let mut yes = Vec::new();
             let mut truncated = false;
-            for r in BALLOTS.prefix(&proposal_id).range(Bound::Unbounded, Bound::Unbounded) {
-                let (_, b) = r?;
-                if b.option != VoteOption::Yes {
-                    continue;
-                }
-                if yes.len() == MAX_REPORT_VOTERS {
+            for (read, r) in BALLOTS.prefix(&proposal_id).range(Bound::Unbounded, Bound::Unbounded).enumerate() {
+                if read == MAX_REPORT_VOTERS {
                     truncated = true;
                     break;
                 }
-                yes.push((b.power.u128(), b.recent.u128()));
+                let (_, b) = r?;
+                if b.option == VoteOption::Yes {
+                    yes.push((b.power.u128(), b.recent.u128()));
+                }
             }
             let report = concentration(yes, truncated);
             let mut out = format!(

@@ -21,7 +21,7 @@ pub const MAX_CONVICTION_PERIOD_MS: u64 = 21 * 24 * 3600 * 1000;
 /// Longest look-back of the concentration report's "acquired shortly before
 /// the snapshot" (it must stay within the chain's stake history).
 pub const MAX_ACQUISITION_WINDOW_BLOCKS: u64 = 1_000_000;
-/// Yes ballots the concentration report reads at most (a query's bound).
+/// Ballots the concentration report reads at most (a query's bound).
 pub const MAX_REPORT_VOTERS: usize = 2_000;
 
 /// How a ballot's power becomes weight.

@@ -115,6 +115,10 @@ impl Config {
             "allow_early_close needs the token rule without delegation (weights and overrides can move cast power)"
         );
         ensure!(
+            self.outflow_cap.as_ref().is_none_or(|c| c.threshold >= self.threshold),
+            "outflow_cap.threshold must be at least threshold"
+        );
+        ensure!(
             self.acquisition_window_blocks <= MAX_ACQUISITION_WINDOW_BLOCKS,
             "acquisition_window_blocks must be at most 1000000"
         );
@@ -285,6 +289,12 @@ pub struct Proposal {
     pub turnout: Uint128,
     /// Native tokens the messages pay out of the treasury.
     pub outflow: Uint128,
+    /// Needs the outflow cap's threshold: it changes the cap, the modules,
+    /// or a contract's code or admin (a way around the cap later).
+    pub cap_threshold: bool,
+    /// Only replaces the guardian (and other settings of this module): the
+    /// guardian cannot cancel it.
+    pub guardian_proof: bool,
     /// The targets' code and admin at creation.
     pub pins: Vec<Pin>,
     /// When quorum was first reached.
@@ -449,6 +459,8 @@ via_obj!(Proposal, |o: &Obj| -> Result<Proposal, ContractError> {
         tally: o.req("tally")?,
         turnout: o.req("turnout")?,
         outflow: o.or_default("outflow")?,
+        cap_threshold: o.or_default("cap_threshold")?,
+        guardian_proof: o.or_default("guardian_proof")?,
         pins: o.or_default("pins")?,
         quorum_at_ms: o.opt("quorum_at_ms")?,
         cancelled_by: o.opt("cancelled_by")?,
@@ -509,7 +521,7 @@ impl Proposal {
     /// out more than the cap by itself.
     pub fn threshold(&self) -> Fraction {
         match &self.config.outflow_cap {
-            Some(cap) if self.outflow > cap.amount => cap.threshold,
+            Some(cap) if self.outflow > cap.amount || self.cap_threshold => cap.threshold,
             _ => self.config.threshold,
         }
     }
@@ -655,6 +667,8 @@ mod tests {
             tally: Tally { yes: Uint128(yes), no: Uint128(no), abstain: Uint128(abstain), no_with_veto: Uint128(veto) },
             turnout: Uint128(yes + no + abstain + veto),
             outflow: Uint128(0),
+            cap_threshold: false,
+            guardian_proof: false,
             pins: vec![],
             quorum_at_ms: None,
             cancelled_by: None,

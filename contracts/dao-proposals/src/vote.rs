@@ -141,11 +141,13 @@ pub fn vote(id: u64, cast: Cast) -> Result<Response, ContractError> {
             .map_err(|e| format!("conviction needs the voting module to lock the power: {e}"))?;
     }
     let window = p.config.acquisition_window_blocks;
+    // Best effort: a report must never stop a vote (a stake module refuses
+    // heights older than the chain's stake history: then nothing counts as recent).
     let recent = if window == 0 {
         0
     } else {
-        let before = power(&p.voting_module, Some(&voter), snapshot.saturating_sub(window))?;
-        full.saturating_sub(before).min(own)
+        power(&p.voting_module, Some(&voter), snapshot.saturating_sub(window))
+            .map_or(0, |before| full.saturating_sub(before).min(own))
     };
 
     if let Some(old) = &old {
