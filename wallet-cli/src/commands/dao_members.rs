@@ -128,7 +128,8 @@ pub fn delegation_fields(d: &Value) -> Fields {
     let ins = d["delegators"].as_array().unwrap_or(&empty);
     if !d["own_power"].is_null() {
         f.add("own power", compact(&d["own_power"]));
-        f.add("delegated power", format!("{} from {} delegators", compact(&d["delegated_power"]), ins.len()));
+        let who = if ins.len() == 1 { "delegator" } else { "delegators" };
+        f.add("delegated power", format!("{} from {} {who}", compact(&d["delegated_power"]), ins.len()));
     }
     for i in ins {
         let power = if i["power"].is_null() { String::new() } else { format!(" → {}", compact(&i["power"])) };
