@@ -335,7 +335,7 @@ mod tests {
         let text = delegation_fields(&d).render();
         assert!(text.contains(&format!("delegates to:    {b} 25%")), "{text}");
         assert!(text.contains("kept:            75%"), "{text}");
-        assert!(text.contains("delegated power: 300 from 1 delegators"), "{text}");
+        assert!(text.contains("delegated power: 300 from 1 delegator"), "{text}");
         assert!(text.contains(&format!("delegator:       {b} 100% → 300")), "{text}");
         let locks =
             json!({ "locks": [{ "amount": "5", "until_ms": 120_000 }], "locked": "5", "unlocks_at_ms": 120_000 });
