@@ -45,6 +45,9 @@ fn mock_voting(powers: Powers) -> MockContract {
                     json!({"dao": Addr::from_slice(&storage::get(b"dao").unwrap()).unwrap()})
                 }
                 VotingQuery::Info {} => json!({"kind": "mock", "version": "0"}),
+                VotingQuery::VotingPowersAtHeights { address, heights } => {
+                    json!({"powers": heights.iter().map(|h| at(address, *h).to_string()).collect::<Vec<_>>()})
+                }
             };
             Ok(serde_json::to_vec(&out).unwrap())
         })

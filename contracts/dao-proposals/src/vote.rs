@@ -81,6 +81,27 @@ fn override_delegates(registry: &Addr, p: &mut Proposal, voter: &Addr, full: u12
     Ok(())
 }
 
+/// `voter`'s power at the snapshot, and `window` blocks before it (for the
+/// concentration report; best effort: a report must never stop a vote, and a
+/// stake module cannot read beyond the chain's stake history). One call to
+/// the voting module when it answers `voting_powers_at_heights`.
+fn snapshot_powers(p: &Proposal, voter: &Addr, window: u64) -> Result<(u128, Option<u128>), ContractError> {
+    let snapshot = p.snapshot_height;
+    if window == 0 {
+        return Ok((power(&p.voting_module, Some(voter), snapshot)?, None));
+    }
+    let back = snapshot.saturating_sub(window);
+    let q = format!(r#"{{"voting_powers_at_heights":{{"address":"{voter}","heights":[{snapshot},{back}]}}}}"#);
+    let both: Result<Vec<Option<Uint128>>, ContractError> = ask(&p.voting_module, &q, "powers");
+    match both.ok().as_deref() {
+        Some([Some(full), before]) => Ok((full.u128(), before.map(|b| b.u128()))),
+        _ => {
+            let full = power(&p.voting_module, Some(voter), snapshot)?;
+            Ok((full, power(&p.voting_module, Some(voter), back).ok()))
+        }
+    }
+}
+
 /// Whether `voter` held an identity of `registry` at the end of block `height`.
 fn has_identity(registry: &Addr, voter: &Addr, height: u64) -> Result<bool, ContractError> {
     let q = format!(r#"{{"identity_at":{{"address":"{voter}","height":{height}}}}}"#);
@@ -103,7 +124,8 @@ pub fn vote(id: u64, cast: Cast) -> Result<Response, ContractError> {
     ensure!(conviction == 0 || rule == VotingRule::Conviction, "conviction applies only under the conviction rule");
     let snapshot = p.snapshot_height;
 
-    let full = power(&p.voting_module, Some(&voter), snapshot)?;
+    let window = p.config.acquisition_window_blocks;
+    let (full, before) = snapshot_powers(&p, &voter, window)?;
     let own = match commit {
         Some(c) => {
             ensure!(c.u128() <= full, "cannot commit {c}: the power at the snapshot is {full}");
@@ -140,15 +162,8 @@ pub fn vote(id: u64, cast: Cast) -> Result<Response, ContractError> {
         agora_sdk::call(&p.voting_module, msg.as_bytes(), 0, 0)
             .map_err(|e| format!("conviction needs the voting module to lock the power: {e}"))?;
     }
-    let window = p.config.acquisition_window_blocks;
-    // Best effort: a report must never stop a vote (a stake module refuses
-    // heights older than the chain's stake history: then nothing counts as recent).
-    let recent = if window == 0 {
-        0
-    } else {
-        power(&p.voting_module, Some(&voter), snapshot.saturating_sub(window))
-            .map_or(0, |before| full.saturating_sub(before).min(own))
-    };
+    // Nothing counts as recent where the look-back could not be read.
+    let recent = before.map_or(0, |before| full.saturating_sub(before).min(own));
 
     if let Some(old) = &old {
         p.tally = p.tally.sub(old.option, old.weight.u128()).ok_or("tally underflow")?;

@@ -133,6 +133,11 @@ pub enum VotingQuery {
     VotingPowerAtHeight { address: Addr, height: u64 },
     /// All voting power at the end of block `height`.
     TotalPowerAtHeight { height: u64 },
+    /// An address's voting power at several heights (at most
+    /// [`MAX_POWER_HEIGHTS`]) in one call: `null` where the module cannot
+    /// read that far back. A proposal module reads the snapshot and the
+    /// concentration report's look-back at once.
+    VotingPowersAtHeights { address: Addr, heights: Vec<u64> },
     /// The DAO the module belongs to.
     Dao {},
     /// What kind of module this is.
@@ -144,6 +149,32 @@ pub enum VotingQuery {
 pub struct PowerResponse {
     pub power: Uint128,
     pub height: u64,
+}
+
+/// Most heights in one `voting_powers_at_heights`.
+pub const MAX_POWER_HEIGHTS: usize = 4;
+
+/// Answer of `voting_powers_at_heights`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PowersResponse {
+    pub powers: Vec<Option<Uint128>>,
+}
+
+/// Answers `voting_powers_at_heights` with `read` (each height must be a
+/// committed block; a failed read is `null`).
+pub fn powers_at(
+    heights: &[u64],
+    read: impl Fn(u64) -> Result<u128, agora_sdk::ContractError>,
+) -> Result<Vec<u8>, agora_sdk::ContractError> {
+    if heights.is_empty() || heights.len() > MAX_POWER_HEIGHTS {
+        return Err(agora_sdk::ContractError::new("voting_powers_at_heights takes 1 to 4 heights"));
+    }
+    let mut powers = Vec::with_capacity(heights.len());
+    for h in heights {
+        check_past_height(*h)?;
+        powers.push(read(*h).ok().map(Uint128));
+    }
+    agora_sdk::to_json_vec(&PowersResponse { powers })
 }
 
 /// Answer of `dao`.

@@ -51,6 +51,9 @@ pub fn query(msg: VotingQuery) -> Result<Vec<u8>, ContractError> {
             let power = bonded_stake_at(&address, height).map_err(ContractError::new)?;
             agora_sdk::to_json_vec(&PowerResponse { power: Uint128(power), height })
         }
+        VotingQuery::VotingPowersAtHeights { address, heights } => {
+            dao_types::powers_at(&heights, |h| bonded_stake_at(&address, h).map_err(ContractError::new))
+        }
         VotingQuery::TotalPowerAtHeight { height } => {
             check_height(height)?;
             let power = total_bonded_at(height).map_err(ContractError::new)?;
@@ -202,6 +205,23 @@ mod tests {
         assert_eq!(t.total(0).unwrap_err(), "height 0 is older than the chain's 100-block stake history");
         let err = t.query_in_tx(json!({"voting_power_at_height": {"address": t.alice, "height": 5}})).unwrap_err();
         assert_eq!(err, "height 5 is older than the chain's 100-block stake history");
+    }
+
+    #[test]
+    fn powers_at_several_heights_in_one_call() {
+        let t = setup();
+        t.host.set_bonded_stake(t.alice, 1, 5);
+        t.host.set_bonded_stake(t.alice, 950, 7);
+        t.host.set_stake_history_blocks(100);
+        t.host.set_block_height(1000);
+        let q = |heights: serde_json::Value| {
+            t.query_in_tx(json!({"voting_powers_at_heights": {"address": t.alice, "heights": heights}}))
+        };
+        // Beyond the stake history: null, not an error (a report's look-back).
+        assert_eq!(q(json!([999, 950, 949, 5])).unwrap(), json!({"powers": ["7", "7", "5", null]}));
+        assert!(q(json!([])).unwrap_err().contains("1 to 4 heights"));
+        assert!(q(json!([1, 2, 3, 4, 5])).unwrap_err().contains("1 to 4 heights"));
+        assert!(q(json!([1000])).unwrap_err().contains("not a committed block"));
     }
 
     #[test]

@@ -113,6 +113,7 @@ pub enum ExecuteMsg {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum QueryMsg {
     VotingPowerAtHeight { address: Addr, height: u64 },
+    VotingPowersAtHeights { address: Addr, heights: Vec<u64> },
     TotalPowerAtHeight { height: u64 },
     Dao {},
     Info {},
@@ -349,6 +350,9 @@ pub fn query(msg: QueryMsg) -> Result<Vec<u8>, ContractError> {
         QueryMsg::VotingPowerAtHeight { address, height } => {
             check_height(height)?;
             json(&PowerResponse { power: Uint128(staked_at(&address, height)?), height })
+        }
+        QueryMsg::VotingPowersAtHeights { address, heights } => {
+            dao_types::powers_at(&heights, |h| staked_at(&address, h))
         }
         QueryMsg::TotalPowerAtHeight { height } => {
             check_height(height)?;
