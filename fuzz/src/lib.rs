@@ -141,7 +141,7 @@ fn instantiate(code: &[u8], params: &ChainParams) -> Result<ledger::Receipt, led
             chain_id: "fuzz".into(),
             sender: me,
             nonce,
-            gas_limit: 500_000_000,
+            gas_limit: 700_000_000,
             gas_price: Amount::new(1),
             payload,
         }

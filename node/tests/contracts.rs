@@ -62,7 +62,7 @@ fn reason(r: &Value) -> String {
 }
 
 async fn deploy(c: &HttpClient, s: &mut Sender, code: &[u8], label: &str, msg: Value) -> Address {
-    let r = s.commit(c, Payload::StoreCode { code: code.to_vec() }, 500_000_000).await;
+    let r = s.commit(c, Payload::StoreCode { code: code.to_vec() }, 700_000_000).await;
     assert_eq!(r["status"], "success", "{r}");
     let code_hash = Hash(hex::decode(r["data"].as_str().unwrap()).unwrap().try_into().unwrap());
     assert_eq!(code_hash, Hash::digest(code));

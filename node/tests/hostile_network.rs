@@ -110,7 +110,7 @@ impl User {
     }
     fn store(&mut self, net: &Testnet, node: usize, wat: &str) -> Hash {
         let code = wat::parse_str(wat).unwrap();
-        let r = commit(net, node, self.tx(Payload::StoreCode { code: code.clone() }, 500_000_000));
+        let r = commit(net, node, self.tx(Payload::StoreCode { code: code.clone() }, 700_000_000));
         assert_eq!(r["receipt"]["status"], "success", "{r}");
         Hash::digest(&code)
     }
@@ -138,7 +138,7 @@ fn hostile_contracts_neither_stop_nor_split_the_network() {
     // limit (no dry run to stop them): refused with a reason, nothing halts.
     for (wat, want) in [(hostile::two_tables(), "at most 1 table"), (hostile::many_globals(1_001), "globals")] {
         let code = wat::parse_str(&wat).unwrap();
-        let hex = signed_hex(CHAIN, &u.key, u.nonce, Payload::StoreCode { code }, 500_000_000);
+        let hex = signed_hex(CHAIN, &u.key, u.nonce, Payload::StoreCode { code }, 700_000_000);
         let e = call(&net, 1, "agora_sendTxCommit", vec![json!(hex), json!(30_000)]).expect_err("refused");
         assert!(format!("{e:#}").contains(want), "{e:#}");
     }

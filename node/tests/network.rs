@@ -226,7 +226,7 @@ fn a_contract_call_has_identical_gas_events_and_state_root_on_every_validator() 
 
     // Upload through node0, instantiate through node1, execute through node2.
     let code = contract_artifacts::TOKEN;
-    let r = commit(0, signed_hex(&alice, 0, ledger::Payload::StoreCode { code: code.to_vec() }, 500_000_000));
+    let r = commit(0, signed_hex(&alice, 0, ledger::Payload::StoreCode { code: code.to_vec() }, 700_000_000));
     assert_eq!(r["receipt"]["status"], "success", "{r}");
     let code_hash = ledger::Hash::digest(code);
     let init = json!({ "name": "Net", "symbol": "NET", "decimals": 0,

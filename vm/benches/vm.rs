@@ -48,7 +48,7 @@ fn setup(vm: &Vm, params: &ChainParams, alice: &SigningKey) -> (MemStore, Addres
     let init = json!({ "name": "T", "symbol": "TTT", "decimals": 0,
         "initial_balances": [{ "address": me.to_string(), "amount": "1000000000000" }] });
     let txs = [
-        signed(alice, 0, Payload::StoreCode { code: code.to_vec() }, 500_000_000),
+        signed(alice, 0, Payload::StoreCode { code: code.to_vec() }, 700_000_000),
         signed(
             alice,
             1,
@@ -299,7 +299,7 @@ impl<'a> WorstCase<'a> {
         );
         let code = wat::parse_str(&wat).unwrap();
         let h = Hash::digest(&code);
-        let (r, _) = self.tx(Payload::StoreCode { code }, 500_000_000);
+        let (r, _) = self.tx(Payload::StoreCode { code }, 700_000_000);
         assert_eq!(r.status, TxStatus::Success, "{label}: {r:?}");
         let payload =
             Payload::Instantiate { code_hash: h, label: label.into(), msg: b"{}".to_vec(), funds: Amount::ZERO };

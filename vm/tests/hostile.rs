@@ -10,7 +10,7 @@ use contract_artifacts::hostile;
 use ledger::{Address, Payload, TxStatus};
 
 fn upload(w: &mut World, code: Vec<u8>) -> ledger::Receipt {
-    w.tx(Payload::StoreCode { code }, 500_000_000).expect("valid tx")
+    w.tx(Payload::StoreCode { code }, 700_000_000).expect("valid tx")
 }
 
 #[test]
