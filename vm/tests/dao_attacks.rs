@@ -101,6 +101,19 @@ impl World {
         Dao { core, props, voting, token }
     }
 
+    /// A counter contract `owner` creates and administers.
+    fn own_counter(&mut self, owner: &SigningKey, label: &str) -> Address {
+        let payload = Payload::InstantiateWithAdmin {
+            code_hash: self.codes.counter,
+            label: label.into(),
+            msg: br#"{"count":0}"#.to_vec(),
+            funds: Amount::ZERO,
+            admin: Some(addr(owner)),
+        };
+        ok(&self.c.one(100, owner, payload));
+        contract_address(&self.codes.counter, &addr(owner), label)
+    }
+
     /// An identity registry whose issuer attests `members` (one block).
     fn registry(&mut self, label: &str, issuer: &SigningKey, members: &[&SigningKey]) -> Address {
         let reg = self.instantiate(self.codes.identity, label, json!({"issuers": [addr(issuer).to_string()]}));
@@ -469,15 +482,7 @@ fn target_contract_replaced_after_the_vote_fails_execution() {
     let mut w = World::new(&[&mallory, &alice]);
     let dao = w.token_dao("pinned", &[(&alice, 600), (&mallory, 400)], json!({}));
     // Mallory's "helper" contract: a counter she administers.
-    let helper = contract_address(&w.codes.counter, &addr(&mallory), "helper");
-    let payload = Payload::InstantiateWithAdmin {
-        code_hash: w.codes.counter,
-        label: "helper".into(),
-        msg: br#"{"count":0}"#.to_vec(),
-        funds: Amount::ZERO,
-        admin: Some(addr(&mallory)),
-    };
-    ok(&w.c.one(100, &mallory, payload));
+    let helper = w.own_counter(&mallory, "helper");
     let call = json!([{"execute": {"contract": helper.to_string(), "msg": {"increment": {}}}}]);
     let id = w.propose(&dao, &mallory, call.clone());
     let p = w.proposal(&dao, id);
@@ -567,15 +572,7 @@ fn the_cap_cannot_be_loosened_or_bypassed_at_the_ordinary_threshold() {
     cfg["outflow_cap"]["amount"] = json!("1000000000");
     let raise = json!([{"execute": {"contract": dao.props.to_string(), "msg": {"update_config": {"config": cfg}}}}]);
     // A proposal module administered by whale1 (a drainer once migrated).
-    let rogue = contract_address(&w.codes.counter, &addr(&whale1), "rogue");
-    let payload = Payload::InstantiateWithAdmin {
-        code_hash: w.codes.counter,
-        label: "rogue".into(),
-        msg: br#"{"count":0}"#.to_vec(),
-        funds: Amount::ZERO,
-        admin: Some(addr(&whale1)),
-    };
-    ok(&w.c.one(100, &whale1, payload));
+    let rogue = w.own_counter(&whale1, "rogue");
     let add = json!([{"update_proposal_modules": {"add": [rogue.to_string()]}}]);
     let (id_raise, id_add) = (w.propose(&dao, &whale1, raise), w.propose(&dao, &whale1, add));
     assert_eq!(w.proposal(&dao, id_add)["pins"][0]["contract"], rogue.to_string());

@@ -24,6 +24,26 @@ struct NewContract<'p> {
 }
 
 impl<S: StateStore + Clone + Send + 'static> BlockExecutor<'_, S> {
+    /// Runs `call`, appends its events and keeps what it returned in `data`.
+    fn call_keeping_data(
+        &mut self,
+        sender: Address,
+        call: ContractCall,
+        vm_gas: u64,
+        events: &mut Vec<Event>,
+        data: &mut Vec<u8>,
+    ) -> Result<Run, ExecError> {
+        let (res, used, evs) = self.call_contract(sender, call, vm_gas)?;
+        events.extend(evs);
+        Ok(match res {
+            Ok(out) => {
+                *data = out;
+                (Ok(()), used)
+            }
+            Err(e) => (Err(e), used),
+        })
+    }
+
     /// Runs `payload` if it is a contract payload (`None` otherwise).
     pub(super) fn run_contract_payload(
         &mut self,
@@ -53,15 +73,7 @@ impl<S: StateStore + Clone + Send + 'static> BlockExecutor<'_, S> {
                         funds: *funds,
                         msg: msg.clone(),
                     };
-                    let (res, used, evs) = self.call_contract(sender, call, vm_gas)?;
-                    events.extend(evs);
-                    match res {
-                        Ok(out) => {
-                            *data = out;
-                            (Ok(()), used)
-                        }
-                        Err(e) => (Err(e), used),
-                    }
+                    self.call_keeping_data(sender, call, vm_gas, events, data)?
                 }
             },
             Payload::Migrate { contract, code_hash, msg } => {
@@ -79,15 +91,8 @@ impl<S: StateStore + Clone + Send + 'static> BlockExecutor<'_, S> {
                         };
                         // A failure reverts the code switch with the rest
                         // (`run_payload` reverts to its checkpoint).
-                        let (res, used, evs) = self.call_contract(sender, call, vm_gas)?;
-                        events.extend(evs);
-                        match res {
-                            Ok(out) => {
-                                *data = out;
-                                (Ok(()), used)
-                            }
-                            Err(e) => (Err(format!("migrate failed: {e}")), used),
-                        }
+                        let (res, used) = self.call_keeping_data(sender, call, vm_gas, events, data)?;
+                        (res.map_err(|e| format!("migrate failed: {e}")), used)
                     }
                 }
             }
