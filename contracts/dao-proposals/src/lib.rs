@@ -357,34 +357,35 @@ fn propose(title: String, description: String, msgs: Vec<Box<RawValue>>) -> Resu
     let check = with_msgs(r#"{"check_msgs":{"msgs":"#, &refs, "}}");
     ensure!(check.len() <= MAX_MSGS_BYTES, "messages are larger than 32768 bytes");
     let me = self_address();
-    let (mut guardian_change, mut only_config, mut loosens_cap) = (false, true, false);
-    for m in &refs {
-        match self_config(m, &me)? {
-            Some(new) => {
-                guardian_change |= new.guardian != config.guardian;
-                loosens_cap |= new.outflow_cap != config.outflow_cap;
-            }
-            None => {
-                only_config = false;
-                let o = Obj::parse(m)?;
-                let (name, _) = o.message()?;
-                // What could move treasury funds around the cap later.
-                loosens_cap |=
-                    matches!(name, "update_proposal_modules" | "update_voting_module" | "migrate" | "update_admin");
-            }
-        }
-    }
     let (paid, want) = (funds(), config.deposit_amount());
     ensure!(paid == want, "the deposit is exactly {want}, got {paid}");
     let dao = DAO.load()?;
+    // Only replacing the guardian (every other setting kept, nothing else
+    // sent), and whether anything could change how the DAO decides.
+    let (mut only_guardian, mut governs) = (!refs.is_empty(), false);
+    for m in &refs {
+        match self_config(m, &me)? {
+            Some(new) => {
+                let same_but_guardian = Config { guardian: config.guardian, ..new.clone() };
+                only_guardian &= same_but_guardian == config && new.guardian != config.guardian;
+                governs = true;
+            }
+            None => {
+                only_guardian = false;
+                governs |= changes_governance(m, &dao)?;
+            }
+        }
+    }
     // The DAO parses the messages exactly as it will when executing them.
     agora_sdk::query_contract(&dao, &check).map_err(|e| format!("invalid messages: {e}"))?;
 
     let outflow = rules::outflow(&msgs)?;
-    let cap_threshold = config.outflow_cap.is_some() && loosens_cap;
+    // Under a cap, whatever could get around it later (new rules, modules,
+    // code, admins, chain parameters) needs the cap's threshold.
+    let cap_threshold = config.outflow_cap.is_some() && governs;
     // The guardian cannot cancel its own replacement (when that is all the
     // proposal does: a grab bundled with it stays cancellable).
-    let guardian_proof = guardian_change && only_config;
+    let guardian_proof = only_guardian;
     let pins = pins(&refs, &me)?;
     let proposer = caller();
     let snapshot = block_height().saturating_sub(1);
@@ -464,7 +465,11 @@ fn execute_proposal(id: u64) -> Result<Response, ContractError> {
     }
     let dao = DAO.load()?;
     let settle = settle_passed(&p);
-    if let Some(reason) = changed_target(&p.pins) {
+    // A configuration is replaced whole: one written against settings that
+    // changed since (e.g. a tightened cap) would undo that change.
+    let stale = (!own.is_empty() && CONFIG.load()? != p.config)
+        .then(|| "the module's configuration changed since the proposal was created".to_owned());
+    if let Some(reason) = stale.or_else(|| changed_target(&p.pins)) {
         event("proposal_execution_failed", id, &[("reason", &reason)]);
         p.execution_failure = Some(reason);
         finish(&mut p, Status::ExecutionFailed, settle)?;
@@ -495,6 +500,27 @@ fn execute_proposal(id: u64) -> Result<Response, ContractError> {
         }
     }
     Ok(Response::new())
+}
+
+/// Whether message `m` (not one to this module) could change how the DAO
+/// decides: anything but paying out, instantiating, renaming, or calling a
+/// contract that is neither one of the DAO's modules nor administered by it.
+fn changes_governance(m: &RawValue, dao: &Addr) -> Result<bool, ContractError> {
+    let o = Obj::parse(m)?;
+    let (name, body) = o.message()?;
+    Ok(match name {
+        "transfer" | "instantiate" | "update_config" => false,
+        "execute" => {
+            let target: Addr = body.req("contract")?;
+            let modules: Vec<Addr> = ask(dao, r#"{"proposal_modules":{}}"#, "proposal_modules")?;
+            let voting: Addr = ask(dao, r#"{"voting_module":{}}"#, "address")?;
+            target == *dao
+                || target == voting
+                || modules.contains(&target)
+                || agora_sdk::contract_admin(&target) == Some(*dao)
+        }
+        _ => true,
+    })
 }
 
 /// How a passed proposal's deposit is settled.

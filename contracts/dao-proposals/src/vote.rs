@@ -44,7 +44,12 @@ fn shares(registry: &Addr, q: String, key: &str, field: &str) -> Result<Vec<(Add
 fn delegated_in(registry: &Addr, p: &Proposal, delegate: &Addr) -> Result<u128, ContractError> {
     let q = format!(r#"{{"delegators":{{"delegate":"{delegate}","height":{}}}}}"#, p.snapshot_height);
     let mut sum = 0u128;
+    let mut last: Option<Addr> = None;
     for (delegator, bps) in shares(registry, q, "delegators", "delegator")? {
+        // dao-delegation lists each delegator once, sorted: anything else
+        // would count someone's power twice.
+        ensure!(last.is_none_or(|l| l < delegator), "delegation: delegators are not sorted and unique");
+        last = Some(delegator);
         if BALLOTS.may_load(&(p.id, delegator))?.is_some() {
             continue;
         }
@@ -149,6 +154,7 @@ pub fn vote(id: u64, cast: Cast) -> Result<Response, ContractError> {
         None => 0,
     };
     let counted = own.checked_add(delegated).ok_or("voting power overflows")?;
+    ensure!(counted <= p.total_power.u128(), "voting power {counted} is more than the total power at the snapshot");
     ensure!(counted > 0, "no voting power at the snapshot");
     let weight = rules::weight(rule, own, delegated, conviction);
 

@@ -277,6 +277,15 @@ pub fn merge_config(mut config: Value, s: &Settings) -> Result<Value> {
             "allow_early_close needs the token rule without delegation: weights and delegation overrides can move cast power",
         ));
     }
+    let millionths = |v: Option<&Value>| v.and_then(Value::as_str).and_then(|f| parse_ppm(f).ok());
+    let cap = millionths(map.get("outflow_cap").and_then(|c| c.get("threshold")));
+    if let (Some(cap), Some(threshold)) = (cap, millionths(map.get("threshold")))
+        && cap < threshold
+    {
+        return Err(invalid(
+            "the outflow cap's threshold must be at least the proposal threshold (large payouts need more yes, not less)",
+        ));
+    }
     Ok(config)
 }
 
@@ -415,5 +424,11 @@ mod tests {
         let mut bad = default_config();
         bad["voting_rule"] = json!("plutocracy");
         assert!(merge_config(bad, &Settings::default()).is_err());
+        // A cap threshold under the proposal threshold (0.5 by default) is refused before sending.
+        let mut low = default_config();
+        low["outflow_cap"] = json!({"amount": "1000", "period_ms": 1000, "threshold": "0.4"});
+        assert!(err(merge_config(low.clone(), &Settings::default())).contains("at least the proposal threshold"));
+        low["outflow_cap"]["threshold"] = json!("0.9");
+        assert!(merge_config(low, &Settings::default()).is_ok());
     }
 }

@@ -10,6 +10,7 @@ use agora_sdk::testing::{Event, MockContract, MockHost, mock_addr};
 use dao_types::VotingQuery;
 use serde_json::{Value, json};
 
+mod governance;
 mod hostile;
 mod lifecycle;
 
