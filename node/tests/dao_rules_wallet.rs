@@ -39,6 +39,15 @@ impl Agora {
         self.names.push((addr.to_owned(), format!("<{name}>")));
     }
 
+    /// Names a DAO's voting and proposal modules `<label>-voting` and
+    /// `<label>-proposals`; returns `dao info`.
+    fn name_modules(&mut self, dao: &str, label: &str) -> Value {
+        let info = self.json(&["dao", "info", dao]);
+        self.name(info["config"]["voting_module"].as_str().unwrap(), &format!("{label}-voting"));
+        self.name(info["config"]["proposal_modules"][0].as_str().unwrap(), &format!("{label}-proposals"));
+        info
+    }
+
     fn addr(&self, name: &str) -> String {
         let tag = format!("<{name}>");
         self.names.iter().find(|(_, n)| *n == tag).map(|(a, _)| a.clone()).expect(name)
@@ -243,9 +252,7 @@ fn dao_voting_rules_through_the_wallet() {
     let (club, delegation) = (field(&created, "dao"), field(&created, "delegation"));
     a.name(&club, "club");
     a.name(&delegation, "club-delegation");
-    let info = a.json(&["dao", "info", &club]);
-    a.name(info["config"]["voting_module"].as_str().unwrap(), "club-voting");
-    a.name(info["config"]["proposal_modules"][0].as_str().unwrap(), "club-proposals");
+    let info = a.name_modules(&club, "club");
     a.print(&create, &created);
     a.text(&["dao", "info", &club]);
     let cfg = &info["proposal_rules"];
@@ -383,9 +390,7 @@ fn dao_voting_rules_through_the_wallet() {
     let (people, registry) = (field(&created, "dao"), field(&created, "identity registry"));
     a.name(&people, "people");
     a.name(&registry, "people-identity");
-    let info = a.json(&["dao", "info", &people]);
-    a.name(info["config"]["voting_module"].as_str().unwrap(), "people-voting");
-    a.name(info["config"]["proposal_modules"][0].as_str().unwrap(), "people-proposals");
+    let info = a.name_modules(&people, "people");
     a.print(&create, &created);
     let cfg = &info["proposal_rules"];
     assert_eq!((cfg["voting_rule"].as_str(), cfg["identity_registry"].as_str()), (Some("quadratic"), Some(&*registry)));

@@ -363,6 +363,7 @@ fn propose(title: String, description: String, msgs: Vec<Box<RawValue>>) -> Resu
     // Only replacing the guardian (every other setting kept, nothing else
     // sent), and whether anything could change how the DAO decides.
     let (mut only_guardian, mut governs) = (!refs.is_empty(), false);
+    let mut dao_modules = None;
     for m in &refs {
         match self_config(m, &me)? {
             Some(new) => {
@@ -372,7 +373,7 @@ fn propose(title: String, description: String, msgs: Vec<Box<RawValue>>) -> Resu
             }
             None => {
                 only_guardian = false;
-                governs |= changes_governance(m, &dao)?;
+                governs |= changes_governance(m, &dao, &mut dao_modules)?;
             }
         }
     }
@@ -505,18 +506,22 @@ fn execute_proposal(id: u64) -> Result<Response, ContractError> {
 /// Whether message `m` (not one to this module) could change how the DAO
 /// decides: anything but paying out, instantiating, renaming, or calling a
 /// contract that is neither one of the DAO's modules nor administered by it.
-fn changes_governance(m: &RawValue, dao: &Addr) -> Result<bool, ContractError> {
+/// `dao_modules` holds the DAO's voting and proposal modules once asked
+/// (at most once per proposal, and only when a message calls a contract).
+fn changes_governance(m: &RawValue, dao: &Addr, dao_modules: &mut Option<Vec<Addr>>) -> Result<bool, ContractError> {
     let o = Obj::parse(m)?;
     let (name, body) = o.message()?;
     Ok(match name {
         "transfer" | "instantiate" | "update_config" => false,
         "execute" => {
             let target: Addr = body.req("contract")?;
-            let modules: Vec<Addr> = ask(dao, r#"{"proposal_modules":{}}"#, "proposal_modules")?;
-            let voting: Addr = ask(dao, r#"{"voting_module":{}}"#, "address")?;
+            if dao_modules.is_none() {
+                let mut modules: Vec<Addr> = ask(dao, r#"{"proposal_modules":{}}"#, "proposal_modules")?;
+                modules.push(ask(dao, r#"{"voting_module":{}}"#, "address")?);
+                *dao_modules = Some(modules);
+            }
             target == *dao
-                || target == voting
-                || modules.contains(&target)
+                || dao_modules.as_ref().is_some_and(|m| m.contains(&target))
                 || agora_sdk::contract_admin(&target) == Some(*dao)
         }
         _ => true,
