@@ -17,6 +17,7 @@ pub mod p2p;
 pub mod privval;
 pub mod rpc;
 pub mod rpc_index;
+pub mod rpc_server;
 pub mod rpc_staking;
 pub mod store;
 pub mod sync;

@@ -14,7 +14,8 @@ use crate::config::Config;
 use crate::engine::{Byzantine, Engine, ValidatorKey};
 use crate::mempool::MempoolLimits;
 use crate::p2p::{NetHost, NetworkConfig, TxAdmission};
-use crate::rpc::{RpcContext, serve};
+use crate::rpc::RpcContext;
+use crate::rpc_server::serve;
 use crate::store::Store;
 
 /// Paths inside a node's home directory.

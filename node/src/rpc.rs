@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jsonrpsee::core::SubscriptionError;
-use jsonrpsee::server::{RpcModule, Server, ServerConfig, ServerHandle};
+use jsonrpsee::server::RpcModule;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use jsonrpsee::{PendingSubscriptionSink, SubscriptionMessage};
 use ledger::state::{prove_account, read_account};
@@ -671,28 +671,6 @@ pub fn module(ctx: Arc<RpcContext>) -> Result<RpcModule<RpcContext>, jsonrpsee::
         |p, pending, c, _| async move { sub_events(p, pending, c).await.map_err(SubscriptionError::from) },
     )?;
     Ok(m)
-}
-
-/// Starts the server on `addr`; returns its handle and the bound address.
-pub async fn serve(
-    addr: std::net::SocketAddr,
-    ctx: Arc<RpcContext>,
-    cfg: &crate::config::RpcConfig,
-) -> anyhow::Result<(ServerHandle, std::net::SocketAddr)> {
-    let config = ServerConfig::builder()
-        .max_connections(cfg.max_connections)
-        .max_request_body_size(cfg.max_request_bytes)
-        .max_response_body_size(cfg.max_response_bytes)
-        .build();
-    let server = Server::builder()
-        .set_config(config)
-        .set_http_middleware(tower::ServiceBuilder::new().layer(crate::metrics::MetricsLayer::new(ctx.clone())))
-        .build(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen for RPC on {addr}: {e}"))?;
-    let local = server.local_addr()?;
-    let handle = server.start(module(ctx)?);
-    Ok((handle, local))
 }
 
 #[cfg(test)]
