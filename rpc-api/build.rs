@@ -161,9 +161,8 @@ fn collect_types(items: &[Item], known: &mut Map<String, Value>, pass: u8) {
                             all_of.push(schema(&field.ty, known));
                             continue;
                         }
-                        let key = serde_attr(&field.attrs, "rename").unwrap_or_else(|| {
-                            rename(&id.to_string().trim_start_matches("r#").to_owned(), rule.as_deref())
-                        });
+                        let key = serde_attr(&field.attrs, "rename")
+                            .unwrap_or_else(|| rename(id.to_string().trim_start_matches("r#"), rule.as_deref()));
                         let mut sch = schema(&field.ty, known);
                         let d = docs(&field.attrs);
                         if !d.is_empty()
