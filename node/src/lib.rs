@@ -16,6 +16,7 @@ pub mod node;
 pub mod p2p;
 pub mod privval;
 pub mod rpc;
+pub mod rpc_contracts;
 pub mod rpc_events;
 pub mod rpc_index;
 pub mod rpc_server;
