@@ -101,9 +101,8 @@ fn schema(ty: &Type, known: &Map<String, Value>) -> Value {
 fn serde_attr(attrs: &[Attribute], key: &str) -> Option<String> {
     for a in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         let s = tokens(&a.meta);
-        if let Some(i) = s.find(&format!("{key}=\"")) {
-            let rest = &s[i + key.len() + 2..];
-            return rest.find('"').map(|j| rest[..j].to_owned());
+        if let Some(v) = attr_string(&s, key) {
+            return Some(v);
         }
         if s.contains(&format!("({key})"))
             || s.contains(&format!("({key},"))

@@ -13,27 +13,8 @@ use serde_json::{Value, json};
 use crate::chain::{Chain, TxCommitted};
 use crate::mempool::MempoolError;
 
-/// Agora's RPC error codes (see docs/rpc.md).
-pub mod codes {
-    pub const TX_MALFORMED: i32 = 1001;
-    pub const TX_TOO_LARGE: i32 = 1002;
-    pub const BAD_SIGNATURE: i32 = 1003;
-    pub const WRONG_CHAIN_ID: i32 = 1004;
-    pub const NONCE_TOO_LOW: i32 = 1005;
-    pub const NONCE_GAP: i32 = 1006;
-    pub const FEE: i32 = 1007;
-    pub const DUPLICATE: i32 = 1008;
-    pub const MEMPOOL_FULL: i32 = 1009;
-    pub const TX_INVALID: i32 = 1010;
-    pub const TIMEOUT: i32 = 1011;
-    pub const NOT_FOUND: i32 = 1012;
-    pub const SHUTTING_DOWN: i32 = 1013;
-    pub const CONTRACT_FAILED: i32 = 1014;
-    pub const BUSY: i32 = 1015;
-    pub const NO_VALIDATOR: i32 = 1020;
-    pub const INVALID_PARAMS: i32 = -32602;
-    pub const INTERNAL: i32 = -32603;
-}
+/// Agora's RPC error codes (docs/rpc.md), shared with the clients.
+pub use rpc_api::codes;
 
 type RpcResult = Result<Value, ErrorObjectOwned>;
 
