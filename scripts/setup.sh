@@ -7,6 +7,7 @@
 # machine where each thing is missing and fails unless the step installs it.
 
 AGORA_SETUP_STEPS=(toolchain components wasm_target libclang)
+ROOT="${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 
 # The pinned channel, its components and targets, read from rust-toolchain.toml.
 agora_toolchain_field() {
@@ -70,3 +71,9 @@ agora_setup() {
     fi
   done
 }
+
+# Run directly (`bash scripts/setup.sh`) it installs what is missing.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  set -euo pipefail
+  agora_setup
+fi
