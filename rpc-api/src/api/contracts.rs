@@ -7,7 +7,9 @@ use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 use ledger::{Address, Hash};
 
-use crate::types::{CodeInfoResult, CodeResult, ContractInfoResult, GasEstimate, QueryResult, StorageResult};
+use crate::types::{
+    CodeInfoResult, CodeResult, ContractInfoResult, ContractsPage, GasEstimate, QueryResult, StorageResult,
+};
 
 /// Contracts: dry runs, read-only queries, metadata and storage.
 #[cfg_attr(all(feature = "server", feature = "client"), rpc(server, client, namespace = "agora"))]
@@ -51,4 +53,13 @@ pub trait ContractsApi {
         limit: Option<u64>,
         height: Option<u64>,
     ) -> RpcResult<StorageResult>;
+
+    /// The contracts running `code_hash` (instantiated with it or migrated to it), in address order after `start_after`; `limit` 1–100 (default 50).
+    #[method(name = "contractsByCode")]
+    async fn contracts_by_code(
+        &self,
+        code_hash: Hash,
+        start_after: Option<Address>,
+        limit: Option<u64>,
+    ) -> RpcResult<ContractsPage>;
 }
