@@ -49,6 +49,17 @@ pub enum BondStatus {
     Unbonded,
 }
 
+impl BondStatus {
+    /// The name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BondStatus::Bonded => "bonded",
+            BondStatus::Unbonding => "unbonding",
+            BondStatus::Unbonded => "unbonded",
+        }
+    }
+}
+
 /// One validator (`agora_validator`, each of `agora_validators`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ValidatorInfo {
