@@ -189,13 +189,9 @@ pub(crate) fn tx_info(ctx: &RpcContext, hash: Hash) -> Result<Option<TxInfo>, Er
 }
 
 /// The decoded bytes of a `tx_hex` parameter.
-fn tx_bytes(tx_hex: &str) -> Result<Vec<u8>, ErrorObjectOwned> {
+pub(crate) fn tx_bytes(tx_hex: &str) -> Result<Vec<u8>, ErrorObjectOwned> {
     let s = tx_hex.strip_prefix("0x").unwrap_or(tx_hex);
     hex::decode(s).map_err(|e| err(codes::TX_MALFORMED, format!("tx_hex is not valid hex: {e}")))
-}
-
-pub(crate) fn tx_hex_bytes(tx_hex: &str) -> Result<Vec<u8>, ErrorObjectOwned> {
-    tx_bytes(tx_hex)
 }
 
 /// The typed API's handlers: one value shared by every area's server trait.

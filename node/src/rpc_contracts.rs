@@ -17,7 +17,7 @@ use rpc_api::types::{
 };
 use serde_json::{Value, json};
 
-use crate::rpc::{Api, RpcContext, codes, err, height_unavailable, internal, invalid_tx, past_height, tx_hex_bytes};
+use crate::rpc::{Api, RpcContext, codes, err, height_unavailable, internal, invalid_tx, past_height, tx_bytes};
 use crate::store_at::StoreAt;
 
 /// How long a query or dry run waits for a free slot before `BUSY`.
@@ -73,7 +73,7 @@ fn no_contract(address: &Address) -> ErrorObjectOwned {
 impl ContractsApiServer for Api {
     async fn estimate_gas(&self, tx_hex: String) -> RpcResult<GasEstimate> {
         let ctx = self.0.clone();
-        let bytes = tx_hex_bytes(&tx_hex)?;
+        let bytes = tx_bytes(&tx_hex)?;
         let max = ctx.chain.params().max_tx_bytes as usize;
         if bytes.len() > max {
             return Err(invalid_tx(&InvalidTx::TooLarge { size: bytes.len(), limit: max }));

@@ -317,7 +317,7 @@ fn check(a: Address, c: Address, warn: bool) -> Value {
         "halting_validators": [a], "halting_operators": [a.to_string()],
         "in_halting_validators": warn, "in_halting_operators": warn, "warn": warn,
         "alternatives": [{"validator": c, "moniker": "gamma", "operator": c.to_string(), "power": "1",
-                          "commission": "0.1"}],
+                          "commission": "0.1", "operator_holds_one_third": false}],
     })
 }
 
