@@ -118,12 +118,6 @@ impl Args {
     pub(crate) fn req<T: serde::de::DeserializeOwned>(&self, idx: usize, name: &str) -> Result<T, ErrorObjectOwned> {
         self.opt(idx, name)?.ok_or_else(|| err(codes::INVALID_PARAMS, format!("missing parameter `{name}`")))
     }
-
-    pub(crate) fn tx_bytes(&self) -> Result<Vec<u8>, ErrorObjectOwned> {
-        let s: String = self.req(0, "tx_hex")?;
-        let s = s.strip_prefix("0x").unwrap_or(&s);
-        hex::decode(s).map_err(|e| err(codes::TX_MALFORMED, format!("tx_hex is not valid hex: {e}")))
-    }
 }
 
 /// Shared state of the RPC handlers.

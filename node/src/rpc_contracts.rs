@@ -3,7 +3,6 @@
 //! `agora_contractStorage`. Contract code runs on a bounded pool of blocking
 //! threads ([`vm_slot`]), never on the async workers.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use jsonrpsee::core::{RpcResult, async_trait};

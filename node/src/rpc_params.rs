@@ -89,7 +89,11 @@ fn clarify(r: MethodResponse) -> MethodResponse {
     if msg != "Invalid params" {
         return r;
     }
-    let id = serde_json::from_value::<jsonrpsee::types::Id<'static>>(v["id"].clone()).unwrap_or(jsonrpsee::types::Id::Null);
+    let id = match &v["id"] {
+        Value::Number(n) => n.as_u64().map_or(jsonrpsee::types::Id::Null, jsonrpsee::types::Id::Number),
+        Value::String(s) => jsonrpsee::types::Id::Str(s.clone().into()),
+        _ => jsonrpsee::types::Id::Null,
+    };
     let e = ErrorObjectOwned::owned(codes::INVALID_PARAMS, format!("invalid parameters: {data}"), None::<()>);
     MethodResponse::error(id, e).with_extensions(r.extensions().clone())
 }

@@ -17,7 +17,7 @@ use jsonrpsee::core::client::ClientT;
 use jsonrpsee::core::params::BatchRequestBuilder;
 use jsonrpsee::http_client::HttpClient;
 use ledger::{Address, Amount, Payload, PublicKey, SigningKey, TxBody};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use crate::report::{BlockInfo, get_blocks};

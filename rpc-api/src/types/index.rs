@@ -61,8 +61,8 @@ pub struct EpochProof {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EpochIndex {
     pub epoch: u64,
-    pub start_height: Height,
-    pub end_height: Height,
+    pub start_height: u64,
+    pub end_height: u64,
     pub end_time_ms: u64,
     pub blocks: u64,
     pub epoch_blocks: u64,
@@ -85,8 +85,8 @@ pub struct SubsystemSummary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EpochSummary {
     pub epoch: u64,
-    pub start_height: Height,
-    pub end_height: Height,
+    pub start_height: u64,
+    pub end_height: u64,
     pub end_time_ms: u64,
     pub headline: Vec<HeadlineEntry>,
     pub subsystems: BTreeMap<String, SubsystemSummary>,
@@ -115,7 +115,7 @@ pub struct EntityWeight {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DistributionInfo {
     pub epoch: u64,
-    pub end_height: Height,
+    pub end_height: u64,
     pub subsystem: String,
     pub description: String,
     pub weight: String,
