@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
 use testnet::setup::{BYZANTINE_FLAG, OPERATOR_BALANCE, parse_node};
-use testnet::{Byzantine, DEV_PASSWORD, NodeKind, Testnet, rpc};
+use testnet::{Byzantine, DEV_PASSWORD, NodeKind, Testnet};
 
 
 /// Voting power for people: `40M` for 40 000 000.

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use clap::{Args, Parser, Subcommand};
 use jsonrpsee::http_client::HttpClient;
-use serde_json::Value;
 use testnet::load::LoadOptions;
 
 // `testnet status | head` must not panic when the reader goes away: stdout
