@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use ledger::{Address, Hash, Payload, SignedTx, TxBody};
+use ledger::{Address, Hash, Payload};
 use serde_json::Value;
 
 use crate::commands::{CALL_TIMEOUT, Ctx};

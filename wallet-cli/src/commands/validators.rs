@@ -6,13 +6,13 @@
 
 use std::collections::BTreeMap;
 
-use ledger::{Address, Amount};
+use ledger::Address;
 
 use crate::cli::ValidatorStatusFilter;
 use crate::commands::{CALL_TIMEOUT, Ctx};
 use crate::error::{Result, WalletError};
 use crate::output::{
-    Fields, Table, format_share, format_time_ms, format_time_relative, now_ms, print_json, print_text, show_value,
+    Fields, Table, format_share, format_time_ms, format_time_relative, now_ms, print_json, print_text,
     truncate,
 };
 use crate::rpc::{DelegationsInfo, ValidatorInfo, ValidatorsInfo};
@@ -48,13 +48,9 @@ fn flags(v: &ValidatorInfo) -> String {
     if f.is_empty() { "-".into() } else { f.join(",") }
 }
 
-/// `missed/window`, or `-` when the node does not say.
+/// `missed/window`.
 fn missed(v: &ValidatorInfo) -> String {
-    match (v.missed_blocks, v.signed_blocks_window) {
-        (Some(m), Some(w)) => format!("{m}/{w}"),
-        (Some(m), None) => m.to_string(),
-        _ => "-".into(),
-    }
+    format!("{}/{}", v.missed_blocks, v.signed_blocks_window)
 }
 
 /// The validators, the active set first, by decreasing power then tokens.
