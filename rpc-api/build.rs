@@ -62,6 +62,7 @@ fn schema(ty: &Type, known: &Map<String, Value>) -> Value {
             json!({ "type": "integer", "minimum": 0 })
         }
         "bool" => json!({ "type": "boolean" }),
+        "f64" | "f32" => json!({ "type": "number" }),
         "String" | "str" => json!({ "type": "string" }),
         "Address" => json!({ "type": "string", "description": "bech32 address (agora1…)" }),
         "Hash" => {

@@ -761,6 +761,24 @@ impl Chain {
         ledger::contract::query_contract(self.store.clone(), &self.vm, self.query_env(), contract, msg, gas_limit)
     }
 
+    /// Runs a contract query against the state at a past `height` (point
+    /// reads only: see [`crate::store_at`]), in that block's context.
+    pub fn query_contract_at(
+        &self,
+        state: crate::store_at::StoreAt,
+        height: Height,
+        contract: Address,
+        msg: Vec<u8>,
+        gas_limit: u64,
+    ) -> Result<(Vec<u8>, u64), ledger::contract::QueryError> {
+        let mut env = self.query_env();
+        env.height = height;
+        if let Ok(Some(b)) = self.store.block(height) {
+            env.time_ms = b.header.time_ms;
+        }
+        ledger::contract::query_contract(state, &self.vm, env, contract, msg, gas_limit)
+    }
+
     /// A dry run of a transaction body against the latest state (no signature
     /// check, no fee charged) for gas estimation.
     pub fn simulate(&self, body: &ledger::TxBody, encoded_len: usize) -> Result<Receipt, ExecError> {

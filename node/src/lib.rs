@@ -19,9 +19,11 @@ pub mod rpc;
 pub mod rpc_contracts;
 pub mod rpc_events;
 pub mod rpc_index;
+pub mod rpc_params;
 pub mod rpc_server;
 pub mod rpc_staking;
 pub mod store;
+pub mod store_at;
 pub mod sync;
 /// Helpers for tests and fuzz targets (a one-validator chain in a directory).
 #[doc(hidden)]

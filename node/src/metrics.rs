@@ -59,13 +59,9 @@ pub fn render(ctx: &RpcContext) -> Result<String, String> {
     if let Some(r) = crate::rpc_index::latest_record(ctx).map_err(|e| e.to_string())? {
         epoch.get_or_create(&Vec::new()).set(r.epoch as f64);
         for h in crate::rpc_index::headline(&r) {
-            if let (Some(t), Some(v)) = (h["threshold"].as_str(), h["value"].as_f64()) {
-                let l = labels(&[
-                    ("threshold", t),
-                    ("fraction", h["fraction"].as_str().unwrap_or("")),
-                    ("comparison", h["comparison"].as_str().unwrap_or("")),
-                ]);
-                headline.get_or_create(&l).set(v);
+            if let Some(v) = h.value {
+                let l = labels(&[("threshold", &h.threshold), ("fraction", &h.fraction), ("comparison", &h.comparison)]);
+                headline.get_or_create(&l).set(f64::from(v));
             }
         }
         for s in &r.subsystems {

@@ -1,13 +1,21 @@
-//! JSON-RPC over HTTP and WebSocket on one port (jsonrpsee). The method list
+//! JSON-RPC over HTTP and WebSocket on one port (jsonrpsee). The methods are
+//! the typed traits of the `rpc-api` crate; this module implements the chain
+//! methods ([`ChainApiServer`]) and the shared helpers. Method names, params
 //! and error codes are documented in `docs/rpc.md`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use jsonrpsee::core::{RpcResult, async_trait};
 use jsonrpsee::server::RpcModule;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use ledger::state::{prove_account, read_account};
 use ledger::{Address, Hash, Height, InvalidTx, PublicKey, SignedTx};
+use rpc_api::api::ChainApiServer;
+use rpc_api::types::{
+    AccountInfo, BlockId, BlockInfo, BlockTxs, ChainParamsInfo, Committed, ConsensusProgress, HashedTx, NetworkInfo,
+    Status, Submitted, TxInfo,
+};
 use serde_json::{Value, json};
 
 use crate::chain::{Chain, TxCommitted};
@@ -16,8 +24,6 @@ use crate::mempool::MempoolError;
 /// Agora's RPC error codes (docs/rpc.md), shared with the clients.
 pub use rpc_api::codes;
 
-type RpcResult = Result<Value, ErrorObjectOwned>;
-
 pub(crate) fn err(code: i32, msg: impl Into<String>) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(code, msg.into(), None::<()>)
 }
@@ -25,6 +31,20 @@ pub(crate) fn err(code: i32, msg: impl Into<String>) -> ErrorObjectOwned {
 pub(crate) fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
     tracing::error!(error = %e, "internal RPC error");
     err(codes::INTERNAL, format!("internal error: {e}"))
+}
+
+/// `height` is pruned or not committed yet.
+pub(crate) fn height_unavailable(msg: impl Into<String>) -> ErrorObjectOwned {
+    err(codes::HEIGHT_UNAVAILABLE, msg)
+}
+
+/// A past height a read names: at most the tip (else 1017).
+pub(crate) fn past_height(ctx: &RpcContext, height: u64) -> Result<Height, ErrorObjectOwned> {
+    let tip = ctx.chain.tip().height;
+    if height > tip.0 {
+        return Err(height_unavailable(format!("height {height} is above the latest height {tip}")));
+    }
+    Ok(Height(height))
 }
 
 pub(crate) fn invalid_tx(e: &InvalidTx) -> ErrorObjectOwned {
@@ -59,7 +79,8 @@ fn mempool_err(e: MempoolError) -> ErrorObjectOwned {
     }
 }
 
-/// Positional or named arguments.
+/// Positional or named arguments, parsed by hand: only `rpc_events` (the
+/// events and subscriptions, being converted to the typed API) still uses it.
 pub(crate) struct Args(pub(crate) Value);
 
 impl Args {
@@ -97,12 +118,6 @@ impl Args {
     pub(crate) fn req<T: serde::de::DeserializeOwned>(&self, idx: usize, name: &str) -> Result<T, ErrorObjectOwned> {
         self.opt(idx, name)?.ok_or_else(|| err(codes::INVALID_PARAMS, format!("missing parameter `{name}`")))
     }
-
-    pub(crate) fn tx_bytes(&self) -> Result<Vec<u8>, ErrorObjectOwned> {
-        let s: String = self.req(0, "tx_hex")?;
-        let s = s.strip_prefix("0x").unwrap_or(&s);
-        hex::decode(s).map_err(|e| err(codes::TX_MALFORMED, format!("tx_hex is not valid hex: {e}")))
-    }
 }
 
 /// Shared state of the RPC handlers.
@@ -128,96 +143,28 @@ pub struct RpcContext {
 /// Contract queries running at once, per node.
 pub const MAX_CONCURRENT_QUERIES: usize = 8;
 
+pub(crate) fn committed(hash: &Hash, c: &TxCommitted) -> Committed {
+    Committed { hash: *hash, height: c.height, index: c.index as u64, block_hash: c.block_hash, receipt: c.receipt.clone() }
+}
+
 pub(crate) fn committed_json(hash: &Hash, c: &TxCommitted) -> Value {
-    json!({ "hash": hash, "height": c.height, "index": c.index, "block_hash": c.block_hash, "receipt": c.receipt })
+    serde_json::to_value(committed(hash, c)).unwrap_or(Value::Null)
 }
 
-fn status(ctx: &RpcContext) -> RpcResult {
-    let tip = ctx.chain.tip();
-    let cs = ctx.consensus.as_ref().map(|c| c.borrow().clone()).unwrap_or_default();
-    Ok(json!({
-        "chain_id": ctx.chain.chain_id(),
-        "genesis_hash": ctx.chain.genesis_hash(),
-        "node_version": env!("CARGO_PKG_VERSION"),
-        "client": ctx.chain.client(),
-        "moniker": ctx.moniker,
-        "latest_height": tip.height,
-        "latest_block_hash": tip.hash,
-        "latest_state_root": tip.state_root,
-        "latest_block_time_ms": tip.time_ms,
-        "syncing": cs.syncing,
-        "best_peer_height": cs.best_peer_height,
-        "synced_blocks": cs.synced_blocks,
-        "equivocations_seen": cs.equivocations,
-        "consensus": { "height": cs.height, "round": cs.round, "step": cs.step },
-        "validator": ctx.validator.filter(|k| {
-            ctx.chain
-                .validators_at(tip.height.next())
-                .is_ok_and(|set| set.get(&consensus::ValidatorId(k.0)).is_some())
-        }),
-        "node_id": ctx.net.as_ref().map(|n| n.local_peer_id().to_string()),
-        "peers": ctx.net.as_ref().map_or(0, |n| n.peer_count()),
-        "total_txs": ctx.chain.total_txs(),
-        "mempool_size": ctx.chain.mempool_size(),
-    }))
+fn to_value<T: serde::Serialize>(v: T) -> Result<Value, ErrorObjectOwned> {
+    serde_json::to_value(v).map_err(internal)
 }
 
-fn chain_params(ctx: &RpcContext) -> RpcResult {
-    Ok(json!({
-        "chain_id": ctx.chain.chain_id(),
-        "params": *ctx.chain.params(),
-        "block_interval_ms": u64::try_from(ctx.block_interval.as_millis()).unwrap_or(u64::MAX),
-    }))
+/// `agora_getTx` for `rpc_events` (which parses its params by hand).
+pub(crate) fn get_tx(ctx: &RpcContext, args: &Args) -> Result<Value, ErrorObjectOwned> {
+    let hash: Hash = args.req(0, "hash")?;
+    to_value(tx_info(ctx, hash)?)
 }
 
-fn get_block(ctx: &RpcContext, args: &Args) -> RpcResult {
-    let store = ctx.chain.store();
-    let height = match args.raw(0, "block") {
-        None => ctx.chain.tip().height,
-        Some(Value::String(s)) if s == "latest" => ctx.chain.tip().height,
-        Some(Value::Number(n)) => Height(
-            n.as_u64().ok_or_else(|| err(codes::INVALID_PARAMS, "parameter `block`: height must be a whole number"))?,
-        ),
-        Some(Value::String(s)) => {
-            let h: Hash = s.parse().map_err(|e| err(codes::INVALID_PARAMS, format!("parameter `block`: {e}")))?;
-            store
-                .height_of(&h)
-                .map_err(internal)?
-                .ok_or_else(|| err(codes::NOT_FOUND, format!("no block with hash {h}")))?
-        }
-        Some(_) => return Err(err(codes::INVALID_PARAMS, "parameter `block`: a height, a block hash or \"latest\"")),
-    };
-    if height == Height::GENESIS {
-        return Err(err(codes::NOT_FOUND, "height 0 is the genesis state, not a block; the first block is height 1"));
-    }
-    let block = store.block(height).map_err(internal)?.ok_or_else(|| {
-        err(codes::NOT_FOUND, format!("no block at height {height} (latest is {})", ctx.chain.tip().height))
-    })?;
-    let full = args.opt::<bool>(1, "full_txs")?.unwrap_or(true);
-    let txs: Vec<Value> = if full {
-        block.txs.iter().map(|t| json!({ "hash": t.hash(), "tx": t })).collect()
-    } else {
-        block.txs.iter().map(|t| json!(t.hash())).collect()
-    };
-    Ok(json!({
-        "hash": block.hash(),
-        "header": block.header,
-        "num_txs": block.txs.len(),
-        "txs": txs,
-        "last_commit": block.last_commit,
-        "evidence": block.evidence.iter().map(crate::rpc_staking::evidence_json).collect::<Vec<_>>(),
-        "events": store.block_events(height).map_err(internal)?,
-    }))
-}
-
-pub(crate) fn get_tx(ctx: &RpcContext, args: &Args) -> RpcResult {
-    let hash: Hash = args
-        .req::<String>(0, "hash")?
-        .parse()
-        .map_err(|e| err(codes::INVALID_PARAMS, format!("parameter `hash`: {e}")))?;
+pub(crate) fn tx_info(ctx: &RpcContext, hash: Hash) -> Result<Option<TxInfo>, ErrorObjectOwned> {
     let store = ctx.chain.store();
     let Some(loc) = store.tx_location(&hash).map_err(internal)? else {
-        return Ok(Value::Null);
+        return Ok(None);
     };
     let block = store.block(loc.height).map_err(internal)?.ok_or_else(|| internal("indexed block missing"))?;
     let receipts = store.receipts(loc.height).map_err(internal)?.ok_or_else(|| internal("receipts missing"))?;
@@ -225,113 +172,238 @@ pub(crate) fn get_tx(ctx: &RpcContext, args: &Args) -> RpcResult {
     let (Some(tx), Some(receipt)) = (block.txs.get(i), receipts.get(i)) else {
         return Err(internal("tx index points outside its block"));
     };
-    Ok(
-        json!({ "hash": hash, "height": loc.height, "index": i, "block_hash": block.hash(), "tx": tx, "receipt": receipt }),
-    )
+    Ok(Some(TxInfo {
+        hash,
+        height: loc.height,
+        index: u64::from(loc.index),
+        block_hash: block.hash(),
+        tx: tx.clone(),
+        receipt: receipt.clone(),
+    }))
 }
 
-fn get_account(ctx: &RpcContext, args: &Args) -> RpcResult {
-    let addr: Address = args
-        .req::<String>(0, "address")?
-        .parse()
-        .map_err(|e| err(codes::INVALID_PARAMS, format!("parameter `address`: {e}")))?;
-    let prove = args.opt::<bool>(1, "prove")?.unwrap_or(false);
-    let tip = ctx.chain.tip();
-    let height = args.opt::<u64>(2, "height")?.map_or(tip.height, Height);
-    if height > tip.height {
-        return Err(err(codes::NOT_FOUND, format!("height {height} is above the latest height {}", tip.height)));
-    }
-    let store = ctx.chain.store();
-    if !prove && height == tip.height {
-        let a = read_account(store, &addr).map_err(internal)?;
-        let pending_nonce = ctx.chain.pending_nonce(&addr, a.nonce);
-        return Ok(json!({ "address": addr, "balance": a.balance, "nonce": a.nonce, "pending_nonce": pending_nonce,
-                          "height": height, "state_root": tip.state_root }));
-    }
-    let root = ledger::state::root_at(store, height)
-        .map_err(|_| err(codes::NOT_FOUND, format!("state at height {height} is not available")))?;
-    let (acct, proof) = prove_account(store, &addr, height).map_err(internal)?;
-    let a = acct.unwrap_or_default();
-    let mut v = json!({ "address": addr, "balance": a.balance, "nonce": a.nonce, "height": height, "state_root": root, "exists": acct.is_some() });
-    if prove {
-        v["proof"] = json!(hex::encode(borsh::to_vec(&proof).map_err(internal)?));
-    }
-    Ok(v)
+/// The decoded bytes of a `tx_hex` parameter.
+pub(crate) fn tx_bytes(tx_hex: &str) -> Result<Vec<u8>, ErrorObjectOwned> {
+    let s = tx_hex.strip_prefix("0x").unwrap_or(tx_hex);
+    hex::decode(s).map_err(|e| err(codes::TX_MALFORMED, format!("tx_hex is not valid hex: {e}")))
 }
 
-async fn send_tx_commit(ctx: Arc<RpcContext>, args: Args) -> RpcResult {
-    let bytes = args.tx_bytes()?;
-    let timeout_ms = args.opt::<u64>(1, "timeout_ms")?.unwrap_or(30_000);
-    let timeout = Duration::from_millis(timeout_ms).min(ctx.max_commit_wait);
-    // Decode just enough to learn the hash, so the watcher is in place before
-    // the transaction can possibly be committed.
-    let hash = SignedTx::decode(&bytes).map_err(|e| invalid_tx(&e))?.hash();
-    let rx = ctx.chain.watch_tx(hash).map_err(internal)?;
-    let chain = ctx.chain.clone();
-    let admitted =
-        tokio::task::spawn_blocking(move || chain.submit_tx(&bytes).map(|_| bytes)).await.map_err(internal)?;
-    match admitted {
-        Ok(bytes) => {
-            if let Some(net) = &ctx.net {
-                net.gossip_tx(bytes);
-            }
-        }
-        Err(e) => {
-            ctx.chain.prune_watchers(&hash);
-            return Err(mempool_err(e));
-        }
-    }
-    match tokio::time::timeout(timeout, rx).await {
-        Ok(Ok(c)) => Ok(committed_json(&hash, &c)),
-        Ok(Err(_)) => Err(err(codes::SHUTTING_DOWN, "node is shutting down")),
-        Err(_) => {
-            ctx.chain.prune_watchers(&hash);
-            Err(ErrorObjectOwned::owned(
-                codes::TIMEOUT,
-                format!(
-                    "transaction {hash} was admitted but not committed within {} ms; it may still commit",
-                    timeout.as_millis()
-                ),
-                Some(json!({ "hash": hash })),
-            ))
-        }
+/// The typed API's handlers: one value shared by every area's server trait.
+#[derive(Clone, Debug)]
+pub struct Api(pub Arc<RpcContext>);
+
+impl std::ops::Deref for Api {
+    type Target = RpcContext;
+    fn deref(&self) -> &RpcContext {
+        &self.0
     }
 }
 
-/// Builds the RPC module with every method.
-pub fn module(ctx: Arc<RpcContext>) -> Result<RpcModule<RpcContext>, jsonrpsee::core::RegisterMethodError> {
-    let mut m = RpcModule::from_arc(ctx);
-    m.register_method("agora_status", |_, c, _| status(c))?;
-    m.register_method("agora_chainParams", |_, c, _| chain_params(c))?;
-    m.register_method("agora_getBlock", |p, c, _| get_block(c, &Args::of(&p)?))?;
-    m.register_method("agora_getTx", |p, c, _| get_tx(c, &Args::of(&p)?))?;
-    m.register_method("agora_getAccount", |p, c, _| get_account(c, &Args::of(&p)?))?;
-    m.register_async_method("agora_sendTx", |p, c, _| async move {
-        let bytes = Args::of(&p)?.tx_bytes()?;
-        let chain = c.chain.clone();
-        let (h, bytes) = tokio::task::spawn_blocking(move || chain.submit_tx(&bytes).map(|h| (h, bytes)))
+#[async_trait]
+impl ChainApiServer for Api {
+    async fn status(&self) -> RpcResult<Status> {
+        let ctx = &self.0;
+        let tip = ctx.chain.tip();
+        let cs = ctx.consensus.as_ref().map(|c| c.borrow().clone()).unwrap_or_default();
+        Ok(Status {
+            chain_id: ctx.chain.chain_id().to_owned(),
+            genesis_hash: ctx.chain.genesis_hash(),
+            node_version: env!("CARGO_PKG_VERSION").to_owned(),
+            client: ctx.chain.client(),
+            moniker: ctx.moniker.clone(),
+            latest_height: tip.height,
+            latest_block_hash: tip.hash,
+            latest_state_root: tip.state_root,
+            latest_block_time_ms: tip.time_ms,
+            syncing: cs.syncing,
+            best_peer_height: cs.best_peer_height,
+            synced_blocks: cs.synced_blocks,
+            equivocations_seen: cs.equivocations,
+            consensus: ConsensusProgress { height: cs.height, round: cs.round, step: cs.step.to_owned() },
+            validator: ctx.validator.filter(|k| {
+                ctx.chain
+                    .validators_at(tip.height.next())
+                    .is_ok_and(|set| set.get(&consensus::ValidatorId(k.0)).is_some())
+            }),
+            node_id: ctx.net.as_ref().map(|n| n.local_peer_id().to_string()),
+            peers: ctx.net.as_ref().map_or(0, |n| n.peer_count() as u64),
+            total_txs: ctx.chain.total_txs(),
+            mempool_size: ctx.chain.mempool_size() as u64,
+        })
+    }
+
+    async fn chain_params(&self) -> RpcResult<ChainParamsInfo> {
+        Ok(ChainParamsInfo {
+            chain_id: self.chain.chain_id().to_owned(),
+            params: (*self.chain.params()).clone(),
+            block_interval_ms: u64::try_from(self.block_interval.as_millis()).unwrap_or(u64::MAX),
+        })
+    }
+
+    async fn get_block(&self, block: Option<BlockId>, full_txs: Option<bool>) -> RpcResult<BlockInfo> {
+        let store = self.chain.store();
+        let height = match block.unwrap_or(BlockId::Latest) {
+            BlockId::Latest => self.chain.tip().height,
+            BlockId::Height(h) => Height(h),
+            BlockId::Hash(h) => store
+                .height_of(&h)
+                .map_err(internal)?
+                .ok_or_else(|| err(codes::NOT_FOUND, format!("no block with hash {h}")))?,
+        };
+        if height == Height::GENESIS {
+            return Err(err(
+                codes::NOT_FOUND,
+                "height 0 is the genesis state, not a block; the first block is height 1",
+            ));
+        }
+        let block = store.block(height).map_err(internal)?.ok_or_else(|| {
+            err(codes::NOT_FOUND, format!("no block at height {height} (latest is {})", self.chain.tip().height))
+        })?;
+        let txs = if full_txs.unwrap_or(true) {
+            BlockTxs::Full(block.txs.iter().map(|t| HashedTx { hash: t.hash(), tx: t.clone() }).collect())
+        } else {
+            BlockTxs::Hashes(block.txs.iter().map(SignedTx::hash).collect())
+        };
+        Ok(BlockInfo {
+            hash: block.hash(),
+            num_txs: block.txs.len() as u64,
+            txs,
+            evidence: block.evidence.iter().map(crate::rpc_staking::evidence_info).collect(),
+            events: store.block_events(height).map_err(internal)?,
+            header: block.header,
+            last_commit: block.last_commit,
+        })
+    }
+
+    async fn get_tx(&self, hash: Hash) -> RpcResult<Option<TxInfo>> {
+        tx_info(&self.0, hash)
+    }
+
+    async fn get_account(&self, address: Address, prove: Option<bool>, height: Option<u64>) -> RpcResult<AccountInfo> {
+        let prove = prove.unwrap_or(false);
+        let tip = self.chain.tip();
+        let height = match height {
+            Some(h) => past_height(&self.0, h)?,
+            None => tip.height,
+        };
+        let store = self.chain.store();
+        if !prove && height == tip.height {
+            let a = read_account(store, &address).map_err(internal)?;
+            return Ok(AccountInfo {
+                address,
+                balance: a.balance,
+                nonce: a.nonce,
+                pending_nonce: Some(self.chain.pending_nonce(&address, a.nonce)),
+                height,
+                state_root: tip.state_root,
+                exists: None,
+                proof: None,
+            });
+        }
+        let root = ledger::state::root_at(store, height)
+            .map_err(|_| height_unavailable(format!("the state at height {height} is not available")))?;
+        let (acct, proof) = prove_account(store, &address, height).map_err(internal)?;
+        let a = acct.unwrap_or_default();
+        let proof = if prove { Some(hex::encode(borsh::to_vec(&proof).map_err(internal)?)) } else { None };
+        Ok(AccountInfo {
+            address,
+            balance: a.balance,
+            nonce: a.nonce,
+            pending_nonce: None,
+            height,
+            state_root: root,
+            exists: Some(acct.is_some()),
+            proof,
+        })
+    }
+
+    async fn send_tx(&self, tx_hex: String) -> RpcResult<Submitted> {
+        let bytes = tx_bytes(&tx_hex)?;
+        let chain = self.chain.clone();
+        let (hash, bytes) = tokio::task::spawn_blocking(move || chain.submit_tx(&bytes).map(|h| (h, bytes)))
             .await
             .map_err(internal)?
             .map_err(mempool_err)?;
-        if let Some(net) = &c.net {
+        if let Some(net) = &self.net {
             net.gossip_tx(bytes);
         }
-        Ok::<Value, ErrorObjectOwned>(json!({ "hash": h }))
-    })?;
-    crate::rpc_staking::register(&mut m)?;
+        Ok(Submitted { hash })
+    }
+
+    async fn send_tx_commit(&self, tx_hex: String, timeout_ms: Option<u64>) -> RpcResult<Committed> {
+        let ctx = &self.0;
+        let bytes = tx_bytes(&tx_hex)?;
+        let timeout = Duration::from_millis(timeout_ms.unwrap_or(30_000)).min(ctx.max_commit_wait);
+        // Decode just enough to learn the hash, so the watcher is in place before
+        // the transaction can possibly be committed.
+        let hash = SignedTx::decode(&bytes).map_err(|e| invalid_tx(&e))?.hash();
+        let rx = ctx.chain.watch_tx(hash).map_err(internal)?;
+        let chain = ctx.chain.clone();
+        let admitted =
+            tokio::task::spawn_blocking(move || chain.submit_tx(&bytes).map(|_| bytes)).await.map_err(internal)?;
+        match admitted {
+            Ok(bytes) => {
+                if let Some(net) = &ctx.net {
+                    net.gossip_tx(bytes);
+                }
+            }
+            Err(e) => {
+                ctx.chain.prune_watchers(&hash);
+                return Err(mempool_err(e));
+            }
+        }
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(c)) => Ok(committed(&hash, &c)),
+            Ok(Err(_)) => Err(err(codes::SHUTTING_DOWN, "node is shutting down")),
+            Err(_) => {
+                ctx.chain.prune_watchers(&hash);
+                Err(ErrorObjectOwned::owned(
+                    codes::TIMEOUT,
+                    format!(
+                        "transaction {hash} was admitted but not committed within {} ms; it may still commit",
+                        timeout.as_millis()
+                    ),
+                    Some(json!({ "hash": hash })),
+                ))
+            }
+        }
+    }
+
+    async fn network_info(&self) -> RpcResult<NetworkInfo> {
+        Ok(match &self.net {
+            Some(net) => net.info(),
+            None => NetworkInfo { node_id: None, listen_addrs: Vec::new(), peers: Vec::new(), num_peers: 0 },
+        })
+    }
+}
+
+/// The methods still registered by hand (`rpc_events`: events and
+/// subscriptions, and the decentralization subscription).
+pub fn module(ctx: Arc<RpcContext>) -> Result<RpcModule<RpcContext>, jsonrpsee::core::RegisterMethodError> {
+    let mut m = RpcModule::from_arc(ctx);
     crate::rpc_index::register(&mut m)?;
-    m.register_async_method("agora_sendTxCommit", |p, c, _| async move { send_tx_commit(c, Args::of(&p)?).await })?;
-    crate::rpc_contracts::register(&mut m)?;
     crate::rpc_events::register(&mut m)?;
     Ok(m)
 }
 
+/// Every typed area of the API, implemented by [`Api`].
+pub fn typed_modules(ctx: Arc<RpcContext>) -> Result<RpcModule<()>, jsonrpsee::core::RegisterMethodError> {
+    use rpc_api::api::{ContractsApiServer, IndexApiServer, StakingApiServer};
+    let api = Api(ctx);
+    let mut m = RpcModule::new(());
+    m.merge(ChainApiServer::into_rpc(api.clone()))?;
+    m.merge(StakingApiServer::into_rpc(api.clone()))?;
+    m.merge(IndexApiServer::into_rpc(api.clone()))?;
+    m.merge(ContractsApiServer::into_rpc(api))?;
+    Ok(m)
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
-    fn ctx(dir: &std::path::Path, slots: usize) -> Arc<RpcContext> {
+    pub(crate) fn ctx(dir: &std::path::Path, slots: usize) -> Arc<RpcContext> {
         let (user, val) = (ledger::SigningKey::from_bytes(&[1; 32]), ledger::SigningKey::from_bytes(&[2; 32]));
         Arc::new(RpcContext {
             chain: Arc::new(crate::testing::chain_on(dir, "rpc-test", &user, &val)),
@@ -360,7 +432,7 @@ mod tests {
     async fn dry_runs_wait_for_a_contract_slot_then_get_busy() {
         let dir = tempfile::tempdir().unwrap();
         let ctx = ctx(dir.path(), 1);
-        let m = module(ctx.clone()).unwrap();
+        let m = crate::rpc_server::api(ctx.clone()).unwrap();
         let user = ledger::SigningKey::from_bytes(&[1; 32]);
         let tx = hex::encode(crate::testing::transfer(&user, 0, "rpc-test"));
         let req = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"agora_estimateGas","params":["{tx}"]}}"#);

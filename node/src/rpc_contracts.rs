@@ -3,18 +3,21 @@
 //! `agora_contractStorage`. Contract code runs on a bounded pool of blocking
 //! threads ([`vm_slot`]), never on the async workers.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use jsonrpsee::RpcModule;
+use jsonrpsee::core::{RpcResult, async_trait};
 use jsonrpsee::types::ErrorObjectOwned;
 use ledger::state::read_account;
-use ledger::{Address, ExecError, Hash, InvalidTx, SignedTx, TxStatus};
+use ledger::{Address, ExecError, Hash, Height, InvalidTx, SignedTx, TxStatus};
+use rpc_api::api::ContractsApiServer;
+use rpc_api::types::{
+    CodeInfoResult, CodeResult, ContractInfoResult, ContractsPage, ExecStatus, GasEstimate, QueryResult, StorageEntry, StoragePage,
+    StorageResult, StorageValue,
+};
 use serde_json::{Value, json};
 
-use crate::rpc::{Args, RpcContext, codes, err, internal, invalid_tx};
-
-type RpcResult = Result<Value, ErrorObjectOwned>;
+use crate::rpc::{Api, RpcContext, codes, err, height_unavailable, internal, invalid_tx, past_height, tx_bytes};
+use crate::store_at::StoreAt;
 
 /// How long a query or dry run waits for a free slot before `BUSY`.
 pub(crate) const VM_SLOT_WAIT: Duration = Duration::from_secs(1);
@@ -32,49 +35,12 @@ async fn vm_slot(ctx: &RpcContext) -> Result<tokio::sync::OwnedSemaphorePermit, 
     }
 }
 
-async fn estimate_gas(ctx: Arc<RpcContext>, args: Args) -> RpcResult {
-    let bytes = args.tx_bytes()?;
-    let max = ctx.chain.params().max_tx_bytes as usize;
-    if bytes.len() > max {
-        return Err(invalid_tx(&InvalidTx::TooLarge { size: bytes.len(), limit: max }));
-    }
-    let tx = SignedTx::decode(&bytes).map_err(|e| invalid_tx(&e))?;
-    let permit = vm_slot(&ctx).await?;
-    let chain = ctx.chain.clone();
-    let len = bytes.len();
-    let res = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        chain.simulate(&tx.body, len)
+fn hex_param(name: &str, s: Option<String>) -> Result<Option<Vec<u8>>, ErrorObjectOwned> {
+    s.map(|s| {
+        let s = s.strip_prefix("0x").unwrap_or(&s).to_owned();
+        hex::decode(&s).map_err(|e| err(codes::INVALID_PARAMS, format!("parameter `{name}`: invalid hex: {e}")))
     })
-    .await
-    .map_err(internal)?;
-    match res {
-        Ok(r) => {
-            let (status, reason) = match &r.status {
-                TxStatus::Success => ("success", None),
-                TxStatus::Failed { reason } => ("failed", Some(reason.clone())),
-            };
-            Ok(json!({
-                "gas_used": r.gas_used, "status": status, "reason": reason,
-                "min_gas_price": ctx.chain.params().min_gas_price, "suggested_gas_limit": r.gas_used,
-                "data": hex::encode(&r.data), "events": r.events,
-            }))
-        }
-        Err(ExecError::Invalid(e)) => Err(invalid_tx(&e)),
-        Err(ExecError::Unexecutable(e)) => {
-            Err(err(codes::BUSY, format!("the dry run could not finish on this node: {e}")))
-        }
-        Err(ExecError::Fault(e)) => Err(internal(e)),
-    }
-}
-
-fn hex_param(args: &Args, idx: usize, name: &str) -> Result<Option<Vec<u8>>, ErrorObjectOwned> {
-    args.opt::<String>(idx, name)?
-        .map(|s| {
-            let s = s.strip_prefix("0x").unwrap_or(&s).to_owned();
-            hex::decode(&s).map_err(|e| err(codes::INVALID_PARAMS, format!("parameter `{name}`: invalid hex: {e}")))
-        })
-        .transpose()
+    .transpose()
 }
 
 /// Result bytes as JSON when they are JSON (the SDK's convention), else null.
@@ -82,96 +48,214 @@ fn data_json(data: &[u8]) -> Value {
     serde_json::from_slice::<Value>(data).unwrap_or(Value::Null)
 }
 
-async fn contract_query(ctx: Arc<RpcContext>, args: Args) -> RpcResult {
-    let address: Address = args.req(0, "address")?;
-    let msg = match (args.raw(1, "msg"), hex_param(&args, 99, "msg_hex")?) {
-        (Some(v), None) => serde_json::to_vec(v).map_err(internal)?,
-        (None, Some(b)) => b,
-        (Some(_), Some(_)) => return Err(err(codes::INVALID_PARAMS, "give either `msg` or `msg_hex`, not both")),
-        (None, None) => return Err(err(codes::INVALID_PARAMS, "missing parameter `msg` (or `msg_hex`)")),
-    };
-    let max_gas = ctx.chain.params().max_tx_gas;
-    let gas = args.opt::<u64>(2, "gas_limit")?.unwrap_or(max_gas).min(max_gas);
-    let permit = vm_slot(&ctx).await?;
-    let chain = ctx.chain.clone();
-    let res = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        chain.query_contract(address, msg, gas)
-    })
-    .await
-    .map_err(internal)?;
-    use ledger::contract::QueryError;
-    match res {
-        Ok((data, gas_used)) => {
-            Ok(json!({ "data": data_json(&data), "data_hex": hex::encode(&data), "gas_used": gas_used }))
-        }
-        Err(QueryError::NoContract(a)) => Err(err(codes::NOT_FOUND, format!("no contract at {a}"))),
-        Err(e @ QueryError::Failed { gas_used, .. }) => {
-            Err(ErrorObjectOwned::owned(codes::CONTRACT_FAILED, e.to_string(), Some(json!({ "gas_used": gas_used }))))
-        }
-        Err(QueryError::Unexecutable(e)) => {
-            Err(err(codes::BUSY, format!("the query could not finish on this node: {e}")))
-        }
-        Err(QueryError::Node(e)) => Err(internal(e)),
+/// Most contracts in one page of `agora_contractsByCode`.
+pub const MAX_CONTRACTS_PAGE: u64 = 100;
+
+/// Most entries in one page of `agora_contractStorage`.
+pub const MAX_STORAGE_PAGE: u64 = 100;
+
+/// The state a read names: the latest, or a past height (1017 above the tip).
+fn state_at(ctx: &RpcContext, height: Option<u64>) -> Result<Option<(Height, StoreAt)>, ErrorObjectOwned> {
+    let Some(h) = height else { return Ok(None) };
+    let h = past_height(ctx, h)?;
+    if h == ctx.chain.tip().height {
+        return Ok(None);
     }
+    Ok(Some((h, StoreAt::new(ctx.chain.store().clone(), h))))
 }
 
-fn contract_info(ctx: &RpcContext, args: &Args) -> RpcResult {
-    let address: Address = args.req(0, "address")?;
-    let store = ctx.chain.store();
-    let info = ledger::contract::read_contract_info(store, &address)
-        .map_err(internal)?
-        .ok_or_else(|| err(codes::NOT_FOUND, format!("no contract at {address}")))?;
-    let balance = read_account(store, &address).map_err(internal)?.balance;
-    let mut v = serde_json::to_value(&info).map_err(internal)?;
-    v["balance"] = json!(balance);
-    Ok(v)
+fn no_contract(address: &Address) -> ErrorObjectOwned {
+    err(codes::NOT_FOUND, format!("no contract at {address}"))
 }
 
-fn code_info(ctx: &RpcContext, args: &Args) -> RpcResult {
-    let code_hash: Hash = args.req(0, "code_hash")?;
-    let info = ledger::contract::read_code_info(ctx.chain.store(), &code_hash)
-        .map_err(internal)?
-        .ok_or_else(|| err(codes::NOT_FOUND, format!("no code with hash {code_hash}")))?;
-    serde_json::to_value(&info).map_err(internal)
-}
-
-fn get_code(ctx: &RpcContext, args: &Args) -> RpcResult {
-    let code_hash: Hash = args.req(0, "code_hash")?;
-    let code = ledger::contract::read_code(ctx.chain.store(), &code_hash)
-        .map_err(internal)?
-        .ok_or_else(|| err(codes::NOT_FOUND, format!("no code with hash {code_hash}")))?;
-    Ok(json!({ "code_hash": code_hash, "code_hex": hex::encode(code) }))
-}
-
-fn contract_storage(ctx: &RpcContext, args: &Args) -> RpcResult {
-    let address: Address = args.req(0, "address")?;
-    let store = ctx.chain.store();
-    if ledger::contract::read_contract_info(store, &address).map_err(internal)?.is_none() {
-        return Err(err(codes::NOT_FOUND, format!("no contract at {address}")));
+#[async_trait]
+impl ContractsApiServer for Api {
+    async fn estimate_gas(&self, tx_hex: String) -> RpcResult<GasEstimate> {
+        let ctx = self.0.clone();
+        let bytes = tx_bytes(&tx_hex)?;
+        let max = ctx.chain.params().max_tx_bytes as usize;
+        if bytes.len() > max {
+            return Err(invalid_tx(&InvalidTx::TooLarge { size: bytes.len(), limit: max }));
+        }
+        let tx = SignedTx::decode(&bytes).map_err(|e| invalid_tx(&e))?;
+        let permit = vm_slot(&ctx).await?;
+        let chain = ctx.chain.clone();
+        let len = bytes.len();
+        let res = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            chain.simulate(&tx.body, len)
+        })
+        .await
+        .map_err(internal)?;
+        match res {
+            Ok(r) => {
+                let (status, reason) = match &r.status {
+                    TxStatus::Success => (ExecStatus::Success, None),
+                    TxStatus::Failed { reason } => (ExecStatus::Failed, Some(reason.clone())),
+                };
+                Ok(GasEstimate {
+                    gas_used: r.gas_used,
+                    status,
+                    reason,
+                    min_gas_price: ctx.chain.params().min_gas_price,
+                    suggested_gas_limit: r.gas_used,
+                    data: hex::encode(&r.data),
+                    events: r.events,
+                })
+            }
+            Err(ExecError::Invalid(e)) => Err(invalid_tx(&e)),
+            Err(ExecError::Unexecutable(e)) => {
+                Err(err(codes::BUSY, format!("the dry run could not finish on this node: {e}")))
+            }
+            Err(ExecError::Fault(e)) => Err(internal(e)),
+        }
     }
-    if let Some(key) = hex_param(args, 1, "key_hex")? {
-        let v = ledger::contract::read_contract_storage(store, &address, &key).map_err(internal)?;
-        return Ok(json!({ "key_hex": hex::encode(&key), "value_hex": v.map(hex::encode) }));
-    }
-    let start = hex_param(args, 2, "start_after_hex")?;
-    let limit = args.opt::<usize>(3, "limit")?.unwrap_or(50).clamp(1, 100);
-    let entries =
-        ledger::contract::list_contract_storage(store, &address, start.as_deref(), limit + 1).map_err(internal)?;
-    let more = entries.len() > limit;
-    let entries: Vec<_> = entries.into_iter().take(limit).collect();
-    let next = if more { entries.last().map(|(k, _)| hex::encode(k)) } else { None };
-    let list: Vec<Value> =
-        entries.iter().map(|(k, v)| json!({ "key_hex": hex::encode(k), "value_hex": hex::encode(v) })).collect();
-    Ok(json!({ "entries": list, "next_start_after_hex": next }))
-}
 
-pub(crate) fn register(m: &mut RpcModule<RpcContext>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
-    m.register_async_method("agora_estimateGas", |p, c, _| async move { estimate_gas(c, Args::of(&p)?).await })?;
-    m.register_async_method("agora_contractQuery", |p, c, _| async move { contract_query(c, Args::of(&p)?).await })?;
-    m.register_method("agora_contractInfo", |p, c, _| contract_info(c, &Args::of(&p)?))?;
-    m.register_method("agora_codeInfo", |p, c, _| code_info(c, &Args::of(&p)?))?;
-    m.register_method("agora_getCode", |p, c, _| get_code(c, &Args::of(&p)?))?;
-    m.register_method("agora_contractStorage", |p, c, _| contract_storage(c, &Args::of(&p)?))?;
-    Ok(())
+    async fn contract_query(
+        &self,
+        address: Address,
+        msg: Option<Value>,
+        gas_limit: Option<u64>,
+        msg_hex: Option<String>,
+        height: Option<u64>,
+    ) -> RpcResult<QueryResult> {
+        let ctx = self.0.clone();
+        let msg = match (msg.filter(|v| !v.is_null()), hex_param("msg_hex", msg_hex)?) {
+            (Some(v), None) => serde_json::to_vec(&v).map_err(internal)?,
+            (None, Some(b)) => b,
+            (Some(_), Some(_)) => return Err(err(codes::INVALID_PARAMS, "give either `msg` or `msg_hex`, not both")),
+            (None, None) => return Err(err(codes::INVALID_PARAMS, "missing parameter `msg` (or `msg_hex`)")),
+        };
+        let max_gas = ctx.chain.params().max_tx_gas;
+        let gas = gas_limit.unwrap_or(max_gas).min(max_gas);
+        let past = state_at(&ctx, height)?;
+        let permit = vm_slot(&ctx).await?;
+        let chain = ctx.chain.clone();
+        let view = past.as_ref().map(|(_, s)| s.clone());
+        let res = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            match past {
+                Some((h, state)) => chain.query_contract_at(state, h, address, msg, gas),
+                None => chain.query_contract(address, msg, gas),
+            }
+        })
+        .await
+        .map_err(internal)?;
+        if view.is_some_and(|v| v.iterated()) {
+            return Err(height_unavailable(format!(
+                "this query cannot run at a past height: {}",
+                crate::store_at::PAST_ITERATION
+            )));
+        }
+        use ledger::contract::QueryError;
+        match res {
+            Ok((data, gas_used)) => Ok(QueryResult { data: data_json(&data), data_hex: hex::encode(&data), gas_used }),
+            Err(QueryError::NoContract(a)) => Err(no_contract(&a)),
+            Err(e @ QueryError::Failed { gas_used, .. }) => Err(ErrorObjectOwned::owned(
+                codes::CONTRACT_FAILED,
+                e.to_string(),
+                Some(json!({ "gas_used": gas_used })),
+            )),
+            Err(QueryError::Unexecutable(e)) => {
+                Err(err(codes::BUSY, format!("the query could not finish on this node: {e}")))
+            }
+            Err(QueryError::Node(e)) => Err(internal(e)),
+        }
+    }
+
+    async fn contract_info(&self, address: Address) -> RpcResult<ContractInfoResult> {
+        let store = self.chain.store();
+        let info = ledger::contract::read_contract_info(store, &address)
+            .map_err(internal)?
+            .ok_or_else(|| no_contract(&address))?;
+        let balance = read_account(store, &address).map_err(internal)?.balance;
+        Ok(ContractInfoResult {
+            address: info.address,
+            code_hash: info.code_hash,
+            creator: info.creator,
+            label: info.label,
+            created_height: info.created_height,
+            admin: info.admin,
+            balance,
+        })
+    }
+
+    async fn code_info(&self, code_hash: Hash) -> RpcResult<CodeInfoResult> {
+        let info = ledger::contract::read_code_info(self.chain.store(), &code_hash)
+            .map_err(internal)?
+            .ok_or_else(|| err(codes::NOT_FOUND, format!("no code with hash {code_hash}")))?;
+        Ok(CodeInfoResult { code_hash: info.code_hash, creator: info.creator, size: info.size, height: info.height })
+    }
+
+    async fn get_code(&self, code_hash: Hash) -> RpcResult<CodeResult> {
+        let code = ledger::contract::read_code(self.chain.store(), &code_hash)
+            .map_err(internal)?
+            .ok_or_else(|| err(codes::NOT_FOUND, format!("no code with hash {code_hash}")))?;
+        Ok(CodeResult { code_hash, code_hex: hex::encode(code) })
+    }
+
+    async fn contract_storage(
+        &self,
+        address: Address,
+        key_hex: Option<String>,
+        start_after_hex: Option<String>,
+        limit: Option<u64>,
+        height: Option<u64>,
+    ) -> RpcResult<StorageResult> {
+        let key = hex_param("key_hex", key_hex)?;
+        let start = hex_param("start_after_hex", start_after_hex)?;
+        if let Some((h, state)) = state_at(self, height)? {
+            if ledger::contract::read_contract_info(&state, &address).map_err(internal)?.is_none() {
+                return Err(err(codes::NOT_FOUND, format!("no contract at {address} at height {h}")));
+            }
+            let Some(key) = key else {
+                return Err(height_unavailable(format!(
+                    "listing contract storage at height {h}: {}; give `key_hex`",
+                    crate::store_at::PAST_ITERATION
+                )));
+            };
+            let v = ledger::contract::read_contract_storage(&state, &address, &key).map_err(internal)?;
+            return Ok(StorageResult::Value(StorageValue { key_hex: hex::encode(&key), value_hex: v.map(hex::encode) }));
+        }
+        let store = self.chain.store();
+        if ledger::contract::read_contract_info(store, &address).map_err(internal)?.is_none() {
+            return Err(no_contract(&address));
+        }
+        if let Some(key) = key {
+            let v = ledger::contract::read_contract_storage(store, &address, &key).map_err(internal)?;
+            return Ok(StorageResult::Value(StorageValue { key_hex: hex::encode(&key), value_hex: v.map(hex::encode) }));
+        }
+        let limit = limit.unwrap_or(50).clamp(1, MAX_STORAGE_PAGE) as usize;
+        let entries =
+            ledger::contract::list_contract_storage(store, &address, start.as_deref(), limit + 1).map_err(internal)?;
+        let more = entries.len() > limit;
+        let entries: Vec<_> = entries.into_iter().take(limit).collect();
+        let next = if more { entries.last().map(|(k, _)| hex::encode(k)) } else { None };
+        Ok(StorageResult::Page(StoragePage {
+            entries: entries
+                .iter()
+                .map(|(k, v)| StorageEntry { key_hex: hex::encode(k), value_hex: hex::encode(v) })
+                .collect(),
+            next_start_after_hex: next,
+        }))
+    }
+
+    async fn contracts_by_code(
+        &self,
+        code_hash: Hash,
+        start_after: Option<Address>,
+        limit: Option<u64>,
+    ) -> RpcResult<ContractsPage> {
+        let limit = limit.unwrap_or(50);
+        if limit == 0 || limit > MAX_CONTRACTS_PAGE {
+            return Err(err(codes::INVALID_PARAMS, format!("parameter `limit`: 1 to {MAX_CONTRACTS_PAGE}")));
+        }
+        let limit = limit as usize;
+        let mut contracts =
+            self.chain.store().contracts_by_code(&code_hash, start_after.as_ref(), limit + 1).map_err(internal)?;
+        let more = contracts.len() > limit;
+        contracts.truncate(limit);
+        let next_start_after = if more { contracts.last().copied() } else { None };
+        Ok(ContractsPage { code_hash, contracts, next_start_after })
+    }
 }

@@ -7,17 +7,19 @@
 use std::sync::Arc;
 
 use decentralization::{Distribution, Ratio, Report, Threshold, U256};
-use jsonrpsee::core::SubscriptionError;
+use jsonrpsee::core::{RpcResult, SubscriptionError, async_trait};
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use jsonrpsee::{PendingSubscriptionSink, RpcModule, SubscriptionMessage};
 use ledger::Height;
 use ledger::index::{self, EpochRecord, SubsystemRecord};
-use serde_json::{Value, json};
+use rpc_api::api::IndexApiServer;
+use rpc_api::types::{
+    Alternative, DelegationCheck, DistributionInfo, EntityWeight, EpochHistory, EpochIndex, EpochProof, EpochSummary,
+    HeadlineEntry, SubsystemInfo, SubsystemSummary, ThresholdInfo,
+};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::rpc::{Args, RpcContext, codes, err, internal};
-
-type RpcResult = Result<Value, ErrorObjectOwned>;
+use crate::rpc::{Api, RpcContext, codes, err, internal};
 
 /// Most epochs in one page of history.
 pub const MAX_HISTORY_PAGE: u64 = 100;
@@ -68,25 +70,30 @@ pub fn report(s: &SubsystemRecord) -> Option<Report> {
 }
 
 /// One subsystem: its description and [`report`].
-pub fn subsystem_json(s: &SubsystemRecord) -> Value {
-    json!({
-        "name": s.name,
-        "description": describe(&s.name),
-        "weight": s.weight,
-        "clustered": s.clustered,
-        "upper_bound": s.clustered,
-        "entities": s.entities.len() as u64 + s.rest_entities,
-        "listed_entities": s.entities.len(),
-        "rest_weight": s.rest_weight.to_string(),
-        "total": s.total.to_string(),
-        "metrics_scope": if s.rest_entities == 0 { "all entities" } else { "nakamoto and hhi: all entities; the others: the listed entities" },
-        "metrics": report(s),
-    })
+pub fn subsystem_info(s: &SubsystemRecord) -> SubsystemInfo {
+    SubsystemInfo {
+        name: s.name.clone(),
+        description: describe(&s.name).to_owned(),
+        weight: s.weight.clone(),
+        clustered: s.clustered,
+        upper_bound: s.clustered,
+        entities: s.entities.len() as u64 + s.rest_entities,
+        listed_entities: s.entities.len() as u64,
+        rest_weight: s.rest_weight.to_string(),
+        total: s.total.to_string(),
+        metrics_scope: if s.rest_entities == 0 {
+            "all entities"
+        } else {
+            "nakamoto and hhi: all entities; the others: the listed entities"
+        }
+        .to_owned(),
+        metrics: report(s),
+    }
 }
 
 /// The smallest Nakamoto coefficient over the subsystems at each standard
 /// threshold, with the subsystems that set it (Srinivasan and Lee's minimum).
-pub fn headline(r: &EpochRecord) -> Vec<Value> {
+pub fn headline(r: &EpochRecord) -> Vec<HeadlineEntry> {
     Threshold::STANDARD
         .iter()
         .enumerate()
@@ -97,29 +104,36 @@ pub fn headline(r: &EpochRecord) -> Vec<Value> {
                 .filter_map(|s| s.nakamoto.get(i).copied().flatten().map(|v| (v, s.name.as_str())))
                 .collect();
             let min = values.iter().map(|(v, _)| *v).min();
-            let by: Vec<&str> = values.iter().filter(|(v, _)| Some(*v) == min).map(|(_, n)| *n).collect();
-            json!({ "threshold": t.name, "fraction": t.fraction(), "comparison": t.cmp.symbol(), "rule": t.rule(),
-                    "value": min, "subsystems": by })
+            let by = values.iter().filter(|(v, _)| Some(*v) == min).map(|(_, n)| (*n).to_owned()).collect();
+            HeadlineEntry {
+                threshold: t.name.to_owned(),
+                fraction: t.fraction(),
+                comparison: t.cmp.symbol().to_owned(),
+                rule: t.rule(),
+                value: min,
+                subsystems: by,
+            }
         })
         .collect()
 }
 
-fn epoch_json(ctx: &RpcContext, r: &EpochRecord) -> Value {
-    json!({
-        "epoch": r.epoch,
-        "start_height": r.start_height,
-        "end_height": r.end_height,
-        "end_time_ms": r.end_time_ms,
-        "blocks": r.blocks,
-        "epoch_blocks": ctx.chain.params().index.epoch_blocks,
-        "headline": headline(r),
-        "subsystems": r.subsystems.iter().map(subsystem_json).collect::<Vec<_>>(),
-    })
+fn epoch_index(ctx: &RpcContext, r: &EpochRecord) -> EpochIndex {
+    EpochIndex {
+        epoch: r.epoch,
+        start_height: r.start_height,
+        end_height: r.end_height,
+        end_time_ms: r.end_time_ms,
+        blocks: r.blocks,
+        epoch_blocks: ctx.chain.params().index.epoch_blocks,
+        headline: headline(r),
+        subsystems: r.subsystems.iter().map(subsystem_info).collect(),
+        proof: None,
+    }
 }
 
 /// The epoch an RPC call names: `epoch`, or the last one ended by `height`,
 /// or the latest.
-fn pick_epoch(ctx: &RpcContext, args: &Args, at: usize) -> Result<u64, ErrorObjectOwned> {
+fn pick_epoch(ctx: &RpcContext, epoch: Option<u64>, height: Option<u64>) -> Result<u64, ErrorObjectOwned> {
     let store = ctx.chain.store();
     let latest = index::latest_epoch(store).map_err(internal)?;
     let none = || {
@@ -133,13 +147,13 @@ fn pick_epoch(ctx: &RpcContext, args: &Args, at: usize) -> Result<u64, ErrorObje
         )
     };
     let latest = latest.ok_or_else(none)?;
-    if let Some(e) = args.opt::<u64>(at, "epoch")? {
+    if let Some(e) = epoch {
         if e == 0 || e > latest {
             return Err(err(codes::NOT_FOUND, format!("epoch {e} has not ended: epochs 1 to {latest} have")));
         }
         return Ok(e);
     }
-    if let Some(h) = args.opt::<u64>(at + 1, "height")? {
+    if let Some(h) = height {
         return index::epoch_at_height(store, h)
             .map_err(internal)?
             .ok_or_else(|| err(codes::NOT_FOUND, format!("no epoch had ended by height {h}")));
@@ -153,94 +167,31 @@ fn record(ctx: &RpcContext, epoch: u64) -> Result<EpochRecord, ErrorObjectOwned>
         .ok_or_else(|| err(codes::NOT_FOUND, format!("epoch {epoch} is not in the state")))
 }
 
-/// `agora_decentralization [epoch] [height] [prove]`.
-fn current(ctx: &RpcContext, args: &Args) -> RpcResult {
-    let epoch = pick_epoch(ctx, args, 0)?;
-    let r = record(ctx, epoch)?;
-    let mut v = epoch_json(ctx, &r);
-    if args.opt::<bool>(2, "prove")?.unwrap_or(false) {
-        let tip = ctx.chain.tip();
-        let (value, proof) = index::prove_epoch(ctx.chain.store(), epoch, tip.height).map_err(internal)?;
-        v["proof"] = json!({
-            "height": tip.height,
-            "state_root": tip.state_root,
-            "key": hex::encode(index::epoch_state_key(epoch).0),
-            "record": value.map(hex::encode),
-            "proof": hex::encode(borsh::to_vec(&proof).map_err(internal)?),
-        });
-    }
-    Ok(v)
-}
-
 /// A compact line of history: the headline and each subsystem's coefficients.
-fn summary(r: &EpochRecord) -> Value {
-    let subsystems: serde_json::Map<String, Value> = r
+pub fn summary(r: &EpochRecord) -> EpochSummary {
+    let subsystems = r
         .subsystems
         .iter()
         .map(|s| {
-            let n: serde_json::Map<String, Value> =
-                Threshold::STANDARD.iter().zip(&s.nakamoto).map(|(t, v)| (t.name.to_owned(), json!(v))).collect();
+            let nakamoto =
+                Threshold::STANDARD.iter().zip(&s.nakamoto).map(|(t, v)| (t.name.to_owned(), *v)).collect();
             (
                 s.name.clone(),
-                json!({ "nakamoto": n, "hhi": ratio(&s.hhi), "entities": s.entities.len() as u64 + s.rest_entities }),
+                SubsystemSummary { nakamoto, hhi: ratio(&s.hhi), entities: s.entities.len() as u64 + s.rest_entities },
             )
         })
         .collect();
-    json!({ "epoch": r.epoch, "start_height": r.start_height, "end_height": r.end_height,
-            "end_time_ms": r.end_time_ms, "headline": headline(r), "subsystems": subsystems })
-}
-
-/// `agora_decentralizationHistory [from] [limit]`: epochs `from..` in
-/// ascending order (default: the last `limit`), at most [`MAX_HISTORY_PAGE`].
-fn history(ctx: &RpcContext, args: &Args) -> RpcResult {
-    let limit = args.opt::<u64>(1, "limit")?.unwrap_or(20);
-    if limit == 0 || limit > MAX_HISTORY_PAGE {
-        return Err(err(codes::INVALID_PARAMS, format!("`limit` must be between 1 and {MAX_HISTORY_PAGE}")));
+    EpochSummary {
+        epoch: r.epoch,
+        start_height: r.start_height,
+        end_height: r.end_height,
+        end_time_ms: r.end_time_ms,
+        headline: headline(r),
+        subsystems,
     }
-    let Some(latest) = index::latest_epoch(ctx.chain.store()).map_err(internal)? else {
-        return Ok(json!({ "epochs": [], "latest": null, "next": null }));
-    };
-    let from = match args.opt::<u64>(0, "from")? {
-        Some(0) => return Err(err(codes::INVALID_PARAMS, "epochs are numbered from 1")),
-        Some(f) => f,
-        None => latest.saturating_sub(limit - 1).max(1),
-    };
-    let to = from.saturating_add(limit - 1).min(latest);
-    let mut epochs = Vec::new();
-    for e in from..=to {
-        epochs.push(summary(&record(ctx, e)?));
-    }
-    let next = (to < latest && from <= latest).then_some(to + 1);
-    Ok(json!({ "epochs": epochs, "latest": latest, "next": next }))
 }
 
-/// `agora_decentralizationDistribution subsystem [epoch] [height]`.
-fn distribution(ctx: &RpcContext, args: &Args) -> RpcResult {
-    let name: String = args.req(0, "subsystem")?;
-    let epoch = pick_epoch(ctx, args, 1)?;
-    let r = record(ctx, epoch)?;
-    let names: Vec<&str> = r.subsystems.iter().map(|s| s.name.as_str()).collect();
-    let s = r.subsystems.iter().find(|s| s.name == name).ok_or_else(|| {
-        err(codes::INVALID_PARAMS, format!("unknown subsystem `{name}`; the subsystems are {}", names.join(", ")))
-    })?;
-    let total = s.total.max(1);
-    let entities: Vec<Value> = s
-        .entities
-        .iter()
-        .take(MAX_DISTRIBUTION_PAGE)
-        .map(|(n, w)| {
-            let share = Ratio::new(U256::from(*w), U256::from(total)).map(|r| r.to_f64()).ok();
-            json!({ "entity": n, "weight": w.to_string(), "share": share })
-        })
-        .collect();
-    Ok(json!({
-        "epoch": r.epoch, "end_height": r.end_height, "subsystem": s.name, "description": describe(&s.name),
-        "weight": s.weight, "clustered": s.clustered, "total": s.total.to_string(), "entities": entities,
-        "rest_entities": s.rest_entities, "rest_weight": s.rest_weight.to_string(),
-    }))
-}
-
-fn to_msg(v: &Value) -> Result<SubscriptionMessage, serde_json::Error> {
+fn to_msg(v: &impl serde::Serialize) -> Result<SubscriptionMessage, serde_json::Error> {
     serde_json::value::to_raw_value(v).map(SubscriptionMessage::from)
 }
 
@@ -299,8 +250,7 @@ fn halting_prefix<T: Clone>(sorted: &[(T, u128)], total: u128) -> Vec<T> {
 /// 1/3 of the voting power (enough to halt the chain)? If so, names the
 /// smallest validators of the set outside those groups. Reads the latest
 /// set the chain decided, clustered as the index clusters operators.
-fn delegation_check(ctx: &RpcContext, args: &Args) -> RpcResult {
-    let target: ledger::Address = args.req(0, "validator")?;
+fn delegation_check(ctx: &RpcContext, target: ledger::Address) -> Result<DelegationCheck, ErrorObjectOwned> {
     let mut view = ledger::staking::StakingView::new(ctx.chain.store().clone(), &ctx.chain.params());
     let set = view.active_set().map_err(internal)?;
     let validators = view.validators().map_err(internal)?;
@@ -336,36 +286,136 @@ fn delegation_check(ctx: &RpcContext, args: &Args) -> RpcResult {
         outside.push((halting_operators.contains(&cluster(op)), *power, v));
     }
     outside.sort_by_key(|(flagged, power, _)| (*flagged, *power));
-    let alternatives: Vec<Value> = outside
+    let alternatives = outside
         .iter()
         .take(MAX_ALTERNATIVES)
-        .map(|(flagged, power, v)| {
-            json!({ "validator": v.operator, "moniker": v.metadata.moniker, "operator": cluster(&v.operator),
-                    "power": power.to_string(), "commission": v.commission.rate, "operator_holds_one_third": flagged })
+        .map(|(flagged, power, v)| Alternative {
+            validator: v.operator,
+            moniker: v.metadata.moniker.clone(),
+            operator: cluster(&v.operator),
+            power: power.to_string(),
+            commission: v.commission.rate,
+            operator_holds_one_third: *flagged,
         })
         .collect();
-    Ok(json!({
-        "validator": target,
-        "moniker": tv.metadata.moniker,
-        "operator": operator,
-        "power": set.iter().find(|m| m.operator == target).map_or(0, |m| m.power),
-        "total_power": total.to_string(),
-        "threshold": { "name": Threshold::BFT_HALT.name, "fraction": Threshold::BFT_HALT.fraction(),
-                       "comparison": Threshold::BFT_HALT.cmp.symbol(), "rule": Threshold::BFT_HALT.rule() },
-        "halting_validators": halting_validators,
-        "halting_operators": halting_operators,
-        "in_halting_validators": in_vals,
-        "in_halting_operators": in_ops,
-        "warn": in_vals || in_ops,
-        "alternatives": alternatives,
-    }))
+    Ok(DelegationCheck {
+        validator: target,
+        moniker: tv.metadata.moniker.clone(),
+        operator,
+        power: set.iter().find(|m| m.operator == target).map_or(0, |m| m.power),
+        total_power: total.to_string(),
+        threshold: ThresholdInfo {
+            name: Threshold::BFT_HALT.name.to_owned(),
+            fraction: Threshold::BFT_HALT.fraction(),
+            comparison: Threshold::BFT_HALT.cmp.symbol().to_owned(),
+            rule: Threshold::BFT_HALT.rule(),
+        },
+        halting_validators,
+        halting_operators,
+        in_halting_validators: in_vals,
+        in_halting_operators: in_ops,
+        warn: in_vals || in_ops,
+        alternatives,
+    })
 }
 
+#[async_trait]
+impl IndexApiServer for Api {
+    async fn decentralization(
+        &self,
+        epoch: Option<u64>,
+        height: Option<u64>,
+        prove: Option<bool>,
+    ) -> RpcResult<EpochIndex> {
+        let epoch = pick_epoch(self, epoch, height)?;
+        let r = record(self, epoch)?;
+        let mut v = epoch_index(self, &r);
+        if prove.unwrap_or(false) {
+            let tip = self.chain.tip();
+            let (value, proof) = index::prove_epoch(self.chain.store(), epoch, tip.height).map_err(internal)?;
+            v.proof = Some(EpochProof {
+                height: tip.height,
+                state_root: tip.state_root,
+                key: hex::encode(index::epoch_state_key(epoch).0),
+                record: value.map(hex::encode),
+                proof: hex::encode(borsh::to_vec(&proof).map_err(internal)?),
+            });
+        }
+        Ok(v)
+    }
+
+    /// Epochs `from..` in ascending order (default: the last `limit`), at
+    /// most [`MAX_HISTORY_PAGE`].
+    async fn decentralization_history(&self, from: Option<u64>, limit: Option<u64>) -> RpcResult<EpochHistory> {
+        let limit = limit.unwrap_or(20);
+        if limit == 0 || limit > MAX_HISTORY_PAGE {
+            return Err(err(codes::INVALID_PARAMS, format!("`limit` must be between 1 and {MAX_HISTORY_PAGE}")));
+        }
+        let Some(latest) = index::latest_epoch(self.chain.store()).map_err(internal)? else {
+            return Ok(EpochHistory { epochs: Vec::new(), latest: None, next: None });
+        };
+        let from = match from {
+            Some(0) => return Err(err(codes::INVALID_PARAMS, "epochs are numbered from 1")),
+            Some(f) => f,
+            None => latest.saturating_sub(limit - 1).max(1),
+        };
+        let to = from.saturating_add(limit - 1).min(latest);
+        let mut epochs = Vec::new();
+        for e in from..=to {
+            epochs.push(summary(&record(self, e)?));
+        }
+        let next = (to < latest && from <= latest).then_some(to + 1);
+        Ok(EpochHistory { epochs, latest: Some(latest), next })
+    }
+
+    async fn decentralization_distribution(
+        &self,
+        subsystem: String,
+        epoch: Option<u64>,
+        height: Option<u64>,
+    ) -> RpcResult<DistributionInfo> {
+        let epoch = pick_epoch(self, epoch, height)?;
+        let r = record(self, epoch)?;
+        let names: Vec<&str> = r.subsystems.iter().map(|s| s.name.as_str()).collect();
+        let s = r.subsystems.iter().find(|s| s.name == subsystem).ok_or_else(|| {
+            err(
+                codes::INVALID_PARAMS,
+                format!("unknown subsystem `{subsystem}`; the subsystems are {}", names.join(", ")),
+            )
+        })?;
+        let total = s.total.max(1);
+        let entities = s
+            .entities
+            .iter()
+            .take(MAX_DISTRIBUTION_PAGE)
+            .map(|(n, w)| EntityWeight {
+                entity: n.clone(),
+                weight: w.to_string(),
+                share: Ratio::new(U256::from(*w), U256::from(total)).map(|r| r.to_f64()).ok(),
+            })
+            .collect();
+        Ok(DistributionInfo {
+            epoch: r.epoch,
+            end_height: r.end_height,
+            subsystem: s.name.clone(),
+            description: describe(&s.name).to_owned(),
+            weight: s.weight.clone(),
+            clustered: s.clustered,
+            total: s.total.to_string(),
+            entities,
+            rest_entities: s.rest_entities,
+            rest_weight: s.rest_weight.to_string(),
+        })
+    }
+
+    async fn delegation_check(&self, validator: ledger::Address) -> RpcResult<DelegationCheck> {
+        delegation_check(self, validator)
+    }
+}
+
+/// The decentralization subscription (registered by hand until the
+/// subscriptions move to the typed API).
 pub(crate) fn register(m: &mut RpcModule<RpcContext>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
-    m.register_method("agora_decentralization", |p, c, _| current(c, &Args::of(&p)?))?;
-    m.register_method("agora_decentralizationHistory", |p, c, _| history(c, &Args::of(&p)?))?;
-    m.register_method("agora_decentralizationDistribution", |p, c, _| distribution(c, &Args::of(&p)?))?;
-    m.register_method("agora_delegationCheck", |p, c, _| delegation_check(c, &Args::of(&p)?))?;
     m.register_subscription(
         "agora_subscribeDecentralization",
         "agora_decentralizationEpoch",

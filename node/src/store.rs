@@ -26,6 +26,9 @@ const CF_CONTRACT_KV: &str = "contract_kv"; // contract address (20) ‖ raw key
 const CF_VALSETS: &str = "validator_sets"; // first height (BE) -> borsh Vec<SetMember>, written on change
 const CF_BLOCK_EVENTS: &str = "block_events"; // height (BE) -> borsh Vec<Event> (only when non-empty)
 
+mod code_index;
+use code_index::CF_CODE_CONTRACTS; // code hash ‖ contract address -> () (see code_index.rs)
+
 const META_GENESIS_HASH: &[u8] = b"genesis_hash";
 const META_HEIGHT: &[u8] = b"height";
 const META_SEEN_COMMIT: &[u8] = b"seen_commit";
@@ -92,6 +95,7 @@ impl Store {
             CF_CONTRACT_KV,
             CF_VALSETS,
             CF_BLOCK_EVENTS,
+            CF_CODE_CONTRACTS,
         ]
         .into_iter()
         .map(|n| ColumnFamilyDescriptor::new(n, Options::default()));
@@ -186,6 +190,7 @@ impl Store {
         b.put_cf(self.cf(CF_BLOCKS), hk, enc(block));
         b.put_cf(self.cf(CF_BLOCK_HASH), block.hash().0, hk);
         b.put_cf(self.cf(CF_RECEIPTS), hk, enc(receipts));
+        self.index_code_contracts(&mut b, receipts);
         let idx = self.cf(CF_TX_INDEX);
         for (i, r) in receipts.iter().enumerate() {
             let loc = TxLocation { height: h, index: u32::try_from(i).expect("block tx count fits u32") };

@@ -82,3 +82,14 @@ pub fn certificate(chain_id: &str, validator: &SigningKey, height: u64, hash: le
     };
     crate::convert::to_ledger_commit(&cert)
 }
+
+/// Submits a transfer from `user` with `nonce` and commits the next block,
+/// proposed and certified by the chain's single `validator`.
+pub fn commit_transfer(chain: &Chain, user: &SigningKey, validator: &SigningKey, nonce: u64, chain_id: &str) {
+    let me = PublicKey::from_signing_key(validator);
+    chain.submit_tx(&transfer(user, nonce, chain_id)).unwrap();
+    let h = chain.tip().height.0 + 1;
+    let executed = chain.build_block(me, h * 1000, chain.store().seen_commit().unwrap()).unwrap();
+    let cert = certificate(chain_id, validator, h, executed.block.hash());
+    chain.commit(executed, &cert).unwrap();
+}

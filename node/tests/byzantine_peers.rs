@@ -319,9 +319,9 @@ fn a_rogue_lying_about_its_tip_is_penalised_and_a_new_full_node_still_syncs() {
     }
     // Banned: its claim is forgotten and the full node follows the chain.
     let st = net.status(full).unwrap();
-    assert!(st["best_peer_height"].as_u64().unwrap() < lie, "the lie is still believed: {st}");
-    assert!(st["validator"].is_null(), "the full node must not validate");
-    assert!(st["synced_blocks"].as_u64().unwrap() > 0, "{st}");
+    assert!(st.best_peer_height < lie, "the lie is still believed: {st:?}");
+    assert!(st.validator.is_none(), "the full node must not validate");
+    assert!(st.synced_blocks > 0, "{st:?}");
     let h = height(&net, 0);
     wait_all(&net, &[full], h + 5, 30);
     // The rogue redials node1 every second: refused each time.

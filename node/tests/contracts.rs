@@ -241,3 +241,85 @@ async fn abusive_contracts_are_bounded_and_blocks_keep_coming() {
     let r = a.execute(&c, probe, json!({ "noop": {} }), 20_000_000).await;
     assert_eq!(r["status"], "success", "{r}");
 }
+
+/// The typed client (`rpc-api`) against the node: contracts listed by code in
+/// bounded pages, and reads at past heights (point reads served, ordered
+/// iteration and future heights refused with 1017).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contracts_by_code_and_reads_at_past_heights() {
+    use rpc_api::api::{ChainApiClient, ContractsApiClient};
+    use rpc_api::types::StorageResult;
+    let code_of = |e: jsonrpsee::core::ClientError| match e {
+        jsonrpsee::core::ClientError::Call(o) => o.code(),
+        other => panic!("{other}"),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let alice = key(1);
+    let home = Node::init(&dir.path().join("n"), &[(addr(&alice), 10u128.pow(12))], "100ms");
+    let node = Node::start(&home);
+    let c = node.client();
+    wait_height(&c, 1).await;
+    let mut a = Sender { key: alice.clone(), nonce: 0 };
+    let init = json!({
+        "name": "Agora Token", "symbol": "AGT", "decimals": 6,
+        "initial_balances": [{ "address": addr(&alice).to_string(), "amount": "1000" }],
+    });
+    let mut tokens = Vec::new();
+    for label in ["t1", "t2", "t3"] {
+        tokens.push(deploy(&c, &mut a, contract_artifacts::TOKEN, label, init.clone()).await);
+    }
+    tokens.sort();
+    let code_hash = Hash::digest(contract_artifacts::TOKEN);
+
+    // Pages in address order, bounded.
+    let p1 = c.contracts_by_code(code_hash, None, Some(2)).await.unwrap();
+    assert_eq!(p1.contracts, tokens[..2]);
+    assert_eq!(p1.next_start_after, Some(tokens[1]));
+    let p2 = c.contracts_by_code(code_hash, p1.next_start_after, Some(2)).await.unwrap();
+    assert_eq!((p2.contracts, p2.next_start_after), (tokens[2..].to_vec(), None));
+    let all = c.contracts_by_code(code_hash, None, None).await.unwrap();
+    assert_eq!(all.contracts, tokens);
+    assert!(c.contracts_by_code(Hash([7; 32]), None, None).await.unwrap().contracts.is_empty());
+    assert_eq!(code_of(c.contracts_by_code(code_hash, None, Some(101)).await.unwrap_err()), -32602);
+    assert_eq!(code_of(c.contracts_by_code(code_hash, None, Some(0)).await.unwrap_err()), -32602);
+
+    // A transfer, then reads before and after it.
+    let token = tokens[0];
+    let before = c.status().await.unwrap().latest_height.0;
+    let bob = Address([9; 20]);
+    let msg = json!({ "transfer": { "recipient": bob.to_string(), "amount": "250" } });
+    let r = a.execute(&c, token, msg, 10_000_000).await;
+    assert_eq!(r["status"], "success", "{r}");
+    let bal = json!({ "balance": { "address": addr(&alice).to_string() } });
+    let now = c.contract_query(token, Some(bal.clone()), None, None, None).await.unwrap();
+    assert_eq!(now.data["balance"], "750");
+    let then = c.contract_query(token, Some(bal.clone()), None, None, Some(before)).await.unwrap();
+    assert_eq!(then.data["balance"], "1000", "the query ran against the state at height {before}");
+    let tip = c.status().await.unwrap().latest_height.0;
+    assert_eq!(code_of(c.contract_query(token, Some(bal), None, None, Some(tip + 1000)).await.unwrap_err()), 1017);
+
+    // Storage: a point read at a past height is served, a listing is not.
+    let StorageResult::Page(page) = c.contract_storage(token, None, None, None, None).await.unwrap() else {
+        panic!("a page");
+    };
+    let key = page.entries[0].key_hex.clone();
+    let StorageResult::Value(v) = c.contract_storage(token, Some(key.clone()), None, None, Some(before)).await.unwrap()
+    else {
+        panic!("one value");
+    };
+    assert_eq!(v.key_hex, key);
+    assert!(v.value_hex.is_some());
+    let e = c.contract_storage(token, None, None, None, Some(before)).await.unwrap_err();
+    assert_eq!(code_of(e), 1017);
+    // Before the contract existed: not found at that height.
+    let e = c.contract_storage(token, Some(key), None, None, Some(1)).await.unwrap_err();
+    assert_eq!(code_of(e), 1012);
+
+    // Accounts at a past height, and above the tip.
+    let at = c.get_account(addr(&alice), None, Some(1)).await.unwrap();
+    assert_eq!((at.height.0, at.nonce, at.exists), (1, 0, Some(true)));
+    assert_eq!(code_of(c.get_account(addr(&alice), None, Some(tip + 1000)).await.unwrap_err()), 1017);
+    // Network info of a node without peers.
+    let net = c.network_info().await.unwrap();
+    assert!(net.node_id.is_some() && net.peers.is_empty() && !net.listen_addrs.is_empty(), "{net:?}");
+}

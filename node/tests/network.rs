@@ -40,7 +40,7 @@ fn four_validators_commit_a_transfer_sent_to_node3_identically_everywhere() {
     let net = net(dir.path(), 200);
     wait_all(&net, &[0, 1, 2, 3], 3, 60);
     for i in 0..4 {
-        assert_eq!(net.status(i).unwrap()["peers"], 3, "node{i} is not connected to the three others");
+        assert_eq!(net.status(i).unwrap().peers, 3, "node{i} is not connected to the three others");
     }
 
     let from = testnet::load_key(CHAIN, 0);
@@ -178,7 +178,7 @@ fn a_wiped_validator_and_a_new_full_node_catch_up_by_block_sync() {
     net.start(3).unwrap();
     let target = height(&net, 0) + 5;
     wait_all(&net, &[3], target, 60);
-    assert!(net.status(3).unwrap()["synced_blocks"].as_u64().unwrap() > 0, "node3 did not use block sync");
+    assert!(net.status(3).unwrap().synced_blocks > 0, "node3 did not use block sync");
     assert_eq!(block_id(&net, 3, target - 6), block_id(&net, 0, target - 6));
 
     let full = net.add_full_node().unwrap();
@@ -196,11 +196,11 @@ fn a_wiped_validator_and_a_new_full_node_catch_up_by_block_sync() {
     let target = height(&net, 0) + 3;
     wait_all(&net, &[full], target, 60);
     let st = net.status(full).unwrap();
-    assert!(st["validator"].is_null(), "the full node must not validate");
-    assert!(st["synced_blocks"].as_u64().unwrap() > 0);
+    assert!(st.validator.is_none(), "the full node must not validate");
+    assert!(st.synced_blocks > 0);
     assert_eq!(block_id(&net, full, 5), block_id(&net, 1, 5));
     let deadline = Instant::now() + Duration::from_secs(30);
-    while net.status(full).unwrap()["peers"].as_u64().unwrap() < 2 {
+    while net.status(full).unwrap().peers < 2 {
         assert!(Instant::now() < deadline, "the full node found no peer beyond its bootstrap node");
         std::thread::sleep(Duration::from_millis(200));
     }

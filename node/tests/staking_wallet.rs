@@ -97,5 +97,5 @@ fn wallet_delegates_and_turns_a_full_node_into_a_validator() {
         std::thread::sleep(Duration::from_millis(300));
     }
     let st = net.status(i).unwrap();
-    assert!(!st["validator"].is_null(), "node{i} does not report itself as a validator: {st}");
+    assert!(st.validator.is_some(), "node{i} does not report itself as a validator: {st:?}");
 }

@@ -14,6 +14,8 @@
 //! bech32.
 
 pub mod api;
+#[cfg(feature = "client")]
+pub mod batch;
 pub mod codes;
 pub mod openrpc;
 pub mod types;

@@ -4,9 +4,10 @@
 //!
 //! - `init --home H --chain-id C --moniker M --block-interval D --rpc-listen A --p2p-listen P`
 //! - `show-validator --home H`, `show-node-id --home H`
-//! - `start --home H`: serves `agora_status` (with `peers`, `consensus.round`,
-//!   `total_txs`), `agora_chainParams`, `agora_getAccount`, `agora_getBlock`,
-//!   `agora_sendTx`, `agora_sendTxCommit` over HTTP (batches too), "produces" a
+//! - `start --home H`: serves `agora_status`, `agora_chainParams`,
+//!   `agora_getAccount`, `agora_getBlock`, `agora_sendTx`, `agora_sendTxCommit`
+//!   over HTTP (batches too), each answered with the `rpc-api` result type in
+//!   full (made-up values, so the typed clients read them), "produces" a
 //!   block every genesis block interval, keeps its height in `H/data/height`.
 //!   A file `H/fake-fail` makes it exit with an error at once; `H/fake-ignore-term`
 //!   makes it ignore SIGTERM (blocked, so only SIGKILL ends it).
@@ -25,7 +26,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use ledger::{PublicKey, SigningKey};
+use ledger::{
+    Address, Amount, Commit, Hash, Header, Height, Payload, PublicKey, Receipt, SignedTx, SigningKey, TxBody, TxStatus,
+};
+use rpc_api::types;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -128,6 +132,8 @@ struct Chain {
     pending: usize,
     total_txs: u64,
     byzantine_at: Option<u64>,
+    params: ledger::ChainParams,
+    genesis_hash: Hash,
 }
 
 fn now_ms() -> u64 {
@@ -160,6 +166,8 @@ fn start(home: &Path, byzantine_at: Option<u64>) {
         pending: 0,
         total_txs: 0,
         byzantine_at,
+        params: genesis.params.clone(),
+        genesis_hash: Hash::digest(genesis.chain_id.as_bytes()),
     }));
     let listener = TcpListener::bind(&listen).unwrap_or_else(|e| die(&format!("cannot listen on {listen}: {e}")));
     println!("fake-agorad: chain {} at height {height}, RPC on http://{listen}", genesis.chain_id);
@@ -238,42 +246,162 @@ fn answer(call: &Value, chain: &Mutex<Chain>) -> Value {
     }
 }
 
+fn block_hash(h: u64) -> Hash {
+    Hash::digest(&h.to_be_bytes())
+}
+
+/// The fake's one "sender": a fixed key signing the transfers its blocks show.
+fn fake_tx(chain_id: &str, nonce: u64) -> SignedTx {
+    let key = SigningKey::from_bytes(&[7; 32]);
+    let me = PublicKey::from_signing_key(&key);
+    TxBody {
+        chain_id: chain_id.to_owned(),
+        sender: me,
+        nonce,
+        gas_limit: 10_000,
+        gas_price: Amount::new(1),
+        payload: Payload::Transfer { to: me.address(), amount: Amount::new(1) },
+    }
+    .sign(&key)
+}
+
+fn header(c: &Chain, h: u64, time_ms: u64) -> Header {
+    let me = PublicKey::from_signing_key(&SigningKey::from_bytes(&[7; 32]));
+    Header {
+        version: 1,
+        chain_id: c.chain_id.clone(),
+        height: Height(h),
+        time_ms,
+        parent_hash: block_hash(h - 1),
+        tx_root: Hash([0; 32]),
+        state_root: Hash([0; 32]),
+        receipts_root: Hash([0; 32]),
+        proposer: me,
+        client: "fake-agorad".into(),
+        validator_set_hash: Hash([0; 32]),
+        last_commit_hash: Hash([0; 32]),
+        evidence_hash: Hash([0; 32]),
+    }
+}
+
+fn receipt(hash: Hash) -> Receipt {
+    Receipt {
+        tx_hash: hash,
+        sender: Address([0; 20]),
+        status: TxStatus::Success,
+        gas_used: 0,
+        fee: Amount::ZERO,
+        events: Vec::new(),
+        data: Vec::new(),
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: T) -> Result<Value, (i32, String)> {
+    serde_json::to_value(v).map_err(|e| (-32603, e.to_string()))
+}
+
+/// Answers with the typed results of the `rpc-api` crate, fully shaped (the
+/// values are made up: nothing is validated or executed).
 fn result(method: &str, params: &Value, chain: &Mutex<Chain>) -> Result<Value, (i32, String)> {
     let mut c = chain.lock().unwrap();
+    let tip_time = c.blocks.last().map_or(0, |b| b.1);
     match method {
-        "agora_status" => Ok(json!({
-            "chain_id": c.chain_id, "moniker": c.moniker, "latest_height": c.height,
-            "mempool_size": c.pending, "peers": c.peers, "consensus": { "round": 0 }, "total_txs": c.total_txs,
-            "byzantine_at": c.byzantine_at,
-        })),
-        "agora_chainParams" => Ok(json!({
-            "chain_id": c.chain_id, "params": { "min_gas_price": "1" },
-            "block_interval_ms": c.interval.as_millis() as u64,
-        })),
-        "agora_getAccount" => Ok(json!({ "nonce": 0, "pending_nonce": 0 })),
+        "agora_status" => {
+            let status = types::Status {
+                chain_id: c.chain_id.clone(),
+                genesis_hash: c.genesis_hash,
+                node_version: "0.0.0-fake".into(),
+                client: "fake-agorad".into(),
+                moniker: c.moniker.clone(),
+                latest_height: Height(c.height),
+                latest_block_hash: block_hash(c.height),
+                latest_state_root: Hash([0; 32]),
+                latest_block_time_ms: tip_time,
+                syncing: false,
+                best_peer_height: c.height,
+                synced_blocks: 0,
+                equivocations_seen: 0,
+                consensus: types::ConsensusProgress { height: c.height + 1, round: 0, step: "propose".into() },
+                validator: None,
+                node_id: Some("fake".into()),
+                peers: c.peers as u64,
+                total_txs: c.total_txs,
+                mempool_size: c.pending as u64,
+            };
+            // The fake's own extra field, for the process tests.
+            let mut v = to_json(status)?;
+            v["byzantine_at"] = serde_json::json!(c.byzantine_at);
+            Ok(v)
+        }
+        "agora_chainParams" => to_json(types::ChainParamsInfo {
+            chain_id: c.chain_id.clone(),
+            params: c.params.clone(),
+            block_interval_ms: c.interval.as_millis() as u64,
+        }),
+        "agora_getAccount" => {
+            let address: Address = params[0]
+                .as_str()
+                .and_then(|a| a.parse().ok())
+                .ok_or((-32602, "missing parameter `address`".to_owned()))?;
+            to_json(types::AccountInfo {
+                address,
+                balance: Amount::ZERO,
+                nonce: 0,
+                pending_nonce: Some(0),
+                height: Height(c.height),
+                state_root: Hash([0; 32]),
+                exists: None,
+                proof: None,
+            })
+        }
         "agora_getBlock" => {
             let h = params[0].as_u64().unwrap_or(c.height);
             if h == 0 || h > c.height {
                 return Err((1012, format!("no block at height {h}")));
             }
             let (time_ms, n) = c.blocks.iter().find(|b| b.0 == h).map_or((0, 0), |b| (b.1, b.2));
-            let last_commit =
-                if h > 1 { json!({ "height": h - 1, "round": u32::from(h.is_multiple_of(7)) }) } else { Value::Null };
-            Ok(json!({ "hash": format!("{h:064x}"), "header": { "height": h, "time_ms": time_ms },
-                       "txs": vec![json!({}); n], "last_commit": last_commit }))
+            let txs: Vec<SignedTx> = (0..n as u64).map(|i| fake_tx(&c.chain_id, h * 100_000 + i)).collect();
+            let txs = if params[1].as_bool().unwrap_or(true) {
+                types::BlockTxs::Full(txs.into_iter().map(|tx| types::HashedTx { hash: tx.hash(), tx }).collect())
+            } else {
+                types::BlockTxs::Hashes(txs.iter().map(SignedTx::hash).collect())
+            };
+            let last_commit = (h > 1).then(|| Commit {
+                height: Height(h - 1),
+                round: u32::from(h.is_multiple_of(7)),
+                block_hash: block_hash(h - 1),
+                signatures: Vec::new(),
+            });
+            to_json(types::BlockInfo {
+                hash: block_hash(h),
+                header: header(&c, h, time_ms),
+                num_txs: n as u64,
+                txs,
+                last_commit,
+                evidence: Vec::new(),
+                events: Vec::new(),
+            })
         }
         "agora_sendTx" => {
             c.pending += 1;
-            Ok(json!({ "hash": "00" }))
+            let tx = params[0].as_str().unwrap_or_default();
+            to_json(types::Submitted { hash: Hash::digest(tx.as_bytes()) })
         }
         "agora_sendTxCommit" => {
             c.pending += 1;
             let target = c.height + 1;
+            let hash = Hash::digest(params[0].as_str().unwrap_or_default().as_bytes());
             drop(c);
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {
                 if chain.lock().unwrap().height >= target {
-                    return Ok(json!({ "height": target }));
+                    return to_json(types::Committed {
+                        hash,
+                        height: Height(target),
+                        index: 0,
+                        block_hash: block_hash(target),
+                        receipt: receipt(hash),
+                    });
                 }
                 std::thread::sleep(Duration::from_millis(5));
             }

@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
 use testnet::setup::{BYZANTINE_FLAG, OPERATOR_BALANCE, parse_node};
-use testnet::{Byzantine, DEV_PASSWORD, NodeKind, Testnet, rpc};
+use testnet::{Byzantine, DEV_PASSWORD, NodeKind, Testnet};
 
-use super::peers_of;
 
 /// Voting power for people: `40M` for 40 000 000.
 pub fn fmt_power(p: u64) -> String {
@@ -156,13 +155,7 @@ pub fn status(dir: &Path) -> Result<()> {
         if state == "running" {
             match net.status(i) {
                 Ok(s) => {
-                    let f = |v: Option<u64>| v.map_or("-".to_string(), |x| x.to_string());
-                    detail = format!(
-                        "h={} r={} peers={}",
-                        f(rpc::u64_at(&s, "/latest_height")),
-                        f(rpc::u64_at(&s, "/consensus/round")),
-                        f(peers_of(&s))
-                    );
+                    detail = format!("h={} r={} peers={}", s.latest_height, s.consensus.round, s.peers);
                 }
                 Err(_) => detail = "RPC not answering".into(),
             }

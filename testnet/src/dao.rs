@@ -98,10 +98,10 @@ async fn send(
     chain_id: &str,
     key: &SigningKey,
     payload: Payload,
-) -> Result<Value> {
+) -> Result<rpc::types::Committed> {
+    use rpc::ChainApiClient;
     let sender = PublicKey::from_signing_key(key);
-    let acct = rpc::call(client, "agora_getAccount", vec![json!(sender.address().to_string())]).await?;
-    let nonce = rpc::u64_at(&acct, "/nonce").context("agora_getAccount: no nonce")?;
+    let nonce = rpc::named("getAccount", client.get_account(sender.address(), None, None).await)?.nonce;
     let body = TxBody {
         chain_id: chain_id.to_owned(),
         sender,
@@ -111,9 +111,9 @@ async fn send(
         payload,
     };
     let tx = hex::encode(body.sign(key).encode());
-    let out = rpc::call(client, "agora_sendTxCommit", vec![json!(tx), json!(60_000)]).await?;
-    if out.pointer("/receipt/status").and_then(Value::as_str) != Some("success") {
-        bail!("transaction failed: {}", out.pointer("/receipt").cloned().unwrap_or_default());
+    let out = rpc::named("sendTxCommit", client.send_tx_commit(tx, Some(60_000)).await)?;
+    if let ledger::TxStatus::Failed { reason } = &out.receipt.status {
+        bail!("transaction failed: {reason}");
     }
     Ok(out)
 }
@@ -125,7 +125,8 @@ pub async fn deploy(url: &str, chain_id: &str, dir: &Path, vetoer: Option<Addres
     let key = deployer_key(chain_id);
     let codes = code_hashes();
     let dao = dao_address(chain_id);
-    let exists = rpc::call(&client, "agora_contractInfo", vec![json!(dao.to_string())]).await.is_ok();
+    use rpc::{ChainApiClient, ContractsApiClient};
+    let exists = client.contract_info(dao).await.is_ok();
     if !exists {
         let uploads = [
             (codes.dao_core, contract_artifacts::DAO_CORE),
@@ -137,7 +138,7 @@ pub async fn deploy(url: &str, chain_id: &str, dir: &Path, vetoer: Option<Addres
             (codes.token, contract_artifacts::TOKEN),
         ];
         for (hash, wasm) in uploads {
-            if rpc::call(&client, "agora_codeInfo", vec![json!(hash.to_string())]).await.is_ok() {
+            if client.code_info(hash).await.is_ok() {
                 continue;
             }
             send(&client, chain_id, &key, Payload::StoreCode { code: wasm.to_vec() })
@@ -158,8 +159,8 @@ pub async fn deploy(url: &str, chain_id: &str, dir: &Path, vetoer: Option<Addres
         };
         send(&client, chain_id, &key, payload).await.context("creating the DAO")?;
     }
-    let params = rpc::call(&client, "agora_chainParams", vec![]).await?;
-    let governs_chain = params.pointer("/params/governance").and_then(Value::as_str) == Some(&dao.to_string());
+    let params = rpc::named("chainParams", client.chain_params().await)?;
+    let governs_chain = params.params.governance == Some(dao);
     let d = DaoDeployment { dao, codes, governs_chain };
     std::fs::write(dir.join(DAO_FILE), serde_json::to_string_pretty(&d)?).context("writing dao.json")?;
     Ok(d)

@@ -363,16 +363,16 @@ impl Testnet {
     }
 
     /// `agora_status` of node `i` (HTTP, 2 s timeout).
-    pub fn status(&self, i: usize) -> Result<Value> {
+    pub fn status(&self, i: usize) -> Result<rpc::types::Status> {
         self.check_index(i)?;
-        rpc::call_blocking(&self.rpc_url(i), "agora_status", vec![], self.rpc_timeout)
+        rpc::blocking(&self.rpc_url(i), self.rpc_timeout, |c| async move {
+            rpc::named("status", rpc::ChainApiClient::status(&c).await)
+        })
     }
 
     /// `latest_height` of node `i`.
     pub fn height(&self, i: usize) -> Result<u64> {
-        let s = self.status(i)?;
-        rpc::u64_at(&s, "/latest_height")
-            .ok_or_else(|| anyhow!("agora_status of {} has no latest_height", self.name(i)))
+        Ok(self.status(i)?.latest_height.0)
     }
 
     /// Waits until node `i` reports `latest_height >= h`. Fails early, with the

@@ -17,7 +17,7 @@ use jsonrpsee::core::client::ClientT;
 use jsonrpsee::core::params::BatchRequestBuilder;
 use jsonrpsee::http_client::HttpClient;
 use ledger::{Address, Amount, Payload, PublicKey, SigningKey, TxBody};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use crate::report::{BlockInfo, get_blocks};
@@ -231,15 +231,11 @@ pub async fn run_on(
         targets.iter().map(|(_, u)| rpc::client(u, Duration::from_secs(30))).collect::<Result<_>>()?;
     let first = &clients[0];
 
-    let cp = rpc::call(first, "agora_chainParams", vec![]).await?;
-    let node_chain = cp["chain_id"].as_str().unwrap_or_default();
+    let cp = rpc::named("chainParams", rpc::ChainApiClient::chain_params(first).await)?;
+    let node_chain = &cp.chain_id;
     ensure!(node_chain == chain_id, "{} serves chain `{node_chain}`, not `{chain_id}`", targets[0].0);
-    let gas_price = match &cp["params"]["min_gas_price"] {
-        Value::String(s) => s.parse::<u128>().map_err(|e| anyhow!("min_gas_price `{s}`: {e}"))?,
-        Value::Number(n) => u128::from(n.as_u64().unwrap_or(1)),
-        _ => 1,
-    };
-    let interval = Duration::from_millis(cp["block_interval_ms"].as_u64().unwrap_or(1000));
+    let gas_price = cp.params.min_gas_price.get();
+    let interval = Duration::from_millis(cp.block_interval_ms);
     let params =
         Arc::new(TxParams { chain_id: chain_id.to_owned(), gas_limit: opts.gas_limit, gas_price, amount: opts.amount });
 
@@ -352,16 +348,15 @@ async fn fetch_nonces(client: &HttpClient, addresses: &[Address]) -> Result<Vec<
     for chunk in addresses.chunks(100) {
         let mut b = BatchRequestBuilder::new();
         for a in chunk {
-            b.insert("agora_getAccount", rpc::params(vec![json!(a.to_string())]))?;
+            rpc::batch::get_account(&mut b, a)?;
         }
-        let resp =
-            client.batch_request::<Value>(b).await.map_err(|e| anyhow!("agora_getAccount: {}", rpc::describe(&e)))?;
+        let resp = client
+            .batch_request::<rpc::types::AccountInfo>(b)
+            .await
+            .map_err(|e| anyhow!("getAccount: {}", rpc::describe(&e)))?;
         for (a, r) in chunk.iter().zip(resp) {
-            let v = r.map_err(|e| anyhow!("agora_getAccount {a}: code {}: {}", e.code(), e.message()))?;
-            let nonce = rpc::u64_at(&v, "/pending_nonce")
-                .or_else(|| rpc::u64_at(&v, "/nonce"))
-                .ok_or_else(|| anyhow!("agora_getAccount {a}: no nonce in {v}"))?;
-            out.push(nonce);
+            let v = r.map_err(|e| anyhow!("getAccount {a}: code {}: {}", e.code(), e.message()))?;
+            out.push(v.pending_nonce.unwrap_or(v.nonce));
         }
     }
     Ok(out)
@@ -370,9 +365,9 @@ async fn fetch_nonces(client: &HttpClient, addresses: &[Address]) -> Result<Vec<
 async fn send_batch(client: &HttpClient, txs: Vec<(usize, u64, String)>, shared: &Mutex<Shared>) {
     let mut b = BatchRequestBuilder::new();
     for (_, _, tx) in &txs {
-        let _ = b.insert("agora_sendTx", rpc::params(vec![json!(tx)]));
+        let _ = rpc::batch::send_tx(&mut b, tx);
     }
-    let resp = client.batch_request::<Value>(b).await;
+    let resp = client.batch_request::<rpc::types::Submitted>(b).await;
     let Ok(mut s) = shared.lock() else {
         return;
     };
@@ -444,7 +439,7 @@ async fn sample_latency(client: HttpClient, s: Signer, params: Arc<TxParams>, ru
             },
         };
         let tx = params.signed_hex(&s, n);
-        match rpc::call(&client, "agora_sendTxCommit", vec![json!(tx), json!(30_000)]).await {
+        match rpc::ChainApiClient::send_tx_commit(&client, tx, Some(30_000)).await {
             Ok(_) => {
                 out.push(tick.elapsed().as_secs_f64() * 1e3);
                 nonce = Some(n + 1);
@@ -496,7 +491,7 @@ async fn count_commits(
             let mut pending = 0u64;
             let mut known = true;
             for c in clients {
-                match rpc::call(c, "agora_status", vec![]).await.ok().and_then(|s| rpc::u64_at(&s, "/mempool_size")) {
+                match rpc::ChainApiClient::status(c).await.ok().map(|s| s.mempool_size) {
                     Some(p) => pending += p,
                     None => known = false,
                 }

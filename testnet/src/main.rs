@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use clap::{Args, Parser, Subcommand};
 use jsonrpsee::http_client::HttpClient;
-use serde_json::Value;
 use testnet::load::LoadOptions;
 
 // `testnet status | head` must not panic when the reader goes away: stdout
@@ -472,21 +471,15 @@ async fn wait_first_block(net: &Testnet, timeout: Duration, interrupted: &Atomic
             if !net.is_running(i) {
                 bail!("{}", net.exited_message(i));
             }
-            match rpc::call(c, "agora_status", vec![]).await {
-                Ok(s) => match rpc::u64_at(&s, "/latest_height") {
-                    Some(h) if h >= 1 => last[i] = "ok".into(),
-                    Some(h) => {
-                        all = false;
-                        last[i] = format!("at height {h}");
-                    }
-                    None => {
-                        all = false;
-                        last[i] = "status without latest_height".into();
-                    }
-                },
+            match rpc::ChainApiClient::status(c).await {
+                Ok(s) if s.latest_height.0 >= 1 => last[i] = "ok".into(),
+                Ok(s) => {
+                    all = false;
+                    last[i] = format!("at height {}", s.latest_height);
+                }
                 Err(e) => {
                     all = false;
-                    last[i] = format!("{e:#}");
+                    last[i] = format!("status: {}", rpc::describe(&e));
                 }
             }
         }
@@ -598,21 +591,13 @@ struct Poll {
     total_txs: Option<u64>,
 }
 
-fn peers_of(s: &Value) -> Option<u64> {
-    match s.get("peers") {
-        Some(Value::Number(n)) => n.as_u64(),
-        Some(Value::Array(a)) => Some(a.len() as u64),
-        _ => None,
-    }
-}
-
 async fn poll(c: &HttpClient) -> Option<Poll> {
-    let s = rpc::call(c, "agora_status", vec![]).await.ok()?;
+    let s = rpc::ChainApiClient::status(c).await.ok()?;
     Some(Poll {
-        height: rpc::u64_at(&s, "/latest_height"),
-        round: rpc::u64_at(&s, "/consensus/round"),
-        peers: peers_of(&s),
-        total_txs: rpc::u64_at(&s, "/total_txs"),
+        height: Some(s.latest_height.0),
+        round: Some(u64::from(s.consensus.round)),
+        peers: Some(s.peers),
+        total_txs: Some(s.total_txs),
     })
 }
 

@@ -7,7 +7,6 @@ use anyhow::{Context, Result, anyhow, ensure};
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::core::params::BatchRequestBuilder;
 use jsonrpsee::http_client::HttpClient;
-use serde_json::{Value, json};
 
 use crate::rpc;
 
@@ -27,15 +26,14 @@ pub struct BlockInfo {
 }
 
 impl BlockInfo {
-    /// Reads an `agora_getBlock` result (`{hash, header, txs, last_commit}`).
-    pub fn from_json(v: &Value) -> Result<BlockInfo> {
-        let height = rpc::u64_at(v, "/header/height").ok_or_else(|| anyhow!("block without header.height"))?;
-        Ok(BlockInfo {
-            height,
-            time_ms: rpc::u64_at(v, "/header/time_ms").unwrap_or(0),
-            txs: v["txs"].as_array().map_or(0, Vec::len),
-            last_commit_round: rpc::u64_at(v, "/last_commit/round"),
-        })
+    /// The summary of an `agora_getBlock` result.
+    pub fn from_block(b: &rpc::types::BlockInfo) -> BlockInfo {
+        BlockInfo {
+            height: b.header.height.0,
+            time_ms: b.header.time_ms,
+            txs: usize::try_from(b.num_txs).unwrap_or(usize::MAX),
+            last_commit_round: b.last_commit.as_ref().map(|c| u64::from(c.round)),
+        }
     }
 }
 
@@ -47,16 +45,16 @@ pub async fn get_blocks(client: &HttpClient, from: u64, to: u64) -> Result<Vec<B
         let end = to.min(h + BLOCK_BATCH - 1);
         let mut b = BatchRequestBuilder::new();
         for x in h..=end {
-            b.insert("agora_getBlock", rpc::params(vec![json!(x), json!(false)]))
+            rpc::batch::get_block(&mut b, rpc::types::BlockId::Height(x), false)
                 .context("building a batch request")?;
         }
         let resp = client
-            .batch_request::<Value>(b)
+            .batch_request::<rpc::types::BlockInfo>(b)
             .await
-            .map_err(|e| anyhow!("agora_getBlock {h}..{end}: {}", rpc::describe(&e)))?;
+            .map_err(|e| anyhow!("getBlock {h}..{end}: {}", rpc::describe(&e)))?;
         for (x, r) in (h..=end).zip(resp) {
-            let v = r.map_err(|e| anyhow!("agora_getBlock {x}: code {}: {}", e.code(), e.message()))?;
-            out.push(BlockInfo::from_json(&v).with_context(|| format!("agora_getBlock {x}"))?);
+            let v = r.map_err(|e| anyhow!("getBlock {x}: code {}: {}", e.code(), e.message()))?;
+            out.push(BlockInfo::from_block(&v));
         }
         h = end + 1;
     }
@@ -65,8 +63,7 @@ pub async fn get_blocks(client: &HttpClient, from: u64, to: u64) -> Result<Vec<B
 
 /// `latest_height` of a node.
 pub async fn latest_height(client: &HttpClient) -> Result<u64> {
-    let s = rpc::call(client, "agora_status", vec![]).await?;
-    rpc::u64_at(&s, "/latest_height").ok_or_else(|| anyhow!("agora_status has no latest_height"))
+    Ok(rpc::named("status", rpc::ChainApiClient::status(client).await)?.latest_height.0)
 }
 
 /// A summary of blocks `from..=to`.

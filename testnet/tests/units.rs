@@ -259,10 +259,23 @@ fn block_report_reads_rounds_from_the_next_block() {
     let one = summarise(2, 2, &blocks[..1]);
     assert_eq!(one.avg_block_time_ms, None);
 
-    let json = serde_json::json!({"hash": "ab", "header": {"height": 9, "time_ms": 77}, "txs": [{}, {}], "last_commit": {"round": 3}});
-    assert_eq!(BlockInfo::from_json(&json).unwrap(), block(9, 77, 2, Some(3)));
-    let first = serde_json::json!({"header": {"height": 1, "time_ms": 5}, "txs": [], "last_commit": null});
-    assert_eq!(BlockInfo::from_json(&first).unwrap().last_commit_round, None);
+    let typed = |h: u64, time_ms: u64, round: Option<u32>| {
+        let key = ledger::SigningKey::from_bytes(&[3; 32]);
+        let b = serde_json::json!({
+            "hash": "ab".repeat(32),
+            "header": { "version": 1, "chain_id": "t", "height": h, "time_ms": time_ms, "parent_hash": "00".repeat(32),
+                        "tx_root": "00".repeat(32), "state_root": "00".repeat(32), "receipts_root": "00".repeat(32),
+                        "proposer": ledger::PublicKey::from_signing_key(&key), "client": "c",
+                        "validator_set_hash": "00".repeat(32), "last_commit_hash": "00".repeat(32),
+                        "evidence_hash": "00".repeat(32) },
+            "num_txs": 2, "txs": ["11".repeat(32), "22".repeat(32)],
+            "last_commit": round.map(|r| serde_json::json!({ "height": h - 1, "round": r, "block_hash": "00".repeat(32), "signatures": [] })),
+            "evidence": [], "events": [],
+        });
+        serde_json::from_value::<testnet::rpc::types::BlockInfo>(b).unwrap()
+    };
+    assert_eq!(BlockInfo::from_block(&typed(9, 77, Some(3))), block(9, 77, 2, Some(3)));
+    assert_eq!(BlockInfo::from_block(&typed(1, 5, None)).last_commit_round, None);
 }
 
 #[test]

@@ -1,28 +1,21 @@
-//! The node's JSON-RPC API (docs/rpc.md) as the wallet uses it: an HTTP client
-//! for calls, a WebSocket client for subscriptions, and typed results.
+//! The node's JSON-RPC API (docs/rpc.md) as the wallet uses it: the typed
+//! client of the `rpc-api` crate (`ChainApiClient`, `ContractsApiClient`, …,
+//! implemented for jsonrpsee's HTTP client) for calls, a WebSocket client for
+//! subscriptions. The result types are the API's own; each result is kept with
+//! its JSON (`raw`) for `-o json`, which passes the node's answer on.
 //!
-//! Results are read as JSON values first and then into the structs below, which
-//! ignore fields they do not know, so a node that adds fields keeps working. The
-//! raw value is kept alongside for `-o json`, which passes the node's answer on.
-//!
-//! The staking methods (`agora_stakingParams`, `agora_validators`,
-//! `agora_validator`, `agora_validatorDelegations`, `agora_delegations`,
-//! `agora_validatorSet`, `agora_supply`) and the JSON shapes the wallet
-//! expects from them are documented in `rpc/staking.rs`; their parameters go
-//! by name, as a JSON object (`"params": {"validator": "agora1…"}`), like the
-//! contract methods'.
+//! The staking methods are in `rpc/staking.rs`.
 
 use std::time::Duration;
 
-use jsonrpsee::core::client::{ClientT, Error as ClientError, Subscription, SubscriptionClientT};
-use jsonrpsee::core::params::ObjectParams;
-use jsonrpsee::core::traits::ToRpcParams;
+use jsonrpsee::core::client::{Error as ClientError, Subscription, SubscriptionClientT};
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use jsonrpsee::ws_client::{WsClient, WsClientBuilder};
-use ledger::{Address, Amount, Hash};
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use ledger::{Address, Hash};
+use rpc_api::api::{ChainApiClient, ContractsApiClient, IndexApiClient};
+use rpc_api::types::BlockId;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Result, WalletError};
@@ -31,15 +24,11 @@ use crate::parse::{BlockSelector, NodeUrl};
 mod staking;
 pub use staking::*;
 
-/// Agora error codes (docs/rpc.md).
+/// Agora error codes (docs/rpc.md), as the node answers them.
 pub mod codes {
-    pub const TX_MALFORMED: i32 = 1001;
-    pub const NONCE_USED: i32 = 1005;
-    pub const COMMIT_TIMEOUT: i32 = 1011;
-    pub const NOT_FOUND: i32 = 1012;
-    pub const CONTRACT_FAILED: i32 = 1014;
-    /// `agora_validator`: no validator with that operator address.
-    pub const NO_VALIDATOR: i32 = 1020;
+    pub use rpc_api::codes::{CONTRACT_FAILED, NO_VALIDATOR, NOT_FOUND, TX_MALFORMED};
+    pub const NONCE_USED: i32 = rpc_api::codes::NONCE_TOO_LOW;
+    pub const COMMIT_TIMEOUT: i32 = rpc_api::codes::TIMEOUT;
 }
 
 /// The most `agora_sendTxCommit` waits, per the spec.
@@ -47,265 +36,87 @@ pub const MAX_COMMIT_TIMEOUT: Duration = Duration::from_millis(120_000);
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A typed result with the node's raw JSON.
+/// A typed result with its JSON.
 #[derive(Clone, Debug)]
 pub struct WithRaw<T> {
     pub value: T,
     pub raw: Value,
 }
 
+impl<T: Serialize> WithRaw<T> {
+    fn of(value: T) -> Result<WithRaw<T>> {
+        let raw = serde_json::to_value(&value)
+            .map_err(|e| WalletError::BadResponse { method: "(any)", reason: e.to_string() })?;
+        Ok(WithRaw { value, raw })
+    }
+}
+
 /// `agora_status`.
-#[derive(Clone, Debug, Deserialize)]
-pub struct StatusInfo {
-    pub chain_id: String,
-    pub genesis_hash: String,
-    #[serde(default)]
-    pub node_version: Option<String>,
-    pub latest_height: u64,
-    pub latest_block_hash: String,
-    #[serde(default)]
-    pub latest_state_root: Option<String>,
-    #[serde(default)]
-    pub latest_block_time_ms: Option<u64>,
-    #[serde(default)]
-    pub syncing: Option<bool>,
-    #[serde(default)]
-    pub validator: Option<Value>,
-    #[serde(default)]
-    pub mempool_size: Option<u64>,
-    #[serde(default)]
-    pub peers: Option<u64>,
-    #[serde(default)]
-    pub node_id: Option<String>,
-    #[serde(default)]
-    pub consensus: Option<Value>,
-}
-
+pub type StatusInfo = rpc_api::types::Status;
 /// `agora_chainParams`.
-#[derive(Clone, Debug, Deserialize)]
-pub struct ChainParamsInfo {
-    pub chain_id: String,
-    pub params: GasParams,
-    #[serde(default)]
-    pub block_interval_ms: Option<u64>,
-}
-
-/// The parameters of `agora_chainParams` the wallet uses.
-#[derive(Clone, Debug, Deserialize)]
-pub struct GasParams {
-    pub max_tx_gas: u64,
-    pub min_gas_price: Amount,
-    #[serde(default)]
-    pub max_tx_bytes: Option<u64>,
-    /// Contract limits (absent on nodes without contracts).
-    #[serde(default)]
-    pub contracts: Option<ContractParamsInfo>,
-}
-
-/// The contract limits of `params.contracts` the wallet checks locally.
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct ContractParamsInfo {
-    #[serde(default)]
-    pub max_code_bytes: Option<u64>,
-    #[serde(default)]
-    pub max_msg_bytes: Option<u64>,
-    #[serde(default)]
-    pub max_label_bytes: Option<u64>,
-}
-
+pub type ChainParamsInfo = rpc_api::types::ChainParamsInfo;
+/// The contract limits of `params.contracts`.
+pub type ContractParamsInfo = ledger::params::ContractParams;
 /// `agora_getAccount`.
-#[derive(Clone, Debug, Deserialize)]
-pub struct AccountInfo {
-    pub address: Address,
-    pub balance: Amount,
-    pub nonce: u64,
-    /// Next nonce counting this node's pending transactions from the account
-    /// (absent on older nodes and for historical queries).
-    #[serde(default)]
-    pub pending_nonce: Option<u64>,
-    pub height: u64,
-}
-
+pub type AccountInfo = rpc_api::types::AccountInfo;
 /// A transaction receipt.
-#[derive(Clone, Debug, Deserialize)]
-pub struct ReceiptInfo {
-    pub status: String,
-    #[serde(default)]
-    pub reason: Option<String>,
-    pub gas_used: u64,
-    pub fee: Amount,
-    #[serde(default)]
-    pub events: Vec<Value>,
-    /// What the payload returned (hex): a code hash, a new contract's address,
-    /// a contract's result data; empty or absent otherwise.
-    #[serde(default)]
-    pub data: Option<String>,
-}
-
-impl ReceiptInfo {
-    pub fn succeeded(&self) -> bool {
-        self.status == "success"
-    }
-    pub fn failure_reason(&self) -> String {
-        self.reason.clone().unwrap_or_else(|| format!("status `{}`", self.status))
-    }
-    /// The decoded `data` (empty when absent).
-    pub fn data_bytes(&self) -> Result<Vec<u8>> {
-        decode_hex("receipt", "data", self.data.as_deref().unwrap_or(""))
-    }
-}
-
+pub type ReceiptInfo = ledger::Receipt;
 /// `agora_getTx`.
-#[derive(Clone, Debug, Deserialize)]
-pub struct TxInfo {
-    pub hash: Hash,
-    pub height: u64,
-    #[serde(default)]
-    pub index: Option<u64>,
-    #[serde(default)]
-    pub block_hash: Option<Hash>,
-    #[serde(default)]
-    pub tx: Value,
-    pub receipt: ReceiptInfo,
-}
-
+pub type TxInfo = rpc_api::types::TxInfo;
 /// `agora_getBlock`.
-#[derive(Clone, Debug, Deserialize)]
-pub struct BlockInfo {
-    pub hash: Hash,
-    pub header: HeaderInfo,
-    #[serde(default)]
-    pub txs: Vec<BlockTx>,
-    #[serde(default)]
-    pub last_commit: Option<Value>,
-}
-
-/// The header fields `agora block` shows.
-#[derive(Clone, Debug, Deserialize)]
-pub struct HeaderInfo {
-    pub height: u64,
-    pub time_ms: u64,
-    #[serde(default)]
-    pub chain_id: Option<String>,
-    #[serde(default)]
-    pub parent_hash: Option<String>,
-    #[serde(default)]
-    pub state_root: Option<String>,
-    #[serde(default)]
-    pub tx_root: Option<String>,
-    #[serde(default)]
-    pub proposer: Option<String>,
-}
-
-/// One transaction of a block.
-#[derive(Clone, Debug, Deserialize)]
-pub struct BlockTx {
-    pub hash: Hash,
-}
-
+pub type BlockInfo = rpc_api::types::BlockInfo;
 /// `agora_estimateGas`.
-#[derive(Clone, Debug, Deserialize)]
-pub struct GasEstimate {
-    pub gas_used: u64,
-    pub status: String,
-    #[serde(default)]
-    pub reason: Option<String>,
-    #[serde(default)]
-    pub suggested_gas_limit: Option<u64>,
-    /// What the payload would return (hex), on nodes with contracts.
-    #[serde(default)]
-    pub data: Option<String>,
-    #[serde(default)]
-    pub events: Vec<Value>,
-}
-
-impl GasEstimate {
-    pub fn succeeded(&self) -> bool {
-        self.status == "success"
-    }
-    pub fn failure_reason(&self) -> String {
-        self.reason.clone().unwrap_or_else(|| format!("status `{}`", self.status))
-    }
-}
-
+pub type GasEstimate = rpc_api::types::GasEstimate;
 /// `agora_contractQuery`.
-#[derive(Clone, Debug, Deserialize)]
-pub struct QueryResult {
-    /// The result as JSON, when its bytes are JSON (else null).
-    #[serde(default)]
-    pub data: Value,
-    #[serde(default)]
-    pub data_hex: String,
-    #[serde(default)]
-    pub gas_used: Option<u64>,
-}
-
+pub type QueryResult = rpc_api::types::QueryResult;
 /// `agora_contractInfo`.
-#[derive(Clone, Debug, Deserialize)]
-pub struct ContractInfo {
-    pub address: Address,
-    pub code_hash: Hash,
-    pub creator: Address,
-    pub label: String,
-    pub created_height: u64,
-    #[serde(default)]
-    pub balance: Option<Amount>,
-}
-
+pub type ContractInfo = rpc_api::types::ContractInfoResult;
 /// `agora_codeInfo`.
-#[derive(Clone, Debug, Deserialize)]
-pub struct CodeInfo {
-    pub code_hash: Hash,
-    pub creator: Address,
-    pub size: u64,
-    pub height: u64,
-}
-
-/// `agora_getCode`.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Code {
-    pub code_hash: Hash,
-    pub code_hex: String,
-}
-
+pub type CodeInfo = rpc_api::types::CodeInfoResult;
 /// `agora_contractStorage` with `key_hex`.
-#[derive(Clone, Debug, Deserialize)]
-pub struct StorageValue {
-    pub key_hex: String,
-    #[serde(default)]
-    pub value_hex: Option<String>,
-}
-
-/// One entry of `agora_contractStorage` without `key_hex`.
-#[derive(Clone, Debug, Deserialize)]
-pub struct StorageEntry {
-    pub key_hex: String,
-    pub value_hex: String,
-}
-
-/// `agora_contractStorage` without `key_hex`: a page of entries in key order.
-#[derive(Clone, Debug, Deserialize)]
-pub struct StoragePage {
-    pub entries: Vec<StorageEntry>,
-    #[serde(default)]
-    pub next_start_after_hex: Option<String>,
-}
-
+pub type StorageValue = rpc_api::types::StorageValue;
+/// One entry of a storage page.
+pub type StorageEntry = rpc_api::types::StorageEntry;
+/// `agora_contractStorage` without `key_hex`.
+pub type StoragePage = rpc_api::types::StoragePage;
 /// `agora_sendTx`.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Submitted {
-    pub hash: Hash,
+pub type Submitted = rpc_api::types::Submitted;
+/// `agora_sendTxCommit`.
+pub type Committed = rpc_api::types::Committed;
+
+/// What the wallet reads from a receipt.
+pub trait ReceiptExt {
+    fn succeeded(&self) -> bool;
+    fn failure_reason(&self) -> String;
+    /// What the payload returned (a code hash, a new contract's address, a
+    /// contract's result data; empty otherwise).
+    fn data_bytes(&self) -> Result<Vec<u8>>;
 }
 
-/// `agora_sendTxCommit`.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Committed {
-    pub hash: Hash,
-    pub height: u64,
-    #[serde(default)]
-    pub index: Option<u64>,
-    pub block_hash: Hash,
-    pub receipt: ReceiptInfo,
+impl ReceiptExt for ReceiptInfo {
+    fn succeeded(&self) -> bool {
+        self.status == ledger::TxStatus::Success
+    }
+    fn failure_reason(&self) -> String {
+        match &self.status {
+            ledger::TxStatus::Failed { reason } => reason.clone(),
+            ledger::TxStatus::Success => "status `success`".into(),
+        }
+    }
+    fn data_bytes(&self) -> Result<Vec<u8>> {
+        Ok(self.data.clone())
+    }
+}
+
+/// What the wallet reads from a dry run.
+pub trait GasEstimateExt {
+    fn failure_reason(&self) -> String;
+}
+
+impl GasEstimateExt for GasEstimate {
+    fn failure_reason(&self) -> String {
+        self.reason.clone().unwrap_or_else(|| "status `failed`".into())
+    }
 }
 
 /// A notification of `agora_subscribeNewBlocks`.
@@ -350,38 +161,14 @@ impl NodeClient {
         &self.url.http
     }
 
-    /// Calls `method` and returns the raw result.
-    async fn call_raw(
+    /// A typed call's result with its JSON; errors mapped as [`Self::map_error`].
+    fn typed<T: Serialize>(
         &self,
+        r: std::result::Result<T, ClientError>,
         method: &'static str,
-        params: impl ToRpcParams + Send,
-        context: &'static str,
-    ) -> Result<Value> {
-        self.http.request::<Value, _>(method, params).await.map_err(|e| self.map_error(e, method, context))
-    }
-
-    /// Calls `method` and returns the node's result as it wrote it (so its
-    /// numbers can be shown exactly).
-    pub async fn call_text(
-        &self,
-        method: &'static str,
-        params: impl ToRpcParams + Send,
-        context: &'static str,
-    ) -> Result<Box<serde_json::value::RawValue>> {
-        self.http
-            .request::<Box<serde_json::value::RawValue>, _>(method, params)
-            .await
-            .map_err(|e| self.map_error(e, method, context))
-    }
-
-    async fn call<T: DeserializeOwned>(
-        &self,
-        method: &'static str,
-        params: impl ToRpcParams + Send,
         context: &'static str,
     ) -> Result<WithRaw<T>> {
-        let raw = self.call_raw(method, params, context).await?;
-        Ok(WithRaw { value: decode(method, &raw)?, raw })
+        WithRaw::of(r.map_err(|e| self.map_error(e, method, context))?)
     }
 
     fn map_error(&self, e: ClientError, method: &'static str, context: &'static str) -> WalletError {
@@ -409,50 +196,50 @@ impl NodeClient {
     }
 
     pub async fn status(&self) -> Result<WithRaw<StatusInfo>> {
-        self.call("agora_status", rpc_params![], "node error").await
+        self.typed(self.http.status().await, "status", "node error")
     }
 
     pub async fn chain_params(&self) -> Result<WithRaw<ChainParamsInfo>> {
-        self.call("agora_chainParams", rpc_params![], "node error").await
+        self.typed(self.http.chain_params().await, "chainParams", "node error")
     }
 
     pub async fn account(&self, address: &Address) -> Result<WithRaw<AccountInfo>> {
-        self.call("agora_getAccount", rpc_params![address.to_string()], "node error").await
+        self.typed(self.http.get_account(*address, None, None).await, "getAccount", "node error")
     }
 
     /// `None` when the node does not know the transaction.
     pub async fn tx(&self, hash: &Hash) -> Result<Option<WithRaw<TxInfo>>> {
-        let raw = self.call_raw("agora_getTx", rpc_params![hash.to_string()], "node error").await?;
-        if raw.is_null() {
-            return Ok(None);
-        }
-        Ok(Some(WithRaw { value: decode("agora_getTx", &raw)?, raw }))
+        let r = self.http.get_tx(*hash).await.map_err(|e| self.map_error(e, "getTx", "node error"))?;
+        r.map(WithRaw::of).transpose()
     }
 
     pub async fn block(&self, which: &BlockSelector) -> Result<WithRaw<BlockInfo>> {
-        let params = match which {
-            BlockSelector::Latest => rpc_params![],
-            other => rpc_params![other.to_param()],
+        let id = match which {
+            BlockSelector::Latest => None,
+            BlockSelector::Height(h) => Some(BlockId::Height(*h)),
+            BlockSelector::Hash(h) => Some(BlockId::Hash(*h)),
         };
-        match self.call("agora_getBlock", params, "node error").await {
+        match self.typed(self.http.get_block(id, None).await, "getBlock", "node error") {
             Err(WalletError::Rpc { code: codes::NOT_FOUND, .. }) => Err(WalletError::NotFound(which.to_string())),
             r => r,
         }
     }
 
     pub async fn estimate_gas(&self, tx_hex: &str) -> Result<WithRaw<GasEstimate>> {
-        self.call("agora_estimateGas", rpc_params![tx_hex], "node rejected the dry run of the transaction").await
+        let r = self.http.estimate_gas(tx_hex.to_owned()).await;
+        self.typed(r, "estimateGas", "node rejected the dry run of the transaction")
     }
 
     pub async fn send_tx(&self, tx_hex: &str) -> Result<WithRaw<Submitted>> {
-        self.call("agora_sendTx", rpc_params![tx_hex], "node rejected the transaction").await
+        self.typed(self.http.send_tx(tx_hex.to_owned()).await, "sendTx", "node rejected the transaction")
     }
 
     /// Submits and waits up to `timeout` for the commit. The node's timeout
     /// error (1011) is returned as [`WalletError::Rpc`] with that code.
     pub async fn send_tx_commit(&self, tx_hex: &str, timeout: Duration) -> Result<WithRaw<Committed>> {
         let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
-        self.call("agora_sendTxCommit", rpc_params![tx_hex, ms], "node rejected the transaction").await
+        let r = self.http.send_tx_commit(tx_hex.to_owned(), Some(ms)).await;
+        self.typed(r, "sendTxCommit", "node rejected the transaction")
     }
 
     /// `agora_contractQuery` with the message's exact bytes (`msg_hex`).
@@ -464,33 +251,28 @@ impl NodeClient {
         msg: &[u8],
         gas_limit: Option<u64>,
     ) -> Result<WithRaw<QueryResult>> {
-        let mut p = vec![("address", Value::from(address.to_string())), ("msg_hex", Value::from(hex::encode(msg)))];
-        if let Some(g) = gas_limit {
-            p.push(("gas_limit", Value::from(g)));
-        }
-        let r = self.call("agora_contractQuery", named(&p)?, "the contract refused the query").await;
-        not_found(r, || format!("contract {address}"))
+        let r = self.http.contract_query(*address, None, gas_limit, Some(hex::encode(msg)), None).await;
+        not_found(self.typed(r, "contractQuery", "the contract refused the query"), || format!("contract {address}"))
     }
 
     pub async fn contract_info(&self, address: &Address) -> Result<WithRaw<ContractInfo>> {
-        let p = named(&[("address", Value::from(address.to_string()))])?;
-        not_found(self.call("agora_contractInfo", p, "node error").await, || format!("contract {address}"))
+        let r = self.http.contract_info(*address).await;
+        not_found(self.typed(r, "contractInfo", "node error"), || format!("contract {address}"))
     }
 
     pub async fn code_info(&self, code_hash: &Hash) -> Result<WithRaw<CodeInfo>> {
-        let p = named(&[("code_hash", Value::from(code_hash.to_string()))])?;
-        not_found(self.call("agora_codeInfo", p, "node error").await, || format!("code {code_hash}"))
+        let r = self.http.code_info(*code_hash).await;
+        not_found(self.typed(r, "codeInfo", "node error"), || format!("code {code_hash}"))
     }
 
     /// `agora_getCode`: the wasm bytes, checked against `code_hash`.
     pub async fn code(&self, code_hash: &Hash) -> Result<Vec<u8>> {
-        let p = named(&[("code_hash", Value::from(code_hash.to_string()))])?;
-        let c: WithRaw<Code> =
-            not_found(self.call("agora_getCode", p, "node error").await, || format!("code {code_hash}"))?;
-        let code = decode_hex("agora_getCode", "code_hex", &c.value.code_hex)?;
+        let r = self.http.get_code(*code_hash).await;
+        let c = not_found(self.typed(r, "getCode", "node error"), || format!("code {code_hash}"))?;
+        let code = decode_hex("getCode", "code_hex", &c.value.code_hex)?;
         if Hash::digest(&code) != *code_hash {
             return Err(WalletError::BadResponse {
-                method: "agora_getCode",
+                method: "getCode",
                 reason: format!("the code's SHA-256 is {}, not {code_hash}", Hash::digest(&code)),
             });
         }
@@ -499,8 +281,15 @@ impl NodeClient {
 
     /// One value of a contract's storage (`None` if the key is not set).
     pub async fn contract_storage_get(&self, address: &Address, key: &[u8]) -> Result<WithRaw<StorageValue>> {
-        let p = named(&[("address", Value::from(address.to_string())), ("key_hex", Value::from(hex::encode(key)))])?;
-        not_found(self.call("agora_contractStorage", p, "node error").await, || format!("contract {address}"))
+        let r = self.http.contract_storage(*address, Some(hex::encode(key)), None, None, None).await;
+        let r = not_found(self.typed(r, "contractStorage", "node error"), || format!("contract {address}"))?;
+        match r.value {
+            rpc_api::types::StorageResult::Value(v) => Ok(WithRaw { value: v, raw: r.raw }),
+            rpc_api::types::StorageResult::Page(_) => Err(WalletError::BadResponse {
+                method: "contractStorage",
+                reason: "a page of entries where one value was asked for".into(),
+            }),
+        }
     }
 
     /// A page of a contract's storage, in key order after `start_after`.
@@ -510,15 +299,55 @@ impl NodeClient {
         start_after: Option<&[u8]>,
         limit: Option<u32>,
     ) -> Result<WithRaw<StoragePage>> {
-        let mut p = vec![("address", Value::from(address.to_string()))];
-        if let Some(s) = start_after {
-            p.push(("start_after_hex", Value::from(hex::encode(s))));
+        let r = self
+            .http
+            .contract_storage(*address, None, start_after.map(hex::encode), limit.map(u64::from), None)
+            .await;
+        let r = not_found(self.typed(r, "contractStorage", "node error"), || format!("contract {address}"))?;
+        match r.value {
+            rpc_api::types::StorageResult::Page(p) => Ok(WithRaw { value: p, raw: r.raw }),
+            rpc_api::types::StorageResult::Value(_) => Err(WalletError::BadResponse {
+                method: "contractStorage",
+                reason: "one value where a page of entries was asked for".into(),
+            }),
         }
-        if let Some(l) = limit {
-            p.push(("limit", Value::from(l)));
-        }
-        let r = self.call("agora_contractStorage", named(&p)?, "node error").await;
-        not_found(r, || format!("contract {address}"))
+    }
+
+    /// `agora_decentralization` (`epoch` or `height`; default the latest).
+    pub async fn decentralization(
+        &self,
+        epoch: Option<u64>,
+        height: Option<u64>,
+    ) -> Result<WithRaw<rpc_api::types::EpochIndex>> {
+        let r = self.http.decentralization(epoch, height, None).await;
+        self.typed(r, "decentralization", "cannot read the decentralization index")
+    }
+
+    /// `agora_decentralizationDistribution`.
+    pub async fn decentralization_distribution(
+        &self,
+        subsystem: &str,
+        epoch: Option<u64>,
+        height: Option<u64>,
+    ) -> Result<WithRaw<rpc_api::types::DistributionInfo>> {
+        let r = self.http.decentralization_distribution(subsystem.to_owned(), epoch, height).await;
+        self.typed(r, "decentralizationDistribution", "cannot read the decentralization index")
+    }
+
+    /// `agora_decentralizationHistory`.
+    pub async fn decentralization_history(
+        &self,
+        from: Option<u64>,
+        limit: Option<u64>,
+    ) -> Result<WithRaw<rpc_api::types::EpochHistory>> {
+        let r = self.http.decentralization_history(from, limit).await;
+        self.typed(r, "decentralizationHistory", "cannot read the decentralization index")
+    }
+
+    /// `agora_delegationCheck`.
+    pub async fn delegation_check(&self, validator: &Address) -> Result<WithRaw<rpc_api::types::DelegationCheck>> {
+        let r = self.http.delegation_check(*validator).await;
+        self.typed(r, "delegationCheck", "cannot check the delegation")
     }
 
     /// Opens a WebSocket connection for subscriptions.
@@ -546,15 +375,6 @@ impl NodeClient {
     }
 }
 
-/// Parameters by name (the contract methods are specified that way).
-fn named(pairs: &[(&str, Value)]) -> Result<ObjectParams> {
-    let mut p = ObjectParams::new();
-    for (name, value) in pairs {
-        p.insert(name, value).map_err(|e| WalletError::InvalidArgument(format!("cannot encode `{name}`: {e}")))?;
-    }
-    Ok(p)
-}
-
 /// Turns the node's "not found" (1012) into [`WalletError::NotFound`].
 fn not_found<T>(r: Result<T>, what: impl FnOnce() -> String) -> Result<T> {
     match r {
@@ -567,10 +387,6 @@ fn not_found<T>(r: Result<T>, what: impl FnOnce() -> String) -> Result<T> {
 pub fn decode_hex(method: &'static str, field: &str, s: &str) -> Result<Vec<u8>> {
     hex::decode(s.strip_prefix("0x").unwrap_or(s))
         .map_err(|e| WalletError::BadResponse { method, reason: format!("`{field}` is not hex: {e}") })
-}
-
-fn decode<T: DeserializeOwned>(method: &'static str, raw: &Value) -> Result<T> {
-    T::deserialize(raw).map_err(|e| WalletError::BadResponse { method, reason: e.to_string() })
 }
 
 /// An error and its sources, joined with `: ` (the lowest cause last), without
@@ -592,58 +408,24 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
-    fn results_tolerate_extra_fields() {
-        let c: Committed = decode(
-            "agora_sendTxCommit",
-            &json!({
-                "hash": "11".repeat(32), "height": 7, "index": 0, "block_hash": "22".repeat(32),
-                "receipt": {"tx_hash": "11".repeat(32), "sender": "x", "status": "failed",
-                            "reason": "insufficient balance", "gas_used": 2190, "fee": "2190",
-                            "events": [], "new_field": 1},
-                "also_new": true
-            }),
-        )
-        .unwrap();
-        assert_eq!(c.height, 7);
-        assert!(!c.receipt.succeeded());
-        assert_eq!(c.receipt.failure_reason(), "insufficient balance");
-        assert_eq!(c.receipt.fee, Amount::new(2190));
-
-        let p: ChainParamsInfo = decode(
-            "agora_chainParams",
-            &json!({"chain_id": "agora-test", "block_interval_ms": 1000, "params": {
-                "max_tx_bytes": 32768, "max_block_bytes": 8388608, "max_block_gas": 100000000000u64,
-                "max_tx_gas": 10000000, "min_gas_price": "1", "base_tx_gas": 1000,
-                "gas_per_tx_byte": 10, "transfer_gas": 1000}}),
-        )
-        .unwrap();
-        assert_eq!(p.params.max_tx_gas, 10_000_000);
-        assert_eq!(p.params.min_gas_price, Amount::new(1));
-
-        assert!(p.params.contracts.is_none(), "older nodes have no contract parameters");
-
-        let p: ChainParamsInfo = decode(
-            "agora_chainParams",
-            &json!({"chain_id": "agora-test", "params": {
-                "max_tx_bytes": 1048576, "max_tx_gas": 100000000u64, "min_gas_price": "1",
-                "contracts": {"max_code_bytes": 819200, "max_msg_bytes": 262144, "max_label_bytes": 128,
-                              "gas_code_byte": 50}}}),
-        )
-        .unwrap();
-        let c = p.params.contracts.unwrap();
-        assert_eq!((c.max_code_bytes, c.max_msg_bytes, c.max_label_bytes), (Some(819_200), Some(262_144), Some(128)));
-
-        let r: ReceiptInfo =
-            decode("receipt", &json!({"status": "success", "gas_used": 1, "fee": "1", "data": "00ff"})).unwrap();
+    fn receipts_say_why_they_failed() {
+        let r = ReceiptInfo {
+            tx_hash: Hash([1; 32]),
+            sender: Address([2; 20]),
+            status: ledger::TxStatus::Failed { reason: "insufficient balance".into() },
+            gas_used: 2190,
+            fee: ledger::Amount::new(2190),
+            events: Vec::new(),
+            data: vec![0, 0xff],
+        };
+        assert!(!r.succeeded());
+        assert_eq!(r.failure_reason(), "insufficient balance");
         assert_eq!(r.data_bytes().unwrap(), vec![0, 0xff]);
-        let r: ReceiptInfo = decode("receipt", &json!({"status": "success", "gas_used": 1, "fee": "1"})).unwrap();
-        assert!(r.data_bytes().unwrap().is_empty());
-
-        let e = decode::<AccountInfo>("agora_getAccount", &json!({"address": "nope"})).unwrap_err();
-        assert!(e.to_string().contains("agora_getAccount"), "{e}");
+        let w = WithRaw::of(r).unwrap();
+        assert_eq!(w.raw["status"], "failed");
+        assert_eq!(w.raw["fee"], "2190");
     }
 
     #[test]

@@ -150,11 +150,6 @@ fn store_uploads_code_and_refuses_bad_files_locally() {
     assert_eq!((st.estimates, st.committed.len()), (0, 0));
     drop(st);
 
-    // A node without contracts.
-    let old = MockNode::start(State { balance: 1_000_000_000, no_contract_params: true, ..State::default() });
-    let out = env.run(&["contract", "store", &file, "--from", "alice", "--node", &old.url]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("does not support contracts"), "{}", stderr(&out));
 }
 
 #[test]

@@ -84,8 +84,8 @@ fn summary(epoch: u64) -> Value {
             "end_time_ms": e["end_time_ms"], "headline": e["headline"], "subsystems": subs })
 }
 
-fn named(p: &Params<'_>) -> Value {
-    p.parse::<Option<Value>>().unwrap().unwrap_or(Value::Null)
+fn named(method: &str, p: &Params<'_>) -> Value {
+    Value::Object(common::mock_node::named(method, p).unwrap())
 }
 
 /// A mock node with the index methods; `latest` epochs have ended (none: error 1012).
@@ -95,7 +95,7 @@ fn index_node(latest: u64) -> (MockNode, Seen) {
     let node = MockNode::start_with(State::default(), move |m| {
         let s1 = s.clone();
         m.register_method("agora_decentralization", move |p, _, _| {
-            let args = named(&p);
+            let args = named("agora_decentralization", &p);
             s1.lock().unwrap().push(("agora_decentralization".into(), args.clone()));
             if latest == 0 {
                 return Err(rpc_err(
@@ -115,7 +115,7 @@ fn index_node(latest: u64) -> (MockNode, Seen) {
         .unwrap();
         let s2 = s.clone();
         m.register_method("agora_decentralizationHistory", move |p, _, _| {
-            let args = named(&p);
+            let args = named("agora_decentralizationHistory", &p);
             s2.lock().unwrap().push(("agora_decentralizationHistory".into(), args.clone()));
             let limit = args["limit"].as_u64().unwrap_or(20);
             if limit == 0 || limit > 100 {
@@ -129,7 +129,7 @@ fn index_node(latest: u64) -> (MockNode, Seen) {
         })
         .unwrap();
         m.register_method("agora_decentralizationDistribution", move |p, _, _| {
-            let args = named(&p);
+            let args = named("agora_decentralizationDistribution", &p);
             if args["subsystem"] != "operators" {
                 return Err(rpc_err(-32602, "unknown subsystem `x`; the subsystems are validators, operators", None));
             }
@@ -317,7 +317,7 @@ fn check(a: Address, c: Address, warn: bool) -> Value {
         "halting_validators": [a], "halting_operators": [a.to_string()],
         "in_halting_validators": warn, "in_halting_operators": warn, "warn": warn,
         "alternatives": [{"validator": c, "moniker": "gamma", "operator": c.to_string(), "power": "1",
-                          "commission": "0.1"}],
+                          "commission": "0.1", "operator_holds_one_third": false}],
     })
 }
 

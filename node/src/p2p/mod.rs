@@ -55,6 +55,7 @@ pub enum NetError {
     Transport(String),
 }
 
+pub mod peers;
 mod serve;
 mod wire;
 use serve::admit_batch;
@@ -140,6 +141,7 @@ pub struct NetworkHandle {
     txs: mpsc::Sender<Vec<u8>>,
     peers: Arc<AtomicUsize>,
     local_peer_id: PeerId,
+    table: peers::PeerTable,
 }
 
 impl std::fmt::Debug for Command {
@@ -365,7 +367,8 @@ pub async fn start(
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (txs_tx, txs_rx) = mpsc::channel(TX_QUEUE);
     let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
-    let handle = NetworkHandle { commands: cmd_tx, txs: txs_tx, peers: peers.clone(), local_peer_id };
+    let table = peers::PeerTable::default();
+    let handle = NetworkHandle { commands: cmd_tx, txs: txs_tx, peers: peers.clone(), local_peer_id, table: table.clone() };
     let task = Task {
         swarm,
         host,
@@ -373,6 +376,7 @@ pub async fn start(
         tx_topic,
         events: ev_tx,
         peers,
+        table,
         persistent,
         connected: BTreeSet::new(),
         max_peers: cfg.p2p.max_peers,
@@ -438,6 +442,8 @@ struct Task {
     tx_topic: IdentTopic,
     events: mpsc::Sender<NetEvent>,
     peers: Arc<AtomicUsize>,
+    /// Peers and listen addresses for `agora_networkInfo`.
+    table: peers::PeerTable,
     persistent: BTreeMap<PeerId, Redial>,
     connected: BTreeSet<PeerId>,
     max_peers: usize,
@@ -654,7 +660,11 @@ impl Task {
 
     fn on_swarm(&mut self, ev: SwarmEvent<BehaviourEvent>) {
         match ev {
-            SwarmEvent::NewListenAddr { address, .. } => tracing::info!(%address, "p2p listening"),
+            SwarmEvent::NewListenAddr { address, .. } => {
+                tracing::info!(%address, "p2p listening");
+                self.table.listening(&address);
+            }
+            SwarmEvent::ExpiredListenAddr { address, .. } => self.table.not_listening(&address),
             SwarmEvent::ConnectionEstablished { peer_id, endpoint, num_established, .. }
                 if num_established.get() == 1 =>
             {
@@ -670,6 +680,8 @@ impl Task {
                 }
                 self.connected.insert(peer_id);
                 self.peers.store(self.connected.len(), Ordering::Relaxed);
+                let now = crate::engine::wall_clock_ms();
+                self.table.connected(peer_id, endpoint.get_remote_address(), endpoint.is_dialer(), now);
                 tracing::info!(peer = %peer_id, addr = %endpoint.get_remote_address(), peers = self.connected.len(), "peer connected");
                 if let Some(r) = self.persistent.get_mut(&peer_id) {
                     r.backoff = Duration::from_millis(500);
@@ -684,6 +696,7 @@ impl Task {
                 if num_established == 0 && self.connected.contains(&peer_id) =>
             {
                 self.connected.remove(&peer_id);
+                self.table.disconnected(&peer_id);
                 self.serve_window.remove(&peer_id);
                 {
                     self.peers.store(self.connected.len(), Ordering::Relaxed);
@@ -714,6 +727,7 @@ impl Task {
                 let _ = self.swarm.dial(peer);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })) => {
+                self.table.identified(&peer_id, &info.agent_version, &info.protocol_version);
                 // Only peers that speak our Kademlia protocol join the routing table.
                 let ours = info.protocols.iter().any(|p| p.as_ref().ends_with("/kad/1"));
                 if ours {

@@ -71,7 +71,7 @@ pub fn assert_no_double_signs(net: &Testnet) {
     for i in 0..net.nodes() {
         if net.is_running(i) {
             let st = net.status(i).unwrap();
-            assert_eq!(st["equivocations_seen"], 0, "node{i} saw an equivocation");
+            assert_eq!(st.equivocations_seen, 0, "node{i} saw an equivocation");
         }
     }
 }

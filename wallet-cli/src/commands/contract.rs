@@ -33,7 +33,9 @@ use crate::error::{Result, WalletError};
 use crate::keystore::Keystore;
 use crate::output::{Fields, data_json, print_json, print_text, show_bytes, show_data};
 use crate::parse::{GasSetting, parse_msg};
-use crate::rpc::{ChainParamsInfo, Committed, ContractParamsInfo, GasEstimate, NodeClient, WithRaw, decode_hex};
+use crate::rpc::{
+    ChainParamsInfo, Committed, ContractParamsInfo, GasEstimate, GasEstimateExt, NodeClient, ReceiptExt, WithRaw, decode_hex,
+};
 
 /// The first four bytes of every WebAssembly binary module.
 pub const WASM_MAGIC: &[u8; 4] = b"\0asm";
@@ -96,16 +98,11 @@ fn read_wasm(file: &Path) -> Result<Vec<u8>> {
 
 /// The chain's contract limits; a node without them does not run contracts.
 fn contract_params(chain: &ChainParamsInfo) -> Result<&ContractParamsInfo> {
-    chain.params.contracts.as_ref().ok_or_else(|| {
-        WalletError::InvalidArgument(
-            "the node reports no contract parameters (params.contracts in agora_chainParams): it does not support contracts"
-                .into(),
-        )
-    })
+    Ok(&chain.params.contracts)
 }
 
 fn check_msg_size(chain: &ChainParamsInfo, msg: &[u8]) -> Result<()> {
-    let max = chain.params.contracts.as_ref().and_then(|c| c.max_msg_bytes);
+    let max = Some(u64::from(chain.params.contracts.max_msg_bytes));
     match max {
         Some(max) if msg.len() as u64 > max => Err(WalletError::InvalidArgument(format!(
             "the message is {} bytes, above the chain's limit of {max} bytes (max_msg_bytes)",
@@ -178,7 +175,7 @@ impl Sent {
         if !self.succeeded() {
             return Err(WalletError::TxFailed {
                 hash: c.hash.to_string(),
-                height: c.height,
+                height: c.height.0,
                 reason: c.receipt.failure_reason(),
             });
         }
@@ -213,7 +210,7 @@ pub(crate) async fn send(
     // is exactly as large as the one that will be signed.
     let dry = SignedTx { body: body(account.nonce, max_gas), signature: ledger::Signature([0; 64]) };
     let dry_bytes = dry.encode();
-    if let Some(max) = chain.params.max_tx_bytes
+    if let Some(max) = Some(u64::from(chain.params.max_tx_bytes))
         && dry_bytes.len() as u64 > max
     {
         return Err(WalletError::InvalidArgument(format!(
@@ -264,7 +261,7 @@ pub(crate) async fn prepare(ctx: &Ctx, opts: &TxArgs) -> Result<Prepared> {
 async fn store(ctx: &Ctx, file: &Path, opts: &TxArgs) -> Result<()> {
     let code = read_wasm(file)?;
     let p = prepare(ctx, opts).await?;
-    if let Some(max) = contract_params(&p.chain)?.max_code_bytes
+    if let Some(max) = Some(u64::from(contract_params(&p.chain)?.max_code_bytes))
         && code.len() as u64 > max
     {
         return Err(WalletError::InvalidArgument(format!(
@@ -314,7 +311,7 @@ async fn instantiate(
     }
     let p = prepare(ctx, opts).await?;
     check_msg_size(&p.chain, &msg)?;
-    if let Some(max) = p.chain.params.contracts.as_ref().and_then(|c| c.max_label_bytes)
+    if let Some(max) = Some(u64::from(p.chain.params.contracts.max_label_bytes))
         && label.len() as u64 > max
     {
         return Err(WalletError::InvalidArgument(format!(
@@ -403,14 +400,12 @@ async fn migrate(ctx: &Ctx, contract: &Address, code_hash: &Hash, msg: &str, opt
 
     let data = sent.data();
     let receipt = &sent.committed.value.receipt;
-    // The `migrate` event's attributes are `[key, value]` pairs.
     let old = receipt
         .events
         .iter()
-        .find(|e| e.get("kind").and_then(Value::as_str) == Some("migrate"))
-        .and_then(|e| e.get("attributes")?.as_array()?.iter().find(|kv| kv[0] == "old_code_hash"))
-        .and_then(|kv| kv[1].as_str())
-        .map(str::to_owned);
+        .find(|e| e.kind == "migrate")
+        .and_then(|e| e.attributes.iter().find(|(k, _)| k == "old_code_hash"))
+        .map(|(_, v)| v.clone());
     let mut out = sent.json();
     out["contract"] = json!(contract);
     out["code_hash"] = json!(code_hash);
@@ -448,7 +443,7 @@ async fn query(ctx: &Ctx, contract: &Address, msg: &str, gas_limit: Option<u64>)
     if ctx.json() {
         return print_json(&r.raw);
     }
-    let data = decode_hex("agora_contractQuery", "data_hex", &r.value.data_hex)?;
+    let data = decode_hex("contractQuery", "data_hex", &r.value.data_hex)?;
     if data.is_empty() && !r.value.data.is_null() {
         // A node that sent the JSON but not its bytes.
         return print_json(&r.value.data);
@@ -472,17 +467,9 @@ async fn info(ctx: &Ctx, contract: &Address) -> Result<()> {
         .add("code hash", v.code_hash)
         .add("creator", v.creator)
         .add("label", &v.label)
-        // Read from the node's JSON: older nodes do not send it.
-        .add(
-            "admin",
-            match i.raw.get("admin") {
-                Some(Value::String(a)) => a.clone(),
-                Some(Value::Null) => "none".to_owned(),
-                _ => "(not reported by the node)".to_owned(),
-            },
-        )
+        .add("admin", v.admin.map_or_else(|| "none".to_owned(), |a| a.to_string()))
         .add("created at", format!("height {}", v.created_height))
-        .add_opt("balance", v.balance)
+        .add("balance", v.balance)
         .print()
 }
 
@@ -522,7 +509,7 @@ async fn storage(
     limit: Option<u32>,
     start_after: Option<&[u8]>,
 ) -> Result<()> {
-    const METHOD: &str = "agora_contractStorage";
+    const METHOD: &str = "contractStorage";
     let client = ctx.client(CALL_TIMEOUT)?;
     if let Some(key) = key {
         let r = client.contract_storage_get(contract, key).await?;

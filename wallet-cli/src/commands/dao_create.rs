@@ -174,7 +174,7 @@ fn check_labels(p: &Prepared, label: &str, identity: bool, delegation: bool) -> 
     if label.is_empty() {
         return Err(WalletError::InvalidArgument("the label must not be empty".into()));
     }
-    let Some(max) = p.chain.params.contracts.as_ref().and_then(|c| c.max_label_bytes) else { return Ok(()) };
+    let Some(max) = Some(u64::from(p.chain.params.contracts.max_label_bytes)) else { return Ok(()) };
     let (i, d) = side_labels(label);
     let longest = [(true, label), (identity, i.as_str()), (delegation, d.as_str())]
         .into_iter()

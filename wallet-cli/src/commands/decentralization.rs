@@ -13,7 +13,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use decentralization::{Ratio, Report, Threshold};
-use jsonrpsee::core::params::ObjectParams;
 use ledger::{Address, Rate};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -51,17 +50,12 @@ pub async fn run(ctx: &Ctx, a: &DecentralizationArgs) -> Result<()> {
     if a.history {
         return history(ctx, a).await;
     }
-    let mut params = Vec::new();
-    if let Some(s) = &a.distribution {
-        params.push(("subsystem", json!(s)));
-    }
-    params.extend(a.epoch.map(|e| ("epoch", json!(e))));
-    params.extend(a.height.map(|h| ("height", json!(h))));
-    let (method, render): (_, fn(&Value) -> String) = match a.distribution {
-        Some(_) => ("agora_decentralizationDistribution", render_distribution),
-        None => ("agora_decentralization", |v| render_index(v, now_ms())),
+    let (call, render): (_, fn(&Value) -> String) = match &a.distribution {
+        Some(s) => (Call::Distribution { subsystem: s, epoch: a.epoch, height: a.height }, render_distribution),
+        None => (Call::Index { epoch: a.epoch, height: a.height }, |v| render_index(v, now_ms())),
     };
-    let raw = call_raw(ctx, method, &params, CALL_TIMEOUT).await?;
+    let method = call.method();
+    let raw = call_raw(ctx, call, CALL_TIMEOUT).await?;
     if ctx.json() {
         return print_raw(raw.get());
     }
@@ -70,32 +64,56 @@ pub async fn run(ctx: &Ctx, a: &DecentralizationArgs) -> Result<()> {
 
 // ---- RPC ----------------------------------------------------------------
 
-/// Calls `method` of `--node` with named parameters; node errors keep their
-/// code and message (1012 "no epoch has ended yet", …). The result is the
-/// node's text, so that `-o json` shows its numbers exactly.
-async fn call_raw(
-    ctx: &Ctx,
-    method: &'static str,
-    params: &[(&str, Value)],
-    timeout: Duration,
-) -> Result<Box<RawValue>> {
-    let mut p = ObjectParams::new();
-    for (name, value) in params {
-        p.insert(name, value).map_err(|e| WalletError::InvalidArgument(format!("cannot encode `{name}`: {e}")))?;
+/// One call of the decentralization API (typed, through the wallet's client).
+enum Call<'a> {
+    Index { epoch: Option<u64>, height: Option<u64> },
+    Distribution { subsystem: &'a str, epoch: Option<u64>, height: Option<u64> },
+    History { from: Option<u64>, limit: u64 },
+    Check(&'a Address),
+}
+
+impl Call<'_> {
+    fn method(&self) -> &'static str {
+        match self {
+            Call::Index { .. } => "decentralization",
+            Call::Distribution { .. } => "decentralizationDistribution",
+            Call::History { .. } => "decentralizationHistory",
+            Call::Check(_) => "delegationCheck",
+        }
     }
-    match ctx.client(timeout)?.call_text(method, p, "cannot read the decentralization index").await {
+}
+
+/// Makes `call` on `--node`; node errors keep their code and message (1012
+/// "no epoch has ended yet", …). The result is JSON text, so that `-o json`
+/// shows its numbers as the node computed them.
+async fn call_raw(ctx: &Ctx, call: Call<'_>, timeout: Duration) -> Result<Box<RawValue>> {
+    let c = ctx.client(timeout)?;
+    let method = call.method();
+    let raw = match call {
+        Call::Index { epoch, height } => c.decentralization(epoch, height).await.map(|r| r.raw),
+        Call::Distribution { subsystem, epoch, height } => {
+            c.decentralization_distribution(subsystem, epoch, height).await.map(|r| r.raw)
+        }
+        Call::History { from, limit } => c.decentralization_history(from, Some(limit)).await.map(|r| r.raw),
+        Call::Check(v) => c.delegation_check(v).await.map(|r| r.raw),
+    };
+    match raw {
         Err(WalletError::Rpc { code: METHOD_NOT_FOUND, message, data, .. }) => Err(WalletError::Rpc {
             context: "the node does not serve the decentralization index (an older version?)",
             code: METHOD_NOT_FOUND,
             message,
             data,
         }),
-        other => other,
+        Err(e) => Err(e),
+        Ok(v) => {
+            serde_json::value::to_raw_value(&v).map_err(|e| WalletError::BadResponse { method, reason: e.to_string() })
+        }
     }
 }
 
-async fn call(ctx: &Ctx, method: &'static str, params: &[(&str, Value)], timeout: Duration) -> Result<Value> {
-    parse(method, &call_raw(ctx, method, params, timeout).await?)
+async fn call(ctx: &Ctx, call: Call<'_>, timeout: Duration) -> Result<Value> {
+    let method = call.method();
+    parse(method, &call_raw(ctx, call, timeout).await?)
 }
 
 fn parse(method: &'static str, raw: &RawValue) -> Result<Value> {
@@ -376,18 +394,14 @@ struct Page {
 }
 
 async fn history(ctx: &Ctx, a: &DecentralizationArgs) -> Result<()> {
-    const METHOD: &str = "agora_decentralizationHistory";
+    const METHOD: &str = "decentralizationHistory";
     let limit = a.limit.unwrap_or(if a.all { MAX_HISTORY_LIMIT } else { DEFAULT_HISTORY_LIMIT });
-    let params = |from: Option<u64>, limit: u64| {
-        let mut p = vec![("limit", json!(limit))];
-        p.extend(from.map(|f| ("from", json!(f))));
-        p
-    };
+    let params = |from: Option<u64>, limit: u64| Call::History { from, limit };
     let page = |raw: &RawValue| {
         serde_json::from_str::<Page>(raw.get())
             .map_err(|e| WalletError::BadResponse { method: METHOD, reason: e.to_string() })
     };
-    let first = call_raw(ctx, METHOD, &params(a.from.or(a.all.then_some(1)), limit), CALL_TIMEOUT).await?;
+    let first = call_raw(ctx, params(a.from.or(a.all.then_some(1)), limit), CALL_TIMEOUT).await?;
     let text = if a.all {
         let mut doc = page(&first)?;
         while let Some(n) = doc.next.as_u64() {
@@ -395,7 +409,7 @@ async fn history(ctx: &Ctx, a: &DecentralizationArgs) -> Result<()> {
             if room == 0 {
                 break;
             }
-            let p = page(&call_raw(ctx, METHOD, &params(Some(n), limit.min(room)), CALL_TIMEOUT).await?)?;
+            let p = page(&call_raw(ctx, params(Some(n), limit.min(room)), CALL_TIMEOUT).await?)?;
             let stalled = p.epochs.is_empty() || p.next.as_u64().is_some_and(|m| m <= n);
             doc.epochs.extend(p.epochs);
             (doc.latest, doc.next) = (p.latest, p.next);
@@ -555,7 +569,7 @@ pub fn render_report(name: &str, v: &Value) -> String {
 /// know the method (an older node) or the call fails: the check never blocks
 /// a delegation (set `AGORA_DEBUG` to see why it was skipped).
 pub async fn delegation_check(ctx: &Ctx, validator: &Address) -> Option<Value> {
-    match call(ctx, "agora_delegationCheck", &[("validator", json!(validator))], CHECK_TIMEOUT).await {
+    match call(ctx, Call::Check(validator), CHECK_TIMEOUT).await {
         Ok(v) => Some(v),
         Err(e) => {
             if std::env::var_os("AGORA_DEBUG").is_some() {

@@ -7,14 +7,14 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use ledger::{Address, Hash, Payload, SignedTx, TxBody};
+use ledger::{Address, Hash, Payload};
 use serde_json::Value;
 
 use crate::commands::{CALL_TIMEOUT, Ctx};
 use crate::error::{Result, WalletError};
 use crate::output::{Fields, format_time_ms, print_json, show_bytes, show_value};
 use crate::parse::BlockSelector;
-use crate::rpc::{ReceiptInfo, TxInfo, WithRaw};
+use crate::rpc::{ReceiptExt, ReceiptInfo, TxInfo, WithRaw};
 
 /// A spinner on stderr (hidden when stderr is not a terminal).
 pub fn spinner(message: &str) -> ProgressBar {
@@ -32,22 +32,11 @@ pub fn spinner(message: &str) -> ProgressBar {
 /// Adds a receipt's status, gas and fee to `f`.
 pub fn receipt_fields(f: &mut Fields, r: &ReceiptInfo) {
     if r.succeeded() {
-        f.add("status", &r.status);
+        f.add("status", "success");
     } else {
-        f.add("status", format!("{} ({})", r.status, r.failure_reason()));
+        f.add("status", format!("failed ({})", r.failure_reason()));
     }
     f.add("gas used", r.gas_used).add("fee", r.fee);
-}
-
-/// Reads the transaction of a `tx` field: a JSON `SignedTx` or its hex bytes.
-fn tx_body(v: &Value) -> Option<TxBody> {
-    match v {
-        Value::String(s) => {
-            SignedTx::decode(&hex::decode(s.strip_prefix("0x").unwrap_or(s)).ok()?).ok().map(|t| t.body)
-        }
-        Value::Object(_) => serde_json::from_value::<SignedTx>(v.clone()).ok().map(|t| t.body),
-        _ => None,
-    }
 }
 
 /// One event on one line: `kind key=value …`. A contract's event (`wasm-…`,
@@ -86,9 +75,10 @@ pub fn event_line(e: &Value) -> String {
 }
 
 /// Adds one line per event (the first labelled `events`).
-pub fn event_fields(f: &mut Fields, events: &[Value]) {
+pub fn event_fields<E: serde::Serialize>(f: &mut Fields, events: &[E]) {
     for (i, e) in events.iter().enumerate() {
-        f.add(if i == 0 { "events" } else { "" }, event_line(e));
+        let e = serde_json::to_value(e).unwrap_or(Value::Null);
+        f.add(if i == 0 { "events" } else { "" }, event_line(&e));
     }
 }
 
@@ -196,15 +186,16 @@ fn print_tx(ctx: &Ctx, t: &WithRaw<TxInfo>) -> Result<()> {
     }
     let v = &t.value;
     let mut f = Fields::new();
-    f.add("hash", v.hash).add("height", v.height).add_opt("index", v.index).add_opt("block hash", v.block_hash);
+    f.add("hash", v.hash).add("height", v.height).add("index", v.index).add("block hash", v.block_hash);
     receipt_fields(&mut f, &v.receipt);
-    if let Some(body) = tx_body(&v.tx) {
+    {
+        let body = &v.tx.body;
         f.add("from", body.sender_address());
         payload_fields(&mut f, &body.payload, &v.receipt);
         f.add("nonce", body.nonce)
             .add("gas limit", body.gas_limit)
             .add("gas price", body.gas_price)
-            .add("chain id", body.chain_id);
+            .add("chain id", &body.chain_id);
     }
     event_fields(&mut f, &v.receipt.events);
     f.print()
@@ -269,22 +260,20 @@ pub async fn status(ctx: &Ctx) -> Result<()> {
     Fields::new()
         .add("node", client.url())
         .add("chain id", &v.chain_id)
-        .add_opt("node version", v.node_version.as_ref())
+        .add("node version", &v.node_version)
         .add("latest height", v.latest_height)
-        .add("latest block", &v.latest_block_hash)
-        .add_opt("latest block time", v.latest_block_time_ms.map(format_time_ms))
-        .add_opt("state root", v.latest_state_root.as_ref())
-        .add_opt("syncing", v.syncing)
-        .add_opt("validator", v.validator.as_ref().map(show_value))
-        .add_opt("peers", v.peers)
+        .add("latest block", v.latest_block_hash)
+        .add("latest block time", format_time_ms(v.latest_block_time_ms))
+        .add("state root", v.latest_state_root)
+        .add("syncing", v.syncing)
+        .add_opt("validator", v.validator.as_ref())
+        .add("peers", v.peers)
         .add_opt("node id", v.node_id.as_ref())
-        .add_opt(
+        .add(
             "consensus",
-            v.consensus
-                .as_ref()
-                .map(|c| format!("height {} round {} {}", c["height"], c["round"], c["step"].as_str().unwrap_or("-"))),
+            format!("height {} round {} {}", v.consensus.height, v.consensus.round, v.consensus.step),
         )
-        .add_opt("mempool size", v.mempool_size)
+        .add("mempool size", v.mempool_size)
         .add("genesis hash", &v.genesis_hash)
         .print()
 }
@@ -301,17 +290,18 @@ pub async fn block(ctx: &Ctx, which: BlockSelector) -> Result<()> {
     f.add("height", h.height)
         .add("hash", v.hash)
         .add("time", format_time_ms(h.time_ms))
-        .add_opt("chain id", h.chain_id.as_ref())
-        .add_opt("proposer", h.proposer.as_ref())
-        .add_opt("parent hash", h.parent_hash.as_ref())
-        .add_opt("state root", h.state_root.as_ref())
-        .add_opt("tx root", h.tx_root.as_ref());
-    if let Some(sigs) = v.last_commit.as_ref().and_then(|c| c.get("signatures")).and_then(Value::as_array) {
-        f.add("last commit", format!("{} signatures", sigs.len()));
+        .add("chain id", &h.chain_id)
+        .add("proposer", h.proposer)
+        .add("parent hash", h.parent_hash)
+        .add("state root", h.state_root)
+        .add("tx root", h.tx_root);
+    if let Some(c) = &v.last_commit {
+        f.add("last commit", format!("{} signatures", c.signatures.len()));
     }
-    f.add("transactions", v.txs.len());
-    for t in &v.txs {
-        f.add("", t.hash);
+    let hashes = v.txs.hashes();
+    f.add("transactions", hashes.len());
+    for t in hashes {
+        f.add("", t);
     }
     f.print()
 }
@@ -321,23 +311,6 @@ pub async fn block(ctx: &Ctx, which: BlockSelector) -> Result<()> {
 mod tests {
     use super::*;
     use ledger::{Amount, PublicKey, Signature};
-
-    #[test]
-    fn tx_field_is_read_as_json_or_hex() {
-        let body = TxBody {
-            chain_id: "agora-test".into(),
-            sender: PublicKey([1; 32]),
-            nonce: 3,
-            gas_limit: 2000,
-            gas_price: Amount::new(1),
-            payload: Payload::Transfer { to: ledger::Address([2; 20]), amount: Amount::new(5) },
-        };
-        let tx = SignedTx { body: body.clone(), signature: Signature([0; 64]) };
-        assert_eq!(tx_body(&serde_json::to_value(&tx).unwrap()), Some(body.clone()));
-        assert_eq!(tx_body(&Value::from(hex::encode(tx.encode()))), Some(body));
-        assert_eq!(tx_body(&Value::from("zz")), None);
-        assert_eq!(tx_body(&Value::Null), None);
-    }
 
     #[test]
     fn events_are_shown_compactly() {

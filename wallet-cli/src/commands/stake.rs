@@ -162,12 +162,12 @@ pub fn check_edit(
         }
     }
     if let Some(min) = min_self_delegation {
-        if let Some(cur) = v.min_self_delegation
+        if let Some(cur) = Some(v.min_self_delegation)
             && min < cur
         {
             return err(format!("the minimum self-delegation can only increase (it is {cur})"));
         }
-        if let Some(own) = v.self_delegation
+        if let Some(own) = Some(v.self_delegation)
             && min > own
         {
             return err(format!(
@@ -228,13 +228,13 @@ fn named(v: &ValidatorInfo) -> String {
 // ---- commands -----------------------------------------------------------
 
 /// The receipt's events (only the `fee` event when the transaction failed).
-fn events(sent: &Sent) -> &[Value] {
-    &sent.committed.value.receipt.events
+fn events(sent: &Sent) -> Vec<Value> {
+    sent.committed.value.receipt.events.iter().filter_map(|e| serde_json::to_value(e).ok()).collect()
 }
 
 /// Warns about a `jail` event (a self-delegation fell below the minimum).
 fn warn_jailed(sent: &Sent) {
-    if let Some(reason) = event_attr(events(sent), "jail", "reason") {
+    if let Some(reason) = event_attr(&events(sent), "jail", "reason") {
         eprintln!("warning: the validator was jailed: {reason}");
     }
 }
@@ -312,7 +312,7 @@ async fn create_validator(ctx: &Ctx, a: &CreateValidatorArgs) -> Result<()> {
         .add("min self-delegation", min_self_delegation)
         .add("commission", commission_text(&commission));
     sent.fields(&mut f);
-    event_fields(&mut f, events(&sent));
+    event_fields(&mut f, &events(&sent));
     sent.finish(ctx, out, &f)?;
     if !ctx.json() {
         eprintln!("Check it with `agora validator {}`.", p.from.address);
@@ -364,7 +364,7 @@ async fn edit_validator(ctx: &Ctx, a: &EditValidatorArgs) -> Result<()> {
         f.add("commission rate", format!("{} → {}", format_percent(v.commission.rate), format_percent(r)));
     }
     if let Some(m) = a.min_self_delegation {
-        let cur = v.min_self_delegation.map_or_else(|| "?".into(), |c| c.to_string());
+        let cur = v.min_self_delegation;
         f.add("min self-delegation", format!("{cur} → {m}"));
     }
     let old = v.metadata.clone();
@@ -383,7 +383,7 @@ async fn edit_validator(ctx: &Ctx, a: &EditValidatorArgs) -> Result<()> {
         }
     }
     sent.fields(&mut f);
-    event_fields(&mut f, events(&sent));
+    event_fields(&mut f, &events(&sent));
     sent.finish(ctx, out, &f)
 }
 
@@ -421,7 +421,7 @@ async fn delegate(ctx: &Ctx, validator: &Address, amount: Amount, opts: &TxArgs)
     let payload = Payload::Delegate { validator: *validator, amount };
     let sent = send(ctx, &p, opts, payload, ("amount", amount), "delegation").await?;
 
-    let shares = event_attr(events(&sent), "delegate", "shares");
+    let shares = event_attr(&events(&sent), "delegate", "shares");
     let mut out = sent.json();
     out["delegator"] = json!(p.from.address);
     out["validator"] = json!(validator);
@@ -431,13 +431,13 @@ async fn delegate(ctx: &Ctx, validator: &Address, amount: Amount, opts: &TxArgs)
     let mut f = Fields::new();
     f.add("delegator", p.from.address).add("validator", named(&v)).add("amount", amount).add_opt("shares", shares);
     sent.fields(&mut f);
-    event_fields(&mut f, events(&sent));
+    event_fields(&mut f, &events(&sent));
     sent.finish(ctx, out, &f)
 }
 
 /// Adds the completion time in `completion_time_ms` of event `kind` to `f` and `out`.
 fn completion(sent: &Sent, kind: &str, label: &str, f: &mut Fields, out: &mut Value) {
-    let Some(ms) = event_attr(events(sent), kind, "completion_time_ms").and_then(|s| s.parse::<u64>().ok()) else {
+    let Some(ms) = event_attr(&events(sent), kind, "completion_time_ms").and_then(|s| s.parse::<u64>().ok()) else {
         return;
     };
     out["completion_time_ms"] = json!(ms);
@@ -451,7 +451,7 @@ async fn undelegate(ctx: &Ctx, validator: &Address, amount: Amount, opts: &TxArg
     let sent = send(ctx, &p, opts, payload, ("amount", Amount::ZERO), "undelegation").await?;
 
     // What is unbonded can be a little less than asked (share rounding).
-    let unbonded = event_attr(events(&sent), "undelegate", "amount");
+    let unbonded = event_attr(&events(&sent), "undelegate", "amount");
     let mut out = sent.json();
     out["delegator"] = json!(p.from.address);
     out["validator"] = json!(validator);
@@ -466,7 +466,7 @@ async fn undelegate(ctx: &Ctx, validator: &Address, amount: Amount, opts: &TxArg
     }
     completion(&sent, "undelegate", "completes", &mut f, &mut out);
     sent.fields(&mut f);
-    event_fields(&mut f, events(&sent));
+    event_fields(&mut f, &events(&sent));
     warn_jailed(&sent);
     sent.finish(ctx, out, &f)
 }
@@ -480,7 +480,7 @@ async fn redelegate(ctx: &Ctx, src: &Address, dst: &Address, amount: Amount, opt
     let payload = Payload::Redelegate { src_validator: *src, dst_validator: *dst, amount };
     let sent = send(ctx, &p, opts, payload, ("amount", Amount::ZERO), "redelegation").await?;
 
-    let moved = event_attr(events(&sent), "redelegate", "amount");
+    let moved = event_attr(&events(&sent), "redelegate", "amount");
     let mut out = sent.json();
     out["delegator"] = json!(p.from.address);
     out["src_validator"] = json!(src);
@@ -496,7 +496,7 @@ async fn redelegate(ctx: &Ctx, src: &Address, dst: &Address, amount: Amount, opt
     }
     completion(&sent, "redelegate", "slashable at source until", &mut f, &mut out);
     sent.fields(&mut f);
-    event_fields(&mut f, events(&sent));
+    event_fields(&mut f, &events(&sent));
     warn_jailed(&sent);
     sent.finish(ctx, out, &f)
 }
@@ -506,10 +506,10 @@ async fn withdraw_rewards(ctx: &Ctx, validator: Option<&Address>, opts: &TxArgs)
     let payload = Payload::WithdrawRewards { validator: validator.copied() };
     let sent = send(ctx, &p, opts, payload, ("amount", Amount::ZERO), "reward withdrawal").await?;
 
-    let rewards = sum_amounts(events(&sent), "withdraw_rewards");
-    let commission = sum_amounts(events(&sent), "withdraw_commission");
+    let rewards = sum_amounts(&events(&sent), "withdraw_rewards");
+    let commission = sum_amounts(&events(&sent), "withdraw_commission");
     let total = rewards.checked_add(commission).unwrap_or(Amount::new(u128::MAX));
-    let has_commission = event_attr(events(&sent), "withdraw_commission", "amount").is_some();
+    let has_commission = event_attr(&events(&sent), "withdraw_commission", "amount").is_some();
     let mut out = sent.json();
     out["delegator"] = json!(p.from.address);
     out["validator"] = json!(validator);
@@ -527,7 +527,7 @@ async fn withdraw_rewards(ctx: &Ctx, validator: Option<&Address>, opts: &TxArgs)
         }
     }
     sent.fields(&mut f);
-    event_fields(&mut f, events(&sent));
+    event_fields(&mut f, &events(&sent));
     sent.finish(ctx, out, &f)
 }
 
@@ -550,7 +550,7 @@ async fn unjail(ctx: &Ctx, opts: &TxArgs) -> Result<()> {
     let mut f = Fields::new();
     f.add("validator", named(&v));
     sent.fields(&mut f);
-    event_fields(&mut f, events(&sent));
+    event_fields(&mut f, &events(&sent));
     sent.finish(ctx, out, &f)
 }
 

@@ -29,7 +29,7 @@ use crate::commands::query::{receipt_fields, spinner};
 use crate::commands::{CALL_TIMEOUT, Ctx};
 use crate::error::{Result, WalletError};
 use crate::output::{Fields, print_json};
-use crate::rpc::{Committed, MAX_COMMIT_TIMEOUT, NodeClient, WithRaw, codes};
+use crate::rpc::{Committed, GasEstimateExt, MAX_COMMIT_TIMEOUT, NodeClient, ReceiptExt, WithRaw, codes};
 
 pub async fn run(ctx: &Ctx, args: &TransferArgs) -> Result<()> {
     if args.amount.is_zero() {
@@ -62,10 +62,10 @@ pub async fn run(ctx: &Ctx, args: &TransferArgs) -> Result<()> {
             // node simulates against committed state); gas does not depend on it.
             let dry = SignedTx { body: body(account.nonce, max_gas), signature: ledger::Signature([0; 64]) };
             let est = client.estimate_gas(&hex::encode(dry.encode())).await?.value;
-            if est.status != "success" {
+            if !est.succeeded() {
                 return Err(WalletError::InvalidArgument(format!(
                     "the dry run of this transfer failed: {}; nothing was sent",
-                    est.reason.unwrap_or_else(|| format!("status `{}`", est.status))
+                    est.failure_reason()
                 )));
             }
             est.gas_used
@@ -124,7 +124,7 @@ pub async fn run(ctx: &Ctx, args: &TransferArgs) -> Result<()> {
     if !c.receipt.succeeded() {
         return Err(WalletError::TxFailed {
             hash: c.hash.to_string(),
-            height: c.height,
+            height: c.height.0,
             reason: c.receipt.failure_reason(),
         });
     }

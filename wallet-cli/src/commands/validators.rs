@@ -6,13 +6,13 @@
 
 use std::collections::BTreeMap;
 
-use ledger::{Address, Amount};
+use ledger::Address;
 
 use crate::cli::ValidatorStatusFilter;
 use crate::commands::{CALL_TIMEOUT, Ctx};
 use crate::error::{Result, WalletError};
 use crate::output::{
-    Fields, Table, format_share, format_time_ms, format_time_relative, now_ms, print_json, print_text, show_value,
+    Fields, Table, format_share, format_time_ms, format_time_relative, now_ms, print_json, print_text,
     truncate,
 };
 use crate::rpc::{DelegationsInfo, ValidatorInfo, ValidatorsInfo};
@@ -48,13 +48,9 @@ fn flags(v: &ValidatorInfo) -> String {
     if f.is_empty() { "-".into() } else { f.join(",") }
 }
 
-/// `missed/window`, or `-` when the node does not say.
+/// `missed/window`.
 fn missed(v: &ValidatorInfo) -> String {
-    match (v.missed_blocks, v.signed_blocks_window) {
-        (Some(m), Some(w)) => format!("{m}/{w}"),
-        (Some(m), None) => m.to_string(),
-        _ => "-".into(),
-    }
+    format!("{}/{}", v.missed_blocks, v.signed_blocks_window)
 }
 
 /// The validators, the active set first, by decreasing power then tokens.
@@ -87,7 +83,7 @@ pub fn validators_table(v: &ValidatorsInfo) -> Table {
             share,
             x.tokens.to_string(),
             crate::output::format_percent(x.commission.rate),
-            x.status.clone(),
+            x.status.as_str().to_owned(),
             flags(x),
             missed(x),
         ]);
@@ -132,8 +128,9 @@ pub fn validator_fields(v: &ValidatorInfo, now: u64) -> Fields {
     if v.tombstoned {
         f.add("jailed", "tombstoned: it double-signed and can never validate again");
     } else if v.jailed {
-        let when = if v.jailed_until_ms > now {
-            format!("yes, can unjail after {}", format_time_relative(v.jailed_until_ms, now))
+        let until = v.jailed_until_ms.unwrap_or(0);
+        let when = if until > now {
+            format!("yes, can unjail after {}", format_time_relative(until, now))
         } else {
             "yes, can unjail now (agora stake unjail)".to_owned()
         };
@@ -142,16 +139,10 @@ pub fn validator_fields(v: &ValidatorInfo, now: u64) -> Fields {
         f.add("jailed", "no");
     }
     f.add("voting power", v.power).add("tokens", v.tokens);
-    if !v.delegator_shares.is_null() {
-        f.add("delegator shares", show_value(&v.delegator_shares));
+    if !v.delegator_shares.is_empty() {
+        f.add("delegator shares", &v.delegator_shares);
     }
-    let own = match (v.self_delegation, v.min_self_delegation) {
-        (Some(s), Some(min)) => Some(format!("{s} (minimum {min})")),
-        (Some(s), None) => Some(s.to_string()),
-        (None, Some(min)) => Some(format!("? (minimum {min})")),
-        (None, None) => None,
-    };
-    f.add_opt("self-delegation", own);
+    f.add("self-delegation", format!("{} (minimum {})", v.self_delegation, v.min_self_delegation));
     let c = &v.commission;
     f.add(
         "commission",
@@ -162,9 +153,9 @@ pub fn validator_fields(v: &ValidatorInfo, now: u64) -> Fields {
             crate::output::format_percent(c.max_change_rate)
         ),
     )
-    .add_opt("commission changed", v.commission_changed_ms.filter(|ms| *ms > 0).map(format_time_ms))
-    .add_opt("unpaid commission", v.commission_outstanding);
-    match (v.missed_blocks, v.signed_blocks_window) {
+    .add_opt("commission changed", Some(v.commission_changed_ms).filter(|ms| *ms > 0).map(format_time_ms))
+    .add("unpaid commission", v.commission_outstanding);
+    match (Some(v.missed_blocks), Some(v.signed_blocks_window)) {
         (Some(missed), Some(window)) if window > 0 => {
             f.add(
                 "signing",
@@ -179,7 +170,7 @@ pub fn validator_fields(v: &ValidatorInfo, now: u64) -> Fields {
         }
         _ => {}
     }
-    f.add_opt("created at height", v.created_height);
+    f.add("created at height", v.created_height);
     for (label, value) in [
         ("website", &m.website),
         ("entity", &m.operator_entity),
@@ -239,10 +230,6 @@ pub async fn delegations(ctx: &Ctx, target: Option<&str>) -> Result<()> {
         }
     }
     print_text(&delegations_text(d, &names, now_ms()))
-}
-
-fn total(given: Option<Amount>, parts: impl Iterator<Item = Amount>) -> Amount {
-    given.unwrap_or_else(|| parts.fold(Amount::ZERO, |a, b| a.checked_add(b).unwrap_or(Amount::new(u128::MAX))))
 }
 
 /// An account's stake, for people: tables of delegations, unbonding entries and
@@ -306,9 +293,9 @@ pub fn delegations_text(d: &DelegationsInfo, names: &BTreeMap<Address, String>, 
         out.push_str(&t.render());
     }
     let mut f = Fields::new();
-    f.add("delegated", total(d.total_delegated, d.delegations.iter().map(|x| x.amount)))
-        .add("unbonding", total(d.total_unbonding, d.unbonding.iter().map(|u| u.balance)))
-        .add("pending rewards", total(d.total_pending_rewards, d.delegations.iter().map(|x| x.pending_rewards)))
+    f.add("delegated", d.total_delegated)
+        .add("unbonding", d.total_unbonding)
+        .add("pending rewards", d.total_pending_rewards)
         .add_opt("unpaid commission", d.commission_outstanding);
     out.push('\n');
     out.push_str(&f.render());
@@ -414,7 +401,7 @@ mod tests {
         let now = 1_700_000_000_000u64;
         let (a, b, c) = (Address([1; 20]), Address([2; 20]), Address([3; 20]));
         let d: DelegationsInfo = serde_json::from_value(json!({
-            "delegator": c,
+            "delegator": c, "height": 9,
             "delegations": [{"delegator": c, "validator": a, "moniker": "alpha", "shares": "10", "amount": "1000",
                              "pending_rewards": "17"}],
             "unbonding": [{"validator": b, "creation_height": 4, "completion_time_ms": now + 120_000,
@@ -433,11 +420,13 @@ mod tests {
         assert!(text.contains(&format!("{b}  alpha ({a})")) && text.contains("(in 1 min)"), "{text}");
         assert!(text.ends_with("delegated:       1000\nunbonding:       450\npending rewards: 17\n"), "{text}");
 
-        // Totals are summed when the node leaves them out; commission shows for operators.
+        // Commission shows for operators.
         let d: DelegationsInfo = serde_json::from_value(json!({
-            "delegator": a,
-            "delegations": [{"validator": a, "amount": "5", "pending_rewards": "1"},
-                            {"validator": b, "amount": "7", "pending_rewards": "2"}],
+            "delegator": a, "height": 9,
+            "delegations": [{"delegator": a, "validator": a, "shares": "5", "amount": "5", "pending_rewards": "1"},
+                            {"delegator": a, "validator": b, "shares": "7", "amount": "7", "pending_rewards": "2"}],
+            "unbonding": [], "redelegations": [],
+            "total_delegated": "12", "total_unbonding": "0", "total_pending_rewards": "3",
             "commission_outstanding": "9"
         }))
         .unwrap();
@@ -446,7 +435,9 @@ mod tests {
         assert!(text.contains("unpaid commission: 9"), "{text}");
         assert!(!text.contains("Unbonding"), "{text}");
 
-        let d: DelegationsInfo = serde_json::from_value(json!({"delegator": a})).unwrap();
+        let d: DelegationsInfo = serde_json::from_value(json!({"delegator": a, "height": 9, "delegations": [],
+            "unbonding": [], "redelegations": [], "total_delegated": "0", "total_unbonding": "0",
+            "total_pending_rewards": "0", "commission_outstanding": null})).unwrap();
         assert!(delegations_text(&d, &BTreeMap::new(), now).contains("(no delegations, unbondings or redelegations)"));
     }
 }

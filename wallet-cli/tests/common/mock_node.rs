@@ -84,8 +84,6 @@ pub struct State {
     pub contracts: Contracts,
     /// `params.contracts.max_code_bytes` (default: the ledger's).
     pub max_code_bytes: Option<u32>,
-    /// Leave `params.contracts` out of `agora_chainParams` (a node without contracts).
-    pub no_contract_params: bool,
     /// The parameters of every `agora_contractQuery`.
     pub queries: Vec<Value>,
 }
@@ -350,12 +348,30 @@ fn commit(st: &mut State, tx: SignedTx) -> Value {
     json!({"hash": v["hash"], "height": height, "index": 0, "block_hash": v["block_hash"], "receipt": v["receipt"]})
 }
 
-/// The named parameters of a call (the contract methods take an object).
-pub fn named(p: &Params<'_>) -> Result<serde_json::Map<String, Value>, ErrorObjectOwned> {
-    match p.parse::<Value>()? {
-        Value::Object(o) => Ok(o),
-        other => Err(rpc_err(-32602, format!("expected named parameters, got {other}"), None)),
-    }
+/// The parameters of a call of `method` by name: an object as it is, an array
+/// (what the wallet's typed client sends) named as the API's OpenRPC document
+/// names the method's parameters; nulls are left out (an absent option).
+pub fn named(method: &str, p: &Params<'_>) -> Result<serde_json::Map<String, Value>, ErrorObjectOwned> {
+    let names = || -> Vec<String> {
+        let doc = rpc_api::openrpc::document();
+        doc["methods"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|m| m["name"] == method)
+            .and_then(|m| m["params"].as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| p["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let o = match p.parse::<Option<Value>>()?.unwrap_or(Value::Null) {
+        Value::Object(o) => o,
+        Value::Array(a) => names().into_iter().zip(a).collect(),
+        Value::Null => serde_json::Map::new(),
+        other => return Err(rpc_err(-32602, format!("expected parameters, got {other}"), None)),
+    };
+    Ok(o.into_iter().filter(|(_, v)| !v.is_null()).collect())
 }
 
 pub fn param<T: serde::de::DeserializeOwned>(
@@ -440,9 +456,13 @@ impl MockNode {
         m.register_method("agora_status", |_, _, _| {
             json!({
                 "chain_id": CHAIN_ID, "genesis_hash": Hash::digest(b"genesis"), "node_version": "mock/0.1",
+                "client": "mock", "moniker": "mock",
                 "latest_height": HEIGHT, "latest_block_hash": block_hash(HEIGHT),
                 "latest_state_root": Hash::ZERO, "latest_block_time_ms": 1_700_000_000_000u64,
-                "syncing": false, "validator": null, "mempool_size": 0, "extra_field": "ignored"
+                "syncing": false, "best_peer_height": HEIGHT, "synced_blocks": 0, "equivocations_seen": 0,
+                "consensus": {"height": HEIGHT + 1, "round": 0, "step": "propose"},
+                "validator": null, "node_id": null, "peers": 0, "total_txs": 0,
+                "mempool_size": 0, "extra_field": "ignored"
             })
         })
         .unwrap();
@@ -461,10 +481,7 @@ impl MockNode {
             if let Some(max) = st.max_code_bytes {
                 params.contracts.max_code_bytes = max;
             }
-            let mut params = serde_json::to_value(params).unwrap();
-            if st.no_contract_params {
-                params.as_object_mut().unwrap().remove("contracts");
-            }
+            let params = serde_json::to_value(params).unwrap();
             json!({ "chain_id": CHAIN_ID, "params": params, "block_interval_ms": 1000 })
         })
         .unwrap();
@@ -499,7 +516,7 @@ impl MockNode {
                 };
                 return Ok::<_, ErrorObjectOwned>(json!({
                     "gas_used": gas, "status": status, "reason": reason, "min_gas_price": "1",
-                    "suggested_gas_limit": gas + gas / 10
+                    "suggested_gas_limit": gas + gas / 10, "data": "", "events": []
                 }));
             }
             let height = HEIGHT + 1 + st.committed.len() as u64;
@@ -564,24 +581,25 @@ impl MockNode {
                 "header": {
                     "version": 1, "chain_id": CHAIN_ID, "height": HEIGHT, "time_ms": 1_700_000_000_000u64,
                     "parent_hash": block_hash(HEIGHT - 1), "tx_root": Hash::ZERO, "state_root": Hash::ZERO,
-                    "receipts_root": Hash::ZERO, "proposer": "11".repeat(32),
-                    "validator_set_hash": Hash::ZERO, "last_commit_hash": Hash::ZERO
+                    "receipts_root": Hash::ZERO, "proposer": "11".repeat(32), "client": "mock",
+                    "validator_set_hash": Hash::ZERO, "last_commit_hash": Hash::ZERO, "evidence_hash": Hash::ZERO
                 },
-                "txs": [{"hash": "ab".repeat(32), "tx": null}],
+                "num_txs": 1, "evidence": [], "events": [],
+                "txs": ["ab".repeat(32)],
                 "last_commit": {"height": HEIGHT - 1, "round": 0, "block_hash": block_hash(HEIGHT - 1),
                                 "signatures": [{"validator": "11".repeat(32), "signature": "22".repeat(64)}]}
             }))
         })
         .unwrap();
         m.register_method("agora_contractQuery", |p, st, _| {
-            let o = named(&p)?;
+            let o = named("agora_contractQuery", &p)?;
             let mut st = st.lock().unwrap();
             st.queries.push(Value::Object(o.clone()));
             query(&st, &o)
         })
         .unwrap();
         m.register_method("agora_contractInfo", |p, st, _| {
-            let o = named(&p)?;
+            let o = named("agora_contractInfo", &p)?;
             let address: Address = req(&o, "address")?;
             let st = st.lock().unwrap();
             let k = contract(&st, &address)?;
@@ -592,7 +610,7 @@ impl MockNode {
         })
         .unwrap();
         m.register_method("agora_codeInfo", |p, st, _| {
-            let o = named(&p)?;
+            let o = named("agora_codeInfo", &p)?;
             let h: Hash = req(&o, "code_hash")?;
             let st = st.lock().unwrap();
             let (code, creator, height) =
@@ -601,7 +619,7 @@ impl MockNode {
         })
         .unwrap();
         m.register_method("agora_getCode", |p, st, _| {
-            let o = named(&p)?;
+            let o = named("agora_getCode", &p)?;
             let h: Hash = req(&o, "code_hash")?;
             let st = st.lock().unwrap();
             let (code, _, _) =
@@ -610,7 +628,7 @@ impl MockNode {
         })
         .unwrap();
         m.register_method("agora_contractStorage", |p, st, _| {
-            let o = named(&p)?;
+            let o = named("agora_contractStorage", &p)?;
             storage(&st.lock().unwrap(), &o)
         })
         .unwrap();

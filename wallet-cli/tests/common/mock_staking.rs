@@ -248,7 +248,7 @@ pub fn register(m: &mut RpcModule<Arc<Mutex<State>>>) {
     })
     .unwrap();
     m.register_method("agora_validators", |p, st, _| {
-        let o = named(&p)?;
+        let o = named("agora_validators", &p)?;
         let status: String = param(&o, "status")?.unwrap_or_else(|| "all".into());
         let s = staking(st);
         let all: Vec<Value> = s.validators.keys().map(|op| s.validator_json(op)).collect();
@@ -265,7 +265,7 @@ pub fn register(m: &mut RpcModule<Arc<Mutex<State>>>) {
     })
     .unwrap();
     m.register_method("agora_validator", |p, st, _| {
-        let o = named(&p)?;
+        let o = named("agora_validator", &p)?;
         let op: Address = req(&o, "validator")?;
         let s = staking(st);
         if !s.validators.contains_key(&op) {
@@ -275,7 +275,7 @@ pub fn register(m: &mut RpcModule<Arc<Mutex<State>>>) {
     })
     .unwrap();
     m.register_method("agora_delegations", |p, st, _| {
-        let o = named(&p)?;
+        let o = named("agora_delegations", &p)?;
         let d: Address = req(&o, "delegator")?;
         let s = staking(st);
         let dels: Vec<Value> = s
@@ -300,7 +300,7 @@ pub fn register(m: &mut RpcModule<Arc<Mutex<State>>>) {
         let rewards: u128 = s.delegations.iter().filter(|((del, _), _)| *del == d).map(|(_, t)| t / 100).sum();
         let unbonding: u128 = s.unbonding.iter().filter(|(del, ..)| *del == d).map(|(.., a)| a).sum();
         Ok::<_, ErrorObjectOwned>(json!({
-            "delegator": d, "delegations": dels, "unbonding": unb, "redelegations": [],
+            "delegator": d, "height": super::mock_node::HEIGHT, "delegations": dels, "unbonding": unb, "redelegations": [],
             "total_delegated": total.to_string(), "total_unbonding": unbonding.to_string(),
             "total_pending_rewards": rewards.to_string(),
             "commission_outstanding": s.validators.get(&d).map(|v| v.commission_outstanding.to_string())
