@@ -322,7 +322,6 @@ pub fn module(ctx: Arc<RpcContext>) -> Result<RpcModule<RpcContext>, jsonrpsee::
     crate::rpc_index::register(&mut m)?;
     m.register_async_method("agora_sendTxCommit", |p, c, _| async move { send_tx_commit(c, Args::of(&p)?).await })?;
     crate::rpc_contracts::register(&mut m)?;
-    crate::rpc_events::register(&mut m)?;
     Ok(m)
 }
 

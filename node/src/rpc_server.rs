@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use jsonrpsee::core::{RpcResult, async_trait};
 use jsonrpsee::server::{RpcModule, Server, ServerConfig, ServerHandle};
-use rpc_api::api::DiscoverApiServer;
+use rpc_api::api::{DiscoverApiServer, EventsApiServer, HistoryApiServer};
 
 use crate::rpc::{RpcContext, module};
 
@@ -22,10 +22,12 @@ impl DiscoverApiServer for Discover {
 }
 
 /// Every method the node serves.
-pub fn api(ctx: Arc<RpcContext>) -> anyhow::Result<RpcModule<()>> {
+pub fn api(ctx: Arc<RpcContext>, cfg: &crate::config::RpcConfig) -> anyhow::Result<RpcModule<()>> {
     let mut m = RpcModule::new(());
-    m.merge(module(ctx)?)?;
+    m.merge(module(ctx.clone())?)?;
     m.merge(Discover.into_rpc())?;
+    m.merge(crate::rpc_history::HistoryRpc::new(ctx.clone()).into_rpc())?;
+    m.merge(crate::rpc_events::EventsRpc::new(ctx, cfg.slow_subscriber, cfg.subscription_buffer).into_rpc())?;
     Ok(m)
 }
 
@@ -47,6 +49,6 @@ pub async fn serve(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen for RPC on {addr}: {e}"))?;
     let local = server.local_addr()?;
-    let handle = server.start(api(ctx)?);
+    let handle = server.start(api(ctx, cfg)?);
     Ok((handle, local))
 }
