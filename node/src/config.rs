@@ -279,6 +279,12 @@ max_request_bytes = {maxreq}
 max_response_bytes = {maxresp}
 # Longest a client may wait in agora_sendTxCommit.
 max_commit_wait = "{wait}"
+# A block or event subscriber that does not keep up: "notify" drops what does
+# not fit its buffer, then sends {{"missed": n, "resume_from": height}};
+# "close" ends the subscription with an error naming the height to resume from.
+slow_subscriber = "{slow}"
+# Notifications queued per subscription before its subscriber counts as slow.
+subscription_buffer = {subbuf}
 
 [mempool]
 # Bound on pending transactions, by count and by total size in bytes.
@@ -330,6 +336,11 @@ level = "{level}"
             maxreq = d.rpc.max_request_bytes,
             maxresp = d.rpc.max_response_bytes,
             wait = humantime::format_duration(d.rpc.max_commit_wait),
+            slow = match d.rpc.slow_subscriber {
+                SlowSubscriber::Notify => "notify",
+                SlowSubscriber::Close => "close",
+            },
+            subbuf = d.rpc.subscription_buffer,
             mtx = d.mempool.max_txs,
             mbytes = d.mempool.max_bytes,
             gap = d.mempool.max_nonce_gap,

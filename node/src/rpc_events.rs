@@ -422,3 +422,161 @@ impl EventsApiServer for EventsRpc {
         run_feed(sink, rx, src, replay, tip + 1, self.policy, self.buffer).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use std::time::Duration;
+
+    use jsonrpsee::RpcModule;
+    use ledger::{PublicKey, SigningKey};
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::chain::Chain;
+
+    const CHAIN: &str = "events-test";
+
+    fn val() -> SigningKey {
+        SigningKey::from_bytes(&[2; 32])
+    }
+
+    fn ctx(dir: &std::path::Path) -> Arc<RpcContext> {
+        let user = SigningKey::from_bytes(&[1; 32]);
+        Arc::new(RpcContext {
+            chain: Arc::new(crate::testing::chain_on(dir, CHAIN, &user, &val())),
+            validator: None,
+            moniker: "t".into(),
+            block_interval: Duration::from_millis(100),
+            max_commit_wait: Duration::from_millis(10),
+            net: None,
+            consensus: None,
+            query_slots: Arc::new(tokio::sync::Semaphore::new(1)),
+        })
+    }
+
+    fn produce(chain: &Chain) -> u64 {
+        let v = val();
+        let ex = chain.build_block(PublicKey::from_signing_key(&v), 0, None).unwrap();
+        let h = ex.block.header.height;
+        let commit = crate::testing::certificate(CHAIN, &v, h.0, ex.block.hash());
+        chain.commit(ex, &commit).unwrap();
+        h.0
+    }
+
+    fn module(ctx: &Arc<RpcContext>, policy: SlowSubscriber, buffer: usize) -> RpcModule<EventsRpc> {
+        EventsRpc::new(ctx.clone(), policy, buffer).into_rpc()
+    }
+
+    async fn next(sub: &mut jsonrpsee::core::server::Subscription) -> Option<Value> {
+        tokio::time::timeout(Duration::from_secs(10), sub.next::<Value>()).await.expect("a notification in time").map(
+            |r| r.expect("a notification").0,
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn resuming_from_a_past_height_has_no_gap_and_no_duplicate_at_the_seam() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = ctx(dir.path());
+        for _ in 0..20 {
+            produce(&ctx.chain);
+        }
+        let m = module(&ctx, SlowSubscriber::Notify, 64);
+        // Blocks keep coming while the subscription replays and switches to live.
+        let chain = ctx.chain.clone();
+        let writer = std::thread::spawn(move || {
+            for _ in 0..30 {
+                produce(&chain);
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        });
+        let mut sub = m.subscribe("agora_subscribeNewBlocks", vec![json!(5)], 1000).await.unwrap();
+        let mut heights = Vec::new();
+        while heights.len() < 45 {
+            let n = next(&mut sub).await.unwrap();
+            assert!(n.get("missed").is_none(), "nothing is missed by a subscriber that reads: {n}");
+            heights.push(n["height"].as_u64().unwrap());
+        }
+        writer.join().unwrap();
+        assert_eq!(heights, (5..50).collect::<Vec<_>>());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn replay_is_bounded_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = ctx(dir.path());
+        for _ in 0..(MAX_REPLAY + 5) {
+            produce(&ctx.chain);
+        }
+        let tip = ctx.chain.tip().height.0;
+        let m = module(&ctx, SlowSubscriber::Notify, 64);
+        for (from, code) in [(0, codes::INVALID_PARAMS), (tip - MAX_REPLAY, codes::INVALID_PARAMS), (tip + 2, codes::HEIGHT_UNAVAILABLE)]
+        {
+            for method in ["agora_subscribeNewBlocks", "agora_subscribeEvents"] {
+                let params = if method == "agora_subscribeEvents" { vec![json!(null), json!(null), json!(from)] } else { vec![json!(from)] };
+                let e = m.subscribe(method, params, 10).await.unwrap_err();
+                assert!(e.to_string().contains(&code.to_string()), "{method} from {from}: {e}");
+            }
+        }
+        // The oldest allowed height replays MAX_REPLAY blocks; the next one is live.
+        let mut sub = m.subscribe("agora_subscribeNewBlocks", vec![json!(tip - MAX_REPLAY + 1)], 2000).await.unwrap();
+        for h in (tip - MAX_REPLAY + 1)..=tip {
+            assert_eq!(next(&mut sub).await.unwrap()["height"], h);
+        }
+        let chain = ctx.chain.clone();
+        let h = tokio::task::spawn_blocking(move || produce(&chain)).await.unwrap();
+        assert_eq!(next(&mut sub).await.unwrap()["height"], h);
+        // Events replay the stored blocks' events in the live order: block events first.
+        let mut ev = m.subscribe("agora_subscribeEvents", vec![json!(null), json!(null), json!(h)], 100).await.unwrap();
+        let first = next(&mut ev).await.unwrap();
+        assert_eq!(first["height"], h);
+        assert_eq!(first["tx_hash"], Hash::ZERO.to_string(), "{first}");
+    }
+
+    /// A subscriber that does not read: its queue fills, then `notify` drops
+    /// blocks and says which, and `close` ends the subscription.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_slow_subscriber_is_told_what_it_missed_or_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = ctx(dir.path());
+        produce(&ctx.chain);
+        let buffer = 4;
+        let notify = module(&ctx, SlowSubscriber::Notify, buffer);
+        let close = module(&ctx, SlowSubscriber::Close, buffer);
+        // A channel of 1 to the subscriber: it holds one notification, the
+        // subscription's own queue `buffer` more.
+        let mut n_sub = notify.subscribe("agora_subscribeNewBlocks", Vec::<Value>::new(), 1).await.unwrap();
+        let mut c_sub = close.subscribe("agora_subscribeNewBlocks", Vec::<Value>::new(), 1).await.unwrap();
+        let chain = ctx.chain.clone();
+        let produced: Vec<u64> =
+            tokio::task::spawn_blocking(move || (0..20).map(|_| produce(&chain)).collect()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+
+        // notify: the blocks that fitted, then {missed, resume_from}, then live again.
+        let mut got = Vec::new();
+        let missed = loop {
+            let n = next(&mut n_sub).await.unwrap();
+            if n.get("missed").is_some() {
+                break n;
+            }
+            got.push(n["height"].as_u64().unwrap());
+        };
+        assert_eq!(got, produced[..got.len()].to_vec(), "what was delivered is in order, without gap");
+        assert!(got.len() <= buffer + 2, "at most the channel, the queue and one block: {got:?}");
+        let resume_from = missed["resume_from"].as_u64().unwrap();
+        assert_eq!(resume_from, got.last().unwrap() + 1, "{missed}");
+        assert_eq!(missed["missed"].as_u64().unwrap(), produced.last().unwrap() + 1 - resume_from, "{missed}");
+        let chain = ctx.chain.clone();
+        let h = tokio::task::spawn_blocking(move || produce(&chain)).await.unwrap();
+        assert_eq!(next(&mut n_sub).await.unwrap()["height"], h, "the subscription goes on");
+
+        // close: what was in the channel, then the end.
+        let mut delivered = 0;
+        while let Some(n) = next(&mut c_sub).await {
+            assert!(n.get("missed").is_none());
+            delivered += 1;
+            assert!(delivered <= buffer + 2);
+        }
+        assert!(delivered >= 1);
+    }
+}

@@ -26,6 +26,24 @@ const CF_CONTRACT_KV: &str = "contract_kv"; // contract address (20) ‖ raw key
 const CF_VALSETS: &str = "validator_sets"; // first height (BE) -> borsh Vec<SetMember>, written on change
 const CF_BLOCK_EVENTS: &str = "block_events"; // height (BE) -> borsh Vec<Event> (only when non-empty)
 
+/// Every column family.
+const ALL_CFS: [&str; 14] = [
+    CF_META,
+    CF_BLOCKS,
+    CF_BLOCK_HASH,
+    CF_RECEIPTS,
+    CF_TX_INDEX,
+    CF_NODES,
+    CF_VALUES,
+    CF_LATEST,
+    CF_CONTRACT_KV,
+    CF_VALSETS,
+    CF_BLOCK_EVENTS,
+    index::CF_IDX_ADDRESS,
+    index::CF_IDX_EVENTS,
+    index::CF_IDX_CODE,
+];
+
 #[path = "store_index.rs"]
 pub mod index;
 pub use index::{AddressEntry, AddressTx, EventTopic, IndexedEvent, RoleKey};
@@ -84,24 +102,7 @@ impl Store {
         opts.create_missing_column_families(true);
         opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
         opts.increase_parallelism(2);
-        let cfs = [
-            CF_META,
-            CF_BLOCKS,
-            CF_BLOCK_HASH,
-            CF_RECEIPTS,
-            CF_TX_INDEX,
-            CF_NODES,
-            CF_VALUES,
-            CF_LATEST,
-            CF_CONTRACT_KV,
-            CF_VALSETS,
-            CF_BLOCK_EVENTS,
-            index::CF_IDX_ADDRESS,
-            index::CF_IDX_EVENTS,
-            index::CF_IDX_CODE,
-        ]
-        .into_iter()
-        .map(|n| ColumnFamilyDescriptor::new(n, Options::default()));
+        let cfs = ALL_CFS.into_iter().map(|n| ColumnFamilyDescriptor::new(n, Options::default()));
         let db = DB::open_cf_descriptors(&opts, path, cfs)?;
         let store = Store { db: Arc::new(db), sync };
         store.init_index_from()?;

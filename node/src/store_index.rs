@@ -447,6 +447,14 @@ impl Store {
         Ok(out)
     }
 
+    /// Flushes every column family's memtable to disk (benches measure sizes).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        for name in super::ALL_CFS {
+            self.db.flush_cf(self.cf(name))?;
+        }
+        Ok(())
+    }
+
     /// Bytes on disk of the index's column families (SST files, estimated by
     /// RocksDB; memtables included).
     pub fn index_disk_bytes(&self) -> Result<u64, StoreError> {
@@ -457,5 +465,199 @@ impl Store {
             }
         }
         Ok(total)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use ledger::{Amount, PublicKey, SigningKey, TxBody};
+
+    use super::*;
+    use crate::chain::Chain;
+
+    const CHAIN: &str = "idx-test";
+
+    fn keys() -> (SigningKey, SigningKey) {
+        (SigningKey::from_bytes(&[1; 32]), SigningKey::from_bytes(&[2; 32]))
+    }
+
+    fn send(k: &SigningKey, nonce: u64, to: Address) -> Vec<u8> {
+        TxBody {
+            chain_id: CHAIN.into(),
+            sender: PublicKey::from_signing_key(k),
+            nonce,
+            gas_limit: 10_000,
+            gas_price: Amount::new(1),
+            payload: Payload::Transfer { to, amount: Amount::new(1) },
+        }
+        .sign(k)
+        .encode()
+    }
+
+    /// Builds and commits one block with `txs`, through the node's commit path.
+    fn produce(chain: &Chain, val: &SigningKey, txs: &[Vec<u8>]) -> Height {
+        for t in txs {
+            chain.submit_tx(t).unwrap();
+        }
+        let ex = chain.build_block(PublicKey::from_signing_key(val), 0, None).unwrap();
+        assert_eq!(ex.block.txs.len(), txs.len());
+        let h = ex.block.header.height;
+        let commit = crate::testing::certificate(CHAIN, val, h.0, ex.block.hash());
+        chain.commit(ex, &commit).unwrap();
+        h
+    }
+
+    fn bob() -> Address {
+        Address([0xb0; 20])
+    }
+
+    #[test]
+    fn rows_are_written_with_the_block_and_read_back_after_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let (user, val) = keys();
+        let alice = PublicKey::from_signing_key(&user).address();
+        {
+            let chain = crate::testing::chain_on(dir.path(), CHAIN, &user, &val);
+            assert_eq!(chain.store().index_from().unwrap(), Some(Height(1)), "a new database indexes from 1");
+            produce(&chain, &val, &[send(&user, 0, bob()), send(&user, 1, bob())]);
+            produce(&chain, &val, &[send(&user, 2, alice)]);
+        }
+        let store = Store::open(&dir.path().join("db"), false).unwrap();
+        assert_eq!(store.height().unwrap(), Some(Height(2)));
+        let all = |a: &Address, r, desc| store.address_txs(a, r, (1, 2), None, desc, 100).unwrap();
+        let sent = all(&alice, RoleKey::Sent, false);
+        assert_eq!(sent.iter().map(|r| (r.height.0, r.index)).collect::<Vec<_>>(), [(1, 0), (1, 1), (2, 0)]);
+        // Alice paid herself at height 2: one row with both roles.
+        assert_eq!(sent[2].entry.roles, ROLE_SENDER | ROLE_RECIPIENT);
+        assert_eq!(sent[0].entry.payload, "transfer");
+        assert!(sent[0].entry.success);
+        let received = all(&alice, RoleKey::Received, false);
+        assert_eq!(received.iter().map(|r| (r.height.0, r.index)).collect::<Vec<_>>(), [(2, 0)]);
+        let bob_any = all(&bob(), RoleKey::Any, true);
+        assert_eq!(bob_any.iter().map(|r| (r.height.0, r.index)).collect::<Vec<_>>(), [(1, 1), (1, 0)], "newest first");
+        assert_eq!(bob_any[0].entry.roles, ROLE_RECIPIENT);
+        assert!(all(&bob(), RoleKey::Sent, false).is_empty());
+        assert_eq!(bob_any[0].entry.tx_hash, store.receipts(Height(1)).unwrap().unwrap()[1].tx_hash);
+        // Paging: after (1, 0) ascending comes (1, 1); descending from (2, 0) comes (1, 1).
+        let p = store.address_txs(&alice, RoleKey::Any, (1, 2), Some((1, 0)), false, 1).unwrap();
+        assert_eq!((p[0].height.0, p[0].index), (1, 1));
+        let p = store.address_txs(&alice, RoleKey::Any, (1, 2), Some((2, 0)), true, 5).unwrap();
+        assert_eq!(p.iter().map(|r| (r.height.0, r.index)).collect::<Vec<_>>(), [(1, 1), (1, 0)]);
+        // The height range bounds the scan.
+        assert_eq!(store.address_txs(&alice, RoleKey::Any, (2, 2), None, false, 100).unwrap().len(), 1);
+        // Events by kind: three transfers and their fees; block 2 pays block 1's fees as rewards.
+        let (ev, stop) = store
+            .indexed_events(&EventTopic::Kind("transfer".into()), (1, 2), None, 100, 100, |_| true)
+            .unwrap();
+        assert_eq!(ev.len(), 3);
+        assert_eq!(stop, None);
+        assert_eq!((ev[2].height.0, ev[2].tx_index, ev[2].event_index), (2, 0, 1), "the fee event comes first");
+        let (rewards, _) =
+            store.indexed_events(&EventTopic::Kind("rewards".into()), (1, 2), None, 100, 100, |_| true).unwrap();
+        assert!(rewards.iter().all(|e| e.tx_index == BLOCK_EVENT_TX && e.tx_hash == Hash::ZERO));
+        assert!(!rewards.is_empty());
+    }
+
+    #[test]
+    fn a_scan_budget_stops_and_resumes_without_gap_or_duplicate() {
+        let dir = tempfile::tempdir().unwrap();
+        let (user, val) = keys();
+        let chain = crate::testing::chain_on(dir.path(), CHAIN, &user, &val);
+        let mut nonce = 0;
+        for _ in 0..4 {
+            let txs: Vec<_> = (0..3).map(|i| send(&user, nonce + i, bob())).collect();
+            nonce += 3;
+            produce(&chain, &val, &txs);
+        }
+        let store = chain.store();
+        let topic = EventTopic::Kind("fee".into());
+        let (all, _) = store.indexed_events(&topic, (1, 4), None, 1000, 1000, |_| true).unwrap();
+        assert_eq!(all.len(), 12);
+        // Keep only even tx indexes, reading at most 5 rows a call.
+        let keep = |e: &IndexedEvent| e.tx_index % 2 == 0;
+        let (mut got, mut after, mut calls) = (Vec::new(), None, 0);
+        loop {
+            let (page, stop) = store.indexed_events(&topic, (1, 4), after, 100, 5, keep).unwrap();
+            calls += 1;
+            got.extend(page);
+            match stop {
+                Some(p) => after = Some(p),
+                None => break,
+            }
+            assert!(calls < 10, "the scan must end");
+        }
+        assert!(calls >= 3, "12 rows at 5 a call take at least 3 calls, took {calls}");
+        let want: Vec<_> = all.into_iter().filter(keep).collect();
+        assert_eq!(got, want);
+        // A budget of 0 still makes progress (it is at least 1).
+        let (page, stop) = store.indexed_events(&topic, (1, 4), None, 100, 0, |_| true).unwrap();
+        assert_eq!((page.len(), stop), (1, Some((1, 0, 0))));
+    }
+
+    #[test]
+    fn a_database_from_before_the_index_records_where_it_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let (user, val) = keys();
+        {
+            let chain = crate::testing::chain_on(dir.path(), CHAIN, &user, &val);
+            produce(&chain, &val, &[send(&user, 0, bob())]);
+            produce(&chain, &val, &[]);
+            // As an older node would have left it: no `index_from` record.
+            let s = chain.store();
+            let mut b = WriteBatch::default();
+            b.delete_cf(s.cf(super::super::CF_META), META_INDEX_FROM);
+            s.write(b).unwrap();
+        }
+        let store = Store::open(&dir.path().join("db"), false).unwrap();
+        assert_eq!(store.index_from().unwrap(), Some(Height(3)));
+        // Recorded once: reopening keeps it.
+        drop(store);
+        let store = Store::open(&dir.path().join("db"), false).unwrap();
+        assert_eq!(store.index_from().unwrap(), Some(Height(3)));
+    }
+
+    /// A crash can only leave what one atomic batch left: RocksDB checkpoints
+    /// taken while blocks are being committed are point-in-time images, and in
+    /// every one each stored block has its index rows and no index row is
+    /// above the stored height.
+    #[test]
+    fn block_and_index_are_stored_together_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let (user, val) = keys();
+        let chain = std::sync::Arc::new(crate::testing::chain_on(dir.path(), CHAIN, &user, &val));
+        let blocks = 30u64;
+        let writer = {
+            let (chain, user, val) = (chain.clone(), user.clone(), val.clone());
+            std::thread::spawn(move || {
+                for n in 0..blocks {
+                    produce(&chain, &val, &[send(&user, n, bob())]);
+                }
+            })
+        };
+        let mut images = Vec::new();
+        while !writer.is_finished() || images.is_empty() {
+            let path = dir.path().join(format!("cp{}", images.len()));
+            rocksdb::checkpoint::Checkpoint::new(&chain.store().db).unwrap().create_checkpoint(&path).unwrap();
+            images.push(path);
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        writer.join().unwrap();
+        let mut heights = Vec::new();
+        for path in &images {
+            let s = Store::open(path, false).unwrap();
+            let h = s.height().unwrap().unwrap().0;
+            heights.push(h);
+            let rows = s.address_txs(&bob(), RoleKey::Received, (1, u64::MAX), None, false, 1000).unwrap();
+            assert_eq!(rows.len() as u64, h, "one received transfer per stored block, none beyond (height {h})");
+            for r in &rows {
+                assert!(s.block(r.height).unwrap().is_some());
+                assert_eq!(r.index, 0);
+            }
+            let (fees, _) =
+                s.indexed_events(&EventTopic::Kind("fee".into()), (1, u64::MAX), None, 1000, 1000, |_| true).unwrap();
+            assert_eq!(fees.len() as u64, h);
+        }
+        assert!(images.len() >= 2, "{heights:?}");
     }
 }
