@@ -220,7 +220,7 @@ impl Store {
         let (addr_cf, ev_cf, code_cf) = (self.cf(CF_IDX_ADDRESS), self.cf(CF_IDX_EVENTS), self.cf(CF_IDX_CODE));
         let h = block.header.height.0;
         let hk = h.to_be_bytes();
-        let mut put_event = |tx: u32, i: u32, hash: Hash, e: &Event| {
+        let put_event = |b: &mut WriteBatch, tx: u32, i: u32, hash: Hash, e: &Event| {
             let mut value = None;
             let topics = [
                 Some(EventTopic::Kind(e.kind.clone())),
@@ -233,7 +233,10 @@ impl Store {
                 }
             }
             // Contracts by code: instantiation adds a row, migration moves it.
-            let code = |name| attr(e, name).and_then(|s| s.parse::<Hash>().ok());
+            if e.kind != "instantiate" && e.kind != "migrate" {
+                return;
+            }
+            let code = |name: &str| attr(e, name).and_then(|s| s.parse::<Hash>().ok());
             let contract = attr(e, "contract_address").and_then(|s| s.parse::<Address>().ok());
             match (e.kind.as_str(), contract, code("code_hash")) {
                 ("instantiate", Some(c), Some(ch)) => {
@@ -249,12 +252,12 @@ impl Store {
             }
         };
         for (i, e) in outcome.events.iter().enumerate() {
-            put_event(BLOCK_EVENT_TX, u32::try_from(i).unwrap_or(u32::MAX), Hash::ZERO, e);
+            put_event(b, BLOCK_EVENT_TX, u32::try_from(i).unwrap_or(u32::MAX), Hash::ZERO, e);
         }
         for (ti, (tx, r)) in block.txs.iter().zip(&outcome.receipts).enumerate() {
             let ti = u32::try_from(ti).expect("block tx count fits u32");
             for (ei, e) in r.events.iter().enumerate() {
-                put_event(ti, u32::try_from(ei).unwrap_or(u32::MAX), r.tx_hash, e);
+                put_event(b, ti, u32::try_from(ei).unwrap_or(u32::MAX), r.tx_hash, e);
             }
             // Every address the transaction touched, with its roles (a small
             // sorted list: a transaction names a handful of addresses).

@@ -268,8 +268,10 @@ async fn address_history_event_search_and_the_other_history_methods() {
     assert_eq!(wt["events"].as_array().unwrap().len(), 1);
     assert_eq!(wt["events"][0]["tx_hash"], exec["hash"]);
     // Block events (rewards) have no transaction.
-    let rewards = search(json!({ "kind": "rewards", "from_height": 1, "to_height": 3, "limit": 1 })).await.unwrap();
-    assert_eq!(rewards["events"][0]["tx_index"], Value::Null);
+    let rewards = search(json!({ "kind": "rewards", "from_height": 1, "to_height": tip })).await.unwrap();
+    let rewards = rewards["events"].as_array().unwrap();
+    assert!(!rewards.is_empty());
+    assert!(rewards.iter().all(|e| e["tx_index"].is_null() && e["tx_hash"] == Hash::ZERO.to_string()), "{rewards:?}");
     // Without kind or contract the blocks are scanned; paging still has no dup or gap.
     let (mut scanned, mut cursor) = (Vec::new(), Value::Null);
     loop {
