@@ -239,6 +239,24 @@ async fn address_history_event_search_and_the_other_history_methods() {
     let t = clamped["to_height"].as_u64().unwrap();
     assert!(t >= tip && t <= height(&c).await, "to_height is clamped to the latest height: {t}");
 
+    // --- the wallet: `agora history` on top of agora_txsByAddress ---
+    let w = Wallet { keyring: dir.path().join("keys"), node: node.url() };
+    let bob_s = addr(&bob).to_string();
+    let p1 = w.json(&["history", &bob_s, "--role", "received", "--limit", "3"]);
+    assert_eq!(p1["txs"].as_array().unwrap().len(), 3);
+    let cur = p1["next_cursor"].as_str().unwrap().to_owned();
+    let p2 = w.json(&["history", &bob_s, "--role", "received", "--limit", "3", "--cursor", &cur]);
+    assert_eq!(p2["txs"].as_array().unwrap().len(), 1);
+    assert_eq!(p2["txs"][0]["hash"], to_bob[0]["hash"], "the oldest comes last");
+    assert_eq!(p2["next_cursor"], Value::Null);
+    let text = w.run(&["history", &bob_s]);
+    assert!(text.status.success(), "{}", String::from_utf8_lossy(&text.stderr));
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("HEIGHT") && text.contains(to_bob[3]["hash"].as_str().unwrap()), "{text}");
+    assert!(text.contains("recipient") && text.contains("sender"), "{text}");
+    let refused = w.run(&["history", &bob_s, "--limit", "1000"]);
+    assert!(!refused.status.success(), "the wallet refuses a limit above 100");
+
     // --- agora_searchEvents ---
     let search = |p: Value| {
         let c = c.clone();
