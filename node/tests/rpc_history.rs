@@ -346,7 +346,8 @@ async fn address_history_event_search_and_the_other_history_methods() {
     assert_eq!(hs.iter().map(|x| x["header"]["height"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
     assert_eq!(hs[2]["hash"], call(&c, "agora_getBlock", rpc_params![3]).await.unwrap()["hash"]);
     assert_eq!(hs[1]["header"]["parent_hash"], hs[0]["hash"]);
-    assert_eq!(call(&c, "agora_headers", rpc_params![1, 100]).await.unwrap().as_array().unwrap().len(), 100.min(tip as usize));
+    let n = call(&c, "agora_headers", rpc_params![1, 100]).await.unwrap().as_array().unwrap().len();
+    assert!(n >= 100.min(tip as usize) && n <= 100, "{n} headers");
     assert_eq!(call(&c, "agora_headers", rpc_params![1, 101]).await.unwrap_err().0, -32602, "at most 100");
     assert_eq!(call(&c, "agora_headers", rpc_params![5, 4]).await.unwrap_err().0, -32602);
     assert_eq!(call(&c, "agora_headers", rpc_params![0, 4]).await.unwrap_err().0, -32602);
