@@ -159,7 +159,7 @@ fn instantiate(code: &[u8], params: &ChainParams) -> Result<ledger::Receipt, led
 
 struct Rpc {
     rt: tokio::runtime::Runtime,
-    module: jsonrpsee::RpcModule<node::rpc::RpcContext>,
+    module: jsonrpsee::RpcModule<()>,
     _dir: tempfile::TempDir,
 }
 
@@ -180,7 +180,7 @@ fn rpc_server() -> &'static Rpc {
             query_slots: Arc::new(tokio::sync::Semaphore::new(node::rpc::MAX_CONCURRENT_QUERIES)),
         };
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        let module = node::rpc::module(Arc::new(ctx)).expect("rpc module");
+        let module = node::rpc_server::api(Arc::new(ctx), &Default::default()).expect("rpc module");
         Rpc { rt, module, _dir: dir }
     })
 }
@@ -194,16 +194,23 @@ pub const RPC_METHODS: &[&str] = &[
     "agora_contractStorage",
     "agora_delegations",
     "agora_estimateGas",
+    "agora_blockReceipts",
+    "agora_contractsByCode",
+    "agora_genesis",
     "agora_getAccount",
     "agora_getBlock",
     "agora_getCode",
     "agora_getEvents",
     "agora_getTx",
+    "agora_headers",
+    "agora_health",
     "agora_sendTx",
+    "agora_searchEvents",
     "agora_sendTxCommit",
     "agora_stakingParams",
     "agora_status",
     "agora_supply",
+    "agora_txsByAddress",
     "agora_validator",
     "agora_validatorDelegations",
     "agora_validatorSet",

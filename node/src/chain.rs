@@ -201,6 +201,10 @@ impl Chain {
                 tracing::info!(chain_id = %genesis.chain_id, %genesis_hash, root = %diff.root, "wrote genesis state");
             }
         }
+        if store.genesis_doc()?.is_none() {
+            let doc = serde_json::to_vec(genesis).map_err(|e| ChainError::Genesis(e.to_string()))?;
+            store.put_genesis_doc(&doc)?;
+        }
         // A data directory from before parameters were kept in the state has
         // no record: its parameters are the genesis file's.
         let params = ledger::governance::read_params(&store)?.unwrap_or_else(|| genesis.params.clone());

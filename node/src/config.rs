@@ -50,6 +50,22 @@ pub struct RpcConfig {
     /// Longest `agora_sendTxCommit` may wait.
     #[serde(with = "humantime_serde")]
     pub max_commit_wait: Duration,
+    /// What a block or event subscription does when its subscriber does not
+    /// keep up: `notify` (drop, then send `{missed, resume_from}`) or `close`.
+    pub slow_subscriber: SlowSubscriber,
+    /// Notifications queued per subscription before it counts as slow.
+    pub subscription_buffer: usize,
+}
+
+/// The slow-subscriber policy (`rpc.slow_subscriber`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SlowSubscriber {
+    /// Drop what does not fit, then tell the subscriber what it missed.
+    #[default]
+    Notify,
+    /// Close the subscription with an error naming the height to resume from.
+    Close,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -115,6 +131,8 @@ impl Default for RpcConfig {
             max_request_bytes: 4 * 1024 * 1024,
             max_response_bytes: 32 * 1024 * 1024,
             max_commit_wait: Duration::from_secs(120),
+            slow_subscriber: SlowSubscriber::Notify,
+            subscription_buffer: 1024,
         }
     }
 }
@@ -183,6 +201,9 @@ impl Config {
         let inv = |field, reason: &str| Err(ConfigError::Invalid { field, reason: reason.into() });
         if self.rpc.max_request_bytes < 1024 {
             return inv("rpc.max_request_bytes", "must be at least 1024");
+        }
+        if !(1..=100_000).contains(&self.rpc.subscription_buffer) {
+            return inv("rpc.subscription_buffer", "must be in 1..=100000");
         }
         if self.mempool.max_txs == 0 {
             return inv("mempool.max_txs", "must be positive");
@@ -258,6 +279,12 @@ max_request_bytes = {maxreq}
 max_response_bytes = {maxresp}
 # Longest a client may wait in agora_sendTxCommit.
 max_commit_wait = "{wait}"
+# A block or event subscriber that does not keep up: "notify" drops what does
+# not fit its buffer, then sends {{"missed": n, "resume_from": height}};
+# "close" ends the subscription with an error naming the height to resume from.
+slow_subscriber = "{slow}"
+# Notifications queued per subscription before its subscriber counts as slow.
+subscription_buffer = {subbuf}
 
 [mempool]
 # Bound on pending transactions, by count and by total size in bytes.
@@ -309,6 +336,11 @@ level = "{level}"
             maxreq = d.rpc.max_request_bytes,
             maxresp = d.rpc.max_response_bytes,
             wait = humantime::format_duration(d.rpc.max_commit_wait),
+            slow = match d.rpc.slow_subscriber {
+                SlowSubscriber::Notify => "notify",
+                SlowSubscriber::Close => "close",
+            },
+            subbuf = d.rpc.subscription_buffer,
             mtx = d.mempool.max_txs,
             mbytes = d.mempool.max_bytes,
             gap = d.mempool.max_nonce_gap,

@@ -18,6 +18,7 @@ pub mod privval;
 pub mod rpc;
 pub mod rpc_contracts;
 pub mod rpc_events;
+pub mod rpc_history;
 pub mod rpc_index;
 pub mod rpc_params;
 pub mod rpc_server;

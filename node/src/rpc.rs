@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use jsonrpsee::core::{RpcResult, async_trait};
 use jsonrpsee::server::RpcModule;
-use jsonrpsee::types::{ErrorObjectOwned, Params};
+use jsonrpsee::types::ErrorObjectOwned;
 use ledger::state::{prove_account, read_account};
 use ledger::{Address, Hash, Height, InvalidTx, PublicKey, SignedTx};
 use rpc_api::api::ChainApiServer;
@@ -16,7 +16,7 @@ use rpc_api::types::{
     AccountInfo, BlockId, BlockInfo, BlockTxs, ChainParamsInfo, Committed, ConsensusProgress, HashedTx, NetworkInfo,
     Status, Submitted, TxInfo,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::chain::{Chain, TxCommitted};
 use crate::mempool::MempoolError;
@@ -79,47 +79,6 @@ fn mempool_err(e: MempoolError) -> ErrorObjectOwned {
     }
 }
 
-/// Positional or named arguments, parsed by hand: only `rpc_events` (the
-/// events and subscriptions, being converted to the typed API) still uses it.
-pub(crate) struct Args(pub(crate) Value);
-
-impl Args {
-    pub(crate) fn of(p: &Params<'_>) -> Result<Args, ErrorObjectOwned> {
-        let v: Option<Value> = p.parse().map_err(|e| err(codes::INVALID_PARAMS, e.message().to_owned()))?;
-        Ok(Args(v.unwrap_or(Value::Null)))
-    }
-
-    pub(crate) fn raw(&self, idx: usize, name: &str) -> Option<&Value> {
-        let v = match &self.0 {
-            // `[{"name": …}]`: one object of named parameters in an array.
-            // No method takes an object as its first positional parameter, so a
-            // lone object is named parameters even when `name` is not among them.
-            Value::Array(a) if a.len() == 1 && a[0].is_object() => a[0].get(name),
-            Value::Array(a) => a.get(idx),
-            Value::Object(o) => o.get(name),
-            _ => None,
-        };
-        v.filter(|v| !v.is_null())
-    }
-
-    pub(crate) fn opt<T: serde::de::DeserializeOwned>(
-        &self,
-        idx: usize,
-        name: &str,
-    ) -> Result<Option<T>, ErrorObjectOwned> {
-        self.raw(idx, name)
-            .map(|v| {
-                serde_json::from_value(v.clone())
-                    .map_err(|e| err(codes::INVALID_PARAMS, format!("parameter `{name}`: {e}")))
-            })
-            .transpose()
-    }
-
-    pub(crate) fn req<T: serde::de::DeserializeOwned>(&self, idx: usize, name: &str) -> Result<T, ErrorObjectOwned> {
-        self.opt(idx, name)?.ok_or_else(|| err(codes::INVALID_PARAMS, format!("missing parameter `{name}`")))
-    }
-}
-
 /// Shared state of the RPC handlers.
 #[derive(Debug)]
 pub struct RpcContext {
@@ -145,20 +104,6 @@ pub const MAX_CONCURRENT_QUERIES: usize = 8;
 
 pub(crate) fn committed(hash: &Hash, c: &TxCommitted) -> Committed {
     Committed { hash: *hash, height: c.height, index: c.index as u64, block_hash: c.block_hash, receipt: c.receipt.clone() }
-}
-
-pub(crate) fn committed_json(hash: &Hash, c: &TxCommitted) -> Value {
-    serde_json::to_value(committed(hash, c)).unwrap_or(Value::Null)
-}
-
-fn to_value<T: serde::Serialize>(v: T) -> Result<Value, ErrorObjectOwned> {
-    serde_json::to_value(v).map_err(internal)
-}
-
-/// `agora_getTx` for `rpc_events` (which parses its params by hand).
-pub(crate) fn get_tx(ctx: &RpcContext, args: &Args) -> Result<Value, ErrorObjectOwned> {
-    let hash: Hash = args.req(0, "hash")?;
-    to_value(tx_info(ctx, hash)?)
 }
 
 pub(crate) fn tx_info(ctx: &RpcContext, hash: Hash) -> Result<Option<TxInfo>, ErrorObjectOwned> {
@@ -382,7 +327,6 @@ impl ChainApiServer for Api {
 pub fn module(ctx: Arc<RpcContext>) -> Result<RpcModule<RpcContext>, jsonrpsee::core::RegisterMethodError> {
     let mut m = RpcModule::from_arc(ctx);
     crate::rpc_index::register(&mut m)?;
-    crate::rpc_events::register(&mut m)?;
     Ok(m)
 }
 
@@ -417,22 +361,11 @@ pub(crate) mod tests {
         })
     }
 
-    #[test]
-    fn a_lone_object_is_named_parameters() {
-        let a = Args(json!([{ "height": 5 }]));
-        assert_eq!(a.opt::<u64>(0, "epoch").unwrap(), None, "not the object itself as `epoch`");
-        assert_eq!(a.opt::<u64>(1, "height").unwrap(), Some(5));
-        let a = Args(json!({ "height": 5 }));
-        assert_eq!(a.opt::<u64>(0, "epoch").unwrap(), None);
-        let a = Args(json!([7, 5]));
-        assert_eq!((a.opt::<u64>(0, "epoch").unwrap(), a.opt::<u64>(1, "height").unwrap()), (Some(7), Some(5)));
-    }
-
     #[tokio::test]
     async fn dry_runs_wait_for_a_contract_slot_then_get_busy() {
         let dir = tempfile::tempdir().unwrap();
         let ctx = ctx(dir.path(), 1);
-        let m = crate::rpc_server::api(ctx.clone()).unwrap();
+        let m = crate::rpc_server::api(ctx.clone(), &crate::config::RpcConfig::default()).unwrap();
         let user = ledger::SigningKey::from_bytes(&[1; 32]);
         let tx = hex::encode(crate::testing::transfer(&user, 0, "rpc-test"));
         let req = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"agora_estimateGas","params":["{tx}"]}}"#);

@@ -11,7 +11,7 @@ use ledger::state::read_account;
 use ledger::{Address, ExecError, Hash, Height, InvalidTx, SignedTx, TxStatus};
 use rpc_api::api::ContractsApiServer;
 use rpc_api::types::{
-    CodeInfoResult, CodeResult, ContractInfoResult, ContractsPage, ExecStatus, GasEstimate, QueryResult, StorageEntry, StoragePage,
+    CodeInfoResult, CodeResult, ContractInfoResult, ExecStatus, GasEstimate, QueryResult, StorageEntry, StoragePage,
     StorageResult, StorageValue,
 };
 use serde_json::{Value, json};
@@ -47,9 +47,6 @@ fn hex_param(name: &str, s: Option<String>) -> Result<Option<Vec<u8>>, ErrorObje
 fn data_json(data: &[u8]) -> Value {
     serde_json::from_slice::<Value>(data).unwrap_or(Value::Null)
 }
-
-/// Most contracts in one page of `agora_contractsByCode`.
-pub const MAX_CONTRACTS_PAGE: u64 = 100;
 
 /// Most entries in one page of `agora_contractStorage`.
 pub const MAX_STORAGE_PAGE: u64 = 100;
@@ -238,24 +235,5 @@ impl ContractsApiServer for Api {
                 .collect(),
             next_start_after_hex: next,
         }))
-    }
-
-    async fn contracts_by_code(
-        &self,
-        code_hash: Hash,
-        start_after: Option<Address>,
-        limit: Option<u64>,
-    ) -> RpcResult<ContractsPage> {
-        let limit = limit.unwrap_or(50);
-        if limit == 0 || limit > MAX_CONTRACTS_PAGE {
-            return Err(err(codes::INVALID_PARAMS, format!("parameter `limit`: 1 to {MAX_CONTRACTS_PAGE}")));
-        }
-        let limit = limit as usize;
-        let mut contracts =
-            self.chain.store().contracts_by_code(&code_hash, start_after.as_ref(), limit + 1).map_err(internal)?;
-        let more = contracts.len() > limit;
-        contracts.truncate(limit);
-        let next_start_after = if more { contracts.last().copied() } else { None };
-        Ok(ContractsPage { code_hash, contracts, next_start_after })
     }
 }

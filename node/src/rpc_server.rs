@@ -10,7 +10,7 @@ use std::sync::Arc;
 use jsonrpsee::core::middleware::RpcServiceBuilder;
 use jsonrpsee::core::{RpcResult, async_trait};
 use jsonrpsee::server::{RpcModule, Server, ServerConfig, ServerHandle};
-use rpc_api::api::DiscoverApiServer;
+use rpc_api::api::{DiscoverApiServer, EventsApiServer, HistoryApiServer};
 
 use crate::rpc::{RpcContext, module, typed_modules};
 
@@ -26,11 +26,13 @@ impl DiscoverApiServer for Discover {
 }
 
 /// Every method the node serves.
-pub fn api(ctx: Arc<RpcContext>) -> anyhow::Result<RpcModule<()>> {
+pub fn api(ctx: Arc<RpcContext>, cfg: &crate::config::RpcConfig) -> anyhow::Result<RpcModule<()>> {
     let mut m = RpcModule::new(());
     m.merge(typed_modules(ctx.clone())?)?;
-    m.merge(module(ctx)?)?;
+    m.merge(module(ctx.clone())?)?;
     m.merge(Discover.into_rpc())?;
+    m.merge(crate::rpc_history::HistoryRpc::new(ctx.clone()).into_rpc())?;
+    m.merge(crate::rpc_events::EventsRpc::new(ctx, cfg.slow_subscriber, cfg.subscription_buffer).into_rpc())?;
     Ok(m)
 }
 
@@ -53,7 +55,7 @@ pub async fn serve(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen for RPC on {addr}: {e}"))?;
     let local = server.local_addr()?;
-    let handle = server.start(api(ctx)?);
+    let handle = server.start(api(ctx, cfg)?);
     Ok((handle, local))
 }
 
@@ -62,25 +64,15 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
-    /// Registered by hand, not (yet) in the typed traits: the events and
-    /// subscriptions (being converted by the events work).
-    const HAND_REGISTERED: &[&str] = &[
-        "agora_getEvents",
-        "agora_subscribeEvents",
-        "agora_unsubscribeEvents",
-        "agora_subscribeNewBlocks",
-        "agora_unsubscribeNewBlocks",
-        "agora_subscribeTxStatus",
-        "agora_unsubscribeTxStatus",
-        "agora_subscribeDecentralization",
-        "agora_unsubscribeDecentralization",
-    ];
+    /// Registered by hand, not in the typed traits: the decentralization
+    /// subscription (`rpc_index`).
+    const HAND_REGISTERED: &[&str] = &["agora_subscribeDecentralization", "agora_unsubscribeDecentralization"];
 
     #[tokio::test]
     async fn discover_lists_exactly_the_served_methods_and_their_params() {
         let dir = tempfile::tempdir().unwrap();
         let ctx = crate::rpc::tests::ctx(dir.path(), 1);
-        let m = api(ctx).unwrap();
+        let m = api(ctx, &crate::config::RpcConfig::default()).unwrap();
         let mut served: Vec<String> =
             m.method_names().filter(|n| !HAND_REGISTERED.contains(n)).map(str::to_owned).collect();
         served.sort();

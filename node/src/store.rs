@@ -26,8 +26,27 @@ const CF_CONTRACT_KV: &str = "contract_kv"; // contract address (20) ‖ raw key
 const CF_VALSETS: &str = "validator_sets"; // first height (BE) -> borsh Vec<SetMember>, written on change
 const CF_BLOCK_EVENTS: &str = "block_events"; // height (BE) -> borsh Vec<Event> (only when non-empty)
 
-mod code_index;
-use code_index::CF_CODE_CONTRACTS; // code hash ‖ contract address -> () (see code_index.rs)
+/// Every column family.
+const ALL_CFS: [&str; 14] = [
+    CF_META,
+    CF_BLOCKS,
+    CF_BLOCK_HASH,
+    CF_RECEIPTS,
+    CF_TX_INDEX,
+    CF_NODES,
+    CF_VALUES,
+    CF_LATEST,
+    CF_CONTRACT_KV,
+    CF_VALSETS,
+    CF_BLOCK_EVENTS,
+    index::CF_IDX_ADDRESS,
+    index::CF_IDX_EVENTS,
+    index::CF_IDX_CODE,
+];
+
+#[path = "store_index.rs"]
+pub mod index;
+pub use index::{AddressEntry, AddressTx, EventTopic, IndexedEvent, RoleKey};
 
 const META_GENESIS_HASH: &[u8] = b"genesis_hash";
 const META_HEIGHT: &[u8] = b"height";
@@ -83,24 +102,11 @@ impl Store {
         opts.create_missing_column_families(true);
         opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
         opts.increase_parallelism(2);
-        let cfs = [
-            CF_META,
-            CF_BLOCKS,
-            CF_BLOCK_HASH,
-            CF_RECEIPTS,
-            CF_TX_INDEX,
-            CF_NODES,
-            CF_VALUES,
-            CF_LATEST,
-            CF_CONTRACT_KV,
-            CF_VALSETS,
-            CF_BLOCK_EVENTS,
-            CF_CODE_CONTRACTS,
-        ]
-        .into_iter()
-        .map(|n| ColumnFamilyDescriptor::new(n, Options::default()));
+        let cfs = ALL_CFS.into_iter().map(|n| ColumnFamilyDescriptor::new(n, Options::default()));
         let db = DB::open_cf_descriptors(&opts, path, cfs)?;
-        Ok(Store { db: Arc::new(db), sync })
+        let store = Store { db: Arc::new(db), sync };
+        store.init_index_from()?;
+        Ok(store)
     }
 
     fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
@@ -166,8 +172,8 @@ impl Store {
         }
     }
 
-    /// Persists a decided block, its receipts, its state changes, the tx index
-    /// and the commit that decided it, atomically and durably.
+    /// Persists a decided block, its receipts, its state changes, the tx index,
+    /// the history index (`store_index.rs`) and the commit that decided it, atomically and durably.
     pub fn commit_block(
         &self,
         block: &Block,
@@ -190,7 +196,8 @@ impl Store {
         b.put_cf(self.cf(CF_BLOCKS), hk, enc(block));
         b.put_cf(self.cf(CF_BLOCK_HASH), block.hash().0, hk);
         b.put_cf(self.cf(CF_RECEIPTS), hk, enc(receipts));
-        self.index_code_contracts(&mut b, receipts);
+        // The history index goes in the same batch: block and index together or neither.
+        self.put_index(&mut b, block, outcome);
         let idx = self.cf(CF_TX_INDEX);
         for (i, r) in receipts.iter().enumerate() {
             let loc = TxLocation { height: h, index: u32::try_from(i).expect("block tx count fits u32") };

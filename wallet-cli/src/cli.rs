@@ -116,6 +116,10 @@ pub enum Command {
         timeout: Duration,
     },
 
+    /// The transactions that touched an address (sent, received, contract
+    /// calls), newest first, from the node's history index.
+    History(crate::commands::history::HistoryArgs),
+
     /// Show the node's status.
     Status,
 

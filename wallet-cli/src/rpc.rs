@@ -8,12 +8,11 @@
 
 use std::time::Duration;
 
-use jsonrpsee::core::client::{Error as ClientError, Subscription, SubscriptionClientT};
+use jsonrpsee::core::client::{Error as ClientError, Subscription};
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
-use jsonrpsee::rpc_params;
 use jsonrpsee::ws_client::{WsClient, WsClientBuilder};
 use ledger::{Address, Hash};
-use rpc_api::api::{ChainApiClient, ContractsApiClient, IndexApiClient};
+use rpc_api::api::{ChainApiClient, ContractsApiClient, EventsApiClient, IndexApiClient};
 use rpc_api::types::BlockId;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -21,7 +20,9 @@ use serde_json::Value;
 use crate::error::{Result, WalletError};
 use crate::parse::{BlockSelector, NodeUrl};
 
+mod history;
 mod staking;
+pub use history::*;
 pub use staking::*;
 
 /// Agora error codes (docs/rpc.md), as the node answers them.
@@ -360,18 +361,59 @@ impl NodeClient {
             .map_err(|e| WalletError::NodeUnreachable { url: self.url.ws.clone(), reason: error_chain(&e) })
     }
 
-    /// `agora_subscribeNewBlocks` on `ws`.
-    pub async fn subscribe_new_blocks(&self, ws: &WsClient) -> Result<Subscription<NewBlock>> {
-        ws.subscribe("agora_subscribeNewBlocks", rpc_params![], "agora_unsubscribeNewBlocks")
+    /// `agora_subscribeNewBlocks` on `ws` (the generated `EventsApiClient`).
+    pub async fn subscribe_new_blocks(&self, ws: &WsClient) -> Result<BlockSubscription> {
+        EventsApiClient::subscribe_new_blocks(ws, None)
             .await
+            .map(|inner| BlockSubscription { inner })
             .map_err(|e| self.map_error(e, "agora_subscribeNewBlocks", "node refused the subscription"))
     }
 
-    /// `agora_subscribeTxStatus` on `ws`.
-    pub async fn subscribe_tx_status(&self, ws: &WsClient, hash: &Hash) -> Result<Subscription<TxStatusUpdate>> {
-        ws.subscribe("agora_subscribeTxStatus", rpc_params![hash.to_string()], "agora_unsubscribeTxStatus")
+    /// `agora_subscribeTxStatus` on `ws` (the generated `EventsApiClient`).
+    pub async fn subscribe_tx_status(&self, ws: &WsClient, hash: &Hash) -> Result<TxStatusSubscription> {
+        EventsApiClient::subscribe_tx_status(ws, *hash)
             .await
+            .map(|inner| TxStatusSubscription { inner })
             .map_err(|e| self.map_error(e, "agora_subscribeTxStatus", "node refused the subscription"))
+    }
+}
+
+/// `agora_subscribeNewBlocks` as the wallet reads it: new blocks (a node's
+/// notice of missed blocks is skipped: the wallet only shows the latest height).
+#[derive(Debug)]
+pub struct BlockSubscription {
+    inner: Subscription<rpc_api::types::BlockNotice>,
+}
+
+impl BlockSubscription {
+    pub async fn next(&mut self) -> Option<std::result::Result<NewBlock, serde_json::Error>> {
+        loop {
+            match self.inner.next().await? {
+                Ok(rpc_api::types::BlockNotice::Block(b)) => {
+                    return Some(Ok(NewBlock { height: b.height.0, num_txs: Some(b.num_txs) }));
+                }
+                Ok(rpc_api::types::BlockNotice::Missed(_)) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+/// `agora_subscribeTxStatus` as the wallet reads it.
+#[derive(Debug)]
+pub struct TxStatusSubscription {
+    inner: Subscription<rpc_api::types::TxStatusUpdate>,
+}
+
+impl TxStatusSubscription {
+    pub async fn next(&mut self) -> Option<std::result::Result<TxStatusUpdate, serde_json::Error>> {
+        Some(self.inner.next().await?.map(|u| TxStatusUpdate {
+            status: match u.status {
+                rpc_api::types::TxState::Pending => "pending".into(),
+                rpc_api::types::TxState::Committed => "committed".into(),
+            },
+            height: u.height.map(|h| h.0),
+        }))
     }
 }
 

@@ -8,7 +8,7 @@ use jsonrpsee::proc_macros::rpc;
 use ledger::{Address, Hash};
 
 use crate::types::{
-    CodeInfoResult, CodeResult, ContractInfoResult, ContractsPage, GasEstimate, QueryResult, StorageResult,
+    CodeInfoResult, CodeResult, ContractInfoResult, GasEstimate, QueryResult, StorageResult,
 };
 
 /// Contracts: dry runs, read-only queries, metadata and storage.
@@ -53,13 +53,4 @@ pub trait ContractsApi {
         limit: Option<u64>,
         height: Option<u64>,
     ) -> RpcResult<StorageResult>;
-
-    /// The contracts running `code_hash` (instantiated with it or migrated to it), in address order after `start_after`; `limit` 1–100 (default 50).
-    #[method(name = "contractsByCode")]
-    async fn contracts_by_code(
-        &self,
-        code_hash: Hash,
-        start_after: Option<Address>,
-        limit: Option<u64>,
-    ) -> RpcResult<ContractsPage>;
 }

@@ -105,12 +105,3 @@ pub enum StorageResult {
     Page(StoragePage),
 }
 
-/// `agora_contractsByCode`: a page of the contracts running one code.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ContractsPage {
-    pub code_hash: Hash,
-    /// In address order.
-    pub contracts: Vec<Address>,
-    /// Pass back as `start_after` for the next page (null when done).
-    pub next_start_after: Option<Address>,
-}

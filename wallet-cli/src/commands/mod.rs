@@ -21,6 +21,7 @@ pub mod dao_create;
 pub mod dao_members;
 pub mod dao_view;
 pub mod decentralization;
+pub mod history;
 pub mod keys;
 pub mod query;
 pub mod stake;
@@ -102,6 +103,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Validator { validator } => validators::validator(&ctx, &validator).await,
         Command::Delegations { delegator } => validators::delegations(&ctx, delegator.as_deref()).await,
         Command::Tx { hash, wait, timeout } => query::tx(&ctx, &hash, wait, timeout).await,
+        Command::History(args) => history::run(&ctx, &args).await,
         Command::Status => query::status(&ctx).await,
         Command::ChainParams => query::chain_params(&ctx).await,
         Command::Block { block } => query::block(&ctx, block.unwrap_or(crate::parse::BlockSelector::Latest)).await,

@@ -1,0 +1,668 @@
+//! The history index: which transactions touched an address, events by kind
+//! and by contract, contracts by code. Built at commit, in the block's own
+//! `WriteBatch` (see [`Store::commit_block`]), so the index and the blocks can
+//! never disagree after a crash: a block is stored with its index rows, or
+//! neither is.
+//!
+//! Keys are big-endian so RocksDB's byte order is height order:
+//!
+//! | column family | key | value |
+//! |---|---|---|
+//! | `idx_address` | address (20) ‖ role (1) ‖ height (8) ‖ tx index (4) | borsh [`AddressEntry`] |
+//! | `idx_events` | `k` ‖ len (1) ‖ kind ‖ height ‖ tx index ‖ event index (4) | borsh ([`Hash`], [`Event`]) |
+//! | `idx_events` | `c` ‖ contract (20) ‖ height ‖ tx index ‖ event index | borsh ([`Hash`], [`Event`]) |
+//! | `idx_code` | code hash (32) ‖ contract (20) | height (8) of instantiation or migration |
+//!
+//! Each (address, transaction) pair has a row under role [`RoleKey::Any`]
+//! and one under each of its specific roles ([`RoleKey::Sent`],
+//! [`RoleKey::Received`], [`RoleKey::Contract`]), so a query by role reads
+//! only matching rows. Block-level events (rewards, slashes…) have tx index
+//! [`BLOCK_EVENT_TX`] and a zero transaction hash.
+//!
+//! Databases written before the index existed record `index_from` (the first
+//! indexed height); the RPC answers requests below it with 1017.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use ledger::{Address, Block, BlockOutcome, Event, Hash, Height, Payload};
+use rocksdb::{Direction, IteratorMode, ReadOptions, WriteBatch};
+
+use super::{Store, StoreError, decode, enc};
+
+pub(super) const CF_IDX_ADDRESS: &str = "idx_address";
+pub(super) const CF_IDX_EVENTS: &str = "idx_events";
+pub(super) const CF_IDX_CODE: &str = "idx_code";
+const META_INDEX_FROM: &[u8] = b"index_from";
+const META_GENESIS_DOC: &[u8] = b"genesis_doc";
+
+/// Role bits of an [`AddressEntry`].
+pub const ROLE_SENDER: u8 = 1;
+/// The recipient of a transfer.
+pub const ROLE_RECIPIENT: u8 = 2;
+/// The contract a transaction executed, instantiated, migrated or re-administered.
+pub const ROLE_CONTRACT_CALLED: u8 = 4;
+/// A contract that emitted events in the transaction (nested calls included).
+pub const ROLE_CONTRACT_EVENTS: u8 = 8;
+
+/// The tx index of block-level events in `idx_events`.
+pub const BLOCK_EVENT_TX: u32 = u32::MAX;
+
+/// Longest event kind that is indexed by kind (the VM allows far less).
+const MAX_INDEXED_KIND: usize = 255;
+
+/// Which rows of an address to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RoleKey {
+    Any = 0,
+    Sent = 1,
+    Received = 2,
+    /// Called the contract, or the contract emitted events.
+    Contract = 3,
+}
+
+/// One transaction of an address.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct AddressEntry {
+    /// `ROLE_*` bits: every role the address had in the transaction.
+    pub roles: u8,
+    pub tx_hash: Hash,
+    pub success: bool,
+    /// The payload type (`transfer`, `execute`, …).
+    pub payload: String,
+}
+
+/// A row of an address's history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddressTx {
+    pub height: Height,
+    pub index: u32,
+    pub entry: AddressEntry,
+}
+
+/// A row of the event index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexedEvent {
+    pub height: Height,
+    /// The transaction's index in its block, [`BLOCK_EVENT_TX`] for block events.
+    pub tx_index: u32,
+    /// The event's index in its receipt (or in the block's own events).
+    pub event_index: u32,
+    pub tx_hash: Hash,
+    pub event: Event,
+}
+
+/// What to scan in `idx_events`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventTopic {
+    Kind(String),
+    Contract(Address),
+}
+
+/// A position in a scan: the last row returned, or where a bounded scan stopped.
+pub type EventPos = (u64, u32, u32);
+
+/// The `type` name of a payload, as in its JSON form.
+pub fn payload_type(p: &Payload) -> &'static str {
+    match p {
+        Payload::Transfer { .. } => "transfer",
+        Payload::StoreCode { .. } => "store_code",
+        Payload::Instantiate { .. } => "instantiate",
+        Payload::Execute { .. } => "execute",
+        Payload::CreateValidator { .. } => "create_validator",
+        Payload::EditValidator { .. } => "edit_validator",
+        Payload::Delegate { .. } => "delegate",
+        Payload::Undelegate { .. } => "undelegate",
+        Payload::Redelegate { .. } => "redelegate",
+        Payload::WithdrawRewards { .. } => "withdraw_rewards",
+        Payload::Unjail {} => "unjail",
+        Payload::InstantiateWithAdmin { .. } => "instantiate_with_admin",
+        Payload::Migrate { .. } => "migrate",
+        Payload::UpdateAdmin { .. } => "update_admin",
+    }
+}
+
+fn address_key(addr: &Address, role: RoleKey, height: u64, index: u32) -> [u8; 33] {
+    let mut k = [0u8; 33];
+    k[..20].copy_from_slice(&addr.0);
+    k[20] = role as u8;
+    k[21..29].copy_from_slice(&height.to_be_bytes());
+    k[29..].copy_from_slice(&index.to_be_bytes());
+    k
+}
+
+fn topic_prefix(t: &EventTopic) -> Option<Vec<u8>> {
+    match t {
+        EventTopic::Kind(k) if k.is_empty() || k.len() > MAX_INDEXED_KIND => None,
+        EventTopic::Kind(k) => {
+            let mut p = Vec::with_capacity(2 + k.len());
+            p.push(b'k');
+            p.push(u8::try_from(k.len()).ok()?);
+            p.extend_from_slice(k.as_bytes());
+            Some(p)
+        }
+        EventTopic::Contract(a) => {
+            let mut p = Vec::with_capacity(21);
+            p.push(b'c');
+            p.extend_from_slice(&a.0);
+            Some(p)
+        }
+    }
+}
+
+fn event_key(prefix: &[u8], (h, t, e): EventPos) -> Vec<u8> {
+    let mut k = Vec::with_capacity(prefix.len() + 16);
+    k.extend_from_slice(prefix);
+    k.extend_from_slice(&h.to_be_bytes());
+    k.extend_from_slice(&t.to_be_bytes());
+    k.extend_from_slice(&e.to_be_bytes());
+    k
+}
+
+fn be_u64(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[..8]);
+    u64::from_be_bytes(a)
+}
+
+fn be_u32(b: &[u8]) -> u32 {
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&b[..4]);
+    u32::from_be_bytes(a)
+}
+
+/// The contract an event belongs to: its `_contract` attribute (contract
+/// events), else its `contract_address` (instantiate, migrate, update_admin).
+fn event_contract(e: &Event) -> Option<Address> {
+    let find = |name: &str| e.attributes.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.parse().ok());
+    find("_contract").or_else(|| find("contract_address"))
+}
+
+fn attr<'a>(e: &'a Event, name: &str) -> Option<&'a str> {
+    e.attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+impl Store {
+    /// The first height the history index covers (1 on databases created
+    /// with it). `None` only before genesis is written.
+    pub fn index_from(&self) -> Result<Option<Height>, StoreError> {
+        match self.db.get_cf(self.cf(super::CF_META), META_INDEX_FROM)? {
+            Some(b) => Ok(Some(decode(super::CF_META, &b)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Records where the index starts, once: height 1 for a new database, the
+    /// next height for one written before the index existed.
+    pub(super) fn init_index_from(&self) -> Result<(), StoreError> {
+        if self.index_from()?.is_some() {
+            return Ok(());
+        }
+        let from = self.height()?.map_or(Height(1), |h| h.next());
+        let mut b = WriteBatch::default();
+        b.put_cf(self.cf(super::CF_META), META_INDEX_FROM, enc(&from));
+        self.write(b)
+    }
+
+    /// The genesis document this database was created from (JSON), kept
+    /// for `agora_genesis`.
+    pub fn genesis_doc(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.db.get_cf(self.cf(super::CF_META), META_GENESIS_DOC)?)
+    }
+
+    pub fn put_genesis_doc(&self, json: &[u8]) -> Result<(), StoreError> {
+        let mut b = WriteBatch::default();
+        b.put_cf(self.cf(super::CF_META), META_GENESIS_DOC, json);
+        self.write(b)
+    }
+
+    /// Adds the index rows of `block` to its commit batch.
+    pub(super) fn put_index(&self, b: &mut WriteBatch, block: &Block, outcome: &BlockOutcome) {
+        let (addr_cf, ev_cf, code_cf) = (self.cf(CF_IDX_ADDRESS), self.cf(CF_IDX_EVENTS), self.cf(CF_IDX_CODE));
+        let h = block.header.height.0;
+        let hk = h.to_be_bytes();
+        let put_event = |b: &mut WriteBatch, tx: u32, i: u32, hash: Hash, e: &Event| {
+            let mut value = None;
+            let topics = [
+                Some(EventTopic::Kind(e.kind.clone())),
+                event_contract(e).map(EventTopic::Contract),
+            ];
+            for t in topics.into_iter().flatten() {
+                if let Some(p) = topic_prefix(&t) {
+                    let v = value.get_or_insert_with(|| enc(&(hash, e.clone())));
+                    b.put_cf(ev_cf, event_key(&p, (h, tx, i)), v.as_slice());
+                }
+            }
+            // Contracts by code: instantiation adds a row, migration moves it.
+            if e.kind != "instantiate" && e.kind != "migrate" {
+                return;
+            }
+            let code = |name: &str| attr(e, name).and_then(|s| s.parse::<Hash>().ok());
+            let contract = attr(e, "contract_address").and_then(|s| s.parse::<Address>().ok());
+            match (e.kind.as_str(), contract, code("code_hash")) {
+                ("instantiate", Some(c), Some(ch)) => {
+                    b.put_cf(code_cf, [ch.0.as_slice(), &c.0].concat(), hk);
+                }
+                ("migrate", Some(c), Some(ch)) => {
+                    if let Some(old) = code("old_code_hash") {
+                        b.delete_cf(code_cf, [old.0.as_slice(), &c.0].concat());
+                    }
+                    b.put_cf(code_cf, [ch.0.as_slice(), &c.0].concat(), hk);
+                }
+                _ => {}
+            }
+        };
+        for (i, e) in outcome.events.iter().enumerate() {
+            put_event(b, BLOCK_EVENT_TX, u32::try_from(i).unwrap_or(u32::MAX), Hash::ZERO, e);
+        }
+        for (ti, (tx, r)) in block.txs.iter().zip(&outcome.receipts).enumerate() {
+            let ti = u32::try_from(ti).expect("block tx count fits u32");
+            for (ei, e) in r.events.iter().enumerate() {
+                put_event(b, ti, u32::try_from(ei).unwrap_or(u32::MAX), r.tx_hash, e);
+            }
+            // Every address the transaction touched, with its roles (a small
+            // sorted list: a transaction names a handful of addresses).
+            let mut roles: Vec<(Address, u8)> = Vec::with_capacity(4);
+            let mut add = |a: Address, bit: u8| match roles.iter_mut().find(|(x, _)| *x == a) {
+                Some((_, r)) => *r |= bit,
+                None => roles.push((a, bit)),
+            };
+            add(r.sender, ROLE_SENDER);
+            match &tx.body.payload {
+                Payload::Transfer { to, .. } => add(*to, ROLE_RECIPIENT),
+                Payload::Execute { contract, .. }
+                | Payload::Migrate { contract, .. }
+                | Payload::UpdateAdmin { contract, .. } => add(*contract, ROLE_CONTRACT_CALLED),
+                Payload::Instantiate { .. } | Payload::InstantiateWithAdmin { .. } => {
+                    if let Ok(a) = <[u8; 20]>::try_from(r.data.as_slice()) {
+                        add(Address(a), ROLE_CONTRACT_CALLED);
+                    }
+                }
+                _ => {}
+            }
+            for e in &r.events {
+                if let Some((_, v)) = e.attributes.iter().find(|(k, _)| k == "_contract")
+                    && let Ok(c) = v.parse::<Address>()
+                {
+                    add(c, ROLE_CONTRACT_EVENTS);
+                }
+            }
+            let payload = payload_type(&tx.body.payload).to_owned();
+            let success = matches!(r.status, ledger::TxStatus::Success);
+            for (a, bits) in roles {
+                let v = enc(&AddressEntry { roles: bits, tx_hash: r.tx_hash, success, payload: payload.clone() });
+                b.put_cf(addr_cf, address_key(&a, RoleKey::Any, h, ti), &v);
+                for (bit, key) in [
+                    (ROLE_SENDER, RoleKey::Sent),
+                    (ROLE_RECIPIENT, RoleKey::Received),
+                    (ROLE_CONTRACT_CALLED | ROLE_CONTRACT_EVENTS, RoleKey::Contract),
+                ] {
+                    if bits & bit != 0 {
+                        b.put_cf(addr_cf, address_key(&a, key, h, ti), &v);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Up to `limit` transactions of `addr` with role `role`, in heights
+    /// `from..=to`, strictly after (ascending) or before (descending) `after`
+    /// (height, tx index). Reads only the rows it returns (plus one).
+    pub fn address_txs(
+        &self,
+        addr: &Address,
+        role: RoleKey,
+        (from, to): (u64, u64),
+        after: Option<(u64, u32)>,
+        descending: bool,
+        limit: usize,
+    ) -> Result<Vec<AddressTx>, StoreError> {
+        let mut out = Vec::new();
+        if from > to || limit == 0 {
+            return Ok(out);
+        }
+        let lo = address_key(addr, role, from, 0);
+        let hi = address_key(addr, role, to, u32::MAX);
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_lower_bound(lo.to_vec());
+        // The upper bound is exclusive: one past the last key of `to`.
+        let mut end = hi.to_vec();
+        end.push(0);
+        ro.set_iterate_upper_bound(end);
+        let it = match (descending, after) {
+            (false, None) => self.db.iterator_cf_opt(self.cf(CF_IDX_ADDRESS), ro, IteratorMode::Start),
+            (true, None) => self.db.iterator_cf_opt(self.cf(CF_IDX_ADDRESS), ro, IteratorMode::End),
+            (d, Some((h, i))) => {
+                let k = address_key(addr, role, h, i);
+                let dir = if d { Direction::Reverse } else { Direction::Forward };
+                self.db.iterator_cf_opt(self.cf(CF_IDX_ADDRESS), ro, IteratorMode::From(&k, dir))
+            }
+        };
+        for item in it {
+            let (k, v) = item?;
+            if k.len() != 33 {
+                return Err(StoreError::Corrupt { table: CF_IDX_ADDRESS, reason: "key length".into() });
+            }
+            let (h, i) = (be_u64(&k[21..29]), be_u32(&k[29..33]));
+            if after == Some((h, i)) {
+                continue;
+            }
+            out.push(AddressTx { height: Height(h), index: i, entry: decode(CF_IDX_ADDRESS, &v)? });
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Events of `topic` in heights `from..=to` after position `after`, in
+    /// order, until `limit` match `keep` or `budget` rows were read. Returns
+    /// the matches and, when the scan stopped early on the budget, the
+    /// position to continue after.
+    #[allow(clippy::type_complexity)]
+    pub fn indexed_events(
+        &self,
+        topic: &EventTopic,
+        (from, to): (u64, u64),
+        after: Option<EventPos>,
+        limit: usize,
+        budget: usize,
+        keep: impl Fn(&IndexedEvent) -> bool,
+    ) -> Result<(Vec<IndexedEvent>, Option<EventPos>), StoreError> {
+        let mut out = Vec::new();
+        let budget = budget.max(1);
+        let Some(prefix) = topic_prefix(topic) else { return Ok((out, None)) };
+        if from > to || limit == 0 {
+            return Ok((out, None));
+        }
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_lower_bound(event_key(&prefix, (from, 0, 0)));
+        let mut end = event_key(&prefix, (to, u32::MAX, u32::MAX));
+        end.push(0);
+        ro.set_iterate_upper_bound(end);
+        let start = after.map(|a| event_key(&prefix, a));
+        let mode = match &start {
+            Some(k) => IteratorMode::From(k, Direction::Forward),
+            None => IteratorMode::Start,
+        };
+        let n = prefix.len();
+        let (mut read, mut last) = (0usize, None);
+        for item in self.db.iterator_cf_opt(self.cf(CF_IDX_EVENTS), ro, mode) {
+            let (k, v) = item?;
+            if k.len() != n + 16 {
+                return Err(StoreError::Corrupt { table: CF_IDX_EVENTS, reason: "key length".into() });
+            }
+            let pos = (be_u64(&k[n..]), be_u32(&k[n + 8..]), be_u32(&k[n + 12..]));
+            if after == Some(pos) {
+                continue;
+            }
+            if read >= budget {
+                // Stopped on the budget with rows left: continue after the last row read.
+                return Ok((out, last));
+            }
+            read += 1;
+            last = Some(pos);
+            let (tx_hash, event): (Hash, Event) = decode(CF_IDX_EVENTS, &v)?;
+            let e = IndexedEvent { height: Height(pos.0), tx_index: pos.1, event_index: pos.2, tx_hash, event };
+            if keep(&e) {
+                out.push(e);
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok((out, None))
+    }
+
+    /// Contracts running code `code_hash` (instantiated with it or migrated
+    /// to it), in address order after `after`, with the height they got it.
+    pub fn contracts_by_code(
+        &self,
+        code_hash: &Hash,
+        after: Option<&Address>,
+        limit: usize,
+    ) -> Result<Vec<(Address, Height)>, StoreError> {
+        let mut out = Vec::new();
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_lower_bound(code_hash.0.to_vec());
+        let mut end = code_hash.0.to_vec();
+        end.extend_from_slice(&[0xff; 21]);
+        ro.set_iterate_upper_bound(end);
+        let start = after.map(|a| [code_hash.0.as_slice(), &a.0].concat());
+        let mode = match &start {
+            Some(k) => IteratorMode::From(k, Direction::Forward),
+            None => IteratorMode::Start,
+        };
+        for item in self.db.iterator_cf_opt(self.cf(CF_IDX_CODE), ro, mode) {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = item?;
+            if k.len() != 52 || v.len() != 8 {
+                return Err(StoreError::Corrupt { table: CF_IDX_CODE, reason: "key or value length".into() });
+            }
+            let mut a = [0u8; 20];
+            a.copy_from_slice(&k[32..]);
+            if after.is_some_and(|x| x.0 == a) {
+                continue;
+            }
+            out.push((Address(a), Height(be_u64(&v))));
+        }
+        Ok(out)
+    }
+
+    /// Flushes every column family's memtable to disk (benches measure sizes).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        for name in super::ALL_CFS {
+            self.db.flush_cf(self.cf(name))?;
+        }
+        Ok(())
+    }
+
+    /// Bytes on disk of the index's column families (SST files, estimated by
+    /// RocksDB; memtables included).
+    pub fn index_disk_bytes(&self) -> Result<u64, StoreError> {
+        let mut total = 0u64;
+        for cf in [CF_IDX_ADDRESS, CF_IDX_EVENTS, CF_IDX_CODE] {
+            for p in ["rocksdb.total-sst-files-size", "rocksdb.cur-size-all-mem-tables"] {
+                total = total.saturating_add(self.db.property_int_value_cf(self.cf(cf), p)?.unwrap_or(0));
+            }
+        }
+        Ok(total)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use ledger::{Amount, PublicKey, SigningKey, TxBody};
+
+    use super::*;
+    use crate::chain::Chain;
+
+    const CHAIN: &str = "idx-test";
+
+    fn keys() -> (SigningKey, SigningKey) {
+        (SigningKey::from_bytes(&[1; 32]), SigningKey::from_bytes(&[2; 32]))
+    }
+
+    fn send(k: &SigningKey, nonce: u64, to: Address) -> Vec<u8> {
+        TxBody {
+            chain_id: CHAIN.into(),
+            sender: PublicKey::from_signing_key(k),
+            nonce,
+            gas_limit: 10_000,
+            gas_price: Amount::new(1),
+            payload: Payload::Transfer { to, amount: Amount::new(1) },
+        }
+        .sign(k)
+        .encode()
+    }
+
+    /// Builds and commits one block with `txs`, through the node's commit path.
+    fn produce(chain: &Chain, val: &SigningKey, txs: &[Vec<u8>]) -> Height {
+        for t in txs {
+            chain.submit_tx(t).unwrap();
+        }
+        let ex = chain.build_block(PublicKey::from_signing_key(val), 0, None).unwrap();
+        assert_eq!(ex.block.txs.len(), txs.len());
+        let h = ex.block.header.height;
+        let commit = crate::testing::certificate(CHAIN, val, h.0, ex.block.hash());
+        chain.commit(ex, &commit).unwrap();
+        h
+    }
+
+    fn bob() -> Address {
+        Address([0xb0; 20])
+    }
+
+    #[test]
+    fn rows_are_written_with_the_block_and_read_back_after_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let (user, val) = keys();
+        let alice = PublicKey::from_signing_key(&user).address();
+        {
+            let chain = crate::testing::chain_on(dir.path(), CHAIN, &user, &val);
+            assert_eq!(chain.store().index_from().unwrap(), Some(Height(1)), "a new database indexes from 1");
+            produce(&chain, &val, &[send(&user, 0, bob()), send(&user, 1, bob())]);
+            produce(&chain, &val, &[send(&user, 2, alice)]);
+        }
+        let store = Store::open(&dir.path().join("db"), false).unwrap();
+        assert_eq!(store.height().unwrap(), Some(Height(2)));
+        let all = |a: &Address, r, desc| store.address_txs(a, r, (1, 2), None, desc, 100).unwrap();
+        let sent = all(&alice, RoleKey::Sent, false);
+        assert_eq!(sent.iter().map(|r| (r.height.0, r.index)).collect::<Vec<_>>(), [(1, 0), (1, 1), (2, 0)]);
+        // Alice paid herself at height 2: one row with both roles.
+        assert_eq!(sent[2].entry.roles, ROLE_SENDER | ROLE_RECIPIENT);
+        assert_eq!(sent[0].entry.payload, "transfer");
+        assert!(sent[0].entry.success);
+        let received = all(&alice, RoleKey::Received, false);
+        assert_eq!(received.iter().map(|r| (r.height.0, r.index)).collect::<Vec<_>>(), [(2, 0)]);
+        let bob_any = all(&bob(), RoleKey::Any, true);
+        assert_eq!(bob_any.iter().map(|r| (r.height.0, r.index)).collect::<Vec<_>>(), [(1, 1), (1, 0)], "newest first");
+        assert_eq!(bob_any[0].entry.roles, ROLE_RECIPIENT);
+        assert!(all(&bob(), RoleKey::Sent, false).is_empty());
+        assert_eq!(bob_any[0].entry.tx_hash, store.receipts(Height(1)).unwrap().unwrap()[1].tx_hash);
+        // Paging: after (1, 0) ascending comes (1, 1); descending from (2, 0) comes (1, 1).
+        let p = store.address_txs(&alice, RoleKey::Any, (1, 2), Some((1, 0)), false, 1).unwrap();
+        assert_eq!((p[0].height.0, p[0].index), (1, 1));
+        let p = store.address_txs(&alice, RoleKey::Any, (1, 2), Some((2, 0)), true, 5).unwrap();
+        assert_eq!(p.iter().map(|r| (r.height.0, r.index)).collect::<Vec<_>>(), [(1, 1), (1, 0)]);
+        // The height range bounds the scan.
+        assert_eq!(store.address_txs(&alice, RoleKey::Any, (2, 2), None, false, 100).unwrap().len(), 1);
+        // Events by kind: three transfers and their fees; block 2 pays block 1's fees as rewards.
+        let (ev, stop) = store
+            .indexed_events(&EventTopic::Kind("transfer".into()), (1, 2), None, 100, 100, |_| true)
+            .unwrap();
+        assert_eq!(ev.len(), 3);
+        assert_eq!(stop, None);
+        assert_eq!((ev[2].height.0, ev[2].tx_index, ev[2].event_index), (2, 0, 1), "the fee event comes first");
+        let (rewards, _) =
+            store.indexed_events(&EventTopic::Kind("rewards".into()), (1, 2), None, 100, 100, |_| true).unwrap();
+        assert!(rewards.iter().all(|e| e.tx_index == BLOCK_EVENT_TX && e.tx_hash == Hash::ZERO));
+        assert!(!rewards.is_empty());
+    }
+
+    #[test]
+    fn a_scan_budget_stops_and_resumes_without_gap_or_duplicate() {
+        let dir = tempfile::tempdir().unwrap();
+        let (user, val) = keys();
+        let chain = crate::testing::chain_on(dir.path(), CHAIN, &user, &val);
+        let mut nonce = 0;
+        for _ in 0..4 {
+            let txs: Vec<_> = (0..3).map(|i| send(&user, nonce + i, bob())).collect();
+            nonce += 3;
+            produce(&chain, &val, &txs);
+        }
+        let store = chain.store();
+        let topic = EventTopic::Kind("fee".into());
+        let (all, _) = store.indexed_events(&topic, (1, 4), None, 1000, 1000, |_| true).unwrap();
+        assert_eq!(all.len(), 12);
+        // Keep only even tx indexes, reading at most 5 rows a call.
+        let keep = |e: &IndexedEvent| e.tx_index % 2 == 0;
+        let (mut got, mut after, mut calls) = (Vec::new(), None, 0);
+        loop {
+            let (page, stop) = store.indexed_events(&topic, (1, 4), after, 100, 5, keep).unwrap();
+            calls += 1;
+            got.extend(page);
+            match stop {
+                Some(p) => after = Some(p),
+                None => break,
+            }
+            assert!(calls < 10, "the scan must end");
+        }
+        assert!(calls >= 3, "12 rows at 5 a call take at least 3 calls, took {calls}");
+        let want: Vec<_> = all.into_iter().filter(keep).collect();
+        assert_eq!(got, want);
+        // A budget of 0 still makes progress (it is at least 1).
+        let (page, stop) = store.indexed_events(&topic, (1, 4), None, 100, 0, |_| true).unwrap();
+        assert_eq!((page.len(), stop), (1, Some((1, 0, 0))));
+    }
+
+    #[test]
+    fn a_database_from_before_the_index_records_where_it_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let (user, val) = keys();
+        {
+            let chain = crate::testing::chain_on(dir.path(), CHAIN, &user, &val);
+            produce(&chain, &val, &[send(&user, 0, bob())]);
+            produce(&chain, &val, &[]);
+            // As an older node would have left it: no `index_from` record.
+            let s = chain.store();
+            let mut b = WriteBatch::default();
+            b.delete_cf(s.cf(super::super::CF_META), META_INDEX_FROM);
+            s.write(b).unwrap();
+        }
+        let store = Store::open(&dir.path().join("db"), false).unwrap();
+        assert_eq!(store.index_from().unwrap(), Some(Height(3)));
+        // Recorded once: reopening keeps it.
+        drop(store);
+        let store = Store::open(&dir.path().join("db"), false).unwrap();
+        assert_eq!(store.index_from().unwrap(), Some(Height(3)));
+    }
+
+    /// A crash can only leave what one atomic batch left: RocksDB checkpoints
+    /// taken while blocks are being committed are point-in-time images, and in
+    /// every one each stored block has its index rows and no index row is
+    /// above the stored height.
+    #[test]
+    fn block_and_index_are_stored_together_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let (user, val) = keys();
+        let chain = std::sync::Arc::new(crate::testing::chain_on(dir.path(), CHAIN, &user, &val));
+        let blocks = 100u64;
+        let writer = {
+            let (chain, user, val) = (chain.clone(), user.clone(), val.clone());
+            std::thread::spawn(move || {
+                for n in 0..blocks {
+                    produce(&chain, &val, &[send(&user, n, bob())]);
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+            })
+        };
+        let mut images = Vec::new();
+        while !writer.is_finished() || images.is_empty() {
+            let path = dir.path().join(format!("cp{}", images.len()));
+            rocksdb::checkpoint::Checkpoint::new(&chain.store().db).unwrap().create_checkpoint(&path).unwrap();
+            images.push(path);
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        writer.join().unwrap();
+        let mut heights = Vec::new();
+        for path in &images {
+            let s = Store::open(path, false).unwrap();
+            let h = s.height().unwrap().unwrap().0;
+            heights.push(h);
+            let rows = s.address_txs(&bob(), RoleKey::Received, (1, u64::MAX), None, false, 1000).unwrap();
+            assert_eq!(rows.len() as u64, h, "one received transfer per stored block, none beyond (height {h})");
+            for r in &rows {
+                assert!(s.block(r.height).unwrap().is_some());
+                assert_eq!(r.index, 0);
+            }
+            let (fees, _) =
+                s.indexed_events(&EventTopic::Kind("fee".into()), (1, u64::MAX), None, 1000, 1000, |_| true).unwrap();
+            assert_eq!(fees.len() as u64, h);
+        }
+        heights.dedup();
+        assert!(heights.len() >= 3, "checkpoints at several heights: {heights:?}");
+    }
+}
