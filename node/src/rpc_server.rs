@@ -1,5 +1,5 @@
 //! The RPC server: one port for JSON-RPC over HTTP and WebSocket, with the
-//! HTTP layers in front of it (`/metrics`), and the whole API module (the
+//! HTTP layers in front of it (`/metrics`, the explorer at `/explorer/`), and the whole API module (the
 //! methods of `rpc`, `rpc_staking`, `rpc_index`, … and `rpc.discover`).
 
 use std::sync::Arc;
@@ -42,7 +42,11 @@ pub async fn serve(
         .build();
     let server = Server::builder()
         .set_config(config)
-        .set_http_middleware(tower::ServiceBuilder::new().layer(crate::metrics::MetricsLayer::new(ctx.clone())))
+        .set_http_middleware(
+            tower::ServiceBuilder::new()
+                .layer(crate::metrics::MetricsLayer::new(ctx.clone()))
+                .layer(crate::explorer::ExplorerLayer),
+        )
         .build(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen for RPC on {addr}: {e}"))?;
