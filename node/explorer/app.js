@@ -1093,9 +1093,10 @@ async function render() {
     }
   }
   if (gen !== generation) return; // a newer navigation won
+  // A search that found something replaced the location: that page renders next.
+  if (match?.name === 'search' && state === 'done') return;
   main.replaceChildren(view);
   main.dataset.ready = state;
-  if (match?.name === 'search' && state === 'done') return; // redirected
   window.scrollTo(0, 0);
 }
 
