@@ -364,20 +364,29 @@ function onNewBlock(b) {
 
 async function showNewBlock(height) {
   const home = live.home;
-  if (!home || !home.blocks.isConnected || height <= home.top) return;
-  const [blk, vals] = await Promise.all([rpc('agora_getBlock', [height, true]), validators().catch(() => null)]);
-  if (live.home !== home || height <= home.top) return;
-  home.top = height;
+  if (!home || height <= home.top) return;
+  // Blocks missed since the last one shown (a slow or reconnected feed) are
+  // fetched too, at most a page of them.
+  const from = Math.max(home.top + 1, height - HOME_BLOCKS + 1);
+  const heights = [];
+  for (let x = from; x <= height; x++) heights.push(x);
+  const [blocks, vals] = await Promise.all([batch(heights.map((x) => ['agora_getBlock', [x, true]])), validators().catch(() => null)]);
   const keys = byConsensusKey(vals);
-  home.blocks.prepend(blockRow(blk, keys, true));
+  for (const blk of blocks) {
+    if (blk instanceof RpcError || live.home !== home) continue;
+    const ht = Number(blk.header.height);
+    if (ht <= home.top) continue;
+    home.top = ht;
+    home.blocks.prepend(blockRow(blk, keys, true));
+    // Prepended in block order: the block's last transaction ends on top.
+    const txs = blk.txs || [];
+    for (const t of txs) home.txs.prepend(txRow(t, ht, true));
+    if (txs.length && home.noTxs) home.noTxs.remove();
+  }
   while (home.blocks.children.length > HOME_BLOCKS) home.blocks.lastElementChild.remove();
-  // Prepended in block order: the block's last transaction ends on top.
-  const txs = blk.txs || [];
-  for (const t of txs) home.txs.prepend(txRow(t, height, true));
   while (home.txs.children.length > HOME_TXS) home.txs.lastElementChild.remove();
-  if (txs.length && home.noTxs) home.noTxs.remove();
-  home.height.textContent = fmtInt(height);
-  home.height.dataset.height = String(height);
+  home.height.textContent = fmtInt(home.top);
+  home.height.dataset.height = String(home.top);
 }
 
 function blockRow(b, keys, fresh) {
