@@ -697,7 +697,7 @@ async function validatorsPage(view) {
     ),
     panel(
       null,
-      table(['##', 'Validator', 'Status', '#Voting power', '#Share', 'Share', '#Cumulative', '#Commission', '#Missed'], validatorRows(list, v.total_power), { class: 'validators' }),
+      table(['##', 'Validator', 'Status', '#Voting power', '#Share', '', '#Cumulative', '#Commission', '#Missed'], validatorRows(list, v.total_power), { class: 'validators' }),
       h('p', { class: 'muted' }, 'Marked rows: the fewest validators that together hold at least 1/3 of the voting power (they can halt the chain). Power is the voting power for the next height.'),
     ),
   );
@@ -739,7 +739,7 @@ async function validatorPage(view, addr) {
         ['Self-delegation', fmtAmount(v.self_delegation)],
         ['Commission', `${v.commission?.rate} (max ${v.commission?.max_rate}, max change ${v.commission?.max_change_rate})`, 'commission'],
         ['Missed blocks', `${fmtInt(v.missed_blocks)} of the last ${fmtInt(v.signed_blocks_window)}`, 'missed'],
-        ['Created at', blockLink(v.created_height)],
+        ['Created at', Number(v.created_height) > 0 ? blockLink(v.created_height) : 'genesis'],
         ['Website', site ? h('a', { href: site, rel: 'noopener noreferrer nofollow', target: '_blank' }, m.website) : m.website || '–'],
         ['Operator entity', m.operator_entity || '–'],
         ['Country', m.country || '–'],
@@ -908,10 +908,10 @@ function lorenz(dist) {
   for (let i = 0; i < Math.min(restN, 1000); i++) weights.push(restW / BigInt(restN));
   weights.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const total = weights.reduce((a, b) => a + b, 0n);
-  const W = 420;
+  const W = 440;
   const H = 320;
   const P = 44;
-  const x = (f) => P + f * (W - P - 10);
+  const x = (f) => P + f * (W - P - 24);
   const y = (f) => H - P - f * (H - P - 10);
   const svg = chartFrame(W, H, P);
   svg.setAttribute('aria-label', `Lorenz curve of ${dist.subsystem}`);
@@ -928,8 +928,9 @@ function lorenz(dist) {
     cum += wt;
     pts.push([x((i + 1) / n), y(total === 0n ? 0 : Number((cum * 1000000n) / total) / 1e6)]);
   });
-  const d = pts.map(([a, b], i) => `${i ? 'L' : 'M'}${a.toFixed(1)},${b.toFixed(1)}`).join(' ') + ` L${x(1)},${y(0)} Z`;
-  svg.append(s('path', { class: 'lorenz', d }));
+  const curve = pts.map(([a, b], i) => `${i ? 'L' : 'M'}${a.toFixed(1)},${b.toFixed(1)}`).join(' ');
+  svg.append(s('path', { class: 'lorenz-area', d: `${curve} L${x(1)},${y(0)} Z` }), s('path', { class: 'lorenz', d: curve }));
+  for (const [a, b] of pts.slice(1)) if (n <= 50) svg.append(s('circle', { class: 'd0', cx: a.toFixed(1), cy: b.toFixed(1), r: 3 }));
   svg.append(s('text', { x: (P + W) / 2, y: H - 8, 'text-anchor': 'middle' }, `share of ${dist.subsystem} entities (smallest first), n = ${n}`));
   svg.append(s('text', { x: 12, y: H / 2, transform: `rotate(-90 12 ${H / 2})`, 'text-anchor': 'middle' }, 'share of weight'));
   return svg;
@@ -1016,7 +1017,7 @@ async function decentralizationPage(view) {
       card('Blocks', `${fmtInt(idx.start_height)} – ${fmtInt(idx.end_height)}`),
       card('Nakamoto (≥ 1/3, all subsystems)', String((idx.headline || []).find((x) => x.threshold === 'bft_halt')?.value ?? '–'), 'nakamoto'),
     ),
-    h('div', { class: 'grid2' }, panel('Lorenz curve of ', sel, lorenzBox), panel('Nakamoto coefficient over epochs', epochs.length ? nakamotoChart(epochs) : empty('No history yet.'))),
+    h('div', { class: 'grid2' }, panel(null, h('h2', null, 'Lorenz curve of ', sel), lorenzBox), panel('Nakamoto coefficient over epochs', epochs.length ? nakamotoChart(epochs) : empty('No history yet.'))),
     panel('Headline: fewest entities over all subsystems', table(['Threshold', 'Rule', '#Entities', 'Set by'], head)),
     panel('Subsystems', table(['Subsystem', '#Entities', '#Nakamoto ≥ 1/3', '#HHI', '#Gini', '#Largest share'], subs)),
   );
@@ -1080,7 +1081,10 @@ async function render() {
   main.dataset.page = match ? match.name : 'unknown';
   main.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
   document.title = 'Agora explorer';
-  const view = document.createDocumentFragment();
+  // Pages append to `view`; null/false children are skipped (a bare
+  // DocumentFragment.append would print them as text).
+  const frag = document.createDocumentFragment();
+  const view = { append: (...kids) => add(frag, kids) };
   let state = 'done';
   try {
     if (!match) throw new NotFound('No such page.');
@@ -1092,19 +1096,19 @@ async function render() {
     }
     await match.fn(view, ...args);
   } catch (e) {
-    view.replaceChildren();
+    frag.replaceChildren();
     if (e instanceof NotFound) {
       state = 'not-found';
-      view.append(h('div', { class: 'notfound', field: 'not-found' }, e.message));
+      frag.append(h('div', { class: 'notfound', field: 'not-found' }, e.message));
     } else {
       state = 'error';
-      view.append(h('div', { class: 'notice bad', field: 'error' }, `The node answered with an error: ${e.message}`));
+      frag.append(h('div', { class: 'notice bad', field: 'error' }, `The node answered with an error: ${e.message}`));
     }
   }
   if (gen !== generation) return; // a newer navigation won
   // A search that found something replaced the location: that page renders next.
   if (match?.name === 'search' && state === 'done') return;
-  main.replaceChildren(view);
+  main.replaceChildren(frag);
   main.dataset.ready = state;
   window.scrollTo(0, 0);
 }
