@@ -377,7 +377,7 @@ fn build_chain(dir: &std::path::Path) -> Chain {
     spec.chain_id = CHAIN.into();
     spec.block_interval = Duration::from_millis(300);
     spec.stakes = vec![40, 30, 20, 10];
-    spec.staking.epoch_blocks = Some(5);
+    spec.staking.epoch_blocks = Some(10);
     let mut net = Testnet::create(&spec).expect("create testnet").owned();
     net.set_stop_timeout(Duration::from_secs(5));
     net.start_all().expect("start testnet");
