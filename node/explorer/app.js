@@ -142,7 +142,7 @@ const route = (...parts) => '#/' + parts.map((p) => encodeURIComponent(String(p)
 const link = (parts, text, props = {}) => h('a', { href: route(...parts), ...props }, text);
 const short = (x) => {
   const t = String(x ?? '');
-  return t.length > 22 ? `${t.slice(0, 10)}…${t.slice(-8)}` : t;
+  return t.length > 20 ? `${t.slice(0, 10)}…${t.slice(-6)}` : t;
 };
 const blockLink = (hgt) => link(['block', hgt], fmtInt(hgt));
 const txLink = (hash, full) => link(['tx', hash], full ? String(hash) : short(hash), { class: 'mono', title: String(hash) });
@@ -404,7 +404,12 @@ function blockRow(b, keys, fresh) {
 
 // --------------------------------------------------------------- pages ----
 
-class NotFound extends Error {}
+class NotFound extends Error {
+  constructor(message, hint) {
+    super(message);
+    this.hint = hint;
+  }
+}
 
 async function homePage(view) {
   const [st, vals] = await Promise.all([rpc('agora_status', []), validators().catch(() => null)]);
@@ -444,7 +449,7 @@ async function homePage(view) {
     ),
     h(
       'div',
-      { class: 'grid2' },
+      { class: 'grid2 home' },
       panel('Latest blocks', h('table', { class: 'blocks' }, h('thead', null, h('tr', null, h('th', null, 'Height'), h('th', null, 'Hash'), h('th', null, 'Proposer'), h('th', { class: 'num' }, 'Txs'), h('th', null, 'Time'))), blockBody)),
       panel('Latest transactions', noTxs, h('table', { class: 'txs' }, h('thead', null, h('tr', null, h('th', null, 'Hash'), h('th', null, 'Block'), h('th', null, 'Type'), h('th', null, 'To'), h('th', { class: 'num' }, 'Amount'))), txBody)),
     ),
@@ -1043,7 +1048,7 @@ async function searchPage(view, q) {
     const v = (vals?.validators || []).find((x) => (x.metadata?.moniker || '').toLowerCase() === t.toLowerCase());
     if (v) return location.replace(route('validator', v.operator));
   }
-  throw new NotFound(`Nothing found for “${t}”.`);
+  throw new NotFound(`Nothing found for “${t}”.`, 'Search takes a block height, a block or transaction hash, an address or a validator name.');
 }
 
 // ------------------------------------------------------------- router ----
@@ -1099,7 +1104,7 @@ async function render() {
     frag.replaceChildren();
     if (e instanceof NotFound) {
       state = 'not-found';
-      frag.append(h('div', { class: 'notfound', field: 'not-found' }, e.message));
+      frag.append(h('div', { class: 'notfound' }, h('span', { field: 'not-found' }, e.message), e.hint ? h('span', { class: 'hint' }, e.hint) : null));
     } else {
       state = 'error';
       frag.append(h('div', { class: 'notice bad', field: 'error' }, `The node answered with an error: ${e.message}`));

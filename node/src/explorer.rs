@@ -75,10 +75,7 @@ fn csp(host: Option<&str>) -> String {
 }
 
 fn is_websocket_upgrade(req: &HttpRequest) -> bool {
-    req.headers()
-        .get("upgrade")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+    req.headers().get("upgrade").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
 
 /// Whether the layer answers this request (else it goes to JSON-RPC).
@@ -267,8 +264,11 @@ mod tests {
             assert!(out.contains("connect-src 'self'; "), "{out}");
             assert!(!out.contains("script-src *"), "{out}");
             // JSON-RPC on POST / still works.
-            let (status, _, body) =
-                http(addr, "POST / HTTP/1.1\r\nContent-Type: application/json", r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#);
+            let (status, _, body) = http(
+                addr,
+                "POST / HTTP/1.1\r\nContent-Type: application/json",
+                r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#,
+            );
             assert_eq!(status, 200);
             assert!(String::from_utf8_lossy(&body).contains("pong"));
         })

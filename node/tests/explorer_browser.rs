@@ -64,8 +64,11 @@ fn send(net: &Testnet, key: &SigningKey, payload: Payload, funds_note: &str) -> 
 }
 
 fn execute(net: &Testnet, key: &SigningKey, contract: &str, msg: Value, funds: u128) -> Value {
-    let payload =
-        Payload::Execute { contract: contract.parse().unwrap(), msg: msg.to_string().into_bytes(), funds: Amount::new(funds) };
+    let payload = Payload::Execute {
+        contract: contract.parse().unwrap(),
+        msg: msg.to_string().into_bytes(),
+        funds: Amount::new(funds),
+    };
     send(net, key, payload, &format!("execute {msg}"))
 }
 
@@ -80,9 +83,8 @@ fn chromium() -> PathBuf {
     if let Some(p) = std::env::var_os("AGORA_CHROMIUM") {
         return PathBuf::from(p);
     }
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).map(|d| d.join("chromium")).find(|p| p.is_file())
-    });
+    let found = std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("chromium")).find(|p| p.is_file()));
     found.unwrap_or_else(|| {
         panic!(
             "chromium is not installed: the explorer's browser test needs Debian's `chromium` package. \
@@ -100,10 +102,57 @@ struct Browser {
     stderr: Arc<Mutex<Vec<String>>>,
 }
 
+/// Processes whose command line contains `marker` (chromium's helpers carry
+/// the profile directory in theirs).
+fn processes_with(marker: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        if let Ok(cmd) = std::fs::read(e.path().join("cmdline"))
+            && String::from_utf8_lossy(&cmd).contains(marker)
+        {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// Whether `pid` is a live process (not gone, not a zombie).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|st| st.rsplit_once(')').map(|(_, rest)| rest.trim_start().chars().next() != Some('Z')))
+        .unwrap_or(false)
+}
+
+impl Browser {
+    /// A string only this browser's processes have on their command line.
+    fn marker(&self) -> String {
+        self._profile.path().display().to_string()
+    }
+}
+
 impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // The helpers (zygote, renderer, GPU) exit with the browser; give them
+        // a moment, then end those still there (they are ours: same profile).
+        let marker = self.marker();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let left: Vec<u32> = processes_with(&marker).into_iter().filter(|p| alive(*p)).collect();
+            if left.is_empty() {
+                break;
+            }
+            if Instant::now() > deadline {
+                for pid in left {
+                    let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
+                }
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 
@@ -157,7 +206,10 @@ impl Browser {
         });
         let browser = Browser { child, _profile: profile, stderr: lines };
         let url = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
-            panic!("chromium printed no DevTools URL within 60 s; stderr:\n{}", browser.stderr.lock().unwrap().join("\n"))
+            panic!(
+                "chromium printed no DevTools URL within 60 s; stderr:\n{}",
+                browser.stderr.lock().unwrap().join("\n")
+            )
         });
         (browser, url)
     }
@@ -249,7 +301,9 @@ impl Cdp {
 
     /// Evaluates `expr` in the page and returns its (JSON) value.
     async fn eval(&mut self, expr: &str) -> Value {
-        let r = self.call("Runtime.evaluate", json!({ "expression": expr, "returnByValue": true, "awaitPromise": true })).await;
+        let r = self
+            .call("Runtime.evaluate", json!({ "expression": expr, "returnByValue": true, "awaitPromise": true }))
+            .await;
         if let Some(e) = r.get("exceptionDetails") {
             panic!("evaluating {expr}: {e}");
         }
@@ -286,8 +340,11 @@ impl Cdp {
     /// Goes to `#/…` (in the loaded page, as a click on a link does) and
     /// waits for it; returns its state.
     async fn goto(&mut self, hash: &str, page: &str) -> String {
-        self.eval(&format!("document.getElementById('main').dataset.ready = 'stale'; location.hash = {}; true", json!(hash)))
-            .await;
+        self.eval(&format!(
+            "document.getElementById('main').dataset.ready = 'stale'; location.hash = {}; true",
+            json!(hash)
+        ))
+        .await;
         self.rendered(page).await
     }
 
@@ -322,7 +379,8 @@ impl Cdp {
     async fn screenshot(&mut self, name: &str) -> PathBuf {
         // Let the fade-in of fresh rows end and fonts settle.
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let height = self.eval("document.documentElement.scrollHeight").await.as_f64().unwrap_or(900.0).clamp(600.0, 3000.0);
+        let height =
+            self.eval("document.documentElement.scrollHeight").await.as_f64().unwrap_or(900.0).clamp(600.0, 3000.0);
         let shot = self
             .call(
                 "Page.captureScreenshot",
@@ -346,15 +404,18 @@ fn digits(s: &str) -> String {
 /// validators (largest first) holding at least 1/3 of the power.
 fn nakamoto_third(vals: &Value) -> usize {
     let total = vals["total_power"].as_u64().unwrap();
-    let mut powers: Vec<u64> = vals["validators"].as_array().unwrap().iter().map(|v| v["power"].as_u64().unwrap()).collect();
+    let mut powers: Vec<u64> =
+        vals["validators"].as_array().unwrap().iter().map(|v| v["power"].as_u64().unwrap()).collect();
     powers.sort_unstable_by(|a, b| b.cmp(a));
     let mut cum = 0;
-    powers.iter().take_while(|p| {
-        let take = cum * 3 < total;
-        cum += **p;
-        take
-    })
-    .count()
+    powers
+        .iter()
+        .take_while(|p| {
+            let take = cum * 3 < total;
+            cum += **p;
+            take
+        })
+        .count()
 }
 
 // ------------------------------------------------------------------ test --
@@ -409,7 +470,8 @@ fn build_chain(dir: &std::path::Path) -> Chain {
     );
     let instantiate_tx = out["hash"].as_str().unwrap().to_owned();
     let data = hex::decode(out["receipt"]["data"].as_str().unwrap()).unwrap();
-    let contract = Address(<[u8; 20]>::try_from(data.as_slice()).expect("instantiate returns the contract address")).to_string();
+    let contract =
+        Address(<[u8; 20]>::try_from(data.as_slice()).expect("instantiate returns the contract address")).to_string();
 
     // The testnet's DAO, a proposal whose title is an XSS attempt, and a vote.
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -442,7 +504,8 @@ fn explorer_pages_show_the_chain_live_in_a_real_browser() {
     assert!(exe.exists(), "{} does not exist: run scripts/setup.sh", exe.display());
     let started = Instant::now();
     let shots = PathBuf::from(
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"), PathBuf::from),
+        std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"), PathBuf::from),
     )
     .join("explorer-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
@@ -634,9 +697,10 @@ fn explorer_pages_show_the_chain_live_in_a_real_browser() {
         let junk = "no such thing <img src=x onerror=\"window.__xss=4\">";
         assert_eq!(b.search(junk, "search").await, "not-found");
         assert!(b.field("not-found").await.contains(junk));
+        assert_eq!(b.eval("document.querySelectorAll('main img').length").await, json!(0));
+        saved.push(b.screenshot("search-not-found").await);
         assert_eq!(b.search("99999999", "search").await, "not-found");
         assert_eq!(b.search(&"ab".repeat(32), "search").await, "not-found");
-        saved.push(b.screenshot("search-not-found").await);
         assert_eq!(b.goto("#/block/99999999", "block").await, "not-found");
         assert_eq!(b.goto("#/tx/zz", "tx").await, "not-found");
         assert_eq!(b.goto(&format!("#/contract/{who}"), "contract").await, "not-found");
@@ -647,7 +711,17 @@ fn explorer_pages_show_the_chain_live_in_a_real_browser() {
         assert!(b.problems.is_empty(), "the page reported problems: {:#?}", b.problems);
         saved
     });
+    let marker = browser.marker();
     drop(browser);
+    assert!(!processes_with(&marker).into_iter().any(alive), "chromium processes outlived the test");
+    let pids: Vec<u32> = (0..chain.net.nodes()).filter_map(|i| chain.net.pid(i)).collect();
+    assert_eq!(pids.len(), 4);
+    drop(chain);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pids.iter().any(|p| alive(*p)) {
+        assert!(Instant::now() < deadline, "agorad processes outlived the test: {pids:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert!(started.elapsed() < BUDGET, "the browser test took {:?}", started.elapsed());
     for p in &saved {
         println!("screenshot: {}", p.display());
