@@ -5,7 +5,7 @@
 # machine state in a temporary directory) and fails unless the step's install
 # ran, the thing is there afterwards, and no other step ran. It also runs a
 # fresh machine of this kind (pinned toolchain without the wasm32 target, no
-# libclang), a bare one (no toolchain at all) and a complete one (set-up does
+# libclang, no chromium), a bare one (no toolchain at all) and a complete one (set-up does
 # nothing). Takes well under a second and touches nothing real.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,6 +34,7 @@ cat >"$SIM/bin/apt-get" <<'SHIM'
 #!/usr/bin/env bash
 echo "apt-get $*" >>"$SIM/log"
 case " $* " in *" install "*libclang-dev*) mkdir -p "$SIM/root/usr/lib/llvm-14/lib"; touch "$SIM/root/usr/lib/llvm-14/lib/libclang.so";; esac
+case " $* " in *" install "*" chromium "*) mkdir -p "$SIM/root/usr/bin"; printf '#!/bin/sh\n' >"$SIM/root/usr/bin/chromium"; chmod +x "$SIM/root/usr/bin/chromium";; esac
 SHIM
 cat >"$SIM/bin/sudo" <<'SHIM'
 #!/usr/bin/env bash
@@ -43,9 +44,9 @@ chmod +x "$SIM/bin/"*
 
 CHANNEL="$(sed -n 's/^channel *= *//p' "$ROOT/rust-toolchain.toml" | tr -d '"')"
 failures=0
-# machine NAME TOOLCHAIN COMPONENTS TARGETS LIBCLANG(yes|no) EXPECTED-INSTALLS...
+# machine NAME TOOLCHAIN COMPONENTS TARGETS LIBCLANG(yes|no) CHROMIUM(yes|no) EXPECTED-INSTALLS...
 machine() {
-  local name="$1" tc="$2" comps="$3" targets="$4" clang="$5"; shift 5
+  local name="$1" tc="$2" comps="$3" targets="$4" clang="$5" chromium="$6"; shift 6
   rm -rf "$SIM/state" "$SIM/root" "$SIM/log"; mkdir -p "$SIM/state"; touch "$SIM/log"
   [ -n "$tc" ] && echo "$tc" >"$SIM/state/toolchains"
   printf '%s\n' $comps >"$SIM/state/components"
@@ -53,10 +54,13 @@ machine() {
   # Every simulated machine has libclang-cpp, as this kind's image does: it must not pass for libclang.
   mkdir -p "$SIM/root/usr/lib/llvm-14/lib"; touch "$SIM/root/usr/lib/llvm-14/lib/libclang-cpp.so.14"
   if [ "$clang" = yes ]; then touch "$SIM/root/usr/lib/llvm-14/lib/libclang.so"; fi
+  # A chromium that is not executable (a leftover file) does not count.
+  mkdir -p "$SIM/root/usr/bin"; touch "$SIM/root/usr/bin/chromium"
+  if [ "$chromium" = yes ]; then chmod +x "$SIM/root/usr/bin/chromium"; fi
   local out ok=1
   out="$( (
     export SIM PATH="$SIM/bin:$PATH" AGORA_SYSROOT="$SIM/root"
-    unset LIBCLANG_PATH
+    unset LIBCLANG_PATH AGORA_CHROMIUM
     # shellcheck source=scripts/setup.sh
     source "$ROOT/scripts/setup.sh"
     agora_setup 2>&1
@@ -74,12 +78,13 @@ machine() {
   fi
 }
 ALL_COMPS="rustfmt clippy"; ALL_TARGETS="x86_64-unknown-linux-gnu wasm32-unknown-unknown"
-machine "complete machine" "$CHANNEL" "$ALL_COMPS" "$ALL_TARGETS" yes
-machine "no wasm32 target" "$CHANNEL" "$ALL_COMPS" "x86_64-unknown-linux-gnu" yes wasm_target
-machine "no libclang" "$CHANNEL" "$ALL_COMPS" "$ALL_TARGETS" no libclang
-machine "no rustfmt/clippy" "$CHANNEL" "" "$ALL_TARGETS" yes components
-machine "fresh machine of this kind" "$CHANNEL" "$ALL_COMPS" "x86_64-unknown-linux-gnu" no wasm_target libclang
-machine "no toolchain at all" "" "" "" no toolchain components wasm_target libclang
+machine "complete machine" "$CHANNEL" "$ALL_COMPS" "$ALL_TARGETS" yes yes
+machine "no wasm32 target" "$CHANNEL" "$ALL_COMPS" "x86_64-unknown-linux-gnu" yes yes wasm_target
+machine "no libclang" "$CHANNEL" "$ALL_COMPS" "$ALL_TARGETS" no yes libclang
+machine "no chromium" "$CHANNEL" "$ALL_COMPS" "$ALL_TARGETS" yes no chromium
+machine "no rustfmt/clippy" "$CHANNEL" "" "$ALL_TARGETS" yes yes components
+machine "fresh machine of this kind" "$CHANNEL" "$ALL_COMPS" "x86_64-unknown-linux-gnu" no no wasm_target libclang chromium
+machine "no toolchain at all" "" "" "" no no toolchain components wasm_target libclang chromium
 if [ "$failures" -ne 0 ]; then
   echo "setup check: $failures simulated machine(s) not set up by scripts/setup.sh" >&2
   exit 1

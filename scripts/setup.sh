@@ -6,7 +6,7 @@
 # done by hand: scripts/check-setup.sh runs `agora_setup` against a simulated
 # machine where each thing is missing and fails unless the step installs it.
 
-AGORA_SETUP_STEPS=(toolchain components wasm_target libclang)
+AGORA_SETUP_STEPS=(toolchain components wasm_target libclang chromium)
 ROOT="${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 
 # The pinned channel, its components and targets, read from rust-toolchain.toml.
@@ -59,6 +59,16 @@ has_libclang() {
 }
 install_libclang() {
   agora_root_cmd apt-get update -qq && agora_root_cmd apt-get install -y -qq libclang-dev >/dev/null
+}
+
+# 5. chromium: the block explorer's browser test (node/tests/explorer_browser.rs)
+#    drives Debian's headless chromium; AGORA_CHROMIUM names another binary.
+has_chromium() {
+  [ -n "${AGORA_CHROMIUM:-}" ] && return 0
+  [ -x "$AGORA_SYSROOT/usr/bin/chromium" ]
+}
+install_chromium() {
+  agora_root_cmd apt-get update -qq && agora_root_cmd apt-get install -y -qq chromium >/dev/null
 }
 
 agora_setup() {

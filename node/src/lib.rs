@@ -9,6 +9,7 @@ pub mod chain;
 pub mod config;
 pub mod convert;
 pub mod engine;
+pub mod explorer;
 pub mod keys;
 pub mod mempool;
 pub mod metrics;

@@ -1,9 +1,9 @@
 //! The RPC server: one port for JSON-RPC over HTTP and WebSocket, with the
-//! HTTP layers in front of it (`/metrics`), the parameter conventions
-//! (`rpc_params`) around the methods, and the whole API module: the typed
-//! `rpc-api` traits the node implements (`rpc`, `rpc_staking`, `rpc_index`,
-//! `rpc_contracts`), the methods still registered by hand (`rpc_events`) and
-//! `rpc.discover`.
+//! HTTP layers in front of it (`/metrics`, the explorer at `/explorer/`), the
+//! parameter conventions (`rpc_params`) around the methods, and the whole API
+//! module: the typed `rpc-api` traits the node implements (`rpc`,
+//! `rpc_staking`, `rpc_index`, `rpc_contracts`, `rpc_history`, `rpc_events`)
+//! and `rpc.discover`.
 
 use std::sync::Arc;
 
@@ -49,7 +49,11 @@ pub async fn serve(
         .build();
     let server = Server::builder()
         .set_config(config)
-        .set_http_middleware(tower::ServiceBuilder::new().layer(crate::metrics::MetricsLayer::new(ctx.clone())))
+        .set_http_middleware(
+            tower::ServiceBuilder::new()
+                .layer(crate::metrics::MetricsLayer::new(ctx.clone()))
+                .layer(crate::explorer::ExplorerLayer),
+        )
         .set_rpc_middleware(RpcServiceBuilder::new().layer(crate::rpc_params::ParamConventionsLayer))
         .build(addr)
         .await
