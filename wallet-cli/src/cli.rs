@@ -8,9 +8,9 @@ use ledger::{Address, Amount, Hash, PublicKey, Rate};
 
 use crate::output::OutputFormat;
 use crate::parse::{
-    BlockSelector, StorageKey, address_arg, amount_arg, block_arg, client_version_arg, consensus_key_arg,
-    country_arg, details_arg, duration_arg, entity_arg, hash_arg, hosting_arg, moniker_arg,
-    positive_amount_arg, rate_arg, storage_key_arg, website_arg,
+    BlockSelector, StorageKey, address_arg, amount_arg, block_arg, client_version_arg, consensus_key_arg, country_arg,
+    details_arg, duration_arg, entity_arg, hash_arg, hosting_arg, moniker_arg, positive_amount_arg, rate_arg,
+    storage_key_arg, website_arg,
 };
 
 pub use crate::config::DEFAULT_NODE;
@@ -604,8 +604,19 @@ mod tests {
             vec!["dao", "execute", &a, "1"],
         ];
         let flags = [
-            "--from", "k", "--gas", "auto", "--gas-adjustment", "1.5", "--fees", "9000", "--nonce", "4", "--no-wait",
-            "--timeout", "5s",
+            "--from",
+            "k",
+            "--gas",
+            "auto",
+            "--gas-adjustment",
+            "1.5",
+            "--fees",
+            "9000",
+            "--nonce",
+            "4",
+            "--no-wait",
+            "--timeout",
+            "5s",
         ];
         for c in &commands {
             let args = [&["agora"][..], c, &flags].concat();
@@ -634,8 +645,13 @@ mod tests {
             }
         }
         // The old transfer flag is gone: one shape.
-        assert!(Cli::try_parse_from(["agora", "transfer", "--from", "k", "--to", &a, "--amount", "1", "--gas-limit", "5"]).is_err());
-        let cli = Cli::try_parse_from(["agora", "transfer", "--from", "k", "--to", &a, "--amount", "1", "--gas", "21000"]).unwrap();
+        assert!(
+            Cli::try_parse_from(["agora", "transfer", "--from", "k", "--to", &a, "--amount", "1", "--gas-limit", "5"])
+                .is_err()
+        );
+        let cli =
+            Cli::try_parse_from(["agora", "transfer", "--from", "k", "--to", &a, "--amount", "1", "--gas", "21000"])
+                .unwrap();
         assert_eq!(tx_flags_of(&cli.command).unwrap().gas, GasSetting::Limit(21_000));
     }
 
@@ -830,7 +846,10 @@ mod tests {
 
         let cli = parse(&["stake", "redelegate", &a, &b, "10", "--from", "k", "--gas", "90000"]).unwrap();
         let Command::Stake(StakeCommand::Redelegate { src, dst, amount, tx }) = cli.command else { panic!() };
-        assert_eq!((src, dst, amount, tx.flags.gas), (a.clone(), b.clone(), Amount::new(10), GasSetting::Limit(90_000)));
+        assert_eq!(
+            (src, dst, amount, tx.flags.gas),
+            (a.clone(), b.clone(), Amount::new(10), GasSetting::Limit(90_000))
+        );
         assert!(err(&["stake", "delegate", &a, "0", "--from", "k"]).contains("greater than zero"));
         assert!(err(&["stake", "delegate", &a, "-3", "--from", "k"]).contains("negative"));
         assert!(err(&["stake", "delegate", &a, "3"]).contains("--from"));

@@ -113,9 +113,9 @@ pub enum WalletError {
     Refused { context: &'static str, code: i32, message: String, data: Option<String> },
 
     #[error(
-        "the node at {node} is on chain `{node_chain}`, but the wallet is pinned to chain `{pinned}` ({source}); nothing was signed or sent"
+        "the node at {node} is on chain `{node_chain}`, but the wallet is pinned to chain `{pinned}` ({pinned_by}); nothing was signed or sent"
     )]
-    WrongChain { node: String, node_chain: String, pinned: String, source: &'static str },
+    WrongChain { node: String, node_chain: String, pinned: String, pinned_by: &'static str },
 
     #[error("client config {path}: {reason}")]
     Config { path: PathBuf, reason: String },
@@ -151,9 +151,9 @@ impl WalletError {
             WalletError::KeyExists { .. } => "key_exists",
             WalletError::WrongPassword | WalletError::Password(_) => "password",
             WalletError::Keystore { .. } | WalletError::Mnemonic(_) | WalletError::Derivation(_) => "keystore",
-            WalletError::NodeUnreachable { .. } | WalletError::NodeHttpStatus { .. } | WalletError::NodeTimeout { .. } => {
-                "node_unreachable"
-            }
+            WalletError::NodeUnreachable { .. }
+            | WalletError::NodeHttpStatus { .. }
+            | WalletError::NodeTimeout { .. } => "node_unreachable",
             WalletError::Rpc { .. } => "rpc",
             WalletError::BadResponse { .. } => "bad_response",
             WalletError::NotFound(_) => "not_found",
@@ -181,8 +181,8 @@ impl WalletError {
                 Some(r) => (**r).clone(),
                 None => json!({ "hash": hash, "height": height, "reason": reason }),
             },
-            WalletError::WrongChain { node_chain, pinned, source, .. } => {
-                json!({ "node_chain_id": node_chain, "pinned_chain_id": pinned, "pinned_by": source })
+            WalletError::WrongChain { node_chain, pinned, pinned_by, .. } => {
+                json!({ "node_chain_id": node_chain, "pinned_chain_id": pinned, "pinned_by": pinned_by })
             }
             WalletError::DryRunFailed { reason, .. } => json!({ "reason": reason }),
             _ => Value::Null,

@@ -564,7 +564,9 @@ mod tests {
         assert_eq!(parse_gas_adjustment(" 2 ").unwrap().to_string(), "2");
         assert_eq!(parse_gas_adjustment("1.000001").unwrap().to_string(), "1.000001");
         assert_eq!(parse_gas_adjustment("10").unwrap().to_string(), "10");
-        for bad in ["", "0.9", "0", "1.", ".5", "1,3", "-1.3", "1e3", "10.000001", "1.0000001", "abc", "99999999999999999999"] {
+        for bad in
+            ["", "0.9", "0", "1.", ".5", "1,3", "-1.3", "1e3", "10.000001", "1.0000001", "abc", "99999999999999999999"]
+        {
             assert!(parse_gas_adjustment(bad).is_err(), "{bad}");
         }
         // ceil(gas × factor), capped.

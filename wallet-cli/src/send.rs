@@ -42,7 +42,9 @@ use crate::error::{Result, WalletError};
 use crate::keystore::Keystore;
 use crate::output::{Fields, print_json};
 use crate::parse::GasSetting;
-use crate::rpc::{AccountInfo, ChainParamsInfo, Committed, GasEstimate, MAX_COMMIT_TIMEOUT, NodeClient, WithRaw, codes};
+use crate::rpc::{
+    AccountInfo, ChainParamsInfo, Committed, GasEstimate, MAX_COMMIT_TIMEOUT, NodeClient, WithRaw, codes,
+};
 
 /// The node's transaction admission and validation errors (docs/rpc.md,
 /// "Errors": 1001 malformed … 1010 invalid, with wrong chain id, nonce, fee,
@@ -395,10 +397,7 @@ async fn submit(client: &NodeClient, s: Signed, timeout: Duration) -> Result<Sen
 /// Checks `--timeout` of a command that waits for the commit.
 pub(crate) fn check_commit_timeout(timeout: Duration) -> Result<()> {
     if timeout.is_zero() || timeout > MAX_COMMIT_TIMEOUT {
-        return Err(WalletError::Usage(format!(
-            "--timeout must be between 1ms and {}s",
-            MAX_COMMIT_TIMEOUT.as_secs()
-        )));
+        return Err(WalletError::Usage(format!("--timeout must be between 1ms and {}s", MAX_COMMIT_TIMEOUT.as_secs())));
     }
     Ok(())
 }
@@ -465,12 +464,17 @@ mod tests {
             height: 3,
         };
         let a = Address([1; 20]);
-        assert_eq!(check_affordable(&a, &account, 100, 1000, Amount::new(2), ("amount", Amount::new(800)), "t").unwrap(), Amount::new(200));
-        let e = check_affordable(&a, &account, 100, 1000, Amount::new(2), ("amount", Amount::new(801)), "t").unwrap_err();
+        assert_eq!(
+            check_affordable(&a, &account, 100, 1000, Amount::new(2), ("amount", Amount::new(800)), "t").unwrap(),
+            Amount::new(200)
+        );
+        let e =
+            check_affordable(&a, &account, 100, 1000, Amount::new(2), ("amount", Amount::new(801)), "t").unwrap_err();
         assert!(e.to_string().contains("insufficient balance"), "{e}");
         let e = check_affordable(&a, &account, 1001, 1000, Amount::new(1), ("amount", Amount::ZERO), "t").unwrap_err();
         assert!(e.to_string().contains("above the chain's per-transaction maximum"), "{e}");
-        let e = check_affordable(&a, &account, u64::MAX, u64::MAX, Amount::new(u128::MAX), ("amount", Amount::ZERO), "t");
+        let e =
+            check_affordable(&a, &account, u64::MAX, u64::MAX, Amount::new(u128::MAX), ("amount", Amount::ZERO), "t");
         assert!(e.is_err(), "overflow is refused");
         // --gas-adjustment feeds --gas auto.
         assert_eq!(parse_gas_adjustment("1.5").unwrap().apply(1_000, 100_000), 1_500);
@@ -478,7 +482,8 @@ mod tests {
 
     #[test]
     fn admission_errors_are_refusals() {
-        let rpc = |code| WalletError::Rpc { context: "node rejected the transaction", code, message: "m".into(), data: None };
+        let rpc =
+            |code| WalletError::Rpc { context: "node rejected the transaction", code, message: "m".into(), data: None };
         for code in [1001, 1004, 1005, 1007, 1009, 1010, -32602] {
             let e = refused(rpc(code));
             assert!(matches!(e, WalletError::Refused { .. }), "{code}");

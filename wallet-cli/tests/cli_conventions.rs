@@ -41,7 +41,11 @@ fn the_pinned_chain_id_is_enforced_with_flag_env_file_precedence() {
     assert_eq!(stderr(&out).matches(note).count(), 1, "{}", stderr(&out));
 
     // --chain-id: another chain is refused with exit 4, before anything is signed or sent.
-    let before = (node.state().estimates, node.state().committed.len());
+    let seen = |node: &MockNode| {
+        let st = node.state();
+        (st.estimates, st.committed.len())
+    };
+    let before = seen(&node);
     let out = env.run(&transfer(&node, &["--chain-id", "agora-other"]));
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     let err = stderr(&out);
@@ -50,7 +54,7 @@ fn the_pinned_chain_id_is_enforced_with_flag_env_file_precedence() {
             && err.contains("nothing was signed or sent"),
         "{err}"
     );
-    assert_eq!((node.state().estimates, node.state().committed.len()), before, "no dry run, nothing sent");
+    assert_eq!(seen(&node), before, "no dry run, nothing sent");
     let out = env.run(&transfer(&node, &["--chain-id", mock_node::CHAIN_ID]));
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stderr(&out).contains("no chain id pinned"), "{}", stderr(&out));
@@ -113,8 +117,11 @@ fn config_shows_sets_and_unsets() {
     // Nothing set: the defaults.
     let c = env.json(&["config", "-o", "json"]);
     assert_eq!(c["chain-id"]["value"], Value::Null);
-    assert_eq!((c["node"]["value"].as_str(), c["node"]["source"].as_str()), (Some("http://127.0.0.1:26657"), Some("default")));
-    assert_eq!(c["output"]["value"], "text");
+    assert_eq!(
+        (c["node"]["value"].as_str(), c["node"]["source"].as_str()),
+        (Some("http://127.0.0.1:26657"), Some("default"))
+    );
+    assert_eq!((c["output"]["value"].as_str(), c["output"]["source"].as_str()), (Some("json"), Some("flag")));
 
     // node and output in the file are used.
     assert!(env.run(&["config", "node", &node.url]).status.success());
@@ -210,7 +217,10 @@ fn exit_codes_are_distinct() {
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
     // The help lists the exit codes.
     let help = stdout(&env.run(&["--help"]));
-    assert!(help.contains("Exit codes:") && help.contains("3  not committed yet") && help.contains("4  refused"), "{help}");
+    assert!(
+        help.contains("Exit codes:") && help.contains("3  not committed yet") && help.contains("4  refused"),
+        "{help}"
+    );
 }
 
 #[test]
@@ -245,7 +255,8 @@ fn gas_fees_and_no_wait_on_every_transaction_command() {
     code.resize(100, 7);
     std::fs::write(&wasm, code).unwrap();
     let committed = node.state().committed.len();
-    let out = env.run(&["contract", "store", wasm.to_str().unwrap(), "--from", "alice", "--no-wait", "--node", &node.url]);
+    let out =
+        env.run(&["contract", "store", wasm.to_str().unwrap(), "--from", "alice", "--no-wait", "--node", &node.url]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("pending (accepted by the mempool)"), "{}", stdout(&out));
     assert!(stderr(&out).contains("agora tx ") && stderr(&out).contains("--wait"), "{}", stderr(&out));

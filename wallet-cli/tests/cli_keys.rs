@@ -149,7 +149,8 @@ fn keys_export_import_delete() {
     assert_eq!(v["address"], address.as_str());
     assert!(!stdout(&out).contains(&mnemonic), "the mnemonic is not echoed");
     let out = import_stdin("empty", "");
-    assert!(stderr(&out).contains("nothing on stdin"), "{}", stderr(&out));
+    let e: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(e["error"]["message"].as_str().unwrap().contains("nothing on stdin"), "{e}");
     let out = import_stdin("bad", "not a mnemonic at all");
     assert!(!out.status.success() && !env.keyring().join("bad.json").exists());
 

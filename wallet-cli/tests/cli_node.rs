@@ -117,18 +117,7 @@ fn failed_receipt_exits_non_zero_with_the_reason() {
     env.new_key("alice");
     let node = MockNode::start(State { balance: 1_000_000, fail_receipts: true, ..State::default() });
     let out = env.run(&[
-        "transfer",
-        "--node",
-        &node.url,
-        "--from",
-        "alice",
-        "--to",
-        "alice",
-        "--amount",
-        "5",
-        "--gas",
-        "5000",
-        "-o",
+        "transfer", "--node", &node.url, "--from", "alice", "--to", "alice", "--amount", "5", "--gas", "5000", "-o",
         "json",
     ]);
     assert_eq!(out.status.code(), Some(1), "committed but failed: {}", stderr(&out));
@@ -165,17 +154,7 @@ fn failed_dry_run_sends_nothing() {
 
     // With --gas N the wallet checks the balance itself.
     let out = env.run(&[
-        "transfer",
-        "--node",
-        &node.url,
-        "--from",
-        "alice",
-        "--to",
-        "alice",
-        "--amount",
-        "99999",
-        "--gas",
-        "3000",
+        "transfer", "--node", &node.url, "--from", "alice", "--to", "alice", "--amount", "99999", "--gas", "3000",
     ]);
     assert!(stderr(&out).contains("insufficient balance"), "{}", stderr(&out));
     let out = env.run(&[

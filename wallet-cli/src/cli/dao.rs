@@ -1,6 +1,6 @@
 //! `agora dao …`: the DAO subcommands' arguments.
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Subcommand, ValueEnum};
 use ledger::{Address, Amount, Hash};
 
 use super::{OptionalTxArgs, TxArgs};

@@ -12,7 +12,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use ledger::{Address, Amount, Hash, Payload, SignedTx, TxBody, contract_address};
+use ledger::{Address, Amount, Hash, Payload, contract_address};
 use serde_json::{Value, json};
 
 use crate::cli::{ContractCommand, TxArgs};
@@ -108,7 +108,9 @@ async fn store(ctx: &Ctx, file: &Path, opts: &TxArgs) -> Result<()> {
     }
     let size = code.len();
     let local_hash = Hash::digest(&code);
-    let Some(sent) = send(ctx, &p, opts, Payload::StoreCode { code }, ("funds", Amount::ZERO), "upload").await? else { return Ok(()) };
+    let Some(sent) = send(ctx, &p, opts, Payload::StoreCode { code }, ("funds", Amount::ZERO), "upload").await? else {
+        return Ok(());
+    };
 
     let data = sent.data();
     let code_hash = match <[u8; 32]>::try_from(data.as_slice()) {
@@ -263,7 +265,9 @@ async fn migrate(ctx: &Ctx, contract: &Address, code_hash: &Hash, msg: &str, opt
 async fn set_admin(ctx: &Ctx, contract: &Address, admin: Option<Address>, opts: &TxArgs) -> Result<()> {
     let p = prepare(ctx, opts).await?;
     let payload = Payload::UpdateAdmin { contract: *contract, admin };
-    let Some(sent) = send(ctx, &p, opts, payload, ("funds", Amount::ZERO), "admin change").await? else { return Ok(()) };
+    let Some(sent) = send(ctx, &p, opts, payload, ("funds", Amount::ZERO), "admin change").await? else {
+        return Ok(());
+    };
     let mut out = sent.json();
     out["contract"] = json!(contract);
     out["admin"] = json!(admin);

@@ -12,13 +12,13 @@ use ledger::{Address, Amount, Payload};
 use serde_json::{Value, json};
 
 use crate::cli::{DaoCommand, TxArgs, VoteOption};
-use crate::send::{Sent, prepare, send, send_committed};
 use crate::commands::dao_create::CreateMsg;
 use crate::commands::query::event_fields;
 use crate::commands::{CALL_TIMEOUT, Ctx, dao_create, dao_members, dao_view};
 use crate::error::{Result, WalletError};
 use crate::output::{Fields, print_json};
 use crate::parse::parse_msg;
+use crate::send::{Sent, prepare, send, send_committed};
 
 pub async fn run(ctx: &Ctx, cmd: DaoCommand) -> Result<()> {
     match cmd {

@@ -21,11 +21,11 @@ use serde_json::{Value, json};
 
 use crate::cli::TxArgs;
 use crate::commands::Ctx;
-use crate::send::{Prepared, Sent, prepare, send, send_committed};
 use crate::commands::dao_config::{RuleArgs, Settings, merge_config};
 use crate::commands::query::event_fields;
 use crate::error::{Result, WalletError};
 use crate::output::Fields;
+use crate::send::{Prepared, Sent, prepare, send, send_committed};
 
 /// The `dao-core` instantiate message.
 #[derive(Debug)]
@@ -174,7 +174,14 @@ pub async fn create(ctx: &Ctx, core: &Hash, label: &str, msg: CreateMsg, rules: 
 }
 
 /// Sends one step: waited for unless it is the `last` and `--no-wait` is given.
-async fn send_step(ctx: &Ctx, p: &Prepared, tx: &TxArgs, payload: Payload, what: &'static str, last: bool) -> Result<Option<Sent>> {
+async fn send_step(
+    ctx: &Ctx,
+    p: &Prepared,
+    tx: &TxArgs,
+    payload: Payload,
+    what: &'static str,
+    last: bool,
+) -> Result<Option<Sent>> {
     if last {
         send(ctx, p, tx, payload, ("funds", Amount::ZERO), what).await
     } else {

@@ -94,7 +94,7 @@ impl Ctx {
                 node: node_url.to_owned(),
                 node_chain: node_chain.to_owned(),
                 pinned: pinned.clone(),
-                source: match source {
+                pinned_by: match source {
                     Source::Flag => "--chain-id",
                     Source::Env => CHAIN_ID_ENV,
                     _ => "chain-id in client.toml",
@@ -155,7 +155,7 @@ pub async fn execute(cli: Cli) -> u8 {
         Ok(c) => c,
         Err(e) => return report(&e, flag_output.unwrap_or_default()),
     };
-    match run(ctx, cli).await {
+    match run(&ctx, cli).await {
         Ok(()) => EXIT_OK,
         Err(e) => report(&e, ctx.output),
     }
