@@ -584,6 +584,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::unwrap_used)]
     fn tx_flags_have_one_shape() {
         let a = Address([3; 20]).to_string();
         let h = "ab".repeat(32);
