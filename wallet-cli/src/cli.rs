@@ -8,27 +8,68 @@ use ledger::{Address, Amount, Hash, PublicKey, Rate};
 
 use crate::output::OutputFormat;
 use crate::parse::{
-    BlockSelector, GasSetting, StorageKey, address_arg, amount_arg, block_arg, client_version_arg, consensus_key_arg,
-    country_arg, details_arg, duration_arg, entity_arg, gas_arg, hash_arg, hosting_arg, moniker_arg,
-    positive_amount_arg, rate_arg, storage_key_arg, website_arg,
+    BlockSelector, StorageKey, address_arg, amount_arg, block_arg, client_version_arg, consensus_key_arg, country_arg,
+    details_arg, duration_arg, entity_arg, hash_arg, hosting_arg, moniker_arg, positive_amount_arg, rate_arg,
+    storage_key_arg, website_arg,
 };
 
-/// The default node URL.
-pub const DEFAULT_NODE: &str = "http://127.0.0.1:26657";
+pub use crate::config::DEFAULT_NODE;
+
+/// Exit codes, shown at the end of `agora --help` (see also README and docs/wallet.md).
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success; a transaction was committed and succeeded (or, with --no-wait, accepted by the mempool)
+  1  a transaction was committed but failed (it paid its fee), or any other error
+  2  usage error (bad flags or arguments)
+  3  not committed yet: no commit within --timeout (it may still commit: agora tx HASH --wait)
+  4  refused: the node rejected the transaction, or it is on another chain than the pinned chain id
+
+Settings: flag, then environment (AGORA_NODE, AGORA_CHAIN_ID), then KEYRING_DIR/client.toml
+(`agora config`), then the default. Under -o json, errors are one JSON document on stdout:
+{\"error\": {\"code\": EXIT_CODE, \"kind\": …, \"message\": …, \"data\": …}}.";
+
+/// Whether a command line asks for `-o json` (so that even its usage errors
+/// are reported as JSON).
+pub fn wants_json<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> bool {
+    let args: Vec<String> = args.into_iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let mut json = false;
+    for (i, a) in args.iter().enumerate() {
+        if a == "--" {
+            break;
+        }
+        let value = match a.as_str() {
+            "-o" | "--output" => args.get(i + 1).map(String::as_str),
+            _ => a.strip_prefix("--output=").or_else(|| a.strip_prefix("-o=")).or_else(|| a.strip_prefix("-o")),
+        };
+        if let Some(v) = value {
+            json = v.eq_ignore_ascii_case("json");
+        }
+    }
+    json
+}
 
 /// agora: the Agora wallet (keys, transfers and chain queries).
 #[derive(Debug, Parser)]
-#[command(name = "agora", version, about, long_about = None, propagate_version = true)]
+#[command(name = "agora", version, about, long_about = None, propagate_version = true, after_help = EXIT_CODES_HELP)]
 pub struct Cli {
-    /// Node JSON-RPC URL (http:// or https://; subscriptions use ws:// / wss:// on the same address).
-    #[arg(long, global = true, env = "AGORA_NODE", default_value = DEFAULT_NODE, value_name = "URL")]
-    pub node: String,
+    /// Node JSON-RPC URL (http:// or https://; subscriptions use ws:// / wss://
+    /// on the same address) [env: AGORA_NODE; then `node` in client.toml;
+    /// default: http://127.0.0.1:26657].
+    #[arg(long, global = true, value_name = "URL")]
+    pub node: Option<String>,
 
-    /// Output format: human text, or one JSON document on stdout for scripts.
-    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    /// The chain id to sign for: the wallet refuses (exit 4) a node on another
+    /// chain [env: AGORA_CHAIN_ID; then `chain-id` in client.toml; default: the
+    /// node's, with a note on stderr].
+    #[arg(long, global = true, value_parser = crate::config::chain_id_arg, value_name = "ID")]
+    pub chain_id: Option<String>,
 
-    /// Keyring directory [default: ~/.agora/keys].
+    /// Output format: human text, or one JSON document on stdout for scripts
+    /// (errors too) [default: `output` in client.toml, else text].
+    #[arg(short = 'o', long, global = true, value_enum)]
+    pub output: Option<OutputFormat>,
+
+    /// Keyring directory, which also holds client.toml [default: ~/.agora/keys].
     #[arg(long, global = true, env = "AGORA_KEYRING_DIR", value_name = "DIR")]
     pub keyring_dir: Option<PathBuf>,
 
@@ -57,6 +98,11 @@ pub enum Command {
     /// Sign and send a transfer, and wait for it to be committed.
     Transfer(TransferArgs),
 
+    /// Show or change the client configuration (KEYRING_DIR/client.toml):
+    /// `agora config` shows every setting and where it comes from, `agora
+    /// config chain-id agora-1` pins the chain, `--unset` removes a setting.
+    Config(ConfigArgs),
+
     /// Upload, create, call and inspect WebAssembly contracts.
     #[command(subcommand)]
     Contract(ContractCommand),
@@ -72,7 +118,7 @@ pub enum Command {
     /// Amounts are whole numbers of base units; rates are decimals (0.05) or
     /// percentages (5%). Each command checks its arguments, makes a dry run
     /// (--gas auto), checks the balance, signs, and waits for the commit; it
-    /// exits with 3 if the transaction was included but failed.
+    /// exits with 1 if the transaction was included but failed.
     #[command(subcommand)]
     Stake(StakeCommand),
 
@@ -150,6 +196,16 @@ pub enum KeysCommand {
         #[arg(long, value_name = "FILE")]
         mnemonic_file: Option<PathBuf>,
     },
+    /// Import a key under a new name: an encrypted keystore file written by
+    /// `agora keys export` (its password is asked to check it), or a mnemonic
+    /// read from stdin (a hidden prompt on a terminal). Never replaces a key.
+    Import {
+        /// Name of the key in the keyring.
+        name: String,
+        /// The keystore JSON file to import [default: read a mnemonic from stdin].
+        #[arg(long, value_name = "FILE")]
+        keystore: Option<PathBuf>,
+    },
     /// List the keys of the keyring.
     List,
     /// Show a key's address and public key.
@@ -159,16 +215,39 @@ pub enum KeysCommand {
         #[arg(long)]
         address: bool,
     },
-    /// Print a key's mnemonic (asks for the password).
-    Export { name: String },
+    /// Print a key's encrypted keystore (JSON, for `agora keys import`); with
+    /// --mnemonic, print its mnemonic instead (asks for the password).
+    Export {
+        name: String,
+        /// Print the secret mnemonic (full control of the funds) instead of the encrypted keystore.
+        #[arg(long)]
+        mnemonic: bool,
+    },
+    /// Delete a key from the keyring (asks for confirmation on stdin).
+    Delete {
+        name: String,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+}
+
+/// `agora config [KEY [VALUE]]`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// The setting to show or change [default: show all].
+    #[arg(value_enum, value_name = "KEY")]
+    pub key: Option<crate::config::ConfigKey>,
+    /// The new value.
+    #[arg(value_name = "VALUE", requires = "key", conflicts_with = "unset")]
+    pub value: Option<String>,
+    /// Remove the setting from client.toml.
+    #[arg(long, requires = "key")]
+    pub unset: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct TransferArgs {
-    /// Key that signs and pays.
-    #[arg(long, value_name = "KEYNAME")]
-    pub from: String,
-
     /// Recipient: an `agora1…` address or a key name.
     #[arg(long, value_name = "ADDRESS_OR_KEYNAME")]
     pub to: String,
@@ -177,29 +256,14 @@ pub struct TransferArgs {
     #[arg(long, value_parser = amount_arg, allow_hyphen_values = true)]
     pub amount: Amount,
 
-    /// Gas price in base units per gas [default: the chain's min_gas_price].
-    #[arg(long, value_parser = amount_arg, allow_hyphen_values = true, value_name = "PRICE")]
-    pub gas_price: Option<Amount>,
-
-    /// Gas limit [default: estimated by a dry run on the node].
-    #[arg(long, value_name = "GAS")]
-    pub gas_limit: Option<u64>,
-
-    /// Nonce [default: the sender's next nonce, from the node].
-    #[arg(long)]
-    pub nonce: Option<u64>,
-
-    /// Return once the node's mempool accepted the transaction, without waiting for a block.
-    #[arg(long)]
-    pub no_wait: bool,
-
-    /// How long to wait for the commit (at most 120s).
-    #[arg(long, value_parser = duration_arg, default_value = "30s", value_name = "DURATION")]
-    pub timeout: Duration,
+    #[command(flatten)]
+    pub tx: TxArgs,
 }
 
 mod dao;
 pub use dao::{DaoCommand, VoteOption};
+mod tx;
+pub use tx::{OptionalTxArgs, TxArgs, TxFlags};
 mod decentralization;
 pub use decentralization::{DecentralizationArgs, MAX_HISTORY_LIMIT};
 
@@ -323,31 +387,6 @@ pub enum ContractCommand {
         #[arg(long, value_parser = storage_key_arg, value_name = "KEY")]
         start_after: Option<StorageKey>,
     },
-}
-
-/// Options of the commands that send a transaction (contracts, staking).
-#[derive(Debug, Args)]
-pub struct TxArgs {
-    /// Key that signs and pays.
-    #[arg(long, value_name = "KEYNAME")]
-    pub from: String,
-
-    /// Gas limit: `auto` = a dry run's gas × 1.3 + 10000 (capped at the chain's
-    /// max_tx_gas; a failing dry run sends nothing), or a number used as is.
-    #[arg(long, value_parser = gas_arg, default_value = "auto", value_name = "auto|GAS")]
-    pub gas: GasSetting,
-
-    /// Gas price in base units per gas [default: the chain's min_gas_price].
-    #[arg(long, value_parser = amount_arg, allow_hyphen_values = true, value_name = "PRICE")]
-    pub gas_price: Option<Amount>,
-
-    /// Nonce [default: the sender's next nonce, from the node].
-    #[arg(long)]
-    pub nonce: Option<u64>,
-
-    /// How long to wait for the commit (at most 120s).
-    #[arg(long, value_parser = duration_arg, default_value = "30s", value_name = "DURATION")]
-    pub timeout: Duration,
 }
 
 /// The `--status` filter of `agora validators`.
@@ -527,11 +566,121 @@ pub struct EditValidatorArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::GasSetting;
     use clap::CommandFactory;
 
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn json_output_is_seen_before_parsing() {
+        let w = |args: &[&str]| wants_json(args.iter().map(std::ffi::OsString::from));
+        assert!(w(&["agora", "transfer", "-o", "json"]));
+        assert!(w(&["agora", "-ojson", "transfer"]));
+        assert!(w(&["agora", "--output=json", "x"]));
+        assert!(w(&["agora", "--output", "JSON"]));
+        assert!(!w(&["agora", "transfer", "-o", "text"]));
+        assert!(!w(&["agora", "-o", "json", "-o", "text"]), "the last one counts");
+        assert!(!w(&["agora", "transfer"]));
+        assert!(!w(&["agora", "contract", "execute", "--", "-o", "json"]));
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn tx_flags_have_one_shape() {
+        let a = Address([3; 20]).to_string();
+        let h = "ab".repeat(32);
+        // Every transaction command takes the same options.
+        let commands: Vec<Vec<&str>> = vec![
+            vec!["transfer", "--to", &a, "--amount", "5"],
+            vec!["contract", "store", "c.wasm"],
+            vec!["contract", "instantiate", &h, "{}", "--label", "l"],
+            vec!["contract", "execute", &a, "{}"],
+            vec!["contract", "migrate", &a, "--code-hash", &h],
+            vec!["contract", "set-admin", &a, "--clear"],
+            vec!["stake", "delegate", &a, "5"],
+            vec!["stake", "undelegate", &a, "5"],
+            vec!["stake", "redelegate", &a, &a, "5"],
+            vec!["stake", "withdraw-rewards"],
+            vec!["stake", "unjail"],
+            vec!["dao", "vote", &a, "1", "yes"],
+            vec!["dao", "execute", &a, "1"],
+        ];
+        let flags = [
+            "--from",
+            "k",
+            "--gas",
+            "auto",
+            "--gas-adjustment",
+            "1.5",
+            "--fees",
+            "9000",
+            "--nonce",
+            "4",
+            "--no-wait",
+            "--timeout",
+            "5s",
+        ];
+        for c in &commands {
+            let args = [&["agora"][..], c, &flags].concat();
+            let cli = Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            let f = tx_flags_of(&cli.command).unwrap_or_else(|| panic!("{c:?} has no TxFlags"));
+            assert_eq!(f.gas, GasSetting::Auto);
+            assert_eq!(f.gas_adjustment.to_string(), "1.5");
+            assert_eq!((f.fees, f.gas_price, f.nonce, f.no_wait), (Some(Amount::new(9000)), None, Some(4), true));
+            assert_eq!(f.timeout, Duration::from_secs(5));
+            // Defaults: auto × 1.3, the chain's price, wait for the commit.
+            let args = [&["agora"][..], c, &["--from", "k"]].concat();
+            let cli = Cli::try_parse_from(&args).unwrap();
+            let f = tx_flags_of(&cli.command).unwrap();
+            assert_eq!((f.gas, f.gas_adjustment.to_string(), f.no_wait), (GasSetting::Auto, "1.3".into(), false));
+            // Fees and a gas price exclude each other; bad values are usage errors.
+            for bad in [
+                &["--fees", "1", "--gas-price", "1"][..],
+                &["--gas-adjustment", "0.5"],
+                &["--gas-adjustment", "1,3"],
+                &["--gas", "0"],
+                &["--fees", "1.5"],
+            ] {
+                let args = [&["agora"][..], c, &["--from", "k"], bad].concat();
+                let e = Cli::try_parse_from(&args).unwrap_err();
+                assert_eq!(e.exit_code(), 2, "{args:?}");
+            }
+        }
+        // The old transfer flag is gone: one shape.
+        assert!(
+            Cli::try_parse_from(["agora", "transfer", "--from", "k", "--to", &a, "--amount", "1", "--gas-limit", "5"])
+                .is_err()
+        );
+        let cli =
+            Cli::try_parse_from(["agora", "transfer", "--from", "k", "--to", &a, "--amount", "1", "--gas", "21000"])
+                .unwrap();
+        assert_eq!(tx_flags_of(&cli.command).unwrap().gas, GasSetting::Limit(21_000));
+    }
+
+    /// The [`TxFlags`] of a parsed transaction command.
+    fn tx_flags_of(c: &Command) -> Option<&TxFlags> {
+        match c {
+            Command::Transfer(t) => Some(&t.tx.flags),
+            Command::Contract(
+                ContractCommand::Store { tx, .. }
+                | ContractCommand::Instantiate { tx, .. }
+                | ContractCommand::Execute { tx, .. }
+                | ContractCommand::Migrate { tx, .. }
+                | ContractCommand::SetAdmin { tx, .. },
+            ) => Some(&tx.flags),
+            Command::Stake(
+                StakeCommand::Delegate { tx, .. }
+                | StakeCommand::Undelegate { tx, .. }
+                | StakeCommand::Redelegate { tx, .. }
+                | StakeCommand::WithdrawRewards { tx, .. }
+                | StakeCommand::Unjail { tx },
+            ) => Some(&tx.flags),
+            Command::Dao(DaoCommand::Vote { tx, .. } | DaoCommand::Execute { tx, .. }) => Some(&tx.flags),
+            _ => None,
+        }
     }
 
     #[test]
@@ -558,11 +707,11 @@ mod tests {
             panic!("parsed as another command")
         };
         assert_eq!((contract, msg.as_str(), funds), (Address([3; 20]), r#"{"increment":{}}"#, Amount::ZERO));
-        assert_eq!(tx.gas, GasSetting::Auto, "auto is the default");
+        assert_eq!(tx.flags.gas, GasSetting::Auto, "auto is the default");
         let cli =
             Cli::try_parse_from(["agora", "contract", "execute", &a, "{}", "--from", "k", "--gas", "5000"]).unwrap();
         let Command::Contract(ContractCommand::Execute { tx, .. }) = cli.command else { panic!("other command") };
-        assert_eq!(tx.gas, GasSetting::Limit(5000));
+        assert_eq!(tx.flags.gas, GasSetting::Limit(5000));
 
         let e = Cli::try_parse_from(["agora", "contract", "execute", "agora1nope", "{}", "--from", "k"]).unwrap_err();
         assert!(e.to_string().contains("invalid address"), "{e}");
@@ -634,7 +783,7 @@ mod tests {
             (100_000, 200_000, 10_000)
         );
         assert_eq!((c.metadata.country.as_deref(), c.min_self_delegation), (Some("DE"), None));
-        assert_eq!(c.tx.gas, GasSetting::Auto);
+        assert_eq!(c.tx.flags.gas, GasSetting::Auto);
 
         let base = ["stake", "create-validator", "--from", "k", "--self-stake", "5", "--moniker", "m"];
         assert!(err(&base).contains("--consensus-key <HEX>|--validator-key <FILE>"), "{}", err(&base));
@@ -702,7 +851,10 @@ mod tests {
 
         let cli = parse(&["stake", "redelegate", &a, &b, "10", "--from", "k", "--gas", "90000"]).unwrap();
         let Command::Stake(StakeCommand::Redelegate { src, dst, amount, tx }) = cli.command else { panic!() };
-        assert_eq!((src, dst, amount, tx.gas), (a.clone(), b.clone(), Amount::new(10), GasSetting::Limit(90_000)));
+        assert_eq!(
+            (src, dst, amount, tx.flags.gas),
+            (a.clone(), b.clone(), Amount::new(10), GasSetting::Limit(90_000))
+        );
         assert!(err(&["stake", "delegate", &a, "0", "--from", "k"]).contains("greater than zero"));
         assert!(err(&["stake", "delegate", &a, "-3", "--from", "k"]).contains("negative"));
         assert!(err(&["stake", "delegate", &a, "3"]).contains("--from"));

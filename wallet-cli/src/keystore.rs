@@ -226,6 +226,16 @@ impl Keystore {
         Ok(UnlockedKey { mnemonic: Zeroizing::new(mnemonic.to_string()), signing_key })
     }
 
+    /// A keystore exported by `agora keys export` (read from `path`), to be
+    /// imported as `name`: checked like a keyring file, then renamed (the name
+    /// is not part of the encrypted data).
+    pub fn from_export(path: &Path, bytes: &[u8], name: &str) -> Result<Keystore> {
+        validate_name(name)?;
+        let mut ks = parse_keystore(path, bytes, None)?;
+        ks.name = name.to_owned();
+        Ok(ks)
+    }
+
     /// Checks the plaintext fields of a file read from `path`.
     fn check_plaintext(&self, path: &Path, expected_name: Option<&str>) -> Result<()> {
         let bad = |reason: String| WalletError::Keystore { path: path.to_owned(), reason };
@@ -329,6 +339,18 @@ impl Keyring {
             Err(e) => return Err(WalletError::io("cannot read keystore", &path, e)),
         };
         parse_keystore(&path, &bytes, Some(name))
+    }
+
+    /// Removes key `name`'s file; returns its path.
+    pub fn delete(&self, name: &str) -> Result<PathBuf> {
+        let path = self.path_of(name)?;
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(WalletError::KeyNotFound { name: name.to_owned(), dir: self.dir.clone() })
+            }
+            Err(e) => Err(WalletError::io("cannot delete keystore", &path, e)),
+        }
     }
 
     /// Whether key `name` exists (false for invalid names).
@@ -537,6 +559,32 @@ mod tests {
         assert_eq!(problems.len(), 1, "junk.json is reported");
         assert!(matches!(ring.load("carol"), Err(WalletError::KeyNotFound { .. })));
         assert!(ring.contains("alice") && !ring.contains("carol") && !ring.contains("../x"));
+    }
+
+    #[test]
+    fn export_import_and_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let ring = Keyring::new(dir.path());
+        let ks = Keystore::encrypt("alice", &mnemonic(), "pw", KdfCost::TEST_LOW).unwrap();
+        ring.save_new(&ks).unwrap();
+        let exported = serde_json::to_vec(&ring.load("alice").unwrap()).unwrap();
+        let path = Path::new("export.json");
+        let imported = Keystore::from_export(path, &exported, "alice2").unwrap();
+        assert_eq!((imported.name.as_str(), imported.address), ("alice2", ks.address));
+        assert!(imported.decrypt("pw").is_ok(), "renaming keeps it decryptable");
+        ring.save_new(&imported).unwrap();
+        assert!(matches!(ring.save_new(&imported), Err(WalletError::KeyExists { .. })), "never overwritten");
+        assert!(Keystore::from_export(path, &exported, "../x").is_err());
+        assert!(Keystore::from_export(path, b"{}", "bob").is_err());
+        let mut edited: serde_json::Value = serde_json::from_slice(&exported).unwrap();
+        edited["address"] = serde_json::json!(Address([9; 20]));
+        assert!(Keystore::from_export(path, &serde_json::to_vec(&edited).unwrap(), "bob").is_err());
+
+        assert_eq!(ring.delete("alice").unwrap(), dir.path().join("alice.json"));
+        assert!(matches!(ring.load("alice"), Err(WalletError::KeyNotFound { .. })));
+        assert!(matches!(ring.delete("alice"), Err(WalletError::KeyNotFound { .. })));
+        assert!(ring.delete("../alice2").is_err());
+        assert!(ring.contains("alice2"));
     }
 
     #[test]

@@ -9,13 +9,23 @@ use serde::Serialize;
 use crate::error::{Result, WalletError};
 
 /// The `-o/--output` format.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum OutputFormat {
     /// Human-readable text.
     #[default]
     Text,
     /// One JSON document on stdout.
     Json,
+}
+
+impl OutputFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputFormat::Text => "text",
+            OutputFormat::Json => "json",
+        }
+    }
 }
 
 /// Prints one JSON document (pretty, with a final new line) on stdout.

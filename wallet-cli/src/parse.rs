@@ -193,8 +193,8 @@ pub fn address_arg(s: &str) -> std::result::Result<Address, String> {
     parse_address(s).map_err(|e| e.to_string())
 }
 
-/// The `--gas` of contract transactions: a dry run's estimate plus a margin,
-/// or an explicit gas limit.
+/// `--gas` of every transaction: `auto` (a dry run's estimate times
+/// `--gas-adjustment`) or an explicit gas limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GasSetting {
     Auto,
@@ -222,6 +222,83 @@ pub fn parse_gas(s: &str) -> Result<GasSetting> {
 /// [`parse_gas`] for clap.
 pub fn gas_arg(s: &str) -> std::result::Result<GasSetting, String> {
     parse_gas(s).map_err(|e| e.to_string())
+}
+
+/// `--gas-adjustment`: the factor `--gas auto` multiplies the dry run's gas
+/// by, kept as the exact ratio `numerator / 10^decimals` of its decimal text
+/// (no floating point: `1.3` is 13/10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GasAdjustment {
+    numerator: u64,
+    decimals: u32,
+}
+
+impl GasAdjustment {
+    /// Most decimals accepted.
+    pub const MAX_DECIMALS: u32 = 6;
+    /// The largest factor accepted (a larger one only locks up balance).
+    pub const MAX: u64 = 10;
+    /// The default, 1.3.
+    pub const DEFAULT: GasAdjustment = GasAdjustment { numerator: 13, decimals: 1 };
+
+    /// `ceil(gas × factor)`, at most `max`.
+    pub fn apply(self, gas: u64, max: u64) -> u64 {
+        let den = 10u128.pow(self.decimals);
+        let g = (u128::from(gas) * u128::from(self.numerator)).div_ceil(den);
+        u64::try_from(g).unwrap_or(u64::MAX).min(max)
+    }
+}
+
+impl std::fmt::Display for GasAdjustment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let den = 10u64.pow(self.decimals);
+        let (whole, frac) = (self.numerator / den, self.numerator % den);
+        if self.decimals == 0 {
+            write!(f, "{whole}")
+        } else {
+            write!(f, "{whole}.{frac:0width$}", width = self.decimals as usize)
+        }
+    }
+}
+
+/// Parses a gas adjustment: a decimal between 1 and 10 with at most 6 decimals
+/// (`1`, `1.3`, `1.25`).
+pub fn parse_gas_adjustment(s: &str) -> Result<GasAdjustment> {
+    let t = s.trim();
+    let bad = |why: &str| {
+        WalletError::InvalidArgument(format!(
+            "invalid gas adjustment `{t}`: {why} (a decimal from 1 to {} with at most {} decimals, e.g. 1.3)",
+            GasAdjustment::MAX,
+            GasAdjustment::MAX_DECIMALS
+        ))
+    };
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(frac) || (t.contains('.') && frac.is_empty()) {
+        return Err(bad("not a decimal number"));
+    }
+    if frac.len() > GasAdjustment::MAX_DECIMALS as usize {
+        return Err(bad("too many decimals"));
+    }
+    // Trailing zeros say nothing: 1.30 is 13/10.
+    let frac = frac.trim_end_matches('0');
+    let decimals = frac.len() as u32;
+    let whole: u64 = whole.parse().map_err(|_| bad("too large"))?;
+    let frac_value: u64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad("not a decimal number"))? };
+    let den = 10u64.pow(decimals);
+    let numerator = whole.checked_mul(den).and_then(|w| w.checked_add(frac_value)).ok_or_else(|| bad("too large"))?;
+    if numerator < den {
+        return Err(bad("below 1, the transaction would run out of gas"));
+    }
+    if numerator > GasAdjustment::MAX * den {
+        return Err(bad("too large"));
+    }
+    Ok(GasAdjustment { numerator, decimals })
+}
+
+/// [`parse_gas_adjustment`] for clap.
+pub fn gas_adjustment_arg(s: &str) -> std::result::Result<GasAdjustment, String> {
+    parse_gas_adjustment(s).map_err(|e| e.to_string())
 }
 
 /// Reads a contract message: a JSON document given inline, or `@FILE` for the
@@ -477,6 +554,29 @@ mod tests {
         assert!(parse_gas("1.5").unwrap_err().to_string().contains("neither `auto`"));
         assert!(parse_gas("-5").is_err());
         assert!(parse_gas("99999999999999999999999").unwrap_err().to_string().contains("too large"));
+    }
+
+    #[test]
+    fn gas_adjustments_are_exact_ratios() {
+        let a = parse_gas_adjustment("1.3").unwrap();
+        assert_eq!((a, a.to_string()), (GasAdjustment::DEFAULT, "1.3".to_owned()));
+        assert_eq!(parse_gas_adjustment("1.30").unwrap(), GasAdjustment::DEFAULT, "trailing zeros");
+        assert_eq!(parse_gas_adjustment(" 2 ").unwrap().to_string(), "2");
+        assert_eq!(parse_gas_adjustment("1.000001").unwrap().to_string(), "1.000001");
+        assert_eq!(parse_gas_adjustment("10").unwrap().to_string(), "10");
+        for bad in
+            ["", "0.9", "0", "1.", ".5", "1,3", "-1.3", "1e3", "10.000001", "1.0000001", "abc", "99999999999999999999"]
+        {
+            assert!(parse_gas_adjustment(bad).is_err(), "{bad}");
+        }
+        // ceil(gas × factor), capped.
+        assert_eq!(GasAdjustment::DEFAULT.apply(100_000, u64::MAX), 130_000);
+        assert_eq!(GasAdjustment::DEFAULT.apply(17_181, u64::MAX), 22_336, "22335.3 rounds up");
+        assert_eq!(GasAdjustment::DEFAULT.apply(0, u64::MAX), 0);
+        assert_eq!(GasAdjustment::DEFAULT.apply(90_000_000, 100_000_000), 100_000_000);
+        assert_eq!(parse_gas_adjustment("1").unwrap().apply(12_345, u64::MAX), 12_345);
+        assert_eq!(parse_gas_adjustment("1.25").unwrap().apply(3, u64::MAX), 4, "3.75 rounds up");
+        assert_eq!(parse_gas_adjustment("10").unwrap().apply(u64::MAX, u64::MAX), u64::MAX);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use common::mock_node::{self, MockNode, State};
 use common::{Env, stderr, stdout};
 use ledger::{Address, Amount, Hash, Payload};
 use serde_json::{Value, json};
-use wallet_cli::commands::contract::auto_gas_limit;
+use wallet_cli::parse::GasAdjustment;
 
 fn node(balance: u128) -> MockNode {
     MockNode::start(State { balance, ..State::default() })
@@ -53,7 +53,7 @@ fn expected_auto_gas(node: &MockNode) -> (u64, u64) {
     // Re-run against the state before the transaction: gas of the mock does not
     // depend on it, only on the payload and the size.
     let used = mock_node::run_payload(&mut copy, false, tx, 0).gas;
-    (tx.body.gas_limit, auto_gas_limit(used, mock_node::MAX_TX_GAS))
+    (tx.body.gas_limit, GasAdjustment::DEFAULT.apply(used, mock_node::MAX_TX_GAS))
 }
 
 #[test]
@@ -82,8 +82,8 @@ fn store_uploads_code_and_refuses_bad_files_locally() {
         let used = mock_node::intrinsic_gas(tx) + mock_node::STORE_GAS_PER_BYTE * 1000;
         assert_eq!(out["gas_estimate"], used);
         assert_eq!(out["receipt"]["gas_used"], used);
-        assert_eq!(tx.body.gas_limit, auto_gas_limit(used, mock_node::MAX_TX_GAS));
-        assert_eq!(tx.body.gas_limit, (used * 13).div_ceil(10) + 10_000, "used × 1.3 + 10000");
+        assert_eq!(tx.body.gas_limit, GasAdjustment::DEFAULT.apply(used, mock_node::MAX_TX_GAS));
+        assert_eq!(tx.body.gas_limit, (used * 13).div_ceil(10), "used × 1.3, rounded up");
     }
 
     // Text output.
@@ -387,16 +387,16 @@ fn gas_auto_failure_sends_nothing_and_failed_receipts_exit_non_zero() {
     let out = env.run(&[
         "contract", "execute", &addr, fail, "--gas", "200000", "--from", "alice", "--node", &node.url, "-o", "json",
     ]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "committed but failed: {}", stderr(&out));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["receipt"]["status"], "failed");
-    assert_eq!(doc["receipt"]["reason"], "contract aborted: not today");
-    assert_eq!(doc["data"], Value::Null);
+    let result = &doc["error"]["data"];
+    assert_eq!(result["receipt"]["status"], "failed");
+    assert_eq!(result["receipt"]["reason"], "contract aborted: not today");
+    assert_eq!(result["data"], Value::Null);
+    let message = doc["error"]["message"].as_str().unwrap();
     assert!(
-        stderr(&out).contains("was included at height")
-            && stderr(&out).contains("but failed: contract aborted: not today"),
-        "{}",
-        stderr(&out)
+        message.contains("was included at height") && message.contains("but failed: contract aborted: not today"),
+        "{doc}"
     );
     let out = env.run(&[
         "contract",
@@ -410,7 +410,7 @@ fn gas_auto_failure_sends_nothing_and_failed_receipts_exit_non_zero() {
         "--node",
         &node.url,
     ]);
-    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("status:    failed (out of gas: needs"), "{}", stdout(&out));
     assert!(!stdout(&out).contains("data:"), "{}", stdout(&out));
     assert_eq!(node.state().contracts.instances.values().next().unwrap().count, 5, "failures change nothing");
@@ -431,7 +431,7 @@ fn gas_auto_failure_sends_nothing_and_failed_receipts_exit_non_zero() {
         "--node",
         &node.url,
     ]);
-    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(out.status.code(), Some(1));
     assert!(!stdout(&out).contains("contract:") && stdout(&out).contains("no code with hash"), "{}", stdout(&out));
 
     // Funds and fee beyond the balance are refused before signing.

@@ -77,25 +77,107 @@ fn keys_new_list_show_recover_export() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("no key named `nobody`"), "{}", stderr(&out));
 
-    // keys export: the password from a file, a warning on stderr.
+    // keys export --mnemonic: the password from a file, a warning on stderr.
     let pfile = env.dir.path().join("pw");
     std::fs::write(&pfile, format!("{PASSWORD}\n")).unwrap();
     let out = env
-        .cmd(&["keys", "export", "alice", "--password-file", pfile.to_str().unwrap()])
+        .cmd(&["keys", "export", "alice", "--mnemonic", "--password-file", pfile.to_str().unwrap()])
         .env_remove("AGORA_PASSWORD")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).trim(), mnemonic);
     assert!(stderr(&out).contains("WARNING"), "{}", stderr(&out));
-    let exported = env.json(&["keys", "export", "bob", "-o", "json"]);
+    let exported = env.json(&["keys", "export", "bob", "--mnemonic", "-o", "json"]);
     assert_eq!(exported["mnemonic"], mnemonic.as_str());
 
     // Wrong password.
-    let out = env.cmd(&["keys", "export", "alice"]).env("AGORA_PASSWORD", "nope").output().unwrap();
+    let out = env.cmd(&["keys", "export", "alice", "--mnemonic"]).env("AGORA_PASSWORD", "nope").output().unwrap();
     assert!(!out.status.success());
     assert!(stdout(&out).is_empty(), "nothing secret is printed");
     assert!(stderr(&out).contains("wrong password or corrupted keystore"), "{}", stderr(&out));
+}
+
+#[test]
+fn keys_export_import_delete() {
+    let env = Env::new();
+    let alice = env.new_key("alice");
+    let mnemonic = alice["mnemonic"].as_str().unwrap().to_owned();
+    let address = alice["address"].as_str().unwrap().to_owned();
+
+    // Plain export: the encrypted keystore, no secret in the clear, no password asked.
+    let out = env.cmd(&["keys", "export", "alice"]).env_remove("AGORA_PASSWORD").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(!text.contains(&mnemonic), "the mnemonic is not in the export");
+    let ks: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!((ks["address"].as_str(), ks["kdf"]["algorithm"].as_str()), (Some(address.as_str()), Some("argon2id")));
+    let file = env.dir.path().join("alice-export.json");
+    std::fs::write(&file, &text).unwrap();
+
+    // Import it under another name (its password opens it); never over a key.
+    let f = file.to_str().unwrap();
+    let imported = env.json(&["keys", "import", "alice2", "--keystore", f, "-o", "json"]);
+    assert_eq!((imported["name"].as_str(), imported["address"].as_str()), (Some("alice2"), Some(address.as_str())));
+    let out = env.run(&["keys", "import", "alice", "--keystore", f]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+    let out = env.cmd(&["keys", "import", "alice3", "--keystore", f]).env("AGORA_PASSWORD", "nope").output().unwrap();
+    assert!(stderr(&out).contains("wrong password"), "{}", stderr(&out));
+    assert!(!env.keyring().join("alice3.json").exists(), "a keystore that does not open is not imported");
+    let junk = env.dir.path().join("junk.json");
+    std::fs::write(&junk, "{\"version\": 1}").unwrap();
+    let out = env.run(&["keys", "import", "junk", "--keystore", junk.to_str().unwrap()]);
+    assert!(stderr(&out).contains("not a valid keystore"), "{}", stderr(&out));
+
+    // Import a mnemonic from stdin.
+    let import_stdin = |name: &str, input: &str| {
+        let mut child = env
+            .cmd(&["keys", "import", name, "-o", "json"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = import_stdin("from-stdin", &format!("{mnemonic}\n"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["address"], address.as_str());
+    assert!(!stdout(&out).contains(&mnemonic), "the mnemonic is not echoed");
+    let out = import_stdin("empty", "");
+    let e: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(e["error"]["message"].as_str().unwrap().contains("nothing on stdin"), "{e}");
+    let out = import_stdin("bad", "not a mnemonic at all");
+    assert!(!out.status.success() && !env.keyring().join("bad.json").exists());
+
+    // Delete: refused without confirmation (stdin is empty), done with --yes or `yes`.
+    let out = env.run(&["keys", "delete", "alice2"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not deleted"), "{}", stderr(&out));
+    assert!(env.keyring().join("alice2.json").exists());
+    let mut child = env
+        .cmd(&["keys", "delete", "alice2"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"yes\n").unwrap();
+    }
+    assert!(child.wait_with_output().unwrap().status.success());
+    assert!(!env.keyring().join("alice2.json").exists());
+    let out = env.json(&["keys", "delete", "from-stdin", "--yes", "-o", "json"]);
+    assert_eq!(out["deleted"], "from-stdin");
+    let out = env.run(&["keys", "delete", "from-stdin", "--yes", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((err["error"]["code"].as_u64(), err["error"]["kind"].as_str()), (Some(1), Some("key_not_found")));
+    assert!(env.keyring().join("alice.json").exists(), "other keys stay");
 }
 
 #[test]

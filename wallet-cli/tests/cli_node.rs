@@ -33,7 +33,7 @@ fn transfer_estimates_signs_and_waits() {
     assert_eq!(tx.body.gas_price, Amount::new(1), "the chain's min_gas_price");
     let expected_gas =
         mock_node::BASE_TX_GAS + mock_node::GAS_PER_BYTE * tx.encode().len() as u64 + mock_node::TRANSFER_GAS;
-    assert_eq!(tx.body.gas_limit, expected_gas, "the dry run's gas_used, exactly");
+    assert_eq!(tx.body.gas_limit, (expected_gas * 13).div_ceil(10), "the dry run's gas_used × 1.3, rounded up");
     let Payload::Transfer { to, amount } = &tx.body.payload else { panic!("not a transfer: {:?}", tx.body.payload) };
     assert_eq!(to.to_string(), bob["address"].as_str().unwrap());
     assert_eq!(*amount, Amount::new(1234));
@@ -67,7 +67,7 @@ fn transfer_estimates_signs_and_waits() {
         bob["address"].as_str().unwrap(),
         "--amount",
         "1",
-        "--gas-limit",
+        "--gas",
         "5000",
         "--gas-price",
         "2",
@@ -78,7 +78,7 @@ fn transfer_estimates_signs_and_waits() {
     let text = stdout(&out);
     assert!(text.contains("status:") && text.contains("success") && text.contains("gas used:"), "{text}");
     let st = node.state();
-    assert_eq!(st.estimates, 1, "no dry run when --gas-limit is given");
+    assert_eq!(st.estimates, 1, "no dry run when --gas N is given");
     assert_eq!((st.committed[1].0.body.gas_limit, st.committed[1].0.body.gas_price), (5000, Amount::new(2)));
 }
 
@@ -89,7 +89,7 @@ fn node_errors_show_code_and_message() {
     let node = node(1_000_000, 3);
     let out = env
         .run(&["transfer", "--node", &node.url, "--from", "alice", "--to", "alice", "--amount", "5", "--nonce", "1"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(4), "refused by the node");
     let err = stderr(&out);
     assert!(
         err.contains("node rejected the transaction (1005): nonce 1 already used: the sender's next nonce is 3"),
@@ -106,7 +106,7 @@ fn explicit_nonce_is_used_and_the_dry_run_still_works() {
     // node's admission refuses the gap, with its code and message.
     let out = env
         .run(&["transfer", "--node", &node.url, "--from", "alice", "--to", "alice", "--amount", "5", "--nonce", "5"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(4), "refused by the node");
     assert!(stderr(&out).contains("(1006): nonce 5 is ahead of the sender's next nonce 3"), "{}", stderr(&out));
     assert_eq!(node.state().estimates, 1);
 }
@@ -117,23 +117,22 @@ fn failed_receipt_exits_non_zero_with_the_reason() {
     env.new_key("alice");
     let node = MockNode::start(State { balance: 1_000_000, fail_receipts: true, ..State::default() });
     let out = env.run(&[
-        "transfer",
-        "--node",
-        &node.url,
-        "--from",
-        "alice",
-        "--to",
-        "alice",
-        "--amount",
-        "5",
-        "--gas-limit",
-        "5000",
-        "-o",
+        "transfer", "--node", &node.url, "--from", "alice", "--to", "alice", "--amount", "5", "--gas", "5000", "-o",
         "json",
     ]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "committed but failed: {}", stderr(&out));
+    // One JSON document: the error, with the result (and its receipt) as data.
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["receipt"]["status"], "failed");
+    let e = &doc["error"];
+    assert_eq!((e["code"].as_u64(), e["kind"].as_str()), (Some(1), Some("tx_failed")), "{doc}");
+    assert!(e["message"].as_str().unwrap().contains("failed: insufficient balance for the transfer"), "{doc}");
+    assert_eq!(e["data"]["receipt"]["status"], "failed");
+    assert_eq!(e["data"]["status"], "failed");
+    assert!(e["data"]["hash"].as_str().unwrap().len() == 64);
+    // In text: the result on stdout, the error on stderr.
+    let out = env.run(&["transfer", "--node", &node.url, "--from", "alice", "--to", "alice", "--amount", "5"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("status:"), "{}", stdout(&out));
     assert!(stderr(&out).contains("failed: insufficient balance for the transfer"), "{}", stderr(&out));
 }
 
@@ -153,19 +152,9 @@ fn failed_dry_run_sends_nothing() {
     assert!(stderr(&out).contains("insufficient balance") && stderr(&out).contains("maximum fee"), "{}", stderr(&out));
     assert_eq!(node.state().estimates, 2);
 
-    // With --gas-limit the wallet checks the balance itself.
+    // With --gas N the wallet checks the balance itself.
     let out = env.run(&[
-        "transfer",
-        "--node",
-        &node.url,
-        "--from",
-        "alice",
-        "--to",
-        "alice",
-        "--amount",
-        "99999",
-        "--gas-limit",
-        "3000",
+        "transfer", "--node", &node.url, "--from", "alice", "--to", "alice", "--amount", "99999", "--gas", "3000",
     ]);
     assert!(stderr(&out).contains("insufficient balance"), "{}", stderr(&out));
     let out = env.run(&[
@@ -178,7 +167,7 @@ fn failed_dry_run_sends_nothing() {
         "alice",
         "--amount",
         "1",
-        "--gas-limit",
+        "--gas",
         "100000001",
     ]);
     assert!(stderr(&out).contains("above the chain's per-transaction maximum"), "{}", stderr(&out));

@@ -10,7 +10,7 @@ use common::mock_staking::{self, MIN_SELF_DELEGATION, NOW_MS, UNBONDING_MS};
 use common::{Env, stderr, stdout};
 use ledger::{Address, Amount, Payload, PublicKey};
 use serde_json::Value;
-use wallet_cli::commands::contract::auto_gas_limit;
+use wallet_cli::parse::GasAdjustment;
 
 fn node(balance: u128) -> MockNode {
     MockNode::start(State { balance, ..State::default() })
@@ -91,7 +91,7 @@ fn create_validator_reads_the_node_key_and_the_chain_minimum() {
         let tx = &st.committed[0].0;
         let used = mock_node::intrinsic_gas(tx) + mock_staking::STAKING_GAS;
         assert_eq!(out["gas_estimate"], used);
-        assert_eq!(tx.body.gas_limit, auto_gas_limit(used, mock_node::MAX_TX_GAS));
+        assert_eq!(tx.body.gas_limit, GasAdjustment::DEFAULT.apply(used, mock_node::MAX_TX_GAS));
     }
 
     // `agora tx` shows it.
@@ -232,13 +232,13 @@ fn delegate_undelegate_redelegate_withdraw() {
 }
 
 #[test]
-fn a_committed_failure_exits_with_3() {
+fn a_committed_failure_exits_with_1() {
     let env = Env::new();
     let (node, a, _) = staking_node(&env);
     // `--gas N` skips the dry run, so the chain's refusal shows in the receipt.
     let out =
         env.run(&["stake", "undelegate", &a.to_string(), "5", "--from", "del", "--gas", "90000", "--node", &node.url]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("but failed: only 0 is delegated"), "{}", stderr(&out));
     assert!(stdout(&out).contains("status:") && stdout(&out).contains("failed"), "{}", stdout(&out));
     assert!(!stdout(&out).contains("completes:"), "{}", stdout(&out));

@@ -213,11 +213,11 @@ fn node_errors_are_clear() {
     let old = MockNode::start(State::default());
     let out = env.run(&["decentralization", "--node", &old.url, "-o", "json"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("does not serve the decentralization index (an older version?) (-32601)"),
-        "{}",
-        stderr(&out)
-    );
+    // Under -o json the error is the one document on stdout.
+    let e: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let message = e["error"]["message"].as_str().unwrap();
+    assert!(message.contains("does not serve the decentralization index (an older version?) (-32601)"), "{e}");
+    assert_eq!((e["error"]["kind"].as_str(), e["error"]["data"]["rpc_code"].as_i64()), (Some("rpc"), Some(-32601)));
     let port = common::closed_port();
     let out = env.run(&["decentralization", "--node", &format!("http://127.0.0.1:{port}")]);
     assert!(stderr(&out).starts_with("error: cannot reach node"), "{}", stderr(&out));

@@ -1,13 +1,11 @@
 //! `agora dao …`: the DAO subcommands' arguments.
 
-use std::time::Duration;
-
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Subcommand, ValueEnum};
 use ledger::{Address, Amount, Hash};
 
-use super::TxArgs;
+use super::{OptionalTxArgs, TxArgs};
 use crate::commands::dao_config::RuleArgs;
-use crate::parse::{GasSetting, address_arg, amount_arg, duration_arg, gas_arg, hash_arg};
+use crate::parse::{address_arg, amount_arg, hash_arg};
 
 /// A vote on a DAO proposal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -261,35 +259,6 @@ pub enum DaoCommand {
         #[command(flatten)]
         tx: OptionalTxArgs,
     },
-}
-
-/// [`TxArgs`] whose `--from` may be omitted (a command that sends a
-/// transaction with it, or only reads without it).
-#[derive(Clone, Debug, Args)]
-pub struct OptionalTxArgs {
-    /// Key that signs and pays (also: whose locks to list).
-    #[arg(long, value_name = "KEYNAME")]
-    pub from: Option<String>,
-    /// Gas limit: `auto` (a dry run's gas × 1.3 + 10000) or a number.
-    #[arg(long, value_parser = gas_arg, default_value = "auto", value_name = "auto|GAS")]
-    pub gas: GasSetting,
-    /// Gas price in base units per gas [default: the chain's min_gas_price].
-    #[arg(long, value_parser = amount_arg, allow_hyphen_values = true, value_name = "PRICE")]
-    pub gas_price: Option<Amount>,
-    /// Nonce [default: the sender's next nonce, from the node].
-    #[arg(long)]
-    pub nonce: Option<u64>,
-    /// How long to wait for the commit (at most 120s).
-    #[arg(long, value_parser = duration_arg, default_value = "30s", value_name = "DURATION")]
-    pub timeout: Duration,
-}
-
-impl OptionalTxArgs {
-    /// The transaction arguments, if `--from` was given.
-    pub fn tx(&self) -> Option<TxArgs> {
-        let from = self.from.clone()?;
-        Some(TxArgs { from, gas: self.gas, gas_price: self.gas_price, nonce: self.nonce, timeout: self.timeout })
-    }
 }
 
 #[cfg(test)]

@@ -2,46 +2,30 @@
 //! read them (see `vm/ABI.md` for what a contract is).
 //!
 //! The transaction commands (`store`, `instantiate`, `execute`, `migrate`,
-//! `set-admin`) follow `agora transfer`:
-//!
-//! 1. Check the arguments locally: the .wasm file (exists, `\0asm` magic), the
-//!    JSON message (`MSG` or `@FILE`), before anything is asked of the node.
-//! 2. `agora_chainParams` (chain id, gas parameters, `params.contracts` limits:
-//!    code, message and label sizes are checked here) and `agora_getAccount`
-//!    (next nonce, balance).
-//! 3. Gas limit: with `--gas auto` (the default) a dry run (`agora_estimateGas`,
-//!    zero signature, `gas_limit = max_tx_gas`, committed nonce). A failed dry run
-//!    stops here with the contract's reason, before anything is signed or paid.
-//!    Contract gas depends on state, which may change before the transaction is
-//!    included, so the limit is `gas_used × 1.3 + 10 000` (capped at
-//!    `max_tx_gas`); only the gas used is charged. `--gas N` is used as is.
-//! 4. Balance ≥ funds + gas limit × gas price (the dry run charges no fee).
-//! 5. Password, sign, `agora_sendTxCommit`, print. A failed receipt exits with
-//!    code 3 after printing the result.
+//! `set-admin`) check their arguments locally first (the .wasm file: exists,
+//! `\0asm` magic; the JSON message, `MSG` or `@FILE`), then the chain's
+//! `params.contracts` limits (code, message and label sizes), and go through
+//! the wallet's one send pipeline (`send.rs`: `--gas auto` dry run ×
+//! `--gas-adjustment`, fee checks, signature, `--no-wait` or the commit). A
+//! failed receipt exits with code 1 after printing the result.
 
 use std::io::Write;
 use std::path::Path;
 
-use ledger::{Address, Amount, Hash, Payload, SignedTx, TxBody, contract_address};
-use serde_json::{Value, json};
+use ledger::{Address, Amount, Hash, Payload, contract_address};
+use serde_json::json;
 
 use crate::cli::{ContractCommand, TxArgs};
-use crate::commands::query::{event_fields, receipt_fields};
-use crate::commands::transfer::{check_commit_timeout, commit_and_wait};
+use crate::commands::query::event_fields;
 use crate::commands::{CALL_TIMEOUT, Ctx};
 use crate::error::{Result, WalletError};
-use crate::keystore::Keystore;
 use crate::output::{Fields, data_json, print_json, print_text, show_bytes, show_data};
-use crate::parse::{GasSetting, parse_msg};
-use crate::rpc::{
-    ChainParamsInfo, Committed, ContractParamsInfo, GasEstimate, GasEstimateExt, NodeClient, ReceiptExt, WithRaw, decode_hex,
-};
+use crate::parse::parse_msg;
+use crate::rpc::{ChainParamsInfo, ContractParamsInfo, decode_hex};
+use crate::send::{prepare, send};
 
 /// The first four bytes of every WebAssembly binary module.
 pub const WASM_MAGIC: &[u8; 4] = b"\0asm";
-
-/// Gas added to the dry run's `gas_used × 1.3` by `--gas auto`.
-pub const AUTO_GAS_EXTRA: u64 = 10_000;
 
 pub async fn run(ctx: &Ctx, cmd: ContractCommand) -> Result<()> {
     match cmd {
@@ -70,13 +54,6 @@ pub async fn run(ctx: &Ctx, cmd: ContractCommand) -> Result<()> {
             .await
         }
     }
-}
-
-/// The gas limit `--gas auto` sets: `used × 1.3 + 10 000`, rounded to the
-/// nearest unit, at most `max`.
-pub fn auto_gas_limit(used: u64, max: u64) -> u64 {
-    let g = (u128::from(used) * 13 + 5) / 10 + u128::from(AUTO_GAS_EXTRA);
-    u64::try_from(g).unwrap_or(u64::MAX).min(max)
 }
 
 /// Reads a .wasm file and checks that it looks like a WebAssembly binary.
@@ -112,152 +89,6 @@ fn check_msg_size(chain: &ChainParamsInfo, msg: &[u8]) -> Result<()> {
     }
 }
 
-/// A transaction that was signed, sent and committed (contracts and staking).
-pub(crate) struct Sent {
-    pub(crate) from: Address,
-    pub(crate) nonce: u64,
-    pub(crate) gas_limit: u64,
-    pub(crate) gas_price: Amount,
-    pub(crate) estimate: Option<GasEstimate>,
-    pub(crate) committed: WithRaw<Committed>,
-}
-
-impl Sent {
-    pub(crate) fn succeeded(&self) -> bool {
-        self.committed.value.receipt.succeeded()
-    }
-
-    /// The receipt's `data` (empty if the node sent none or not hex).
-    fn data(&self) -> Vec<u8> {
-        self.committed.value.receipt.data_bytes().unwrap_or_else(|e| {
-            eprintln!("warning: {e}");
-            Vec::new()
-        })
-    }
-
-    /// The `-o json` document: the commit, the receipt as the node sent it, and
-    /// what the wallet chose.
-    pub(crate) fn json(&self) -> Value {
-        let c = &self.committed.value;
-        json!({
-            "hash": c.hash,
-            "height": c.height,
-            "index": c.index,
-            "block_hash": c.block_hash,
-            "receipt": self.committed.raw.get("receipt").cloned().unwrap_or_default(),
-            "from": self.from,
-            "nonce": self.nonce,
-            "gas_limit": self.gas_limit,
-            "gas_price": self.gas_price,
-            "gas_estimate": self.estimate.as_ref().map(|e| e.gas_used),
-        })
-    }
-
-    /// Hash, height, status, gas and fee.
-    pub(crate) fn fields(&self, f: &mut Fields) {
-        let c = &self.committed.value;
-        f.add("tx hash", c.hash).add("height", c.height);
-        receipt_fields(f, &c.receipt);
-        match &self.estimate {
-            Some(e) => f.add("gas limit", format!("{} (auto: the dry run used {})", self.gas_limit, e.gas_used)),
-            None => f.add("gas limit", self.gas_limit),
-        };
-    }
-
-    /// Prints `out` (JSON) or `f` (text), then fails if the receipt did.
-    pub(crate) fn finish(&self, ctx: &Ctx, out: Value, f: &Fields) -> Result<()> {
-        if ctx.json() {
-            print_json(&out)?
-        } else {
-            f.print()?
-        }
-        let c = &self.committed.value;
-        if !self.succeeded() {
-            return Err(WalletError::TxFailed {
-                hash: c.hash.to_string(),
-                height: c.height.0,
-                reason: c.receipt.failure_reason(),
-            });
-        }
-        Ok(())
-    }
-}
-
-/// Steps 2–5 of the module documentation for `payload`, which moves `value`
-/// (named by its label in errors, e.g. `("funds", 5)`) from the sender. `what`
-/// names the transaction in errors. Staking transactions are sent the same way.
-pub(crate) async fn send(
-    ctx: &Ctx,
-    p: &Prepared,
-    opts: &TxArgs,
-    payload: Payload,
-    value: (&'static str, Amount),
-    what: &'static str,
-) -> Result<Sent> {
-    let Prepared { from, client, chain } = p;
-    let account = client.account(&from.address).await?.value;
-    let (nonce, gas_price) = super::nonce_and_price(chain, &account, opts.nonce, opts.gas_price)?;
-    let max_gas = chain.params.max_tx_gas;
-    let body = |nonce: u64, gas_limit: u64| TxBody {
-        chain_id: chain.chain_id.clone(),
-        sender: from.public_key,
-        nonce,
-        gas_limit,
-        gas_price,
-        payload: payload.clone(),
-    };
-    // Signatures and the gas fields have a fixed width: the dry-run transaction
-    // is exactly as large as the one that will be signed.
-    let dry = SignedTx { body: body(account.nonce, max_gas), signature: ledger::Signature([0; 64]) };
-    let dry_bytes = dry.encode();
-    if let Some(max) = Some(u64::from(chain.params.max_tx_bytes))
-        && dry_bytes.len() as u64 > max
-    {
-        return Err(WalletError::InvalidArgument(format!(
-            "the transaction would be {} bytes, above the chain's limit of {max} bytes (max_tx_bytes)",
-            dry_bytes.len()
-        )));
-    }
-
-    let (gas_limit, estimate) = match opts.gas {
-        GasSetting::Limit(g) => (g, None),
-        GasSetting::Auto => {
-            let est = client.estimate_gas(&hex::encode(&dry_bytes)).await?.value;
-            if !est.succeeded() {
-                return Err(WalletError::DryRunFailed { what, reason: est.failure_reason() });
-            }
-            (auto_gas_limit(est.gas_used, max_gas), Some(est))
-        }
-    };
-    super::check_affordable(&from.address, &account, gas_limit, max_gas, gas_price, value, what)?;
-
-    let password = ctx.password.existing(&from.name)?;
-    let signed = {
-        let unlocked = from.decrypt(&password)?;
-        body(nonce, gas_limit).sign(&unlocked.signing_key)
-    };
-    drop(password);
-    let hash = signed.hash();
-    let committed = commit_and_wait(client, &hex::encode(signed.encode()), &hash, opts.timeout).await?;
-    Ok(Sent { from: from.address, nonce, gas_limit, gas_price, estimate, committed })
-}
-
-/// The signing key (not yet decrypted), a client that waits long enough for
-/// the commit, and the chain's parameters.
-pub(crate) struct Prepared {
-    pub(crate) from: Keystore,
-    pub(crate) client: NodeClient,
-    pub(crate) chain: ChainParamsInfo,
-}
-
-pub(crate) async fn prepare(ctx: &Ctx, opts: &TxArgs) -> Result<Prepared> {
-    check_commit_timeout(opts.timeout)?;
-    let from = ctx.keyring.load(&opts.from)?;
-    let client = ctx.client(CALL_TIMEOUT + opts.timeout)?;
-    let chain = client.chain_params().await?.value;
-    Ok(Prepared { from, client, chain })
-}
-
 async fn store(ctx: &Ctx, file: &Path, opts: &TxArgs) -> Result<()> {
     let code = read_wasm(file)?;
     let p = prepare(ctx, opts).await?;
@@ -272,7 +103,9 @@ async fn store(ctx: &Ctx, file: &Path, opts: &TxArgs) -> Result<()> {
     }
     let size = code.len();
     let local_hash = Hash::digest(&code);
-    let sent = send(ctx, &p, opts, Payload::StoreCode { code }, ("funds", Amount::ZERO), "upload").await?;
+    let Some(sent) = send(ctx, &p, opts, Payload::StoreCode { code }, ("funds", Amount::ZERO), "upload").await? else {
+        return Ok(());
+    };
 
     let data = sent.data();
     let code_hash = match <[u8; 32]>::try_from(data.as_slice()) {
@@ -326,7 +159,7 @@ async fn instantiate(
         None => Payload::Instantiate { code_hash: hash, label: owned, msg, funds },
         Some(a) => Payload::InstantiateWithAdmin { code_hash: hash, label: owned, msg, funds, admin: Some(a) },
     };
-    let sent = send(ctx, &p, opts, payload, ("funds", funds), "instantiation").await?;
+    let Some(sent) = send(ctx, &p, opts, payload, ("funds", funds), "instantiation").await? else { return Ok(()) };
 
     let address = if sent.succeeded() {
         let data = sent.data();
@@ -369,7 +202,7 @@ async fn execute(ctx: &Ctx, contract: &Address, msg: &str, funds: Amount, opts: 
     let p = prepare(ctx, opts).await?;
     check_msg_size(&p.chain, &msg)?;
     let payload = Payload::Execute { contract: *contract, msg, funds };
-    let sent = send(ctx, &p, opts, payload, ("funds", funds), "execution").await?;
+    let Some(sent) = send(ctx, &p, opts, payload, ("funds", funds), "execution").await? else { return Ok(()) };
 
     let data = sent.data();
     let receipt = &sent.committed.value.receipt;
@@ -396,7 +229,7 @@ async fn migrate(ctx: &Ctx, contract: &Address, code_hash: &Hash, msg: &str, opt
     let p = prepare(ctx, opts).await?;
     check_msg_size(&p.chain, &msg)?;
     let payload = Payload::Migrate { contract: *contract, code_hash: *code_hash, msg };
-    let sent = send(ctx, &p, opts, payload, ("funds", Amount::ZERO), "migration").await?;
+    let Some(sent) = send(ctx, &p, opts, payload, ("funds", Amount::ZERO), "migration").await? else { return Ok(()) };
 
     let data = sent.data();
     let receipt = &sent.committed.value.receipt;
@@ -425,7 +258,9 @@ async fn migrate(ctx: &Ctx, contract: &Address, code_hash: &Hash, msg: &str, opt
 async fn set_admin(ctx: &Ctx, contract: &Address, admin: Option<Address>, opts: &TxArgs) -> Result<()> {
     let p = prepare(ctx, opts).await?;
     let payload = Payload::UpdateAdmin { contract: *contract, admin };
-    let sent = send(ctx, &p, opts, payload, ("funds", Amount::ZERO), "admin change").await?;
+    let Some(sent) = send(ctx, &p, opts, payload, ("funds", Amount::ZERO), "admin change").await? else {
+        return Ok(());
+    };
     let mut out = sent.json();
     out["contract"] = json!(contract);
     out["admin"] = json!(admin);
@@ -443,7 +278,7 @@ async fn query(ctx: &Ctx, contract: &Address, msg: &str, gas_limit: Option<u64>)
     if ctx.json() {
         return print_json(&r.raw);
     }
-    let data = decode_hex("contractQuery", "data_hex", &r.value.data_hex)?;
+    let data = decode_hex("agora_contractQuery", "data_hex", &r.value.data_hex)?;
     if data.is_empty() && !r.value.data.is_null() {
         // A node that sent the JSON but not its bytes.
         return print_json(&r.value.data);
@@ -509,7 +344,7 @@ async fn storage(
     limit: Option<u32>,
     start_after: Option<&[u8]>,
 ) -> Result<()> {
-    const METHOD: &str = "contractStorage";
+    const METHOD: &str = "agora_contractStorage";
     let client = ctx.client(CALL_TIMEOUT)?;
     if let Some(key) = key {
         let r = client.contract_storage_get(contract, key).await?;
@@ -548,16 +383,6 @@ async fn storage(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn auto_gas_adds_30_percent_and_10000_capped() {
-        assert_eq!(auto_gas_limit(0, 100_000_000), 10_000);
-        assert_eq!(auto_gas_limit(100_000, 100_000_000), 140_000);
-        assert_eq!(auto_gas_limit(17_182, 100_000_000), 32_337, "22336.6 rounds up");
-        assert_eq!(auto_gas_limit(17_181, 100_000_000), 32_335, "22335.3 rounds down");
-        assert_eq!(auto_gas_limit(90_000_000, 100_000_000), 100_000_000);
-        assert_eq!(auto_gas_limit(u64::MAX, u64::MAX), u64::MAX);
-    }
 
     #[test]
     fn wasm_files_are_checked() {

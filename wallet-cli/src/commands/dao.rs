@@ -12,13 +12,13 @@ use ledger::{Address, Amount, Payload};
 use serde_json::{Value, json};
 
 use crate::cli::{DaoCommand, TxArgs, VoteOption};
-use crate::commands::contract::{Sent, prepare, send};
 use crate::commands::dao_create::CreateMsg;
 use crate::commands::query::event_fields;
 use crate::commands::{CALL_TIMEOUT, Ctx, dao_create, dao_members, dao_view};
 use crate::error::{Result, WalletError};
 use crate::output::{Fields, print_json};
 use crate::parse::parse_msg;
+use crate::send::{Sent, prepare, send, send_committed};
 
 pub async fn run(ctx: &Ctx, cmd: DaoCommand) -> Result<()> {
     match cmd {
@@ -241,6 +241,7 @@ pub(crate) async fn voting_module(ctx: &Ctx, dao: &Address) -> Result<Address> {
     address_in(&v["address"], "voting module")
 }
 
+/// Executes `msg` on `contract`; `None` when sent with `--no-wait` (done).
 pub(crate) async fn send_exec(
     ctx: &Ctx,
     contract: &Address,
@@ -248,7 +249,7 @@ pub(crate) async fn send_exec(
     funds: Amount,
     tx: &TxArgs,
     what: &'static str,
-) -> Result<Sent> {
+) -> Result<Option<Sent>> {
     let msg = serde_json::to_vec(msg).map_err(|e| WalletError::InvalidArgument(e.to_string()))?;
     let p = prepare(ctx, tx).await?;
     let payload = Payload::Execute { contract: *contract, msg, funds };
@@ -271,7 +272,7 @@ pub(crate) async fn exec(
     tx: &TxArgs,
     what: &'static str,
 ) -> Result<()> {
-    let sent = send_exec(ctx, contract, msg, funds, tx, what).await?;
+    let Some(sent) = send_exec(ctx, contract, msg, funds, tx, what).await? else { return Ok(()) };
     let mut out = sent.json();
     out["contract"] = json!(contract);
     sent.finish(ctx, out, &exec_fields(&sent, contract))
@@ -295,12 +296,16 @@ async fn stake_tokens(ctx: &Ctx, dao: &Address, amount: Amount, tx: &TxArgs) -> 
     let token = query(ctx, &voting, &json!({ "token": {} })).await?;
     let token = address_in(token.get("token").unwrap_or(&token), "token")?;
     let approve = json!({ "approve": { "spender": voting.to_string(), "amount": amount.to_string() } });
-    let approval = send_exec(ctx, &token, &approve, Amount::ZERO, tx, "approval").await?;
+    // The staking's dry run needs the approval committed: it is always waited for.
+    let approve = serde_json::to_vec(&approve).map_err(|e| WalletError::InvalidArgument(e.to_string()))?;
+    let p = prepare(ctx, tx).await?;
+    let payload = Payload::Execute { contract: token, msg: approve, funds: Amount::ZERO };
+    let approval = send_committed(ctx, &p, tx, payload, ("funds", Amount::ZERO), "approval").await?;
     if !approval.succeeded() {
         return approval.finish(ctx, approval.json(), &exec_fields(&approval, &token));
     }
     let stake = json!({ "stake": { "amount": amount.to_string() } });
-    let staked = send_exec(ctx, &voting, &stake, Amount::ZERO, tx, "staking").await?;
+    let Some(staked) = send_exec(ctx, &voting, &stake, Amount::ZERO, tx, "staking").await? else { return Ok(()) };
     let mut out = staked.json();
     out["contract"] = json!(voting);
     out["approval"] = approval.json();

@@ -3,7 +3,8 @@
 //! Addresses are predictable (`ledger::contract_address(code, sender,
 //! label)`), so the proposal rules name the identity registry and the
 //! delegation contract before they exist. Up to four transactions, each
-//! waited for:
+//! waited for (each builds on the one before), except that `--no-wait`
+//! returns as soon as the mempool accepted the last one:
 //!
 //! 1. with `--identity-code`: a `dao-identity` registry (label
 //!    `<label>-identity`, the `--issuer`s), owned by the sender for now;
@@ -20,11 +21,11 @@ use serde_json::{Value, json};
 
 use crate::cli::TxArgs;
 use crate::commands::Ctx;
-use crate::commands::contract::{Prepared, Sent, prepare, send};
 use crate::commands::dao_config::{RuleArgs, Settings, merge_config};
 use crate::commands::query::event_fields;
 use crate::error::{Result, WalletError};
 use crate::output::Fields;
+use crate::send::{Prepared, Sent, prepare, send, send_committed};
 
 /// The `dao-core` instantiate message.
 #[derive(Debug)]
@@ -55,8 +56,10 @@ struct Progress {
 }
 
 impl Progress {
-    /// Records a committed step; a failed one ends the command here.
-    fn step(&mut self, ctx: &Ctx, key: &str, label: &str, sent: Sent) -> Result<Option<Sent>> {
+    /// Records a committed step; a failed one, or the last one sent with
+    /// `--no-wait` (`None`: already printed), ends the command here.
+    fn step(&mut self, ctx: &Ctx, key: &str, label: &str, sent: Option<Sent>) -> Result<Option<Sent>> {
+        let Some(sent) = sent else { return Ok(None) };
         self.out["transactions"][key] = sent.json();
         if !sent.succeeded() {
             let mut f = Fields::new();
@@ -126,20 +129,21 @@ pub async fn create(ctx: &Ctx, core: &Hash, label: &str, msg: CreateMsg, rules: 
         let issuers: Vec<String> = issuers.iter().map(ToString::to_string).collect();
         let payload = instantiate_payload(code, &identity_label, &json!({ "issuers": issuers }))?;
         let label = "identity registry";
-        let sent = send(ctx, &p, tx, payload, ("funds", Amount::ZERO), "identity registry creation").await;
-        if pr.step(ctx, "identity_registry", label, sent.map_err(|e| pr.not_sent(label, e))?)?.is_none() {
+        let sent = send_committed(ctx, &p, tx, payload, ("funds", Amount::ZERO), "identity registry creation").await;
+        if pr.step(ctx, "identity_registry", label, sent.map(Some).map_err(|e| pr.not_sent(label, e))?)?.is_none() {
             return Ok(());
         }
     }
     let payload = instantiate_payload(*core, label, &core_msg)?;
-    let sent = send(ctx, &p, tx, payload, ("funds", Amount::ZERO), "DAO creation").await;
+    let last = identity.is_none() && delegation.is_none();
+    let sent = send_step(ctx, &p, tx, payload, "DAO creation", last).await;
     let Some(created) = pr.step(ctx, "dao", "DAO creation", sent.map_err(|e| pr.not_sent("DAO creation", e))?)? else {
         return Ok(());
     };
     if let Some((code, _)) = delegation {
         let payload = instantiate_payload(code, &delegation_label, &json!({ "dao": dao.to_string() }))?;
         let label = "delegation";
-        let sent = send(ctx, &p, tx, payload, ("funds", Amount::ZERO), "delegation contract creation").await;
+        let sent = send_step(ctx, &p, tx, payload, "delegation contract creation", identity.is_none()).await;
         if pr.step(ctx, "delegation", label, sent.map_err(|e| pr.not_sent(label, e))?)?.is_none() {
             return Ok(());
         }
@@ -149,7 +153,7 @@ pub async fn create(ctx: &Ctx, core: &Hash, label: &str, msg: CreateMsg, rules: 
             .map_err(|e| WalletError::InvalidArgument(e.to_string()))?;
         let payload = Payload::Execute { contract: registry, msg, funds: Amount::ZERO };
         let label = "registry owner → DAO";
-        let sent = send(ctx, &p, tx, payload, ("funds", Amount::ZERO), "registry ownership transfer").await;
+        let sent = send_step(ctx, &p, tx, payload, "registry ownership transfer", true).await;
         if pr.step(ctx, "identity_owner", label, sent.map_err(|e| pr.not_sent(label, e))?)?.is_none() {
             return Ok(());
         }
@@ -167,6 +171,22 @@ pub async fn create(ctx: &Ctx, core: &Hash, label: &str, msg: CreateMsg, rules: 
     created.fields(&mut fields);
     event_fields(&mut fields, &created.committed.value.receipt.events);
     created.finish(ctx, top, &fields)
+}
+
+/// Sends one step: waited for unless it is the `last` and `--no-wait` is given.
+async fn send_step(
+    ctx: &Ctx,
+    p: &Prepared,
+    tx: &TxArgs,
+    payload: Payload,
+    what: &'static str,
+    last: bool,
+) -> Result<Option<Sent>> {
+    if last {
+        send(ctx, p, tx, payload, ("funds", Amount::ZERO), what).await
+    } else {
+        send_committed(ctx, p, tx, payload, ("funds", Amount::ZERO), what).await.map(Some)
+    }
 }
 
 /// The labels must fit the chain's limit (checked before the first transaction).

@@ -249,7 +249,7 @@ pub async fn lock(
         let now = block_time(ctx).await?;
         let until = lock_until(now, k, period)?;
         let msg = json!({ "lock": { "amount": amount.to_string(), "until_ms": until } });
-        let sent = send_exec(ctx, &voting, &msg, Amount::ZERO, tx, "lock").await?;
+        let Some(sent) = send_exec(ctx, &voting, &msg, Amount::ZERO, tx, "lock").await? else { return Ok(()) };
         let mut out = sent.json();
         out["contract"] = json!(voting);
         out["until_ms"] = json!(until);

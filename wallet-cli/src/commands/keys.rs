@@ -1,22 +1,41 @@
-//! `agora keys new|recover|list|show|export`.
+//! `agora keys new|recover|import|list|show|export|delete`.
+//!
+//! Secrets are printed only when asked for: `keys new` shows the new
+//! mnemonic once (it is the backup), `keys export --mnemonic` prints it; plain
+//! `keys export` prints the encrypted keystore, which `keys import --keystore`
+//! reads back. No command replaces an existing key.
+
+use std::io::{BufRead, IsTerminal, Read};
+use std::path::Path;
 
 use serde_json::json;
 
 use crate::cli::KeysCommand;
 use crate::commands::Ctx;
 use crate::derive::{self, MNEMONIC_WORDS};
-use crate::error::Result;
+use crate::error::{Result, WalletError};
 use crate::keystore::{KdfCost, Keystore};
 use crate::output::{Fields, print_json, print_text};
 use crate::secrets;
+
+/// Largest keystore file or mnemonic text read by `keys import`.
+pub const MAX_IMPORT_BYTES: u64 = 64 * 1024;
 
 pub fn run(ctx: &Ctx, cmd: KeysCommand) -> Result<()> {
     match cmd {
         KeysCommand::New { name } => new(ctx, &name),
         KeysCommand::Recover { name, mnemonic_file } => recover(ctx, &name, mnemonic_file.as_deref()),
+        KeysCommand::Import { name, keystore } => import(ctx, &name, keystore.as_deref()),
         KeysCommand::List => list(ctx),
         KeysCommand::Show { name, address } => show(ctx, &name, address),
-        KeysCommand::Export { name } => export(ctx, &name),
+        KeysCommand::Export { name, mnemonic } => {
+            if mnemonic {
+                export_mnemonic(ctx, &name)
+            } else {
+                export_keystore(ctx, &name)
+            }
+        }
+        KeysCommand::Delete { name, yes } => delete(ctx, &name, yes),
     }
 }
 
@@ -112,7 +131,118 @@ fn show(ctx: &Ctx, name: &str, address_only: bool) -> Result<()> {
     fields(&ks, &path).print()
 }
 
-fn export(ctx: &Ctx, name: &str) -> Result<()> {
+/// `keys import NAME`: a keystore file (`--keystore`) or a mnemonic on stdin.
+fn import(ctx: &Ctx, name: &str, keystore: Option<&Path>) -> Result<()> {
+    ctx.keyring.ensure_free(name)?;
+    let ks = match keystore {
+        Some(file) => {
+            let bytes = read_bounded(file)?;
+            let ks = Keystore::from_export(file, &bytes, name)?;
+            // Check the file before it enters the keyring: its password opens it.
+            let password = ctx.password.existing(name)?;
+            ks.decrypt(&password)?;
+            ks
+        }
+        None => {
+            let cost = KdfCost::for_new_keys()?;
+            let text = read_mnemonic_stdin()?;
+            let mnemonic = derive::parse_mnemonic(&text)?;
+            let password = ctx.password.new_password(name)?;
+            Keystore::encrypt(name, &mnemonic, &password, cost)?
+        }
+    };
+    let path = ctx.keyring.save_new(&ks)?;
+    if ctx.json() {
+        return print_json(&describe(&ks, &path));
+    }
+    eprintln!("Key `{name}` imported.");
+    fields(&ks, &path).print()
+}
+
+fn read_bounded(file: &Path) -> Result<Vec<u8>> {
+    let f = std::fs::File::open(file).map_err(|e| WalletError::io("cannot read the keystore file", file, e))?;
+    let mut bytes = Vec::new();
+    f.take(MAX_IMPORT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| WalletError::io("cannot read the keystore file", file, e))?;
+    if bytes.len() as u64 > MAX_IMPORT_BYTES {
+        return Err(WalletError::Keystore {
+            path: file.to_owned(),
+            reason: format!("larger than {MAX_IMPORT_BYTES} bytes: not a keystore"),
+        });
+    }
+    Ok(bytes)
+}
+
+/// The mnemonic for `keys import`: all of stdin when it is not a terminal
+/// (a pipe or a file), else a hidden prompt.
+fn read_mnemonic_stdin() -> Result<zeroize::Zeroizing<String>> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return secrets::read_mnemonic(None);
+    }
+    let mut text = zeroize::Zeroizing::new(String::new());
+    stdin
+        .lock()
+        .take(MAX_IMPORT_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| WalletError::Mnemonic(format!("cannot read it from stdin: {e}")))?;
+    if text.len() as u64 > MAX_IMPORT_BYTES {
+        return Err(WalletError::Mnemonic(format!("stdin holds more than {MAX_IMPORT_BYTES} bytes")));
+    }
+    if text.trim().is_empty() {
+        return Err(WalletError::Mnemonic(
+            "nothing on stdin: pipe the mnemonic in (e.g. `agora keys import NAME < words.txt`) or give --keystore FILE"
+                .into(),
+        ));
+    }
+    Ok(text)
+}
+
+/// `keys export NAME`: the encrypted keystore, as stored (no password needed:
+/// it stays encrypted under the key's password).
+fn export_keystore(ctx: &Ctx, name: &str) -> Result<()> {
+    let ks = ctx.keyring.load(name)?;
+    print_json(&ks)?;
+    if !ctx.json() {
+        eprintln!(
+            "This is `{name}`'s keystore, encrypted with its password: keep it private all the same. \
+             Import it elsewhere with `agora keys import NAME --keystore FILE`."
+        );
+    }
+    Ok(())
+}
+
+/// `keys delete NAME`: asks on stdin unless `--yes`.
+fn delete(ctx: &Ctx, name: &str, yes: bool) -> Result<()> {
+    let ks = ctx.keyring.load(name)?;
+    if !yes {
+        eprint!(
+            "Delete key `{name}` ({})? Without its mnemonic or an export, its funds are lost. Type `yes` to confirm: ",
+            ks.address
+        );
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .take(256)
+            .read_line(&mut answer)
+            .map_err(|e| WalletError::InvalidArgument(format!("cannot read the confirmation: {e}")))?;
+        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            eprintln!();
+            return Err(WalletError::InvalidArgument(format!(
+                "key `{name}` was not deleted (not confirmed; pass --yes to skip the question)"
+            )));
+        }
+    }
+    let path = ctx.keyring.delete(name)?;
+    if ctx.json() {
+        return print_json(&json!({ "deleted": name, "address": ks.address, "keystore": path.display().to_string() }));
+    }
+    eprintln!("Key `{name}` ({}) deleted.", ks.address);
+    Ok(())
+}
+
+fn export_mnemonic(ctx: &Ctx, name: &str) -> Result<()> {
     let ks = ctx.keyring.load(name)?;
     let password = ctx.password.existing(name)?;
     let unlocked = ks.decrypt(&password)?;

@@ -1,19 +1,24 @@
 //! The subcommands, and the context they share (output format, keyring,
-//! password source, node URL).
+//! password source, node URL, pinned chain id), resolved from the flags, the
+//! environment and the client config file (`config.rs`).
 
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use ledger::Address;
 
 use crate::cli::{Cli, Command};
-use crate::error::{Result, WalletError};
+use crate::config::{CHAIN_ID_ENV, ClientConfig, ConfigKey, DEFAULT_NODE, NODE_ENV, Source, env_var, pick};
+use crate::error::{EXIT_OK, Result, WalletError};
 use crate::keystore::{Keyring, validate_name};
-use crate::output::OutputFormat;
+use crate::output::{OutputFormat, print_json};
 use crate::parse::parse_node_url;
 use crate::rpc::NodeClient;
 use crate::secrets::PasswordSource;
 
 pub mod balance;
+pub mod config;
 pub mod contract;
 pub mod dao;
 pub mod dao_config;
@@ -35,23 +40,78 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug)]
 pub struct Ctx {
     pub output: OutputFormat,
+    pub output_source: Source,
     pub node: String,
+    pub node_source: Source,
+    /// The chain id transactions must be for, and where it was pinned.
+    pub chain_id: Option<(String, Source)>,
     pub keyring: Keyring,
     pub password: PasswordSource,
+    /// The client config file and what it holds.
+    pub config_path: PathBuf,
+    pub config: ClientConfig,
+    /// Whether the "no chain id pinned" note was printed (once per run).
+    chain_noted: AtomicBool,
 }
 
 impl Ctx {
+    /// Resolves each setting: flag, then environment, then client.toml, then default.
     pub fn from_cli(cli: &Cli) -> Result<Ctx> {
         let dir = match &cli.keyring_dir {
             Some(d) => d.clone(),
             None => Keyring::default_dir()?,
         };
+        let config_path = ClientConfig::path_in(&dir);
+        let config = ClientConfig::load(&config_path)?;
+        let (node, node_source) = pick(cli.node.clone(), env_var(NODE_ENV)?, config.node.clone())
+            .unwrap_or_else(|| (DEFAULT_NODE.to_owned(), Source::Default));
+        let env_chain = env_var(CHAIN_ID_ENV)?.map(|c| crate::config::validate_chain_id(&c)).transpose()?;
+        let chain_id = pick(cli.chain_id.clone(), env_chain, config.chain_id.clone());
+        let (output, output_source) = match (cli.output, config.output) {
+            (Some(o), _) => (o, Source::Flag),
+            (None, Some(o)) => (o, Source::File),
+            (None, None) => (OutputFormat::default(), Source::Default),
+        };
         Ok(Ctx {
-            output: cli.output,
-            node: cli.node.clone(),
+            output,
+            output_source,
+            node,
+            node_source,
+            chain_id,
             keyring: Keyring::new(dir),
             password: PasswordSource::resolve(cli.password_file.as_deref()),
+            config_path,
+            config,
+            chain_noted: AtomicBool::new(false),
         })
+    }
+
+    /// Checks the chain id a node reports against the pinned one: another
+    /// chain is [`WalletError::WrongChain`] (exit 4). With nothing pinned, the
+    /// node's is taken and a note on stderr (once) says so.
+    pub fn check_chain(&self, node_chain: &str, node_url: &str) -> Result<()> {
+        match &self.chain_id {
+            Some((pinned, source)) if pinned != node_chain => Err(WalletError::WrongChain {
+                node: node_url.to_owned(),
+                node_chain: node_chain.to_owned(),
+                pinned: pinned.clone(),
+                pinned_by: match source {
+                    Source::Flag => "--chain-id",
+                    Source::Env => CHAIN_ID_ENV,
+                    _ => "chain-id in client.toml",
+                },
+            }),
+            Some(_) => Ok(()),
+            None => {
+                if !self.chain_noted.swap(true, Ordering::Relaxed) {
+                    eprintln!(
+                        "note: no chain id pinned; signing for the node's chain `{node_chain}` (pin it with --chain-id, {CHAIN_ID_ENV} or `agora config {} {node_chain}`)",
+                        ConfigKey::ChainId.name()
+                    );
+                }
+                Ok(())
+            }
+        }
     }
 
     pub fn json(&self) -> bool {
@@ -88,79 +148,50 @@ impl Ctx {
     }
 }
 
+/// Runs the command line and reports its error, if any: on stdout as
+/// `{"error": {…}}` under `-o json`, else on stderr. Returns the exit code.
+pub async fn execute(cli: Cli) -> u8 {
+    let flag_output = cli.output;
+    let ctx = match Ctx::from_cli(&cli) {
+        Ok(c) => c,
+        Err(e) => return report(&e, flag_output.unwrap_or_default()),
+    };
+    match run(&ctx, cli).await {
+        Ok(()) => EXIT_OK,
+        Err(e) => report(&e, ctx.output),
+    }
+}
+
+/// Prints `e` in `format` and returns its exit code.
+pub fn report(e: &WalletError, format: OutputFormat) -> u8 {
+    if format == OutputFormat::Json {
+        // A closed stdout leaves stderr.
+        if print_json(&e.to_json()).is_ok() {
+            return e.exit_code();
+        }
+    }
+    eprintln!("error: {e}");
+    e.exit_code()
+}
+
 /// Runs the command line.
-pub async fn run(cli: Cli) -> Result<()> {
-    let ctx = Ctx::from_cli(&cli)?;
+pub async fn run(ctx: &Ctx, cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Keys(k) => keys::run(&ctx, k),
-        Command::Balance { target } => balance::run(&ctx, &target).await,
-        Command::Transfer(args) => transfer::run(&ctx, &args).await,
-        Command::Contract(c) => contract::run(&ctx, c).await,
-        Command::Dao(d) => dao::run(&ctx, d).await,
-        Command::Stake(s) => stake::run(&ctx, s).await,
-        Command::Decentralization(args) => decentralization::run(&ctx, &args).await,
-        Command::Validators { status } => validators::validators(&ctx, status).await,
-        Command::Validator { validator } => validators::validator(&ctx, &validator).await,
-        Command::Delegations { delegator } => validators::delegations(&ctx, delegator.as_deref()).await,
-        Command::Tx { hash, wait, timeout } => query::tx(&ctx, &hash, wait, timeout).await,
-        Command::History(args) => history::run(&ctx, &args).await,
-        Command::Status => query::status(&ctx).await,
-        Command::ChainParams => query::chain_params(&ctx).await,
-        Command::Block { block } => query::block(&ctx, block.unwrap_or(crate::parse::BlockSelector::Latest)).await,
+        Command::Keys(k) => keys::run(ctx, k),
+        Command::Config(args) => config::run(ctx, &args),
+        Command::Balance { target } => balance::run(ctx, &target).await,
+        Command::Transfer(args) => transfer::run(ctx, &args).await,
+        Command::Contract(c) => contract::run(ctx, c).await,
+        Command::Dao(d) => dao::run(ctx, d).await,
+        Command::Stake(s) => stake::run(ctx, s).await,
+        Command::Decentralization(args) => decentralization::run(ctx, &args).await,
+        Command::Validators { status } => validators::validators(ctx, status).await,
+        Command::Validator { validator } => validators::validator(ctx, &validator).await,
+        Command::Delegations { delegator } => validators::delegations(ctx, delegator.as_deref()).await,
+        Command::Tx { hash, wait, timeout } => query::tx(ctx, &hash, wait, timeout).await,
+        Command::History(args) => history::run(ctx, &args).await,
+        Command::Status => query::status(ctx).await,
+        Command::ChainParams => query::chain_params(ctx).await,
+        Command::Block { block } => query::block(ctx, block.unwrap_or(crate::parse::BlockSelector::Latest)).await,
     }
-}
-
-/// The nonce and gas price of a transaction about to be signed: the given
-/// nonce, else the account's pending nonce (so several transactions can be
-/// sent without waiting), and the given price, else the chain's minimum
-/// (a lower one is refused here rather than by the node).
-pub(crate) fn nonce_and_price(
-    chain: &crate::rpc::ChainParamsInfo,
-    account: &crate::rpc::AccountInfo,
-    nonce: Option<u64>,
-    gas_price: Option<ledger::Amount>,
-) -> Result<(u64, ledger::Amount)> {
-    let nonce = nonce.unwrap_or(account.pending_nonce.unwrap_or(account.nonce));
-    let min_price = chain.params.min_gas_price;
-    let gas_price = gas_price.unwrap_or(min_price);
-    if gas_price < min_price {
-        return Err(WalletError::InvalidArgument(format!(
-            "gas price {gas_price} is below the chain's minimum {min_price}"
-        )));
-    }
-    Ok((nonce, gas_price))
-}
-
-/// Refuses, before signing, a gas limit above the chain's maximum or a
-/// transaction the sender cannot afford: `value` (a transfer's amount, a
-/// contract call's funds, a delegation or a validator's self-stake, described
-/// by `value_label`) plus the maximum fee,
-/// which it returns.
-pub(crate) fn check_affordable(
-    from: &Address,
-    account: &crate::rpc::AccountInfo,
-    gas_limit: u64,
-    max_gas: u64,
-    gas_price: ledger::Amount,
-    (value_label, value): (&str, ledger::Amount),
-    what: &str,
-) -> Result<ledger::Amount> {
-    if gas_limit > max_gas {
-        return Err(WalletError::InvalidArgument(format!(
-            "gas limit {gas_limit} is above the chain's per-transaction maximum {max_gas}"
-        )));
-    }
-    let max_fee = gas_price
-        .checked_mul(u128::from(gas_limit))
-        .ok_or_else(|| WalletError::InvalidArgument("gas limit × gas price overflows".into()))?;
-    let needed = value
-        .checked_add(max_fee)
-        .ok_or_else(|| WalletError::Amount(format!("{value_label} + maximum fee overflows")))?;
-    if account.balance < needed {
-        return Err(WalletError::InvalidArgument(format!(
-            "insufficient balance: {from} has {} at height {}, the {what} needs {value_label} {value} + maximum fee {max_fee} = {needed}",
-            account.balance, account.height
-        )));
-    }
-    Ok(max_fee)
 }

@@ -237,9 +237,8 @@ pub async fn tx(ctx: &Ctx, hash: &Hash, wait: bool, timeout: Duration) -> Result
             url: client.url().to_owned(),
             reason: "the subscription closed before the transaction was committed".into(),
         }),
-        Err(_) => {
-            Err(WalletError::NotFound(format!("transaction {hash} (not committed within {}s)", timeout.as_secs())))
-        }
+        // Not committed yet is not "failed": exit 3, like a transaction command's wait.
+        Err(_) => Err(WalletError::CommitTimeout { hash: hash.to_string(), secs: timeout.as_secs() }),
     }
 }
 

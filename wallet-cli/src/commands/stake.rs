@@ -28,12 +28,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::cli::{CreateValidatorArgs, EditValidatorArgs, MetadataArgs, StakeCommand, TxArgs};
-use crate::commands::contract::{Prepared, Sent, prepare, send};
 use crate::commands::query::event_fields;
 use crate::commands::{Ctx, decentralization};
 use crate::error::{Result, WalletError};
 use crate::output::{Fields, format_percent, format_time_ms, format_time_relative, now_ms};
 use crate::rpc::ValidatorInfo;
+use crate::send::{Prepared, Sent, prepare, send};
 
 pub async fn run(ctx: &Ctx, cmd: StakeCommand) -> Result<()> {
     match cmd {
@@ -295,7 +295,9 @@ async fn create_validator(ctx: &Ctx, a: &CreateValidatorArgs) -> Result<()> {
         min_self_delegation,
         metadata: metadata.clone(),
     };
-    let sent = send(ctx, &p, &a.tx, payload, ("self-stake", a.self_stake), "validator creation").await?;
+    let Some(sent) = send(ctx, &p, &a.tx, payload, ("self-stake", a.self_stake), "validator creation").await? else {
+        return Ok(());
+    };
 
     let mut out = sent.json();
     out["operator"] = json!(p.from.address);
@@ -351,7 +353,9 @@ async fn edit_validator(ctx: &Ctx, a: &EditValidatorArgs) -> Result<()> {
         min_self_delegation: a.min_self_delegation,
         metadata: update.clone(),
     };
-    let sent = send(ctx, &p, &a.tx, payload, ("amount", Amount::ZERO), "validator edit").await?;
+    let Some(sent) = send(ctx, &p, &a.tx, payload, ("amount", Amount::ZERO), "validator edit").await? else {
+        return Ok(());
+    };
 
     let mut out = sent.json();
     out["operator"] = json!(p.from.address);
@@ -419,7 +423,7 @@ async fn delegate(ctx: &Ctx, validator: &Address, amount: Amount, opts: &TxArgs)
         eprintln!("{w}");
     }
     let payload = Payload::Delegate { validator: *validator, amount };
-    let sent = send(ctx, &p, opts, payload, ("amount", amount), "delegation").await?;
+    let Some(sent) = send(ctx, &p, opts, payload, ("amount", amount), "delegation").await? else { return Ok(()) };
 
     let shares = event_attr(&events(&sent), "delegate", "shares");
     let mut out = sent.json();
@@ -448,7 +452,9 @@ fn completion(sent: &Sent, kind: &str, label: &str, f: &mut Fields, out: &mut Va
 async fn undelegate(ctx: &Ctx, validator: &Address, amount: Amount, opts: &TxArgs) -> Result<()> {
     let p = prepare(ctx, opts).await?;
     let payload = Payload::Undelegate { validator: *validator, amount };
-    let sent = send(ctx, &p, opts, payload, ("amount", Amount::ZERO), "undelegation").await?;
+    let Some(sent) = send(ctx, &p, opts, payload, ("amount", Amount::ZERO), "undelegation").await? else {
+        return Ok(());
+    };
 
     // What is unbonded can be a little less than asked (share rounding).
     let unbonded = event_attr(&events(&sent), "undelegate", "amount");
@@ -478,7 +484,9 @@ async fn redelegate(ctx: &Ctx, src: &Address, dst: &Address, amount: Amount, opt
     let p = prepare(ctx, opts).await?;
     let v = stake_target(&p, dst).await?;
     let payload = Payload::Redelegate { src_validator: *src, dst_validator: *dst, amount };
-    let sent = send(ctx, &p, opts, payload, ("amount", Amount::ZERO), "redelegation").await?;
+    let Some(sent) = send(ctx, &p, opts, payload, ("amount", Amount::ZERO), "redelegation").await? else {
+        return Ok(());
+    };
 
     let moved = event_attr(&events(&sent), "redelegate", "amount");
     let mut out = sent.json();
@@ -504,7 +512,9 @@ async fn redelegate(ctx: &Ctx, src: &Address, dst: &Address, amount: Amount, opt
 async fn withdraw_rewards(ctx: &Ctx, validator: Option<&Address>, opts: &TxArgs) -> Result<()> {
     let p = prepare(ctx, opts).await?;
     let payload = Payload::WithdrawRewards { validator: validator.copied() };
-    let sent = send(ctx, &p, opts, payload, ("amount", Amount::ZERO), "reward withdrawal").await?;
+    let Some(sent) = send(ctx, &p, opts, payload, ("amount", Amount::ZERO), "reward withdrawal").await? else {
+        return Ok(());
+    };
 
     let rewards = sum_amounts(&events(&sent), "withdraw_rewards");
     let commission = sum_amounts(&events(&sent), "withdraw_commission");
@@ -543,7 +553,10 @@ async fn unjail(ctx: &Ctx, opts: &TxArgs) -> Result<()> {
     if !v.jailed {
         return Err(WalletError::InvalidArgument(format!("validator {} is not jailed", named(&v))));
     }
-    let sent = send(ctx, &p, opts, Payload::Unjail {}, ("amount", Amount::ZERO), "unjail transaction").await?;
+    let Some(sent) = send(ctx, &p, opts, Payload::Unjail {}, ("amount", Amount::ZERO), "unjail transaction").await?
+    else {
+        return Ok(());
+    };
 
     let mut out = sent.json();
     out["validator"] = json!(p.from.address);

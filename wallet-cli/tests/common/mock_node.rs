@@ -73,6 +73,9 @@ pub struct State {
     pub nonce: u64,
     /// Commit with a failed receipt.
     pub fail_receipts: bool,
+    /// `agora_sendTxCommit` admits the transaction but answers the node's
+    /// commit timeout (1011), like a node whose block did not come in time.
+    pub commit_timeout: bool,
     /// Committed transactions, with their height.
     pub committed: Vec<(SignedTx, u64)>,
     /// Dry runs received.
@@ -551,6 +554,10 @@ impl MockNode {
             }
             let mut st = st.lock().unwrap();
             admit(&st, &tx)?;
+            if st.commit_timeout {
+                let hash = tx.hash();
+                return Err(rpc_err(1011, "timed out waiting for the commit", Some(json!({ "hash": hash }))));
+            }
             Ok(commit(&mut st, tx))
         })
         .unwrap();

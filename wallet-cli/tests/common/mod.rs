@@ -34,6 +34,7 @@ impl Env {
             .env("AGORA_KDF_TEST_COST", "low")
             .env("AGORA_PASSWORD", PASSWORD)
             .env_remove("AGORA_NODE")
+            .env_remove("AGORA_CHAIN_ID")
             .env_remove("AGORA_MNEMONIC")
             .stdin(Stdio::null());
         c
