@@ -19,6 +19,7 @@ pub mod rpc;
 pub mod rpc_contracts;
 pub mod rpc_events;
 pub mod rpc_index;
+pub mod rpc_limits;
 pub mod rpc_server;
 pub mod rpc_staking;
 pub mod store;
