@@ -453,17 +453,17 @@ impl Metrics {
             connections_refused,
         };
         for r in REJECTION_REASONS {
-            live.mempool_failed.get_or_create(&[("reason", r)]);
+            let _ = live.mempool_failed.get_or_create(&[("reason", r)]);
         }
         for t in ["consensus", "txs"] {
-            live.recv_bytes.get_or_create(&[("topic", t)]);
-            live.send_bytes.get_or_create(&[("topic", t)]);
+            let _ = live.recv_bytes.get_or_create(&[("topic", t)]);
+            let _ = live.send_bytes.get_or_create(&[("topic", t)]);
         }
         for t in ["memory", "disk"] {
-            live.vm_cache_hits.get_or_create(&[("tier", t)]);
+            let _ = live.vm_cache_hits.get_or_create(&[("tier", t)]);
         }
         for t in ["http", "ws"] {
-            rpc.rate_limited.get_or_create(&[("transport", t)]);
+            let _ = rpc.rate_limited.get_or_create(&[("transport", t)]);
         }
         Metrics {
             registry: reg,

@@ -318,14 +318,21 @@ where
         let cost = u32::try_from(batch.len()).unwrap_or(u32::MAX);
         let admitted = self.admit(batch.extensions().get::<ClientInfo>(), cost);
         for entry in batch.iter_mut() {
-            match entry {
+            let refuse = match entry {
                 Ok(e) => {
                     self.metrics.method(e.method_name()).count(admitted);
-                    if !admitted && let BatchEntry::Call(r) = e {
-                        *entry = Err(BatchEntryErr::new(r.id.clone().into_owned(), rate_limited()));
+                    match e {
+                        BatchEntry::Call(r) if !admitted => Some(r.id.clone()),
+                        _ => None,
                     }
                 }
-                Err(_) => self.metrics.method("").count(false),
+                Err(_) => {
+                    self.metrics.method("").count(false);
+                    None
+                }
+            };
+            if let Some(id) = refuse {
+                *entry = Err(BatchEntryErr::new(id, rate_limited()));
             }
         }
         let inner = self.inner.clone();

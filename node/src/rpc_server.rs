@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jsonrpsee::core::middleware::RpcServiceBuilder;
-use jsonrpsee::core::{RpcResult, async_trait};
+use jsonrpsee::core::{BoxError, RpcResult, async_trait};
 use jsonrpsee::server::{
     BatchRequestConfig, HttpBody, HttpRequest, HttpResponse, RpcModule, Server, ServerConfig, ServerHandle,
     serve_with_graceful_shutdown, stop_channel,
@@ -202,53 +202,13 @@ async fn start(
             };
             let _ = sock.set_nodelay(true);
             let svc = builder.clone().build(methods.clone(), stop_handle.clone());
-            let (limiter, cors, rpc_metrics) = (limiter.clone(), cors.clone(), rpc_metrics.clone());
-            let ip = remote.ip();
-            let front = tower::service_fn(move |mut req: HttpRequest<hyper::body::Incoming>| {
-                let mut svc = svc.clone();
-                let header = |r: &HttpRequest<hyper::body::Incoming>, h: &str| {
-                    r.headers().get(h).and_then(|v| v.to_str().ok()).map(str::to_owned)
-                };
-                let origin = header(&req, "origin");
-                let verdict =
-                    cors.verdict(req.method().as_str(), origin.as_deref(), header(&req, "access-control-request-method").as_deref());
-                let websocket = jsonrpsee::server::ws::is_upgrade_request(&req);
-                let admitted = limiter.check(ip, 1);
-                if !admitted {
-                    rpc_metrics.rate_limited("http", 1);
-                }
-                req.extensions_mut().insert(ClientInfo { ip, websocket });
-                async move {
-                    let allow = match verdict {
-                        CorsVerdict::Preflight(headers) => {
-                            let mut r = HttpResponse::new(HttpBody::empty());
-                            *r.status_mut() = http::StatusCode::NO_CONTENT;
-                            for (k, v) in headers {
-                                if let Ok(v) = http::HeaderValue::from_str(&v) {
-                                    r.headers_mut().insert(k, v);
-                                }
-                            }
-                            return Ok(r);
-                        }
-                        CorsVerdict::Forbidden => {
-                            return Ok(plain(http::StatusCode::FORBIDDEN, "origin not allowed\n"));
-                        }
-                        CorsVerdict::Serve(allow) => allow,
-                    };
-                    let mut resp = if admitted {
-                        tower::Service::call(&mut svc, req).await?
-                    } else {
-                        let mut r = plain(http::StatusCode::TOO_MANY_REQUESTS, "too many requests from this address\n");
-                        r.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
-                        r
-                    };
-                    if let Some(a) = allow.and_then(|a| http::HeaderValue::from_str(&a).ok()) {
-                        resp.headers_mut().insert(http::header::ACCESS_CONTROL_ALLOW_ORIGIN, a);
-                        resp.headers_mut().insert(http::header::VARY, http::HeaderValue::from_static("Origin"));
-                    }
-                    Ok::<_, jsonrpsee::core::BoxError>(resp)
-                }
-            });
+            let front = Front {
+                inner: svc,
+                ip: remote.ip(),
+                limiter: limiter.clone(),
+                cors: cors.clone(),
+                metrics: rpc_metrics.clone(),
+            };
             let stopped = stop_handle.clone().shutdown();
             tokio::spawn(async move {
                 let _permit = permit;
@@ -259,4 +219,75 @@ async fn start(
         }
     });
     Ok((server_handle, local))
+}
+
+/// The per-connection service in front of jsonrpsee's: CORS, the per-IP
+/// rate limit for HTTP requests, and the client's address and transport in
+/// the request's extensions.
+#[derive(Clone, Debug)]
+struct Front<S> {
+    inner: S,
+    ip: std::net::IpAddr,
+    limiter: Arc<RateLimiter>,
+    cors: Arc<Cors>,
+    metrics: Arc<RpcMetrics>,
+}
+
+type FrontFuture = std::pin::Pin<Box<dyn Future<Output = Result<HttpResponse, BoxError>> + Send + 'static>>;
+
+impl<S> tower::Service<HttpRequest<hyper::body::Incoming>> for Front<S>
+where
+    S: tower::Service<HttpRequest<hyper::body::Incoming>, Response = HttpResponse, Error = BoxError>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = HttpResponse;
+    type Error = BoxError;
+    type Future = FrontFuture;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), BoxError>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut req: HttpRequest<hyper::body::Incoming>) -> FrontFuture {
+        let header = |h: &str| req.headers().get(h).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let origin = header("origin");
+        let req_method = header("access-control-request-method");
+        let verdict = self.cors.verdict(req.method().as_str(), origin.as_deref(), req_method.as_deref());
+        let allow = match verdict {
+            CorsVerdict::Preflight(headers) => {
+                let mut r = HttpResponse::new(HttpBody::empty());
+                *r.status_mut() = http::StatusCode::NO_CONTENT;
+                for (k, v) in headers {
+                    if let Ok(v) = http::HeaderValue::from_str(&v) {
+                        r.headers_mut().insert(k, v);
+                    }
+                }
+                return Box::pin(std::future::ready(Ok(r)));
+            }
+            CorsVerdict::Forbidden => {
+                return Box::pin(std::future::ready(Ok(plain(http::StatusCode::FORBIDDEN, "origin not allowed\n"))));
+            }
+            CorsVerdict::Serve(allow) => allow.and_then(|a| http::HeaderValue::from_str(&a).ok()),
+        };
+        let with_cors = move |mut resp: HttpResponse| {
+            if let Some(a) = allow {
+                resp.headers_mut().insert(http::header::ACCESS_CONTROL_ALLOW_ORIGIN, a);
+                resp.headers_mut().insert(http::header::VARY, http::HeaderValue::from_static("Origin"));
+            }
+            resp
+        };
+        if !self.limiter.check(self.ip, 1) {
+            self.metrics.rate_limited("http", 1);
+            let mut r = plain(http::StatusCode::TOO_MANY_REQUESTS, "too many requests from this address\n");
+            r.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+            return Box::pin(std::future::ready(Ok(with_cors(r))));
+        }
+        let websocket = jsonrpsee::server::ws::is_upgrade_request(&req);
+        req.extensions_mut().insert(ClientInfo { ip: self.ip, websocket });
+        let fut = self.inner.call(req);
+        Box::pin(async move { fut.await.map(with_cors) })
+    }
 }
