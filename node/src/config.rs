@@ -219,10 +219,7 @@ impl Default for StorageConfig {
 }
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig {
-            level: "info,libp2p_gossipsub=error,libp2p_request_response=error".into(),
-            format: LogFormat::Text,
-        }
+        LogConfig { level: "info,libp2p_gossipsub=error,libp2p_request_response=error".into(), format: LogFormat::Text }
     }
 }
 
@@ -269,12 +266,7 @@ impl RpcConfig {
             1,
             b::MAX_RATE_PER_SECOND.into(),
         )?;
-        range(
-            "rpc.rate_limit_per_ip.burst",
-            self.rate_limit_per_ip.burst.into(),
-            1,
-            b::MAX_RATE_PER_SECOND.into(),
-        )?;
+        range("rpc.rate_limit_per_ip.burst", self.rate_limit_per_ip.burst.into(), 1, b::MAX_RATE_PER_SECOND.into())?;
         if self.max_commit_wait.is_zero() || self.max_commit_wait > Duration::from_secs(3600) {
             return Err(ConfigError::Invalid {
                 field: "rpc.max_commit_wait",

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use node::engine::Byzantine;
 use node::config::LogFormat;
+use node::engine::Byzantine;
 use node::node::{Home, InitOptions, StartOptions, init, init_tracing, parse_fund, start};
 
 #[derive(Parser)]

@@ -43,16 +43,17 @@ pub const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// families are named with their `_total` suffix (as their samples are),
 /// and the OpenMetrics-only `# UNIT` and `# EOF` lines are dropped.
 pub fn to_prometheus_text(openmetrics: &str) -> String {
-    let counters: std::collections::HashSet<&str> = openmetrics
-        .lines()
-        .filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
-        .collect();
+    let counters: std::collections::HashSet<&str> =
+        openmetrics.lines().filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter")).collect();
     let mut out = String::with_capacity(openmetrics.len() + 16 * counters.len());
     for line in openmetrics.lines() {
         if line == "# EOF" || line.starts_with("# UNIT ") {
             continue;
         }
-        let rest = line.strip_prefix("# HELP ").map(|r| ("# HELP ", r)).or(line.strip_prefix("# TYPE ").map(|r| ("# TYPE ", r)));
+        let rest = line
+            .strip_prefix("# HELP ")
+            .map(|r| ("# HELP ", r))
+            .or(line.strip_prefix("# TYPE ").map(|r| ("# TYPE ", r)));
         match rest {
             Some((kw, r)) => {
                 let (name, tail) = r.split_once(' ').unwrap_or((r, ""));
@@ -281,8 +282,7 @@ impl Metrics {
         let b = BlockGauges::default();
         let live = LiveGauges::default();
         let index = Decentralization::default();
-        let block_interval =
-            Histogram::new([0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0]);
+        let block_interval = Histogram::new([0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0]);
 
         // Consensus (CometBFT: consensus_*).
         reg.register("consensus_height", "Height of the latest committed block", b.height.clone());
@@ -325,7 +325,11 @@ impl Metrics {
             "Evidence items (double signs) in the latest block",
             b.byzantine.clone(),
         );
-        reg.register("consensus_validator_power", "This node's validator voting power (0: not in the set)", b.own_power.clone());
+        reg.register(
+            "consensus_validator_power",
+            "This node's validator voting power (0: not in the set)",
+            b.own_power.clone(),
+        );
         reg.register(
             "consensus_validator_missed_blocks",
             "Blocks whose last commit lacks this validator's precommit while it was in the set",
@@ -363,22 +367,14 @@ impl Metrics {
         );
         // P2P.
         reg.register("p2p_peers", "Connected peers", live.peers.clone());
-        reg.register(
-            "p2p_message_receive_bytes",
-            "Gossip payload bytes received, by topic",
-            live.recv_bytes.clone(),
-        );
+        reg.register("p2p_message_receive_bytes", "Gossip payload bytes received, by topic", live.recv_bytes.clone());
         reg.register(
             "p2p_message_send_bytes",
             "Gossip payload bytes published by this node (before fan-out), by topic",
             live.send_bytes.clone(),
         );
         // VM.
-        reg.register(
-            "vm_gas_used",
-            "Gas used by contract calls (blocks, queries and dry runs)",
-            live.vm_gas.clone(),
-        );
+        reg.register("vm_gas_used", "Gas used by contract calls (blocks, queries and dry runs)", live.vm_gas.clone());
         reg.register("vm_calls", "Contract call frames run (sub-calls included)", live.vm_calls.clone());
         reg.register(
             "vm_module_cache_hits",
@@ -419,11 +415,7 @@ impl Metrics {
         let rate_limited: Family<Label, Counter> = Family::default();
         let connections_refused = Counter::default();
         reg.register("rpc_requests", "JSON-RPC calls, by method (unknown names: `unknown`)", requests.clone());
-        reg.register(
-            "rpc_request_errors",
-            "JSON-RPC calls answered with an error, by method",
-            errors.clone(),
-        );
+        reg.register("rpc_request_errors", "JSON-RPC calls answered with an error, by method", errors.clone());
         reg.register(
             "rpc_request_duration_seconds",
             "JSON-RPC call latency, by method (`batch`: a whole batch)",
@@ -465,15 +457,7 @@ impl Metrics {
         for t in ["http", "ws"] {
             let _ = rpc.rate_limited.get_or_create(&[("transport", t)]);
         }
-        Metrics {
-            registry: reg,
-            block: b,
-            block_interval,
-            live,
-            index,
-            rpc: Arc::new(rpc),
-            scrape: Mutex::new(()),
-        }
+        Metrics { registry: reg, block: b, block_interval, live, index, rpc: Arc::new(rpc), scrape: Mutex::new(()) }
     }
 
     /// Records a committed block (called by the sampler, off the consensus path).
@@ -796,7 +780,10 @@ mod tests {
         assert!(text.contains("# TYPE agora_consensus_height gauge\n"));
         assert!(text.contains("# TYPE agora_rpc_request_duration_seconds histogram\n"));
         assert!(!text.contains("# EOF") && !text.contains("# UNIT"));
-        assert_eq!(om.lines().filter(|l| !l.starts_with('#')).count(), text.lines().filter(|l| !l.starts_with('#')).count());
+        assert_eq!(
+            om.lines().filter(|l| !l.starts_with('#')).count(),
+            text.lines().filter(|l| !l.starts_with('#')).count()
+        );
     }
 
     #[test]

@@ -261,11 +261,7 @@ pub struct RpcGuard<S> {
 }
 
 fn rate_limited() -> ErrorObject<'static> {
-    ErrorObject::owned(
-        rpc_api::codes::RATE_LIMITED,
-        "too many requests from this address; retry later",
-        None::<()>,
-    )
+    ErrorObject::owned(rpc_api::codes::RATE_LIMITED, "too many requests from this address; retry later", None::<()>)
 }
 
 impl<S> RpcGuard<S> {
@@ -287,8 +283,11 @@ impl<S> RpcGuard<S> {
 
 impl<S> RpcServiceT for RpcGuard<S>
 where
-    S: RpcServiceT<MethodResponse = MethodResponse, BatchResponse = MethodResponse, NotificationResponse = MethodResponse>
-        + Send
+    S: RpcServiceT<
+            MethodResponse = MethodResponse,
+            BatchResponse = MethodResponse,
+            NotificationResponse = MethodResponse,
+        > + Send
         + Sync
         + Clone
         + 'static,
@@ -486,7 +485,8 @@ mod tests {
         for ok in ["*", "https://a.example", "http://localhost:8080", "http://[::1]:80"] {
             check_origin(ok).unwrap();
         }
-        for bad in ["", "a.example", "ftp://a.example", "https://", "https://a.example/", "https://a b", "https://*.x"] {
+        for bad in ["", "a.example", "ftp://a.example", "https://", "https://a.example/", "https://a b", "https://*.x"]
+        {
             assert!(check_origin(bad).is_err(), "{bad}");
         }
     }

@@ -56,7 +56,8 @@ fn port_of(url: &str) -> u16 {
 /// One HTTP/1.1 request (Connection: close): (status, headers+body text).
 async fn http(port: u16, method: &str, headers: &[(&str, &str)], body: &str) -> std::io::Result<(u16, String)> {
     let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
-    let mut req = format!("{method} / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req =
+        format!("{method} / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     if !body.is_empty() {
         req.push_str("Content-Type: application/json\r\n");
     }
@@ -207,14 +208,10 @@ fn rpc_flood_does_not_stop_block_production() {
         assert!(codes.get(&200).copied().unwrap_or(0) >= 40, "{codes:?}");
         assert!(codes.get(&429).copied().unwrap_or(0) >= 1, "no HTTP 429 from a strict rate limit: {codes:?}");
         // Preflight from an allowed origin, and from another one.
-        let (code, text) = http(
-            p1,
-            "OPTIONS",
-            &[("Origin", "http://explorer.test"), ("Access-Control-Request-Method", "POST")],
-            "",
-        )
-        .await
-        .unwrap();
+        let (code, text) =
+            http(p1, "OPTIONS", &[("Origin", "http://explorer.test"), ("Access-Control-Request-Method", "POST")], "")
+                .await
+                .unwrap();
         if code != 429 {
             assert_eq!(code, 204, "{text}");
             assert!(text.to_ascii_lowercase().contains("access-control-allow-origin: http://explorer.test"), "{text}");

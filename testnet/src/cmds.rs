@@ -264,10 +264,20 @@ pub fn metrics(dir: &Path, node: Option<&str>, raw: bool) -> Result<()> {
     let p50 = m.histogram_quantile(interval, &[], 0.5).unwrap_or(f64::NAN);
     let p99 = m.histogram_quantile(interval, &[], 0.99).unwrap_or(f64::NAN);
     println!("{} ({url})", net.name(i));
-    println!("  height            {} (round {}, syncing {})", v("agora_consensus_height"), v("agora_consensus_round"), v("agora_consensus_syncing"));
+    println!(
+        "  height            {} (round {}, syncing {})",
+        v("agora_consensus_height"),
+        v("agora_consensus_round"),
+        v("agora_consensus_syncing")
+    );
     println!("  blocks/s          {:.2}", rate("agora_consensus_height"));
     println!("  block interval    mean {mean:.3}s, p50 <= {p50}s, p99 <= {p99}s ({count} blocks)");
-    println!("  txs               {} total, {} in the latest block, {:.1}/s", v("agora_consensus_total_txs"), v("agora_consensus_num_txs"), rate("agora_consensus_total_txs"));
+    println!(
+        "  txs               {} total, {} in the latest block, {:.1}/s",
+        v("agora_consensus_total_txs"),
+        v("agora_consensus_num_txs"),
+        rate("agora_consensus_total_txs")
+    );
     println!(
         "  validators        {} (power {}), missing {} (power {}), this node's power {}, missed {}",
         v("agora_consensus_validators"),
@@ -283,7 +293,11 @@ pub fn metrics(dir: &Path, node: Option<&str>, raw: bool) -> Result<()> {
         rate("agora_p2p_message_receive_bytes_total"),
         rate("agora_p2p_message_send_bytes_total")
     );
-    println!("  mempool           {} txs, {} refused", v("agora_mempool_size"), m.sum("agora_mempool_failed_txs_total"));
+    println!(
+        "  mempool           {} txs, {} refused",
+        v("agora_mempool_size"),
+        m.sum("agora_mempool_failed_txs_total")
+    );
     println!(
         "  rpc               {:.1} calls/s ({} total), {} rate limited",
         rate("agora_rpc_requests_total"),

@@ -665,8 +665,8 @@ impl Testnet {
         };
         let interval = Duration::from_millis(self.state.block_interval_ms);
         let agorad = self.state.agorad.clone();
-        let made = init_node(&agorad, &home, &self.state.chain_id, &name, interval, ports[0], ports[1], ports[2]).and_then(
-            |(key, node_id)| {
+        let made = init_node(&agorad, &home, &self.state.chain_id, &name, interval, ports[0], ports[1], ports[2])
+            .and_then(|(key, node_id)| {
                 std::fs::copy(self.genesis_path(), home.join("genesis.json"))
                     .with_context(|| format!("copying the genesis into {}", home.display()))?;
                 let peers: Vec<String> = self
@@ -678,8 +678,7 @@ impl Testnet {
                     .collect();
                 patch_config_file(&home, &peers)?;
                 Ok((key, node_id))
-            },
-        );
+            });
         let (key, node_id) = match made {
             Ok(v) => v,
             Err(e) => {

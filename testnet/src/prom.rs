@@ -146,7 +146,7 @@ fn parse_labels(s: &str) -> Result<(Vec<(String, String)>, &str)> {
 pub fn parse(text: &str) -> Result<Exposition> {
     let mut families: Vec<Family> = Vec::new();
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
-    let mut series: BTreeSet<(String, Vec<(String, String)>)> = BTreeSet::new();
+    let mut series: BTreeSet<(String, Labels)> = BTreeSet::new();
     let mut eof = false;
     for (n, line) in text.lines().enumerate() {
         let at = || format!("line {}: `{line}`", n + 1);
@@ -248,19 +248,20 @@ pub fn parse(text: &str) -> Result<Exposition> {
     Ok(exp)
 }
 
+type Labels = Vec<(String, String)>;
+
 /// Buckets cumulative, `+Inf` last and equal to `_count`, per label set.
 fn check_histogram(f: &Family) -> Result<()> {
-    let strip = |s: &Sample| -> Vec<(String, String)> {
+    let strip = |s: &Sample| -> Labels {
         let mut l: Vec<_> = s.labels.iter().filter(|(k, _)| k != "le").cloned().collect();
         l.sort();
         l
     };
-    let mut buckets: BTreeMap<Vec<(String, String)>, Vec<(f64, f64)>> = BTreeMap::new();
-    let mut counts: BTreeMap<Vec<(String, String)>, f64> = BTreeMap::new();
+    let mut buckets: BTreeMap<Labels, Vec<(f64, f64)>> = BTreeMap::new();
+    let mut counts: BTreeMap<Labels, f64> = BTreeMap::new();
     for s in &f.samples {
         if s.name.ends_with("_bucket") {
-            let le = parse_value(s.label("le").unwrap_or(""))
-                .with_context(|| format!("{}: bad `le`", f.name))?;
+            let le = parse_value(s.label("le").unwrap_or("")).with_context(|| format!("{}: bad `le`", f.name))?;
             buckets.entry(strip(s)).or_default().push((le, s.value));
         } else if s.name.ends_with("_count") {
             counts.insert(strip(s), s.value);
@@ -287,9 +288,10 @@ impl Exposition {
 
     /// The value of the series `name` whose labels include `labels`.
     pub fn value(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-        self.families.iter().flat_map(|f| &f.samples).find_map(|s| {
-            (s.name == name && labels.iter().all(|(k, v)| s.label(k) == Some(*v))).then_some(s.value)
-        })
+        self.families
+            .iter()
+            .flat_map(|f| &f.samples)
+            .find_map(|s| (s.name == name && labels.iter().all(|(k, v)| s.label(k) == Some(*v))).then_some(s.value))
     }
 
     /// The sum of every series named `name`.

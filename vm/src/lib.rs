@@ -172,15 +172,17 @@ impl Vm {
                 }
             })
             .map_err(|e| VmError::Engine(format!("epoch thread: {e}")))?;
-        Ok(Vm { inner: Arc::new(Inner {
-            engine,
-            linker,
-            cache,
-            metered: !config.unmetered,
-            stop_ticker: stop,
-            frames: Default::default(),
-            gas_used: Default::default(),
-        }) })
+        Ok(Vm {
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                cache,
+                metered: !config.unmetered,
+                stop_ticker: stop,
+                frames: Default::default(),
+                gas_used: Default::default(),
+            }),
+        })
     }
 
     /// Compiles code (or finds it in the caches) without running it: lets a
