@@ -61,6 +61,7 @@ async fn main() {
             .args(["start", "--home"])
             .arg(&home)
             .args(["--rpc-listen", &format!("127.0.0.1:{port}")])
+            .args(["--metrics-listen", "127.0.0.1:0"])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())

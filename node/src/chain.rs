@@ -172,6 +172,8 @@ pub struct Chain {
     blocks: broadcast::Sender<Arc<CommittedBlock>>,
     events: broadcast::Sender<Arc<BlockEvents>>,
     watchers: Mutex<HashMap<Hash, Vec<oneshot::Sender<TxCommitted>>>>,
+    /// Mempool refusals by reason (for the metrics).
+    rejections: crate::metrics::Rejections,
 }
 
 /// This software, as block headers name it.
@@ -244,6 +246,7 @@ impl Chain {
             blocks,
             events,
             watchers: Mutex::new(HashMap::new()),
+            rejections: crate::metrics::Rejections::default(),
         })
     }
 
@@ -328,6 +331,19 @@ impl Chain {
     /// Mempool admission of raw transaction bytes: size, decoding, signature
     /// (verified once, here), chain id, gas, nonce, fee, duplicates.
     pub fn submit_tx(&self, bytes: &[u8]) -> Result<Hash, MempoolError> {
+        let r = self.admit(bytes);
+        if let Err(e) = &r {
+            self.rejections.record(e);
+        }
+        r
+    }
+
+    /// Mempool refusals so far, by reason.
+    pub fn rejections(&self) -> &crate::metrics::Rejections {
+        &self.rejections
+    }
+
+    fn admit(&self, bytes: &[u8]) -> Result<Hash, MempoolError> {
         // Cheap checks first: a gossiped tx usually arrives from several peers,
         // and often after the block that includes it was already committed.
         let params = self.params();

@@ -19,6 +19,7 @@ pub struct Config {
     pub consensus: ConsensusConfig,
     pub storage: StorageConfig,
     pub log: LogConfig,
+    pub metrics: MetricsConfig,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -55,6 +56,39 @@ pub struct RpcConfig {
     pub slow_subscriber: SlowSubscriber,
     /// Notifications queued per subscription before it counts as slow.
     pub subscription_buffer: usize,
+    /// Most calls in one JSON-RPC batch.
+    pub max_batch: u32,
+    /// Most subscriptions one WebSocket connection holds at once.
+    pub max_subscriptions_per_connection: u32,
+    /// Contract queries and dry runs running at once (more wait briefly, then `BUSY`).
+    pub max_concurrent_queries: u32,
+    /// Origins allowed to call from a browser (CORS). Empty: no CORS headers
+    /// (browsers refuse cross-origin calls); `["*"]`: any origin.
+    pub cors_allowed_origins: Vec<String>,
+    /// Requests per client IP address (token bucket); HTTP answers 429 past
+    /// it, WebSocket calls get error 1016 (`RATE_LIMITED`).
+    pub rate_limit_per_ip: RateLimitConfig,
+    /// Loopback clients (127.0.0.0/8, ::1) are not rate limited.
+    pub rate_limit_exempt_loopback: bool,
+    /// Threads of the RPC server's own runtime (separate from consensus and p2p).
+    pub worker_threads: u32,
+}
+
+/// A token bucket: `burst` requests at once, refilled at `per_second`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    pub per_second: u32,
+    pub burst: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Serve Prometheus metrics at `http://LISTEN/metrics`.
+    pub enabled: bool,
+    /// Address of the metrics server (its own port, not the RPC port).
+    pub listen: String,
 }
 
 /// The slow-subscriber policy (`rpc.slow_subscriber`).
@@ -107,6 +141,26 @@ pub struct StorageConfig {
 pub struct LogConfig {
     /// `tracing` filter, e.g. "info" or "node=debug,info". `RUST_LOG` overrides it.
     pub level: String,
+    /// `text` (human-readable) or `json` (one JSON object a line).
+    pub format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        }
+    }
 }
 
 impl Default for Config {
@@ -119,6 +173,7 @@ impl Default for Config {
             consensus: ConsensusConfig::default(),
             storage: StorageConfig::default(),
             log: LogConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -133,7 +188,24 @@ impl Default for RpcConfig {
             max_commit_wait: Duration::from_secs(120),
             slow_subscriber: SlowSubscriber::Notify,
             subscription_buffer: 1024,
+            max_batch: 100,
+            max_subscriptions_per_connection: 64,
+            max_concurrent_queries: 8,
+            cors_allowed_origins: Vec::new(),
+            rate_limit_per_ip: RateLimitConfig::default(),
+            rate_limit_exempt_loopback: true,
+            worker_threads: 2,
         }
+    }
+}
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig { per_second: 200, burst: 400 }
+    }
+}
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig { enabled: true, listen: "127.0.0.1:26660".into() }
     }
 }
 impl Default for MempoolConfig {
@@ -165,7 +237,72 @@ impl Default for StorageConfig {
 }
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { level: "info,libp2p_gossipsub=error,libp2p_request_response=error".into() }
+        LogConfig { level: "info,libp2p_gossipsub=error,libp2p_request_response=error".into(), format: LogFormat::Text }
+    }
+}
+
+/// Upper bounds of the `[rpc]` limits: values past them are mistakes (a
+/// typo, a unit confusion), not policies, and are refused at start-up.
+pub mod rpc_bounds {
+    pub const MAX_CONNECTIONS: u32 = 100_000;
+    pub const MAX_REQUEST_BYTES: u32 = 256 * 1024 * 1024;
+    pub const MAX_RESPONSE_BYTES: u32 = 1024 * 1024 * 1024;
+    pub const MAX_BATCH: u32 = 10_000;
+    pub const MAX_SUBSCRIPTIONS: u32 = 10_000;
+    pub const MAX_CONCURRENT_QUERIES: u32 = 1024;
+    pub const MAX_RATE_PER_SECOND: u32 = 1_000_000;
+    pub const MAX_WORKER_THREADS: u32 = 256;
+    pub const MAX_CORS_ORIGINS: usize = 256;
+}
+
+impl RpcConfig {
+    /// Refuses zero and absurd limits, naming the setting.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        use rpc_bounds as b;
+        let range = |field: &'static str, v: u64, min: u64, max: u64| {
+            if v < min || v > max {
+                Err(ConfigError::Invalid { field, reason: format!("{v} is out of range: must be {min}..={max}") })
+            } else {
+                Ok(())
+            }
+        };
+        range("rpc.max_connections", self.max_connections.into(), 1, b::MAX_CONNECTIONS.into())?;
+        range("rpc.max_request_bytes", self.max_request_bytes.into(), 1024, b::MAX_REQUEST_BYTES.into())?;
+        range("rpc.max_response_bytes", self.max_response_bytes.into(), 64 * 1024, b::MAX_RESPONSE_BYTES.into())?;
+        range("rpc.max_batch", self.max_batch.into(), 1, b::MAX_BATCH.into())?;
+        range(
+            "rpc.max_subscriptions_per_connection",
+            self.max_subscriptions_per_connection.into(),
+            1,
+            b::MAX_SUBSCRIPTIONS.into(),
+        )?;
+        range("rpc.max_concurrent_queries", self.max_concurrent_queries.into(), 1, b::MAX_CONCURRENT_QUERIES.into())?;
+        range("rpc.worker_threads", self.worker_threads.into(), 1, b::MAX_WORKER_THREADS.into())?;
+        range(
+            "rpc.rate_limit_per_ip.per_second",
+            self.rate_limit_per_ip.per_second.into(),
+            1,
+            b::MAX_RATE_PER_SECOND.into(),
+        )?;
+        range("rpc.rate_limit_per_ip.burst", self.rate_limit_per_ip.burst.into(), 1, b::MAX_RATE_PER_SECOND.into())?;
+        if self.max_commit_wait.is_zero() || self.max_commit_wait > Duration::from_secs(3600) {
+            return Err(ConfigError::Invalid {
+                field: "rpc.max_commit_wait",
+                reason: "must be more than 0s and at most 1h".into(),
+            });
+        }
+        if self.cors_allowed_origins.len() > b::MAX_CORS_ORIGINS {
+            return Err(ConfigError::Invalid {
+                field: "rpc.cors_allowed_origins",
+                reason: format!("at most {} origins", b::MAX_CORS_ORIGINS),
+            });
+        }
+        for o in &self.cors_allowed_origins {
+            if let Err(reason) = crate::rpc_limits::check_origin(o) {
+                return Err(ConfigError::Invalid { field: "rpc.cors_allowed_origins", reason });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -196,11 +333,20 @@ impl Config {
         })
     }
 
+    pub fn metrics_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.metrics.listen.parse().map_err(|e| ConfigError::Invalid {
+            field: "metrics.listen",
+            reason: format!("`{}` is not an address like 127.0.0.1:26660 ({e})", self.metrics.listen),
+        })
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.rpc_addr()?;
+        self.metrics_addr()?;
+        self.rpc.validate()?;
         let inv = |field, reason: &str| Err(ConfigError::Invalid { field, reason: reason.into() });
-        if self.rpc.max_request_bytes < 1024 {
-            return inv("rpc.max_request_bytes", "must be at least 1024");
+        if self.metrics.enabled && self.metrics.listen == self.rpc.listen {
+            return inv("metrics.listen", "must differ from rpc.listen (metrics have their own port)");
         }
         if !(1..=100_000).contains(&self.rpc.subscription_buffer) {
             return inv("rpc.subscription_buffer", "must be in 1..=100000");
@@ -285,6 +431,30 @@ max_commit_wait = "{wait}"
 slow_subscriber = "{slow}"
 # Notifications queued per subscription before its subscriber counts as slow.
 subscription_buffer = {subbuf}
+# Most calls in one JSON-RPC batch (a bigger batch gets one error).
+max_batch = {max_batch}
+# Most subscriptions one WebSocket connection may hold.
+max_subscriptions_per_connection = {max_subs}
+# Contract queries and dry runs running at once (more wait up to 1s, then BUSY).
+max_concurrent_queries = {max_queries}
+# Browser origins allowed to call (CORS), e.g. ["https://explorer.example"].
+# Empty: no CORS headers at all; ["*"]: any origin.
+cors_allowed_origins = {cors}
+# Threads of the RPC server's own runtime, apart from consensus and p2p.
+worker_threads = {workers}
+# Clients on loopback (127.0.0.0/8, ::1) are not rate limited.
+rate_limit_exempt_loopback = {exempt}
+
+[rpc.rate_limit_per_ip]
+# Requests per client IP: a token bucket of `burst` refilled at `per_second`.
+# Past it, HTTP answers 429 and WebSocket calls get error 1016 (RATE_LIMITED).
+per_second = {rate}
+burst = {burst}
+
+[metrics]
+# Prometheus metrics at http://LISTEN/metrics, on their own port.
+enabled = {metrics_enabled}
+listen = "{metrics_listen}"
 
 [mempool]
 # Bound on pending transactions, by count and by total size in bytes.
@@ -328,6 +498,8 @@ sync_writes = {sync}
 [log]
 # tracing filter: "info", "debug", "node=debug,info"… RUST_LOG overrides it.
 level = "{level}"
+# "text" (for people) or "json" (one object a line, for log collectors).
+format = "{log_format}"
 "#,
             moniker = d.moniker,
             client_tag = d.consensus.client_tag,
@@ -354,6 +526,17 @@ level = "{level}"
             max_peers = d.p2p.max_peers,
             max_sync = d.p2p.max_sync_response_bytes,
             level = d.log.level,
+            log_format = d.log.format.as_str(),
+            max_batch = d.rpc.max_batch,
+            max_subs = d.rpc.max_subscriptions_per_connection,
+            max_queries = d.rpc.max_concurrent_queries,
+            cors = toml_list(&d.rpc.cors_allowed_origins),
+            workers = d.rpc.worker_threads,
+            exempt = d.rpc.rate_limit_exempt_loopback,
+            rate = d.rpc.rate_limit_per_ip.per_second,
+            burst = d.rpc.rate_limit_per_ip.burst,
+            metrics_enabled = d.metrics.enabled,
+            metrics_listen = d.metrics.listen,
         )
     }
 }
@@ -401,5 +584,64 @@ mod tests {
         assert!(toml::from_str::<Config>("[rpc]\nlistn = \"x\"").is_err());
         let c: Config = toml::from_str("[consensus]\nblock_interval = \"1h\"").unwrap();
         assert!(c.validate().unwrap_err().to_string().contains("consensus.block_interval"));
+    }
+
+    #[test]
+    fn rpc_limits_reject_zero_and_absurd_values() {
+        for (toml_text, field) in [
+            ("[rpc]\nmax_batch = 0", "rpc.max_batch"),
+            ("[rpc]\nmax_batch = 1000000", "rpc.max_batch"),
+            ("[rpc]\nmax_connections = 0", "rpc.max_connections"),
+            ("[rpc]\nmax_subscriptions_per_connection = 0", "rpc.max_subscriptions_per_connection"),
+            ("[rpc]\nmax_concurrent_queries = 0", "rpc.max_concurrent_queries"),
+            ("[rpc]\nmax_concurrent_queries = 100000", "rpc.max_concurrent_queries"),
+            ("[rpc]\nworker_threads = 0", "rpc.worker_threads"),
+            ("[rpc]\nmax_response_bytes = 10", "rpc.max_response_bytes"),
+            ("[rpc]\nmax_request_bytes = 4294967295", "rpc.max_request_bytes"),
+            ("[rpc]\nmax_commit_wait = \"0s\"", "rpc.max_commit_wait"),
+            ("[rpc.rate_limit_per_ip]\nper_second = 0", "rpc.rate_limit_per_ip.per_second"),
+            ("[rpc.rate_limit_per_ip]\nburst = 0", "rpc.rate_limit_per_ip.burst"),
+            ("[rpc]\ncors_allowed_origins = [\"example.com\"]", "rpc.cors_allowed_origins"),
+            ("[rpc]\ncors_allowed_origins = [\"https://a.example/path\"]", "rpc.cors_allowed_origins"),
+            ("[metrics]\nlisten = \"nowhere\"", "metrics.listen"),
+            ("[metrics]\nlisten = \"127.0.0.1:26657\"", "metrics.listen"),
+        ] {
+            let c: Config = toml::from_str(toml_text).unwrap();
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains(field), "{toml_text}: {e}");
+        }
+        assert!(toml::from_str::<Config>("[log]\nformat = \"xml\"").is_err());
+        let c: Config = toml::from_str(
+            "[rpc]\ncors_allowed_origins = [\"*\", \"http://localhost:8080\"]\n[log]\nformat = \"json\"\n[metrics]\nenabled = false",
+        )
+        .unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.log.format, LogFormat::Json);
+    }
+
+    #[test]
+    fn commented_template_keeps_every_limit() {
+        let mut c = Config::default();
+        c.rpc.max_batch = 7;
+        c.rpc.max_subscriptions_per_connection = 9;
+        c.rpc.max_concurrent_queries = 3;
+        c.rpc.cors_allowed_origins = vec!["https://x.example".into()];
+        c.rpc.rate_limit_per_ip = RateLimitConfig { per_second: 5, burst: 11 };
+        c.rpc.rate_limit_exempt_loopback = false;
+        c.rpc.worker_threads = 4;
+        c.metrics = MetricsConfig { enabled: false, listen: "127.0.0.1:9999".into() };
+        c.log.format = LogFormat::Json;
+        let p: Config = toml::from_str(&c.commented_toml()).unwrap();
+        p.validate().unwrap();
+        assert_eq!(p.rpc.max_batch, 7);
+        assert_eq!(p.rpc.max_subscriptions_per_connection, 9);
+        assert_eq!(p.rpc.max_concurrent_queries, 3);
+        assert_eq!(p.rpc.cors_allowed_origins, c.rpc.cors_allowed_origins);
+        assert_eq!(p.rpc.rate_limit_per_ip, c.rpc.rate_limit_per_ip);
+        assert!(!p.rpc.rate_limit_exempt_loopback);
+        assert_eq!(p.rpc.worker_threads, 4);
+        assert!(!p.metrics.enabled);
+        assert_eq!(p.metrics.listen, "127.0.0.1:9999");
+        assert_eq!(p.log.format, LogFormat::Json);
     }
 }

@@ -74,12 +74,12 @@ fn csp(host: Option<&str>) -> String {
     )
 }
 
-fn is_websocket_upgrade(req: &HttpRequest) -> bool {
+fn is_websocket_upgrade<B>(req: &HttpRequest<B>) -> bool {
     req.headers().get("upgrade").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
 
 /// Whether the layer answers this request (else it goes to JSON-RPC).
-fn is_ours(req: &HttpRequest) -> bool {
+fn is_ours<B>(req: &HttpRequest<B>) -> bool {
     let path = req.uri().path();
     if path == "/" {
         // JSON-RPC is POST; WebSocket is a GET with `Upgrade`.
@@ -88,7 +88,7 @@ fn is_ours(req: &HttpRequest) -> bool {
     path == "/explorer" || path.starts_with(PATH)
 }
 
-fn respond(req: &HttpRequest) -> Result<HttpResponse, BoxError> {
+fn respond<B>(req: &HttpRequest<B>) -> Result<HttpResponse, BoxError> {
     let host = req.headers().get("host").and_then(|v| v.to_str().ok()).and_then(safe_host);
     let base = |status: u16| {
         HttpResponse::builder()
@@ -155,9 +155,9 @@ pub struct ExplorerService<S> {
 
 type BoxFuture = Pin<Box<dyn Future<Output = Result<HttpResponse, BoxError>> + Send + 'static>>;
 
-impl<S> Service<HttpRequest> for ExplorerService<S>
+impl<S, B> Service<HttpRequest<B>> for ExplorerService<S>
 where
-    S: Service<HttpRequest, Response = HttpResponse>,
+    S: Service<HttpRequest<B>, Response = HttpResponse>,
     S::Error: Into<BoxError> + 'static,
     S::Future: Send + 'static,
 {
@@ -169,7 +169,7 @@ where
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
-    fn call(&mut self, req: HttpRequest) -> Self::Future {
+    fn call(&mut self, req: HttpRequest<B>) -> Self::Future {
         if !is_ours(&req) {
             let fut = self.inner.call(req);
             return Box::pin(async move { fut.await.map_err(Into::into) });

@@ -22,6 +22,7 @@ pub mod rpc_events;
 pub mod rpc_history;
 pub mod rpc_index;
 pub mod rpc_params;
+pub mod rpc_limits;
 pub mod rpc_server;
 pub mod rpc_staking;
 pub mod store;

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use node::config::LogFormat;
 use node::engine::Byzantine;
-use node::node::{Home, InitOptions, init, init_tracing, parse_fund, start};
+use node::node::{Home, InitOptions, StartOptions, init, init_tracing, parse_fund, start};
 
 #[derive(Parser)]
 #[command(name = "agorad", version, about = "The Agora proof-of-stake node")]
@@ -37,6 +38,9 @@ enum Cmd {
         /// P2P listen multiaddr written to config.toml (e.g. /ip4/127.0.0.1/tcp/26656).
         #[arg(long)]
         p2p_listen: Option<String>,
+        /// Prometheus metrics listen address written to config.toml.
+        #[arg(long)]
+        metrics_listen: Option<String>,
         /// Genesis time (RFC 3339); default now.
         #[arg(long)]
         genesis_time: Option<String>,
@@ -55,6 +59,12 @@ enum Cmd {
         /// Override rpc.listen from config.toml.
         #[arg(long)]
         rpc_listen: Option<String>,
+        /// Override metrics.listen from config.toml (port 0: any free port).
+        #[arg(long)]
+        metrics_listen: Option<String>,
+        /// Override log.format from config.toml.
+        #[arg(long, value_enum)]
+        log_format: Option<LogFormat>,
         /// TESTING ONLY: misbehave by signing two conflicting prevotes at this
         /// height and every later one while in the set (the network then
         /// slashes and tombstones this validator).
@@ -84,6 +94,7 @@ fn main() -> ExitCode {
             block_interval,
             rpc_listen,
             p2p_listen,
+            metrics_listen,
             genesis_time,
             operator,
             self_stake,
@@ -97,6 +108,7 @@ fn main() -> ExitCode {
                 block_interval,
                 rpc_listen,
                 p2p_listen,
+                metrics_listen,
                 genesis_time,
                 operator,
                 self_stake,
@@ -109,10 +121,11 @@ fn main() -> ExitCode {
             .map(|k| println!("{}", ledger::PublicKey::from_signing_key(&k)))
             .map_err(Into::into),
         Cmd::ShowNodeId { home } => node::node::node_id(&Home(home)).map(|id| println!("{id}")),
-        Cmd::Start { home, rpc_listen, byzantine_double_sign_at } => {
-            init_tracing(&node::node::log_level(&Home(home.clone())));
+        Cmd::Start { home, rpc_listen, metrics_listen, log_format, byzantine_double_sign_at } => {
+            let (level, format) = node::node::log_settings(&Home(home.clone()), log_format);
+            init_tracing(&level, format);
             let byzantine = Byzantine { double_sign_at: byzantine_double_sign_at, ..Byzantine::default() };
-            start(&Home(home), rpc_listen, byzantine)
+            start(&Home(home), StartOptions { rpc_listen, metrics_listen }, byzantine)
         }
     };
     exit(result)

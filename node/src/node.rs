@@ -10,12 +10,12 @@ use ledger::{Address, Amount, ChainParams, PublicKey};
 use tokio::sync::watch;
 
 use crate::chain::Chain;
-use crate::config::Config;
+use crate::config::{Config, LogFormat};
 use crate::engine::{Byzantine, Engine, ValidatorKey};
 use crate::mempool::MempoolLimits;
 use crate::p2p::{NetHost, NetworkConfig, TxAdmission};
 use crate::rpc::RpcContext;
-use crate::rpc_server::serve;
+use crate::rpc_server::{ServeOptions, serve};
 use crate::store::Store;
 
 /// Paths inside a node's home directory.
@@ -53,6 +53,8 @@ pub struct InitOptions {
     pub block_interval: Duration,
     pub rpc_listen: Option<String>,
     pub p2p_listen: Option<String>,
+    /// Metrics listen address written to config.toml.
+    pub metrics_listen: Option<String>,
     pub genesis_time: String,
     /// Operator account of the genesis validator (default: the first funded
     /// account, else the validator key's own address).
@@ -77,6 +79,9 @@ pub fn init(home: &Home, opts: &InitOptions) -> anyhow::Result<PublicKey> {
     }
     if let Some(l) = &opts.p2p_listen {
         config.p2p.listen = l.clone();
+    }
+    if let Some(l) = &opts.metrics_listen {
+        config.metrics.listen = l.clone();
     }
     config.validate()?;
     std::fs::write(home.config(), config.commented_toml())?;
@@ -111,12 +116,24 @@ pub fn node_id(home: &Home) -> anyhow::Result<libp2p::PeerId> {
     Ok(crate::p2p::keypair(key.to_bytes())?.public().to_peer_id())
 }
 
-/// Logs to stderr at `default` level unless `RUST_LOG` says otherwise.
-pub fn init_tracing(default: &str) {
+/// Logs to stderr at `default` level unless `RUST_LOG` says otherwise, as
+/// text or as one JSON object a line.
+pub fn init_tracing(default: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
+    let _ = match format {
+        LogFormat::Text => {
+            let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init()
+        }
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .try_init(),
+    };
 }
 
 /// The log level `config.toml` of `home` asks for (`info` if it cannot be read).
@@ -124,11 +141,25 @@ pub fn log_level(home: &Home) -> String {
     Config::load(&home.config()).map(|c| c.log.level).unwrap_or_else(|_| "info".into())
 }
 
+/// The log settings `config.toml` of `home` asks for (defaults if it cannot be
+/// read), with `format` overriding the file's format.
+pub fn log_settings(home: &Home, format: Option<LogFormat>) -> (String, LogFormat) {
+    let c = Config::load(&home.config()).map(|c| c.log).unwrap_or_default();
+    (c.level, format.unwrap_or(c.format))
+}
+
+/// Command-line overrides of `config.toml` for `agorad start`.
+#[derive(Clone, Debug, Default)]
+pub struct StartOptions {
+    pub rpc_listen: Option<String>,
+    pub metrics_listen: Option<String>,
+}
+
 /// Builds the node's runtime and runs the node until SIGINT or SIGTERM.
 /// Every runtime thread, blocking ones included (they execute blocks, dry
 /// runs and queries), gets the native stack that the deepest allowed chain
 /// of contract calls needs ([`vm::exec_thread_stack`]).
-pub fn start(home: &Home, rpc_override: Option<String>, byzantine: Byzantine) -> anyhow::Result<()> {
+pub fn start(home: &Home, overrides: StartOptions, byzantine: Byzantine) -> anyhow::Result<()> {
     // Sized for the deepest call chain any parameters may allow: governance
     // can raise `max_call_depth` while the node runs.
     let stack = vm::exec_thread_stack(ledger::params::MAX_CALL_DEPTH);
@@ -137,16 +168,19 @@ pub fn start(home: &Home, rpc_override: Option<String>, byzantine: Byzantine) ->
         .thread_stack_size(stack)
         .build()
         .context("starting the async runtime")?;
-    rt.block_on(run(home, rpc_override, byzantine))
+    rt.block_on(run(home, overrides, byzantine))
 }
 
 /// Runs the node until SIGINT or SIGTERM (on a runtime built by [`start`]).
-pub async fn run(home: &Home, rpc_override: Option<String>, byzantine: Byzantine) -> anyhow::Result<()> {
+pub async fn run(home: &Home, overrides: StartOptions, byzantine: Byzantine) -> anyhow::Result<()> {
     let mut config = Config::load(&home.config())?;
-    if let Some(l) = rpc_override {
+    if let Some(l) = overrides.rpc_listen {
         config.rpc.listen = l;
-        config.validate()?;
     }
+    if let Some(l) = overrides.metrics_listen {
+        config.metrics.listen = l;
+    }
+    config.validate()?;
     let genesis = Genesis::load(&home.genesis())?;
     let vkey = crate::keys::load(&home.validator_key())?;
     let vpk = PublicKey::from_signing_key(&vkey);
@@ -211,10 +245,19 @@ pub async fn run(home: &Home, rpc_override: Option<String>, byzantine: Byzantine
         max_commit_wait: config.rpc.max_commit_wait,
         net: Some(net.clone()),
         consensus: Some(consensus_status),
-        query_slots: Arc::new(tokio::sync::Semaphore::new(crate::rpc::MAX_CONCURRENT_QUERIES)),
+        query_slots: Arc::new(tokio::sync::Semaphore::new(config.rpc.max_concurrent_queries as usize)),
     });
-    let (rpc, addr) = serve(config.rpc_addr()?, ctx, &config.rpc).await?;
-    tracing::info!(%addr, "JSON-RPC (HTTP + WebSocket) listening");
+    let opts = ServeOptions {
+        addr: config.rpc_addr()?,
+        metrics: if config.metrics.enabled { Some(config.metrics_addr()?) } else { None },
+        thread_stack: vm::exec_thread_stack(ledger::params::MAX_CALL_DEPTH),
+    };
+    let rpc = serve(ctx, &config.rpc, opts).await?;
+    let addr = rpc.local_addr();
+    tracing::info!(%addr, threads = config.rpc.worker_threads, "JSON-RPC (HTTP + WebSocket) listening");
+    if let Some(m) = rpc.metrics_addr() {
+        tracing::info!(addr = %m, "Prometheus metrics at http://{m}/metrics");
+    }
     println!(
         "agorad: chain {} at height {}, {role}, peer id {}, RPC on http://{addr}",
         genesis.chain_id,
@@ -239,8 +282,7 @@ pub async fn run(home: &Home, rpc_override: Option<String>, byzantine: Byzantine
     };
     let _ = stop_tx.send(true);
     let _ = net_task.await;
-    let _ = rpc.stop();
-    rpc.stopped().await;
+    rpc.stop().await;
     tracing::info!(height = %chain.tip().height, "stopped");
     result
 }

@@ -1,18 +1,35 @@
-//! The RPC server: one port for JSON-RPC over HTTP and WebSocket, with the
-//! HTTP layers in front of it (`/metrics`, the explorer at `/explorer/`), the
-//! parameter conventions (`rpc_params`) around the methods, and the whole API
-//! module: the typed `rpc-api` traits the node implements (`rpc`,
-//! `rpc_staking`, `rpc_index`, `rpc_contracts`, `rpc_history`, `rpc_events`)
-//! and `rpc.discover`.
+//! The RPC server: one port for JSON-RPC over HTTP and WebSocket, on its own
+//! tokio runtime (`[rpc] worker_threads`), so a flood of requests competes
+//! for the RPC threads, never for those of consensus and the network.
+//!
+//! In front of jsonrpsee, per connection: the connection bound, then per
+//! request CORS (preflights answered here), the per-IP rate limit (HTTP: 429),
+//! and the client's address and transport put in the request's extensions
+//! for the JSON-RPC middleware ([`crate::rpc_limits::RpcGuard`]: WebSocket
+//! calls pay the rate limit there, error 1016). jsonrpsee itself bounds body
+//! sizes, batch length and subscriptions per connection.
+//!
+//! Also in front: the explorer at `/explorer/` (`crate::explorer`); around the
+//! methods, the parameter conventions (`rpc_params`). The module is the typed
+//! `rpc-api` traits the node implements (`rpc`, `rpc_staking`, `rpc_index`,
+//! `rpc_contracts`, `rpc_history`, `rpc_events`) and `rpc.discover`.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use jsonrpsee::core::middleware::RpcServiceBuilder;
-use jsonrpsee::core::{RpcResult, async_trait};
-use jsonrpsee::server::{RpcModule, Server, ServerConfig, ServerHandle};
+use jsonrpsee::core::{BoxError, RpcResult, async_trait};
+use jsonrpsee::server::{
+    BatchRequestConfig, HttpBody, HttpRequest, HttpResponse, RpcModule, Server, ServerConfig, ServerHandle,
+    serve_with_graceful_shutdown, stop_channel,
+};
 use rpc_api::api::{DiscoverApiServer, EventsApiServer, HistoryApiServer};
 
+use crate::config::RpcConfig;
+use crate::metrics::{Metrics, RpcMetrics};
 use crate::rpc::{RpcContext, module, typed_modules};
+use crate::rpc_limits::{ClientInfo, Cors, CorsVerdict, MAX_TRACKED_IPS, RateLimiter, RpcGuardLayer};
 
 /// `rpc.discover`: the OpenRPC document generated from the `rpc-api` traits.
 #[derive(Debug)]
@@ -26,7 +43,7 @@ impl DiscoverApiServer for Discover {
 }
 
 /// Every method the node serves.
-pub fn api(ctx: Arc<RpcContext>, cfg: &crate::config::RpcConfig) -> anyhow::Result<RpcModule<()>> {
+pub fn api(ctx: Arc<RpcContext>, cfg: &RpcConfig) -> anyhow::Result<RpcModule<()>> {
     let mut m = RpcModule::new(());
     m.merge(typed_modules(ctx.clone())?)?;
     m.merge(module(ctx.clone())?)?;
@@ -36,31 +53,252 @@ pub fn api(ctx: Arc<RpcContext>, cfg: &crate::config::RpcConfig) -> anyhow::Resu
     Ok(m)
 }
 
-/// Starts the server on `addr`; returns its handle and the bound address.
-pub async fn serve(
-    addr: std::net::SocketAddr,
-    ctx: Arc<RpcContext>,
-    cfg: &crate::config::RpcConfig,
-) -> anyhow::Result<(ServerHandle, std::net::SocketAddr)> {
+/// The running RPC server (and the metrics server, on the same runtime).
+/// [`RpcServer::stop`] stops both and the runtime; dropping it stops the
+/// runtime without waiting.
+#[derive(Debug)]
+pub struct RpcServer {
+    addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
+    handle: ServerHandle,
+    metrics_stop: tokio::sync::watch::Sender<bool>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl RpcServer {
+    /// The bound RPC address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The bound metrics address, if metrics are enabled.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// Stops accepting, lets open calls finish (at most 5 s), then shuts the
+    /// runtime down.
+    pub async fn stop(mut self) {
+        let _ = self.metrics_stop.send(true);
+        let _ = self.handle.stop();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.handle.clone().stopped()).await;
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl Drop for RpcServer {
+    fn drop(&mut self) {
+        let _ = self.metrics_stop.send(true);
+        let _ = self.handle.stop();
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// What the RPC server needs besides its configuration.
+#[derive(Debug)]
+pub struct ServeOptions {
+    pub addr: SocketAddr,
+    /// `Some(addr)`: also serve Prometheus metrics there.
+    pub metrics: Option<SocketAddr>,
+    /// Native stack of the runtime's threads (contract dry runs and queries
+    /// run on its blocking threads).
+    pub thread_stack: usize,
+}
+
+/// Starts the RPC server (and the metrics server) on a new runtime of
+/// `cfg.worker_threads` threads.
+pub async fn serve(ctx: Arc<RpcContext>, cfg: &RpcConfig, opts: ServeOptions) -> anyhow::Result<RpcServer> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cfg.worker_threads as usize)
+        .max_blocking_threads((cfg.max_concurrent_queries as usize).saturating_add(16))
+        .thread_name("agora-rpc")
+        .thread_stack_size(opts.thread_stack)
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("starting the RPC runtime: {e}"))?;
+    let module = api(ctx.clone(), cfg)?;
+    let metrics = Arc::new(Metrics::new(module.method_names()));
+    let (metrics_stop, metrics_rx) = tokio::sync::watch::channel(false);
+    let cfg = cfg.clone();
+    let started = runtime.spawn(async move {
+        let (handle, addr) = start(module, metrics.rpc.clone(), &cfg, opts.addr).await?;
+        let metrics_addr = match opts.metrics {
+            Some(a) => match crate::metrics::serve(a, metrics, ctx, metrics_rx).await {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    let _ = handle.stop();
+                    return Err(e);
+                }
+            },
+            None => None,
+        };
+        Ok::<_, anyhow::Error>((handle, addr, metrics_addr))
+    });
+    let result = started.await;
+    match result {
+        Ok(Ok((handle, addr, metrics_addr))) => {
+            Ok(RpcServer { addr, metrics_addr, handle, metrics_stop, runtime: Some(runtime) })
+        }
+        Ok(Err(e)) => {
+            runtime.shutdown_background();
+            Err(e)
+        }
+        Err(e) => {
+            runtime.shutdown_background();
+            Err(anyhow::anyhow!("RPC start-up failed: {e}"))
+        }
+    }
+}
+
+fn plain(status: http::StatusCode, body: &str) -> HttpResponse {
+    let mut r = HttpResponse::new(HttpBody::from(body.to_owned()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain"));
+    r
+}
+
+/// Binds and runs the accept loop (on the current runtime: the RPC one).
+async fn start(
+    module: RpcModule<()>,
+    rpc_metrics: Arc<RpcMetrics>,
+    cfg: &RpcConfig,
+    addr: SocketAddr,
+) -> anyhow::Result<(ServerHandle, SocketAddr)> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen for RPC on {addr}: {e}"))?;
+    let local = listener.local_addr()?;
     let config = ServerConfig::builder()
         .max_connections(cfg.max_connections)
         .max_request_body_size(cfg.max_request_bytes)
         .max_response_body_size(cfg.max_response_bytes)
+        .max_subscriptions_per_connection(cfg.max_subscriptions_per_connection)
+        .set_batch_request_config(BatchRequestConfig::Limit(cfg.max_batch))
         .build();
-    let server = Server::builder()
+    let limiter = Arc::new(RateLimiter::new(cfg.rate_limit_per_ip, cfg.rate_limit_exempt_loopback, MAX_TRACKED_IPS));
+    let guard = RpcGuardLayer { limiter: limiter.clone(), metrics: rpc_metrics.clone() };
+    let builder = Server::builder()
         .set_config(config)
-        .set_http_middleware(
-            tower::ServiceBuilder::new()
-                .layer(crate::metrics::MetricsLayer::new(ctx.clone()))
-                .layer(crate::explorer::ExplorerLayer),
-        )
-        .set_rpc_middleware(RpcServiceBuilder::new().layer(crate::rpc_params::ParamConventionsLayer))
-        .build(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen for RPC on {addr}: {e}"))?;
-    let local = server.local_addr()?;
-    let handle = server.start(api(ctx, cfg)?);
-    Ok((handle, local))
+        .set_http_middleware(tower::ServiceBuilder::new().layer(crate::explorer::ExplorerLayer))
+        .set_rpc_middleware(RpcServiceBuilder::new().layer(guard).layer(crate::rpc_params::ParamConventionsLayer))
+        .to_service_builder();
+    let cors = Arc::new(Cors::new(&cfg.cors_allowed_origins));
+    let connections = Arc::new(tokio::sync::Semaphore::new(cfg.max_connections as usize));
+    let methods: jsonrpsee::server::Methods = module.into();
+    let (stop_handle, server_handle) = stop_channel();
+    tokio::spawn(async move {
+        loop {
+            let (sock, remote) = tokio::select! {
+                _ = stop_handle.clone().shutdown() => break,
+                r = listener.accept() => match r {
+                    Ok(s) => s,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off a little.
+                        tracing::debug!(error = %e, "rpc: accept failed");
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    }
+                },
+            };
+            let Ok(permit) = connections.clone().try_acquire_owned() else {
+                rpc_metrics.connections_refused.inc();
+                drop(sock);
+                continue;
+            };
+            let _ = sock.set_nodelay(true);
+            let svc = builder.clone().build(methods.clone(), stop_handle.clone());
+            let front = Front {
+                inner: svc,
+                ip: remote.ip(),
+                limiter: limiter.clone(),
+                cors: cors.clone(),
+                metrics: rpc_metrics.clone(),
+            };
+            let stopped = stop_handle.clone().shutdown();
+            tokio::spawn(async move {
+                let _permit = permit;
+                if let Err(e) = serve_with_graceful_shutdown(sock, front, stopped).await {
+                    tracing::trace!(error = %e, "rpc connection ended");
+                }
+            });
+        }
+    });
+    Ok((server_handle, local))
+}
+
+/// The per-connection service in front of jsonrpsee's: CORS, the per-IP
+/// rate limit for HTTP requests, and the client's address and transport in
+/// the request's extensions.
+#[derive(Clone, Debug)]
+struct Front<S> {
+    inner: S,
+    ip: std::net::IpAddr,
+    limiter: Arc<RateLimiter>,
+    cors: Arc<Cors>,
+    metrics: Arc<RpcMetrics>,
+}
+
+type FrontFuture = std::pin::Pin<Box<dyn Future<Output = Result<HttpResponse, BoxError>> + Send + 'static>>;
+
+impl<S> tower::Service<HttpRequest<hyper::body::Incoming>> for Front<S>
+where
+    S: tower::Service<HttpRequest<hyper::body::Incoming>, Response = HttpResponse, Error = BoxError>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = HttpResponse;
+    type Error = BoxError;
+    type Future = FrontFuture;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), BoxError>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut req: HttpRequest<hyper::body::Incoming>) -> FrontFuture {
+        let header = |h: &str| req.headers().get(h).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let origin = header("origin");
+        let req_method = header("access-control-request-method");
+        let verdict = self.cors.verdict(req.method().as_str(), origin.as_deref(), req_method.as_deref());
+        let allow = match verdict {
+            CorsVerdict::Preflight(headers) => {
+                let mut r = HttpResponse::new(HttpBody::empty());
+                *r.status_mut() = http::StatusCode::NO_CONTENT;
+                for (k, v) in headers {
+                    if let Ok(v) = http::HeaderValue::from_str(&v) {
+                        r.headers_mut().insert(k, v);
+                    }
+                }
+                return Box::pin(std::future::ready(Ok(r)));
+            }
+            CorsVerdict::Forbidden => {
+                return Box::pin(std::future::ready(Ok(plain(http::StatusCode::FORBIDDEN, "origin not allowed\n"))));
+            }
+            CorsVerdict::Serve(allow) => allow.and_then(|a| http::HeaderValue::from_str(&a).ok()),
+        };
+        let with_cors = move |mut resp: HttpResponse| {
+            if let Some(a) = allow {
+                resp.headers_mut().insert(http::header::ACCESS_CONTROL_ALLOW_ORIGIN, a);
+                resp.headers_mut().insert(http::header::VARY, http::HeaderValue::from_static("Origin"));
+            }
+            resp
+        };
+        if !self.limiter.check(self.ip, 1) {
+            self.metrics.rate_limited("http", 1);
+            let mut r = plain(http::StatusCode::TOO_MANY_REQUESTS, "too many requests from this address\n");
+            r.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+            return Box::pin(std::future::ready(Ok(with_cors(r))));
+        }
+        let websocket = jsonrpsee::server::ws::is_upgrade_request(&req);
+        req.extensions_mut().insert(ClientInfo { ip: self.ip, websocket });
+        let fut = self.inner.call(req);
+        Box::pin(async move { fut.await.map(with_cors) })
+    }
 }
 
 #[cfg(test)]

@@ -177,8 +177,10 @@ fn decentralization_index_through_the_wallet_rpc_and_metrics() {
         let theirs = call(&net, i, "agora_decentralization", json!({"epoch": e}));
         assert_eq!(theirs["subsystems"], mine["subsystems"], "node{i} disagrees");
         assert_eq!(theirs["headline"], mine["headline"]);
-        let m = http_get(&net.rpc_url(i), "/metrics");
-        assert!(m.starts_with("HTTP/1.1 200"), "{m}");
+        // Metrics are on the node's own metrics port, no longer on the RPC port.
+        assert!(!http_get(&net.rpc_url(i), "/metrics").starts_with("HTTP/1.1 200"));
+        let m = testnet::prom::fetch(&net.metrics_url(i).unwrap(), Duration::from_secs(10)).unwrap();
+        testnet::prom::parse(&m).unwrap();
         let v = sample(
             &m,
             "agora_decentralization_nakamoto",

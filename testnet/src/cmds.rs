@@ -71,10 +71,10 @@ pub fn print_staking(net: &Testnet) {
         );
     }
     println!(
-        "  Decentralization index: every {} blocks; `agora --node {} decentralization` (--history, --distribution operators), {}/metrics",
+        "  Decentralization index: every {} blocks; `agora --node {} decentralization` (--history, --distribution operators), {}",
         g.params.index.epoch_blocks,
         net.rpc_url(0),
-        net.rpc_url(0)
+        net.metrics_url(0).unwrap_or_else(|| "`testnet metrics`".into())
     );
     for i in 0..net.nodes() {
         if let Some(h) = net.byzantine_at(i) {
@@ -226,4 +226,80 @@ pub fn logs(path: &Path, follow: bool, lines: usize) -> Result<()> {
         out.write_all(&buf)?;
         out.flush()?;
     }
+}
+
+/// `testnet metrics [NODE]`: key figures from a node's metrics port.
+pub fn metrics(dir: &Path, node: Option<&str>, raw: bool) -> Result<()> {
+    use testnet::prom;
+    let net = Testnet::open(dir)?;
+    let i = match node {
+        Some(n) => parse_node(n, net.nodes())?,
+        None => (0..net.nodes()).find(|&i| net.is_running(i)).context("no node is running")?,
+    };
+    let url = net
+        .metrics_url(i)
+        .with_context(|| format!("{} has no metrics port (created by an older testnet)", net.name(i)))?;
+    let timeout = Duration::from_secs(5);
+    if raw {
+        print!("{}", prom::fetch(&url, timeout)?);
+        return Ok(());
+    }
+    let first = prom::scrape(&url, timeout)?;
+    let t0 = std::time::Instant::now();
+    std::thread::sleep(Duration::from_secs(1));
+    let m = prom::scrape(&url, timeout)?;
+    let secs = t0.elapsed().as_secs_f64();
+    let v = |name: &str| m.value(name, &[]).unwrap_or(f64::NAN);
+    let rate = |name: &str| (m.sum(name) - first.sum(name)) / secs;
+    let interval = "agora_consensus_block_interval_seconds";
+    let count = m.value(&format!("{interval}_count"), &[]).unwrap_or(0.0);
+    let mean = if count > 0.0 { m.value(&format!("{interval}_sum"), &[]).unwrap_or(0.0) / count } else { f64::NAN };
+    let p50 = m.histogram_quantile(interval, &[], 0.5).unwrap_or(f64::NAN);
+    let p99 = m.histogram_quantile(interval, &[], 0.99).unwrap_or(f64::NAN);
+    println!("{} ({url})", net.name(i));
+    println!(
+        "  height            {} (round {}, syncing {})",
+        v("agora_consensus_height"),
+        v("agora_consensus_round"),
+        v("agora_consensus_syncing")
+    );
+    println!("  blocks/s          {:.2}", rate("agora_consensus_height"));
+    println!("  block interval    mean {mean:.3}s, p50 <= {p50}s, p99 <= {p99}s ({count} blocks)");
+    println!(
+        "  txs               {} total, {} in the latest block, {:.1}/s",
+        v("agora_consensus_total_txs"),
+        v("agora_consensus_num_txs"),
+        rate("agora_consensus_total_txs")
+    );
+    println!(
+        "  validators        {} (power {}), missing {} (power {}), this node's power {}, missed {}",
+        v("agora_consensus_validators"),
+        v("agora_consensus_validators_power"),
+        v("agora_consensus_missing_validators"),
+        v("agora_consensus_missing_validators_power"),
+        v("agora_consensus_validator_power"),
+        v("agora_consensus_validator_missed_blocks_total")
+    );
+    println!("  peers             {}", v("agora_p2p_peers"));
+    println!(
+        "  gossip            in {:.0} B/s, out {:.0} B/s",
+        rate("agora_p2p_message_receive_bytes_total"),
+        rate("agora_p2p_message_send_bytes_total")
+    );
+    println!(
+        "  mempool           {} txs, {} refused",
+        v("agora_mempool_size"),
+        m.sum("agora_mempool_failed_txs_total")
+    );
+    println!(
+        "  rpc               {:.1} calls/s ({} total), {} rate limited",
+        rate("agora_rpc_requests_total"),
+        m.sum("agora_rpc_requests_total"),
+        m.sum("agora_rpc_rate_limited_total")
+    );
+    println!("  vm                {} calls, {} gas", m.sum("agora_vm_calls_total"), m.sum("agora_vm_gas_used_total"));
+    if let Some(n) = m.value("agora_decentralization_headline_nakamoto", &[("threshold", "bft_halt")]) {
+        println!("  nakamoto (halt)   {n}");
+    }
+    Ok(())
 }

@@ -56,6 +56,7 @@ pub(crate) fn run_capture(cmd: &mut Command) -> Result<String> {
 }
 
 /// `agorad init` a home, then read its validator key and peer id.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn init_node(
     agorad: &Path,
     home: &Path,
@@ -64,6 +65,7 @@ pub(crate) fn init_node(
     block_interval: Duration,
     rpc_port: u16,
     p2p_port: u16,
+    metrics_port: u16,
 ) -> Result<(PublicKey, String)> {
     run_capture(
         Command::new(agorad)
@@ -73,9 +75,10 @@ pub(crate) fn init_node(
             .args(["--chain-id", chain_id, "--moniker", moniker])
             .args(["--block-interval", &setup::format_duration(block_interval)])
             .args(["--rpc-listen", &format!("127.0.0.1:{rpc_port}")])
-            .args(["--p2p-listen", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")]),
+            .args(["--p2p-listen", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
+            .args(["--metrics-listen", &format!("127.0.0.1:{metrics_port}")]),
     )
-    .map_err(|e| too_old(e, "--p2p-listen"))?;
+    .map_err(|e| too_old(e, "--metrics-listen"))?;
     let key = run_capture(Command::new(agorad).arg("show-validator").arg("--home").arg(home))?;
     let key: PublicKey = key
         .lines()
@@ -179,16 +182,24 @@ pub(crate) fn import_operator_key(
 pub(crate) fn build(dir: &Path, spec: &Spec, powers: &[u64]) -> Result<State> {
     let created = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let n = powers.len();
-    let ports = setup::free_ports(2 * n)?;
+    let ports = setup::free_ports(3 * n)?;
     let keyring = dir.join("keys");
     let mut nodes = Vec::with_capacity(n);
     let mut validators = Vec::with_capacity(n);
     for (i, power) in powers.iter().enumerate() {
         let name = format!("node{i}");
-        let (rpc_port, p2p_port) = (ports[2 * i], ports[2 * i + 1]);
-        let (key, node_id) =
-            init_node(&spec.agorad, &dir.join(&name), &spec.chain_id, &name, spec.block_interval, rpc_port, p2p_port)
-                .with_context(|| format!("initialising {name}"))?;
+        let (rpc_port, p2p_port, metrics_port) = (ports[3 * i], ports[3 * i + 1], ports[3 * i + 2]);
+        let (key, node_id) = init_node(
+            &spec.agorad,
+            &dir.join(&name),
+            &spec.chain_id,
+            &name,
+            spec.block_interval,
+            rpc_port,
+            p2p_port,
+            metrics_port,
+        )
+        .with_context(|| format!("initialising {name}"))?;
         let operator = setup::address_of(&setup::operator_key(&spec.chain_id, i));
         let operator_key = match &spec.agora {
             Some(agora) => {
@@ -207,6 +218,7 @@ pub(crate) fn build(dir: &Path, spec: &Spec, powers: &[u64]) -> Result<State> {
             home: PathBuf::from(&name),
             rpc_port,
             p2p_port,
+            metrics_port,
             node_id,
             validator_key: key.to_string(),
             power: *power,

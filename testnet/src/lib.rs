@@ -65,6 +65,7 @@ pub use create::write_example_contracts;
 use create::{build, check_binary, clear_dir, init_node, patch_config_file, prepare_dir};
 pub mod load;
 pub mod process;
+pub mod prom;
 pub use process::tail_file;
 pub mod report;
 pub mod rpc;
@@ -287,6 +288,13 @@ impl Testnet {
     /// `http://127.0.0.1:PORT` of node `i`'s JSON-RPC.
     pub fn rpc_url(&self, i: usize) -> String {
         format!("http://127.0.0.1:{}", self.node(i).rpc_port)
+    }
+
+    /// `http://127.0.0.1:PORT/metrics` of node `i`'s Prometheus metrics
+    /// (`None` for a node created before nodes had a metrics port).
+    pub fn metrics_url(&self, i: usize) -> Option<String> {
+        let p = self.node(i).metrics_port;
+        (p != 0).then(|| format!("http://127.0.0.1:{p}/metrics"))
     }
 
     /// The shared genesis file.
@@ -648,17 +656,17 @@ impl Testnet {
         let name = format!("node{i}");
         let home = self.dir.join(&name);
         ensure!(!home.exists(), "{} already exists", home.display());
-        let used: Vec<u16> = self.state.nodes.iter().flat_map(|n| [n.rpc_port, n.p2p_port]).collect();
+        let used: Vec<u16> = self.state.nodes.iter().flat_map(|n| [n.rpc_port, n.p2p_port, n.metrics_port]).collect();
         let ports = loop {
-            let p = setup::free_ports(2)?;
+            let p = setup::free_ports(3)?;
             if !p.iter().any(|x| used.contains(x)) {
                 break p;
             }
         };
         let interval = Duration::from_millis(self.state.block_interval_ms);
         let agorad = self.state.agorad.clone();
-        let made = init_node(&agorad, &home, &self.state.chain_id, &name, interval, ports[0], ports[1]).and_then(
-            |(key, node_id)| {
+        let made = init_node(&agorad, &home, &self.state.chain_id, &name, interval, ports[0], ports[1], ports[2])
+            .and_then(|(key, node_id)| {
                 std::fs::copy(self.genesis_path(), home.join("genesis.json"))
                     .with_context(|| format!("copying the genesis into {}", home.display()))?;
                 let peers: Vec<String> = self
@@ -670,8 +678,7 @@ impl Testnet {
                     .collect();
                 patch_config_file(&home, &peers)?;
                 Ok((key, node_id))
-            },
-        );
+            });
         let (key, node_id) = match made {
             Ok(v) => v,
             Err(e) => {
@@ -685,6 +692,7 @@ impl Testnet {
             home: PathBuf::from(&name),
             rpc_port: ports[0],
             p2p_port: ports[1],
+            metrics_port: ports[2],
             node_id,
             validator_key: key.to_string(),
             power: 0,

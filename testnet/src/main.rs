@@ -110,6 +110,15 @@ enum Cmd {
     /// Check every validator's signature log for a double sign (two
     /// different values signed for one height, round and step).
     Audit,
+    /// A node's key figures from its Prometheus metrics: height, peers,
+    /// mempool, block interval, RPC rate… (two scrapes a second apart).
+    Metrics {
+        /// Node index (2) or name (node2) [default: the first running node].
+        node: Option<String>,
+        /// Print the raw exposition instead.
+        #[arg(long)]
+        raw: bool,
+    },
     /// Summarise blocks: count, transactions, block time, rounds.
     Report {
         #[arg(long)]
@@ -286,6 +295,7 @@ fn run(cli: Cli) -> Result<()> {
             ensure!(a.conflicts.is_empty(), "a validator double-signed");
             Ok(())
         }
+        Cmd::Metrics { node, raw } => cmds::metrics(&dir, node.as_deref(), *raw),
         Cmd::Report { from, to, node } => runtime()?.block_on(report(&dir, *from, *to, node.as_deref())),
     }
 }

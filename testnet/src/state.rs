@@ -35,6 +35,10 @@ pub struct NodeState {
     pub home: PathBuf,
     pub rpc_port: u16,
     pub p2p_port: u16,
+    /// Port of the node's Prometheus metrics server (`http://127.0.0.1:PORT/metrics`);
+    /// 0 in state files written before nodes had one.
+    #[serde(default)]
+    pub metrics_port: u16,
     /// libp2p peer id (`agorad show-node-id`).
     pub node_id: String,
     /// Validator public key, hex (`agorad show-validator`).

@@ -180,6 +180,7 @@ fn sample_state() -> State {
                 home: PathBuf::from(format!("node{i}")),
                 rpc_port: 26000 + i,
                 p2p_port: 27000 + i,
+                metrics_port: 28000 + i,
                 node_id: format!("12D3KooW{i}"),
                 validator_key: PublicKey::from_signing_key(&load_key("x", i.into())).to_string(),
                 power: if i == 0 { 100 } else { 0 },

@@ -98,6 +98,10 @@ pub(crate) struct Inner {
     cache: cache::ModuleCache,
     metered: bool,
     stop_ticker: Arc<AtomicBool>,
+    /// Frames run and gas used by top-level frames, for the node's metrics
+    /// (relaxed atomic adds, one per frame).
+    frames: std::sync::atomic::AtomicU64,
+    gas_used: std::sync::atomic::AtomicU64,
 }
 
 impl Drop for Inner {
@@ -168,7 +172,17 @@ impl Vm {
                 }
             })
             .map_err(|e| VmError::Engine(format!("epoch thread: {e}")))?;
-        Ok(Vm { inner: Arc::new(Inner { engine, linker, cache, metered: !config.unmetered, stop_ticker: stop }) })
+        Ok(Vm {
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                cache,
+                metered: !config.unmetered,
+                stop_ticker: stop,
+                frames: Default::default(),
+                gas_used: Default::default(),
+            }),
+        })
     }
 
     /// Compiles code (or finds it in the caches) without running it: lets a
@@ -186,6 +200,13 @@ impl Vm {
 
     pub fn cache_stats(&self) -> CacheStats {
         self.inner.cache.stats()
+    }
+
+    /// (call frames run, gas used by top-level calls) since the VM started:
+    /// blocks, queries and dry runs alike.
+    pub fn call_stats(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.inner.frames.load(Relaxed), self.inner.gas_used.load(Relaxed))
     }
 }
 
@@ -368,6 +389,7 @@ pub(crate) fn run_frame(
     gas_limit: u64,
 ) -> (Box<dyn Host>, CallOutcome) {
     let checkpoint = host.checkpoint();
+    let top_level = stack.len() <= 1;
     let pre = {
         let code_hash = frame.code_hash;
         let h = &mut host;
@@ -421,6 +443,10 @@ pub(crate) fn run_frame(
             CallOutcome { gas_used, result: Err(res), events: Vec::new() }
         }
     };
+    vm.frames.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if top_level {
+        vm.gas_used.fetch_add(outcome.gas_used, std::sync::atomic::Ordering::Relaxed);
+    }
     (host, outcome)
 }
 

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use node::engine::{Byzantine, InvalidTxKind};
-use node::node::{Home, init_tracing, log_level, start};
+use node::node::{Home, StartOptions, init_tracing, log_settings, start};
 
 #[derive(Parser)]
 #[command(name = "agorad-byzantine", about = "TESTING ONLY: an Agora node that misbehaves on purpose")]
@@ -32,6 +32,8 @@ enum Cmd {
         home: PathBuf,
         #[arg(long)]
         rpc_listen: Option<String>,
+        #[arg(long)]
+        metrics_listen: Option<String>,
         /// Shift this node's clock by this many milliseconds (negative: behind).
         #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
         clock_offset_ms: i64,
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
     let Cmd::Start {
         home,
         rpc_listen,
+        metrics_listen,
         clock_offset_ms,
         propose_invalid_tx,
         double_sign_at,
@@ -65,10 +68,11 @@ fn main() -> ExitCode {
         flood_votes,
     } = Cli::parse().cmd;
     let home = Home(home);
-    init_tracing(&log_level(&home));
+    let (level, format) = log_settings(&home, None);
+    init_tracing(&level, format);
     let byzantine =
         Byzantine { double_sign_at, clock_offset_ms, propose_invalid_tx, flood_proposals, tamper_relay, flood_votes };
-    match start(&home, rpc_listen, byzantine) {
+    match start(&home, StartOptions { rpc_listen, metrics_listen }, byzantine) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("agorad-byzantine: error: {e:#}");

@@ -140,8 +140,23 @@ pub struct NetworkHandle {
     commands: mpsc::Sender<Command>,
     txs: mpsc::Sender<Vec<u8>>,
     peers: Arc<AtomicUsize>,
+    stats: Arc<NetStats>,
     local_peer_id: PeerId,
     table: peers::PeerTable,
+}
+
+/// Gossip payload bytes by topic, for the metrics (relaxed atomic adds on
+/// the swarm task; read at scrape).
+#[derive(Debug, Default)]
+pub struct NetStats {
+    pub recv_consensus: std::sync::atomic::AtomicU64,
+    pub recv_txs: std::sync::atomic::AtomicU64,
+    pub sent_consensus: std::sync::atomic::AtomicU64,
+    pub sent_txs: std::sync::atomic::AtomicU64,
+}
+
+fn add(counter: &std::sync::atomic::AtomicU64, n: usize) {
+    counter.fetch_add(n as u64, Ordering::Relaxed);
 }
 
 impl std::fmt::Debug for Command {
@@ -204,6 +219,11 @@ impl NetworkHandle {
 
     pub fn local_peer_id(&self) -> PeerId {
         self.local_peer_id
+    }
+
+    /// Gossip byte counters.
+    pub fn stats(&self) -> Arc<NetStats> {
+        self.stats.clone()
     }
 }
 
@@ -368,7 +388,15 @@ pub async fn start(
     let (txs_tx, txs_rx) = mpsc::channel(TX_QUEUE);
     let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
     let table = peers::PeerTable::default();
-    let handle = NetworkHandle { commands: cmd_tx, txs: txs_tx, peers: peers.clone(), local_peer_id, table: table.clone() };
+    let stats = Arc::new(NetStats::default());
+    let handle = NetworkHandle {
+        commands: cmd_tx,
+        txs: txs_tx,
+        peers: peers.clone(),
+        stats: stats.clone(),
+        local_peer_id,
+        table: table.clone(),
+    };
     let task = Task {
         swarm,
         host,
@@ -377,6 +405,7 @@ pub async fn start(
         events: ev_tx,
         peers,
         table,
+        stats,
         persistent,
         connected: BTreeSet::new(),
         max_peers: cfg.p2p.max_peers,
@@ -444,6 +473,7 @@ struct Task {
     peers: Arc<AtomicUsize>,
     /// Peers and listen addresses for `agora_networkInfo`.
     table: peers::PeerTable,
+    stats: Arc<NetStats>,
     persistent: BTreeMap<PeerId, Redial>,
     connected: BTreeSet<PeerId>,
     max_peers: usize,
@@ -531,6 +561,7 @@ impl Task {
         self.tx_batch_bytes = 0;
         match borsh::to_vec(&batch) {
             Ok(bytes) => {
+                add(&self.stats.sent_txs, bytes.len());
                 if let Err(e) = self.swarm.behaviour_mut().gossipsub.publish(self.tx_topic.clone(), bytes) {
                     // No peers yet is normal; the txs stay in our mempool.
                     tracing::debug!(error = %e, txs = batch.len(), "tx batch not published");
@@ -627,6 +658,7 @@ impl Task {
         match cmd {
             Command::PublishConsensus(bytes) => {
                 let len = bytes.len();
+                add(&self.stats.sent_consensus, len);
                 match self.swarm.behaviour_mut().gossipsub.publish(self.consensus_topic.clone(), bytes) {
                     Ok(_) => {}
                     // Normal while peers are still connecting; the core rebroadcasts.
@@ -742,6 +774,7 @@ impl Task {
 
     fn on_gossip(&mut self, from: PeerId, id: MessageId, message: gossipsub::Message) {
         if message.topic == self.consensus_topic.hash() {
+            add(&self.stats.recv_consensus, message.data.len());
             match borsh::from_slice::<ConsensusMsg>(&message.data) {
                 Ok(msg) => {
                     let content = Hash::digest(&message.data);
@@ -753,6 +786,7 @@ impl Task {
                 }
             }
         } else if message.topic == self.tx_topic.hash() {
+            add(&self.stats.recv_txs, message.data.len());
             let Ok(batch) = borsh::from_slice::<Vec<Vec<u8>>>(&message.data) else {
                 self.verdict(id, from, MessageAcceptance::Reject);
                 return;

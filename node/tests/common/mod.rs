@@ -61,6 +61,7 @@ impl Node {
                 .args(["start", "--home"])
                 .arg(home)
                 .args(["--rpc-listen", &format!("127.0.0.1:{port}")])
+                .args(["--metrics-listen", "127.0.0.1:0"])
                 .stdout(Stdio::null())
                 .stderr(log)
                 .spawn()

@@ -1,0 +1,493 @@
+//! The RPC server's limits beyond what jsonrpsee enforces itself: a per-IP
+//! rate limit (token buckets in a bounded map), CORS, and the JSON-RPC
+//! middleware that rate-limits WebSocket calls and records per-method
+//! metrics with a bounded label set.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jsonrpsee::core::middleware::{Batch, BatchEntry, BatchEntryErr, Notification, RpcServiceT};
+use jsonrpsee::server::MethodResponse;
+use jsonrpsee::types::{ErrorObject, Request};
+
+use crate::config::RateLimitConfig;
+use crate::metrics::RpcMetrics;
+
+/// Most client addresses whose buckets are remembered at once.
+pub const MAX_TRACKED_IPS: usize = 65_536;
+
+/// Is `o` a valid `cors_allowed_origins` entry: `*` or `scheme://host[:port]`?
+pub fn check_origin(o: &str) -> Result<(), String> {
+    if o == "*" {
+        return Ok(());
+    }
+    let bad = || format!("`{o}` is not an origin like https://explorer.example or http://localhost:8080 (or \"*\")");
+    let (scheme, rest) = o.split_once("://").ok_or_else(bad)?;
+    if !matches!(scheme, "http" | "https") || rest.is_empty() || o.len() > 253 {
+        return Err(bad());
+    }
+    let ok = rest.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !ok {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+/// A token bucket counted in thousandths of a token (integer arithmetic, no
+/// drift: the time that did not yet make a whole milli-token is kept).
+#[derive(Clone, Copy, Debug)]
+pub struct TokenBucket {
+    milli: u64,
+    last: Instant,
+}
+
+impl TokenBucket {
+    /// A full bucket.
+    pub fn new(cfg: &RateLimitConfig, now: Instant) -> Self {
+        TokenBucket { milli: u64::from(cfg.burst) * 1000, last: now }
+    }
+
+    fn refill(&mut self, cfg: &RateLimitConfig, now: Instant) {
+        let cap = u64::from(cfg.burst) * 1000;
+        let rate = u128::from(cfg.per_second.max(1));
+        let elapsed = now.saturating_duration_since(self.last).as_nanos();
+        // milli-tokens = ns · per_second · 1000 / 1e9
+        let add = elapsed * rate / 1_000_000;
+        if add == 0 {
+            return;
+        }
+        let add_u64 = u64::try_from(add).unwrap_or(u64::MAX);
+        if self.milli.saturating_add(add_u64) >= cap {
+            self.milli = cap;
+            self.last = now;
+        } else {
+            self.milli += add_u64;
+            // Advance only by the time those milli-tokens took.
+            let used_ns = add * 1_000_000 / rate;
+            self.last += Duration::from_nanos(u64::try_from(used_ns).unwrap_or(u64::MAX));
+        }
+    }
+
+    /// Takes `cost` tokens if there are that many.
+    pub fn try_take(&mut self, cfg: &RateLimitConfig, cost: u32, now: Instant) -> bool {
+        self.refill(cfg, now);
+        let need = u64::from(cost) * 1000;
+        if self.milli >= need {
+            self.milli -= need;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Full again (the client has been idle long enough): safe to forget.
+    pub fn is_full(&self, cfg: &RateLimitConfig, now: Instant) -> bool {
+        let mut b = *self;
+        b.refill(cfg, now);
+        b.milli >= u64::from(cfg.burst) * 1000
+    }
+}
+
+/// The key a client is limited by: its IPv4 address, or its IPv6 /64 (one
+/// host usually has a whole /64).
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
+#[derive(Debug)]
+struct Buckets {
+    map: HashMap<IpAddr, TokenBucket>,
+    /// No full sweep before this (a sweep that freed nothing is not repeated
+    /// for every new client).
+    next_sweep: Instant,
+}
+
+/// Per-IP token buckets, at most `cap` of them.
+#[derive(Debug)]
+pub struct RateLimiter {
+    cfg: RateLimitConfig,
+    exempt_loopback: bool,
+    cap: usize,
+    buckets: Mutex<Buckets>,
+}
+
+impl RateLimiter {
+    pub fn new(cfg: RateLimitConfig, exempt_loopback: bool, cap: usize) -> Self {
+        let buckets = Buckets { map: HashMap::new(), next_sweep: Instant::now() };
+        RateLimiter { cfg, exempt_loopback, cap: cap.max(1), buckets: Mutex::new(buckets) }
+    }
+
+    /// May `ip` spend `cost` requests now?
+    pub fn check(&self, ip: IpAddr, cost: u32) -> bool {
+        self.check_at(ip, cost, Instant::now())
+    }
+
+    pub fn check_at(&self, ip: IpAddr, cost: u32, now: Instant) -> bool {
+        if self.exempt_loopback && ip.to_canonical().is_loopback() {
+            return true;
+        }
+        let key = client_key(ip);
+        let Ok(mut b) = self.buckets.lock() else { return false };
+        if !b.map.contains_key(&key) && b.map.len() >= self.cap {
+            self.make_room(&mut b, now);
+        }
+        let cfg = self.cfg;
+        b.map.entry(key).or_insert_with(|| TokenBucket::new(&cfg, now)).try_take(&cfg, cost, now)
+    }
+
+    /// Frees a slot: forgets every full bucket (idle clients) if a sweep is
+    /// due, else (or if none is full) one arbitrary client, who then starts
+    /// again with a full bucket.
+    fn make_room(&self, b: &mut Buckets, now: Instant) {
+        if now >= b.next_sweep {
+            let cfg = self.cfg;
+            b.map.retain(|_, t| !t.is_full(&cfg, now));
+            b.next_sweep = now + Duration::from_secs(1);
+        }
+        if b.map.len() >= self.cap
+            && let Some(k) = b.map.keys().next().copied()
+        {
+            b.map.remove(&k);
+        }
+    }
+
+    /// Clients tracked now (at most the cap).
+    pub fn tracked(&self) -> usize {
+        self.buckets.lock().map(|b| b.map.len()).unwrap_or(0)
+    }
+}
+
+/// The allowed browser origins.
+#[derive(Clone, Debug, Default)]
+pub struct Cors {
+    any: bool,
+    origins: HashSet<String>,
+}
+
+/// What to do with a request, as far as CORS is concerned.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CorsVerdict {
+    /// Not a preflight: serve it; `Some(v)`: send `Access-Control-Allow-Origin: v`.
+    Serve(Option<String>),
+    /// A preflight from an allowed origin: answer 204 with these headers.
+    Preflight(Vec<(&'static str, String)>),
+    /// A preflight from an origin that is not allowed: answer 403.
+    Forbidden,
+}
+
+impl Cors {
+    pub fn new(origins: &[String]) -> Self {
+        Cors {
+            any: origins.iter().any(|o| o == "*"),
+            origins: origins.iter().filter(|o| *o != "*").map(|o| o.to_ascii_lowercase()).collect(),
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.any || !self.origins.is_empty()
+    }
+
+    fn allow(&self, origin: Option<&str>) -> Option<String> {
+        let origin = origin?;
+        if self.any {
+            Some("*".into())
+        } else if self.origins.contains(&origin.to_ascii_lowercase()) {
+            Some(origin.to_owned())
+        } else {
+            None
+        }
+    }
+
+    /// The verdict for a request with `method`, `Origin` header `origin` and,
+    /// for preflights, `Access-Control-Request-Method` `req_method`.
+    pub fn verdict(&self, method: &str, origin: Option<&str>, req_method: Option<&str>) -> CorsVerdict {
+        let preflight = method == "OPTIONS" && origin.is_some() && req_method.is_some();
+        if !preflight {
+            return CorsVerdict::Serve(self.allow(origin));
+        }
+        match (self.allow(origin), req_method) {
+            (Some(allow), Some("POST" | "GET")) => CorsVerdict::Preflight(vec![
+                ("access-control-allow-origin", allow),
+                ("access-control-allow-methods", "POST, GET, OPTIONS".into()),
+                ("access-control-allow-headers", "content-type".into()),
+                ("access-control-max-age", "600".into()),
+                ("vary", "Origin".into()),
+            ]),
+            _ => CorsVerdict::Forbidden,
+        }
+    }
+}
+
+/// Put in each HTTP request's extensions by the server's front service, and
+/// so in every JSON-RPC call's: who is calling, over which transport.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientInfo {
+    pub ip: IpAddr,
+    pub websocket: bool,
+}
+
+/// The JSON-RPC middleware: WebSocket calls pay the caller's rate limit (an
+/// HTTP request already paid in the front service), every call is counted
+/// and timed under its method's label.
+#[derive(Clone, Debug)]
+pub struct RpcGuardLayer {
+    pub limiter: Arc<RateLimiter>,
+    pub metrics: Arc<RpcMetrics>,
+}
+
+impl<S> tower::Layer<S> for RpcGuardLayer {
+    type Service = RpcGuard<S>;
+    fn layer(&self, inner: S) -> RpcGuard<S> {
+        RpcGuard { inner, limiter: self.limiter.clone(), metrics: self.metrics.clone() }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RpcGuard<S> {
+    inner: S,
+    limiter: Arc<RateLimiter>,
+    metrics: Arc<RpcMetrics>,
+}
+
+fn rate_limited() -> ErrorObject<'static> {
+    ErrorObject::owned(rpc_api::codes::RATE_LIMITED, "too many requests from this address; retry later", None::<()>)
+}
+
+impl<S> RpcGuard<S> {
+    /// Charges a WebSocket caller `cost` calls; HTTP requests were charged
+    /// per request before they reached JSON-RPC.
+    fn admit(&self, info: Option<&ClientInfo>, cost: u32) -> bool {
+        match info {
+            Some(c) if c.websocket => {
+                let ok = self.limiter.check(c.ip, cost);
+                if !ok {
+                    self.metrics.rate_limited("ws", u64::from(cost));
+                }
+                ok
+            }
+            _ => true,
+        }
+    }
+}
+
+impl<S> RpcServiceT for RpcGuard<S>
+where
+    S: RpcServiceT<
+            MethodResponse = MethodResponse,
+            BatchResponse = MethodResponse,
+            NotificationResponse = MethodResponse,
+        > + Send
+        + Sync
+        + Clone
+        + 'static,
+{
+    type MethodResponse = MethodResponse;
+    type NotificationResponse = MethodResponse;
+    type BatchResponse = MethodResponse;
+
+    fn call<'a>(&self, req: Request<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
+        let admitted = self.admit(req.extensions().get::<ClientInfo>(), 1);
+        let inner = self.inner.clone();
+        let metrics = self.metrics.clone();
+        async move {
+            let m = metrics.method(req.method_name());
+            if !admitted {
+                m.count(false);
+                return MethodResponse::error(req.id, rate_limited());
+            }
+            let start = Instant::now();
+            let resp = inner.call(req).await;
+            m.observe(start.elapsed(), resp.is_success());
+            resp
+        }
+    }
+
+    fn batch<'a>(&self, mut batch: Batch<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
+        let cost = u32::try_from(batch.len()).unwrap_or(u32::MAX);
+        let admitted = self.admit(batch.extensions().get::<ClientInfo>(), cost);
+        for entry in batch.iter_mut() {
+            let refuse = match entry {
+                Ok(e) => {
+                    self.metrics.method(e.method_name()).count(admitted);
+                    match e {
+                        BatchEntry::Call(r) if !admitted => Some(r.id.clone()),
+                        _ => None,
+                    }
+                }
+                Err(_) => {
+                    self.metrics.method("").count(false);
+                    None
+                }
+            };
+            if let Some(id) = refuse {
+                *entry = Err(BatchEntryErr::new(id, rate_limited()));
+            }
+        }
+        let inner = self.inner.clone();
+        let metrics = self.metrics.clone();
+        async move {
+            let start = Instant::now();
+            let resp = inner.batch(batch).await;
+            metrics.batch(start.elapsed());
+            resp
+        }
+    }
+
+    fn notification<'a>(&self, n: Notification<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
+        let admitted = self.admit(n.extensions().get::<ClientInfo>(), 1);
+        let inner = self.inner.clone();
+        async move { if admitted { inner.notification(n).await } else { MethodResponse::notification() } }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn cfg(per_second: u32, burst: u32) -> RateLimitConfig {
+        RateLimitConfig { per_second, burst }
+    }
+
+    #[test]
+    fn bucket_allows_a_burst_then_the_rate() {
+        let c = cfg(10, 5);
+        let t0 = Instant::now();
+        let mut b = TokenBucket::new(&c, t0);
+        for _ in 0..5 {
+            assert!(b.try_take(&c, 1, t0));
+        }
+        assert!(!b.try_take(&c, 1, t0), "burst spent");
+        // 10/s: one token every 100 ms.
+        assert!(!b.try_take(&c, 1, t0 + Duration::from_millis(99)));
+        assert!(b.try_take(&c, 1, t0 + Duration::from_millis(100)));
+        assert!(!b.try_take(&c, 1, t0 + Duration::from_millis(150)));
+        // Never more than the burst, however long the pause.
+        let later = t0 + Duration::from_secs(3600);
+        assert!(b.is_full(&c, later));
+        assert!(b.try_take(&c, 5, later));
+        assert!(!b.try_take(&c, 1, later));
+        // A cost above the burst is never admitted.
+        assert!(!TokenBucket::new(&c, t0).try_take(&c, 6, t0));
+    }
+
+    #[test]
+    fn frequent_small_refills_are_not_lost() {
+        // At 1 token/s, polling every 10 µs must still refill one token a second.
+        let c = cfg(1, 1);
+        let t0 = Instant::now();
+        let mut b = TokenBucket::new(&c, t0);
+        assert!(b.try_take(&c, 1, t0));
+        let mut t = t0;
+        let mut got = 0;
+        while t < t0 + Duration::from_millis(3_000) {
+            t += Duration::from_micros(10);
+            if b.try_take(&c, 1, t) {
+                got += 1;
+            }
+        }
+        assert_eq!(got, 3);
+    }
+
+    #[test]
+    fn ip_map_is_bounded_and_evicts_idle_clients_first() {
+        let l = RateLimiter::new(cfg(1, 2), true, 100);
+        let t0 = Instant::now();
+        let ip = |i: u32| IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+        for i in 0..1000 {
+            assert!(l.check_at(ip(i), 1, t0));
+            assert!(l.tracked() <= 100);
+        }
+        assert_eq!(l.tracked(), 100);
+        // A busy client (empty bucket) is remembered while idle ones come and go.
+        let busy = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1));
+        let t1 = t0 + Duration::from_secs(10);
+        assert!(l.check_at(busy, 2, t1));
+        assert!(!l.check_at(busy, 1, t1));
+        for i in 1000..1050 {
+            assert!(l.check_at(ip(i), 1, t1 + Duration::from_millis(1)));
+        }
+        assert!(!l.check_at(busy, 1, t1 + Duration::from_millis(2)), "busy client was forgotten");
+        assert!(l.tracked() <= 100);
+    }
+
+    #[test]
+    fn loopback_is_exempt_only_when_configured() {
+        let t0 = Instant::now();
+        let lo: IpAddr = "127.0.0.1".parse().unwrap();
+        let lo6: IpAddr = "::1".parse().unwrap();
+        let exempt = RateLimiter::new(cfg(1, 1), true, 10);
+        for _ in 0..100 {
+            assert!(exempt.check_at(lo, 1, t0));
+            assert!(exempt.check_at(lo6, 1, t0));
+        }
+        assert_eq!(exempt.tracked(), 0);
+        let strict = RateLimiter::new(cfg(1, 1), false, 10);
+        assert!(strict.check_at(lo, 1, t0));
+        assert!(!strict.check_at(lo, 1, t0));
+    }
+
+    #[test]
+    fn ipv6_clients_share_their_slash_64() {
+        let l = RateLimiter::new(cfg(1, 1), true, 10);
+        let t0 = Instant::now();
+        assert!(l.check_at("2001:db8::1".parse().unwrap(), 1, t0));
+        assert!(!l.check_at("2001:db8::ffff:2".parse().unwrap(), 1, t0));
+        assert!(l.check_at("2001:db8:0:1::1".parse().unwrap(), 1, t0));
+        assert_eq!(client_key("::ffff:10.0.0.1".parse().unwrap()), "10.0.0.1".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn cors_preflight_and_headers() {
+        let off = Cors::new(&[]);
+        assert!(!off.enabled());
+        assert_eq!(off.verdict("POST", Some("https://a.example"), None), CorsVerdict::Serve(None));
+        assert_eq!(off.verdict("OPTIONS", Some("https://a.example"), Some("POST")), CorsVerdict::Forbidden);
+        // Not a preflight (no Access-Control-Request-Method): served as usual.
+        assert_eq!(off.verdict("OPTIONS", Some("https://a.example"), None), CorsVerdict::Serve(None));
+
+        let some = Cors::new(&["https://explorer.example".into()]);
+        assert_eq!(
+            some.verdict("POST", Some("https://Explorer.example"), None),
+            CorsVerdict::Serve(Some("https://Explorer.example".into()))
+        );
+        assert_eq!(some.verdict("POST", Some("https://evil.example"), None), CorsVerdict::Serve(None));
+        assert_eq!(some.verdict("POST", None, None), CorsVerdict::Serve(None));
+        match some.verdict("OPTIONS", Some("https://explorer.example"), Some("POST")) {
+            CorsVerdict::Preflight(h) => {
+                assert!(h.contains(&("access-control-allow-origin", "https://explorer.example".into())));
+                assert!(h.iter().any(|(k, v)| *k == "access-control-allow-methods" && v.contains("POST")));
+                assert!(h.iter().any(|(k, v)| *k == "access-control-allow-headers" && v == "content-type"));
+            }
+            v => panic!("{v:?}"),
+        }
+        assert_eq!(some.verdict("OPTIONS", Some("https://evil.example"), Some("POST")), CorsVerdict::Forbidden);
+        assert_eq!(some.verdict("OPTIONS", Some("https://explorer.example"), Some("DELETE")), CorsVerdict::Forbidden);
+
+        let any = Cors::new(&["*".into()]);
+        assert_eq!(any.verdict("POST", Some("https://x.example"), None), CorsVerdict::Serve(Some("*".into())));
+        assert!(matches!(any.verdict("OPTIONS", Some("null"), Some("POST")), CorsVerdict::Preflight(_)));
+    }
+
+    #[test]
+    fn origins_are_checked() {
+        for ok in ["*", "https://a.example", "http://localhost:8080", "http://[::1]:80"] {
+            check_origin(ok).unwrap();
+        }
+        for bad in ["", "a.example", "ftp://a.example", "https://", "https://a.example/", "https://a b", "https://*.x"]
+        {
+            assert!(check_origin(bad).is_err(), "{bad}");
+        }
+    }
+}
