@@ -88,7 +88,7 @@ fn chromium() -> PathBuf {
     found.unwrap_or_else(|| {
         panic!(
             "chromium is not installed: the explorer's browser test needs Debian's `chromium` package. \
-             Run `bash scripts/setup.sh`'s steps with `source scripts/env.sh` (scripts/test.sh does), \
+             Run scripts/setup.sh (`source scripts/env.sh` runs it, as scripts/test.sh does first), \
              or `apt-get install -y chromium`"
         )
     })
