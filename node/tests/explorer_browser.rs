@@ -88,7 +88,7 @@ fn chromium() -> PathBuf {
     found.unwrap_or_else(|| {
         panic!(
             "chromium is not installed: the explorer's browser test needs Debian's `chromium` package. \
-             Run `bash scripts/setup.sh`'s steps with `source scripts/env.sh` (scripts/test.sh does), \
+             Run scripts/setup.sh (`source scripts/env.sh` runs it, as scripts/test.sh does first), \
              or `apt-get install -y chromium`"
         )
     })
@@ -121,7 +121,7 @@ fn processes_with(marker: &str) -> Vec<u32> {
 fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
-        .and_then(|st| st.rsplit_once(')').map(|(_, rest)| rest.trim_start().chars().next() != Some('Z')))
+        .and_then(|st| st.rsplit_once(')').map(|(_, rest)| !rest.trim_start().starts_with('Z')))
         .unwrap_or(false)
 }
 
@@ -503,11 +503,9 @@ fn explorer_pages_show_the_chain_live_in_a_real_browser() {
     let exe = chromium(); // fails first, with the set-up instruction, if chromium is missing
     assert!(exe.exists(), "{} does not exist: run scripts/setup.sh", exe.display());
     let started = Instant::now();
-    let shots = PathBuf::from(
-        std::env::var_os("CARGO_TARGET_DIR")
-            .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"), PathBuf::from),
-    )
-    .join("explorer-screenshots");
+    let shots = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"), PathBuf::from)
+        .join("explorer-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
 
     let dir = tempfile::tempdir().unwrap();
