@@ -410,6 +410,23 @@ async fn address_history_event_search_and_the_other_history_methods() {
         "the document hashes to the genesis hash"
     );
 
+    // --- rpc.discover lists the methods from the same definitions ---
+    let doc = call(&c, "rpc.discover", rpc_params![]).await.unwrap();
+    let names: Vec<&str> = doc["methods"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    for m in [
+        "agora_txsByAddress",
+        "agora_searchEvents",
+        "agora_blockReceipts",
+        "agora_headers",
+        "agora_health",
+        "agora_genesis",
+        "agora_contractsByCode",
+        "agora_getEvents",
+        "agora_subscribeEvents",
+    ] {
+        assert!(names.contains(&m), "{m} missing from rpc.discover");
+    }
+
     // --- subscriptions resumed from a past height ---
     let ws =
         jsonrpsee::ws_client::WsClientBuilder::default().build(format!("ws://127.0.0.1:{}", node.port)).await.unwrap();
