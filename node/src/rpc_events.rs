@@ -326,7 +326,12 @@ impl EventsApiServer for EventsRpc {
                 .enumerate()
                 .flat_map(|(index, r)| r.events.iter().map(move |e| (index, r, e)))
                 .filter(|(_, _, e)| event_matches(e, kind.as_deref(), contract.as_deref()))
-                .map(|(index, r, e)| PastEvent { height: Height(h), tx_hash: r.tx_hash, index: index as u64, event: e.clone() })
+                .map(|(index, r, e)| PastEvent {
+                    height: Height(h),
+                    tx_hash: r.tx_hash,
+                    index: index as u64,
+                    event: e.clone(),
+                })
                 .collect();
             if !out.is_empty() && out.len() + block.len() > limit {
                 next = Some(h);
@@ -339,7 +344,11 @@ impl EventsApiServer for EventsRpc {
         Ok(EventsPage { events: out, next_from_height: next })
     }
 
-    async fn subscribe_new_blocks(&self, pending: PendingSubscriptionSink, from_height: Option<u64>) -> SubscriptionResult {
+    async fn subscribe_new_blocks(
+        &self,
+        pending: PendingSubscriptionSink,
+        from_height: Option<u64>,
+    ) -> SubscriptionResult {
         let rx = self.ctx.chain.subscribe_blocks();
         let tip = self.ctx.chain.tip().height.get();
         let replay = match self.replay_range(from_height, tip) {
@@ -378,8 +387,14 @@ impl EventsApiServer for EventsRpc {
             sink.send(to_msg(&v)?).await.map_err(|e| e.to_string())?;
             return Ok(());
         }
-        let pending_v =
-            TxStatusUpdate { hash, status: TxState::Pending, height: None, index: None, block_hash: None, receipt: None };
+        let pending_v = TxStatusUpdate {
+            hash,
+            status: TxState::Pending,
+            height: None,
+            index: None,
+            block_hash: None,
+            receipt: None,
+        };
         sink.send(to_msg(&pending_v)?).await.map_err(|e| e.to_string())?;
         tokio::select! {
             _ = sink.closed() => { ctx.chain.prune_watchers(&hash); Ok(()) }
@@ -469,9 +484,10 @@ mod tests {
     }
 
     async fn next(sub: &mut jsonrpsee::core::server::Subscription) -> Option<Value> {
-        tokio::time::timeout(Duration::from_secs(10), sub.next::<Value>()).await.expect("a notification in time").map(
-            |r| r.expect("a notification").0,
-        )
+        tokio::time::timeout(Duration::from_secs(10), sub.next::<Value>())
+            .await
+            .expect("a notification in time")
+            .map(|r| r.expect("a notification").0)
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -510,12 +526,21 @@ mod tests {
         }
         let tip = ctx.chain.tip().height.0;
         let m = module(&ctx, SlowSubscriber::Notify, 64);
-        for (from, code) in [(0, codes::INVALID_PARAMS), (tip - MAX_REPLAY, codes::INVALID_PARAMS), (tip + 2, codes::HEIGHT_UNAVAILABLE)]
-        {
+        for (from, code) in [
+            (0, codes::INVALID_PARAMS),
+            (tip - MAX_REPLAY, codes::INVALID_PARAMS),
+            (tip + 2, codes::HEIGHT_UNAVAILABLE),
+        ] {
             for method in ["agora_subscribeNewBlocks", "agora_subscribeEvents"] {
-                let params = if method == "agora_subscribeEvents" { vec![json!(null), json!(null), json!(from)] } else { vec![json!(from)] };
+                let params = if method == "agora_subscribeEvents" {
+                    vec![json!(null), json!(null), json!(from)]
+                } else {
+                    vec![json!(from)]
+                };
                 match m.subscribe(method, params, 10).await.unwrap_err() {
-                    jsonrpsee::core::server::MethodsError::JsonRpc(e) => assert_eq!(e.code(), code, "{method} from {from}: {e}"),
+                    jsonrpsee::core::server::MethodsError::JsonRpc(e) => {
+                        assert_eq!(e.code(), code, "{method} from {from}: {e}")
+                    }
                     other => panic!("{method} from {from}: {other}"),
                 }
             }

@@ -116,7 +116,10 @@ impl HistoryRpc {
             ));
         }
         if from > tip {
-            return Err(err(codes::HEIGHT_UNAVAILABLE, format!("height {from} is not committed yet (latest is {tip})")));
+            return Err(err(
+                codes::HEIGHT_UNAVAILABLE,
+                format!("height {from} is not committed yet (latest is {tip})"),
+            ));
         }
         Ok(())
     }
@@ -203,12 +206,8 @@ impl HistoryApiServer for HistoryRpc {
             HistoryRole::Contract => RoleKey::Contract,
         };
         let desc = order == SortOrder::Desc;
-        let mut rows = self
-            .ctx
-            .chain
-            .store()
-            .address_txs(&address, key, (from, to), after, desc, limit + 1)
-            .map_err(internal)?;
+        let mut rows =
+            self.ctx.chain.store().address_txs(&address, key, (from, to), after, desc, limit + 1).map_err(internal)?;
         let more = rows.len() > limit;
         rows.truncate(limit);
         let next_cursor = more.then(|| rows.last().map(|r| format!("{}:{}", r.height.0, r.index))).flatten();
@@ -223,15 +222,7 @@ impl HistoryApiServer for HistoryRpc {
                 success: r.entry.success,
             })
             .collect();
-        Ok(AddressTxsPage {
-            address,
-            role,
-            order,
-            from_height: Height(from),
-            to_height: Height(to),
-            txs,
-            next_cursor,
-        })
+        Ok(AddressTxsPage { address, role, order, from_height: Height(from), to_height: Height(to), txs, next_cursor })
     }
 
     fn search_events(
@@ -304,10 +295,16 @@ impl HistoryApiServer for HistoryRpc {
     fn block_receipts(&self, height: u64) -> RpcResult<BlockReceipts> {
         let tip = self.ctx.chain.tip().height.0;
         if height == 0 {
-            return Err(err(codes::NOT_FOUND, "height 0 is the genesis state, not a block; the first block is height 1"));
+            return Err(err(
+                codes::NOT_FOUND,
+                "height 0 is the genesis state, not a block; the first block is height 1",
+            ));
         }
         if height > tip {
-            return Err(err(codes::HEIGHT_UNAVAILABLE, format!("height {height} is not committed yet (latest is {tip})")));
+            return Err(err(
+                codes::HEIGHT_UNAVAILABLE,
+                format!("height {height} is not committed yet (latest is {tip})"),
+            ));
         }
         let store = self.ctx.chain.store();
         let block =
@@ -333,7 +330,10 @@ impl HistoryApiServer for HistoryRpc {
         }
         let tip = self.ctx.chain.tip().height.0;
         if from > tip {
-            return Err(err(codes::HEIGHT_UNAVAILABLE, format!("height {from} is not committed yet (latest is {tip})")));
+            return Err(err(
+                codes::HEIGHT_UNAVAILABLE,
+                format!("height {from} is not committed yet (latest is {tip})"),
+            ));
         }
         let store = self.ctx.chain.store();
         (from..=to.min(tip))

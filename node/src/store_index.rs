@@ -222,10 +222,7 @@ impl Store {
         let hk = h.to_be_bytes();
         let put_event = |b: &mut WriteBatch, tx: u32, i: u32, hash: Hash, e: &Event| {
             let mut value = None;
-            let topics = [
-                Some(EventTopic::Kind(e.kind.clone())),
-                event_contract(e).map(EventTopic::Contract),
-            ];
+            let topics = [Some(EventTopic::Kind(e.kind.clone())), event_contract(e).map(EventTopic::Contract)];
             for t in topics.into_iter().flatten() {
                 if let Some(p) = topic_prefix(&t) {
                     let v = value.get_or_insert_with(|| enc(&(hash, e.clone())));
@@ -550,9 +547,8 @@ mod tests {
         // The height range bounds the scan.
         assert_eq!(store.address_txs(&alice, RoleKey::Any, (2, 2), None, false, 100).unwrap().len(), 1);
         // Events by kind: three transfers and their fees; block 2 pays block 1's fees as rewards.
-        let (ev, stop) = store
-            .indexed_events(&EventTopic::Kind("transfer".into()), (1, 2), None, 100, 100, |_| true)
-            .unwrap();
+        let (ev, stop) =
+            store.indexed_events(&EventTopic::Kind("transfer".into()), (1, 2), None, 100, 100, |_| true).unwrap();
         assert_eq!(ev.len(), 3);
         assert_eq!(stop, None);
         assert_eq!((ev[2].height.0, ev[2].tx_index, ev[2].event_index), (2, 0, 1), "the fee event comes first");
@@ -578,7 +574,7 @@ mod tests {
         let (all, _) = store.indexed_events(&topic, (1, 4), None, 1000, 1000, |_| true).unwrap();
         assert_eq!(all.len(), 12);
         // Keep only even tx indexes, reading at most 5 rows a call.
-        let keep = |e: &IndexedEvent| e.tx_index % 2 == 0;
+        let keep = |e: &IndexedEvent| e.tx_index.is_multiple_of(2);
         let (mut got, mut after, mut calls) = (Vec::new(), None, 0);
         loop {
             let (page, stop) = store.indexed_events(&topic, (1, 4), after, 100, 5, keep).unwrap();

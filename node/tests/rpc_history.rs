@@ -65,8 +65,12 @@ async fn deploy(c: &HttpClient, s: &mut Sender, code: &[u8], label: &str, msg: V
     let r = s.commit(c, Payload::StoreCode { code: code.to_vec() }, 700_000_000).await;
     let code_hash = Hash::digest(code);
     assert_eq!(r["receipt"]["data"], hex::encode(code_hash.0));
-    let payload =
-        Payload::Instantiate { code_hash, label: label.into(), msg: serde_json::to_vec(&msg).unwrap(), funds: Amount::ZERO };
+    let payload = Payload::Instantiate {
+        code_hash,
+        label: label.into(),
+        msg: serde_json::to_vec(&msg).unwrap(),
+        funds: Amount::ZERO,
+    };
     let r = s.commit(c, payload, 10_000_000).await;
     (code_hash, ledger::contract_address(&code_hash, &addr(&s.key), label), r)
 }
@@ -133,7 +137,11 @@ async fn address_history_event_search_and_the_other_history_methods() {
     let (code_hash, token, _) = deploy(&c, &mut a, contract_artifacts::TOKEN, "t", init).await;
     let msg = json!({ "transfer": { "recipient": addr(&bob).to_string(), "amount": "5" } });
     let exec = a
-        .commit(&c, Payload::Execute { contract: token, msg: serde_json::to_vec(&msg).unwrap(), funds: Amount::ZERO }, 10_000_000)
+        .commit(
+            &c,
+            Payload::Execute { contract: token, msg: serde_json::to_vec(&msg).unwrap(), funds: Amount::ZERO },
+            10_000_000,
+        )
         .await;
     // Carol → Dave 105 times, to go past the page maximum.
     let mut last = Value::Null;
@@ -167,8 +175,14 @@ async fn address_history_event_search_and_the_other_history_methods() {
     let bob_received = named(&c, "agora_txsByAddress", page(addr(&bob), "received")).await.unwrap();
     let hashes: Vec<&Value> = bob_received["txs"].as_array().unwrap().iter().map(|t| &t["hash"]).collect();
     assert_eq!(hashes, to_bob.iter().rev().map(|r| &r["hash"]).collect::<Vec<_>>());
-    assert_eq!(named(&c, "agora_txsByAddress", page(addr(&bob), "sent")).await.unwrap()["txs"].as_array().unwrap().len(), 1);
-    assert_eq!(named(&c, "agora_txsByAddress", page(addr(&bob), "any")).await.unwrap()["txs"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        named(&c, "agora_txsByAddress", page(addr(&bob), "sent")).await.unwrap()["txs"].as_array().unwrap().len(),
+        1
+    );
+    assert_eq!(
+        named(&c, "agora_txsByAddress", page(addr(&bob), "any")).await.unwrap()["txs"].as_array().unwrap().len(),
+        5
+    );
     // The contract: instantiated and called (and it emitted events in the call).
     let contract = named(&c, "agora_txsByAddress", page(token, "contract")).await.unwrap();
     let ctxs = contract["txs"].as_array().unwrap();
@@ -182,9 +196,10 @@ async fn address_history_event_search_and_the_other_history_methods() {
     assert_eq!(pos["txs"].as_array().unwrap().len(), 4);
 
     // Paging: small pages in both orders give the same rows as one big page, without dup or gap.
-    let one = named(&c, "agora_txsByAddress", json!({ "address": addr(&alice).to_string(), "limit": 100, "order": "asc" }))
-        .await
-        .unwrap();
+    let one =
+        named(&c, "agora_txsByAddress", json!({ "address": addr(&alice).to_string(), "limit": 100, "order": "asc" }))
+            .await
+            .unwrap();
     let one = positions(one["txs"].as_array().unwrap());
     let (asc, pages) = all_pages(&c, json!({ "address": addr(&alice).to_string(), "limit": 3, "order": "asc" })).await;
     assert_eq!(pages, 3);
@@ -230,7 +245,11 @@ async fn address_history_event_search_and_the_other_history_methods() {
     assert_eq!(bad(json!({ "address": a_s, "from_height": 9, "to_height": 3 })).await, -32602, "inverted range");
     assert_eq!(bad(json!({ "address": a_s, "cursor": "zzz" })).await, -32602, "bogus cursor");
     assert_eq!(bad(json!({ "address": a_s, "cursor": "1:2:3" })).await, -32602, "bogus cursor");
-    assert_eq!(bad(json!({ "address": a_s, "cursor": format!("{}:0", tip + 100) })).await, -32602, "cursor outside range");
+    assert_eq!(
+        bad(json!({ "address": a_s, "cursor": format!("{}:0", tip + 100) })).await,
+        -32602,
+        "cursor outside range"
+    );
     assert_eq!(bad(json!({ "address": a_s, "role": "owner" })).await, -32602, "unknown role");
     assert_eq!(bad(json!({ "address": "agora1nope" })).await, -32602, "bad address");
     assert_eq!(bad(json!({ "address": a_s, "limit": -1 })).await, -32602, "negative limit");
@@ -264,25 +283,29 @@ async fn address_history_event_search_and_the_other_history_methods() {
     };
     let transfers = search(json!({ "kind": "transfer", "from_height": 1, "to_height": tip })).await.unwrap();
     assert_eq!(transfers["events"].as_array().unwrap().len(), 100, "4 + 1 + 1 + 105 native transfers, 100 a page");
-    let more = search(json!({ "kind": "transfer", "from_height": 1, "to_height": tip, "cursor": transfers["next_cursor"] }))
-        .await
-        .unwrap();
+    let more =
+        search(json!({ "kind": "transfer", "from_height": 1, "to_height": tip, "cursor": transfers["next_cursor"] }))
+            .await
+            .unwrap();
     assert_eq!(more["events"].as_array().unwrap().len(), 11);
     assert_eq!(more["next_cursor"], Value::Null);
-    let to_bob_ev = search(json!({ "kind": "transfer", "attributes": [{ "key": "to", "value": addr(&bob).to_string() }],
+    let to_bob_ev =
+        search(json!({ "kind": "transfer", "attributes": [{ "key": "to", "value": addr(&bob).to_string() }],
                                    "from_height": 1, "to_height": tip }))
-    .await
-    .unwrap();
+        .await
+        .unwrap();
     let evs = to_bob_ev["events"].as_array().unwrap();
     assert_eq!(evs.len(), 4);
     assert_eq!(evs[0]["tx_hash"], to_bob[0]["hash"]);
     assert_eq!(evs[0]["event_index"], 1, "after the fee event");
     let wasm = search(json!({ "contract": token.to_string(), "from_height": 1, "to_height": tip })).await.unwrap();
-    let kinds: Vec<&str> = wasm["events"].as_array().unwrap().iter().map(|e| e["event"]["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> =
+        wasm["events"].as_array().unwrap().iter().map(|e| e["event"]["kind"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"instantiate") && kinds.contains(&"wasm-transfer"), "{kinds:?}");
-    let wt = search(json!({ "kind": "wasm-transfer", "contract": token.to_string(), "from_height": 1, "to_height": tip }))
-        .await
-        .unwrap();
+    let wt =
+        search(json!({ "kind": "wasm-transfer", "contract": token.to_string(), "from_height": 1, "to_height": tip }))
+            .await
+            .unwrap();
     assert_eq!(wt["events"].as_array().unwrap().len(), 1);
     assert_eq!(wt["events"][0]["tx_hash"], exec["hash"]);
     // Block events (rewards) have no transaction.
@@ -293,9 +316,10 @@ async fn address_history_event_search_and_the_other_history_methods() {
     // Without kind or contract the blocks are scanned; paging still has no dup or gap.
     let (mut scanned, mut cursor) = (Vec::new(), Value::Null);
     loop {
-        let p = search(json!({ "from_height": first_height, "to_height": first_height + 3, "limit": 2, "cursor": cursor }))
-            .await
-            .unwrap();
+        let p =
+            search(json!({ "from_height": first_height, "to_height": first_height + 3, "limit": 2, "cursor": cursor }))
+                .await
+                .unwrap();
         scanned.extend(p["events"].as_array().unwrap().iter().cloned());
         cursor = p["next_cursor"].clone();
         if cursor.is_null() {
@@ -306,13 +330,12 @@ async fn address_history_event_search_and_the_other_history_methods() {
     for h in first_height..=first_height + 3 {
         let r = call(&c, "agora_blockReceipts", rpc_params![h]).await.unwrap();
         expected += r["block_events"].as_array().unwrap().len();
-        expected += r["receipts"].as_array().unwrap().iter().map(|r| r["events"].as_array().unwrap().len()).sum::<usize>();
+        expected +=
+            r["receipts"].as_array().unwrap().iter().map(|r| r["events"].as_array().unwrap().len()).sum::<usize>();
     }
     assert_eq!(scanned.len(), expected);
-    let keys: BTreeSet<String> = scanned
-        .iter()
-        .map(|e| format!("{}:{}:{}", e["height"], e["tx_index"], e["event_index"]))
-        .collect();
+    let keys: BTreeSet<String> =
+        scanned.iter().map(|e| format!("{}:{}:{}", e["height"], e["tx_index"], e["event_index"])).collect();
     assert_eq!(keys.len(), expected, "no duplicate");
     // Hostile parameters.
     let code = |p: Value| {
@@ -320,8 +343,15 @@ async fn address_history_event_search_and_the_other_history_methods() {
         async move { named(&c, "agora_searchEvents", p).await.unwrap_err().0 }
     };
     assert_eq!(code(json!({ "kind": "transfer", "from_height": 5, "to_height": 4 })).await, -32602, "inverted");
-    assert_eq!(code(json!({ "kind": "transfer", "from_height": 1, "to_height": 10_001 })).await, -32602, "too many heights");
-    assert!(search(json!({ "kind": "transfer", "from_height": 1, "to_height": 10_000 })).await.is_ok(), "10,000 is allowed");
+    assert_eq!(
+        code(json!({ "kind": "transfer", "from_height": 1, "to_height": 10_001 })).await,
+        -32602,
+        "too many heights"
+    );
+    assert!(
+        search(json!({ "kind": "transfer", "from_height": 1, "to_height": 10_000 })).await.is_ok(),
+        "10,000 is allowed"
+    );
     assert_eq!(code(json!({ "kind": "transfer", "from_height": 1, "to_height": 2, "cursor": "1:x:2" })).await, -32602);
     let many: Vec<Value> = (0..17).map(|i| json!({ "key": "k", "value": i.to_string() })).collect();
     assert_eq!(code(json!({ "kind": "transfer", "attributes": many, "from_height": 1, "to_height": 2 })).await, -32602);
@@ -357,7 +387,10 @@ async fn address_history_event_search_and_the_other_history_methods() {
 
     // --- agora_contractsByCode ---
     let by_code = call(&c, "agora_contractsByCode", rpc_params![code_hash.to_string()]).await.unwrap();
-    assert_eq!(by_code["contracts"], json!([{ "address": token.to_string(), "since_height": by_code["contracts"][0]["since_height"] }]));
+    assert_eq!(
+        by_code["contracts"],
+        json!([{ "address": token.to_string(), "since_height": by_code["contracts"][0]["since_height"] }])
+    );
     let other = call(&c, "agora_contractsByCode", rpc_params![Hash([9; 32]).to_string()]).await.unwrap();
     assert_eq!(other["contracts"], json!([]));
 
@@ -371,16 +404,44 @@ async fn address_history_event_search_and_the_other_history_methods() {
     assert_eq!(genesis["genesis_hash"], status["genesis_hash"]);
     assert_eq!(genesis["chain_id"], CHAIN);
     let file: genesis::Genesis = serde_json::from_value(genesis["genesis"].clone()).unwrap();
-    assert_eq!(serde_json::to_value(file.hash()).unwrap(), status["genesis_hash"], "the document hashes to the genesis hash");
+    assert_eq!(
+        serde_json::to_value(file.hash()).unwrap(),
+        status["genesis_hash"],
+        "the document hashes to the genesis hash"
+    );
+
+    // --- rpc.discover lists the methods from the same definitions ---
+    let doc = call(&c, "rpc.discover", rpc_params![]).await.unwrap();
+    let names: Vec<&str> = doc["methods"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    for m in [
+        "agora_txsByAddress",
+        "agora_searchEvents",
+        "agora_blockReceipts",
+        "agora_headers",
+        "agora_health",
+        "agora_genesis",
+        "agora_contractsByCode",
+        "agora_getEvents",
+        "agora_subscribeEvents",
+    ] {
+        assert!(names.contains(&m), "{m} missing from rpc.discover");
+    }
 
     // --- subscriptions resumed from a past height ---
-    let ws = jsonrpsee::ws_client::WsClientBuilder::default().build(format!("ws://127.0.0.1:{}", node.port)).await.unwrap();
+    let ws =
+        jsonrpsee::ws_client::WsClientBuilder::default().build(format!("ws://127.0.0.1:{}", node.port)).await.unwrap();
     let mut events: Subscription<Value> = ws
-        .subscribe("agora_subscribeEvents", rpc_params!["transfer", Value::Null, first_height], "agora_unsubscribeEvents")
+        .subscribe(
+            "agora_subscribeEvents",
+            rpc_params!["transfer", Value::Null, first_height],
+            "agora_unsubscribeEvents",
+        )
         .await
         .unwrap();
-    let mut blocks: Subscription<Value> =
-        ws.subscribe("agora_subscribeNewBlocks", rpc_params![first_height], "agora_unsubscribeNewBlocks").await.unwrap();
+    let mut blocks: Subscription<Value> = ws
+        .subscribe("agora_subscribeNewBlocks", rpc_params![first_height], "agora_unsubscribeNewBlocks")
+        .await
+        .unwrap();
     let live = a.transfer(&c, addr(&bob)).await;
     let mut got = Vec::new();
     while got.last().is_none_or(|e: &Value| e["tx_hash"] != live["hash"]) {
@@ -401,7 +462,11 @@ async fn address_history_event_search_and_the_other_history_methods() {
     }
     assert_eq!(heights, (first_height..=live_h).collect::<Vec<_>>(), "replay then live: no gap, no duplicate");
     let far = ws
-        .subscribe::<Value, _>("agora_subscribeNewBlocks", rpc_params![height(&c).await + 10], "agora_unsubscribeNewBlocks")
+        .subscribe::<Value, _>(
+            "agora_subscribeNewBlocks",
+            rpc_params![height(&c).await + 10],
+            "agora_unsubscribeNewBlocks",
+        )
         .await;
     assert!(far.is_err(), "a future height is refused");
     let zero = ws.subscribe::<Value, _>("agora_subscribeNewBlocks", rpc_params![0], "agora_unsubscribeNewBlocks").await;
@@ -513,7 +578,11 @@ async fn slow_subscribers_are_told_what_they_missed_or_closed() {
     let (_, probe, _) = deploy(&c, &mut a, contract_artifacts::PROBE, "probe", json!({})).await;
     let emit = |a: &mut Sender, n: u32| {
         a.tx_hex(
-            Payload::Execute { contract: probe, msg: serde_json::to_vec(&json!({ "emit": { "n": n } })).unwrap(), funds: Amount::ZERO },
+            Payload::Execute {
+                contract: probe,
+                msg: serde_json::to_vec(&json!({ "emit": { "n": n } })).unwrap(),
+                funds: Amount::ZERO,
+            },
             400_000_000,
         )
     };
