@@ -310,7 +310,7 @@ pub async fn block(ctx: &Ctx, which: BlockSelector) -> Result<()> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use ledger::{Amount, PublicKey, Signature};
+    use ledger::Amount;
 
     #[test]
     fn events_are_shown_compactly() {
@@ -325,8 +325,9 @@ mod tests {
     }
 
     fn receipt(data: &str) -> ReceiptInfo {
-        serde_json::from_value(serde_json::json!({"status": "success", "gas_used": 1, "fee": "1", "data": data}))
-            .unwrap()
+        serde_json::from_value(serde_json::json!({"tx_hash": "00".repeat(32), "sender": Address([1; 20]),
+            "status": "success", "gas_used": 1, "fee": "1", "events": [], "data": data}))
+        .unwrap()
     }
 
     #[test]
