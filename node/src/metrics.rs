@@ -60,7 +60,8 @@ pub fn render(ctx: &RpcContext) -> Result<String, String> {
         epoch.get_or_create(&Vec::new()).set(r.epoch as f64);
         for h in crate::rpc_index::headline(&r) {
             if let Some(v) = h.value {
-                let l = labels(&[("threshold", &h.threshold), ("fraction", &h.fraction), ("comparison", &h.comparison)]);
+                let l =
+                    labels(&[("threshold", &h.threshold), ("fraction", &h.fraction), ("comparison", &h.comparison)]);
                 headline.get_or_create(&l).set(f64::from(v));
             }
         }

@@ -11,8 +11,8 @@ use ledger::state::read_account;
 use ledger::{Address, ExecError, Hash, Height, InvalidTx, SignedTx, TxStatus};
 use rpc_api::api::ContractsApiServer;
 use rpc_api::types::{
-    CodeInfoResult, CodeResult, ContractInfoResult, ContractsPage, ExecStatus, GasEstimate, QueryResult, StorageEntry, StoragePage,
-    StorageResult, StorageValue,
+    CodeInfoResult, CodeResult, ContractInfoResult, ContractsPage, ExecStatus, GasEstimate, QueryResult, StorageEntry,
+    StoragePage, StorageResult, StorageValue,
 };
 use serde_json::{Value, json};
 
@@ -215,7 +215,10 @@ impl ContractsApiServer for Api {
                 )));
             };
             let v = ledger::contract::read_contract_storage(&state, &address, &key).map_err(internal)?;
-            return Ok(StorageResult::Value(StorageValue { key_hex: hex::encode(&key), value_hex: v.map(hex::encode) }));
+            return Ok(StorageResult::Value(StorageValue {
+                key_hex: hex::encode(&key),
+                value_hex: v.map(hex::encode),
+            }));
         }
         let store = self.chain.store();
         if ledger::contract::read_contract_info(store, &address).map_err(internal)?.is_none() {
@@ -223,7 +226,10 @@ impl ContractsApiServer for Api {
         }
         if let Some(key) = key {
             let v = ledger::contract::read_contract_storage(store, &address, &key).map_err(internal)?;
-            return Ok(StorageResult::Value(StorageValue { key_hex: hex::encode(&key), value_hex: v.map(hex::encode) }));
+            return Ok(StorageResult::Value(StorageValue {
+                key_hex: hex::encode(&key),
+                value_hex: v.map(hex::encode),
+            }));
         }
         let limit = limit.unwrap_or(50).clamp(1, MAX_STORAGE_PAGE) as usize;
         let entries =

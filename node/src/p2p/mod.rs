@@ -368,7 +368,8 @@ pub async fn start(
     let (txs_tx, txs_rx) = mpsc::channel(TX_QUEUE);
     let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
     let table = peers::PeerTable::default();
-    let handle = NetworkHandle { commands: cmd_tx, txs: txs_tx, peers: peers.clone(), local_peer_id, table: table.clone() };
+    let handle =
+        NetworkHandle { commands: cmd_tx, txs: txs_tx, peers: peers.clone(), local_peer_id, table: table.clone() };
     let task = Task {
         swarm,
         host,

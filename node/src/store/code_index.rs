@@ -62,10 +62,11 @@ impl Store {
             if k.len() != 52 || k[..32] != code.0 {
                 break;
             }
-            let a = Address(k[32..].try_into().map_err(|_| StoreError::Corrupt {
-                table: CF_CODE_CONTRACTS,
-                reason: "key length".into(),
-            })?);
+            let a = Address(
+                k[32..]
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt { table: CF_CODE_CONTRACTS, reason: "key length".into() })?,
+            );
             if Some(&a) == start_after {
                 continue;
             }

@@ -34,7 +34,8 @@ use crate::keystore::Keystore;
 use crate::output::{Fields, data_json, print_json, print_text, show_bytes, show_data};
 use crate::parse::{GasSetting, parse_msg};
 use crate::rpc::{
-    ChainParamsInfo, Committed, ContractParamsInfo, GasEstimate, GasEstimateExt, NodeClient, ReceiptExt, WithRaw, decode_hex,
+    ChainParamsInfo, Committed, ContractParamsInfo, GasEstimate, GasEstimateExt, NodeClient, ReceiptExt, WithRaw,
+    decode_hex,
 };
 
 /// The first four bytes of every WebAssembly binary module.
