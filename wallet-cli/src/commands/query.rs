@@ -271,7 +271,7 @@ pub async fn status(ctx: &Ctx) -> Result<()> {
         .add_opt("node id", v.node_id.as_ref())
         .add("consensus", format!("height {} round {} {}", v.consensus.height, v.consensus.round, v.consensus.step))
         .add("mempool size", v.mempool_size)
-        .add("genesis hash", &v.genesis_hash)
+        .add("genesis hash", v.genesis_hash)
         .print()
 }
 
