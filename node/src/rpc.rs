@@ -103,7 +103,13 @@ pub struct RpcContext {
 pub const MAX_CONCURRENT_QUERIES: usize = 8;
 
 pub(crate) fn committed(hash: &Hash, c: &TxCommitted) -> Committed {
-    Committed { hash: *hash, height: c.height, index: c.index as u64, block_hash: c.block_hash, receipt: c.receipt.clone() }
+    Committed {
+        hash: *hash,
+        height: c.height,
+        index: c.index as u64,
+        block_hash: c.block_hash,
+        receipt: c.receipt.clone(),
+    }
 }
 
 pub(crate) fn tx_info(ctx: &RpcContext, hash: Hash) -> Result<Option<TxInfo>, ErrorObjectOwned> {

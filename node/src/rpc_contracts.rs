@@ -212,7 +212,10 @@ impl ContractsApiServer for Api {
                 )));
             };
             let v = ledger::contract::read_contract_storage(&state, &address, &key).map_err(internal)?;
-            return Ok(StorageResult::Value(StorageValue { key_hex: hex::encode(&key), value_hex: v.map(hex::encode) }));
+            return Ok(StorageResult::Value(StorageValue {
+                key_hex: hex::encode(&key),
+                value_hex: v.map(hex::encode),
+            }));
         }
         let store = self.chain.store();
         if ledger::contract::read_contract_info(store, &address).map_err(internal)?.is_none() {
@@ -220,7 +223,10 @@ impl ContractsApiServer for Api {
         }
         if let Some(key) = key {
             let v = ledger::contract::read_contract_storage(store, &address, &key).map_err(internal)?;
-            return Ok(StorageResult::Value(StorageValue { key_hex: hex::encode(&key), value_hex: v.map(hex::encode) }));
+            return Ok(StorageResult::Value(StorageValue {
+                key_hex: hex::encode(&key),
+                value_hex: v.map(hex::encode),
+            }));
         }
         let limit = limit.unwrap_or(50).clamp(1, MAX_STORAGE_PAGE) as usize;
         let entries =

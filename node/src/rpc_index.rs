@@ -173,8 +173,7 @@ pub fn summary(r: &EpochRecord) -> EpochSummary {
         .subsystems
         .iter()
         .map(|s| {
-            let nakamoto =
-                Threshold::STANDARD.iter().zip(&s.nakamoto).map(|(t, v)| (t.name.to_owned(), *v)).collect();
+            let nakamoto = Threshold::STANDARD.iter().zip(&s.nakamoto).map(|(t, v)| (t.name.to_owned(), *v)).collect();
             (
                 s.name.clone(),
                 SubsystemSummary { nakamoto, hhi: ratio(&s.hhi), entities: s.entities.len() as u64 + s.rest_entities },

@@ -179,7 +179,10 @@ mod tests {
     #[test]
     fn a_lone_object_in_an_array_is_named_parameters() {
         let p = check("agora_getAccount", Some(&raw(r#"[{"address":"agora1x","height":5}]"#))).unwrap().unwrap();
-        assert_eq!(serde_json::from_str::<Value>(p.get()).unwrap(), serde_json::json!({"address":"agora1x","height":5}));
+        assert_eq!(
+            serde_json::from_str::<Value>(p.get()).unwrap(),
+            serde_json::json!({"address":"agora1x","height":5})
+        );
         let e = check("agora_getAccount", Some(&raw(r#"[{"height":5}]"#))).unwrap_err();
         assert_eq!(e.message(), "missing parameter `address`");
     }

@@ -10,7 +10,6 @@ use anyhow::{Context, Result, bail, ensure};
 use testnet::setup::{BYZANTINE_FLAG, OPERATOR_BALANCE, parse_node};
 use testnet::{Byzantine, DEV_PASSWORD, NodeKind, Testnet};
 
-
 /// Voting power for people: `40M` for 40 000 000.
 pub fn fmt_power(p: u64) -> String {
     if p >= 1_000_000 && p.is_multiple_of(1_000_000) { format!("{}M", p / 1_000_000) } else { p.to_string() }

@@ -45,8 +45,7 @@ pub async fn get_blocks(client: &HttpClient, from: u64, to: u64) -> Result<Vec<B
         let end = to.min(h + BLOCK_BATCH - 1);
         let mut b = BatchRequestBuilder::new();
         for x in h..=end {
-            rpc::batch::get_block(&mut b, rpc::types::BlockId::Height(x), false)
-                .context("building a batch request")?;
+            rpc::batch::get_block(&mut b, rpc::types::BlockId::Height(x), false).context("building a batch request")?;
         }
         let resp = client
             .batch_request::<rpc::types::BlockInfo>(b)

@@ -300,10 +300,8 @@ impl NodeClient {
         start_after: Option<&[u8]>,
         limit: Option<u32>,
     ) -> Result<WithRaw<StoragePage>> {
-        let r = self
-            .http
-            .contract_storage(*address, None, start_after.map(hex::encode), limit.map(u64::from), None)
-            .await;
+        let r =
+            self.http.contract_storage(*address, None, start_after.map(hex::encode), limit.map(u64::from), None).await;
         let r = not_found(self.typed(r, "contractStorage", "node error"), || format!("contract {address}"))?;
         match r.value {
             rpc_api::types::StorageResult::Page(p) => Ok(WithRaw { value: p, raw: r.raw }),

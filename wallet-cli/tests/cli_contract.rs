@@ -149,7 +149,6 @@ fn store_uploads_code_and_refuses_bad_files_locally() {
     let st = small.state();
     assert_eq!((st.estimates, st.committed.len()), (0, 0));
     drop(st);
-
 }
 
 #[test]

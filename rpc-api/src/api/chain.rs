@@ -8,7 +8,9 @@ use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 use ledger::{Address, Hash};
 
-use crate::types::{AccountInfo, BlockId, BlockInfo, ChainParamsInfo, Committed, NetworkInfo, Status, Submitted, TxInfo};
+use crate::types::{
+    AccountInfo, BlockId, BlockInfo, ChainParamsInfo, Committed, NetworkInfo, Status, Submitted, TxInfo,
+};
 
 /// Chain state, blocks, transactions and accounts.
 #[cfg_attr(all(feature = "server", feature = "client"), rpc(server, client, namespace = "agora"))]

@@ -16,8 +16,12 @@ use crate::types::{DelegationCheck, DistributionInfo, EpochHistory, EpochIndex};
 pub trait IndexApi {
     /// The index of an epoch: `epoch`, or the last one ended by `height`, default the latest; `prove` adds a Merkle proof. 1012 before the first epoch ends.
     #[method(name = "decentralization")]
-    async fn decentralization(&self, epoch: Option<u64>, height: Option<u64>, prove: Option<bool>)
-    -> RpcResult<EpochIndex>;
+    async fn decentralization(
+        &self,
+        epoch: Option<u64>,
+        height: Option<u64>,
+        prove: Option<bool>,
+    ) -> RpcResult<EpochIndex>;
 
     /// A page of epoch summaries from epoch `from` (default the last `limit`); `limit` 1–100 (default 20).
     #[method(name = "decentralizationHistory")]

@@ -268,12 +268,9 @@ pub async fn status(ctx: &Ctx) -> Result<()> {
         .add_opt("validator", v.validator.as_ref())
         .add("peers", v.peers)
         .add_opt("node id", v.node_id.as_ref())
-        .add(
-            "consensus",
-            format!("height {} round {} {}", v.consensus.height, v.consensus.round, v.consensus.step),
-        )
+        .add("consensus", format!("height {} round {} {}", v.consensus.height, v.consensus.round, v.consensus.step))
         .add("mempool size", v.mempool_size)
-        .add("genesis hash", &v.genesis_hash)
+        .add("genesis hash", v.genesis_hash)
         .print()
 }
 
@@ -309,7 +306,7 @@ pub async fn block(ctx: &Ctx, which: BlockSelector) -> Result<()> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use ledger::{Amount, PublicKey, Signature};
+    use ledger::Amount;
 
     #[test]
     fn events_are_shown_compactly() {
@@ -324,8 +321,9 @@ mod tests {
     }
 
     fn receipt(data: &str) -> ReceiptInfo {
-        serde_json::from_value(serde_json::json!({"status": "success", "gas_used": 1, "fee": "1", "data": data}))
-            .unwrap()
+        serde_json::from_value(serde_json::json!({"tx_hash": "00".repeat(32), "sender": Address([1; 20]),
+            "status": "success", "gas_used": 1, "fee": "1", "events": [], "data": data}))
+        .unwrap()
     }
 
     #[test]

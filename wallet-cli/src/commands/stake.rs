@@ -649,8 +649,12 @@ mod tests {
         serde_json::from_value(json!({
             "operator": Address([4; 20]), "consensus_key": "ab".repeat(32),
             "metadata": {"moniker": "alpha", "country": "DE"},
-            "tokens": "3000000", "self_delegation": "2000000", "min_self_delegation": "1000000",
-            "status": "bonded", "commission": {"rate": "0.1", "max_rate": "0.2", "max_change_rate": "0.01"}
+            "tokens": "3000000", "delegator_shares": "3000000", "self_delegation": "2000000",
+            "min_self_delegation": "1000000", "power": 3, "in_active_set": true, "status": "bonded",
+            "unbonding_completion_ms": null, "jailed": false, "jailed_until_ms": 0, "tombstoned": false,
+            "commission": {"rate": "0.1", "max_rate": "0.2", "max_change_rate": "0.01"},
+            "commission_changed_ms": 0, "commission_outstanding": "0", "missed_blocks": 0,
+            "signed_blocks_window": 100, "signing_start_height": null, "created_height": 1
         }))
         .unwrap()
     }

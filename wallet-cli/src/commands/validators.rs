@@ -12,8 +12,7 @@ use crate::cli::ValidatorStatusFilter;
 use crate::commands::{CALL_TIMEOUT, Ctx};
 use crate::error::{Result, WalletError};
 use crate::output::{
-    Fields, Table, format_share, format_time_ms, format_time_relative, now_ms, print_json, print_text,
-    truncate,
+    Fields, Table, format_share, format_time_ms, format_time_relative, now_ms, print_json, print_text, truncate,
 };
 use crate::rpc::{DelegationsInfo, ValidatorInfo, ValidatorsInfo};
 
@@ -437,7 +436,8 @@ mod tests {
 
         let d: DelegationsInfo = serde_json::from_value(json!({"delegator": a, "height": 9, "delegations": [],
             "unbonding": [], "redelegations": [], "total_delegated": "0", "total_unbonding": "0",
-            "total_pending_rewards": "0", "commission_outstanding": null})).unwrap();
+            "total_pending_rewards": "0", "commission_outstanding": null}))
+        .unwrap();
         assert!(delegations_text(&d, &BTreeMap::new(), now).contains("(no delegations, unbondings or redelegations)"));
     }
 }
