@@ -570,7 +570,8 @@ impl Metrics {
         };
         for h in crate::rpc_index::headline(&r) {
             if let Some(v) = h.value {
-                let l = labels(&[("threshold", &h.threshold), ("fraction", &h.fraction), ("comparison", &h.comparison)]);
+                let l =
+                    labels(&[("threshold", &h.threshold), ("fraction", &h.fraction), ("comparison", &h.comparison)]);
                 ix.headline.get_or_create(&l).set(f64::from(v));
             }
         }

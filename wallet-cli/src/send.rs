@@ -43,8 +43,8 @@ use crate::keystore::Keystore;
 use crate::output::{Fields, print_json};
 use crate::parse::GasSetting;
 use crate::rpc::{
-    AccountInfo, ChainParamsInfo, Committed, GasEstimate, GasEstimateExt, MAX_COMMIT_TIMEOUT, NodeClient, ReceiptExt, WithRaw,
-    codes,
+    AccountInfo, ChainParamsInfo, Committed, GasEstimate, GasEstimateExt, MAX_COMMIT_TIMEOUT, NodeClient, ReceiptExt,
+    WithRaw, codes,
 };
 
 /// The node's transaction admission and validation errors (docs/rpc.md,

@@ -7,9 +7,7 @@ use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 use ledger::{Address, Hash};
 
-use crate::types::{
-    CodeInfoResult, CodeResult, ContractInfoResult, GasEstimate, QueryResult, StorageResult,
-};
+use crate::types::{CodeInfoResult, CodeResult, ContractInfoResult, GasEstimate, QueryResult, StorageResult};
 
 /// Contracts: dry runs, read-only queries, metadata and storage.
 #[cfg_attr(all(feature = "server", feature = "client"), rpc(server, client, namespace = "agora"))]

@@ -104,4 +104,3 @@ pub enum StorageResult {
     Value(StorageValue),
     Page(StoragePage),
 }
-
