@@ -27,6 +27,10 @@ mod tests;
 use crate::store::{Store, StoreError};
 pub use staking::{consensus_set, evidence_height};
 
+/// Most callers waiting for one transaction's commit (`agora_sendTxCommit`,
+/// `agora_subscribeTxStatus`): the commit clones its receipt for each.
+pub const MAX_WATCHERS_PER_TX: usize = 64;
+
 /// A **node fault** of the chain logic: storage, corrupted state, a genesis
 /// this node cannot use, a bug. It stops the node with a clear message.
 /// Input from peers and users is never a `ChainError`: blocks get a
@@ -312,7 +316,17 @@ impl Chain {
     /// submitting, so a fast commit cannot be missed.
     pub fn watch_tx(&self, hash: Hash) -> Result<oneshot::Receiver<TxCommitted>, ChainError> {
         let (tx, rx) = oneshot::channel();
-        self.watchers.lock().map_err(|_| ChainError::Poisoned)?.entry(hash).or_default().push(tx);
+        let mut w = self.watchers.lock().map_err(|_| ChainError::Poisoned)?;
+        let list = w.entry(hash).or_default();
+        if list.len() >= MAX_WATCHERS_PER_TX {
+            list.retain(|s| !s.is_closed());
+            if list.len() >= MAX_WATCHERS_PER_TX {
+                return Err(ChainError::Unavailable(format!(
+                    "{MAX_WATCHERS_PER_TX} callers already wait for transaction {hash}; retry later"
+                )));
+            }
+        }
+        list.push(tx);
         Ok(rx)
     }
 

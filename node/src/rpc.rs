@@ -288,7 +288,10 @@ impl ChainApiServer for Api {
         // Decode just enough to learn the hash, so the watcher is in place before
         // the transaction can possibly be committed.
         let hash = SignedTx::decode(&bytes).map_err(|e| invalid_tx(&e))?.hash();
-        let rx = ctx.chain.watch_tx(hash).map_err(internal)?;
+        let rx = ctx.chain.watch_tx(hash).map_err(|e| match e {
+            crate::chain::ChainError::Unavailable(m) => err(codes::BUSY, m),
+            e => internal(e),
+        })?;
         let chain = ctx.chain.clone();
         let admitted =
             tokio::task::spawn_blocking(move || chain.submit_tx(&bytes).map(|_| bytes)).await.map_err(internal)?;

@@ -262,7 +262,7 @@ async fn run_feed<F: FeedSource>(
                         m.missed += 1;
                         continue;
                     }
-                    if !queue.is_empty() && queue.len() + msgs.len() > cap {
+                    if queue.len() + msgs.len() > cap {
                         match policy {
                             SlowSubscriber::Close => {
                                 return Err(format!(
@@ -292,6 +292,15 @@ async fn run_feed<F: FeedSource>(
                 Err(RecvError::Closed) => return Ok(()),
             }
         }
+    }
+}
+
+/// Prunes a transaction's closed watchers when dropped.
+struct PruneWatchers(Arc<crate::chain::Chain>, Hash);
+
+impl Drop for PruneWatchers {
+    fn drop(&mut self) {
+        self.0.prune_watchers(&self.1);
     }
 }
 
@@ -365,6 +374,9 @@ impl EventsApiServer for EventsRpc {
 
     async fn subscribe_tx_status(&self, pending: PendingSubscriptionSink, hash: Hash) -> SubscriptionResult {
         let ctx = &self.ctx;
+        // Declared before `rx`, so dropped after it: whatever way this
+        // returns, this subscription's watcher is gone and then pruned.
+        let _prune = PruneWatchers(ctx.chain.clone(), hash);
         let rx = ctx.chain.watch_tx(hash).map_err(|e| e.to_string())?;
         let sink = pending.accept().await?;
         if let Some(loc) = ctx.chain.store().tx_location(&hash).map_err(|e| e.to_string())? {

@@ -198,7 +198,7 @@ impl Cors {
         self.any || !self.origins.is_empty()
     }
 
-    fn allow(&self, origin: Option<&str>) -> Option<String> {
+    pub(crate) fn allow(&self, origin: Option<&str>) -> Option<String> {
         let origin = origin?;
         if self.any {
             Some("*".into())
@@ -227,6 +227,15 @@ impl Cors {
             _ => CorsVerdict::Forbidden,
         }
     }
+}
+
+/// Whether `origin` (`scheme://host[:port]`) names the same host and port as
+/// the request's `Host` header: the explorer's own page, served from this port.
+pub fn same_origin(origin: &str, host: Option<&str>) -> bool {
+    let Some(host) = host else { return false };
+    origin
+        .split_once("://")
+        .is_some_and(|(scheme, rest)| matches!(scheme, "http" | "https") && rest.eq_ignore_ascii_case(host))
 }
 
 /// Put in each HTTP request's extensions by the server's front service, and
@@ -265,19 +274,20 @@ fn rate_limited() -> ErrorObject<'static> {
 }
 
 impl<S> RpcGuard<S> {
-    /// Charges a WebSocket caller `cost` calls; HTTP requests were charged
-    /// per request before they reached JSON-RPC.
+    /// Charges the caller `cost` calls. An HTTP request already paid one
+    /// token in the front service, so over HTTP a batch pays the rest of its
+    /// calls here (a batch of 100 costs 100, as over WebSocket).
     fn admit(&self, info: Option<&ClientInfo>, cost: u32) -> bool {
-        match info {
-            Some(c) if c.websocket => {
-                let ok = self.limiter.check(c.ip, cost);
-                if !ok {
-                    self.metrics.rate_limited("ws", u64::from(cost));
-                }
-                ok
-            }
-            _ => true,
+        let Some(c) = info else { return true };
+        let cost = if c.websocket { cost } else { cost.saturating_sub(1) };
+        if cost == 0 {
+            return true;
         }
+        let ok = self.limiter.check(c.ip, cost);
+        if !ok {
+            self.metrics.rate_limited(if c.websocket { "ws" } else { "http" }, u64::from(cost));
+        }
+        ok
     }
 }
 
@@ -358,6 +368,17 @@ mod tests {
 
     fn cfg(per_second: u32, burst: u32) -> RateLimitConfig {
         RateLimitConfig { per_second, burst }
+    }
+
+    #[test]
+    fn same_origin_is_the_host_and_port_of_the_request() {
+        assert!(same_origin("http://127.0.0.1:26657", Some("127.0.0.1:26657")));
+        assert!(same_origin("https://Node.Example", Some("node.example")));
+        assert!(!same_origin("http://127.0.0.1:26658", Some("127.0.0.1:26657")));
+        assert!(!same_origin("https://evil.example", Some("127.0.0.1:26657")));
+        assert!(!same_origin("null", Some("127.0.0.1:26657")));
+        assert!(!same_origin("file://127.0.0.1:26657", Some("127.0.0.1:26657")));
+        assert!(!same_origin("http://127.0.0.1:26657", None));
     }
 
     #[test]

@@ -295,6 +295,17 @@ where
             return Box::pin(std::future::ready(Ok(with_cors(r))));
         }
         let websocket = jsonrpsee::server::ws::is_upgrade_request(&req);
+        // Browsers send `Origin` on WebSocket handshakes but apply no CORS to
+        // them: a page from another origin must not reach this node's RPC
+        // through a visitor's browser (its loopback address is exempt from
+        // the rate limit). Clients that are not browsers send no `Origin`.
+        if websocket
+            && let Some(o) = origin.as_deref()
+            && self.cors.allow(Some(o)).is_none()
+            && !crate::rpc_limits::same_origin(o, header("host").as_deref())
+        {
+            return Box::pin(std::future::ready(Ok(plain(http::StatusCode::FORBIDDEN, "origin not allowed\n"))));
+        }
         req.extensions_mut().insert(ClientInfo { ip: self.ip, websocket });
         let fut = self.inner.call(req);
         Box::pin(async move { fut.await.map(with_cors) })

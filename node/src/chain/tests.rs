@@ -365,3 +365,20 @@ fn stored_proposer_priorities_equal_a_replay_from_genesis() {
     assert_eq!(reopened.proposer_selection().unwrap(), stored);
     assert_eq!(reopened.replay_proposer_selection().unwrap(), stored);
 }
+
+/// At most `MAX_WATCHERS_PER_TX` callers wait for one transaction (the
+/// commit clones its receipt for each); closed ones make room again.
+#[test]
+fn watchers_of_one_transaction_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (user, val) = keys();
+    let c = chain_on(dir.path(), ID, &user, &val);
+    let h = Hash([5; 32]);
+    let mut rxs: Vec<_> = (0..crate::chain::MAX_WATCHERS_PER_TX).map(|_| c.watch_tx(h).unwrap()).collect();
+    assert!(matches!(c.watch_tx(h), Err(ChainError::Unavailable(_))));
+    // Another transaction is not affected.
+    assert!(c.watch_tx(Hash([6; 32])).is_ok());
+    // A caller that gave up frees its place.
+    rxs.pop();
+    assert!(c.watch_tx(h).is_ok());
+}
