@@ -349,7 +349,7 @@ mod tests {
                 if accepts_any {
                     continue;
                 }
-                let req = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"{name}","params":{{"{pname}":[]}}}}"#);
+                let req = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"{name}","params":{{"{pname}":[[[]]]}}}}"#);
                 let (resp, _) = m.raw_json_request(&req, 1).await.unwrap();
                 let v: serde_json::Value = serde_json::from_str(resp.get()).unwrap();
                 assert_eq!(v["error"]["code"], crate::rpc::codes::INVALID_PARAMS, "{name}({pname} = []): {v}");
