@@ -549,20 +549,22 @@ async function txPage(view, hash) {
   );
 }
 
-function historyNode(v) {
-  const list = Array.isArray(v) ? v : v?.txs || v?.transactions || v?.items || [];
+// A page of `agora_txsByAddress`: {txs: [{height, index, hash, roles, type, success}], next_cursor}.
+function historyNode(page) {
+  const list = page?.txs || [];
   if (list.length === 0) return empty('No transactions for this address.');
   const rows = list.map((x) =>
     h(
       'tr',
       null,
-      h('td', null, x.hash || x.tx_hash ? txLink(x.hash || x.tx_hash) : '–'),
-      h('td', null, x.height !== undefined ? blockLink(x.height) : '–'),
-      h('td', null, badge(x.role || x.kind || x.type || x.tx?.body?.payload?.type || '')),
-      h('td', null, x.status || x.receipt?.status || ''),
+      h('td', null, txLink(x.hash)),
+      h('td', null, blockLink(x.height)),
+      h('td', null, badge(x.type || '')),
+      h('td', null, (x.roles || []).join(', ')),
+      h('td', null, x.success ? 'ok' : 'failed'),
     ),
   );
-  return table(['Transaction', 'Block', 'Role', 'Status'], rows, { class: 'history' });
+  return table(['Transaction', 'Block', 'Type', 'Role', 'Status'], rows, { class: 'history' });
 }
 
 async function accountPage(view, addr) {

@@ -594,15 +594,19 @@ fn explorer_pages_show_the_chain_live_in_a_real_browser() {
         assert_eq!(b.field("nonce").await, acct["nonce"].to_string());
         let dels = rpc(net, "agora_delegations", vec![json!(who)]);
         assert_eq!(digits(&b.field("delegated").await), dels["total_delegated"].as_str().unwrap());
-        // The history, as the page asks for it (named parameters), or "not available".
-        let port: u16 = net.rpc_url(0).rsplit(':').next().unwrap().trim_end_matches('/').parse().unwrap();
-        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "agora_txsByAddress", "params": { "address": who, "limit": 25 } });
-        let answer = common::raw_post(port, &body.to_string());
-        if answer.contains("-32601") {
-            assert!(b.field("history-unavailable").await.contains("not available"));
-        } else {
-            assert!(answer.contains("\"result\""), "agora_txsByAddress: {answer}");
-            b.wait("the account history", "document.querySelectorAll('table.history tr').length > 1", Duration::from_secs(5)).await;
+        // The history, as the page asks for it (named parameters): its first
+        // transaction, type, roles and status, as the RPC answers them.
+        let history = rpc(net, "agora_txsByAddress", vec![json!(who)]);
+        let first = &history["txs"][0];
+        let first_hash = first["hash"].as_str().expect("the account has history");
+        b.wait("the account history", "document.querySelectorAll('table.history tr').length > 1", Duration::from_secs(5)).await;
+        let row = b.eval("document.querySelectorAll('table.history tr')[1].textContent").await;
+        let row = row.as_str().unwrap_or_default().to_owned();
+        assert!(row.contains(&first_hash[..10]), "first history row {row:?} shows {first_hash}");
+        assert!(row.contains(first["type"].as_str().unwrap()), "{row:?}: type of {first}");
+        assert!(row.contains(if first["success"] == true { "ok" } else { "failed" }), "{row:?}: status of {first}");
+        for r in first["roles"].as_array().unwrap() {
+            assert!(row.contains(r.as_str().unwrap()), "{row:?}: role {r}");
         }
         saved.push(b.screenshot("account").await);
 
