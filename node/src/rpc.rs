@@ -331,14 +331,6 @@ impl ChainApiServer for Api {
     }
 }
 
-/// The methods still registered by hand (`rpc_events`: events and
-/// subscriptions, and the decentralization subscription).
-pub fn module(ctx: Arc<RpcContext>) -> Result<RpcModule<RpcContext>, jsonrpsee::core::RegisterMethodError> {
-    let mut m = RpcModule::from_arc(ctx);
-    crate::rpc_index::register(&mut m)?;
-    Ok(m)
-}
-
 /// Every typed area of the API, implemented by [`Api`].
 pub fn typed_modules(ctx: Arc<RpcContext>) -> Result<RpcModule<()>, jsonrpsee::core::RegisterMethodError> {
     use rpc_api::api::{ContractsApiServer, IndexApiServer, StakingApiServer};

@@ -7,9 +7,9 @@
 use std::sync::Arc;
 
 use decentralization::{Distribution, Ratio, Report, Threshold, U256};
-use jsonrpsee::core::{RpcResult, SubscriptionError, async_trait};
-use jsonrpsee::types::{ErrorObjectOwned, Params};
-use jsonrpsee::{PendingSubscriptionSink, RpcModule, SubscriptionMessage};
+use jsonrpsee::core::{RpcResult, SubscriptionResult, async_trait};
+use jsonrpsee::types::ErrorObjectOwned;
+use jsonrpsee::{PendingSubscriptionSink, SubscriptionMessage};
 use ledger::Height;
 use ledger::index::{self, EpochRecord, SubsystemRecord};
 use rpc_api::api::IndexApiServer;
@@ -320,6 +320,10 @@ fn delegation_check(ctx: &RpcContext, target: ledger::Address) -> Result<Delegat
 
 #[async_trait]
 impl IndexApiServer for Api {
+    async fn subscribe_decentralization(&self, pending: PendingSubscriptionSink) -> SubscriptionResult {
+        Ok(subscribe(pending, self.0.clone()).await?)
+    }
+
     async fn decentralization(
         &self,
         epoch: Option<u64>,
@@ -410,18 +414,6 @@ impl IndexApiServer for Api {
     async fn delegation_check(&self, validator: ledger::Address) -> RpcResult<DelegationCheck> {
         delegation_check(self, validator)
     }
-}
-
-/// The decentralization subscription (registered by hand until the
-/// subscriptions move to the typed API).
-pub(crate) fn register(m: &mut RpcModule<RpcContext>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
-    m.register_subscription(
-        "agora_subscribeDecentralization",
-        "agora_decentralizationEpoch",
-        "agora_unsubscribeDecentralization",
-        |_: Params<'static>, pending, c, _| async move { subscribe(pending, c).await.map_err(SubscriptionError::from) },
-    )?;
-    Ok(())
 }
 
 /// The latest epoch's record (for the metrics endpoint).

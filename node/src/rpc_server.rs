@@ -28,7 +28,7 @@ use rpc_api::api::{DiscoverApiServer, EventsApiServer, HistoryApiServer};
 
 use crate::config::RpcConfig;
 use crate::metrics::{Metrics, RpcMetrics};
-use crate::rpc::{RpcContext, module, typed_modules};
+use crate::rpc::{RpcContext, typed_modules};
 use crate::rpc_limits::{ClientInfo, Cors, CorsVerdict, MAX_TRACKED_IPS, RateLimiter, RpcGuardLayer};
 
 /// `rpc.discover`: the OpenRPC document generated from the `rpc-api` traits.
@@ -46,7 +46,6 @@ impl DiscoverApiServer for Discover {
 pub fn api(ctx: Arc<RpcContext>, cfg: &RpcConfig) -> anyhow::Result<RpcModule<()>> {
     let mut m = RpcModule::new(());
     m.merge(typed_modules(ctx.clone())?)?;
-    m.merge(module(ctx.clone())?)?;
     m.merge(Discover.into_rpc())?;
     m.merge(crate::rpc_history::HistoryRpc::new(ctx.clone()).into_rpc())?;
     m.merge(crate::rpc_events::EventsRpc::new(ctx, cfg.slow_subscriber, cfg.subscription_buffer).into_rpc())?;
@@ -319,7 +318,7 @@ mod tests {
 
     /// Registered by hand, not in the typed traits: the decentralization
     /// subscription (`rpc_index`).
-    const HAND_REGISTERED: &[&str] = &["agora_subscribeDecentralization", "agora_unsubscribeDecentralization"];
+    const HAND_REGISTERED: &[&str] = &[];
 
     #[tokio::test]
     async fn discover_lists_exactly_the_served_methods_and_their_params() {

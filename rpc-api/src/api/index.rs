@@ -1,19 +1,23 @@
-//! The decentralization-index methods (the epoch subscription is in `events`).
+//! The decentralization-index methods and the epoch subscription.
 
 #[cfg(any(feature = "server", feature = "client"))]
 #[allow(unused_imports)]
-use jsonrpsee::core::RpcResult;
+use jsonrpsee::core::{RpcResult, SubscriptionResult};
 #[cfg(any(feature = "server", feature = "client"))]
 use jsonrpsee::proc_macros::rpc;
 use ledger::Address;
 
-use crate::types::{DelegationCheck, DistributionInfo, EpochHistory, EpochIndex};
+use crate::types::{DelegationCheck, DistributionInfo, EpochHistory, EpochIndex, EpochSummary};
 
 /// The decentralization index.
 #[cfg_attr(all(feature = "server", feature = "client"), rpc(server, client, namespace = "agora"))]
 #[cfg_attr(all(feature = "server", not(feature = "client")), rpc(server, namespace = "agora"))]
 #[cfg_attr(all(not(feature = "server"), feature = "client"), rpc(client, namespace = "agora"))]
 pub trait IndexApi {
+    /// One notification (the epoch's summary) per epoch that ends from now on; a receiver that lags gets the missed epochs, at most a page.
+    #[subscription(name = "subscribeDecentralization" => "decentralizationEpoch", unsubscribe = "unsubscribeDecentralization", item = EpochSummary)]
+    async fn subscribe_decentralization(&self) -> SubscriptionResult;
+
     /// The index of an epoch: `epoch`, or the last one ended by `height`, default the latest; `prove` adds a Merkle proof. 1012 before the first epoch ends.
     #[method(name = "decentralization")]
     async fn decentralization(
