@@ -481,8 +481,10 @@ fn cli_up_in_the_foreground_stops_every_node_on_sigint() {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    // Give `up` time to reach its live loop, then Ctrl-C it.
-    std::thread::sleep(Duration::from_millis(1500));
+    // Give `up` time to reach its live loop and print its first line (its
+    // first poll of every node can take over a second on a loaded machine),
+    // then Ctrl-C it.
+    std::thread::sleep(Duration::from_millis(4000));
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(up.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
     let out = up.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
