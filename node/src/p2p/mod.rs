@@ -56,6 +56,9 @@ pub enum NetError {
 }
 
 pub mod peers;
+mod stats;
+pub use stats::NetStats;
+use stats::add;
 mod serve;
 mod wire;
 use serve::admit_batch;
@@ -143,20 +146,6 @@ pub struct NetworkHandle {
     stats: Arc<NetStats>,
     local_peer_id: PeerId,
     table: peers::PeerTable,
-}
-
-/// Gossip payload bytes by topic, for the metrics (relaxed atomic adds on
-/// the swarm task; read at scrape).
-#[derive(Debug, Default)]
-pub struct NetStats {
-    pub recv_consensus: std::sync::atomic::AtomicU64,
-    pub recv_txs: std::sync::atomic::AtomicU64,
-    pub sent_consensus: std::sync::atomic::AtomicU64,
-    pub sent_txs: std::sync::atomic::AtomicU64,
-}
-
-fn add(counter: &std::sync::atomic::AtomicU64, n: usize) {
-    counter.fetch_add(n as u64, Ordering::Relaxed);
 }
 
 impl std::fmt::Debug for Command {
