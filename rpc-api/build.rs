@@ -348,7 +348,10 @@ fn parse_dir(dir: &Path) -> Vec<Item> {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    // Read at run time: the build script may be run for another checkout of
+    // this crate than the one it was compiled for.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest).join("src");
     println!("cargo:rerun-if-changed=src/api");
     println!("cargo:rerun-if-changed=src/types");
     let types = parse_dir(&root.join("types"));
@@ -366,12 +369,17 @@ fn main() {
         "openrpc": "1.3.2",
         "info": {
             "title": "Agora JSON-RPC",
-            "version": env!("CARGO_PKG_VERSION"),
+            "version": std::env::var("CARGO_PKG_VERSION").unwrap_or_default(),
             "description": "Generated at build time from the rpc-api crate's traits and types; docs/rpc.md explains the conventions.",
         },
         "methods": ms,
         "components": { "schemas": known },
     });
-    let out = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("openrpc.json");
-    fs::write(out, serde_json::to_string(&doc).expect("json")).expect("write openrpc.json");
+    // Written to a temporary file and renamed into place, so a reader never
+    // sees half a document, and a hard-linked copy of the target directory
+    // keeps its own file.
+    let out_dir = std::env::var("OUT_DIR").expect("OUT_DIR");
+    let (tmp, out) = (Path::new(&out_dir).join("openrpc.json.tmp"), Path::new(&out_dir).join("openrpc.json"));
+    fs::write(&tmp, serde_json::to_string(&doc).expect("json")).expect("write openrpc.json.tmp");
+    fs::rename(&tmp, &out).expect("rename openrpc.json");
 }
