@@ -1,7 +1,9 @@
 //! The block explorer in a real browser: a 4-validator testnet of real
 //! `agorad` processes (skewed stakes, short index epochs) with transfers, a
 //! contract whose label is an XSS attempt, the testnet's DAO with a proposal
-//! whose title is another, driven through Debian's headless `chromium` over the
+//! whose title is another, a fake DAO (a contract that announces itself as a
+//! DAO named like the real one and points at the real DAO's modules, which
+//! the explorer must show as an unverified contract, never as a DAO), driven through Debian's headless `chromium` over the
 //! Chrome DevTools Protocol. Each page is loaded and what it shows is compared
 //! with the node's JSON-RPC answers; the home page must receive new blocks and
 //! transactions live (no reload); the search box finds heights, hashes and
@@ -34,6 +36,51 @@ const CHAIN: &str = "explorer-e2e";
 const XSS_LABEL: &str = "<img src=x onerror=\"window.__xss=1\">";
 /// An XSS attempt in a DAO proposal title.
 const XSS_TITLE: &str = "<script>window.__xss=2</script><img src=x onerror=\"window.__xss=3\"> Fund <b>docs</b>";
+/// The name the fake DAO claims: the real one's, with a hostile tail.
+const FAKE_DAO_NAME: &str = "Agora DAO <img src=x onerror=\"window.__xss=5\">";
+
+/// A hand-written contract that impersonates a DAO: its `instantiate` emits
+/// `dao_created` (like dao-core), and every query answers a DAO `config` with
+/// `name` and the real DAO's `voting` and `proposals` modules.
+fn fake_dao_wasm(voting: &str, proposals: &str) -> Vec<u8> {
+    // Bytes as WAT string escapes, so any text fits.
+    let esc = |b: &[u8]| b.iter().map(|x| format!("\\{x:02x}")).collect::<String>();
+    let mut attrs = Vec::new();
+    for (k, v) in [("name", FAKE_DAO_NAME), ("voting_module", voting)] {
+        for part in [k, v] {
+            attrs.extend_from_slice(&u32::try_from(part.len()).unwrap().to_le_bytes());
+            attrs.extend_from_slice(part.as_bytes());
+        }
+    }
+    let config = json!({
+        "name": FAKE_DAO_NAME, "description": "The official DAO. <b>Vote here</b>",
+        "voting_module": voting, "proposal_modules": [proposals],
+    })
+    .to_string();
+    let kind = "dao_created";
+    let wat = format!(
+        r#"(module
+  (import "agora" "emit_event" (func $emit (param i32 i32 i32 i32)))
+  (memory (export "memory") 1)
+  (func (export "interface_version_1"))
+  (func (export "agora_alloc") (param i32) (result i32) (i32.const 32768))
+  (func (export "instantiate") (param i32 i32) (result i64)
+    (call $emit (i32.const 0) (i32.const {kl}) (i32.const 64) (i32.const {al}))
+    (i64.const 0))
+  (func (export "query") (param i32 i32) (result i64)
+    (i64.or (i64.shl (i64.const 8192) (i64.const 32)) (i64.const {cl})))
+  (data (i32.const 0) "{kind}")
+  (data (i32.const 64) "{attrs}")
+  (data (i32.const 8192) "{config}"))"#,
+        kl = kind.len(),
+        al = attrs.len(),
+        cl = config.len(),
+        attrs = esc(&attrs),
+        config = esc(config.as_bytes()),
+    );
+    wat::parse_str(&wat).expect("the fake DAO's WAT")
+}
+
 /// The whole test must finish within this (it usually takes about a minute).
 const BUDGET: Duration = Duration::from_secs(420);
 
@@ -427,6 +474,9 @@ struct Chain {
     contract: String,
     instantiate_tx: String,
     proposals: String,
+    /// The fake DAO contract and its code hash.
+    fake_dao: String,
+    fake_dao_code: Hash,
     /// The last transaction before the browser starts (a DAO vote).
     last_tx: String,
 }
@@ -493,9 +543,25 @@ fn build_chain(dir: &std::path::Path) -> Chain {
         json!({ "propose": { "title": XSS_TITLE, "description": "Pays for the documentation sprint.", "msgs": [] } }),
         1000,
     );
+
+    // The fake DAO, pointing at the real DAO's modules.
+    let voting = query(&net, &dao, json!({ "config": {} }))["voting_module"].as_str().unwrap().to_owned();
+    let code = fake_dao_wasm(&voting, &proposals);
+    let fake_dao_code = Hash::digest(&code);
+    send(&net, &keys[5], Payload::StoreCode { code }, "store the fake DAO");
+    let out = send(
+        &net,
+        &keys[5],
+        Payload::Instantiate { code_hash: fake_dao_code, label: "dao".into(), msg: b"{}".to_vec(), funds: Amount::ZERO },
+        "instantiate the fake DAO",
+    );
+    let data = hex::decode(out["receipt"]["data"].as_str().unwrap()).unwrap();
+    let fake_dao = Address(<[u8; 20]>::try_from(data.as_slice()).expect("the fake DAO's address")).to_string();
+    assert_eq!(query(&net, &fake_dao, json!({ "config": {} }))["name"], FAKE_DAO_NAME, "the fake answers like a DAO");
+
     let vote = execute(&net, &keys[3], &proposals, json!({ "vote": { "proposal_id": 1, "option": "yes" } }), 0);
     let last_tx = vote["hash"].as_str().unwrap().to_owned();
-    Chain { net, transfers, recipient, contract, instantiate_tx, proposals, last_tx }
+    Chain { net, transfers, recipient, contract, instantiate_tx, proposals, fake_dao, fake_dao_code, last_tx }
 }
 
 #[test]
@@ -660,8 +726,28 @@ fn explorer_pages_show_the_chain_live_in_a_real_browser() {
         let want_yes = p["tally"]["yes"].as_str().unwrap();
         assert!(want_yes != "0" && digits(yes.split('(').next().unwrap()) == want_yes, "{yes} vs {p}");
         assert_eq!(b.field("dao-name").await, "Agora DAO");
+        // Only the real DAO is verified; the fake is listed as an unverified
+        // contract with its code hash, its claims quoted, and no proposals.
+        let fake = &chain.fake_dao;
+        let gov = rpc(net, "agora_chainParams", vec![])["params"]["governance"].as_str().unwrap().to_owned();
+        b.wait("the fake DAO", &format!("document.querySelector('[data-dao=\"{fake}\"]') !== null"), Duration::from_secs(5)).await;
+        assert_eq!(b.eval("[...document.querySelectorAll('[data-verified=true]')].map(e => e.dataset.dao)").await, json!([gov]));
+        assert_eq!(b.eval(&format!("document.querySelector('[data-dao=\"{fake}\"]').dataset.verified")).await, json!("false"));
+        let in_fake = |sel: &str| format!("document.querySelector('[data-dao=\"{fake}\"] {sel}')");
+        assert_eq!(b.eval(&format!("{} === null", in_fake("[data-field=dao-name]"))).await, json!(true), "no DAO name");
+        assert_eq!(b.eval(&format!("{} === null", in_fake("[data-proposal]"))).await, json!(true), "no proposals");
+        assert_eq!(b.eval(&format!("{}.textContent", in_fake("[data-field=dao-code-hash]"))).await, json!(chain.fake_dao_code.to_string()));
+        assert_eq!(b.eval(&format!("{}.textContent", in_fake("[data-field=dao-claim]"))).await, json!(FAKE_DAO_NAME));
+        assert!(b.eval(&format!("{}.textContent", in_fake(".badge"))).await.as_str().unwrap().contains("unverified"));
+        let real_hash = rpc(net, "agora_contractInfo", vec![json!(gov)])["code_hash"].clone();
+        assert_eq!(b.eval(&format!("document.querySelector('[data-dao=\"{gov}\"] [data-field=dao-code-hash]').textContent")).await, real_hash);
         assert_eq!(b.eval("document.querySelectorAll('main img, main script, main b').length").await, json!(0));
         saved.push(b.screenshot("dao").await);
+        // The fake's own contract page does not call it a DAO; the real one's does.
+        b.open(&format!("#/contract/{fake}"), "contract").await;
+        assert_eq!(b.eval("document.querySelector('[data-field=dao-notice]') === null").await, json!(true));
+        b.open(&format!("#/contract/{gov}"), "contract").await;
+        assert_eq!(b.eval("document.querySelector('[data-field=dao-notice]') !== null").await, json!(true));
 
         // --- Decentralization charts. -----------------------------------------
         let deadline = Instant::now() + Duration::from_secs(60);
