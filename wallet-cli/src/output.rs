@@ -333,6 +333,7 @@ pub fn data_json(b: &[u8]) -> serde_json::Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -346,6 +347,34 @@ mod tests {
             f.render(),
             "hash:     ab\ngas used: 5\ndata:     {\n            \"a\": 1\n          }\n          more\n"
         );
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped() {
+        let hostile = "a\u{1b}[2K\rb\nc\td\u{7}\u{7f}\u{85}\u{9b}31m\u{202e}e\u{2066}\u{200f}f";
+        assert_eq!(
+            escape_control(hostile),
+            r"a\u{1b}[2K\rb\nc\td\u{7}\u{7f}\u{85}\u{9b}31m\u{202e}e\u{2066}\u{200f}f"
+        );
+        assert!(matches!(escape_control("plain ünïcödé 😀 agora1…"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(escape_control(&escape_control(hostile)), escape_control(hostile), "idempotent");
+        assert_eq!(escape_unsafe("a\nb\r\n", true), r"a
+b\r
+");
+        // Fields and tables escape each value: no line can be faked.
+        let mut f = Fields::new();
+        f.add("label", "x\r\nto: agora1evil");
+        assert_eq!(f.render(), "label: x\\r\\nto: agora1evil\n");
+        let mut t = Table::new(&["A", "B"]);
+        t.row(vec!["\u{1b}[31mred".into(), "b".into()]);
+        assert_eq!(t.render(), "A              B\n\\u{1b}[31mred  b\n");
+        // JSON: serde escapes C0; DEL, C1 and bidi become \uXXXX; the value is the same.
+        let v = serde_json::json!({ "s": hostile });
+        let text = serde_json::to_string_pretty(&v).unwrap();
+        let safe = escape_json_text(&text);
+        assert!(!safe.chars().any(|c| is_unsafe_char(c) && c != '\n'), "{safe}");
+        assert!(safe.contains(r"\u009b") && safe.contains(r"\u202e") && safe.contains(r"\u007f"), "{safe}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&safe).unwrap(), v);
     }
 
     #[test]
