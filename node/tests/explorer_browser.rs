@@ -16,6 +16,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "explorer_browser/fake_dao.rs"]
+mod fake_dao;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -24,6 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use fake_dao::{FAKE_DAO_NAME, fake_dao_wasm};
 use ledger::{Address, Amount, Hash, Payload, PublicKey, SigningKey};
 use serde_json::{Value, json};
 use testnet::{OwnedTestnet, Spec, Testnet};
@@ -36,51 +39,6 @@ const CHAIN: &str = "explorer-e2e";
 const XSS_LABEL: &str = "<img src=x onerror=\"window.__xss=1\">";
 /// An XSS attempt in a DAO proposal title.
 const XSS_TITLE: &str = "<script>window.__xss=2</script><img src=x onerror=\"window.__xss=3\"> Fund <b>docs</b>";
-/// The name the fake DAO claims: the real one's, with a hostile tail.
-const FAKE_DAO_NAME: &str = "Agora DAO <img src=x onerror=\"window.__xss=5\">";
-
-/// A hand-written contract that impersonates a DAO: its `instantiate` emits
-/// `dao_created` (like dao-core), and every query answers a DAO `config` with
-/// `name` and the real DAO's `voting` and `proposals` modules.
-fn fake_dao_wasm(voting: &str, proposals: &str) -> Vec<u8> {
-    // Bytes as WAT string escapes, so any text fits.
-    let esc = |b: &[u8]| b.iter().map(|x| format!("\\{x:02x}")).collect::<String>();
-    let mut attrs = Vec::new();
-    for (k, v) in [("name", FAKE_DAO_NAME), ("voting_module", voting)] {
-        for part in [k, v] {
-            attrs.extend_from_slice(&u32::try_from(part.len()).unwrap().to_le_bytes());
-            attrs.extend_from_slice(part.as_bytes());
-        }
-    }
-    let config = json!({
-        "name": FAKE_DAO_NAME, "description": "The official DAO. <b>Vote here</b>",
-        "voting_module": voting, "proposal_modules": [proposals],
-    })
-    .to_string();
-    let kind = "dao_created";
-    let wat = format!(
-        r#"(module
-  (import "agora" "emit_event" (func $emit (param i32 i32 i32 i32)))
-  (memory (export "memory") 1)
-  (func (export "interface_version_1"))
-  (func (export "agora_alloc") (param i32) (result i32) (i32.const 32768))
-  (func (export "instantiate") (param i32 i32) (result i64)
-    (call $emit (i32.const 0) (i32.const {kl}) (i32.const 64) (i32.const {al}))
-    (i64.const 0))
-  (func (export "query") (param i32 i32) (result i64)
-    (i64.or (i64.shl (i64.const 8192) (i64.const 32)) (i64.const {cl})))
-  (data (i32.const 0) "{kind}")
-  (data (i32.const 64) "{attrs}")
-  (data (i32.const 8192) "{config}"))"#,
-        kl = kind.len(),
-        al = attrs.len(),
-        cl = config.len(),
-        attrs = esc(&attrs),
-        config = esc(config.as_bytes()),
-    );
-    wat::parse_str(&wat).expect("the fake DAO's WAT")
-}
-
 /// The whole test must finish within this (it usually takes about a minute).
 const BUDGET: Duration = Duration::from_secs(420);
 
@@ -552,7 +510,12 @@ fn build_chain(dir: &std::path::Path) -> Chain {
     let out = send(
         &net,
         &keys[5],
-        Payload::Instantiate { code_hash: fake_dao_code, label: "dao".into(), msg: b"{}".to_vec(), funds: Amount::ZERO },
+        Payload::Instantiate {
+            code_hash: fake_dao_code,
+            label: "dao".into(),
+            msg: b"{}".to_vec(),
+            funds: Amount::ZERO,
+        },
         "instantiate the fake DAO",
     );
     let data = hex::decode(out["receipt"]["data"].as_str().unwrap()).unwrap();

@@ -178,7 +178,6 @@ pub enum Command {
     },
 }
 
-
 /// `agora config [KEY [VALUE]]`.
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
@@ -224,9 +223,9 @@ pub use staking::{CreateValidatorArgs, EditValidatorArgs, MetadataArgs, StakeCom
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ledger::Address;
     use crate::parse::GasSetting;
     use clap::CommandFactory;
+    use ledger::Address;
 
     #[test]
     fn cli_is_consistent() {
@@ -355,5 +354,4 @@ mod tests {
             .unwrap_or_default();
         assert!(e.contains("fraction"), "{e}");
     }
-
 }

@@ -300,7 +300,11 @@ mod tests {
         assert_eq!(back, c);
         assert_eq!(back.get(ConfigKey::ChainId).as_deref(), Some("agora-1"));
         assert_eq!(back.get(ConfigKey::Output).as_deref(), Some("json"));
-        assert_eq!(back.get(ConfigKey::MaxFee).as_deref(), Some("340282366920938463463374607431768211455"), "u128::MAX");
+        assert_eq!(
+            back.get(ConfigKey::MaxFee).as_deref(),
+            Some("340282366920938463463374607431768211455"),
+            "u128::MAX"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -35,7 +35,8 @@ impl OutputFormat {
 /// marks (U+200E, U+200F, U+061C) that make text display in another order
 /// than it reads.
 pub fn is_unsafe_char(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+    c.is_control()
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 /// Makes text from the chain (event attributes, contract labels, DAO texts,
@@ -352,15 +353,15 @@ mod tests {
     #[test]
     fn control_and_bidi_characters_are_escaped() {
         let hostile = "a\u{1b}[2K\rb\nc\td\u{7}\u{7f}\u{85}\u{9b}31m\u{202e}e\u{2066}\u{200f}f";
-        assert_eq!(
-            escape_control(hostile),
-            r"a\u{1b}[2K\rb\nc\td\u{7}\u{7f}\u{85}\u{9b}31m\u{202e}e\u{2066}\u{200f}f"
-        );
+        assert_eq!(escape_control(hostile), r"a\u{1b}[2K\rb\nc\td\u{7}\u{7f}\u{85}\u{9b}31m\u{202e}e\u{2066}\u{200f}f");
         assert!(matches!(escape_control("plain ünïcödé 😀 agora1…"), std::borrow::Cow::Borrowed(_)));
         assert_eq!(escape_control(&escape_control(hostile)), escape_control(hostile), "idempotent");
-        assert_eq!(escape_unsafe("a\nb\r\n", true), r"a
+        assert_eq!(
+            escape_unsafe("a\nb\r\n", true),
+            r"a
 b\r
-");
+"
+        );
         // Fields and tables escape each value: no line can be faked.
         let mut f = Fields::new();
         f.add("label", "x\r\nto: agora1evil");

@@ -42,9 +42,9 @@ use ledger::{Address, Amount, Hash, Payload, SignedTx, TxBody};
 use serde_json::{Value, json};
 
 use crate::cli::{TxArgs, TxFlags};
-use crate::config::{ConfigKey, DEFAULT_MAX_FEE};
 use crate::commands::query::{receipt_fields, spinner};
 use crate::commands::{CALL_TIMEOUT, Ctx};
+use crate::config::{ConfigKey, DEFAULT_MAX_FEE};
 use crate::error::{Result, WalletError};
 use crate::keystore::Keystore;
 use crate::output::{Fields, print_json};
@@ -520,7 +520,22 @@ mod tests {
         let cli = |args: &[&str]| {
             use clap::Parser;
             crate::cli::Cli::try_parse_from(
-                [&["agora", "--keyring-dir", dir.path().to_str().unwrap(), "transfer", "--to", "a", "--amount", "1", "--from", "k"][..], args].concat(),
+                [
+                    &[
+                        "agora",
+                        "--keyring-dir",
+                        dir.path().to_str().unwrap(),
+                        "transfer",
+                        "--to",
+                        "a",
+                        "--amount",
+                        "1",
+                        "--from",
+                        "k",
+                    ][..],
+                    args,
+                ]
+                .concat(),
             )
             .unwrap()
         };

@@ -32,7 +32,18 @@ fn deploy(env: &Env, node: &MockNode, label: &str) -> (String, String) {
     let stored =
         env.json(&["contract", "store", path.to_str().unwrap(), "--from", "alice", "--node", &node.url, "-o", "json"]);
     let code_hash = stored["code_hash"].as_str().unwrap().to_owned();
-    let out = env.run(&["contract", "instantiate", &code_hash, "{}", "--label", label, "--from", "alice", "--node", &node.url]);
+    let out = env.run(&[
+        "contract",
+        "instantiate",
+        &code_hash,
+        "{}",
+        "--label",
+        label,
+        "--from",
+        "alice",
+        "--node",
+        &node.url,
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert_eq!(unsafe_chars(&text), Vec::<char>::new(), "raw control characters in\n{text}");
@@ -90,7 +101,8 @@ fn a_hostile_gas_price_is_refused_before_signing() {
     env.new_key("alice");
     // The node asks 10^9 per gas: a transfer (~2 700 gas × 1.3) would pay
     // ~3.5 × 10^12, far above the default cap of 10^10.
-    let node = MockNode::start(State { balance: u128::MAX / 2, min_gas_price: Some(1_000_000_000), ..State::default() });
+    let node =
+        MockNode::start(State { balance: u128::MAX / 2, min_gas_price: Some(1_000_000_000), ..State::default() });
 
     let out = env.run(&transfer(&node, &[]));
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
@@ -163,6 +175,9 @@ fn the_fee_cap_comes_from_flag_env_or_client_toml() {
     assert!(stderr(&out).contains("fraction"), "{}", stderr(&out));
     assert!(env.run(&["config", "max-fee", "--unset"]).status.success());
     let c = env.json(&["config", "-o", "json"]);
-    assert_eq!((c["max-fee"]["value"].as_str(), c["max-fee"]["source"].as_str()), (Some("10000000000"), Some("default")));
+    assert_eq!(
+        (c["max-fee"]["value"].as_str(), c["max-fee"]["source"].as_str()),
+        (Some("10000000000"), Some("default"))
+    );
     assert!(env.run(&transfer(&node, &[])).status.success());
 }

@@ -191,5 +191,4 @@ mod tests {
         assert!(parse(&["set-admin", &a, "--from", "k"]).is_err(), "ADMIN or --clear");
         assert!(parse(&["set-admin", &a, &b, "--clear", "--from", "k"]).is_err(), "not both");
     }
-
 }

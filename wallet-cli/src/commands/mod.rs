@@ -9,7 +9,9 @@ use std::time::Duration;
 use ledger::Address;
 
 use crate::cli::{Cli, Command};
-use crate::config::{CHAIN_ID_ENV, ClientConfig, ConfigKey, DEFAULT_NODE, MAX_FEE_ENV, NODE_ENV, Source, env_var, pick};
+use crate::config::{
+    CHAIN_ID_ENV, ClientConfig, ConfigKey, DEFAULT_NODE, MAX_FEE_ENV, NODE_ENV, Source, env_var, pick,
+};
 use crate::error::{EXIT_OK, Result, WalletError};
 use crate::keystore::{Keyring, validate_name};
 use crate::output::{OutputFormat, print_json};

@@ -31,7 +31,9 @@ use crate::cli::{CreateValidatorArgs, EditValidatorArgs, MetadataArgs, StakeComm
 use crate::commands::query::event_fields;
 use crate::commands::{Ctx, decentralization};
 use crate::error::{Result, WalletError};
-use crate::output::{Fields, eprint_text, escape_control, format_percent, format_time_ms, format_time_relative, now_ms};
+use crate::output::{
+    Fields, eprint_text, escape_control, format_percent, format_time_ms, format_time_relative, now_ms,
+};
 use crate::rpc::ValidatorInfo;
 use crate::send::{Prepared, Sent, prepare, send};
 
