@@ -621,16 +621,18 @@ async function contractPage(view, addr) {
   if (!c) throw new NotFound(`No contract at ${addr}.`);
   const st = await rpc('agora_status', []);
   const tip = Number(st.latest_height);
-  const [code, dao, events] = await batch([
+  const [code, params, events] = await batch([
     ['agora_codeInfo', [c.code_hash]],
-    ['agora_contractQuery', { address: addr, msg: { proposal_modules: {} } }],
+    ['agora_chainParams', []],
     ['agora_getEvents', { from_height: Math.max(1, tip - 999), to_height: Math.max(1, tip), contract: addr, limit: 50 }],
   ]);
-  const isDao = !(dao instanceof RpcError) && Array.isArray(dao?.data?.proposal_modules);
+  // A DAO only if its code says so (see verifyDao), not if it answers like one.
+  const trusted = params instanceof RpcError ? null : await trustedDaoCodes(params?.params?.governance);
+  const isDao = trusted !== null && c.code_hash === trusted.core && (await verifyDao(addr, trusted)).verified;
   document.title = `Contract ${short(addr)} · Agora explorer`;
   view.append(
     h('h1', null, 'Contract ', h('span', { field: 'title-label' }, c.label)),
-    isDao ? h('div', { class: 'notice' }, 'This contract is a DAO: ', link(['dao', addr], 'proposals and tallies')) : null,
+    isDao ? h('div', { class: 'notice', field: 'dao-notice' }, 'This contract is a DAO (verified code): ', link(['dao', addr], 'proposals and tallies')) : null,
     panel(
       null,
       kv([
@@ -771,11 +773,82 @@ async function query(addr, msg) {
   return r.data;
 }
 
+// Which contracts are DAOs is decided by their code, never by what they say:
+// any contract can emit a `dao_created` event or answer a `config` query with
+// any name. The root of trust is the chain's governance DAO
+// (`params.governance`, set at genesis or by governance itself): a DAO is
+// *verified* when its core runs the same code (code hash) as the governance
+// DAO's core and each of its modules runs the code of one of the governance
+// DAO's modules. Anything else is shown as an unverified contract, with its
+// code hash, and none of its self-description is presented as a DAO's.
+async function trustedDaoCodes(gov) {
+  if (typeof gov !== 'string' || !ADDRESS_RE.test(gov)) return null;
+  const info = await maybe('agora_contractInfo', [gov]);
+  if (!info) return null;
+  let cfg;
+  try {
+    cfg = await query(gov, { config: {} });
+  } catch (e) {
+    return null;
+  }
+  const mods = [cfg?.voting_module, ...(Array.isArray(cfg?.proposal_modules) ? cfg.proposal_modules : [])]
+    .filter((m) => typeof m === 'string' && ADDRESS_RE.test(m))
+    .slice(0, MAX_MODULES + 1);
+  const infos = await batch(mods.map((m) => ['agora_contractInfo', [m]]));
+  const modules = new Set(infos.filter((i) => !(i instanceof RpcError) && i && HASH_RE.test(i.code_hash)).map((i) => i.code_hash));
+  return { governance: gov, core: info.code_hash, modules };
+}
+
+// Checks `addr` against the trusted codes: `{verified, codeHash, cfg, reason}`.
+async function verifyDao(addr, trusted) {
+  const info = await maybe('agora_contractInfo', [addr]);
+  if (!info) return { verified: false, codeHash: null, cfg: null, reason: 'there is no contract at this address' };
+  const out = { verified: false, codeHash: info.code_hash, cfg: null, reason: '' };
+  if (!trusted) {
+    out.reason = 'the chain has no governance DAO whose code could vouch for it';
+    return out;
+  }
+  if (info.code_hash !== trusted.core) {
+    out.reason = 'its code is not the DAO core code of the chain\u2019s governance DAO';
+    return out;
+  }
+  try {
+    out.cfg = await query(addr, { config: {} });
+  } catch (e) {
+    out.reason = `its configuration cannot be read (${e.message})`;
+    return out;
+  }
+  const cfg = out.cfg;
+  const proposalModules = Array.isArray(cfg?.proposal_modules) ? cfg.proposal_modules : [];
+  const mods = [cfg?.voting_module, ...proposalModules];
+  if (mods.length > MAX_MODULES + 1 || !mods.every((m) => typeof m === 'string' && ADDRESS_RE.test(m))) {
+    out.reason = 'its modules are not contract addresses';
+    return out;
+  }
+  const infos = await batch(mods.map((m) => ['agora_contractInfo', [m]]));
+  const bad = mods.find((m, i) => infos[i] instanceof RpcError || !infos[i] || !trusted.modules.has(infos[i].code_hash));
+  if (bad) {
+    out.reason = `its module ${bad} does not run the code of a module of the chain\u2019s governance DAO`;
+    return out;
+  }
+  out.verified = true;
+  return out;
+}
+
 async function findDaos() {
   const found = [];
   const params = await rpc('agora_chainParams', []);
   const gov = params?.params?.governance;
+  const trusted = await trustedDaoCodes(gov);
   if (typeof gov === 'string' && ADDRESS_RE.test(gov)) found.push(gov);
+  // The contracts running the trusted DAO core code, however old…
+  if (trusted && HASH_RE.test(trusted.core)) {
+    const r = await maybe('agora_contractsByCode', { code_hash: trusted.core, limit: MAX_DAOS });
+    for (const c of r?.contracts || []) {
+      if (ADDRESS_RE.test(c.address) && !found.includes(c.address) && found.length < MAX_DAOS) found.push(c.address);
+    }
+  }
+  // …and whatever announced itself as a DAO recently (to be checked).
   const st = await rpc('agora_status', []);
   const tip = Number(st.latest_height);
   let from = Math.max(1, tip - DAO_SCAN_BLOCKS + 1);
@@ -787,7 +860,7 @@ async function findDaos() {
     }
     from = r.next_from_height;
   }
-  return { daos: found, governance: gov };
+  return { daos: found, governance: gov, trusted };
 }
 
 function tallyNode(p) {
@@ -825,13 +898,33 @@ function statusKind(s) {
   return 'warn';
 }
 
-async function daoNode(addr, governance) {
-  let cfg;
+// An unverified contract: its address, code hash and why; what it says about
+// itself only as a quoted claim, and no proposals.
+async function unverifiedNode(addr, v) {
+  let claim = null;
   try {
-    cfg = await query(addr, { config: {} });
+    const cfg = v.cfg ?? (await query(addr, { config: {} }));
+    if (typeof cfg?.name === 'string') claim = cfg.name.slice(0, 200);
   } catch (e) {
-    return panel(null, h('p', null, contractLink(addr, true), ` is not a DAO core contract (${e.message}).`));
+    // Not even a DAO's interface: nothing to quote.
   }
+  return h(
+    'section',
+    { class: 'panel unverified', 'data-dao': addr, 'data-verified': 'false' },
+    h('h2', null, 'Unverified contract ', badge('unverified: not a known DAO code', 'bad')),
+    h('p', { class: 'notice bad' }, `This contract announced itself as a DAO, but ${v.reason}. Do not trust its name, texts or proposals.`),
+    kv([
+      ['Contract', contractLink(addr, true), 'dao-address'],
+      ['Code hash', h('span', { class: 'mono', field: 'dao-code-hash' }, v.codeHash ?? '–')],
+      claim !== null ? ['Claims to be', h('q', { field: 'dao-claim' }, claim)] : null,
+    ]),
+  );
+}
+
+async function daoNode(addr, governance, trusted) {
+  const v = await verifyDao(addr, trusted);
+  if (!v.verified) return unverifiedNode(addr, v);
+  const cfg = v.cfg;
   const modules = (Array.isArray(cfg?.proposal_modules) ? cfg.proposal_modules : []).slice(0, MAX_MODULES);
   const sections = [];
   for (const mod of modules) {
@@ -858,27 +951,41 @@ async function daoNode(addr, governance) {
           ),
     );
   }
-  return panel(
+  const node = panel(
     null,
-    h('h2', null, h('span', { field: 'dao-name' }, cfg?.name ?? '?'), ' ', governance === addr ? badge('governs the chain', 'ok') : null),
+    h(
+      'h2',
+      null,
+      h('span', { field: 'dao-name' }, cfg?.name ?? '?'),
+      ' ',
+      badge('verified DAO code', 'ok'),
+      ' ',
+      governance === addr ? badge('governs the chain', 'ok') : null,
+    ),
     cfg?.description ? h('p', { class: 'muted' }, cfg.description) : null,
     kv([
       ['DAO core', contractLink(addr, true), 'dao-address'],
+      ['Code hash', h('span', { class: 'mono', field: 'dao-code-hash' }, v.codeHash)],
       ['Voting module', contractLink(cfg?.voting_module, true)],
       ['Proposal modules', h('span', null, modules.map((m) => [contractLink(m), ' ']))],
     ]),
     sections,
   );
+  node.dataset.dao = addr;
+  node.dataset.verified = 'true';
+  return node;
 }
 
 async function daoPage(view, addr) {
   let daos;
   let governance = null;
+  let trusted = null;
   if (addr) {
     daos = [addr];
     governance = (await rpc('agora_chainParams', []))?.params?.governance;
+    trusted = await trustedDaoCodes(governance);
   } else {
-    ({ daos, governance } = await findDaos());
+    ({ daos, governance, trusted } = await findDaos());
   }
   document.title = 'DAO · Agora explorer';
   view.append(h('h1', null, 'DAO proposals'));
@@ -886,7 +993,11 @@ async function daoPage(view, addr) {
     view.append(h('div', { class: 'notfound', field: 'no-dao' }, `No DAO found: the chain has no governance contract and no DAO was created in the last ${fmtInt(DAO_SCAN_BLOCKS)} blocks.`));
     return;
   }
-  for (const d of daos) view.append(await daoNode(d, governance));
+  const nodes = [];
+  for (const d of daos) nodes.push(await daoNode(d, governance, trusted));
+  // Verified DAOs first; unverified contracts after them.
+  for (const n of nodes.filter((n) => n.dataset.verified === 'true')) view.append(n);
+  for (const n of nodes.filter((n) => n.dataset.verified !== 'true')) view.append(n);
 }
 
 // ---------------------------------------------------- decentralization ----

@@ -1,7 +1,9 @@
 //! The block explorer in a real browser: a 4-validator testnet of real
 //! `agorad` processes (skewed stakes, short index epochs) with transfers, a
 //! contract whose label is an XSS attempt, the testnet's DAO with a proposal
-//! whose title is another, driven through Debian's headless `chromium` over the
+//! whose title is another, a fake DAO (a contract that announces itself as a
+//! DAO named like the real one and points at the real DAO's modules, which
+//! the explorer must show as an unverified contract, never as a DAO), driven through Debian's headless `chromium` over the
 //! Chrome DevTools Protocol. Each page is loaded and what it shows is compared
 //! with the node's JSON-RPC answers; the home page must receive new blocks and
 //! transactions live (no reload); the search box finds heights, hashes and
@@ -14,6 +16,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "explorer_browser/fake_dao.rs"]
+mod fake_dao;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -22,6 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use fake_dao::{FAKE_DAO_NAME, fake_dao_wasm};
 use ledger::{Address, Amount, Hash, Payload, PublicKey, SigningKey};
 use serde_json::{Value, json};
 use testnet::{OwnedTestnet, Spec, Testnet};
@@ -427,6 +432,9 @@ struct Chain {
     contract: String,
     instantiate_tx: String,
     proposals: String,
+    /// The fake DAO contract and its code hash.
+    fake_dao: String,
+    fake_dao_code: Hash,
     /// The last transaction before the browser starts (a DAO vote).
     last_tx: String,
 }
@@ -493,9 +501,30 @@ fn build_chain(dir: &std::path::Path) -> Chain {
         json!({ "propose": { "title": XSS_TITLE, "description": "Pays for the documentation sprint.", "msgs": [] } }),
         1000,
     );
+
+    // The fake DAO, pointing at the real DAO's modules.
+    let voting = query(&net, &dao, json!({ "config": {} }))["voting_module"].as_str().unwrap().to_owned();
+    let code = fake_dao_wasm(&voting, &proposals);
+    let fake_dao_code = Hash::digest(&code);
+    send(&net, &keys[5], Payload::StoreCode { code }, "store the fake DAO");
+    let out = send(
+        &net,
+        &keys[5],
+        Payload::Instantiate {
+            code_hash: fake_dao_code,
+            label: "dao".into(),
+            msg: b"{}".to_vec(),
+            funds: Amount::ZERO,
+        },
+        "instantiate the fake DAO",
+    );
+    let data = hex::decode(out["receipt"]["data"].as_str().unwrap()).unwrap();
+    let fake_dao = Address(<[u8; 20]>::try_from(data.as_slice()).expect("the fake DAO's address")).to_string();
+    assert_eq!(query(&net, &fake_dao, json!({ "config": {} }))["name"], FAKE_DAO_NAME, "the fake answers like a DAO");
+
     let vote = execute(&net, &keys[3], &proposals, json!({ "vote": { "proposal_id": 1, "option": "yes" } }), 0);
     let last_tx = vote["hash"].as_str().unwrap().to_owned();
-    Chain { net, transfers, recipient, contract, instantiate_tx, proposals, last_tx }
+    Chain { net, transfers, recipient, contract, instantiate_tx, proposals, fake_dao, fake_dao_code, last_tx }
 }
 
 #[test]
@@ -660,8 +689,28 @@ fn explorer_pages_show_the_chain_live_in_a_real_browser() {
         let want_yes = p["tally"]["yes"].as_str().unwrap();
         assert!(want_yes != "0" && digits(yes.split('(').next().unwrap()) == want_yes, "{yes} vs {p}");
         assert_eq!(b.field("dao-name").await, "Agora DAO");
+        // Only the real DAO is verified; the fake is listed as an unverified
+        // contract with its code hash, its claims quoted, and no proposals.
+        let fake = &chain.fake_dao;
+        let gov = rpc(net, "agora_chainParams", vec![])["params"]["governance"].as_str().unwrap().to_owned();
+        b.wait("the fake DAO", &format!("document.querySelector('[data-dao=\"{fake}\"]') !== null"), Duration::from_secs(5)).await;
+        assert_eq!(b.eval("[...document.querySelectorAll('[data-verified=true]')].map(e => e.dataset.dao)").await, json!([gov]));
+        assert_eq!(b.eval(&format!("document.querySelector('[data-dao=\"{fake}\"]').dataset.verified")).await, json!("false"));
+        let in_fake = |sel: &str| format!("document.querySelector('[data-dao=\"{fake}\"] {sel}')");
+        assert_eq!(b.eval(&format!("{} === null", in_fake("[data-field=dao-name]"))).await, json!(true), "no DAO name");
+        assert_eq!(b.eval(&format!("{} === null", in_fake("[data-proposal]"))).await, json!(true), "no proposals");
+        assert_eq!(b.eval(&format!("{}.textContent", in_fake("[data-field=dao-code-hash]"))).await, json!(chain.fake_dao_code.to_string()));
+        assert_eq!(b.eval(&format!("{}.textContent", in_fake("[data-field=dao-claim]"))).await, json!(FAKE_DAO_NAME));
+        assert!(b.eval(&format!("{}.textContent", in_fake(".badge"))).await.as_str().unwrap().contains("unverified"));
+        let real_hash = rpc(net, "agora_contractInfo", vec![json!(gov)])["code_hash"].clone();
+        assert_eq!(b.eval(&format!("document.querySelector('[data-dao=\"{gov}\"] [data-field=dao-code-hash]').textContent")).await, real_hash);
         assert_eq!(b.eval("document.querySelectorAll('main img, main script, main b').length").await, json!(0));
         saved.push(b.screenshot("dao").await);
+        // The fake's own contract page does not call it a DAO; the real one's does.
+        b.open(&format!("#/contract/{fake}"), "contract").await;
+        assert_eq!(b.eval("document.querySelector('[data-field=dao-notice]') === null").await, json!(true));
+        b.open(&format!("#/contract/{gov}"), "contract").await;
+        assert_eq!(b.eval("document.querySelector('[data-field=dao-notice]') !== null").await, json!(true));
 
         // --- Decentralization charts. -----------------------------------------
         let deadline = Instant::now() + Duration::from_secs(60);

@@ -5,12 +5,13 @@
 //! chain-id = "agora-mainnet"       # the only chain the wallet signs for
 //! node = "https://rpc.example:443" # the default --node
 //! output = "json"                  # the default -o
+//! max-fee = "10000000000"          # the most a transaction may pay (base units)
 //! ```
 //!
 //! Each setting is resolved in this order: the command-line flag, then the
-//! environment variable (`AGORA_CHAIN_ID`, `AGORA_NODE`; the output format has
-//! none), then the file, then the built-in default (no chain id, the local
-//! node, text). With no chain id pinned anywhere the wallet signs for the chain
+//! environment variable (`AGORA_CHAIN_ID`, `AGORA_NODE`, `AGORA_MAX_FEE`; the
+//! output format has none), then the file, then the built-in default (no chain
+//! id, the local node, text, a maximum fee of [`DEFAULT_MAX_FEE`]). With no chain id pinned anywhere the wallet signs for the chain
 //! the node reports and says so on stderr (see `send.rs`).
 
 use std::fs;
@@ -29,6 +30,14 @@ pub const FILE_NAME: &str = "client.toml";
 pub const CHAIN_ID_ENV: &str = "AGORA_CHAIN_ID";
 /// Environment variable naming the node.
 pub const NODE_ENV: &str = "AGORA_NODE";
+/// Environment variable setting the maximum fee.
+pub const MAX_FEE_ENV: &str = "AGORA_MAX_FEE";
+/// The most a transaction may pay in fees (gas limit × gas price, base units)
+/// unless the user says otherwise: 10^10, about 14 times the largest fee at
+/// the default chain parameters (max_tx_gas 700 000 000 × min_gas_price 1).
+/// It bounds what a hostile or compromised node can make the wallet sign
+/// through its `min_gas_price` and gas estimate (see `send.rs`).
+pub const DEFAULT_MAX_FEE: ledger::Amount = ledger::Amount::new(10_000_000_000);
 /// The default node URL.
 pub const DEFAULT_NODE: &str = "http://127.0.0.1:26657";
 /// Longest chain id accepted.
@@ -46,6 +55,9 @@ pub struct ClientConfig {
     pub node: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<OutputFormat>,
+    /// A whole number of base units, as a string (TOML integers stop at 2^63).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fee: Option<String>,
 }
 
 /// A setting `agora config` can read and write.
@@ -57,16 +69,19 @@ pub enum ConfigKey {
     Node,
     /// The output format: text or json.
     Output,
+    /// The most a transaction may pay in fees, in base units.
+    MaxFee,
 }
 
 impl ConfigKey {
-    pub const ALL: [ConfigKey; 3] = [ConfigKey::ChainId, ConfigKey::Node, ConfigKey::Output];
+    pub const ALL: [ConfigKey; 4] = [ConfigKey::ChainId, ConfigKey::Node, ConfigKey::Output, ConfigKey::MaxFee];
 
     pub fn name(self) -> &'static str {
         match self {
             ConfigKey::ChainId => "chain-id",
             ConfigKey::Node => "node",
             ConfigKey::Output => "output",
+            ConfigKey::MaxFee => "max-fee",
         }
     }
 }
@@ -87,6 +102,7 @@ impl Source {
             (Source::Flag, k) => format!("--{}", k.name()),
             (Source::Env, ConfigKey::ChainId) => CHAIN_ID_ENV.to_owned(),
             (Source::Env, ConfigKey::Node) => NODE_ENV.to_owned(),
+            (Source::Env, ConfigKey::MaxFee) => MAX_FEE_ENV.to_owned(),
             (Source::Env, ConfigKey::Output) => "env".to_owned(),
             (Source::File, k) => format!("{} in {FILE_NAME}", k.name()),
             (Source::Default, _) => "default".to_owned(),
@@ -147,6 +163,9 @@ impl ClientConfig {
         if let Some(n) = &c.node {
             parse_node_url(n).map_err(|e| bad(e.to_string()))?;
         }
+        if let Some(f) = &c.max_fee {
+            crate::parse::parse_amount(f).map_err(|e| bad(format!("max-fee: {e}")))?;
+        }
         Ok(c)
     }
 
@@ -198,6 +217,7 @@ impl ClientConfig {
             ConfigKey::ChainId => self.chain_id.clone(),
             ConfigKey::Node => self.node.clone(),
             ConfigKey::Output => self.output.map(|o| o.as_str().to_owned()),
+            ConfigKey::MaxFee => self.max_fee.clone(),
         }
     }
 
@@ -221,6 +241,9 @@ impl ClientConfig {
                         })
                     })
                     .transpose()?;
+            }
+            ConfigKey::MaxFee => {
+                self.max_fee = value.map(|v| crate::parse::parse_amount(v).map(|a| a.to_string())).transpose()?;
             }
         }
         Ok(())
@@ -271,11 +294,17 @@ mod tests {
         c.set(ConfigKey::ChainId, Some(" agora-1 ")).unwrap();
         c.set(ConfigKey::Node, Some("http://127.0.0.1:1")).unwrap();
         c.set(ConfigKey::Output, Some("JSON")).unwrap();
+        c.set(ConfigKey::MaxFee, Some(" 340282366920938463463374607431768211455 ")).unwrap();
         c.save(&path).unwrap();
         let back = ClientConfig::load(&path).unwrap();
         assert_eq!(back, c);
         assert_eq!(back.get(ConfigKey::ChainId).as_deref(), Some("agora-1"));
         assert_eq!(back.get(ConfigKey::Output).as_deref(), Some("json"));
+        assert_eq!(
+            back.get(ConfigKey::MaxFee).as_deref(),
+            Some("340282366920938463463374607431768211455"),
+            "u128::MAX"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -288,6 +317,9 @@ mod tests {
             (ConfigKey::ChainId, &"x".repeat(65)),
             (ConfigKey::Node, "ftp://x"),
             (ConfigKey::Output, "yaml"),
+            (ConfigKey::MaxFee, "-1"),
+            (ConfigKey::MaxFee, "1.5"),
+            (ConfigKey::MaxFee, "lots"),
         ] {
             assert!(c.clone().set(k, Some(v)).is_err(), "{k:?} = {v:?}");
         }
@@ -298,6 +330,8 @@ mod tests {
         assert!(e.contains("client.toml") && e.contains("colour"), "{e}");
         fs::write(&path, "chain-id = \"a b\"\n").unwrap();
         assert!(ClientConfig::load(&path).unwrap_err().to_string().contains("invalid chain id"));
+        fs::write(&path, "max-fee = \"1e9\"\n").unwrap();
+        assert!(ClientConfig::load(&path).unwrap_err().to_string().contains("max-fee"));
         fs::write(&path, "x".repeat(MAX_FILE_BYTES as usize + 1)).unwrap();
         assert!(ClientConfig::load(&path).unwrap_err().to_string().contains("larger than"));
 

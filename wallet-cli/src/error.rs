@@ -11,7 +11,7 @@
 //! | 1 | a transaction was committed but failed (it paid its fee), or any other error |
 //! | 2 | usage error (bad flags or arguments) |
 //! | 3 | not committed yet: no commit within `--timeout` (it may still commit) |
-//! | 4 | refused: the node rejected the transaction (mempool or validation), or the node is on another chain than the pinned chain id; nothing was committed |
+//! | 4 | refused: the node rejected the transaction (mempool or validation), the node is on another chain than the pinned chain id, or the fee is above the wallet's cap (`--max-fee`); nothing was committed |
 
 use std::path::PathBuf;
 
@@ -117,6 +117,20 @@ pub enum WalletError {
     )]
     WrongChain { node: String, node_chain: String, pinned: String, pinned_by: &'static str },
 
+    /// The maximum fee is above the wallet's cap (`--max-fee`, …): nothing
+    /// was signed.
+    #[error(
+        "refusing to sign: the transaction could pay up to {fee} in fees (gas limit {gas_limit} × gas price {gas_price}; the node's min_gas_price is {min_gas_price}), above the maximum fee {cap} ({cap_source}); nothing was signed or sent. If you trust the node and this fee, raise the cap with --max-fee, AGORA_MAX_FEE or `agora config max-fee AMOUNT`, or fix the fee with --fees"
+    )]
+    FeeAboveCap {
+        fee: String,
+        gas_limit: u64,
+        gas_price: ledger::Amount,
+        min_gas_price: ledger::Amount,
+        cap: ledger::Amount,
+        cap_source: String,
+    },
+
     #[error("client config {path}: {reason}")]
     Config { path: PathBuf, reason: String },
 
@@ -133,7 +147,9 @@ impl WalletError {
     pub fn exit_code(&self) -> u8 {
         match self {
             WalletError::CommitTimeout { .. } => EXIT_PENDING,
-            WalletError::Refused { .. } | WalletError::WrongChain { .. } => EXIT_REFUSED,
+            WalletError::Refused { .. } | WalletError::WrongChain { .. } | WalletError::FeeAboveCap { .. } => {
+                EXIT_REFUSED
+            }
             WalletError::Usage(_) => EXIT_USAGE,
             _ => EXIT_FAILED,
         }
@@ -162,6 +178,7 @@ impl WalletError {
             WalletError::TxFailed { .. } => "tx_failed",
             WalletError::Refused { .. } => "refused",
             WalletError::WrongChain { .. } => "wrong_chain",
+            WalletError::FeeAboveCap { .. } => "fee_above_cap",
             WalletError::Config { .. } => "config",
         }
     }
@@ -185,6 +202,10 @@ impl WalletError {
                 json!({ "node_chain_id": node_chain, "pinned_chain_id": pinned, "pinned_by": pinned_by })
             }
             WalletError::DryRunFailed { reason, .. } => json!({ "reason": reason }),
+            WalletError::FeeAboveCap { fee, gas_limit, gas_price, min_gas_price, cap, cap_source } => json!({
+                "fee": fee, "gas_limit": gas_limit, "gas_price": gas_price, "min_gas_price": min_gas_price,
+                "max_fee": cap, "max_fee_source": cap_source
+            }),
             _ => Value::Null,
         };
         json!({ "error": { "code": self.exit_code(), "kind": self.kind(), "message": self.to_string(), "data": data } })

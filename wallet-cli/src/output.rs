@@ -28,14 +28,90 @@ impl OutputFormat {
     }
 }
 
+/// Whether `c` must not reach a terminal as is: C0 controls (escape,
+/// carriage return, backspace, new line, tab…), DEL, C1 controls (U+0080 to
+/// U+009F: some terminals read U+009B as CSI), and the bidirectional
+/// overrides, embeddings and isolates (U+202A–U+202E, U+2066–U+2069) and
+/// marks (U+200E, U+200F, U+061C) that make text display in another order
+/// than it reads.
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Makes text from the chain (event attributes, contract labels, DAO texts,
+/// validator metadata, the node's error messages, …) safe to show on a
+/// terminal: every [`is_unsafe_char`] is replaced by a visible escape (`\n`,
+/// `\r`, `\t`, `\u{1b}`, `\u{202e}`), so a hostile contract can neither
+/// move the cursor, rewrite or fake a line, colour the output, nor reorder
+/// what is shown. Everything else is kept, other Unicode included. This is
+/// the one function every text output path uses: [`Fields`] and [`Table`]
+/// escape each value, [`print_text`] and [`eprint_text`] escape all but the
+/// line breaks of the text they print, errors are escaped by
+/// `commands::report`, and [`print_json`] escapes what serde leaves raw.
+pub fn escape_control(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_unsafe(s, false)
+}
+
+/// [`escape_control`], keeping new lines (`keep_newlines`) for text whose
+/// lines the wallet laid out itself.
+fn escape_unsafe(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| is_unsafe_char(c) && !(keep_newlines && c == '\n');
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            c if !bad(c) => out.push(c),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A JSON document with the characters serde leaves raw (DEL, C1 controls,
+/// bidirectional controls: [`is_unsafe_char`]) written as `\uXXXX` escapes:
+/// the same JSON value, safe on a terminal. (Outside strings JSON text holds
+/// only ASCII punctuation, digits, letters and white space, so every such
+/// character is inside a string, where `\uXXXX` means the same character.)
+pub fn escape_json_text(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| is_unsafe_char(c) && !matches!(c, '\n' | ' ');
+    if !text.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if bad(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Prints one JSON document (pretty, with a final new line) on stdout.
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| WalletError::Output(e.to_string()))?;
-    print_text(&format!("{text}\n"))
+    write_stdout(&format!("{}\n", escape_json_text(&text)))
 }
 
-/// Prints text on stdout; a closed pipe is an error, not a panic.
+/// Prints text on stdout, every [`is_unsafe_char`] but the new lines escaped
+/// ([`escape_control`]); a closed pipe is an error, not a panic.
 pub fn print_text(text: &str) -> Result<()> {
+    write_stdout(&escape_unsafe(text, true))
+}
+
+/// Prints a message on stderr (with a final new line), escaped like [`print_text`].
+pub fn eprint_text(text: &str) {
+    eprintln!("{}", escape_unsafe(text, true));
+}
+
+fn write_stdout(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| WalletError::Output(e.to_string()))
 }
@@ -49,8 +125,10 @@ impl Fields {
         Fields::default()
     }
 
+    /// Adds a line; the value is escaped ([`escape_control`]): a value from
+    /// the chain cannot break the line or fake another one.
     pub fn add(&mut self, label: &str, value: impl ToString) -> &mut Fields {
-        self.0.push((label.to_owned(), value.to_string()));
+        self.0.push((label.to_owned(), escape_control(&value.to_string()).into_owned()));
         self
     }
 
@@ -108,8 +186,9 @@ impl Table {
         }
     }
 
+    /// Adds a row; each cell is escaped ([`escape_control`]).
     pub fn row(&mut self, cells: Vec<String>) -> &mut Table {
-        self.rows.push(cells);
+        self.rows.push(cells.iter().map(|c| escape_control(c).into_owned()).collect());
         self
     }
 
@@ -255,6 +334,7 @@ pub fn data_json(b: &[u8]) -> serde_json::Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -268,6 +348,34 @@ mod tests {
             f.render(),
             "hash:     ab\ngas used: 5\ndata:     {\n            \"a\": 1\n          }\n          more\n"
         );
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped() {
+        let hostile = "a\u{1b}[2K\rb\nc\td\u{7}\u{7f}\u{85}\u{9b}31m\u{202e}e\u{2066}\u{200f}f";
+        assert_eq!(escape_control(hostile), r"a\u{1b}[2K\rb\nc\td\u{7}\u{7f}\u{85}\u{9b}31m\u{202e}e\u{2066}\u{200f}f");
+        assert!(matches!(escape_control("plain ünïcödé 😀 agora1…"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(escape_control(&escape_control(hostile)), escape_control(hostile), "idempotent");
+        assert_eq!(
+            escape_unsafe("a\nb\r\n", true),
+            r"a
+b\r
+"
+        );
+        // Fields and tables escape each value: no line can be faked.
+        let mut f = Fields::new();
+        f.add("label", "x\r\nto: agora1evil");
+        assert_eq!(f.render(), "label: x\\r\\nto: agora1evil\n");
+        let mut t = Table::new(&["A", "B"]);
+        t.row(vec!["\u{1b}[31mred".into(), "b".into()]);
+        assert_eq!(t.render(), "A              B\n\\u{1b}[31mred  b\n");
+        // JSON: serde escapes C0; DEL, C1 and bidi become \uXXXX; the value is the same.
+        let v = serde_json::json!({ "s": hostile });
+        let text = serde_json::to_string_pretty(&v).unwrap();
+        let safe = escape_json_text(&text);
+        assert!(!safe.chars().any(|c| is_unsafe_char(c) && c != '\n'), "{safe}");
+        assert!(safe.contains(r"\u009b") && safe.contains(r"\u202e") && safe.contains(r"\u007f"), "{safe}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&safe).unwrap(), v);
     }
 
     #[test]

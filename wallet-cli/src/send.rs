@@ -22,6 +22,12 @@
 //! 4. **Fee**: the gas price is `--gas-price`, or `--fees ÷ gas limit`, or
 //!    the chain's `min_gas_price`; a price below the minimum, a gas limit above
 //!    `max_tx_gas` and a balance below value + maximum fee are refused here.
+//!    The chain parameters and the estimate come from the node, which may be
+//!    hostile: a maximum fee (gas limit × gas price) above the wallet's cap
+//!    is refused (exit 4) before signing ([`fee_cap`]: `--max-fee`, then
+//!    `AGORA_MAX_FEE`, then `max-fee` in client.toml, then
+//!    [`DEFAULT_MAX_FEE`]; a fee the user fixed with `--fees`, or with both
+//!    `--gas N` and `--gas-price`, is only checked against a cap they set).
 //! 5. **Sign**: only now is the password asked for.
 //! 6. **Send and wait**: `agora_sendTxCommit` (a spinner on stderr follows
 //!    the blocks), or `agora_sendTx` with `--no-wait` (prints the hash and
@@ -38,6 +44,7 @@ use serde_json::{Value, json};
 use crate::cli::{TxArgs, TxFlags};
 use crate::commands::query::{receipt_fields, spinner};
 use crate::commands::{CALL_TIMEOUT, Ctx};
+use crate::config::{ConfigKey, DEFAULT_MAX_FEE};
 use crate::error::{Result, WalletError};
 use crate::keystore::Keystore;
 use crate::output::{Fields, print_json};
@@ -90,7 +97,7 @@ impl Sent {
     /// The receipt's `data` (empty if the node sent none or not hex).
     pub(crate) fn data(&self) -> Vec<u8> {
         self.committed.value.receipt.data_bytes().unwrap_or_else(|e| {
-            eprintln!("warning: {e}");
+            eprintln!("warning: {}", crate::output::escape_control(&e.to_string()));
             Vec::new()
         })
     }
@@ -241,6 +248,7 @@ async fn sign(
         }
     };
     let gas_price = gas_price(flags, gas_limit, min_price)?;
+    check_fee_cap(fee_cap(ctx, flags), gas_limit, gas_price, min_price)?;
     let max_fee = check_affordable(&from.address, &account, gas_limit, max_gas, gas_price, value, what)?;
 
     let password = ctx.password.existing(&from.name)?;
@@ -289,6 +297,45 @@ pub(crate) fn gas_price(flags: &TxFlags, gas_limit: u64, min_price: Amount) -> R
         )));
     }
     Ok(price)
+}
+
+/// The wallet's cap on the maximum fee, and what set it: `--max-fee`, then
+/// `AGORA_MAX_FEE`, then `max-fee` in client.toml, then [`DEFAULT_MAX_FEE`],
+/// which does not apply to a fee the user fixed (`--fees`, or `--gas N` with
+/// `--gas-price`): `None` then.
+pub(crate) fn fee_cap(ctx: &Ctx, flags: &TxFlags) -> Option<(Amount, String)> {
+    if let Some(cap) = flags.max_fee {
+        return Some((cap, "--max-fee".into()));
+    }
+    if let Some((cap, source)) = &ctx.max_fee {
+        return Some((*cap, source.describe(ConfigKey::MaxFee)));
+    }
+    let user_fixed = flags.fees.is_some() || (flags.gas_price.is_some() && matches!(flags.gas, GasSetting::Limit(_)));
+    (!user_fixed).then(|| (DEFAULT_MAX_FEE, "the default cap".into()))
+}
+
+/// Refuses (exit 4), before signing, a maximum fee (`gas_limit` ×
+/// `gas_price`) above `cap`: the price and the estimate may come from a
+/// hostile node.
+pub(crate) fn check_fee_cap(
+    cap: Option<(Amount, String)>,
+    gas_limit: u64,
+    gas_price: Amount,
+    min_gas_price: Amount,
+) -> Result<()> {
+    let Some((cap, cap_source)) = cap else { return Ok(()) };
+    let fee = gas_price.checked_mul(u128::from(gas_limit));
+    if fee.is_some_and(|f| f <= cap) {
+        return Ok(());
+    }
+    Err(WalletError::FeeAboveCap {
+        fee: fee.map_or_else(|| "more than 2^128".to_owned(), |f| f.to_string()),
+        gas_limit,
+        gas_price,
+        min_gas_price,
+        cap,
+        cap_source,
+    })
 }
 
 /// Refuses, before signing, a gas limit above the chain's maximum or a
@@ -453,6 +500,56 @@ mod tests {
         assert!(e.contains("give at least 2000"), "{e}");
         assert!(gas_price(&flags(None, Some(10)), 0, Amount::ZERO).is_err());
         assert_eq!(gas_price(&flags(None, Some(u128::MAX)), 1, min).unwrap(), Amount::new(u128::MAX));
+    }
+
+    #[test]
+    fn the_fee_cap_refuses_a_hostile_price_or_estimate() {
+        let cap = |c: u128| Some((Amount::new(c), "--max-fee".to_owned()));
+        assert!(check_fee_cap(cap(1_000), 100, Amount::new(10), Amount::new(1)).is_ok(), "exactly the cap");
+        let e = check_fee_cap(cap(999), 100, Amount::new(10), Amount::new(10)).unwrap_err();
+        assert_eq!(e.exit_code(), crate::error::EXIT_REFUSED);
+        let m = e.to_string();
+        assert!(m.contains("up to 1000 in fees") && m.contains("maximum fee 999 (--max-fee)"), "{m}");
+        assert_eq!(e.to_json()["error"]["data"]["fee"], "1000");
+        let e = check_fee_cap(cap(u128::MAX), u64::MAX, Amount::new(u128::MAX), Amount::new(1)).unwrap_err();
+        assert!(e.to_string().contains("more than 2^128"), "an overflow is above any cap: {e}");
+        assert!(check_fee_cap(None, u64::MAX, Amount::new(u128::MAX), Amount::new(1)).is_ok(), "no cap");
+
+        // Which cap applies.
+        let dir = tempfile::tempdir().unwrap();
+        let cli = |args: &[&str]| {
+            use clap::Parser;
+            crate::cli::Cli::try_parse_from(
+                [
+                    &[
+                        "agora",
+                        "--keyring-dir",
+                        dir.path().to_str().unwrap(),
+                        "transfer",
+                        "--to",
+                        "a",
+                        "--amount",
+                        "1",
+                        "--from",
+                        "k",
+                    ][..],
+                    args,
+                ]
+                .concat(),
+            )
+            .unwrap()
+        };
+        let cap_of = |args: &[&str]| {
+            let c = cli(args);
+            let ctx = Ctx::from_cli(&c).unwrap();
+            let crate::cli::Command::Transfer(t) = c.command else { panic!("transfer") };
+            fee_cap(&ctx, &t.tx.flags)
+        };
+        assert_eq!(cap_of(&[]), Some((DEFAULT_MAX_FEE, "the default cap".into())));
+        assert_eq!(cap_of(&["--gas-price", "5"]), Some((DEFAULT_MAX_FEE, "the default cap".into())), "auto gas");
+        assert_eq!(cap_of(&["--fees", "99999999999999"]), None, "the user's --fees is respected");
+        assert_eq!(cap_of(&["--gas", "5", "--gas-price", "5"]), None, "so is a fixed gas and price");
+        assert_eq!(cap_of(&["--fees", "9", "--max-fee", "7"]), Some((Amount::new(7), "--max-fee".into())));
     }
 
     #[test]

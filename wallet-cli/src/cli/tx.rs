@@ -34,6 +34,14 @@ pub struct TxFlags {
     #[arg(long, value_parser = amount_arg, allow_hyphen_values = true, value_name = "AMOUNT")]
     pub fees: Option<Amount>,
 
+    /// Refuse to sign (exit 4) if the transaction could pay more than this in
+    /// fees (gas limit × gas price), in base units: the node supplies the
+    /// minimum gas price and the gas estimate [env: AGORA_MAX_FEE; then
+    /// `max-fee` in client.toml; default: 10000000000, not applied to a fee
+    /// fixed with --fees or with --gas N and --gas-price].
+    #[arg(long, value_parser = amount_arg, allow_hyphen_values = true, value_name = "AMOUNT")]
+    pub max_fee: Option<Amount>,
+
     /// Nonce [default: the sender's next nonce, counting its transactions pending on the node].
     #[arg(long)]
     pub nonce: Option<u64>,
@@ -55,6 +63,7 @@ impl Default for TxFlags {
             gas_adjustment: GasAdjustment::DEFAULT,
             gas_price: None,
             fees: None,
+            max_fee: None,
             nonce: None,
             no_wait: false,
             timeout: Duration::from_secs(30),

@@ -44,6 +44,10 @@ fn effective(ctx: &Ctx, key: ConfigKey) -> (Option<String>, Source) {
         },
         ConfigKey::Node => (Some(ctx.node.clone()), ctx.node_source),
         ConfigKey::Output => (Some(ctx.output.as_str().to_owned()), ctx.output_source),
+        ConfigKey::MaxFee => match &ctx.max_fee {
+            Some((v, s)) => (Some(v.to_string()), *s),
+            None => (Some(crate::config::DEFAULT_MAX_FEE.to_string()), Source::Default),
+        },
     }
 }
 

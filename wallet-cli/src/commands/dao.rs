@@ -16,7 +16,7 @@ use crate::commands::dao_create::CreateMsg;
 use crate::commands::query::event_fields;
 use crate::commands::{CALL_TIMEOUT, Ctx, dao_create, dao_members, dao_view};
 use crate::error::{Result, WalletError};
-use crate::output::{Fields, print_json};
+use crate::output::{Fields, escape_control, print_json, print_text};
 use crate::parse::parse_msg;
 use crate::send::{Sent, prepare, send, send_committed};
 
@@ -344,20 +344,24 @@ async fn list(ctx: &Ctx, dao: &Address, start_after: Option<u64>, limit: Option<
     if props.is_empty() {
         eprintln!("(no proposals)");
     }
+    // Every value comes from the contract: escaped, so that a title cannot
+    // break its line or rewrite the terminal.
+    let c = |v: &Value| escape_control(&compact(v)).into_owned();
+    let mut out = String::new();
     for p in props {
-        println!(
-            "#{:<4} {:<16} yes {} no {} abstain {} veto {}  {}  {}",
-            compact(&p["id"]),
-            compact(&p["status"]),
-            compact(&p["tally"]["yes"]),
-            compact(&p["tally"]["no"]),
-            compact(&p["tally"]["abstain"]),
-            compact(&p["tally"]["no_with_veto"]),
-            time_left(&p["time_left_ms"]),
-            compact(&p["title"]),
-        );
+        out.push_str(&format!(
+            "#{:<4} {:<16} yes {} no {} abstain {} veto {}  {}  {}\n",
+            c(&p["id"]),
+            c(&p["status"]),
+            c(&p["tally"]["yes"]),
+            c(&p["tally"]["no"]),
+            c(&p["tally"]["abstain"]),
+            c(&p["tally"]["no_with_veto"]),
+            escape_control(&time_left(&p["time_left_ms"])),
+            c(&p["title"]),
+        ));
     }
-    Ok(())
+    print_text(&out)
 }
 
 pub(crate) fn time_left(v: &Value) -> String {

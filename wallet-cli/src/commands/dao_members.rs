@@ -13,7 +13,7 @@ use crate::commands::dao::{address_in, compact, exec, exec_fields, proposal_modu
 use crate::commands::dao_config::{BPS_ONE, check_identity, share_bps};
 use crate::commands::{CALL_TIMEOUT, Ctx};
 use crate::error::{Result, WalletError};
-use crate::output::{Fields, format_time_relative, print_json};
+use crate::output::{Fields, escape_control, format_time_relative, print_json};
 
 /// The proposal module's config.
 pub(crate) async fn rules(ctx: &Ctx, dao: &Address) -> Result<Value> {
@@ -84,7 +84,7 @@ pub async fn delegations(ctx: &Ctx, dao: &Address, address: Option<&str>) -> Res
         Ok(p) => p,
         Err(e) => {
             // Powers need the voting module; the bare list does not.
-            eprintln!("warning: no delegated power ({e}); showing the delegators only");
+            eprintln!("warning: no delegated power ({}); showing the delegators only", escape_control(&e.to_string()));
             let q = json!({ "delegators": { "delegate": address.to_string(), "height": height } });
             query(ctx, &contract, &q).await?
         }

@@ -573,7 +573,7 @@ pub async fn delegation_check(ctx: &Ctx, validator: &Address) -> Option<Value> {
         Ok(v) => Some(v),
         Err(e) => {
             if std::env::var_os("AGORA_DEBUG").is_some() {
-                eprintln!("debug: decentralization check skipped: {e}");
+                eprintln!("debug: decentralization check skipped: {}", crate::output::escape_control(&e.to_string()));
             }
             None
         }

@@ -6,7 +6,7 @@ use rpc_api::types::{HistoryRole, SortOrder, TxRole};
 
 use crate::commands::{CALL_TIMEOUT, Ctx};
 use crate::error::Result;
-use crate::output::{Table, print_json, print_text};
+use crate::output::{Table, escape_control, print_json, print_text};
 use crate::rpc::HistoryQuery;
 
 /// `--role`: which transactions of the address.
@@ -97,7 +97,7 @@ pub async fn run(ctx: &Ctx, args: &HistoryArgs) -> Result<()> {
     }
     let mut out = t.render();
     if let Some(c) = &page.next_cursor {
-        out.push_str(&format!("more: agora history {} --cursor {c}\n", args.target));
+        out.push_str(&format!("more: agora history {} --cursor {}\n", args.target, escape_control(c)));
     }
     print_text(&out)
 }

@@ -9,7 +9,9 @@ use std::time::Duration;
 use ledger::Address;
 
 use crate::cli::{Cli, Command};
-use crate::config::{CHAIN_ID_ENV, ClientConfig, ConfigKey, DEFAULT_NODE, NODE_ENV, Source, env_var, pick};
+use crate::config::{
+    CHAIN_ID_ENV, ClientConfig, ConfigKey, DEFAULT_NODE, MAX_FEE_ENV, NODE_ENV, Source, env_var, pick,
+};
 use crate::error::{EXIT_OK, Result, WalletError};
 use crate::keystore::{Keyring, validate_name};
 use crate::output::{OutputFormat, print_json};
@@ -45,6 +47,9 @@ pub struct Ctx {
     pub node_source: Source,
     /// The chain id transactions must be for, and where it was pinned.
     pub chain_id: Option<(String, Source)>,
+    /// The cap on a transaction's maximum fee from the environment or the
+    /// file (`--max-fee` is a transaction flag; the default is in `send.rs`).
+    pub max_fee: Option<(ledger::Amount, Source)>,
     pub keyring: Keyring,
     pub password: PasswordSource,
     /// The client config file and what it holds.
@@ -67,6 +72,13 @@ impl Ctx {
             .unwrap_or_else(|| (DEFAULT_NODE.to_owned(), Source::Default));
         let env_chain = env_var(CHAIN_ID_ENV)?.map(|c| crate::config::validate_chain_id(&c)).transpose()?;
         let chain_id = pick(cli.chain_id.clone(), env_chain, config.chain_id.clone());
+        let env_fee = env_var(MAX_FEE_ENV)?
+            .map(|v| {
+                crate::parse::parse_amount(&v).map_err(|e| WalletError::InvalidArgument(format!("{MAX_FEE_ENV}: {e}")))
+            })
+            .transpose()?;
+        let file_fee = config.max_fee.as_deref().map(crate::parse::parse_amount).transpose()?;
+        let max_fee = env_fee.map(|a| (a, Source::Env)).or(file_fee.map(|a| (a, Source::File)));
         let (output, output_source) = match (cli.output, config.output) {
             (Some(o), _) => (o, Source::Flag),
             (None, Some(o)) => (o, Source::File),
@@ -78,6 +90,7 @@ impl Ctx {
             node,
             node_source,
             chain_id,
+            max_fee,
             keyring: Keyring::new(dir),
             password: PasswordSource::resolve(cli.password_file.as_deref()),
             config_path,
@@ -170,7 +183,8 @@ pub fn report(e: &WalletError, format: OutputFormat) -> u8 {
             return e.exit_code();
         }
     }
-    eprintln!("error: {e}");
+    // The message may quote the node or a contract: escaped, on one line.
+    eprintln!("error: {}", crate::output::escape_control(&e.to_string()));
     e.exit_code()
 }
 

@@ -31,7 +31,9 @@ use crate::cli::{CreateValidatorArgs, EditValidatorArgs, MetadataArgs, StakeComm
 use crate::commands::query::event_fields;
 use crate::commands::{Ctx, decentralization};
 use crate::error::{Result, WalletError};
-use crate::output::{Fields, format_percent, format_time_ms, format_time_relative, now_ms};
+use crate::output::{
+    Fields, eprint_text, escape_control, format_percent, format_time_ms, format_time_relative, now_ms,
+};
 use crate::rpc::ValidatorInfo;
 use crate::send::{Prepared, Sent, prepare, send};
 
@@ -221,7 +223,7 @@ fn named(v: &ValidatorInfo) -> String {
     if v.metadata.moniker.is_empty() {
         v.operator.to_string()
     } else {
-        format!("{} ({})", v.metadata.moniker, v.operator)
+        format!("{} ({})", escape_control(&v.metadata.moniker), v.operator)
     }
 }
 
@@ -235,7 +237,7 @@ fn events(sent: &Sent) -> Vec<Value> {
 /// Warns about a `jail` event (a self-delegation fell below the minimum).
 fn warn_jailed(sent: &Sent) {
     if let Some(reason) = event_attr(&events(sent), "jail", "reason") {
-        eprintln!("warning: the validator was jailed: {reason}");
+        eprintln!("warning: the validator was jailed: {}", escape_control(&reason.to_string()));
     }
 }
 
@@ -420,7 +422,7 @@ async fn delegate(ctx: &Ctx, validator: &Address, amount: Amount, opts: &TxArgs)
     if !ctx.json()
         && let Some(w) = warning.as_ref().and_then(decentralization::delegation_warning)
     {
-        eprintln!("{w}");
+        eprint_text(&w);
     }
     let payload = Payload::Delegate { validator: *validator, amount };
     let Some(sent) = send(ctx, &p, opts, payload, ("amount", amount), "delegation").await? else { return Ok(()) };

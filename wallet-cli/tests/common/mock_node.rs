@@ -89,6 +89,8 @@ pub struct State {
     pub max_code_bytes: Option<u32>,
     /// The parameters of every `agora_contractQuery`.
     pub queries: Vec<Value>,
+    /// `params.min_gas_price` (default 1): a hostile node can name any price.
+    pub min_gas_price: Option<u128>,
 }
 
 pub struct MockNode {
@@ -475,7 +477,7 @@ impl MockNode {
             let mut params = ChainParams {
                 max_tx_bytes: MAX_TX_BYTES.try_into().unwrap(),
                 max_tx_gas: MAX_TX_GAS,
-                min_gas_price: Amount::new(1),
+                min_gas_price: Amount::new(st.min_gas_price.unwrap_or(1)),
                 base_tx_gas: BASE_TX_GAS,
                 gas_per_tx_byte: GAS_PER_BYTE,
                 transfer_gas: TRANSFER_GAS,
