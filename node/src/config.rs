@@ -305,7 +305,12 @@ impl RpcConfig {
         range("rpc.max_concurrent_queries", self.max_concurrent_queries.into(), 1, b::MAX_CONCURRENT_QUERIES.into())?;
         range("rpc.worker_threads", self.worker_threads.into(), 1, b::MAX_WORKER_THREADS.into())?;
         range("rpc.max_connections_per_ip", self.max_connections_per_ip.into(), 1, b::MAX_CONNECTIONS.into())?;
-        range("rpc.max_subscriptions_total", self.max_subscriptions_total.into(), 1, b::MAX_SUBSCRIPTIONS_TOTAL.into())?;
+        range(
+            "rpc.max_subscriptions_total",
+            self.max_subscriptions_total.into(),
+            1,
+            b::MAX_SUBSCRIPTIONS_TOTAL.into(),
+        )?;
         let queued = u64::from(self.max_subscriptions_total).saturating_mul(self.subscription_buffer as u64);
         if queued > b::MAX_QUEUED_NOTIFICATIONS {
             return Err(ConfigError::Invalid {

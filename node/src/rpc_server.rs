@@ -182,9 +182,8 @@ pub const HEALTH_PATH: &str = "/health";
 /// re-implemented), with status 200 when its `status` is `ok` and 503 when
 /// the node is catching up or stalled (or the check itself failed).
 async fn health(methods: &jsonrpsee::server::Methods, head: bool) -> HttpResponse {
-    let h = methods
-        .call::<_, rpc_api::types::Health>("agora_health", jsonrpsee::core::params::ArrayParams::new())
-        .await;
+    let h =
+        methods.call::<_, rpc_api::types::Health>("agora_health", jsonrpsee::core::params::ArrayParams::new()).await;
     let (status, body) = match &h {
         Ok(h) => (
             if h.status == rpc_api::types::HealthStatus::Ok {

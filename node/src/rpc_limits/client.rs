@@ -263,8 +263,17 @@ mod tests {
         assert!(v6.contains(ip("2001:db8:1::5")) && !v6.contains(ip("2001:db9::1")));
         assert!(IpNet::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
         assert!(IpNet::parse("::/0").unwrap().contains(ip("2001:db8::1")));
-        for bad in ["", "10.0.0.1/8", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/+8", "fe80::/129", "host", "::ffff:10.0.0.1"]
-        {
+        for bad in [
+            "",
+            "10.0.0.1/8",
+            "10.0.0.0/33",
+            "10.0.0.0/",
+            "10.0.0.0/-1",
+            "10.0.0.0/+8",
+            "fe80::/129",
+            "host",
+            "::ffff:10.0.0.1",
+        ] {
             assert!(IpNet::parse(bad).is_err(), "{bad}");
         }
     }

@@ -7,9 +7,9 @@
 
 pub mod client;
 pub mod cors;
-pub mod subs;
 #[cfg(test)]
 mod server_tests;
+pub mod subs;
 
 pub use client::{ClientResolver, IpConnections, IpNet, IpSlot, MAX_FORWARDED_HOPS};
 pub use cors::{Cors, CorsVerdict, check_origin, same_origin};
@@ -371,5 +371,4 @@ mod tests {
         assert!(l.check_at("2001:db8:0:1::1".parse().unwrap(), 1, t0));
         assert_eq!(client_key("::ffff:10.0.0.1".parse().unwrap()), "10.0.0.1".parse::<IpAddr>().unwrap());
     }
-
 }

@@ -56,9 +56,38 @@ pub fn cap_subscriptions(module: &mut RpcModule<()>, total: u32) -> Result<Arc<S
                 let _ = lifetime.acquire().await;
                 drop((slot, subscription_permit));
             });
-            inner(id, params, sink, SubscriptionState { conn_id, id_provider, subscription_permit: held_by_jsonrpsee }, ext)
+            inner(
+                id,
+                params,
+                sink,
+                SubscriptionState { conn_id, id_provider, subscription_permit: held_by_jsonrpsee },
+                ext,
+            )
         });
         module.verify_and_insert(name, MethodCallback::Subscription(wrapped))?;
     }
     Ok(slots)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use ledger::{Hash, Height};
+    use rpc_api::types::{BlockNotice, NewBlock};
+
+    /// docs/rpc.md sizes a block subscription's queue at about 250 bytes a
+    /// notification: the largest one a block can produce fits.
+    #[test]
+    fn a_block_notification_is_at_most_250_bytes() {
+        let n = BlockNotice::Block(NewBlock {
+            height: Height(u64::MAX),
+            hash: Hash([0xff; 32]),
+            state_root: Hash([0xff; 32]),
+            time_ms: u64::MAX,
+            num_txs: u64::MAX,
+            gas_used: u64::MAX,
+        });
+        let queued = serde_json::to_string(&n).unwrap().len();
+        assert!(queued <= 250, "{queued} bytes");
+    }
 }
