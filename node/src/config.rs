@@ -277,7 +277,7 @@ pub mod rpc_bounds {
     pub const MAX_SUBSCRIPTIONS_TOTAL: u32 = 1_000_000;
     /// `max_subscriptions_total × subscription_buffer`: notifications that
     /// may wait in subscription queues at once (a block notification is
-    /// about 250 bytes, an event one up to a few KiB).
+    /// at most 300 bytes, an event one up to a few KiB).
     pub const MAX_QUEUED_NOTIFICATIONS: u64 = 1 << 24;
 }
 
@@ -505,7 +505,7 @@ rate_limit_exempt_loopback = {exempt}
 # Most connections open at once from one client address (IPv6: one /64).
 max_connections_per_ip = {per_ip}
 # Most subscriptions open at once, all connections together (each queues up
-# to subscription_buffer notifications, ~250 bytes a block); past it, error 1018.
+# to subscription_buffer notifications, at most 300 bytes a block); past it, error 1018.
 max_subscriptions_total = {subs_total}
 # Reverse proxies whose X-Forwarded-For names the client (for the rate limit
 # and the per-IP connection cap), e.g. ["127.0.0.1", "10.0.0.0/8"]. The

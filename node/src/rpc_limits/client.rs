@@ -134,7 +134,8 @@ impl ClientResolver {
     /// and not for an exempt loopback client.
     pub fn counts_at_accept(&self, peer: IpAddr) -> bool {
         let peer = peer.to_canonical();
-        !self.is_trusted_proxy(peer) && !(self.exempt_loopback && peer.is_loopback())
+        let exempt = self.exempt_loopback && peer.is_loopback();
+        !(self.is_trusted_proxy(peer) || exempt)
     }
 
     /// The client of a request that came from `peer` with `headers`.
