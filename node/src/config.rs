@@ -68,10 +68,27 @@ pub struct RpcConfig {
     /// Requests per client IP address (token bucket); HTTP answers 429 past
     /// it, WebSocket calls get error 1016 (`RATE_LIMITED`).
     pub rate_limit_per_ip: RateLimitConfig,
-    /// Loopback clients (127.0.0.0/8, ::1) are not rate limited.
+    /// Loopback clients (127.0.0.0/8, ::1) are not rate limited, nor held to
+    /// `max_connections_per_ip`, unless their request came through a proxy
+    /// (a trusted one, or one that added `X-Forwarded-For`, `Forwarded` or
+    /// `X-Real-IP`).
     pub rate_limit_exempt_loopback: bool,
     /// Threads of the RPC server's own runtime (separate from consensus and p2p).
     pub worker_threads: u32,
+    /// Most connections open at once from one client address (IPv6: one
+    /// /64); more are closed as soon as they are accepted.
+    pub max_connections_per_ip: u32,
+    /// Most subscriptions open at once, all connections together (each can
+    /// queue `subscription_buffer` notifications); past it, error 1018.
+    pub max_subscriptions_total: u32,
+    /// Reverse proxies (IP addresses or networks like `10.0.0.0/8`) whose
+    /// `X-Forwarded-For` names the client, for the rate limit and the per-IP
+    /// connection cap. Nobody else's header is believed.
+    pub trusted_proxies: Vec<String>,
+    /// Show network addresses (the peers' and this node's listen addresses)
+    /// in `agora_networkInfo`. Off: a sentry's RPC does not reveal the
+    /// validator behind it.
+    pub expose_peer_addresses: bool,
 }
 
 /// A token bucket: `burst` requests at once, refilled at `per_second`.
@@ -195,6 +212,10 @@ impl Default for RpcConfig {
             rate_limit_per_ip: RateLimitConfig::default(),
             rate_limit_exempt_loopback: true,
             worker_threads: 2,
+            max_connections_per_ip: 32,
+            max_subscriptions_total: 1024,
+            trusted_proxies: Vec::new(),
+            expose_peer_addresses: false,
         }
     }
 }
@@ -253,6 +274,11 @@ pub mod rpc_bounds {
     pub const MAX_RATE_PER_SECOND: u32 = 1_000_000;
     pub const MAX_WORKER_THREADS: u32 = 256;
     pub const MAX_CORS_ORIGINS: usize = 256;
+    pub const MAX_SUBSCRIPTIONS_TOTAL: u32 = 1_000_000;
+    /// `max_subscriptions_total × subscription_buffer`: notifications that
+    /// may wait in subscription queues at once (a block notification is
+    /// at most 300 bytes, an event one up to a few KiB).
+    pub const MAX_QUEUED_NOTIFICATIONS: u64 = 1 << 24;
 }
 
 impl RpcConfig {
@@ -278,6 +304,36 @@ impl RpcConfig {
         )?;
         range("rpc.max_concurrent_queries", self.max_concurrent_queries.into(), 1, b::MAX_CONCURRENT_QUERIES.into())?;
         range("rpc.worker_threads", self.worker_threads.into(), 1, b::MAX_WORKER_THREADS.into())?;
+        range("rpc.max_connections_per_ip", self.max_connections_per_ip.into(), 1, b::MAX_CONNECTIONS.into())?;
+        range(
+            "rpc.max_subscriptions_total",
+            self.max_subscriptions_total.into(),
+            1,
+            b::MAX_SUBSCRIPTIONS_TOTAL.into(),
+        )?;
+        let queued = u64::from(self.max_subscriptions_total).saturating_mul(self.subscription_buffer as u64);
+        if queued > b::MAX_QUEUED_NOTIFICATIONS {
+            return Err(ConfigError::Invalid {
+                field: "rpc.max_subscriptions_total",
+                reason: format!(
+                    "{} subscriptions × subscription_buffer {} could queue {queued} notifications; at most {} \
+                     (lower one of them)",
+                    self.max_subscriptions_total,
+                    self.subscription_buffer,
+                    b::MAX_QUEUED_NOTIFICATIONS
+                ),
+            });
+        }
+        if self.trusted_proxies.len() > crate::rpc_limits::client::MAX_TRUSTED_PROXIES {
+            return Err(ConfigError::Invalid {
+                field: "rpc.trusted_proxies",
+                reason: format!("at most {} entries", crate::rpc_limits::client::MAX_TRUSTED_PROXIES),
+            });
+        }
+        for p in &self.trusted_proxies {
+            crate::rpc_limits::IpNet::parse(p)
+                .map_err(|reason| ConfigError::Invalid { field: "rpc.trusted_proxies", reason })?;
+        }
         range(
             "rpc.rate_limit_per_ip.per_second",
             self.rate_limit_per_ip.per_second.into(),
@@ -442,8 +498,22 @@ max_concurrent_queries = {max_queries}
 cors_allowed_origins = {cors}
 # Threads of the RPC server's own runtime, apart from consensus and p2p.
 worker_threads = {workers}
-# Clients on loopback (127.0.0.0/8, ::1) are not rate limited.
+# Clients on loopback (127.0.0.0/8, ::1) are not rate limited nor held to
+# max_connections_per_ip, unless the request came through a proxy (a trusted
+# one, or one that added X-Forwarded-For, Forwarded or X-Real-IP).
 rate_limit_exempt_loopback = {exempt}
+# Most connections open at once from one client address (IPv6: one /64).
+max_connections_per_ip = {per_ip}
+# Most subscriptions open at once, all connections together (each queues up
+# to subscription_buffer notifications, at most 300 bytes a block); past it, error 1018.
+max_subscriptions_total = {subs_total}
+# Reverse proxies whose X-Forwarded-For names the client (for the rate limit
+# and the per-IP connection cap), e.g. ["127.0.0.1", "10.0.0.0/8"]. The
+# header of any other peer is never believed.
+trusted_proxies = {proxies}
+# Show network addresses (peers' and this node's) in agora_networkInfo. Keep
+# it off on a sentry: the addresses would reveal the validator behind it.
+expose_peer_addresses = {expose}
 
 [rpc.rate_limit_per_ip]
 # Requests per client IP: a token bucket of `burst` refilled at `per_second`.
@@ -533,6 +603,10 @@ format = "{log_format}"
             cors = toml_list(&d.rpc.cors_allowed_origins),
             workers = d.rpc.worker_threads,
             exempt = d.rpc.rate_limit_exempt_loopback,
+            per_ip = d.rpc.max_connections_per_ip,
+            subs_total = d.rpc.max_subscriptions_total,
+            proxies = toml_list(&d.rpc.trusted_proxies),
+            expose = d.rpc.expose_peer_addresses,
             rate = d.rpc.rate_limit_per_ip.per_second,
             burst = d.rpc.rate_limit_per_ip.burst,
             metrics_enabled = d.metrics.enabled,
@@ -596,6 +670,11 @@ mod tests {
             ("[rpc]\nmax_concurrent_queries = 0", "rpc.max_concurrent_queries"),
             ("[rpc]\nmax_concurrent_queries = 100000", "rpc.max_concurrent_queries"),
             ("[rpc]\nworker_threads = 0", "rpc.worker_threads"),
+            ("[rpc]\nmax_connections_per_ip = 0", "rpc.max_connections_per_ip"),
+            ("[rpc]\nmax_subscriptions_total = 0", "rpc.max_subscriptions_total"),
+            ("[rpc]\nmax_subscriptions_total = 100000\nsubscription_buffer = 1000", "rpc.max_subscriptions_total"),
+            ("[rpc]\ntrusted_proxies = [\"proxy.example\"]", "rpc.trusted_proxies"),
+            ("[rpc]\ntrusted_proxies = [\"10.0.0.1/8\"]", "rpc.trusted_proxies"),
             ("[rpc]\nmax_response_bytes = 10", "rpc.max_response_bytes"),
             ("[rpc]\nmax_request_bytes = 4294967295", "rpc.max_request_bytes"),
             ("[rpc]\nmax_commit_wait = \"0s\"", "rpc.max_commit_wait"),
@@ -629,6 +708,10 @@ mod tests {
         c.rpc.rate_limit_per_ip = RateLimitConfig { per_second: 5, burst: 11 };
         c.rpc.rate_limit_exempt_loopback = false;
         c.rpc.worker_threads = 4;
+        c.rpc.max_connections_per_ip = 5;
+        c.rpc.max_subscriptions_total = 77;
+        c.rpc.trusted_proxies = vec!["127.0.0.1".into(), "10.0.0.0/8".into(), "fd00::/8".into()];
+        c.rpc.expose_peer_addresses = true;
         c.metrics = MetricsConfig { enabled: false, listen: "127.0.0.1:9999".into() };
         c.log.format = LogFormat::Json;
         let p: Config = toml::from_str(&c.commented_toml()).unwrap();
@@ -640,6 +723,10 @@ mod tests {
         assert_eq!(p.rpc.rate_limit_per_ip, c.rpc.rate_limit_per_ip);
         assert!(!p.rpc.rate_limit_exempt_loopback);
         assert_eq!(p.rpc.worker_threads, 4);
+        assert_eq!(p.rpc.max_connections_per_ip, 5);
+        assert_eq!(p.rpc.max_subscriptions_total, 77);
+        assert_eq!(p.rpc.trusted_proxies, c.rpc.trusted_proxies);
+        assert!(p.rpc.expose_peer_addresses);
         assert!(!p.metrics.enabled);
         assert_eq!(p.metrics.listen, "127.0.0.1:9999");
         assert_eq!(p.log.format, LogFormat::Json);

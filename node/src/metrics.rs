@@ -428,7 +428,7 @@ impl Metrics {
         );
         reg.register(
             "rpc_connections_refused",
-            "Connections closed at once because max_connections were open",
+            "Connections closed at once because max_connections (or the address's max_connections_per_ip) were open",
             connections_refused.clone(),
         );
         let handle = |name: &'static str| MethodMetrics {

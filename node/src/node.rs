@@ -235,6 +235,7 @@ pub async fn run(home: &Home, overrides: StartOptions, byzantine: Byzantine) -> 
         tracing::warn!(?byzantine, "BYZANTINE TEST MODE");
     }
     let validator = ValidatorKey { key: vkey, state_file, state, audit_log, byzantine };
+    net.expose_addresses(config.rpc.expose_peer_addresses);
     let (engine, consensus_status) = Engine::new(chain.clone(), Some(validator), interval, net.clone())?;
     let role = if engine.is_validator() { "validator" } else { "full node (not in the validator set)" };
     let ctx = Arc::new(RpcContext {

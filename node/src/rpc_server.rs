@@ -2,12 +2,23 @@
 //! tokio runtime (`[rpc] worker_threads`), so a flood of requests competes
 //! for the RPC threads, never for those of consensus and the network.
 //!
-//! In front of jsonrpsee, per connection: the connection bound, then per
-//! request CORS (preflights answered here), the per-IP rate limit (HTTP: 429),
-//! and the client's address and transport put in the request's extensions
-//! for the JSON-RPC middleware ([`crate::rpc_limits::RpcGuard`]: WebSocket
-//! calls pay the rate limit there, error 1016). jsonrpsee itself bounds body
-//! sizes, batch length and subscriptions per connection.
+//! In front of jsonrpsee, per connection, in the accept loop before a byte
+//! is read: the per-IP connection cap and the connection bound. Then per
+//! request: who the client is (behind a trusted proxy, from
+//! `X-Forwarded-For`; [`crate::rpc_limits::ClientResolver`]), CORS
+//! (preflights answered here), the per-IP rate limit (HTTP: 429), `GET
+//! /health` for load balancers, and the client's address and transport put
+//! in the request's extensions for the JSON-RPC middleware
+//! ([`crate::rpc_limits::RpcGuard`]: WebSocket calls pay the rate limit
+//! there, error 1016). jsonrpsee itself bounds body sizes, batch length and
+//! subscriptions per connection; every subscription method is wrapped with
+//! the node-wide subscription cap ([`crate::rpc_limits::cap_subscriptions`]).
+//!
+//! A connection's places (in `max_connections` and in its client's
+//! `max_connections_per_ip`) are held by one [`ConnLease`]: the connection's
+//! task holds it, and a WebSocket upgrade carries it in its request's
+//! extensions, which jsonrpsee keeps for the WebSocket's whole life. So the
+//! places are given back whenever and however the connection ends.
 //!
 //! Also in front: the explorer at `/explorer/` (`crate::explorer`); around the
 //! methods, the parameter conventions (`rpc_params`). The module is the typed
@@ -29,7 +40,9 @@ use rpc_api::api::{DiscoverApiServer, EventsApiServer, HistoryApiServer};
 use crate::config::RpcConfig;
 use crate::metrics::{Metrics, RpcMetrics};
 use crate::rpc::{RpcContext, typed_modules};
-use crate::rpc_limits::{ClientInfo, Cors, CorsVerdict, MAX_TRACKED_IPS, RateLimiter, RpcGuardLayer};
+use crate::rpc_limits::{
+    ClientResolver, Cors, CorsVerdict, IpConnections, IpSlot, MAX_TRACKED_IPS, RateLimiter, RpcGuardLayer,
+};
 
 /// `rpc.discover`: the OpenRPC document generated from the `rpc-api` traits.
 #[derive(Debug)]
@@ -42,13 +55,15 @@ impl DiscoverApiServer for Discover {
     }
 }
 
-/// Every method the node serves.
+/// Every method the node serves, the subscriptions capped at
+/// `cfg.max_subscriptions_total` together.
 pub fn api(ctx: Arc<RpcContext>, cfg: &RpcConfig) -> anyhow::Result<RpcModule<()>> {
     let mut m = RpcModule::new(());
     m.merge(typed_modules(ctx.clone())?)?;
     m.merge(Discover.into_rpc())?;
     m.merge(crate::rpc_history::HistoryRpc::new(ctx.clone()).into_rpc())?;
     m.merge(crate::rpc_events::EventsRpc::new(ctx, cfg.slow_subscriber, cfg.subscription_buffer).into_rpc())?;
+    crate::rpc_limits::cap_subscriptions(&mut m, cfg.max_subscriptions_total)?;
     Ok(m)
 }
 
@@ -160,6 +175,53 @@ fn plain(status: http::StatusCode, body: &str) -> HttpResponse {
     r
 }
 
+/// Where load balancers and orchestrators probe the node.
+pub const HEALTH_PATH: &str = "/health";
+
+/// `GET /health`: `agora_health`'s own answer (the method is called, not
+/// re-implemented), with status 200 when its `status` is `ok` and 503 when
+/// the node is catching up or stalled (or the check itself failed).
+async fn health(methods: &jsonrpsee::server::Methods, head: bool) -> HttpResponse {
+    let h =
+        methods.call::<_, rpc_api::types::Health>("agora_health", jsonrpsee::core::params::ArrayParams::new()).await;
+    let (status, body) = match &h {
+        Ok(h) => (
+            if h.status == rpc_api::types::HealthStatus::Ok {
+                http::StatusCode::OK
+            } else {
+                http::StatusCode::SERVICE_UNAVAILABLE
+            },
+            serde_json::to_string(h).unwrap_or_default(),
+        ),
+        Err(e) => (http::StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({ "error": e.to_string() }).to_string()),
+    };
+    let mut r = HttpResponse::new(if head { HttpBody::empty() } else { HttpBody::from(body + "\n") });
+    *r.status_mut() = status;
+    let hs = r.headers_mut();
+    hs.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    hs.insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    r
+}
+
+/// A connection's places in `max_connections` and (unless exempt) in its
+/// client's `max_connections_per_ip`, given back when the last holder drops
+/// it: the connection's task, or the WebSocket it was upgraded to.
+#[derive(Debug)]
+struct ConnSlots {
+    _conn: tokio::sync::OwnedSemaphorePermit,
+    _ip: Option<IpSlot>,
+}
+
+/// Put in a WebSocket upgrade's extensions: jsonrpsee keeps those for the
+/// WebSocket's life, and with them the connection's places.
+#[derive(Clone, Debug)]
+struct ConnLease(#[allow(dead_code)] Arc<ConnSlots>);
+
+/// A WebSocket forwarded by a trusted proxy: its place in the forwarded
+/// client's `max_connections_per_ip`, held like [`ConnLease`].
+#[derive(Clone, Debug)]
+struct ForwardedLease(#[allow(dead_code)] Arc<IpSlot>);
+
 /// Binds and runs the accept loop (on the current runtime: the RPC one).
 async fn start(
     module: RpcModule<()>,
@@ -178,7 +240,9 @@ async fn start(
         .max_subscriptions_per_connection(cfg.max_subscriptions_per_connection)
         .set_batch_request_config(BatchRequestConfig::Limit(cfg.max_batch))
         .build();
-    let limiter = Arc::new(RateLimiter::new(cfg.rate_limit_per_ip, cfg.rate_limit_exempt_loopback, MAX_TRACKED_IPS));
+    let limiter = Arc::new(RateLimiter::new(cfg.rate_limit_per_ip, MAX_TRACKED_IPS));
+    let resolver = Arc::new(ClientResolver::new(&cfg.trusted_proxies, cfg.rate_limit_exempt_loopback));
+    let per_ip = IpConnections::new(cfg.max_connections_per_ip);
     let guard = RpcGuardLayer { limiter: limiter.clone(), metrics: rpc_metrics.clone() };
     let builder = Server::builder()
         .set_config(config)
@@ -203,23 +267,41 @@ async fn start(
                     }
                 },
             };
+            // The per-IP cap first (a refused client must not take one of
+            // the global places, even for a moment), then the global bound.
+            let peer = remote.ip().to_canonical();
+            let ip_slot = if resolver.counts_at_accept(peer) {
+                let Some(s) = per_ip.try_acquire(peer) else {
+                    rpc_metrics.connections_refused.inc();
+                    drop(sock);
+                    continue;
+                };
+                Some(s)
+            } else {
+                None
+            };
             let Ok(permit) = connections.clone().try_acquire_owned() else {
                 rpc_metrics.connections_refused.inc();
                 drop(sock);
                 continue;
             };
+            let slots = Arc::new(ConnSlots { _conn: permit, _ip: ip_slot });
             let _ = sock.set_nodelay(true);
             let svc = builder.clone().build(methods.clone(), stop_handle.clone());
             let front = Front {
                 inner: svc,
-                ip: remote.ip(),
+                peer,
+                slots: slots.clone(),
+                resolver: resolver.clone(),
+                per_ip: per_ip.clone(),
                 limiter: limiter.clone(),
                 cors: cors.clone(),
                 metrics: rpc_metrics.clone(),
+                methods: methods.clone(),
             };
             let stopped = stop_handle.clone().shutdown();
             tokio::spawn(async move {
-                let _permit = permit;
+                let _slots = slots;
                 if let Err(e) = serve_with_graceful_shutdown(sock, front, stopped).await {
                     tracing::trace!(error = %e, "rpc connection ended");
                 }
@@ -229,16 +311,21 @@ async fn start(
     Ok((server_handle, local))
 }
 
-/// The per-connection service in front of jsonrpsee's: CORS, the per-IP
-/// rate limit for HTTP requests, and the client's address and transport in
-/// the request's extensions.
+/// The per-connection service in front of jsonrpsee's: who the client is,
+/// CORS, the per-IP rate limit for HTTP requests, `GET /health`, and the
+/// client's address and transport in the request's extensions.
 #[derive(Clone, Debug)]
 struct Front<S> {
     inner: S,
-    ip: std::net::IpAddr,
+    /// The TCP peer (canonical: IPv4-mapped addresses as IPv4).
+    peer: std::net::IpAddr,
+    slots: Arc<ConnSlots>,
+    resolver: Arc<ClientResolver>,
+    per_ip: Arc<IpConnections>,
     limiter: Arc<RateLimiter>,
     cors: Arc<Cors>,
     metrics: Arc<RpcMetrics>,
+    methods: jsonrpsee::server::Methods,
 }
 
 type FrontFuture = std::pin::Pin<Box<dyn Future<Output = Result<HttpResponse, BoxError>> + Send + 'static>>;
@@ -287,13 +374,25 @@ where
             }
             resp
         };
-        if !self.limiter.check(self.ip, 1) {
+        let websocket = jsonrpsee::server::ws::is_upgrade_request(&req);
+        let Ok((client, forwarded)) = self.resolver.resolve(self.peer, req.headers(), websocket) else {
+            let r = plain(http::StatusCode::BAD_REQUEST, "malformed X-Forwarded-For from a trusted proxy\n");
+            return Box::pin(std::future::ready(Ok(with_cors(r))));
+        };
+        if !client.exempt && !self.limiter.check(client.ip, 1) {
             self.metrics.rate_limited("http", 1);
             let mut r = plain(http::StatusCode::TOO_MANY_REQUESTS, "too many requests from this address\n");
             r.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
             return Box::pin(std::future::ready(Ok(with_cors(r))));
         }
-        let websocket = jsonrpsee::server::ws::is_upgrade_request(&req);
+        if !websocket
+            && req.uri().path() == HEALTH_PATH
+            && (req.method() == http::Method::GET || req.method() == http::Method::HEAD)
+        {
+            let methods = self.methods.clone();
+            let head = req.method() == http::Method::HEAD;
+            return Box::pin(async move { Ok(with_cors(health(&methods, head).await)) });
+        }
         // Browsers send `Origin` on WebSocket handshakes but apply no CORS to
         // them: a page from another origin must not reach this node's RPC
         // through a visitor's browser (its loopback address is exempt from
@@ -305,7 +404,20 @@ where
         {
             return Box::pin(std::future::ready(Ok(plain(http::StatusCode::FORBIDDEN, "origin not allowed\n"))));
         }
-        req.extensions_mut().insert(ClientInfo { ip: self.ip, websocket });
+        if websocket {
+            // A WebSocket through a trusted proxy is one client's connection:
+            // it takes a place in that client's per-IP cap for its life.
+            if forwarded {
+                let Some(slot) = self.per_ip.try_acquire(client.ip) else {
+                    self.metrics.connections_refused.inc();
+                    let r = plain(http::StatusCode::TOO_MANY_REQUESTS, "too many connections from this address\n");
+                    return Box::pin(std::future::ready(Ok(with_cors(r))));
+                };
+                req.extensions_mut().insert(ForwardedLease(Arc::new(slot)));
+            }
+            req.extensions_mut().insert(ConnLease(self.slots.clone()));
+        }
+        req.extensions_mut().insert(client);
         let fut = self.inner.call(req);
         Box::pin(async move { fut.await.map(with_cors) })
     }

@@ -55,9 +55,21 @@ fn port_of(url: &str) -> u16 {
 
 /// One HTTP/1.1 request (Connection: close): (status, headers+body text).
 async fn http(port: u16, method: &str, headers: &[(&str, &str)], body: &str) -> std::io::Result<(u16, String)> {
+    http_at(port, method, "/", headers, body).await
+}
+
+async fn http_at(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> std::io::Result<(u16, String)> {
     let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
-    let mut req =
-        format!("{method} / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     if !body.is_empty() {
         req.push_str("Content-Type: application/json\r\n");
     }
@@ -185,6 +197,8 @@ fn rpc_flood_does_not_stop_block_production() {
             ("cors_allowed_origins", toml::Value::Array(vec![toml::Value::String("http://explorer.test".into())])),
         ],
     );
+    // node3 shows network addresses in agora_networkInfo (the others do not).
+    set_rpc(&net, 3, &[("expose_peer_addresses", toml::Value::Boolean(true))]);
     net.start_all().expect("start");
     wait_all(&net, &[0, 1, 2, 3], 3, 60);
 
@@ -234,7 +248,34 @@ fn rpc_flood_does_not_stop_block_production() {
             }
         }
         assert!(limited >= 1, "no WebSocket call was rate limited");
+        drop(ws);
+        // The per-IP connection cap (default 32; node1 does not exempt
+        // loopback): past it, connections are closed as soon as accepted.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let mut held = Vec::new();
+        for _ in 0..40 {
+            held.push(tokio::net::TcpStream::connect(("127.0.0.1", p1)).await.unwrap());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mut open = 0;
+        for s in &mut held {
+            let mut b = [0u8; 16];
+            match tokio::time::timeout(Duration::from_millis(50), s.read(&mut b)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => {}
+                _ => open += 1,
+            }
+        }
+        assert!((24..=32).contains(&open), "{open} of 40 connections from one address stayed open (cap 32)");
     });
+    // Network addresses: hidden by default (node0), shown when configured (node3).
+    let hidden = call(&net, 0, "agora_networkInfo", vec![]).unwrap();
+    let shown = call(&net, 3, "agora_networkInfo", vec![]).unwrap();
+    let peers = |v: &Value| v["peers"].as_array().cloned().unwrap_or_default();
+    assert!(!peers(&hidden).is_empty() && !peers(&shown).is_empty(), "{hidden} {shown}");
+    assert!(peers(&hidden).iter().all(|p| p["address"].is_null() && p["peer_id"].is_string()), "{hidden}");
+    assert_eq!(hidden["listen_addrs"], json!([]), "{hidden}");
+    assert!(peers(&shown).iter().all(|p| p["address"].as_str().is_some_and(|a| a.starts_with("/ip4/"))), "{shown}");
+    assert!(!shown["listen_addrs"].as_array().unwrap().is_empty(), "{shown}");
 
     // --- The flood on node0. ----------------------------------------------
     let p0 = port_of(&net.rpc_url(0));
@@ -366,6 +407,8 @@ fn rpc_flood_does_not_stop_block_production() {
         let m = testnet::prom::scrape(&net.metrics_url(0).unwrap(), Duration::from_secs(10));
         node0_heights.push(m.ok().and_then(|m| m.value("agora_consensus_height", &[])).unwrap_or(0.0) as u64);
     }
+    // Health as a load balancer sees it, on the flooded node.
+    let (health_code, health_text) = rt.block_on(http_at(p0, "GET", "/health", &[], "")).expect("GET /health on node0");
     let f1 = net.height(2).unwrap();
     stop.store(true, Ordering::Relaxed);
     rt.block_on(async {
@@ -420,6 +463,9 @@ fn rpc_flood_does_not_stop_block_production() {
         get(&t.errors)
     );
 
+    println!("  GET /health on node0 during the flood: {health_code}");
+    assert_eq!(health_code, 200, "{health_text}");
+    assert!(health_text.contains(r#""status":"ok""#), "{health_text}");
     // The limits answered.
     assert!(get(&t.batch_ok) > 0, "no batch at the limit was served");
     assert!(get(&t.over_batch_refused) > 0, "over-limit batches were not refused");

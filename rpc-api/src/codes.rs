@@ -23,6 +23,9 @@ pub const BUSY: i32 = 1015;
 pub const RATE_LIMITED: i32 = 1016;
 /// The requested height is pruned or not yet committed.
 pub const HEIGHT_UNAVAILABLE: i32 = 1017;
+/// The node holds its maximum of subscriptions (`rpc.max_subscriptions_total`,
+/// all connections together); retry later.
+pub const TOO_MANY_SUBSCRIPTIONS: i32 = 1018;
 pub const NO_VALIDATOR: i32 = 1020;
 pub const INVALID_PARAMS: i32 = -32602;
 pub const INTERNAL: i32 = -32603;

@@ -3,6 +3,10 @@
 //! they told identify (agent and protocol version). The network task writes
 //! it on swarm events; RPC reads a snapshot. Bounded: at most
 //! [`MAX_PEERS_LISTED`] peers and [`MAX_LISTEN_ADDRS`] addresses are kept.
+//!
+//! Network addresses (the peers' and this node's listen addresses) are left
+//! out of the snapshot unless `[rpc] expose_peer_addresses` is on: a sentry
+//! node's RPC would otherwise name the validator it shields.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -22,7 +26,10 @@ pub const MAX_VERSION_CHARS: usize = 128;
 #[derive(Debug, Default)]
 struct Table {
     listen: Vec<Multiaddr>,
-    peers: BTreeMap<PeerId, PeerInfo>,
+    /// Each peer with the address of its connection (shown only when
+    /// `expose_addresses`).
+    peers: BTreeMap<PeerId, (PeerInfo, Multiaddr)>,
+    expose_addresses: bool,
 }
 
 /// Shared between the network task (writer) and the handle (reader).
@@ -58,14 +65,17 @@ impl PeerTable {
             }
             t.peers.insert(
                 peer,
-                PeerInfo {
-                    peer_id: peer.to_string(),
-                    address: addr.to_string(),
-                    direction: if outbound { PeerDirection::Outbound } else { PeerDirection::Inbound },
-                    agent_version: None,
-                    protocol_version: None,
-                    connected_ms: now_ms,
-                },
+                (
+                    PeerInfo {
+                        peer_id: peer.to_string(),
+                        address: None,
+                        direction: if outbound { PeerDirection::Outbound } else { PeerDirection::Inbound },
+                        agent_version: None,
+                        protocol_version: None,
+                        connected_ms: now_ms,
+                    },
+                    addr.clone(),
+                ),
             );
         });
     }
@@ -76,28 +86,46 @@ impl PeerTable {
 
     pub fn identified(&self, peer: &PeerId, agent_version: &str, protocol_version: &str) {
         self.with(|t| {
-            if let Some(p) = t.peers.get_mut(peer) {
+            if let Some((p, _)) = t.peers.get_mut(peer) {
                 p.agent_version = Some(bounded(agent_version));
                 p.protocol_version = Some(bounded(protocol_version));
             }
         });
     }
 
+    /// Whether snapshots show network addresses (off by default).
+    pub fn expose_addresses(&self, on: bool) {
+        self.with(|t| t.expose_addresses = on);
+    }
+
     /// The table as `agora_networkInfo` answers it.
     pub fn snapshot(&self, node_id: PeerId) -> NetworkInfo {
-        self.with(|t| NetworkInfo {
-            node_id: Some(node_id.to_string()),
-            listen_addrs: t.listen.iter().map(ToString::to_string).collect(),
-            num_peers: t.peers.len() as u64,
-            peers: t.peers.values().cloned().collect(),
+        self.with(|t| {
+            let show = t.expose_addresses;
+            NetworkInfo {
+                node_id: Some(node_id.to_string()),
+                listen_addrs: if show { t.listen.iter().map(ToString::to_string).collect() } else { Vec::new() },
+                num_peers: t.peers.len() as u64,
+                peers: t
+                    .peers
+                    .values()
+                    .map(|(p, a)| PeerInfo { address: show.then(|| a.to_string()), ..p.clone() })
+                    .collect(),
+            }
         })
     }
 }
 
 impl NetworkHandle {
-    /// This node's id, listen addresses and connected peers.
+    /// This node's id, listen addresses and connected peers (addresses only
+    /// if [`NetworkHandle::expose_addresses`] was turned on).
     pub fn info(&self) -> NetworkInfo {
         self.table.snapshot(self.local_peer_id)
+    }
+
+    /// `[rpc] expose_peer_addresses`: show network addresses in [`Self::info`].
+    pub fn expose_addresses(&self, on: bool) {
+        self.table.expose_addresses(on);
     }
 }
 
@@ -109,6 +137,7 @@ mod tests {
     #[test]
     fn tracks_peers_and_their_versions_within_bounds() {
         let t = PeerTable::default();
+        t.expose_addresses(true);
         let me = PeerId::random();
         let a: Multiaddr = "/ip4/127.0.0.1/tcp/1".parse().unwrap();
         t.listening(&a);
@@ -138,5 +167,34 @@ mod tests {
             t.listening(&format!("/ip4/127.0.0.1/tcp/{}", 100 + i).parse().unwrap());
         }
         assert_eq!(t.snapshot(me).listen_addrs.len(), MAX_LISTEN_ADDRS);
+    }
+
+    #[test]
+    fn addresses_are_hidden_unless_exposed() {
+        let t = PeerTable::default();
+        let me = PeerId::random();
+        let listen: Multiaddr = "/ip4/10.1.2.3/tcp/26656".parse().unwrap();
+        let sentry_of: Multiaddr = "/ip4/192.0.2.44/tcp/40000".parse().unwrap();
+        t.listening(&listen);
+        let p = PeerId::random();
+        t.connected(p, &sentry_of, false, 7);
+        t.identified(&p, "agorad/1.0", "/agora/1");
+        // Default: no address anywhere in the answer, the rest is there.
+        let s = t.snapshot(me);
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(!json.contains("10.1.2.3") && !json.contains("192.0.2.44"), "{json}");
+        assert!(s.listen_addrs.is_empty());
+        assert_eq!(s.num_peers, 1);
+        let pi = &s.peers[0];
+        assert_eq!(pi.address, None);
+        assert_eq!(pi.peer_id, p.to_string());
+        assert_eq!((pi.direction, pi.connected_ms), (PeerDirection::Inbound, 7));
+        assert_eq!(pi.agent_version.as_deref(), Some("agorad/1.0"));
+        assert_eq!(pi.protocol_version.as_deref(), Some("/agora/1"));
+        // Exposed: the addresses.
+        t.expose_addresses(true);
+        let s = t.snapshot(me);
+        assert_eq!(s.listen_addrs, vec![listen.to_string()]);
+        assert_eq!(s.peers[0].address.as_deref(), Some(sentry_of.to_string().as_str()));
     }
 }

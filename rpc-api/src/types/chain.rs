@@ -206,8 +206,8 @@ pub enum PeerDirection {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeerInfo {
     pub peer_id: String,
-    /// The address of the connection.
-    pub address: String,
+    /// The address of the connection; null unless the node sets `[rpc] expose_peer_addresses`.
+    pub address: Option<String>,
     pub direction: PeerDirection,
     /// The peer's identify `agent_version` (null until identify completed).
     pub agent_version: Option<String>,
@@ -222,6 +222,7 @@ pub struct PeerInfo {
 pub struct NetworkInfo {
     /// The libp2p peer id (null without networking).
     pub node_id: Option<String>,
+    /// This node's listen addresses; empty unless the node sets `[rpc] expose_peer_addresses`.
     pub listen_addrs: Vec<String>,
     /// Connected peers (at most 1000 listed).
     pub peers: Vec<PeerInfo>,

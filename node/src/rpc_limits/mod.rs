@@ -1,9 +1,21 @@
 //! The RPC server's limits beyond what jsonrpsee enforces itself: a per-IP
-//! rate limit (token buckets in a bounded map), CORS, and the JSON-RPC
+//! rate limit (token buckets in a bounded map, here), who the client is
+//! behind a trusted proxy and the per-IP connection cap ([`client`]), the
+//! node-wide subscription cap ([`subs`]), CORS ([`cors`]), and the JSON-RPC
 //! middleware that rate-limits WebSocket calls and records per-method
 //! metrics with a bounded label set.
 
-use std::collections::{HashMap, HashSet};
+pub mod client;
+pub mod cors;
+#[cfg(test)]
+mod server_tests;
+pub mod subs;
+
+pub use client::{ClientResolver, IpConnections, IpNet, IpSlot, MAX_FORWARDED_HOPS};
+pub use cors::{Cors, CorsVerdict, check_origin, same_origin};
+pub use subs::cap_subscriptions;
+
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,23 +29,6 @@ use crate::metrics::RpcMetrics;
 
 /// Most client addresses whose buckets are remembered at once.
 pub const MAX_TRACKED_IPS: usize = 65_536;
-
-/// Is `o` a valid `cors_allowed_origins` entry: `*` or `scheme://host[:port]`?
-pub fn check_origin(o: &str) -> Result<(), String> {
-    if o == "*" {
-        return Ok(());
-    }
-    let bad = || format!("`{o}` is not an origin like https://explorer.example or http://localhost:8080 (or \"*\")");
-    let (scheme, rest) = o.split_once("://").ok_or_else(bad)?;
-    if !matches!(scheme, "http" | "https") || rest.is_empty() || o.len() > 253 {
-        return Err(bad());
-    }
-    let ok = rest.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
-    if !ok {
-        return Err(bad());
-    }
-    Ok(())
-}
 
 /// A token bucket counted in thousandths of a token (integer arithmetic, no
 /// drift: the time that did not yet make a whole milli-token is kept).
@@ -117,26 +112,23 @@ struct Buckets {
 #[derive(Debug)]
 pub struct RateLimiter {
     cfg: RateLimitConfig,
-    exempt_loopback: bool,
     cap: usize,
     buckets: Mutex<Buckets>,
 }
 
 impl RateLimiter {
-    pub fn new(cfg: RateLimitConfig, exempt_loopback: bool, cap: usize) -> Self {
+    pub fn new(cfg: RateLimitConfig, cap: usize) -> Self {
         let buckets = Buckets { map: HashMap::new(), next_sweep: Instant::now() };
-        RateLimiter { cfg, exempt_loopback, cap: cap.max(1), buckets: Mutex::new(buckets) }
+        RateLimiter { cfg, cap: cap.max(1), buckets: Mutex::new(buckets) }
     }
 
-    /// May `ip` spend `cost` requests now?
+    /// May `ip` spend `cost` requests now? (Whether a client is exempt is
+    /// decided per request, by [`ClientResolver`]: the caller does not ask.)
     pub fn check(&self, ip: IpAddr, cost: u32) -> bool {
         self.check_at(ip, cost, Instant::now())
     }
 
     pub fn check_at(&self, ip: IpAddr, cost: u32, now: Instant) -> bool {
-        if self.exempt_loopback && ip.to_canonical().is_loopback() {
-            return true;
-        }
         let key = client_key(ip);
         let Ok(mut b) = self.buckets.lock() else { return false };
         if !b.map.contains_key(&key) && b.map.len() >= self.cap {
@@ -168,82 +160,17 @@ impl RateLimiter {
     }
 }
 
-/// The allowed browser origins.
-#[derive(Clone, Debug, Default)]
-pub struct Cors {
-    any: bool,
-    origins: HashSet<String>,
-}
-
-/// What to do with a request, as far as CORS is concerned.
-#[derive(Debug, PartialEq, Eq)]
-pub enum CorsVerdict {
-    /// Not a preflight: serve it; `Some(v)`: send `Access-Control-Allow-Origin: v`.
-    Serve(Option<String>),
-    /// A preflight from an allowed origin: answer 204 with these headers.
-    Preflight(Vec<(&'static str, String)>),
-    /// A preflight from an origin that is not allowed: answer 403.
-    Forbidden,
-}
-
-impl Cors {
-    pub fn new(origins: &[String]) -> Self {
-        Cors {
-            any: origins.iter().any(|o| o == "*"),
-            origins: origins.iter().filter(|o| *o != "*").map(|o| o.to_ascii_lowercase()).collect(),
-        }
-    }
-
-    pub fn enabled(&self) -> bool {
-        self.any || !self.origins.is_empty()
-    }
-
-    pub(crate) fn allow(&self, origin: Option<&str>) -> Option<String> {
-        let origin = origin?;
-        if self.any {
-            Some("*".into())
-        } else if self.origins.contains(&origin.to_ascii_lowercase()) {
-            Some(origin.to_owned())
-        } else {
-            None
-        }
-    }
-
-    /// The verdict for a request with `method`, `Origin` header `origin` and,
-    /// for preflights, `Access-Control-Request-Method` `req_method`.
-    pub fn verdict(&self, method: &str, origin: Option<&str>, req_method: Option<&str>) -> CorsVerdict {
-        let preflight = method == "OPTIONS" && origin.is_some() && req_method.is_some();
-        if !preflight {
-            return CorsVerdict::Serve(self.allow(origin));
-        }
-        match (self.allow(origin), req_method) {
-            (Some(allow), Some("POST" | "GET")) => CorsVerdict::Preflight(vec![
-                ("access-control-allow-origin", allow),
-                ("access-control-allow-methods", "POST, GET, OPTIONS".into()),
-                ("access-control-allow-headers", "content-type".into()),
-                ("access-control-max-age", "600".into()),
-                ("vary", "Origin".into()),
-            ]),
-            _ => CorsVerdict::Forbidden,
-        }
-    }
-}
-
-/// Whether `origin` (`scheme://host[:port]`) names the same host and port as
-/// the request's `Host` header: the explorer's own page, served from this port.
-pub fn same_origin(origin: &str, host: Option<&str>) -> bool {
-    let Some(host) = host else { return false };
-    origin
-        .split_once("://")
-        .is_some_and(|(scheme, rest)| matches!(scheme, "http" | "https") && rest.eq_ignore_ascii_case(host))
-}
-
 /// Put in each HTTP request's extensions by the server's front service, and
 /// so in every JSON-RPC call's: who is calling, over which transport.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientInfo {
+    /// The client's address: the TCP peer's, or behind a trusted proxy the
+    /// one `X-Forwarded-For` names.
     pub ip: IpAddr,
     pub websocket: bool,
+    /// Not rate limited (a loopback client not behind a proxy, when
+    /// `rate_limit_exempt_loopback` is on).
+    pub exempt: bool,
 }
 
 /// The JSON-RPC middleware: WebSocket calls pay the caller's rate limit (an
@@ -279,6 +206,9 @@ impl<S> RpcGuard<S> {
     /// calls here (a batch of 100 costs 100, as over WebSocket).
     fn admit(&self, info: Option<&ClientInfo>, cost: u32) -> bool {
         let Some(c) = info else { return true };
+        if c.exempt {
+            return true;
+        }
         let cost = if c.websocket { cost } else { cost.saturating_sub(1) };
         if cost == 0 {
             return true;
@@ -371,17 +301,6 @@ mod tests {
     }
 
     #[test]
-    fn same_origin_is_the_host_and_port_of_the_request() {
-        assert!(same_origin("http://127.0.0.1:26657", Some("127.0.0.1:26657")));
-        assert!(same_origin("https://Node.Example", Some("node.example")));
-        assert!(!same_origin("http://127.0.0.1:26658", Some("127.0.0.1:26657")));
-        assert!(!same_origin("https://evil.example", Some("127.0.0.1:26657")));
-        assert!(!same_origin("null", Some("127.0.0.1:26657")));
-        assert!(!same_origin("file://127.0.0.1:26657", Some("127.0.0.1:26657")));
-        assert!(!same_origin("http://127.0.0.1:26657", None));
-    }
-
-    #[test]
     fn bucket_allows_a_burst_then_the_rate() {
         let c = cfg(10, 5);
         let t0 = Instant::now();
@@ -423,7 +342,7 @@ mod tests {
 
     #[test]
     fn ip_map_is_bounded_and_evicts_idle_clients_first() {
-        let l = RateLimiter::new(cfg(1, 2), true, 100);
+        let l = RateLimiter::new(cfg(1, 2), 100);
         let t0 = Instant::now();
         let ip = |i: u32| IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
         for i in 0..1000 {
@@ -444,71 +363,12 @@ mod tests {
     }
 
     #[test]
-    fn loopback_is_exempt_only_when_configured() {
-        let t0 = Instant::now();
-        let lo: IpAddr = "127.0.0.1".parse().unwrap();
-        let lo6: IpAddr = "::1".parse().unwrap();
-        let exempt = RateLimiter::new(cfg(1, 1), true, 10);
-        for _ in 0..100 {
-            assert!(exempt.check_at(lo, 1, t0));
-            assert!(exempt.check_at(lo6, 1, t0));
-        }
-        assert_eq!(exempt.tracked(), 0);
-        let strict = RateLimiter::new(cfg(1, 1), false, 10);
-        assert!(strict.check_at(lo, 1, t0));
-        assert!(!strict.check_at(lo, 1, t0));
-    }
-
-    #[test]
     fn ipv6_clients_share_their_slash_64() {
-        let l = RateLimiter::new(cfg(1, 1), true, 10);
+        let l = RateLimiter::new(cfg(1, 1), 10);
         let t0 = Instant::now();
         assert!(l.check_at("2001:db8::1".parse().unwrap(), 1, t0));
         assert!(!l.check_at("2001:db8::ffff:2".parse().unwrap(), 1, t0));
         assert!(l.check_at("2001:db8:0:1::1".parse().unwrap(), 1, t0));
         assert_eq!(client_key("::ffff:10.0.0.1".parse().unwrap()), "10.0.0.1".parse::<IpAddr>().unwrap());
-    }
-
-    #[test]
-    fn cors_preflight_and_headers() {
-        let off = Cors::new(&[]);
-        assert!(!off.enabled());
-        assert_eq!(off.verdict("POST", Some("https://a.example"), None), CorsVerdict::Serve(None));
-        assert_eq!(off.verdict("OPTIONS", Some("https://a.example"), Some("POST")), CorsVerdict::Forbidden);
-        // Not a preflight (no Access-Control-Request-Method): served as usual.
-        assert_eq!(off.verdict("OPTIONS", Some("https://a.example"), None), CorsVerdict::Serve(None));
-
-        let some = Cors::new(&["https://explorer.example".into()]);
-        assert_eq!(
-            some.verdict("POST", Some("https://Explorer.example"), None),
-            CorsVerdict::Serve(Some("https://Explorer.example".into()))
-        );
-        assert_eq!(some.verdict("POST", Some("https://evil.example"), None), CorsVerdict::Serve(None));
-        assert_eq!(some.verdict("POST", None, None), CorsVerdict::Serve(None));
-        match some.verdict("OPTIONS", Some("https://explorer.example"), Some("POST")) {
-            CorsVerdict::Preflight(h) => {
-                assert!(h.contains(&("access-control-allow-origin", "https://explorer.example".into())));
-                assert!(h.iter().any(|(k, v)| *k == "access-control-allow-methods" && v.contains("POST")));
-                assert!(h.iter().any(|(k, v)| *k == "access-control-allow-headers" && v == "content-type"));
-            }
-            v => panic!("{v:?}"),
-        }
-        assert_eq!(some.verdict("OPTIONS", Some("https://evil.example"), Some("POST")), CorsVerdict::Forbidden);
-        assert_eq!(some.verdict("OPTIONS", Some("https://explorer.example"), Some("DELETE")), CorsVerdict::Forbidden);
-
-        let any = Cors::new(&["*".into()]);
-        assert_eq!(any.verdict("POST", Some("https://x.example"), None), CorsVerdict::Serve(Some("*".into())));
-        assert!(matches!(any.verdict("OPTIONS", Some("null"), Some("POST")), CorsVerdict::Preflight(_)));
-    }
-
-    #[test]
-    fn origins_are_checked() {
-        for ok in ["*", "https://a.example", "http://localhost:8080", "http://[::1]:80"] {
-            check_origin(ok).unwrap();
-        }
-        for bad in ["", "a.example", "ftp://a.example", "https://", "https://a.example/", "https://a b", "https://*.x"]
-        {
-            assert!(check_origin(bad).is_err(), "{bad}");
-        }
     }
 }
