@@ -4,27 +4,39 @@
 //! never disagree after a crash: a block is stored with its index rows, or
 //! neither is.
 //!
-//! Keys are big-endian so RocksDB's byte order is height order:
+//! Keys are big-endian so RocksDB's byte order is height order. The index
+//! is kept small, because it is written on the commit path: an event is
+//! never copied into it (its rows are keys, with the byte offset of the
+//! transaction's receipt in the block's stored receipts, and a query reads
+//! the event from there), and an address's role rows are keys only (the
+//! values are in its `Any` row):
 //!
 //! | column family | key | value |
 //! |---|---|---|
-//! | `idx_address` | address (20) ‖ role (1) ‖ height (8) ‖ tx index (4) | borsh [`AddressEntry`] |
-//! | `idx_events` | `k` ‖ len (1) ‖ kind ‖ height ‖ tx index ‖ event index (4) | borsh ([`Hash`], [`Event`]) |
-//! | `idx_events` | `c` ‖ contract (20) ‖ height ‖ tx index ‖ event index | borsh ([`Hash`], [`Event`]) |
+//! | `idx_address` | address (20) ‖ role 0 (1) ‖ height (8) ‖ tx index (4) | roles (1) ‖ success (1) ‖ payload type (1) ‖ tx hash (32) |
+//! | `idx_address` | address ‖ role 1, 2 or 3 ‖ height ‖ tx index | empty |
+//! | `idx_events` | `k` ‖ len (1) ‖ kind ‖ height ‖ tx index ‖ event index (4) | receipt offset (4, BE); empty for block events |
+//! | `idx_events` | `c` ‖ contract (20) ‖ height ‖ tx index ‖ event index | as above |
 //! | `idx_code` | code hash (32) ‖ contract (20) | height (8) of instantiation or migration |
 //!
 //! Each (address, transaction) pair has a row under role [`RoleKey::Any`]
 //! and one under each of its specific roles ([`RoleKey::Sent`],
 //! [`RoleKey::Received`], [`RoleKey::Contract`]), so a query by role reads
-//! only matching rows. Block-level events (rewards, slashes…) have tx index
-//! [`BLOCK_EVENT_TX`] and a zero transaction hash.
+//! only matching rows (and one point read each for the values). Block-level
+//! events (rewards, slashes…) have tx index [`BLOCK_EVENT_TX`] and a zero
+//! transaction hash; they are read from the block's stored events.
 //!
-//! Databases written before the index existed record `index_from` (the first
-//! indexed height); the RPC answers requests below it with 1017.
+//! `meta` records `index_from` (the first indexed height) and
+//! `index_format` ([`INDEX_FORMAT`]). At open, a database whose index was
+//! written in another format, or not at all (written before the index
+//! existed, or with `[index] enabled = false`), has its index rows dropped
+//! and indexes from the next height: the RPC answers requests below
+//! `index_from` with 1017 rather than misreading rows of another layout.
+//! With the index off, `index_from` is removed and nothing is written.
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use ledger::{Address, Block, BlockOutcome, Event, Hash, Height, Payload};
-use rocksdb::{Direction, IteratorMode, ReadOptions, WriteBatch};
+use ledger::{Address, Block, BlockOutcome, Event, Hash, Height, Payload, Receipt};
+use rocksdb::{DBPinnableSlice, Direction, IteratorMode, ReadOptions, WriteBatch};
 
 use super::{Store, StoreError, decode, enc};
 
@@ -32,7 +44,12 @@ pub(super) const CF_IDX_ADDRESS: &str = "idx_address";
 pub(super) const CF_IDX_EVENTS: &str = "idx_events";
 pub(super) const CF_IDX_CODE: &str = "idx_code";
 const META_INDEX_FROM: &[u8] = b"index_from";
+const META_INDEX_FORMAT: &[u8] = b"index_format";
 const META_GENESIS_DOC: &[u8] = b"genesis_doc";
+
+/// The layout of the index rows (see the table above). Format 1 (no
+/// record) stored full events and full address values in every row.
+pub const INDEX_FORMAT: u8 = 2;
 
 /// Role bits of an [`AddressEntry`].
 pub const ROLE_SENDER: u8 = 1;
@@ -49,6 +66,9 @@ pub const BLOCK_EVENT_TX: u32 = u32::MAX;
 /// Longest event kind that is indexed by kind (the VM allows far less).
 const MAX_INDEXED_KIND: usize = 255;
 
+/// Bytes of an `Any` row's value.
+const ADDRESS_VALUE_LEN: usize = 35;
+
 /// Which rows of an address to read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -61,14 +81,14 @@ pub enum RoleKey {
 }
 
 /// One transaction of an address.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AddressEntry {
     /// `ROLE_*` bits: every role the address had in the transaction.
     pub roles: u8,
     pub tx_hash: Hash,
     pub success: bool,
     /// The payload type (`transfer`, `execute`, …).
-    pub payload: String,
+    pub payload: &'static str,
 }
 
 /// A row of an address's history.
@@ -101,24 +121,62 @@ pub enum EventTopic {
 /// A position in a scan: the last row returned, or where a bounded scan stopped.
 pub type EventPos = (u64, u32, u32);
 
+/// Payload type names, by their code in `idx_address` values.
+const PAYLOAD_TYPES: [&str; 14] = [
+    "transfer",
+    "store_code",
+    "instantiate",
+    "execute",
+    "create_validator",
+    "edit_validator",
+    "delegate",
+    "undelegate",
+    "redelegate",
+    "withdraw_rewards",
+    "unjail",
+    "instantiate_with_admin",
+    "migrate",
+    "update_admin",
+];
+
+fn payload_code(p: &Payload) -> u8 {
+    match p {
+        Payload::Transfer { .. } => 0,
+        Payload::StoreCode { .. } => 1,
+        Payload::Instantiate { .. } => 2,
+        Payload::Execute { .. } => 3,
+        Payload::CreateValidator { .. } => 4,
+        Payload::EditValidator { .. } => 5,
+        Payload::Delegate { .. } => 6,
+        Payload::Undelegate { .. } => 7,
+        Payload::Redelegate { .. } => 8,
+        Payload::WithdrawRewards { .. } => 9,
+        Payload::Unjail {} => 10,
+        Payload::InstantiateWithAdmin { .. } => 11,
+        Payload::Migrate { .. } => 12,
+        Payload::UpdateAdmin { .. } => 13,
+    }
+}
+
 /// The `type` name of a payload, as in its JSON form.
 pub fn payload_type(p: &Payload) -> &'static str {
-    match p {
-        Payload::Transfer { .. } => "transfer",
-        Payload::StoreCode { .. } => "store_code",
-        Payload::Instantiate { .. } => "instantiate",
-        Payload::Execute { .. } => "execute",
-        Payload::CreateValidator { .. } => "create_validator",
-        Payload::EditValidator { .. } => "edit_validator",
-        Payload::Delegate { .. } => "delegate",
-        Payload::Undelegate { .. } => "undelegate",
-        Payload::Redelegate { .. } => "redelegate",
-        Payload::WithdrawRewards { .. } => "withdraw_rewards",
-        Payload::Unjail {} => "unjail",
-        Payload::InstantiateWithAdmin { .. } => "instantiate_with_admin",
-        Payload::Migrate { .. } => "migrate",
-        Payload::UpdateAdmin { .. } => "update_admin",
+    PAYLOAD_TYPES[usize::from(payload_code(p))]
+}
+
+/// Encodes a block's receipts exactly as borsh encodes `Vec<Receipt>`, and
+/// returns the byte offset of each receipt in it (the event rows point there).
+pub(super) fn encode_receipts(receipts: &[Receipt]) -> (Vec<u8>, Vec<u32>) {
+    let mut out = Vec::with_capacity(64 + receipts.len() * 256);
+    let n = u32::try_from(receipts.len()).expect("block tx count fits u32");
+    out.extend_from_slice(&n.to_le_bytes());
+    let mut offsets = Vec::with_capacity(receipts.len());
+    for r in receipts {
+        // Past 4 GiB the offset saturates and a query reports a corrupt row;
+        // blocks are bounded far below that.
+        offsets.push(u32::try_from(out.len()).unwrap_or(u32::MAX));
+        r.serialize(&mut out).expect("writing to a Vec cannot fail");
     }
+    (out, offsets)
 }
 
 fn address_key(addr: &Address, role: RoleKey, height: u64, index: u32) -> [u8; 33] {
@@ -130,23 +188,54 @@ fn address_key(addr: &Address, role: RoleKey, height: u64, index: u32) -> [u8; 3
     k
 }
 
+fn address_value(roles: u8, success: bool, payload: u8, tx_hash: &Hash) -> [u8; ADDRESS_VALUE_LEN] {
+    let mut v = [0u8; ADDRESS_VALUE_LEN];
+    v[0] = roles;
+    v[1] = u8::from(success);
+    v[2] = payload;
+    v[3..].copy_from_slice(&tx_hash.0);
+    v
+}
+
+fn decode_address_value(v: &[u8]) -> Result<AddressEntry, StoreError> {
+    let corrupt = |reason: &str| StoreError::Corrupt { table: CF_IDX_ADDRESS, reason: reason.into() };
+    if v.len() != ADDRESS_VALUE_LEN {
+        return Err(corrupt("value length"));
+    }
+    let payload = PAYLOAD_TYPES.get(usize::from(v[2])).ok_or_else(|| corrupt("payload type"))?;
+    let success = match v[1] {
+        0 => false,
+        1 => true,
+        _ => return Err(corrupt("success flag")),
+    };
+    let mut h = [0u8; 32];
+    h.copy_from_slice(&v[3..]);
+    Ok(AddressEntry { roles: v[0], tx_hash: Hash(h), success, payload })
+}
+
 fn topic_prefix(t: &EventTopic) -> Option<Vec<u8>> {
     match t {
-        EventTopic::Kind(k) if k.is_empty() || k.len() > MAX_INDEXED_KIND => None,
-        EventTopic::Kind(k) => {
-            let mut p = Vec::with_capacity(2 + k.len());
-            p.push(b'k');
-            p.push(u8::try_from(k.len()).ok()?);
-            p.extend_from_slice(k.as_bytes());
-            Some(p)
-        }
-        EventTopic::Contract(a) => {
-            let mut p = Vec::with_capacity(21);
-            p.push(b'c');
-            p.extend_from_slice(&a.0);
-            Some(p)
-        }
+        EventTopic::Kind(k) => kind_prefix(k),
+        EventTopic::Contract(a) => Some(contract_prefix(a).to_vec()),
     }
+}
+
+fn kind_prefix(k: &str) -> Option<Vec<u8>> {
+    if k.is_empty() || k.len() > MAX_INDEXED_KIND {
+        return None;
+    }
+    let mut p = Vec::with_capacity(2 + k.len() + 16);
+    p.push(b'k');
+    p.push(u8::try_from(k.len()).ok()?);
+    p.extend_from_slice(k.as_bytes());
+    Some(p)
+}
+
+fn contract_prefix(a: &Address) -> [u8; 21] {
+    let mut p = [0u8; 21];
+    p[0] = b'c';
+    p[1..].copy_from_slice(&a.0);
+    p
 }
 
 fn event_key(prefix: &[u8], (h, t, e): EventPos) -> Vec<u8> {
@@ -181,9 +270,50 @@ fn attr<'a>(e: &'a Event, name: &str) -> Option<&'a str> {
     e.attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
+/// Reads indexed events back from the blocks' stored receipts and events,
+/// keeping the last block's bytes (rows come in height order).
+struct EventReader<'a> {
+    store: &'a Store,
+    receipts: Option<(u64, DBPinnableSlice<'a>)>,
+    block_events: Option<(u64, Vec<Event>)>,
+}
+
+impl<'a> EventReader<'a> {
+    fn read(&mut self, (h, t, e): EventPos, value: &[u8]) -> Result<IndexedEvent, StoreError> {
+        let corrupt = |reason: &str| StoreError::Corrupt { table: CF_IDX_EVENTS, reason: reason.into() };
+        let ei = usize::try_from(e).map_err(|_| corrupt("event index"))?;
+        let (tx_hash, event) = if t == BLOCK_EVENT_TX {
+            if self.block_events.as_ref().is_none_or(|(bh, _)| *bh != h) {
+                self.block_events = Some((h, self.store.block_events(Height(h))?));
+            }
+            let events = self.block_events.as_ref().map(|(_, v)| v.as_slice()).unwrap_or_default();
+            (Hash::ZERO, events.get(ei).cloned().ok_or_else(|| corrupt("block event missing"))?)
+        } else {
+            let off = <[u8; 4]>::try_from(value).map_err(|_| corrupt("value length"))?;
+            let off = usize::try_from(u32::from_be_bytes(off)).map_err(|_| corrupt("offset"))?;
+            if self.receipts.as_ref().is_none_or(|(bh, _)| *bh != h) {
+                let cf = self.store.cf(super::CF_RECEIPTS);
+                let b = self.store.db.get_pinned_cf(cf, h.to_be_bytes())?.ok_or_else(|| corrupt("receipts missing"))?;
+                self.receipts = Some((h, b));
+            }
+            let blob: &[u8] = self.receipts.as_ref().map(|(_, b)| b.as_ref()).unwrap_or_default();
+            let mut rest = blob.get(off..).ok_or_else(|| corrupt("offset past the receipts"))?;
+            let r = Receipt::deserialize(&mut rest).map_err(|e| corrupt(&e.to_string()))?;
+            let tx_hash = r.tx_hash;
+            (tx_hash, r.events.into_iter().nth(ei).ok_or_else(|| corrupt("event missing"))?)
+        };
+        Ok(IndexedEvent { height: Height(h), tx_index: t, event_index: e, tx_hash, event })
+    }
+}
+
 impl Store {
+    /// Whether this store writes and serves the history index.
+    pub fn index_enabled(&self) -> bool {
+        self.index
+    }
+
     /// The first height the history index covers (1 on databases created
-    /// with it). `None` only before genesis is written.
+    /// with it). `None` before genesis is written and when the index is off.
     pub fn index_from(&self) -> Result<Option<Height>, StoreError> {
         match self.db.get_cf(self.cf(super::CF_META), META_INDEX_FROM)? {
             Some(b) => Ok(Some(decode(super::CF_META, &b)?)),
@@ -191,15 +321,50 @@ impl Store {
         }
     }
 
-    /// Records where the index starts, once: height 1 for a new database, the
-    /// next height for one written before the index existed.
-    pub(super) fn init_index_from(&self) -> Result<(), StoreError> {
-        if self.index_from()?.is_some() {
+    fn index_format(&self) -> Result<Option<u8>, StoreError> {
+        match self.db.get_cf(self.cf(super::CF_META), META_INDEX_FORMAT)? {
+            Some(b) if b.len() == 1 => Ok(Some(b[0])),
+            Some(_) => Err(StoreError::Corrupt { table: super::CF_META, reason: "index_format".into() }),
+            None => Ok(None),
+        }
+    }
+
+    /// At open: with the index on, keeps an index of this format as it is;
+    /// else (none yet, another format, or left by a node with the index off)
+    /// drops the index rows and indexes from the next height. With the index
+    /// off, drops the rows and the records (nothing is indexed).
+    pub(super) fn init_index(&self) -> Result<(), StoreError> {
+        let from = self.index_from()?;
+        let format = self.index_format()?;
+        if self.index && from.is_some() && format == Some(INDEX_FORMAT) {
             return Ok(());
         }
-        let from = self.height()?.map_or(Height(1), |h| h.next());
+        if !self.index && from.is_none() && format.is_none() {
+            return Ok(());
+        }
         let mut b = WriteBatch::default();
-        b.put_cf(self.cf(super::CF_META), META_INDEX_FROM, enc(&from));
+        // Every key of the three column families sorts below 512 bytes of 0xff
+        // (the longest is 2 + 255 + 16 bytes).
+        let end = [0xffu8; 512];
+        for cf in [CF_IDX_ADDRESS, CF_IDX_EVENTS, CF_IDX_CODE] {
+            b.delete_range_cf(self.cf(cf), [].as_slice(), end.as_slice());
+        }
+        let meta = self.cf(super::CF_META);
+        if self.index {
+            let next = self.height()?.map_or(Height(1), |h| h.next());
+            if from.is_some() {
+                tracing::warn!(
+                    format = ?format, index_from = next.0,
+                    "the history index on disk has another format: it is dropped and indexes from the next height \
+                     (resync from genesis for the full history)"
+                );
+            }
+            b.put_cf(meta, META_INDEX_FROM, enc(&next));
+            b.put_cf(meta, META_INDEX_FORMAT, [INDEX_FORMAT]);
+        } else {
+            b.delete_cf(meta, META_INDEX_FROM);
+            b.delete_cf(meta, META_INDEX_FORMAT);
+        }
         self.write(b)
     }
 
@@ -215,19 +380,22 @@ impl Store {
         self.write(b)
     }
 
-    /// Adds the index rows of `block` to its commit batch.
-    pub(super) fn put_index(&self, b: &mut WriteBatch, block: &Block, outcome: &BlockOutcome) {
+    /// Adds the index rows of `block` to its commit batch; `offsets` are
+    /// where each receipt starts in the stored receipts ([`encode_receipts`]).
+    pub(super) fn put_index(&self, b: &mut WriteBatch, block: &Block, outcome: &BlockOutcome, offsets: &[u32]) {
         let (addr_cf, ev_cf, code_cf) = (self.cf(CF_IDX_ADDRESS), self.cf(CF_IDX_EVENTS), self.cf(CF_IDX_CODE));
         let h = block.header.height.0;
         let hk = h.to_be_bytes();
-        let put_event = |b: &mut WriteBatch, tx: u32, i: u32, hash: Hash, e: &Event| {
-            let mut value = None;
-            let topics = [Some(EventTopic::Kind(e.kind.clone())), event_contract(e).map(EventTopic::Contract)];
-            for t in topics.into_iter().flatten() {
-                if let Some(p) = topic_prefix(&t) {
-                    let v = value.get_or_insert_with(|| enc(&(hash, e.clone())));
-                    b.put_cf(ev_cf, event_key(&p, (h, tx, i)), v.as_slice());
-                }
+        let mut key = Vec::with_capacity(64);
+        let mut put_event = |b: &mut WriteBatch, tx: u32, i: u32, value: &[u8], e: &Event| {
+            if let Some(p) = kind_prefix(&e.kind) {
+                key.clear();
+                key.extend_from_slice(&p);
+                key.extend_from_slice(&event_key(&[], (h, tx, i)));
+                b.put_cf(ev_cf, &key, value);
+            }
+            if let Some(c) = event_contract(e) {
+                b.put_cf(ev_cf, event_key(&contract_prefix(&c), (h, tx, i)), value);
             }
             // Contracts by code: instantiation adds a row, migration moves it.
             if e.kind != "instantiate" && e.kind != "migrate" {
@@ -249,15 +417,16 @@ impl Store {
             }
         };
         for (i, e) in outcome.events.iter().enumerate() {
-            put_event(b, BLOCK_EVENT_TX, u32::try_from(i).unwrap_or(u32::MAX), Hash::ZERO, e);
+            put_event(b, BLOCK_EVENT_TX, u32::try_from(i).unwrap_or(u32::MAX), &[], e);
         }
-        for (ti, (tx, r)) in block.txs.iter().zip(&outcome.receipts).enumerate() {
+        for (ti, ((tx, r), off)) in block.txs.iter().zip(&outcome.receipts).zip(offsets).enumerate() {
             let ti = u32::try_from(ti).expect("block tx count fits u32");
+            let off = off.to_be_bytes();
             for (ei, e) in r.events.iter().enumerate() {
-                put_event(b, ti, u32::try_from(ei).unwrap_or(u32::MAX), r.tx_hash, e);
+                put_event(b, ti, u32::try_from(ei).unwrap_or(u32::MAX), &off, e);
             }
             // Every address the transaction touched, with its roles (a small
-            // sorted list: a transaction names a handful of addresses).
+            // list: a transaction names a handful of addresses).
             let mut roles: Vec<(Address, u8)> = Vec::with_capacity(4);
             let mut add = |a: Address, bit: u8| match roles.iter_mut().find(|(x, _)| *x == a) {
                 Some((_, r)) => *r |= bit,
@@ -283,18 +452,18 @@ impl Store {
                     add(c, ROLE_CONTRACT_EVENTS);
                 }
             }
-            let payload = payload_type(&tx.body.payload).to_owned();
+            let payload = payload_code(&tx.body.payload);
             let success = matches!(r.status, ledger::TxStatus::Success);
             for (a, bits) in roles {
-                let v = enc(&AddressEntry { roles: bits, tx_hash: r.tx_hash, success, payload: payload.clone() });
-                b.put_cf(addr_cf, address_key(&a, RoleKey::Any, h, ti), &v);
+                let v = address_value(bits, success, payload, &r.tx_hash);
+                b.put_cf(addr_cf, address_key(&a, RoleKey::Any, h, ti), v);
                 for (bit, key) in [
                     (ROLE_SENDER, RoleKey::Sent),
                     (ROLE_RECIPIENT, RoleKey::Received),
                     (ROLE_CONTRACT_CALLED | ROLE_CONTRACT_EVENTS, RoleKey::Contract),
                 ] {
                     if bits & bit != 0 {
-                        b.put_cf(addr_cf, address_key(&a, key, h, ti), &v);
+                        b.put_cf(addr_cf, address_key(&a, key, h, ti), []);
                     }
                 }
             }
@@ -303,7 +472,8 @@ impl Store {
 
     /// Up to `limit` transactions of `addr` with role `role`, in heights
     /// `from..=to`, strictly after (ascending) or before (descending) `after`
-    /// (height, tx index). Reads only the rows it returns (plus one).
+    /// (height, tx index). Reads only the rows it returns (plus one), and
+    /// for a specific role, the `Any` row of each (one point read each).
     pub fn address_txs(
         &self,
         addr: &Address,
@@ -317,6 +487,7 @@ impl Store {
         if from > to || limit == 0 {
             return Ok(out);
         }
+        let cf = self.cf(CF_IDX_ADDRESS);
         let lo = address_key(addr, role, from, 0);
         let hi = address_key(addr, role, to, u32::MAX);
         let mut ro = ReadOptions::default();
@@ -326,12 +497,12 @@ impl Store {
         end.push(0);
         ro.set_iterate_upper_bound(end);
         let it = match (descending, after) {
-            (false, None) => self.db.iterator_cf_opt(self.cf(CF_IDX_ADDRESS), ro, IteratorMode::Start),
-            (true, None) => self.db.iterator_cf_opt(self.cf(CF_IDX_ADDRESS), ro, IteratorMode::End),
+            (false, None) => self.db.iterator_cf_opt(cf, ro, IteratorMode::Start),
+            (true, None) => self.db.iterator_cf_opt(cf, ro, IteratorMode::End),
             (d, Some((h, i))) => {
                 let k = address_key(addr, role, h, i);
                 let dir = if d { Direction::Reverse } else { Direction::Forward };
-                self.db.iterator_cf_opt(self.cf(CF_IDX_ADDRESS), ro, IteratorMode::From(&k, dir))
+                self.db.iterator_cf_opt(cf, ro, IteratorMode::From(&k, dir))
             }
         };
         for item in it {
@@ -343,7 +514,15 @@ impl Store {
             if after == Some((h, i)) {
                 continue;
             }
-            out.push(AddressTx { height: Height(h), index: i, entry: decode(CF_IDX_ADDRESS, &v)? });
+            let entry = if role == RoleKey::Any {
+                decode_address_value(&v)?
+            } else {
+                let any = self.db.get_pinned_cf(cf, address_key(addr, RoleKey::Any, h, i))?.ok_or_else(|| {
+                    StoreError::Corrupt { table: CF_IDX_ADDRESS, reason: "role row without its Any row".into() }
+                })?;
+                decode_address_value(&any)?
+            };
+            out.push(AddressTx { height: Height(h), index: i, entry });
             if out.len() >= limit {
                 break;
             }
@@ -383,6 +562,7 @@ impl Store {
         };
         let n = prefix.len();
         let (mut read, mut last) = (0usize, None);
+        let mut reader = EventReader { store: self, receipts: None, block_events: None };
         for item in self.db.iterator_cf_opt(self.cf(CF_IDX_EVENTS), ro, mode) {
             let (k, v) = item?;
             if k.len() != n + 16 {
@@ -398,8 +578,7 @@ impl Store {
             }
             read += 1;
             last = Some(pos);
-            let (tx_hash, event): (Hash, Event) = decode(CF_IDX_EVENTS, &v)?;
-            let e = IndexedEvent { height: Height(pos.0), tx_index: pos.1, event_index: pos.2, tx_hash, event };
+            let e = reader.read(pos, &v)?;
             if keep(&e) {
                 out.push(e);
                 if out.len() >= limit {
