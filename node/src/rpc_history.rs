@@ -448,3 +448,7 @@ impl HistoryApiServer for HistoryRpc {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "rpc_history_tests.rs"]
+mod tests;
