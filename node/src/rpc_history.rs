@@ -245,11 +245,21 @@ impl HistoryApiServer for HistoryRpc {
             HistoryRole::Contract => RoleKey::Contract,
         };
         let desc = order == SortOrder::Desc;
-        let mut rows =
-            self.ctx.chain.store().address_txs(&address, key, (from, to), after, desc, limit + 1).map_err(internal)?;
-        let more = rows.len() > limit;
-        rows.truncate(limit);
-        let next_cursor = more.then(|| rows.last().map(|r| format!("{}:{}", r.height.0, r.index))).flatten();
+        let (mut rows, stopped) = self
+            .ctx
+            .chain
+            .store()
+            .address_page(&address, key, (from, to), after, desc, limit + 1, MAX_SEARCH_SCAN)
+            .map_err(internal)?;
+        // A full page and one more: continue after the last returned; or the
+        // role filter's budget ran out: continue after the last entry read.
+        let next = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(|r| (r.height.0, r.index))
+        } else {
+            stopped
+        };
+        let next_cursor = next.map(|(h, i)| format!("{h}:{i}"));
         let txs = rows
             .into_iter()
             .map(|r| AddressTxItem {

@@ -5,26 +5,25 @@
 //! neither is.
 //!
 //! Keys are big-endian so RocksDB's byte order is height order. The index
-//! is kept small, because it is written on the commit path: an event is
-//! never copied into it (its rows are keys, with the byte offset of the
-//! transaction's receipt in the block's stored receipts, and a query reads
-//! the event from there), and an address's role rows are keys only (the
-//! values are in its `Any` row):
+//! is written on the commit path, where a commit pays for each key it
+//! writes more than for its bytes, so it has one row per (address, block)
+//! and one per (event kind or contract, block), whatever the number of
+//! transactions; and an event is never copied into it: its entry holds the
+//! byte offset of the transaction's receipt in the block's stored receipts,
+//! where a query reads it.
 //!
 //! | column family | key | value |
 //! |---|---|---|
-//! | `idx_address` | address (20) ‖ role 0 (1) ‖ height (8) ‖ tx index (4) | roles (1) ‖ success (1) ‖ payload type (1) ‖ tx hash (32) |
-//! | `idx_address` | address ‖ role 1, 2 or 3 ‖ height ‖ tx index | empty |
-//! | `idx_events` | `k` ‖ len (1) ‖ kind ‖ height ‖ tx index ‖ event index (4) | receipt offset (4, BE); empty for block events |
-//! | `idx_events` | `c` ‖ contract (20) ‖ height ‖ tx index ‖ event index | as above |
+//! | `idx_address` | address (20) ‖ height (8) | per transaction, in order: tx index (4) ‖ roles (1) ‖ success (1) ‖ payload type (1) ‖ tx hash (32) |
+//! | `idx_events` | `k` ‖ len (1) ‖ kind ‖ height | per event, in order: tx index (4) ‖ event index (4) ‖ receipt offset (4) |
+//! | `idx_events` | `c` ‖ contract (20) ‖ height | as above |
 //! | `idx_code` | code hash (32) ‖ contract (20) | height (8) of instantiation or migration |
 //!
-//! Each (address, transaction) pair has a row under role [`RoleKey::Any`]
-//! and one under each of its specific roles ([`RoleKey::Sent`],
-//! [`RoleKey::Received`], [`RoleKey::Contract`]), so a query by role reads
-//! only matching rows (and one point read each for the values). Block-level
-//! events (rewards, slashes…) have tx index [`BLOCK_EVENT_TX`] and a zero
-//! transaction hash; they are read from the block's stored events.
+//! A query by role reads the address's rows and keeps the entries with
+//! that role, within a budget of entries read (then it returns a cursor).
+//! Block-level events (rewards, slashes…) have tx index [`BLOCK_EVENT_TX`],
+//! come last in a block, and are read from the block's stored events (their
+//! transaction hash is zero).
 //!
 //! `meta` records `index_from` (the first indexed height) and
 //! `index_format` ([`INDEX_FORMAT`]). At open, a database whose index was
@@ -33,6 +32,8 @@
 //! and indexes from the next height: the RPC answers requests below
 //! `index_from` with 1017 rather than misreading rows of another layout.
 //! With the index off, `index_from` is removed and nothing is written.
+
+use std::collections::BTreeMap;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use ledger::{Address, Block, BlockOutcome, Event, Hash, Height, Payload, Receipt};
@@ -66,8 +67,10 @@ pub const BLOCK_EVENT_TX: u32 = u32::MAX;
 /// Longest event kind that is indexed by kind (the VM allows far less).
 const MAX_INDEXED_KIND: usize = 255;
 
-/// Bytes of an `Any` row's value.
-const ADDRESS_VALUE_LEN: usize = 35;
+/// Bytes of a transaction's entry in an `idx_address` row.
+const ADDRESS_ENTRY_LEN: usize = 39;
+/// Bytes of an event's entry in an `idx_events` row.
+const EVENT_ENTRY_LEN: usize = 12;
 
 /// Which rows of an address to read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,38 +182,37 @@ pub(super) fn encode_receipts(receipts: &[Receipt]) -> (Vec<u8>, Vec<u32>) {
     (out, offsets)
 }
 
-fn address_key(addr: &Address, role: RoleKey, height: u64, index: u32) -> [u8; 33] {
-    let mut k = [0u8; 33];
+fn address_key(addr: &Address, height: u64) -> [u8; 28] {
+    let mut k = [0u8; 28];
     k[..20].copy_from_slice(&addr.0);
-    k[20] = role as u8;
-    k[21..29].copy_from_slice(&height.to_be_bytes());
-    k[29..].copy_from_slice(&index.to_be_bytes());
+    k[20..].copy_from_slice(&height.to_be_bytes());
     k
 }
 
-fn address_value(roles: u8, success: bool, payload: u8, tx_hash: &Hash) -> [u8; ADDRESS_VALUE_LEN] {
-    let mut v = [0u8; ADDRESS_VALUE_LEN];
-    v[0] = roles;
-    v[1] = u8::from(success);
-    v[2] = payload;
-    v[3..].copy_from_slice(&tx_hash.0);
+fn address_entry(tx: u32, roles: u8, success: bool, payload: u8, tx_hash: &Hash) -> [u8; ADDRESS_ENTRY_LEN] {
+    let mut v = [0u8; ADDRESS_ENTRY_LEN];
+    v[..4].copy_from_slice(&tx.to_be_bytes());
+    v[4] = roles;
+    v[5] = u8::from(success);
+    v[6] = payload;
+    v[7..].copy_from_slice(&tx_hash.0);
     v
 }
 
-fn decode_address_value(v: &[u8]) -> Result<AddressEntry, StoreError> {
+fn decode_address_entry(v: &[u8]) -> Result<(u32, AddressEntry), StoreError> {
     let corrupt = |reason: &str| StoreError::Corrupt { table: CF_IDX_ADDRESS, reason: reason.into() };
-    if v.len() != ADDRESS_VALUE_LEN {
-        return Err(corrupt("value length"));
+    if v.len() != ADDRESS_ENTRY_LEN {
+        return Err(corrupt("entry length"));
     }
-    let payload = PAYLOAD_TYPES.get(usize::from(v[2])).ok_or_else(|| corrupt("payload type"))?;
-    let success = match v[1] {
+    let payload = PAYLOAD_TYPES.get(usize::from(v[6])).ok_or_else(|| corrupt("payload type"))?;
+    let success = match v[5] {
         0 => false,
         1 => true,
         _ => return Err(corrupt("success flag")),
     };
     let mut h = [0u8; 32];
-    h.copy_from_slice(&v[3..]);
-    Ok(AddressEntry { roles: v[0], tx_hash: Hash(h), success, payload })
+    h.copy_from_slice(&v[7..]);
+    Ok((be_u32(v), AddressEntry { roles: v[4], tx_hash: Hash(h), success, payload }))
 }
 
 fn topic_prefix(t: &EventTopic) -> Option<Vec<u8>> {
@@ -238,12 +240,10 @@ fn contract_prefix(a: &Address) -> [u8; 21] {
     p
 }
 
-fn event_key(prefix: &[u8], (h, t, e): EventPos) -> Vec<u8> {
-    let mut k = Vec::with_capacity(prefix.len() + 16);
+fn event_key(prefix: &[u8], height: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(prefix.len() + 8);
     k.extend_from_slice(prefix);
-    k.extend_from_slice(&h.to_be_bytes());
-    k.extend_from_slice(&t.to_be_bytes());
-    k.extend_from_slice(&e.to_be_bytes());
+    k.extend_from_slice(&height.to_be_bytes());
     k
 }
 
@@ -279,7 +279,7 @@ struct EventReader<'a> {
 }
 
 impl<'a> EventReader<'a> {
-    fn read(&mut self, (h, t, e): EventPos, value: &[u8]) -> Result<IndexedEvent, StoreError> {
+    fn read(&mut self, (h, t, e): EventPos, off: u32) -> Result<IndexedEvent, StoreError> {
         let corrupt = |reason: &str| StoreError::Corrupt { table: CF_IDX_EVENTS, reason: reason.into() };
         let ei = usize::try_from(e).map_err(|_| corrupt("event index"))?;
         let (tx_hash, event) = if t == BLOCK_EVENT_TX {
@@ -289,8 +289,7 @@ impl<'a> EventReader<'a> {
             let events = self.block_events.as_ref().map(|(_, v)| v.as_slice()).unwrap_or_default();
             (Hash::ZERO, events.get(ei).cloned().ok_or_else(|| corrupt("block event missing"))?)
         } else {
-            let off = <[u8; 4]>::try_from(value).map_err(|_| corrupt("value length"))?;
-            let off = usize::try_from(u32::from_be_bytes(off)).map_err(|_| corrupt("offset"))?;
+            let off = usize::try_from(off).map_err(|_| corrupt("offset"))?;
             if self.receipts.as_ref().is_none_or(|(bh, _)| *bh != h) {
                 let cf = self.store.cf(super::CF_RECEIPTS);
                 let b = self.store.db.get_pinned_cf(cf, h.to_be_bytes())?.ok_or_else(|| corrupt("receipts missing"))?;
@@ -382,20 +381,26 @@ impl Store {
 
     /// Adds the index rows of `block` to its commit batch; `offsets` are
     /// where each receipt starts in the stored receipts ([`encode_receipts`]).
+    /// One row per (address, block) and per (event kind or contract, block),
+    /// whatever the number of transactions: the number of keys written, not
+    /// their bytes, is what a commit pays for.
     pub(super) fn put_index(&self, b: &mut WriteBatch, block: &Block, outcome: &BlockOutcome, offsets: &[u32]) {
         let (addr_cf, ev_cf, code_cf) = (self.cf(CF_IDX_ADDRESS), self.cf(CF_IDX_EVENTS), self.cf(CF_IDX_CODE));
         let h = block.header.height.0;
         let hk = h.to_be_bytes();
-        let mut key = Vec::with_capacity(64);
-        let mut put_event = |b: &mut WriteBatch, tx: u32, i: u32, value: &[u8], e: &Event| {
+        // Topic prefix -> its positions in this block, in position order.
+        let mut topics: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        let mut addresses: BTreeMap<Address, Vec<u8>> = BTreeMap::new();
+        let mut put_event = |b: &mut WriteBatch, tx: u32, i: u32, off: u32, e: &Event| {
+            let mut pos = [0u8; EVENT_ENTRY_LEN];
+            pos[..4].copy_from_slice(&tx.to_be_bytes());
+            pos[4..8].copy_from_slice(&i.to_be_bytes());
+            pos[8..].copy_from_slice(&off.to_be_bytes());
             if let Some(p) = kind_prefix(&e.kind) {
-                key.clear();
-                key.extend_from_slice(&p);
-                key.extend_from_slice(&event_key(&[], (h, tx, i)));
-                b.put_cf(ev_cf, &key, value);
+                topics.entry(p).or_default().extend_from_slice(&pos);
             }
             if let Some(c) = event_contract(e) {
-                b.put_cf(ev_cf, event_key(&contract_prefix(&c), (h, tx, i)), value);
+                topics.entry(contract_prefix(&c).to_vec()).or_default().extend_from_slice(&pos);
             }
             // Contracts by code: instantiation adds a row, migration moves it.
             if e.kind != "instantiate" && e.kind != "migrate" {
@@ -416,14 +421,10 @@ impl Store {
                 _ => {}
             }
         };
-        for (i, e) in outcome.events.iter().enumerate() {
-            put_event(b, BLOCK_EVENT_TX, u32::try_from(i).unwrap_or(u32::MAX), &[], e);
-        }
         for (ti, ((tx, r), off)) in block.txs.iter().zip(&outcome.receipts).zip(offsets).enumerate() {
             let ti = u32::try_from(ti).expect("block tx count fits u32");
-            let off = off.to_be_bytes();
             for (ei, e) in r.events.iter().enumerate() {
-                put_event(b, ti, u32::try_from(ei).unwrap_or(u32::MAX), &off, e);
+                put_event(b, ti, u32::try_from(ei).unwrap_or(u32::MAX), *off, e);
             }
             // Every address the transaction touched, with its roles (a small
             // list: a transaction names a handful of addresses).
@@ -455,26 +456,45 @@ impl Store {
             let payload = payload_code(&tx.body.payload);
             let success = matches!(r.status, ledger::TxStatus::Success);
             for (a, bits) in roles {
-                let v = address_value(bits, success, payload, &r.tx_hash);
-                b.put_cf(addr_cf, address_key(&a, RoleKey::Any, h, ti), v);
-                for (bit, key) in [
-                    (ROLE_SENDER, RoleKey::Sent),
-                    (ROLE_RECIPIENT, RoleKey::Received),
-                    (ROLE_CONTRACT_CALLED | ROLE_CONTRACT_EVENTS, RoleKey::Contract),
-                ] {
-                    if bits & bit != 0 {
-                        b.put_cf(addr_cf, address_key(&a, key, h, ti), []);
-                    }
-                }
+                addresses
+                    .entry(a)
+                    .or_default()
+                    .extend_from_slice(&address_entry(ti, bits, success, payload, &r.tx_hash));
             }
+        }
+        // Block events last: their tx index is the highest.
+        for (i, e) in outcome.events.iter().enumerate() {
+            put_event(b, BLOCK_EVENT_TX, u32::try_from(i).unwrap_or(u32::MAX), 0, e);
+        }
+        for (mut key, value) in topics {
+            key.extend_from_slice(&hk);
+            b.put_cf(ev_cf, key, value);
+        }
+        for (a, value) in addresses {
+            b.put_cf(addr_cf, address_key(&a, h), value);
         }
     }
 
     /// Up to `limit` transactions of `addr` with role `role`, in heights
     /// `from..=to`, strictly after (ascending) or before (descending) `after`
-    /// (height, tx index). Reads only the rows it returns (plus one), and
-    /// for a specific role, the `Any` row of each (one point read each).
+    /// (height, tx index). Reads the address's rows of those heights only.
     pub fn address_txs(
+        &self,
+        addr: &Address,
+        role: RoleKey,
+        range: (u64, u64),
+        after: Option<(u64, u32)>,
+        descending: bool,
+        limit: usize,
+    ) -> Result<Vec<AddressTx>, StoreError> {
+        Ok(self.address_page(addr, role, range, after, descending, limit, usize::MAX)?.0)
+    }
+
+    /// [`Store::address_txs`], reading at most `budget` entries (a role
+    /// filter can skip many): when it stops on the budget with entries
+    /// left, also returns the position to continue after.
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    pub fn address_page(
         &self,
         addr: &Address,
         role: RoleKey,
@@ -482,58 +502,72 @@ impl Store {
         after: Option<(u64, u32)>,
         descending: bool,
         limit: usize,
-    ) -> Result<Vec<AddressTx>, StoreError> {
+        budget: usize,
+    ) -> Result<(Vec<AddressTx>, Option<(u64, u32)>), StoreError> {
         let mut out = Vec::new();
         if from > to || limit == 0 {
-            return Ok(out);
+            return Ok((out, None));
         }
+        let budget = budget.max(1);
         let cf = self.cf(CF_IDX_ADDRESS);
-        let lo = address_key(addr, role, from, 0);
-        let hi = address_key(addr, role, to, u32::MAX);
         let mut ro = ReadOptions::default();
-        ro.set_iterate_lower_bound(lo.to_vec());
-        // The upper bound is exclusive: one past the last key of `to`.
-        let mut end = hi.to_vec();
+        ro.set_iterate_lower_bound(address_key(addr, from).to_vec());
+        // The upper bound is exclusive: one past the key of `to`.
+        let mut end = address_key(addr, to).to_vec();
         end.push(0);
         ro.set_iterate_upper_bound(end);
         let it = match (descending, after) {
             (false, None) => self.db.iterator_cf_opt(cf, ro, IteratorMode::Start),
             (true, None) => self.db.iterator_cf_opt(cf, ro, IteratorMode::End),
-            (d, Some((h, i))) => {
-                let k = address_key(addr, role, h, i);
+            (d, Some((h, _))) => {
+                let k = address_key(addr, h);
                 let dir = if d { Direction::Reverse } else { Direction::Forward };
                 self.db.iterator_cf_opt(cf, ro, IteratorMode::From(&k, dir))
             }
         };
+        let wanted = match role {
+            RoleKey::Any => u8::MAX,
+            RoleKey::Sent => ROLE_SENDER,
+            RoleKey::Received => ROLE_RECIPIENT,
+            RoleKey::Contract => ROLE_CONTRACT_CALLED | ROLE_CONTRACT_EVENTS,
+        };
+        let (mut read, mut last) = (0usize, None);
         for item in it {
             let (k, v) = item?;
-            if k.len() != 33 {
-                return Err(StoreError::Corrupt { table: CF_IDX_ADDRESS, reason: "key length".into() });
+            if k.len() != 28 || v.len() % ADDRESS_ENTRY_LEN != 0 {
+                return Err(StoreError::Corrupt { table: CF_IDX_ADDRESS, reason: "key or value length".into() });
             }
-            let (h, i) = (be_u64(&k[21..29]), be_u32(&k[29..33]));
-            if after == Some((h, i)) {
-                continue;
-            }
-            let entry = if role == RoleKey::Any {
-                decode_address_value(&v)?
-            } else {
-                let any = self.db.get_pinned_cf(cf, address_key(addr, RoleKey::Any, h, i))?.ok_or_else(|| {
-                    StoreError::Corrupt { table: CF_IDX_ADDRESS, reason: "role row without its Any row".into() }
-                })?;
-                decode_address_value(&any)?
-            };
-            out.push(AddressTx { height: Height(h), index: i, entry });
-            if out.len() >= limit {
-                break;
+            let h = be_u64(&k[20..28]);
+            let entries = v.chunks_exact(ADDRESS_ENTRY_LEN);
+            let entries: Box<dyn Iterator<Item = &[u8]>> =
+                if descending { Box::new(entries.rev()) } else { Box::new(entries) };
+            for e in entries {
+                let (i, entry) = decode_address_entry(e)?;
+                let pos = (h, i);
+                if after.is_some_and(|a| if descending { pos >= a } else { pos <= a }) {
+                    continue;
+                }
+                if read >= budget {
+                    return Ok((out, last));
+                }
+                read += 1;
+                last = Some(pos);
+                if entry.roles & wanted == 0 {
+                    continue;
+                }
+                out.push(AddressTx { height: Height(h), index: i, entry });
+                if out.len() >= limit {
+                    return Ok((out, None));
+                }
             }
         }
-        Ok(out)
+        Ok((out, None))
     }
 
     /// Events of `topic` in heights `from..=to` after position `after`, in
-    /// order, until `limit` match `keep` or `budget` rows were read. Returns
-    /// the matches and, when the scan stopped early on the budget, the
-    /// position to continue after.
+    /// order, until `limit` match `keep` or `budget` entries were read.
+    /// Returns the matches and, when the scan stopped early on the budget,
+    /// the position to continue after.
     #[allow(clippy::type_complexity)]
     pub fn indexed_events(
         &self,
@@ -551,11 +585,11 @@ impl Store {
             return Ok((out, None));
         }
         let mut ro = ReadOptions::default();
-        ro.set_iterate_lower_bound(event_key(&prefix, (from, 0, 0)));
-        let mut end = event_key(&prefix, (to, u32::MAX, u32::MAX));
+        ro.set_iterate_lower_bound(event_key(&prefix, from));
+        let mut end = event_key(&prefix, to);
         end.push(0);
         ro.set_iterate_upper_bound(end);
-        let start = after.map(|a| event_key(&prefix, a));
+        let start = after.map(|a| event_key(&prefix, a.0));
         let mode = match &start {
             Some(k) => IteratorMode::From(k, Direction::Forward),
             None => IteratorMode::Start,
@@ -565,24 +599,27 @@ impl Store {
         let mut reader = EventReader { store: self, receipts: None, block_events: None };
         for item in self.db.iterator_cf_opt(self.cf(CF_IDX_EVENTS), ro, mode) {
             let (k, v) = item?;
-            if k.len() != n + 16 {
-                return Err(StoreError::Corrupt { table: CF_IDX_EVENTS, reason: "key length".into() });
+            if k.len() != n + 8 || v.len() % EVENT_ENTRY_LEN != 0 {
+                return Err(StoreError::Corrupt { table: CF_IDX_EVENTS, reason: "key or value length".into() });
             }
-            let pos = (be_u64(&k[n..]), be_u32(&k[n + 8..]), be_u32(&k[n + 12..]));
-            if after == Some(pos) {
-                continue;
-            }
-            if read >= budget {
-                // Stopped on the budget with rows left: continue after the last row read.
-                return Ok((out, last));
-            }
-            read += 1;
-            last = Some(pos);
-            let e = reader.read(pos, &v)?;
-            if keep(&e) {
-                out.push(e);
-                if out.len() >= limit {
-                    break;
+            let h = be_u64(&k[n..]);
+            for entry in v.chunks_exact(EVENT_ENTRY_LEN) {
+                let pos = (h, be_u32(entry), be_u32(&entry[4..]));
+                if after.is_some_and(|a| pos <= a) {
+                    continue;
+                }
+                if read >= budget {
+                    // Stopped on the budget with rows left: continue after the last row read.
+                    return Ok((out, last));
+                }
+                read += 1;
+                last = Some(pos);
+                let e = reader.read(pos, be_u32(&entry[8..]))?;
+                if keep(&e) {
+                    out.push(e);
+                    if out.len() >= limit {
+                        return Ok((out, None));
+                    }
                 }
             }
         }

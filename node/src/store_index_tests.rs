@@ -224,29 +224,65 @@ fn receipts_are_encoded_as_borsh_with_the_offset_of_each() {
 }
 
 #[test]
-fn rows_are_small_role_rows_are_keys_and_event_rows_point_into_the_receipts() {
+fn one_row_per_address_and_per_event_kind_in_a_block_pointing_into_the_receipts() {
     let dir = tempfile::tempdir().unwrap();
     let (user, val) = keys();
     let chain = crate::testing::chain_on(dir.path(), CHAIN, &user, &val);
-    produce(&chain, &val, &[send(&user, 0, bob())]);
+    produce(&chain, &val, &[send(&user, 0, bob()), send(&user, 1, bob()), send(&user, 2, bob())]);
     let s = chain.store();
-    for item in s.db.iterator_cf(s.cf(CF_IDX_ADDRESS), IteratorMode::Start) {
-        let (k, v) = item.unwrap();
-        let want = if k[20] == RoleKey::Any as u8 { ADDRESS_VALUE_LEN } else { 0 };
-        assert_eq!(v.len(), want, "key {}", hex::encode(&k));
+    let rows: Vec<_> = s.db.iterator_cf(s.cf(CF_IDX_ADDRESS), IteratorMode::Start).map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2, "the sender's row and bob's, not one per transaction");
+    for (k, v) in &rows {
+        assert_eq!((k.len(), v.len()), (28, 3 * ADDRESS_ENTRY_LEN));
     }
-    let mut tx_rows = 0;
-    for item in s.db.iterator_cf(s.cf(CF_IDX_EVENTS), IteratorMode::Start) {
-        let (k, v) = item.unwrap();
-        let t = be_u32(&k[k.len() - 8..]);
-        assert_eq!(v.len(), if t == BLOCK_EVENT_TX { 0 } else { 4 });
-        tx_rows += usize::from(t != BLOCK_EVENT_TX);
+    let rows: Vec<_> = s.db.iterator_cf(s.cf(CF_IDX_EVENTS), IteratorMode::Start).map(Result::unwrap).collect();
+    let kinds: Vec<_> = rows.iter().map(|(k, _)| String::from_utf8_lossy(&k[2..k.len() - 8]).into_owned()).collect();
+    assert_eq!(kinds, ["fee", "rewards", "transfer"], "a row per kind in the block");
+    for (kind, (_, v)) in kinds.iter().zip(&rows) {
+        if kind != "rewards" {
+            assert_eq!(v.len(), 3 * EVENT_ENTRY_LEN, "{kind}: an entry per transaction");
+        }
     }
-    assert_eq!(tx_rows, 2, "a transfer's fee and transfer events, by kind only");
     let (ev, _) = s.indexed_events(&EventTopic::Kind("transfer".into()), (1, 1), None, 10, 10, |_| true).unwrap();
-    let r = &s.receipts(Height(1)).unwrap().unwrap()[0];
-    assert_eq!(ev.len(), 1);
-    assert_eq!((ev[0].tx_hash, &ev[0].event), (r.tx_hash, &r.events[ev[0].event_index as usize]));
+    let receipts = s.receipts(Height(1)).unwrap().unwrap();
+    assert_eq!(ev.len(), 3);
+    for e in &ev {
+        let r = &receipts[e.tx_index as usize];
+        assert_eq!((e.tx_hash, &e.event), (r.tx_hash, &r.events[e.event_index as usize]));
+    }
+}
+
+#[test]
+fn a_role_filter_stops_on_its_budget_and_resumes_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    let (user, val) = keys();
+    let chain = crate::testing::chain_on(dir.path(), CHAIN, &user, &val);
+    let alice = PublicKey::from_signing_key(&user).address();
+    // Alice sends 4 blocks of 3; she receives only the last transfer of each.
+    let mut nonce = 0;
+    for _ in 0..4 {
+        let txs = vec![send(&user, nonce, bob()), send(&user, nonce + 1, bob()), send(&user, nonce + 2, alice)];
+        nonce += 3;
+        produce(&chain, &val, &txs);
+    }
+    let s = chain.store();
+    for desc in [false, true] {
+        let all = s.address_txs(&alice, RoleKey::Received, (1, 4), None, desc, 100).unwrap();
+        assert_eq!(all.len(), 4);
+        let (mut got, mut after, mut calls) = (Vec::new(), None, 0);
+        loop {
+            let (page, stop) = s.address_page(&alice, RoleKey::Received, (1, 4), after, desc, 100, 2).unwrap();
+            calls += 1;
+            got.extend(page);
+            match stop {
+                Some(p) => after = Some(p),
+                None => break,
+            }
+            assert!(calls < 20, "the scan must end");
+        }
+        assert_eq!(calls, 6, "12 entries at 2 a call");
+        assert_eq!(got, all, "descending {desc}");
+    }
 }
 
 #[test]
