@@ -72,7 +72,7 @@ const ADDRESS_ENTRY_LEN: usize = 39;
 /// Bytes of an event's entry in an `idx_events` row.
 const EVENT_ENTRY_LEN: usize = 12;
 
-/// Which rows of an address to read.
+/// Which of an address's transactions to read: all, or those where it had a role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum RoleKey {
