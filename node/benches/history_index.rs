@@ -2,10 +2,12 @@
 //! in-process on a real RocksDB (writes not synced), through the node's own
 //! commit path (`Chain::build_block` + `Chain::commit`, which writes the index
 //! in the block's batch) and its own RPC module (JSON in, JSON out):
-//! - commit time per block with the index, for a chain of 100,000 transfers;
+//! - commit time per block with and without the index (`Store::open_with_index`),
+//!   for a chain of 100,000 transfers built twice;
 //! - `agora_txsByAddress`: first page, a deep page (by cursor), a sender's page;
 //! - `agora_searchEvents`: by kind, by kind and attribute (a 1 % match);
-//! - the index's size on disk next to the whole database's.
+//! - `agora_headers` for 100 blocks of 1,000 transactions, against decoding the blocks;
+//! - the index's size on disk next to the whole database's, with and without it.
 //!
 //! Figures are printed (medians of repeated calls), never asserted.
 
@@ -39,30 +41,21 @@ fn recipient(i: usize) -> Address {
     Address([(i % RECIPIENTS) as u8 + 1; 20])
 }
 
-fn main() {
+/// A chain of 100,000 transfers (sender i pays recipient i % 100, 50
+/// times), committed a block at a time; returns it, its directory and the
+/// commit times. `index` turns the history index on or off.
+fn build(keys: &[SigningKey], validator: &SigningKey, index: bool) -> (tempfile::TempDir, Arc<Chain>, Vec<Duration>) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let keys: Vec<SigningKey> = (0..SENDERS)
-        .map(|i| {
-            let mut s = [0u8; 32];
-            s[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
-            SigningKey::from_bytes(&s)
-        })
-        .collect();
-    let validator = SigningKey::from_bytes(&[0xaa; 32]);
     let funded: Vec<&SigningKey> = keys.iter().collect();
-    let genesis = node::testing::genesis("bench", &funded, &validator);
-    let db = dir.path().join("db");
-    let store = Store::open(&db, false).expect("open");
+    let genesis = node::testing::genesis("bench", &funded, validator);
+    let store = Store::open_with_index(&dir.path().join("db"), false, index).expect("open");
     let limits = MempoolLimits { max_txs: 1_000_000, max_bytes: 1 << 30, max_nonce_gap: 1_000 };
     let chain = Arc::new(
         Chain::open(store, &genesis, limits, vm::Vm::new(&genesis.params, Default::default()).expect("vm"))
             .expect("chain"),
     );
     chain.set_proposer_max_txs(BLOCK_TXS);
-    let me = PublicKey::from_signing_key(&validator);
-
-    // 100,000 transfers: sender i pays recipient i % 100, 50 times.
-    let t = Instant::now();
+    let me = PublicKey::from_signing_key(validator);
     let total = SENDERS * PER_SENDER as usize;
     let mut commit_times = Vec::new();
     let mut submitted = 0usize;
@@ -95,13 +88,45 @@ fn main() {
             commit_times.push(c.elapsed());
         }
     }
-    let tip = chain.tip().height.0;
+    chain.store().flush().expect("flush");
+    (dir, chain, commit_times)
+}
+
+fn main() {
+    let keys: Vec<SigningKey> = (0..SENDERS)
+        .map(|i| {
+            let mut s = [0u8; 32];
+            s[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+            SigningKey::from_bytes(&s)
+        })
+        .collect();
+    let validator = SigningKey::from_bytes(&[0xaa; 32]);
+
+    // The same chain without the index: the commit path's cost of the index.
+    let (plain_dir, plain, plain_times) = build(&keys, &validator, false);
+    let plain_ms = median(plain_times).as_secs_f64() * 1e3;
+    let plain_bytes = dir_bytes(&plain_dir.path().join("db"));
+    let n = plain.total_txs().max(1) as f64;
     println!(
-        "chain: {} transfers in {} blocks of up to {BLOCK_TXS}, built in {:.1} s; commit (one batch, index included): median {:.1} ms a block",
+        "without index: commit median {plain_ms:.1} ms a block of {BLOCK_TXS}; database {:.1} MiB ({:.0} bytes a transaction)",
+        plain_bytes as f64 / (1024.0 * 1024.0),
+        plain_bytes as f64 / n
+    );
+    drop(plain);
+    drop(plain_dir);
+
+    let t = Instant::now();
+    let (dir, chain, commit_times) = build(&keys, &validator, true);
+    let db = dir.path().join("db");
+    let tip = chain.tip().height.0;
+    let with_ms = median(commit_times).as_secs_f64() * 1e3;
+    println!(
+        "with index: {} transfers in {} blocks of up to {BLOCK_TXS}, built in {:.1} s; commit (one batch, index included): median {with_ms:.1} ms a block ({:+.1} ms, {:+.0} % for the index)",
         chain.total_txs(),
         tip,
         t.elapsed().as_secs_f64(),
-        median(commit_times).as_secs_f64() * 1e3
+        with_ms - plain_ms,
+        (with_ms / plain_ms - 1.0) * 100.0
     );
 
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
@@ -183,13 +208,38 @@ fn main() {
         &events,
     );
 
+    // 100 headers of 1000-transaction blocks: decoded from the front of each
+    // stored block (the RPC), against decoding the whole blocks.
+    let hdr_to = tip.min(100);
+    time(
+        "headers 1..=100 (1,000-tx blocks) over RPC, header prefix only",
+        "agora_headers",
+        json!({ "from": 1, "to": hdr_to }),
+        &|r: &Value| r.as_array().map_or(0, Vec::len),
+    );
+    let mut runs = Vec::with_capacity(RUNS / 5);
+    for _ in 0..RUNS / 5 {
+        let t = Instant::now();
+        for h in 1..=hdr_to {
+            let b = chain.store().block(ledger::Height(h)).expect("read").expect("stored");
+            std::hint::black_box((b.hash(), b.txs.len()));
+        }
+        runs.push(t.elapsed());
+    }
+    println!(
+        "the same 100 headers by decoding whole blocks (the former way): median {:.3} ms",
+        median(runs).as_secs_f64() * 1e3
+    );
+
     chain.store().flush().expect("flush");
     let index = chain.store().index_disk_bytes().expect("size");
     let whole = dir_bytes(&db);
     println!(
-        "index on disk: {:.1} MiB ({:.0} bytes a transaction); whole database: {:.1} MiB",
+        "index on disk: {:.1} MiB ({:.0} bytes a transaction); whole database: {:.1} MiB ({:.0} bytes a transaction; {:.0} without the index)",
         index as f64 / (1024.0 * 1024.0),
         index as f64 / chain.total_txs().max(1) as f64,
-        whole as f64 / (1024.0 * 1024.0)
+        whole as f64 / (1024.0 * 1024.0),
+        whole as f64 / chain.total_txs().max(1) as f64,
+        plain_bytes as f64 / n
     );
 }

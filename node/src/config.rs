@@ -20,6 +20,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    pub index: IndexConfig,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -191,6 +192,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             log: LogConfig::default(),
             metrics: MetricsConfig::default(),
+            index: IndexConfig::default(),
         }
     }
 }
@@ -251,6 +253,24 @@ impl Default for ConsensusConfig {
         ConsensusConfig { block_interval: None, max_block_txs: 5000, signature_log: false, client_tag: String::new() }
     }
 }
+/// `[index]`: the history index behind `agora_txsByAddress`,
+/// `agora_searchEvents` and `agora_contractsByCode` (like CometBFT's
+/// `tx_index.indexer = "kv" | "null"`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IndexConfig {
+    /// Write the index at commit (in each block's batch). Off: nothing is
+    /// written, the rows already written are dropped at start, and those
+    /// methods answer 1017; turned on again, it indexes from the next height.
+    pub enabled: bool,
+}
+
+impl Default for IndexConfig {
+    fn default() -> Self {
+        IndexConfig { enabled: true }
+    }
+}
+
 impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig { sync_writes: true }
@@ -565,6 +585,13 @@ client_tag = "{client_tag}"
 # fsync every block's write batch (turn off only for throwaway test chains).
 sync_writes = {sync}
 
+[index]
+# The history index (txsByAddress, searchEvents, contractsByCode), written with
+# each block. false: nothing is written, rows already written are dropped at
+# start, and those methods answer 1017; set back to true, it indexes from the
+# next height (resync from genesis for the full history).
+enabled = {index_enabled}
+
 [log]
 # tracing filter: "info", "debug", "node=debug,info"… RUST_LOG overrides it.
 level = "{level}"
@@ -587,6 +614,7 @@ format = "{log_format}"
             mbytes = d.mempool.max_bytes,
             gap = d.mempool.max_nonce_gap,
             sync = d.storage.sync_writes,
+            index_enabled = d.index.enabled,
             siglog = d.consensus.signature_log,
             max_block_txs = d.consensus.max_block_txs,
             p2p_listen = d.p2p.listen,

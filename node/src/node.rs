@@ -185,7 +185,7 @@ pub async fn run(home: &Home, overrides: StartOptions, byzantine: Byzantine) -> 
     let vkey = crate::keys::load(&home.validator_key())?;
     let vpk = PublicKey::from_signing_key(&vkey);
     let node_key = crate::keys::load(&home.node_key())?;
-    let store = Store::open(&home.data(), config.storage.sync_writes)
+    let store = Store::open_with_index(&home.data(), config.storage.sync_writes, config.index.enabled)
         .with_context(|| format!("opening database in {}", home.data().display()))?;
     let limits = MempoolLimits {
         max_txs: config.mempool.max_txs,

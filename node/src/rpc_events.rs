@@ -304,6 +304,58 @@ impl Drop for PruneWatchers {
     }
 }
 
+/// Most rows (receipts and events) an `agora_getEvents` call reads: once
+/// past it, the page ends before the next block (at least one block is read).
+pub const MAX_EVENT_SCAN_ROWS: usize = 10_000;
+
+/// `agora_getEvents`' scan of heights `from..=to`: at most
+/// [`MAX_EVENT_SCAN_BLOCKS`] blocks and, at block boundaries, `budget` rows
+/// read; returns the events and the height to continue from.
+fn past_events(
+    ctx: &RpcContext,
+    (from, to): (u64, u64),
+    kind: Option<&str>,
+    contract: Option<Address>,
+    limit: usize,
+    budget: usize,
+) -> Result<(Vec<PastEvent>, Option<u64>), ErrorObjectOwned> {
+    let last = to.min(from + MAX_EVENT_SCAN_BLOCKS - 1);
+    let contract = contract.map(|a| a.to_string());
+    let mut out = Vec::new();
+    let mut next = None;
+    let mut read = 0usize;
+    // Pages end at block boundaries (a block's events are never split), so
+    // `next_from_height` can be passed back as is.
+    for h in from..=last {
+        if h > from && read >= budget {
+            next = Some(h);
+            break;
+        }
+        let receipts = ctx.chain.store().receipts(Height(h)).map_err(internal)?.unwrap_or_default();
+        read = read.saturating_add(receipts.iter().map(|r| 1 + r.events.len()).sum::<usize>());
+        let block: Vec<PastEvent> = receipts
+            .iter()
+            .enumerate()
+            .flat_map(|(index, r)| r.events.iter().map(move |e| (index, r, e)))
+            .filter(|(_, _, e)| event_matches(e, kind, contract.as_deref()))
+            .map(|(index, r, e)| PastEvent {
+                height: Height(h),
+                tx_hash: r.tx_hash,
+                index: index as u64,
+                event: e.clone(),
+            })
+            .collect();
+        if !out.is_empty() && out.len() + block.len() > limit {
+            next = Some(h);
+            break;
+        }
+        out.extend(block);
+    }
+    // Where to continue: the block that did not fit, or the first unscanned one.
+    let next = next.or((last < to).then_some(last + 1));
+    Ok((out, next))
+}
+
 #[async_trait]
 impl EventsApiServer for EventsRpc {
     fn get_events(
@@ -322,35 +374,9 @@ impl EventsApiServer for EventsRpc {
         if from == 0 || from > to.max(1) {
             return Err(err(codes::INVALID_PARAMS, format!("from_height must be in 1..={to}")));
         }
-        let last = to.min(from + MAX_EVENT_SCAN_BLOCKS - 1);
-        let contract = contract.map(|a| a.to_string());
-        let mut out = Vec::new();
-        let mut next = None;
-        // Pages end at block boundaries (a block's events are never split), so
-        // `next_from_height` can be passed back as is.
-        for h in from..=last {
-            let receipts = ctx.chain.store().receipts(Height(h)).map_err(internal)?.unwrap_or_default();
-            let block: Vec<PastEvent> = receipts
-                .iter()
-                .enumerate()
-                .flat_map(|(index, r)| r.events.iter().map(move |e| (index, r, e)))
-                .filter(|(_, _, e)| event_matches(e, kind.as_deref(), contract.as_deref()))
-                .map(|(index, r, e)| PastEvent {
-                    height: Height(h),
-                    tx_hash: r.tx_hash,
-                    index: index as u64,
-                    event: e.clone(),
-                })
-                .collect();
-            if !out.is_empty() && out.len() + block.len() > limit {
-                next = Some(h);
-                break;
-            }
-            out.extend(block);
-        }
-        // Where to continue: the block that did not fit, or the first unscanned one.
-        let next = next.or((last < to).then_some(last + 1));
-        Ok(EventsPage { events: out, next_from_height: next })
+        let (events, next_from_height) =
+            past_events(ctx, (from, to), kind.as_deref(), contract, limit, MAX_EVENT_SCAN_ROWS)?;
+        Ok(EventsPage { events, next_from_height })
     }
 
     async fn subscribe_new_blocks(
@@ -489,6 +515,39 @@ mod tests {
         let commit = crate::testing::certificate(CHAIN, &v, h.0, ex.block.hash());
         chain.commit(ex, &commit).unwrap();
         h.0
+    }
+
+    /// `agora_getEvents` stops at a block boundary once it has read its row
+    /// budget, and resumes from `next_from_height` without gap or duplicate.
+    #[test]
+    fn get_events_stops_on_its_row_budget_at_a_block_boundary() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = ctx(dir.path());
+        let user = SigningKey::from_bytes(&[1; 32]);
+        for b in 0..3u64 {
+            for n in 0..2 {
+                ctx.chain.submit_tx(&crate::testing::transfer(&user, b * 2 + n, CHAIN)).unwrap();
+            }
+            produce(&ctx.chain);
+        }
+        let (all, next) = past_events(&ctx, (1, 3), None, None, 1000, usize::MAX).unwrap();
+        assert_eq!(next, None);
+        assert_eq!(all.len(), 12, "a fee and a transfer event a transaction");
+        // 2 receipts and 4 events a block: past a budget of 5 rows, one block a call.
+        let (mut got, mut from, mut calls) = (Vec::new(), 1, 0);
+        loop {
+            let (page, next) = past_events(&ctx, (from, 3), None, None, 1000, 5).unwrap();
+            assert!(page.iter().all(|e| e.height.0 == from), "one block a call");
+            calls += 1;
+            got.extend(page);
+            match next {
+                Some(h) => from = h,
+                None => break,
+            }
+            assert!(calls < 10, "the scan must end");
+        }
+        assert_eq!(calls, 3);
+        assert_eq!(serde_json::to_value(&got).unwrap(), serde_json::to_value(&all).unwrap());
     }
 
     fn module(ctx: &Arc<RpcContext>, policy: SlowSubscriber, buffer: usize) -> RpcModule<EventsRpc> {

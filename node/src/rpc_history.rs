@@ -100,8 +100,25 @@ impl HistoryRpc {
         HistoryRpc { ctx }
     }
 
+    /// The first indexed height (the next height when the index is off).
     fn index_from(&self) -> Result<u64, ErrorObjectOwned> {
-        Ok(self.ctx.chain.store().index_from().map_err(internal)?.map_or(1, |h| h.0).max(1))
+        let store = self.ctx.chain.store();
+        if !store.index_enabled() {
+            return Ok(self.ctx.chain.tip().height.0.saturating_add(1));
+        }
+        Ok(store.index_from().map_err(internal)?.map_or(1, |h| h.0).max(1))
+    }
+
+    /// Fails with 1017 when this node does not keep the history index.
+    fn require_index(&self) -> Result<(), ErrorObjectOwned> {
+        if self.ctx.chain.store().index_enabled() {
+            return Ok(());
+        }
+        Err(err(
+            codes::HEIGHT_UNAVAILABLE,
+            "this node does not keep the history index (`[index] enabled = false` in its config.toml); \
+             ask a node that does",
+        ))
     }
 
     /// Checks a range's low end against the index and the tip.
@@ -111,7 +128,8 @@ impl HistoryRpc {
                 codes::HEIGHT_UNAVAILABLE,
                 format!(
                     "height {from} is below the history index, which starts at height {index_from} \
-                     (this database was written before the index existed)"
+                     (the index was enabled or its format changed there; a node resynced from \
+                     genesis serves the full history)"
                 ),
             ));
         }
@@ -127,20 +145,32 @@ impl HistoryRpc {
     /// Events of no kind and no contract: the blocks themselves, at most
     /// [`MAX_UNINDEXED_SCAN_BLOCKS`] per call, in index order (each
     /// transaction's events, then the block's own).
+    ///
+    /// Also bounded by `budget`: after that many rows (receipts and events)
+    /// read it stops, with the position of the last event read as cursor.
     fn scan_blocks(
         &self,
         (from, to): (u64, u64),
         after: Option<EventPos>,
         limit: usize,
+        budget: usize,
         keep: &dyn Fn(&IndexedEvent) -> bool,
     ) -> Result<(Vec<IndexedEvent>, Option<EventPos>), ErrorObjectOwned> {
+        let budget = budget.max(1);
+        let (mut read, mut last_read) = (0usize, None);
         let store = self.ctx.chain.store();
         let start = after.map_or(from, |a| a.0);
         let last = to.min(start.saturating_add(MAX_UNINDEXED_SCAN_BLOCKS - 1));
         let mut out: Vec<IndexedEvent> = Vec::new();
         for h in start..=last {
+            if read >= budget && h > start {
+                // Out of budget at a block boundary: continue with this block.
+                return Ok((out, Some((h - 1, u32::MAX, u32::MAX))));
+            }
             let receipts = store.receipts(Height(h)).map_err(internal)?.unwrap_or_default();
             let own = store.block_events(Height(h)).map_err(internal)?;
+            // Receipts without events cost a row each too.
+            read = read.saturating_add(receipts.iter().filter(|r| r.events.is_empty()).count());
             let rows = receipts
                 .into_iter()
                 .enumerate()
@@ -154,6 +184,14 @@ impl HistoryRpc {
                 if after.is_some_and(|a| pos <= a) {
                     continue;
                 }
+                if read >= budget
+                    && let Some(stop) = last_read
+                {
+                    // Out of budget with rows left: continue after the last row read.
+                    return Ok((out, Some(stop)));
+                }
+                read += 1;
+                last_read = Some(pos);
                 let row = IndexedEvent { height: Height(h), tx_index: t, event_index: pos.2, tx_hash, event };
                 if keep(&row) {
                     if let Some(l) = out.get(limit.saturating_sub(1)) {
@@ -181,6 +219,7 @@ impl HistoryApiServer for HistoryRpc {
         limit: Option<u64>,
         order: Option<SortOrder>,
     ) -> RpcResult<AddressTxsPage> {
+        self.require_index()?;
         let (role, order) = (role.unwrap_or_default(), order.unwrap_or_default());
         let limit = page_limit(limit, DEFAULT_TXS_PAGE, MAX_PAGE);
         if let (Some(f), Some(t)) = (from_height, to_height)
@@ -206,11 +245,21 @@ impl HistoryApiServer for HistoryRpc {
             HistoryRole::Contract => RoleKey::Contract,
         };
         let desc = order == SortOrder::Desc;
-        let mut rows =
-            self.ctx.chain.store().address_txs(&address, key, (from, to), after, desc, limit + 1).map_err(internal)?;
-        let more = rows.len() > limit;
-        rows.truncate(limit);
-        let next_cursor = more.then(|| rows.last().map(|r| format!("{}:{}", r.height.0, r.index))).flatten();
+        let (mut rows, stopped) = self
+            .ctx
+            .chain
+            .store()
+            .address_page(&address, key, (from, to), after, desc, limit + 1, MAX_SEARCH_SCAN)
+            .map_err(internal)?;
+        // A full page and one more: continue after the last returned; or the
+        // role filter's budget ran out: continue after the last entry read.
+        let next = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(|r| (r.height.0, r.index))
+        } else {
+            stopped
+        };
+        let next_cursor = next.map(|(h, i)| format!("{h}:{i}"));
         let txs = rows
             .into_iter()
             .map(|r| AddressTxItem {
@@ -218,7 +267,7 @@ impl HistoryApiServer for HistoryRpc {
                 index: r.index,
                 hash: r.entry.tx_hash,
                 roles: roles(r.entry.roles),
-                payload_type: r.entry.payload,
+                payload_type: r.entry.payload.to_owned(),
                 success: r.entry.success,
             })
             .collect();
@@ -235,6 +284,7 @@ impl HistoryApiServer for HistoryRpc {
         cursor: Option<String>,
         limit: Option<u64>,
     ) -> RpcResult<EventSearchPage> {
+        self.require_index()?;
         if from_height > to_height {
             return Err(invalid(format!("from_height {from_height} is above to_height {to_height}")));
         }
@@ -276,7 +326,7 @@ impl HistoryApiServer for HistoryRpc {
                 .store()
                 .indexed_events(t, (from, to), after, limit + 1, MAX_SEARCH_SCAN, keep)
                 .map_err(internal)?,
-            None => self.scan_blocks((from, to), after, limit, &keep)?,
+            None => self.scan_blocks((from, to), after, limit, MAX_SEARCH_SCAN, &keep)?,
         };
         let next = if rows.len() > limit {
             rows.truncate(limit);
@@ -338,11 +388,11 @@ impl HistoryApiServer for HistoryRpc {
         let store = self.ctx.chain.store();
         (from..=to.min(tip))
             .map(|h| {
-                let b = store
-                    .block(Height(h))
+                let (header, num_txs) = store
+                    .header(Height(h))
                     .map_err(internal)?
                     .ok_or_else(|| err(codes::NOT_FOUND, format!("block {h} not stored")))?;
-                Ok(HeaderItem { hash: b.hash(), num_txs: b.txs.len() as u64, header: b.header })
+                Ok(HeaderItem { hash: header.hash(), num_txs, header })
             })
             .collect()
     }
@@ -353,6 +403,7 @@ impl HistoryApiServer for HistoryRpc {
         start_after: Option<Address>,
         limit: Option<u64>,
     ) -> RpcResult<CodeContractsPage> {
+        self.require_index()?;
         let limit = page_limit(limit, MAX_PAGE, MAX_PAGE);
         let mut rows =
             self.ctx.chain.store().contracts_by_code(&code_hash, start_after.as_ref(), limit + 1).map_err(internal)?;
@@ -407,3 +458,7 @@ impl HistoryApiServer for HistoryRpc {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "rpc_history_tests.rs"]
+mod tests;

@@ -78,6 +78,8 @@ pub struct TxLocation {
 pub struct Store {
     db: Arc<DB>,
     sync: bool,
+    /// Whether commits write the history index (`[index] enabled`).
+    index: bool,
 }
 
 fn decode<T: BorshDeserialize>(table: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
@@ -96,7 +98,14 @@ fn value_key(kh: &KeyHash, version: Version) -> [u8; 40] {
 }
 
 impl Store {
+    /// Opens (or creates) the database with the history index on.
     pub fn open(path: &Path, sync: bool) -> Result<Store, StoreError> {
+        Store::open_with_index(path, sync, true)
+    }
+
+    /// Opens the database; `index` turns the history index on or off (see
+    /// `store_index.rs`: off drops its rows and writes none).
+    pub fn open_with_index(path: &Path, sync: bool, index: bool) -> Result<Store, StoreError> {
         let mut opts = Options::default();
         opts.create_if_missing(true);
         opts.create_missing_column_families(true);
@@ -104,8 +113,8 @@ impl Store {
         opts.increase_parallelism(2);
         let cfs = ALL_CFS.into_iter().map(|n| ColumnFamilyDescriptor::new(n, Options::default()));
         let db = DB::open_cf_descriptors(&opts, path, cfs)?;
-        let store = Store { db: Arc::new(db), sync };
-        store.init_index_from()?;
+        let store = Store { db: Arc::new(db), sync, index };
+        store.init_index()?;
         Ok(store)
     }
 
@@ -195,9 +204,12 @@ impl Store {
         }
         b.put_cf(self.cf(CF_BLOCKS), hk, enc(block));
         b.put_cf(self.cf(CF_BLOCK_HASH), block.hash().0, hk);
-        b.put_cf(self.cf(CF_RECEIPTS), hk, enc(receipts));
+        let (receipts_bytes, offsets) = index::encode_receipts(receipts);
+        b.put_cf(self.cf(CF_RECEIPTS), hk, receipts_bytes);
         // The history index goes in the same batch: block and index together or neither.
-        self.put_index(&mut b, block, outcome);
+        if self.index {
+            self.put_index(&mut b, block, outcome, &offsets);
+        }
         let idx = self.cf(CF_TX_INDEX);
         for (i, r) in receipts.iter().enumerate() {
             let loc = TxLocation { height: h, index: u32::try_from(i).expect("block tx count fits u32") };
@@ -274,6 +286,21 @@ impl Store {
             Some(b) => Ok(Some(decode(CF_META, &b)?)),
             None => Ok(None),
         }
+    }
+
+    /// A block's header and transaction count, decoded from the front of
+    /// the stored block only (the header is its first field, the borsh
+    /// length of `txs` follows), without decoding the transactions.
+    pub fn header(&self, h: Height) -> Result<Option<(ledger::Header, u64)>, StoreError> {
+        let Some(b) = self.db.get_pinned_cf(self.cf(CF_BLOCKS), h.0.to_be_bytes())? else { return Ok(None) };
+        let mut rest: &[u8] = &b;
+        let header = ledger::Header::deserialize(&mut rest)
+            .map_err(|e| StoreError::Corrupt { table: CF_BLOCKS, reason: e.to_string() })?;
+        let n = rest
+            .get(..4)
+            .and_then(|n| <[u8; 4]>::try_from(n).ok())
+            .ok_or_else(|| StoreError::Corrupt { table: CF_BLOCKS, reason: "no transaction count".into() })?;
+        Ok(Some((header, u64::from(u32::from_le_bytes(n)))))
     }
 
     pub fn block(&self, h: Height) -> Result<Option<Block>, StoreError> {

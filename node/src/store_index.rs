@@ -4,27 +4,40 @@
 //! never disagree after a crash: a block is stored with its index rows, or
 //! neither is.
 //!
-//! Keys are big-endian so RocksDB's byte order is height order:
+//! Keys are big-endian so RocksDB's byte order is height order. The index
+//! is written on the commit path, where a commit pays for each key it
+//! writes more than for its bytes, so it has one row per (address, block)
+//! and one per (event kind or contract, block), whatever the number of
+//! transactions; and an event is never copied into it: its entry holds the
+//! byte offset of the transaction's receipt in the block's stored receipts,
+//! where a query reads it.
 //!
 //! | column family | key | value |
 //! |---|---|---|
-//! | `idx_address` | address (20) ‖ role (1) ‖ height (8) ‖ tx index (4) | borsh [`AddressEntry`] |
-//! | `idx_events` | `k` ‖ len (1) ‖ kind ‖ height ‖ tx index ‖ event index (4) | borsh ([`Hash`], [`Event`]) |
-//! | `idx_events` | `c` ‖ contract (20) ‖ height ‖ tx index ‖ event index | borsh ([`Hash`], [`Event`]) |
+//! | `idx_address` | address (20) ‖ height (8) | per transaction, in order: tx index (4) ‖ roles (1) ‖ success (1) ‖ payload type (1) ‖ tx hash (32) |
+//! | `idx_events` | `k` ‖ len (1) ‖ kind ‖ height | per event, in order: tx index (4) ‖ event index (4) ‖ receipt offset (4) |
+//! | `idx_events` | `c` ‖ contract (20) ‖ height | as above |
 //! | `idx_code` | code hash (32) ‖ contract (20) | height (8) of instantiation or migration |
 //!
-//! Each (address, transaction) pair has a row under role [`RoleKey::Any`]
-//! and one under each of its specific roles ([`RoleKey::Sent`],
-//! [`RoleKey::Received`], [`RoleKey::Contract`]), so a query by role reads
-//! only matching rows. Block-level events (rewards, slashes…) have tx index
-//! [`BLOCK_EVENT_TX`] and a zero transaction hash.
+//! A query by role reads the address's rows and keeps the entries with
+//! that role, within a budget of entries read (then it returns a cursor).
+//! Block-level events (rewards, slashes…) have tx index [`BLOCK_EVENT_TX`],
+//! come last in a block, and are read from the block's stored events (their
+//! transaction hash is zero).
 //!
-//! Databases written before the index existed record `index_from` (the first
-//! indexed height); the RPC answers requests below it with 1017.
+//! `meta` records `index_from` (the first indexed height) and
+//! `index_format` ([`INDEX_FORMAT`]). At open, a database whose index was
+//! written in another format, or not at all (written before the index
+//! existed, or with `[index] enabled = false`), has its index rows dropped
+//! and indexes from the next height: the RPC answers requests below
+//! `index_from` with 1017 rather than misreading rows of another layout.
+//! With the index off, `index_from` is removed and nothing is written.
+
+use std::collections::BTreeMap;
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use ledger::{Address, Block, BlockOutcome, Event, Hash, Height, Payload};
-use rocksdb::{Direction, IteratorMode, ReadOptions, WriteBatch};
+use ledger::{Address, Block, BlockOutcome, Event, Hash, Height, Payload, Receipt};
+use rocksdb::{DBPinnableSlice, Direction, IteratorMode, ReadOptions, WriteBatch};
 
 use super::{Store, StoreError, decode, enc};
 
@@ -32,7 +45,12 @@ pub(super) const CF_IDX_ADDRESS: &str = "idx_address";
 pub(super) const CF_IDX_EVENTS: &str = "idx_events";
 pub(super) const CF_IDX_CODE: &str = "idx_code";
 const META_INDEX_FROM: &[u8] = b"index_from";
+const META_INDEX_FORMAT: &[u8] = b"index_format";
 const META_GENESIS_DOC: &[u8] = b"genesis_doc";
+
+/// The layout of the index rows (see the table above). Format 1 (no
+/// record) stored full events and full address values in every row.
+pub const INDEX_FORMAT: u8 = 2;
 
 /// Role bits of an [`AddressEntry`].
 pub const ROLE_SENDER: u8 = 1;
@@ -49,7 +67,12 @@ pub const BLOCK_EVENT_TX: u32 = u32::MAX;
 /// Longest event kind that is indexed by kind (the VM allows far less).
 const MAX_INDEXED_KIND: usize = 255;
 
-/// Which rows of an address to read.
+/// Bytes of a transaction's entry in an `idx_address` row.
+const ADDRESS_ENTRY_LEN: usize = 39;
+/// Bytes of an event's entry in an `idx_events` row.
+const EVENT_ENTRY_LEN: usize = 12;
+
+/// Which of an address's transactions to read: all, or those where it had a role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum RoleKey {
@@ -61,14 +84,14 @@ pub enum RoleKey {
 }
 
 /// One transaction of an address.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AddressEntry {
     /// `ROLE_*` bits: every role the address had in the transaction.
     pub roles: u8,
     pub tx_hash: Hash,
     pub success: bool,
     /// The payload type (`transfer`, `execute`, …).
-    pub payload: String,
+    pub payload: &'static str,
 }
 
 /// A row of an address's history.
@@ -101,60 +124,126 @@ pub enum EventTopic {
 /// A position in a scan: the last row returned, or where a bounded scan stopped.
 pub type EventPos = (u64, u32, u32);
 
-/// The `type` name of a payload, as in its JSON form.
-pub fn payload_type(p: &Payload) -> &'static str {
+/// Payload type names, by their code in `idx_address` values.
+const PAYLOAD_TYPES: [&str; 14] = [
+    "transfer",
+    "store_code",
+    "instantiate",
+    "execute",
+    "create_validator",
+    "edit_validator",
+    "delegate",
+    "undelegate",
+    "redelegate",
+    "withdraw_rewards",
+    "unjail",
+    "instantiate_with_admin",
+    "migrate",
+    "update_admin",
+];
+
+fn payload_code(p: &Payload) -> u8 {
     match p {
-        Payload::Transfer { .. } => "transfer",
-        Payload::StoreCode { .. } => "store_code",
-        Payload::Instantiate { .. } => "instantiate",
-        Payload::Execute { .. } => "execute",
-        Payload::CreateValidator { .. } => "create_validator",
-        Payload::EditValidator { .. } => "edit_validator",
-        Payload::Delegate { .. } => "delegate",
-        Payload::Undelegate { .. } => "undelegate",
-        Payload::Redelegate { .. } => "redelegate",
-        Payload::WithdrawRewards { .. } => "withdraw_rewards",
-        Payload::Unjail {} => "unjail",
-        Payload::InstantiateWithAdmin { .. } => "instantiate_with_admin",
-        Payload::Migrate { .. } => "migrate",
-        Payload::UpdateAdmin { .. } => "update_admin",
+        Payload::Transfer { .. } => 0,
+        Payload::StoreCode { .. } => 1,
+        Payload::Instantiate { .. } => 2,
+        Payload::Execute { .. } => 3,
+        Payload::CreateValidator { .. } => 4,
+        Payload::EditValidator { .. } => 5,
+        Payload::Delegate { .. } => 6,
+        Payload::Undelegate { .. } => 7,
+        Payload::Redelegate { .. } => 8,
+        Payload::WithdrawRewards { .. } => 9,
+        Payload::Unjail {} => 10,
+        Payload::InstantiateWithAdmin { .. } => 11,
+        Payload::Migrate { .. } => 12,
+        Payload::UpdateAdmin { .. } => 13,
     }
 }
 
-fn address_key(addr: &Address, role: RoleKey, height: u64, index: u32) -> [u8; 33] {
-    let mut k = [0u8; 33];
+/// The `type` name of a payload, as in its JSON form.
+pub fn payload_type(p: &Payload) -> &'static str {
+    PAYLOAD_TYPES[usize::from(payload_code(p))]
+}
+
+/// Encodes a block's receipts exactly as borsh encodes `Vec<Receipt>`, and
+/// returns the byte offset of each receipt in it (the event rows point there).
+pub(super) fn encode_receipts(receipts: &[Receipt]) -> (Vec<u8>, Vec<u32>) {
+    let mut out = Vec::with_capacity(64 + receipts.len() * 256);
+    let n = u32::try_from(receipts.len()).expect("block tx count fits u32");
+    out.extend_from_slice(&n.to_le_bytes());
+    let mut offsets = Vec::with_capacity(receipts.len());
+    for r in receipts {
+        // Past 4 GiB the offset saturates and a query reports a corrupt row;
+        // blocks are bounded far below that.
+        offsets.push(u32::try_from(out.len()).unwrap_or(u32::MAX));
+        r.serialize(&mut out).expect("writing to a Vec cannot fail");
+    }
+    (out, offsets)
+}
+
+fn address_key(addr: &Address, height: u64) -> [u8; 28] {
+    let mut k = [0u8; 28];
     k[..20].copy_from_slice(&addr.0);
-    k[20] = role as u8;
-    k[21..29].copy_from_slice(&height.to_be_bytes());
-    k[29..].copy_from_slice(&index.to_be_bytes());
+    k[20..].copy_from_slice(&height.to_be_bytes());
     k
+}
+
+fn address_entry(tx: u32, roles: u8, success: bool, payload: u8, tx_hash: &Hash) -> [u8; ADDRESS_ENTRY_LEN] {
+    let mut v = [0u8; ADDRESS_ENTRY_LEN];
+    v[..4].copy_from_slice(&tx.to_be_bytes());
+    v[4] = roles;
+    v[5] = u8::from(success);
+    v[6] = payload;
+    v[7..].copy_from_slice(&tx_hash.0);
+    v
+}
+
+fn decode_address_entry(v: &[u8]) -> Result<(u32, AddressEntry), StoreError> {
+    let corrupt = |reason: &str| StoreError::Corrupt { table: CF_IDX_ADDRESS, reason: reason.into() };
+    if v.len() != ADDRESS_ENTRY_LEN {
+        return Err(corrupt("entry length"));
+    }
+    let payload = PAYLOAD_TYPES.get(usize::from(v[6])).ok_or_else(|| corrupt("payload type"))?;
+    let success = match v[5] {
+        0 => false,
+        1 => true,
+        _ => return Err(corrupt("success flag")),
+    };
+    let mut h = [0u8; 32];
+    h.copy_from_slice(&v[7..]);
+    Ok((be_u32(v), AddressEntry { roles: v[4], tx_hash: Hash(h), success, payload }))
 }
 
 fn topic_prefix(t: &EventTopic) -> Option<Vec<u8>> {
     match t {
-        EventTopic::Kind(k) if k.is_empty() || k.len() > MAX_INDEXED_KIND => None,
-        EventTopic::Kind(k) => {
-            let mut p = Vec::with_capacity(2 + k.len());
-            p.push(b'k');
-            p.push(u8::try_from(k.len()).ok()?);
-            p.extend_from_slice(k.as_bytes());
-            Some(p)
-        }
-        EventTopic::Contract(a) => {
-            let mut p = Vec::with_capacity(21);
-            p.push(b'c');
-            p.extend_from_slice(&a.0);
-            Some(p)
-        }
+        EventTopic::Kind(k) => kind_prefix(k),
+        EventTopic::Contract(a) => Some(contract_prefix(a).to_vec()),
     }
 }
 
-fn event_key(prefix: &[u8], (h, t, e): EventPos) -> Vec<u8> {
-    let mut k = Vec::with_capacity(prefix.len() + 16);
+fn kind_prefix(k: &str) -> Option<Vec<u8>> {
+    if k.is_empty() || k.len() > MAX_INDEXED_KIND {
+        return None;
+    }
+    let mut p = Vec::with_capacity(2 + k.len() + 16);
+    p.push(b'k');
+    p.push(u8::try_from(k.len()).ok()?);
+    p.extend_from_slice(k.as_bytes());
+    Some(p)
+}
+
+fn contract_prefix(a: &Address) -> [u8; 21] {
+    let mut p = [0u8; 21];
+    p[0] = b'c';
+    p[1..].copy_from_slice(&a.0);
+    p
+}
+
+fn event_key(prefix: &[u8], height: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(prefix.len() + 8);
     k.extend_from_slice(prefix);
-    k.extend_from_slice(&h.to_be_bytes());
-    k.extend_from_slice(&t.to_be_bytes());
-    k.extend_from_slice(&e.to_be_bytes());
+    k.extend_from_slice(&height.to_be_bytes());
     k
 }
 
@@ -181,9 +270,49 @@ fn attr<'a>(e: &'a Event, name: &str) -> Option<&'a str> {
     e.attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
+/// Reads indexed events back from the blocks' stored receipts and events,
+/// keeping the last block's bytes (rows come in height order).
+struct EventReader<'a> {
+    store: &'a Store,
+    receipts: Option<(u64, DBPinnableSlice<'a>)>,
+    block_events: Option<(u64, Vec<Event>)>,
+}
+
+impl<'a> EventReader<'a> {
+    fn read(&mut self, (h, t, e): EventPos, off: u32) -> Result<IndexedEvent, StoreError> {
+        let corrupt = |reason: &str| StoreError::Corrupt { table: CF_IDX_EVENTS, reason: reason.into() };
+        let ei = usize::try_from(e).map_err(|_| corrupt("event index"))?;
+        let (tx_hash, event) = if t == BLOCK_EVENT_TX {
+            if self.block_events.as_ref().is_none_or(|(bh, _)| *bh != h) {
+                self.block_events = Some((h, self.store.block_events(Height(h))?));
+            }
+            let events = self.block_events.as_ref().map(|(_, v)| v.as_slice()).unwrap_or_default();
+            (Hash::ZERO, events.get(ei).cloned().ok_or_else(|| corrupt("block event missing"))?)
+        } else {
+            let off = usize::try_from(off).map_err(|_| corrupt("offset"))?;
+            if self.receipts.as_ref().is_none_or(|(bh, _)| *bh != h) {
+                let cf = self.store.cf(super::CF_RECEIPTS);
+                let b = self.store.db.get_pinned_cf(cf, h.to_be_bytes())?.ok_or_else(|| corrupt("receipts missing"))?;
+                self.receipts = Some((h, b));
+            }
+            let blob: &[u8] = self.receipts.as_ref().map(|(_, b)| b.as_ref()).unwrap_or_default();
+            let mut rest = blob.get(off..).ok_or_else(|| corrupt("offset past the receipts"))?;
+            let r = Receipt::deserialize(&mut rest).map_err(|e| corrupt(&e.to_string()))?;
+            let tx_hash = r.tx_hash;
+            (tx_hash, r.events.into_iter().nth(ei).ok_or_else(|| corrupt("event missing"))?)
+        };
+        Ok(IndexedEvent { height: Height(h), tx_index: t, event_index: e, tx_hash, event })
+    }
+}
+
 impl Store {
+    /// Whether this store writes and serves the history index.
+    pub fn index_enabled(&self) -> bool {
+        self.index
+    }
+
     /// The first height the history index covers (1 on databases created
-    /// with it). `None` only before genesis is written.
+    /// with it). `None` before genesis is written and when the index is off.
     pub fn index_from(&self) -> Result<Option<Height>, StoreError> {
         match self.db.get_cf(self.cf(super::CF_META), META_INDEX_FROM)? {
             Some(b) => Ok(Some(decode(super::CF_META, &b)?)),
@@ -191,15 +320,50 @@ impl Store {
         }
     }
 
-    /// Records where the index starts, once: height 1 for a new database, the
-    /// next height for one written before the index existed.
-    pub(super) fn init_index_from(&self) -> Result<(), StoreError> {
-        if self.index_from()?.is_some() {
+    fn index_format(&self) -> Result<Option<u8>, StoreError> {
+        match self.db.get_cf(self.cf(super::CF_META), META_INDEX_FORMAT)? {
+            Some(b) if b.len() == 1 => Ok(Some(b[0])),
+            Some(_) => Err(StoreError::Corrupt { table: super::CF_META, reason: "index_format".into() }),
+            None => Ok(None),
+        }
+    }
+
+    /// At open: with the index on, keeps an index of this format as it is;
+    /// else (none yet, another format, or left by a node with the index off)
+    /// drops the index rows and indexes from the next height. With the index
+    /// off, drops the rows and the records (nothing is indexed).
+    pub(super) fn init_index(&self) -> Result<(), StoreError> {
+        let from = self.index_from()?;
+        let format = self.index_format()?;
+        if self.index && from.is_some() && format == Some(INDEX_FORMAT) {
             return Ok(());
         }
-        let from = self.height()?.map_or(Height(1), |h| h.next());
+        if !self.index && from.is_none() && format.is_none() {
+            return Ok(());
+        }
         let mut b = WriteBatch::default();
-        b.put_cf(self.cf(super::CF_META), META_INDEX_FROM, enc(&from));
+        // Every key of the three column families sorts below 512 bytes of 0xff
+        // (the longest is 2 + 255 + 16 bytes).
+        let end = [0xffu8; 512];
+        for cf in [CF_IDX_ADDRESS, CF_IDX_EVENTS, CF_IDX_CODE] {
+            b.delete_range_cf(self.cf(cf), [].as_slice(), end.as_slice());
+        }
+        let meta = self.cf(super::CF_META);
+        if self.index {
+            let next = self.height()?.map_or(Height(1), |h| h.next());
+            if from.is_some() {
+                tracing::warn!(
+                    format = ?format, index_from = next.0,
+                    "the history index on disk has another format: it is dropped and indexes from the next height \
+                     (resync from genesis for the full history)"
+                );
+            }
+            b.put_cf(meta, META_INDEX_FROM, enc(&next));
+            b.put_cf(meta, META_INDEX_FORMAT, [INDEX_FORMAT]);
+        } else {
+            b.delete_cf(meta, META_INDEX_FROM);
+            b.delete_cf(meta, META_INDEX_FORMAT);
+        }
         self.write(b)
     }
 
@@ -215,19 +379,28 @@ impl Store {
         self.write(b)
     }
 
-    /// Adds the index rows of `block` to its commit batch.
-    pub(super) fn put_index(&self, b: &mut WriteBatch, block: &Block, outcome: &BlockOutcome) {
+    /// Adds the index rows of `block` to its commit batch; `offsets` are
+    /// where each receipt starts in the stored receipts ([`encode_receipts`]).
+    /// One row per (address, block) and per (event kind or contract, block),
+    /// whatever the number of transactions: the number of keys written, not
+    /// their bytes, is what a commit pays for.
+    pub(super) fn put_index(&self, b: &mut WriteBatch, block: &Block, outcome: &BlockOutcome, offsets: &[u32]) {
         let (addr_cf, ev_cf, code_cf) = (self.cf(CF_IDX_ADDRESS), self.cf(CF_IDX_EVENTS), self.cf(CF_IDX_CODE));
         let h = block.header.height.0;
         let hk = h.to_be_bytes();
-        let put_event = |b: &mut WriteBatch, tx: u32, i: u32, hash: Hash, e: &Event| {
-            let mut value = None;
-            let topics = [Some(EventTopic::Kind(e.kind.clone())), event_contract(e).map(EventTopic::Contract)];
-            for t in topics.into_iter().flatten() {
-                if let Some(p) = topic_prefix(&t) {
-                    let v = value.get_or_insert_with(|| enc(&(hash, e.clone())));
-                    b.put_cf(ev_cf, event_key(&p, (h, tx, i)), v.as_slice());
-                }
+        // Topic prefix -> its positions in this block, in position order.
+        let mut topics: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        let mut addresses: BTreeMap<Address, Vec<u8>> = BTreeMap::new();
+        let mut put_event = |b: &mut WriteBatch, tx: u32, i: u32, off: u32, e: &Event| {
+            let mut pos = [0u8; EVENT_ENTRY_LEN];
+            pos[..4].copy_from_slice(&tx.to_be_bytes());
+            pos[4..8].copy_from_slice(&i.to_be_bytes());
+            pos[8..].copy_from_slice(&off.to_be_bytes());
+            if let Some(p) = kind_prefix(&e.kind) {
+                topics.entry(p).or_default().extend_from_slice(&pos);
+            }
+            if let Some(c) = event_contract(e) {
+                topics.entry(contract_prefix(&c).to_vec()).or_default().extend_from_slice(&pos);
             }
             // Contracts by code: instantiation adds a row, migration moves it.
             if e.kind != "instantiate" && e.kind != "migrate" {
@@ -248,16 +421,13 @@ impl Store {
                 _ => {}
             }
         };
-        for (i, e) in outcome.events.iter().enumerate() {
-            put_event(b, BLOCK_EVENT_TX, u32::try_from(i).unwrap_or(u32::MAX), Hash::ZERO, e);
-        }
-        for (ti, (tx, r)) in block.txs.iter().zip(&outcome.receipts).enumerate() {
+        for (ti, ((tx, r), off)) in block.txs.iter().zip(&outcome.receipts).zip(offsets).enumerate() {
             let ti = u32::try_from(ti).expect("block tx count fits u32");
             for (ei, e) in r.events.iter().enumerate() {
-                put_event(b, ti, u32::try_from(ei).unwrap_or(u32::MAX), r.tx_hash, e);
+                put_event(b, ti, u32::try_from(ei).unwrap_or(u32::MAX), *off, e);
             }
             // Every address the transaction touched, with its roles (a small
-            // sorted list: a transaction names a handful of addresses).
+            // list: a transaction names a handful of addresses).
             let mut roles: Vec<(Address, u8)> = Vec::with_capacity(4);
             let mut add = |a: Address, bit: u8| match roles.iter_mut().find(|(x, _)| *x == a) {
                 Some((_, r)) => *r |= bit,
@@ -283,28 +453,48 @@ impl Store {
                     add(c, ROLE_CONTRACT_EVENTS);
                 }
             }
-            let payload = payload_type(&tx.body.payload).to_owned();
+            let payload = payload_code(&tx.body.payload);
             let success = matches!(r.status, ledger::TxStatus::Success);
             for (a, bits) in roles {
-                let v = enc(&AddressEntry { roles: bits, tx_hash: r.tx_hash, success, payload: payload.clone() });
-                b.put_cf(addr_cf, address_key(&a, RoleKey::Any, h, ti), &v);
-                for (bit, key) in [
-                    (ROLE_SENDER, RoleKey::Sent),
-                    (ROLE_RECIPIENT, RoleKey::Received),
-                    (ROLE_CONTRACT_CALLED | ROLE_CONTRACT_EVENTS, RoleKey::Contract),
-                ] {
-                    if bits & bit != 0 {
-                        b.put_cf(addr_cf, address_key(&a, key, h, ti), &v);
-                    }
-                }
+                addresses
+                    .entry(a)
+                    .or_default()
+                    .extend_from_slice(&address_entry(ti, bits, success, payload, &r.tx_hash));
             }
+        }
+        // Block events last: their tx index is the highest.
+        for (i, e) in outcome.events.iter().enumerate() {
+            put_event(b, BLOCK_EVENT_TX, u32::try_from(i).unwrap_or(u32::MAX), 0, e);
+        }
+        for (mut key, value) in topics {
+            key.extend_from_slice(&hk);
+            b.put_cf(ev_cf, key, value);
+        }
+        for (a, value) in addresses {
+            b.put_cf(addr_cf, address_key(&a, h), value);
         }
     }
 
     /// Up to `limit` transactions of `addr` with role `role`, in heights
     /// `from..=to`, strictly after (ascending) or before (descending) `after`
-    /// (height, tx index). Reads only the rows it returns (plus one).
+    /// (height, tx index). Reads the address's rows of those heights only.
     pub fn address_txs(
+        &self,
+        addr: &Address,
+        role: RoleKey,
+        range: (u64, u64),
+        after: Option<(u64, u32)>,
+        descending: bool,
+        limit: usize,
+    ) -> Result<Vec<AddressTx>, StoreError> {
+        Ok(self.address_page(addr, role, range, after, descending, limit, usize::MAX)?.0)
+    }
+
+    /// [`Store::address_txs`], reading at most `budget` entries (a role
+    /// filter can skip many): when it stops on the budget with entries
+    /// left, also returns the position to continue after.
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    pub fn address_page(
         &self,
         addr: &Address,
         role: RoleKey,
@@ -312,49 +502,72 @@ impl Store {
         after: Option<(u64, u32)>,
         descending: bool,
         limit: usize,
-    ) -> Result<Vec<AddressTx>, StoreError> {
+        budget: usize,
+    ) -> Result<(Vec<AddressTx>, Option<(u64, u32)>), StoreError> {
         let mut out = Vec::new();
         if from > to || limit == 0 {
-            return Ok(out);
+            return Ok((out, None));
         }
-        let lo = address_key(addr, role, from, 0);
-        let hi = address_key(addr, role, to, u32::MAX);
+        let budget = budget.max(1);
+        let cf = self.cf(CF_IDX_ADDRESS);
         let mut ro = ReadOptions::default();
-        ro.set_iterate_lower_bound(lo.to_vec());
-        // The upper bound is exclusive: one past the last key of `to`.
-        let mut end = hi.to_vec();
+        ro.set_iterate_lower_bound(address_key(addr, from).to_vec());
+        // The upper bound is exclusive: one past the key of `to`.
+        let mut end = address_key(addr, to).to_vec();
         end.push(0);
         ro.set_iterate_upper_bound(end);
         let it = match (descending, after) {
-            (false, None) => self.db.iterator_cf_opt(self.cf(CF_IDX_ADDRESS), ro, IteratorMode::Start),
-            (true, None) => self.db.iterator_cf_opt(self.cf(CF_IDX_ADDRESS), ro, IteratorMode::End),
-            (d, Some((h, i))) => {
-                let k = address_key(addr, role, h, i);
+            (false, None) => self.db.iterator_cf_opt(cf, ro, IteratorMode::Start),
+            (true, None) => self.db.iterator_cf_opt(cf, ro, IteratorMode::End),
+            (d, Some((h, _))) => {
+                let k = address_key(addr, h);
                 let dir = if d { Direction::Reverse } else { Direction::Forward };
-                self.db.iterator_cf_opt(self.cf(CF_IDX_ADDRESS), ro, IteratorMode::From(&k, dir))
+                self.db.iterator_cf_opt(cf, ro, IteratorMode::From(&k, dir))
             }
         };
+        let wanted = match role {
+            RoleKey::Any => u8::MAX,
+            RoleKey::Sent => ROLE_SENDER,
+            RoleKey::Received => ROLE_RECIPIENT,
+            RoleKey::Contract => ROLE_CONTRACT_CALLED | ROLE_CONTRACT_EVENTS,
+        };
+        let (mut read, mut last) = (0usize, None);
         for item in it {
             let (k, v) = item?;
-            if k.len() != 33 {
-                return Err(StoreError::Corrupt { table: CF_IDX_ADDRESS, reason: "key length".into() });
+            if k.len() != 28 || v.len() % ADDRESS_ENTRY_LEN != 0 {
+                return Err(StoreError::Corrupt { table: CF_IDX_ADDRESS, reason: "key or value length".into() });
             }
-            let (h, i) = (be_u64(&k[21..29]), be_u32(&k[29..33]));
-            if after == Some((h, i)) {
-                continue;
-            }
-            out.push(AddressTx { height: Height(h), index: i, entry: decode(CF_IDX_ADDRESS, &v)? });
-            if out.len() >= limit {
-                break;
+            let h = be_u64(&k[20..28]);
+            let entries = v.chunks_exact(ADDRESS_ENTRY_LEN);
+            let entries: Box<dyn Iterator<Item = &[u8]>> =
+                if descending { Box::new(entries.rev()) } else { Box::new(entries) };
+            for e in entries {
+                let (i, entry) = decode_address_entry(e)?;
+                let pos = (h, i);
+                if after.is_some_and(|a| if descending { pos >= a } else { pos <= a }) {
+                    continue;
+                }
+                if read >= budget {
+                    return Ok((out, last));
+                }
+                read += 1;
+                last = Some(pos);
+                if entry.roles & wanted == 0 {
+                    continue;
+                }
+                out.push(AddressTx { height: Height(h), index: i, entry });
+                if out.len() >= limit {
+                    return Ok((out, None));
+                }
             }
         }
-        Ok(out)
+        Ok((out, None))
     }
 
     /// Events of `topic` in heights `from..=to` after position `after`, in
-    /// order, until `limit` match `keep` or `budget` rows were read. Returns
-    /// the matches and, when the scan stopped early on the budget, the
-    /// position to continue after.
+    /// order, until `limit` match `keep` or `budget` entries were read.
+    /// Returns the matches and, when the scan stopped early on the budget,
+    /// the position to continue after.
     #[allow(clippy::type_complexity)]
     pub fn indexed_events(
         &self,
@@ -372,38 +585,41 @@ impl Store {
             return Ok((out, None));
         }
         let mut ro = ReadOptions::default();
-        ro.set_iterate_lower_bound(event_key(&prefix, (from, 0, 0)));
-        let mut end = event_key(&prefix, (to, u32::MAX, u32::MAX));
+        ro.set_iterate_lower_bound(event_key(&prefix, from));
+        let mut end = event_key(&prefix, to);
         end.push(0);
         ro.set_iterate_upper_bound(end);
-        let start = after.map(|a| event_key(&prefix, a));
+        let start = after.map(|a| event_key(&prefix, a.0));
         let mode = match &start {
             Some(k) => IteratorMode::From(k, Direction::Forward),
             None => IteratorMode::Start,
         };
         let n = prefix.len();
         let (mut read, mut last) = (0usize, None);
+        let mut reader = EventReader { store: self, receipts: None, block_events: None };
         for item in self.db.iterator_cf_opt(self.cf(CF_IDX_EVENTS), ro, mode) {
             let (k, v) = item?;
-            if k.len() != n + 16 {
-                return Err(StoreError::Corrupt { table: CF_IDX_EVENTS, reason: "key length".into() });
+            if k.len() != n + 8 || v.len() % EVENT_ENTRY_LEN != 0 {
+                return Err(StoreError::Corrupt { table: CF_IDX_EVENTS, reason: "key or value length".into() });
             }
-            let pos = (be_u64(&k[n..]), be_u32(&k[n + 8..]), be_u32(&k[n + 12..]));
-            if after == Some(pos) {
-                continue;
-            }
-            if read >= budget {
-                // Stopped on the budget with rows left: continue after the last row read.
-                return Ok((out, last));
-            }
-            read += 1;
-            last = Some(pos);
-            let (tx_hash, event): (Hash, Event) = decode(CF_IDX_EVENTS, &v)?;
-            let e = IndexedEvent { height: Height(pos.0), tx_index: pos.1, event_index: pos.2, tx_hash, event };
-            if keep(&e) {
-                out.push(e);
-                if out.len() >= limit {
-                    break;
+            let h = be_u64(&k[n..]);
+            for entry in v.chunks_exact(EVENT_ENTRY_LEN) {
+                let pos = (h, be_u32(entry), be_u32(&entry[4..]));
+                if after.is_some_and(|a| pos <= a) {
+                    continue;
+                }
+                if read >= budget {
+                    // Stopped on the budget with rows left: continue after the last row read.
+                    return Ok((out, last));
+                }
+                read += 1;
+                last = Some(pos);
+                let e = reader.read(pos, be_u32(&entry[8..]))?;
+                if keep(&e) {
+                    out.push(e);
+                    if out.len() >= limit {
+                        return Ok((out, None));
+                    }
                 }
             }
         }
@@ -469,196 +685,5 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-    use ledger::{Amount, PublicKey, SigningKey, TxBody};
-
-    use super::*;
-    use crate::chain::Chain;
-
-    const CHAIN: &str = "idx-test";
-
-    fn keys() -> (SigningKey, SigningKey) {
-        (SigningKey::from_bytes(&[1; 32]), SigningKey::from_bytes(&[2; 32]))
-    }
-
-    fn send(k: &SigningKey, nonce: u64, to: Address) -> Vec<u8> {
-        TxBody {
-            chain_id: CHAIN.into(),
-            sender: PublicKey::from_signing_key(k),
-            nonce,
-            gas_limit: 10_000,
-            gas_price: Amount::new(1),
-            payload: Payload::Transfer { to, amount: Amount::new(1) },
-        }
-        .sign(k)
-        .encode()
-    }
-
-    /// Builds and commits one block with `txs`, through the node's commit path.
-    fn produce(chain: &Chain, val: &SigningKey, txs: &[Vec<u8>]) -> Height {
-        for t in txs {
-            chain.submit_tx(t).unwrap();
-        }
-        let ex = chain.build_block(PublicKey::from_signing_key(val), 0, None).unwrap();
-        assert_eq!(ex.block.txs.len(), txs.len());
-        let h = ex.block.header.height;
-        let commit = crate::testing::certificate(CHAIN, val, h.0, ex.block.hash());
-        chain.commit(ex, &commit).unwrap();
-        h
-    }
-
-    fn bob() -> Address {
-        Address([0xb0; 20])
-    }
-
-    #[test]
-    fn rows_are_written_with_the_block_and_read_back_after_reopening() {
-        let dir = tempfile::tempdir().unwrap();
-        let (user, val) = keys();
-        let alice = PublicKey::from_signing_key(&user).address();
-        {
-            let chain = crate::testing::chain_on(dir.path(), CHAIN, &user, &val);
-            assert_eq!(chain.store().index_from().unwrap(), Some(Height(1)), "a new database indexes from 1");
-            produce(&chain, &val, &[send(&user, 0, bob()), send(&user, 1, bob())]);
-            produce(&chain, &val, &[send(&user, 2, alice)]);
-        }
-        let store = Store::open(&dir.path().join("db"), false).unwrap();
-        assert_eq!(store.height().unwrap(), Some(Height(2)));
-        let all = |a: &Address, r, desc| store.address_txs(a, r, (1, 2), None, desc, 100).unwrap();
-        let sent = all(&alice, RoleKey::Sent, false);
-        assert_eq!(sent.iter().map(|r| (r.height.0, r.index)).collect::<Vec<_>>(), [(1, 0), (1, 1), (2, 0)]);
-        // Alice paid herself at height 2: one row with both roles.
-        assert_eq!(sent[2].entry.roles, ROLE_SENDER | ROLE_RECIPIENT);
-        assert_eq!(sent[0].entry.payload, "transfer");
-        assert!(sent[0].entry.success);
-        let received = all(&alice, RoleKey::Received, false);
-        assert_eq!(received.iter().map(|r| (r.height.0, r.index)).collect::<Vec<_>>(), [(2, 0)]);
-        let bob_any = all(&bob(), RoleKey::Any, true);
-        assert_eq!(bob_any.iter().map(|r| (r.height.0, r.index)).collect::<Vec<_>>(), [(1, 1), (1, 0)], "newest first");
-        assert_eq!(bob_any[0].entry.roles, ROLE_RECIPIENT);
-        assert!(all(&bob(), RoleKey::Sent, false).is_empty());
-        assert_eq!(bob_any[0].entry.tx_hash, store.receipts(Height(1)).unwrap().unwrap()[1].tx_hash);
-        // Paging: after (1, 0) ascending comes (1, 1); descending from (2, 0) comes (1, 1).
-        let p = store.address_txs(&alice, RoleKey::Any, (1, 2), Some((1, 0)), false, 1).unwrap();
-        assert_eq!((p[0].height.0, p[0].index), (1, 1));
-        let p = store.address_txs(&alice, RoleKey::Any, (1, 2), Some((2, 0)), true, 5).unwrap();
-        assert_eq!(p.iter().map(|r| (r.height.0, r.index)).collect::<Vec<_>>(), [(1, 1), (1, 0)]);
-        // The height range bounds the scan.
-        assert_eq!(store.address_txs(&alice, RoleKey::Any, (2, 2), None, false, 100).unwrap().len(), 1);
-        // Events by kind: three transfers and their fees; block 2 pays block 1's fees as rewards.
-        let (ev, stop) =
-            store.indexed_events(&EventTopic::Kind("transfer".into()), (1, 2), None, 100, 100, |_| true).unwrap();
-        assert_eq!(ev.len(), 3);
-        assert_eq!(stop, None);
-        assert_eq!((ev[2].height.0, ev[2].tx_index, ev[2].event_index), (2, 0, 1), "the fee event comes first");
-        let (rewards, _) =
-            store.indexed_events(&EventTopic::Kind("rewards".into()), (1, 2), None, 100, 100, |_| true).unwrap();
-        assert!(rewards.iter().all(|e| e.tx_index == BLOCK_EVENT_TX && e.tx_hash == Hash::ZERO));
-        assert!(!rewards.is_empty());
-    }
-
-    #[test]
-    fn a_scan_budget_stops_and_resumes_without_gap_or_duplicate() {
-        let dir = tempfile::tempdir().unwrap();
-        let (user, val) = keys();
-        let chain = crate::testing::chain_on(dir.path(), CHAIN, &user, &val);
-        let mut nonce = 0;
-        for _ in 0..4 {
-            let txs: Vec<_> = (0..3).map(|i| send(&user, nonce + i, bob())).collect();
-            nonce += 3;
-            produce(&chain, &val, &txs);
-        }
-        let store = chain.store();
-        let topic = EventTopic::Kind("fee".into());
-        let (all, _) = store.indexed_events(&topic, (1, 4), None, 1000, 1000, |_| true).unwrap();
-        assert_eq!(all.len(), 12);
-        // Keep only even tx indexes, reading at most 5 rows a call.
-        let keep = |e: &IndexedEvent| e.tx_index.is_multiple_of(2);
-        let (mut got, mut after, mut calls) = (Vec::new(), None, 0);
-        loop {
-            let (page, stop) = store.indexed_events(&topic, (1, 4), after, 100, 5, keep).unwrap();
-            calls += 1;
-            got.extend(page);
-            match stop {
-                Some(p) => after = Some(p),
-                None => break,
-            }
-            assert!(calls < 10, "the scan must end");
-        }
-        assert!(calls >= 3, "12 rows at 5 a call take at least 3 calls, took {calls}");
-        let want: Vec<_> = all.into_iter().filter(keep).collect();
-        assert_eq!(got, want);
-        // A budget of 0 still makes progress (it is at least 1).
-        let (page, stop) = store.indexed_events(&topic, (1, 4), None, 100, 0, |_| true).unwrap();
-        assert_eq!((page.len(), stop), (1, Some((1, 0, 0))));
-    }
-
-    #[test]
-    fn a_database_from_before_the_index_records_where_it_starts() {
-        let dir = tempfile::tempdir().unwrap();
-        let (user, val) = keys();
-        {
-            let chain = crate::testing::chain_on(dir.path(), CHAIN, &user, &val);
-            produce(&chain, &val, &[send(&user, 0, bob())]);
-            produce(&chain, &val, &[]);
-            // As an older node would have left it: no `index_from` record.
-            let s = chain.store();
-            let mut b = WriteBatch::default();
-            b.delete_cf(s.cf(super::super::CF_META), META_INDEX_FROM);
-            s.write(b).unwrap();
-        }
-        let store = Store::open(&dir.path().join("db"), false).unwrap();
-        assert_eq!(store.index_from().unwrap(), Some(Height(3)));
-        // Recorded once: reopening keeps it.
-        drop(store);
-        let store = Store::open(&dir.path().join("db"), false).unwrap();
-        assert_eq!(store.index_from().unwrap(), Some(Height(3)));
-    }
-
-    /// A crash can only leave what one atomic batch left: RocksDB checkpoints
-    /// taken while blocks are being committed are point-in-time images, and in
-    /// every one each stored block has its index rows and no index row is
-    /// above the stored height.
-    #[test]
-    fn block_and_index_are_stored_together_or_not_at_all() {
-        let dir = tempfile::tempdir().unwrap();
-        let (user, val) = keys();
-        let chain = std::sync::Arc::new(crate::testing::chain_on(dir.path(), CHAIN, &user, &val));
-        let blocks = 100u64;
-        let writer = {
-            let (chain, user, val) = (chain.clone(), user.clone(), val.clone());
-            std::thread::spawn(move || {
-                for n in 0..blocks {
-                    produce(&chain, &val, &[send(&user, n, bob())]);
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
-            })
-        };
-        let mut images = Vec::new();
-        while !writer.is_finished() || images.is_empty() {
-            let path = dir.path().join(format!("cp{}", images.len()));
-            rocksdb::checkpoint::Checkpoint::new(&chain.store().db).unwrap().create_checkpoint(&path).unwrap();
-            images.push(path);
-            std::thread::sleep(std::time::Duration::from_millis(2));
-        }
-        writer.join().unwrap();
-        let mut heights = Vec::new();
-        for path in &images {
-            let s = Store::open(path, false).unwrap();
-            let h = s.height().unwrap().unwrap().0;
-            heights.push(h);
-            let rows = s.address_txs(&bob(), RoleKey::Received, (1, u64::MAX), None, false, 1000).unwrap();
-            assert_eq!(rows.len() as u64, h, "one received transfer per stored block, none beyond (height {h})");
-            for r in &rows {
-                assert!(s.block(r.height).unwrap().is_some());
-                assert_eq!(r.index, 0);
-            }
-            let (fees, _) =
-                s.indexed_events(&EventTopic::Kind("fee".into()), (1, u64::MAX), None, 1000, 1000, |_| true).unwrap();
-            assert_eq!(fees.len() as u64, h);
-        }
-        heights.dedup();
-        assert!(heights.len() >= 3, "checkpoints at several heights: {heights:?}");
-    }
-}
+#[path = "store_index_tests.rs"]
+mod tests;
