@@ -39,11 +39,23 @@ impl Asset {
     }
 }
 
-static ASSETS: LazyLock<[Asset; 3]> = LazyLock::new(|| {
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// Every file of the page. The script is split into ES modules (`app.js`
+/// imports the others by relative path, so from this origin only): each one
+/// must be listed here.
+static ASSETS: LazyLock<[Asset; 10]> = LazyLock::new(|| {
     [
         Asset::new("index.html", "text/html; charset=utf-8", include_bytes!("../explorer/index.html")),
-        Asset::new("app.js", "text/javascript; charset=utf-8", include_bytes!("../explorer/app.js")),
         Asset::new("style.css", "text/css; charset=utf-8", include_bytes!("../explorer/style.css")),
+        Asset::new("app.js", JS, include_bytes!("../explorer/app.js")),
+        Asset::new("rpc.js", JS, include_bytes!("../explorer/rpc.js")),
+        Asset::new("ui.js", JS, include_bytes!("../explorer/ui.js")),
+        Asset::new("blocks.js", JS, include_bytes!("../explorer/blocks.js")),
+        Asset::new("accounts.js", JS, include_bytes!("../explorer/accounts.js")),
+        Asset::new("validators.js", JS, include_bytes!("../explorer/validators.js")),
+        Asset::new("dao.js", JS, include_bytes!("../explorer/dao.js")),
+        Asset::new("decentralization.js", JS, include_bytes!("../explorer/decentralization.js")),
     ]
 });
 
@@ -227,8 +239,15 @@ mod tests {
             for (path, ty, needle) in [
                 ("/explorer/", "text/html", "<script type=\"module\" src=\"app.js\"></script>"),
                 ("/explorer/index.html", "text/html", "<main id=\"main\""),
-                ("/explorer/app.js", "text/javascript", "agora_subscribeNewBlocks"),
                 ("/explorer/style.css", "text/css", "body"),
+                ("/explorer/app.js", "text/javascript", "agora_subscribeNewBlocks"),
+                ("/explorer/rpc.js", "text/javascript", "export async function batch("),
+                ("/explorer/ui.js", "text/javascript", "export function h("),
+                ("/explorer/blocks.js", "text/javascript", "export async function homePage("),
+                ("/explorer/accounts.js", "text/javascript", "export async function accountPage("),
+                ("/explorer/validators.js", "text/javascript", "export async function validatorsPage("),
+                ("/explorer/dao.js", "text/javascript", "export async function verifyDao("),
+                ("/explorer/decentralization.js", "text/javascript", "export async function decentralizationPage("),
             ] {
                 let (status, head, body) = http(addr, &format!("GET {path} HTTP/1.1"), "");
                 assert_eq!(status, 200, "{path}: {head}");
@@ -275,6 +294,37 @@ mod tests {
         .await;
         handle.stop().unwrap();
         res.unwrap();
+    }
+
+    /// Every file in `node/explorer/` is in the asset table, and every module
+    /// a script imports is a served `.js` file named by a same-directory
+    /// relative path (the CSP allows this origin only).
+    #[test]
+    fn every_file_and_imported_module_is_served() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("explorer");
+        let mut files: Vec<String> =
+            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        files.sort();
+        let mut served: Vec<String> = ASSETS.iter().map(|a| a.name.to_owned()).collect();
+        served.sort();
+        assert_eq!(files, served);
+        let mut imported = std::collections::BTreeSet::new();
+        for a in ASSETS.iter().filter(|a| a.name.ends_with(".js")) {
+            assert!(a.content_type.starts_with("text/javascript"), "{}", a.name);
+            let text = std::str::from_utf8(a.body).unwrap();
+            assert!(!text.contains(".innerHTML") && !text.contains("insertAdjacentHTML"), "{}", a.name);
+            for line in text.lines().filter(|l| l.starts_with("import ")) {
+                let spec = line.split(" from '").nth(1).and_then(|r| r.strip_suffix("';")).unwrap_or(line);
+                let name = spec.strip_prefix("./").unwrap_or_else(|| panic!("{}: {line}", a.name));
+                assert!(!name.contains('/') && name.ends_with(".js"), "{}: {line}", a.name);
+                assert!(asset(&format!("{PATH}{name}")).is_some(), "{} imports {name}, which is not served", a.name);
+                imported.insert(name.to_owned());
+            }
+        }
+        // Every module but the entry point is imported by some module.
+        let modules: std::collections::BTreeSet<String> =
+            ASSETS.iter().map(|a| a.name).filter(|n| n.ends_with(".js") && *n != "app.js").map(str::to_owned).collect();
+        assert_eq!(imported, modules);
     }
 
     #[tokio::test(flavor = "multi_thread")]
