@@ -302,3 +302,55 @@ pub fn metrics(dir: &Path, node: Option<&str>, raw: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// `testnet bench` options.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Validators to start.
+    #[arg(long, default_value_t = 4)]
+    validators: usize,
+    /// Offered rates, one stage each: transfers/s (`1000`, `5k`) or `max`.
+    #[arg(long, value_delimiter = ',', default_value = "1000,5000,max")]
+    rates: Vec<testnet::bench::Offered>,
+    /// What `max` offers, in transfers/s.
+    #[arg(long, default_value_t = 15_000)]
+    saturation_tps: u64,
+    /// Sending time per stage.
+    #[arg(long, default_value = "20s", value_parser = humantime::parse_duration)]
+    duration: std::time::Duration,
+    /// The chain's block interval.
+    #[arg(long, default_value = "100ms", value_parser = humantime::parse_duration)]
+    block_interval: std::time::Duration,
+    /// Funded accounts sending transfers.
+    #[arg(long, default_value_t = 2048)]
+    accounts: usize,
+    /// `agora_sendTx` calls per JSON-RPC batch.
+    #[arg(long, default_value_t = 100)]
+    batch: usize,
+    /// Keep the bench chain in this directory (must not exist) instead of a
+    /// temporary one deleted afterwards.
+    #[arg(long, value_name = "DIR")]
+    keep: Option<std::path::PathBuf>,
+}
+
+pub async fn bench(args: &BenchArgs, agorad: std::path::PathBuf) -> anyhow::Result<()> {
+    let tmp;
+    let dir = match &args.keep {
+        Some(d) => d.clone(),
+        None => {
+            tmp = tempfile::tempdir().context("creating a temporary directory")?;
+            tmp.path().join("bench")
+        }
+    };
+    let mut opts = testnet::bench::BenchOptions::new(dir, agorad);
+    opts.validators = args.validators;
+    opts.stages = args.rates.clone();
+    opts.saturation_tps = args.saturation_tps;
+    opts.duration = args.duration;
+    opts.block_interval = args.block_interval;
+    opts.accounts = args.accounts;
+    opts.batch = args.batch;
+    let report = testnet::bench::run(&opts).await?;
+    println!("{report}");
+    Ok(())
+}

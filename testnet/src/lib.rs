@@ -59,6 +59,7 @@ use nix::sys::signal::Signal;
 use serde_json::Value;
 
 pub mod audit;
+pub mod bench;
 mod create;
 pub mod dao;
 pub use create::write_example_contracts;

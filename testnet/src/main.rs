@@ -107,6 +107,10 @@ enum Cmd {
     AddFullNode,
     /// Send a steady stream of signed transfers and report what got committed.
     Load(LoadArgs),
+    /// Throughput and finality of a fresh chain: start N validators in their
+    /// own directory, send pre-signed transfers at each rate, print committed
+    /// tx/s, finality p50/p99 and each validator's CPU by thread job.
+    Bench(cmds::BenchArgs),
     /// Check every validator's signature log for a double sign (two
     /// different values signed for one height, round and step).
     Audit,
@@ -279,6 +283,12 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Load(args) => runtime()?.block_on(load(&dir, args)),
+        Cmd::Bench(args) => {
+            let agorad = find_bins(cli.bin_dir.as_deref())?
+                .agorad
+                .ok_or_else(|| anyhow!("no agorad found (build it with `cargo build --release`, or pass --bin-dir)"))?;
+            runtime()?.block_on(cmds::bench(args, agorad))
+        }
         Cmd::Audit => {
             let net = Testnet::open(&dir)?;
             let a = net.audit_signatures()?;
