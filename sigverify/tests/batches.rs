@@ -80,6 +80,10 @@ fn check_batch(seed: u64, n: usize, distinct_keys: usize, spoiled: Option<(usize
     let items: Vec<Item<'_>> =
         cases.iter().zip(&keys).map(|(c, k)| Item { key: k, msg: &c.msg, sig: &c.sig }).collect();
     let singles: Vec<_> = items.iter().map(Item::verify).collect();
+    for (c, v) in cases.iter().zip(&singles) {
+        assert_eq!(v.is_ok(), zebra_single(&c.key, &c.msg, &c.sig), "single = zebra's single");
+    }
+    assert_eq!(zebra_batch(&items), spoiled.is_none(), "zebra's batch");
     let each = sigverify::verify_each(&items);
     assert_eq!(each, singles, "fallback verdicts = single verdicts");
     assert_eq!(sigverify::verify_each_parallel(&items, 2), singles, "two threads");

@@ -18,6 +18,27 @@ pub fn strict(key: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> bool {
     }
 }
 
+/// ed25519-zebra's ZIP-215 single verification (no key check): the oracle.
+pub fn zebra_single(key: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> bool {
+    ed25519_zebra::VerificationKey::try_from(*key)
+        .and_then(|vk| vk.verify(&ed25519_zebra::Signature::from_bytes(sig), msg))
+        .is_ok()
+}
+
+/// ed25519-zebra's own batch verification, with fresh random coefficients:
+/// the second oracle.
+pub fn zebra_batch(items: &[Item<'_>]) -> bool {
+    let mut v = ed25519_zebra::batch::Verifier::new();
+    for it in items {
+        v.queue((
+            ed25519_zebra::VerificationKeyBytes::from(it.key.to_bytes()),
+            ed25519_zebra::Signature::from_bytes(it.sig),
+            it.msg,
+        ));
+    }
+    v.verify(rand::thread_rng()).is_ok()
+}
+
 /// k = SHA-512(R ‖ A ‖ M) mod L over the bytes as given.
 pub fn challenge(r_bytes: &[u8; 32], a_bytes: &[u8; 32], msg: &[u8]) -> Scalar {
     let mut h = Sha512::new();
@@ -105,6 +126,8 @@ pub fn filler(n: usize, seed: u8) -> Vec<([u8; 32], Vec<u8>, [u8; 64])> {
 /// position among `filler` valid signatures, and returns the single verdict.
 pub fn agree(key: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> Result<(), SigError> {
     let single = sigverify::verify(key, msg, sig);
+    // The rule is zebra's ZIP-215 plus the key check.
+    assert_eq!(single.is_ok(), zebra_single(key, msg, sig) && Key::from_bytes(key).is_ok(), "rule = ZIP-215 + key");
     let parsed = match Key::from_bytes(key) {
         Ok(k) => k,
         Err(e) => {
@@ -116,6 +139,7 @@ pub fn agree(key: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> Result<(), SigError>
     assert_eq!(parsed.verify(msg, sig), single);
     let one = [Item { key: &parsed, msg, sig }];
     assert_eq!(sigverify::verify_batch(&one).is_ok(), single.is_ok(), "batch of one");
+    assert_eq!(zebra_batch(&one), single.is_ok(), "zebra's batch of one");
     let others = filler(5, 9);
     let other_keys: Vec<Key> = others.iter().map(|(k, _, _)| Key::from_bytes(k).expect("valid key")).collect();
     // First, middle and last place (every place is exercised by tests/batches.rs).
@@ -127,6 +151,7 @@ pub fn agree(key: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> Result<(), SigError>
             .collect();
         items.insert(pos, Item { key: &parsed, msg, sig });
         assert_eq!(sigverify::verify_batch(&items).is_ok(), single.is_ok(), "batch with the case at {pos}");
+        assert_eq!(zebra_batch(&items), single.is_ok(), "zebra's batch with the case at {pos}");
         let each = sigverify::verify_each(&items);
         for (i, v) in each.iter().enumerate() {
             let want = if i == pos { single } else { Ok(()) };
