@@ -68,7 +68,8 @@ mod tests {
         txs[10].body.sender = PublicKey(identity);
         txs[MAX_SIG_BATCH + 2].body.sender = PublicKey([2; 32]);
         assert!(sigverify::Key::from_bytes(&[2; 32]).is_err(), "an off-curve key");
-        let one_by_one: Vec<bool> = txs.iter().map(|t| t.body.sender.verify(&t.body.sign_bytes(), &t.signature)).collect();
+        let one_by_one: Vec<bool> =
+            txs.iter().map(|t| t.body.sender.verify(&t.body.sign_bytes(), &t.signature)).collect();
         let bad: Vec<usize> = one_by_one.iter().enumerate().filter(|(_, ok)| !**ok).map(|(i, _)| i).collect();
         assert_eq!(bad, [3, 10, MAX_SIG_BATCH - 1, MAX_SIG_BATCH, MAX_SIG_BATCH + 2]);
         assert_eq!(verdicts(&txs.iter().map(|t| (&t.body, &t.signature)).collect::<Vec<_>>()), one_by_one);

@@ -144,11 +144,8 @@ pub fn agree(key: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> Result<(), SigError>
     let other_keys: Vec<Key> = others.iter().map(|(k, _, _)| Key::from_bytes(k).expect("valid key")).collect();
     // First, middle and last place (every place is exercised by tests/batches.rs).
     for pos in [0, others.len() / 2, others.len()] {
-        let mut items: Vec<Item<'_>> = others
-            .iter()
-            .zip(&other_keys)
-            .map(|((_, m, s), k)| Item { key: k, msg: m.as_slice(), sig: s })
-            .collect();
+        let mut items: Vec<Item<'_>> =
+            others.iter().zip(&other_keys).map(|((_, m, s), k)| Item { key: k, msg: m.as_slice(), sig: s }).collect();
         items.insert(pos, Item { key: &parsed, msg, sig });
         assert_eq!(sigverify::verify_batch(&items).is_ok(), single.is_ok(), "batch with the case at {pos}");
         assert_eq!(zebra_batch(&items), single.is_ok(), "zebra's batch with the case at {pos}");
