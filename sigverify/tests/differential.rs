@@ -139,13 +139,13 @@ fn mixed_order_matrix() {
         let a = if round == 0 { Scalar::ZERO } else { Scalar::from_bytes_mod_order(rng.r#gen()) };
         for r_zero in [true, false] {
             let r = if r_zero { Scalar::ZERO } else { Scalar::from_bytes_mod_order(rng.r#gen()) };
-            for ta in 0..8 {
-                for tr in 0..8 {
+            for (ta, torsion_a) in EIGHT_TORSION.iter().enumerate() {
+                for (tr, torsion_r) in EIGHT_TORSION.iter().enumerate() {
                     let (pa, pr) = (point(a, ta), point(r, tr));
                     let (a_bytes, r_bytes) = (pa.compress().to_bytes(), pr.compress().to_bytes());
                     let sig = schnorr(a, &a_bytes, r, &r_bytes, &msg);
                     let k = challenge(&r_bytes, &a_bytes, &msg);
-                    let torsion_cancels = (k * EIGHT_TORSION[ta] + EIGHT_TORSION[tr]).is_identity();
+                    let torsion_cancels = (k * torsion_a + torsion_r).is_identity();
                     let want_strict = !pa.is_small_order() && !pr.is_small_order() && torsion_cancels;
                     let want_rule = if pa.is_small_order() { Err(SigError::WeakKey) } else { Ok(()) };
                     assert_eq!(strict(&a_bytes, &msg, &sig), want_strict, "strict a={round} r0={r_zero} {ta} {tr}");
