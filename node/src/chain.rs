@@ -20,16 +20,15 @@ use tokio::sync::{broadcast, oneshot};
 
 use crate::mempool::{Mempool, MempoolError, MempoolLimits};
 
+mod notify;
+mod query;
 mod staking;
 mod sync;
 #[cfg(test)]
 mod tests;
 use crate::store::{Store, StoreError};
+pub use notify::{BlockEvents, CommittedBlock, MAX_WATCHERS_PER_TX, TxCommitted};
 pub use staking::{consensus_set, evidence_height};
-
-/// Most callers waiting for one transaction's commit (`agora_sendTxCommit`,
-/// `agora_subscribeTxStatus`): the commit clones its receipt for each.
-pub const MAX_WATCHERS_PER_TX: usize = 64;
 
 /// A **node fault** of the chain logic: storage, corrupted state, a genesis
 /// this node cannot use, a bug. It stops the node with a clear message.
@@ -113,35 +112,6 @@ pub struct Executed {
     pub block: Block,
     pub txs: Vec<VerifiedTx>,
     pub outcome: BlockOutcome,
-}
-
-/// What subscribers learn when a block is committed.
-#[derive(Clone, Debug)]
-pub struct CommittedBlock {
-    pub height: Height,
-    pub hash: Hash,
-    pub state_root: Hash,
-    pub time_ms: u64,
-    pub num_txs: usize,
-    pub gas_used: u64,
-}
-
-/// The events of one committed block, for event subscribers.
-#[derive(Clone, Debug)]
-pub struct BlockEvents {
-    pub height: Height,
-    pub block_hash: Hash,
-    /// (tx hash, tx index in the block, event), in block order.
-    pub events: Vec<(Hash, usize, ledger::Event)>,
-}
-
-/// Where a watched transaction ended up.
-#[derive(Clone, Debug)]
-pub struct TxCommitted {
-    pub height: Height,
-    pub index: usize,
-    pub block_hash: Hash,
-    pub receipt: Receipt,
 }
 
 /// The node's chain: committed state, mempool and commit notifications.
@@ -302,46 +272,6 @@ impl Chain {
     pub fn pending_nonce(&self, sender: &Address, committed: u64) -> u64 {
         self.mempool.lock().map(|m| m.next_nonce(sender, committed)).unwrap_or(committed)
     }
-    pub fn subscribe_blocks(&self) -> broadcast::Receiver<Arc<CommittedBlock>> {
-        self.blocks.subscribe()
-    }
-
-    /// Events of every committed transaction (successful ones carry the
-    /// contract events), block by block.
-    pub fn subscribe_events(&self) -> broadcast::Receiver<Arc<BlockEvents>> {
-        self.events.subscribe()
-    }
-
-    /// Registers interest in a transaction's commit. Register *before*
-    /// submitting, so a fast commit cannot be missed.
-    pub fn watch_tx(&self, hash: Hash) -> Result<oneshot::Receiver<TxCommitted>, ChainError> {
-        let (tx, rx) = oneshot::channel();
-        let mut w = self.watchers.lock().map_err(|_| ChainError::Poisoned)?;
-        let list = w.entry(hash).or_default();
-        if list.len() >= MAX_WATCHERS_PER_TX {
-            list.retain(|s| !s.is_closed());
-            if list.len() >= MAX_WATCHERS_PER_TX {
-                return Err(ChainError::Unavailable(format!(
-                    "{MAX_WATCHERS_PER_TX} callers already wait for transaction {hash}; retry later"
-                )));
-            }
-        }
-        list.push(tx);
-        Ok(rx)
-    }
-
-    /// Forgets watchers whose receivers are gone (timed-out callers).
-    pub fn prune_watchers(&self, hash: &Hash) {
-        if let Ok(mut w) = self.watchers.lock()
-            && let Some(v) = w.get_mut(hash)
-        {
-            v.retain(|s| !s.is_closed());
-            if v.is_empty() {
-                w.remove(hash);
-            }
-        }
-    }
-
     /// Mempool admission of raw transaction bytes: size, decoding, signature
     /// (verified once, here), chain id, gas, nonce, fee, duplicates.
     pub fn submit_tx(&self, bytes: &[u8]) -> Result<Hash, MempoolError> {
@@ -777,94 +707,5 @@ impl Chain {
             root = %block.header.state_root, "committed block"
         );
         Ok(())
-    }
-
-    fn notify(&self, block: &Block, hash: Hash, outcome: &BlockOutcome) {
-        if let Ok(mut w) = self.watchers.lock()
-            && !w.is_empty()
-        {
-            for (index, r) in outcome.receipts.iter().enumerate() {
-                if let Some(list) = w.remove(&r.tx_hash) {
-                    let c = TxCommitted { height: block.header.height, index, block_hash: hash, receipt: r.clone() };
-                    for s in list {
-                        let _ = s.send(c.clone());
-                    }
-                }
-            }
-        }
-        if self.events.receiver_count() > 0 {
-            // Block-level events (rewards, slashes, …) come first, with a zero
-            // transaction hash and index `usize::MAX`.
-            let events = outcome
-                .events
-                .iter()
-                .map(|e| (Hash::ZERO, usize::MAX, e.clone()))
-                .chain(
-                    outcome
-                        .receipts
-                        .iter()
-                        .enumerate()
-                        .flat_map(|(i, r)| r.events.iter().map(move |e| (r.tx_hash, i, e.clone()))),
-                )
-                .collect();
-            let _ = self.events.send(Arc::new(BlockEvents { height: block.header.height, block_hash: hash, events }));
-        }
-        let _ = self.blocks.send(Arc::new(CommittedBlock {
-            height: block.header.height,
-            hash,
-            state_root: block.header.state_root,
-            time_ms: block.header.time_ms,
-            num_txs: block.txs.len(),
-            gas_used: outcome.gas_used,
-        }));
-    }
-
-    /// The block context a read-only contract query sees: the latest block.
-    pub fn query_env(&self) -> ledger::contract::HostEnv {
-        let tip = self.tip();
-        ledger::contract::HostEnv {
-            chain_id: self.chain_id.clone(),
-            height: tip.height,
-            time_ms: tip.time_ms,
-            origin: Address([0; 20]),
-            params: (*self.params()).clone(),
-            read_only: true,
-        }
-    }
-
-    /// Runs a contract query against the latest committed state.
-    pub fn query_contract(
-        &self,
-        contract: Address,
-        msg: Vec<u8>,
-        gas_limit: u64,
-    ) -> Result<(Vec<u8>, u64), ledger::contract::QueryError> {
-        ledger::contract::query_contract(self.store.clone(), &self.vm, self.query_env(), contract, msg, gas_limit)
-    }
-
-    /// Runs a contract query against the state at a past `height` (point
-    /// reads only: see [`crate::store_at`]), in that block's context.
-    pub fn query_contract_at(
-        &self,
-        state: crate::store_at::StoreAt,
-        height: Height,
-        contract: Address,
-        msg: Vec<u8>,
-        gas_limit: u64,
-    ) -> Result<(Vec<u8>, u64), ledger::contract::QueryError> {
-        let mut env = self.query_env();
-        env.height = height;
-        if let Ok(Some(b)) = self.store.block(height) {
-            env.time_ms = b.header.time_ms;
-        }
-        ledger::contract::query_contract(state, &self.vm, env, contract, msg, gas_limit)
-    }
-
-    /// A dry run of a transaction body against the latest state (no signature
-    /// check, no fee charged) for gas estimation.
-    pub fn simulate(&self, body: &ledger::TxBody, encoded_len: usize) -> Result<Receipt, ExecError> {
-        let tip = self.tip();
-        let env = BlockEnv::new(self.chain_id.clone(), tip.height.next(), tip.time_ms.saturating_add(1));
-        BlockExecutor::simulation(&self.store, &self.params(), env, &self.vm).simulate_body(body, encoded_len)
     }
 }

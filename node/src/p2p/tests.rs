@@ -1,5 +1,6 @@
 //! Unit tests of the network edge that need no sockets.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+use super::serve::admit_batch;
 use super::*;
 use crate::testing::transfer;
 use ledger::{PublicKey, SigningKey};
