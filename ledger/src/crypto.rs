@@ -1,9 +1,10 @@
 //! ed25519 keys and signatures, with one verification rule for the whole chain.
 //!
-//! Every node must accept exactly the same set of signatures, so the chain uses
-//! `verify_strict` semantics everywhere (rejects weak public keys and
-//! non-canonical/small-order components). Batch verification in ed25519-dalek
-//! skips those checks, so it is not used on consensus paths.
+//! Every node must accept exactly the same set of signatures, so transactions
+//! are checked with one rule, `sigverify`'s (ZIP-215 with small-order keys
+//! refused, ADR 0013), whose single and batch forms accept exactly the same
+//! signatures; every signature the former rule (`verify_strict`) accepted is
+//! still accepted. Keys and signing stay with ed25519-dalek.
 
 use std::fmt;
 use std::str::FromStr;
@@ -28,37 +29,39 @@ impl PublicKey {
         Address::from_public_key(self)
     }
 
-    /// Verifies `sig` over `msg` with the chain's single rule (strict verification).
+    /// Verifies `sig` over `msg` with the chain's one rule (single form).
     pub fn verify(&self, msg: &[u8], sig: &Signature) -> bool {
-        let Some(vk) = key_cache::decompress(&self.0) else {
-            return false;
-        };
-        let sig = ed25519_dalek::Signature::from_bytes(&sig.0);
-        vk.verify_strict(msg, &sig).is_ok()
+        self.parsed().is_some_and(|k| k.verify(msg, &sig.0).is_ok())
+    }
+
+    /// The key parsed and checked for the rule (`None`: not a point, or of
+    /// small order, so nothing verifies under it). Memoised.
+    pub(crate) fn parsed(&self) -> Option<sigverify::Key> {
+        key_cache::decompress(&self.0)
     }
 }
 
-/// Decompressing a public key is a square root, about a fifth of a strict
-/// verification. Senders sign many transactions, so decompressed keys are
-/// memoised. The cache changes no result (a key decompresses to the same
-/// point every time, and invalid encodings are not cached); it is bounded and
+/// Decompressing a public key is a square root, about a fifth of a
+/// verification. Senders sign many transactions, so parsed keys are
+/// memoised. The cache changes no result (a key parses to the same point
+/// every time, and refused encodings are not cached); it is bounded and
 /// simply emptied when full.
 mod key_cache {
     use std::collections::BTreeMap;
     use std::sync::Mutex;
 
-    use ed25519_dalek::VerifyingKey;
+    use sigverify::Key;
 
     const MAX_KEYS: usize = 1 << 16;
-    static CACHE: Mutex<BTreeMap<[u8; 32], VerifyingKey>> = Mutex::new(BTreeMap::new());
+    static CACHE: Mutex<BTreeMap<[u8; 32], Key>> = Mutex::new(BTreeMap::new());
 
-    pub(super) fn decompress(bytes: &[u8; 32]) -> Option<VerifyingKey> {
+    pub(super) fn decompress(bytes: &[u8; 32]) -> Option<Key> {
         if let Ok(cache) = CACHE.lock()
             && let Some(vk) = cache.get(bytes)
         {
             return Some(*vk);
         }
-        let vk = VerifyingKey::from_bytes(bytes).ok()?;
+        let vk = Key::from_bytes(bytes).ok()?;
         if let Ok(mut cache) = CACHE.lock() {
             if cache.len() >= MAX_KEYS {
                 cache.clear();

@@ -17,6 +17,7 @@ pub mod index;
 pub mod math;
 pub mod merkle;
 pub mod params;
+pub mod sigbatch;
 pub mod staking;
 pub mod state;
 pub mod tx;

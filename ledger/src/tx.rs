@@ -186,12 +186,32 @@ impl SignedTx {
         if !tx.body.sender.verify(&tx.body.sign_bytes(), &tx.signature) {
             return Err(InvalidTx::BadSignature);
         }
-        Ok(VerifiedTx(Arc::new(VerifiedInner {
+        Ok(Self::checked(tx, bytes))
+    }
+
+    fn checked(tx: SignedTx, bytes: &[u8]) -> VerifiedTx {
+        VerifiedTx(Arc::new(VerifiedInner {
             hash: Hash::digest(bytes),
             sender: tx.body.sender_address(),
             encoded_len: bytes.len(),
             tx,
-        })))
+        }))
+    }
+
+    /// [`SignedTx::verify`] for many transactions, checked in batches
+    /// ([`crate::sigbatch`]): the same verdict for each, in order.
+    pub fn verify_all(txs: Vec<SignedTx>) -> Vec<Result<VerifiedTx, InvalidTx>> {
+        let ok = crate::sigbatch::verdicts(&txs.iter().map(|t| (&t.body, &t.signature)).collect::<Vec<_>>());
+        txs.into_iter()
+            .zip(ok)
+            .map(|(tx, ok)| {
+                if !ok {
+                    return Err(InvalidTx::BadSignature);
+                }
+                let bytes = tx.encode();
+                Ok(Self::checked(tx, &bytes))
+            })
+            .collect()
     }
 }
 
@@ -239,11 +259,25 @@ impl UncheckedTx {
 
     /// Checks the signature and returns the verified form.
     pub fn verify(self) -> Result<VerifiedTx, InvalidTx> {
-        let UncheckedTx { tx, hash, encoded_len } = self;
-        if !tx.body.sender.verify(&tx.body.sign_bytes(), &tx.signature) {
+        if !self.tx.body.sender.verify(&self.tx.body.sign_bytes(), &self.tx.signature) {
             return Err(InvalidTx::BadSignature);
         }
-        Ok(VerifiedTx(Arc::new(VerifiedInner { hash, sender: tx.body.sender_address(), encoded_len, tx })))
+        Ok(self.checked())
+    }
+
+    fn checked(self) -> VerifiedTx {
+        let UncheckedTx { tx, hash, encoded_len } = self;
+        VerifiedTx(Arc::new(VerifiedInner { hash, sender: tx.body.sender_address(), encoded_len, tx }))
+    }
+
+    /// [`UncheckedTx::verify`] for many transactions, checked in batches
+    /// ([`crate::sigbatch`]): the same verdict for each, in order.
+    pub fn verify_all(txs: Vec<UncheckedTx>) -> Vec<Result<VerifiedTx, InvalidTx>> {
+        let ok = crate::sigbatch::verdicts(&txs.iter().map(|t| (&t.tx.body, &t.tx.signature)).collect::<Vec<_>>());
+        txs.into_iter()
+            .zip(ok)
+            .map(|(tx, ok)| if ok { Ok(tx.checked()) } else { Err(InvalidTx::BadSignature) })
+            .collect()
     }
 }
 

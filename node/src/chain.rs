@@ -287,10 +287,54 @@ impl Chain {
         &self.rejections
     }
 
-    fn admit(&self, bytes: &[u8]) -> Result<Hash, MempoolError> {
-        // Cheap checks first: a gossiped tx usually arrives from several peers,
-        // and often after the block that includes it was already committed.
+    /// [`Chain::submit_tx`] for a batch (a gossiped one): the transactions that
+    /// pass the cheap checks have their signatures verified in one batch, then
+    /// each is admitted in order. Verdicts in order, the same as submitting one
+    /// by one; it stops after the first error `stop` says ends the batch (the
+    /// rest are not admitted, as one by one they would not be reached).
+    pub fn submit_txs(
+        &self,
+        batch: &[Vec<u8>],
+        stop: impl Fn(&MempoolError) -> bool,
+    ) -> Vec<Result<Hash, MempoolError>> {
         let params = self.params();
+        let prechecked: Vec<Result<UncheckedTx, MempoolError>> =
+            batch.iter().map(|bytes| self.precheck(bytes, &params)).collect();
+        let mut verdicts: Vec<Result<(), MempoolError>> = Vec::with_capacity(batch.len());
+        let mut unchecked = Vec::with_capacity(batch.len());
+        for p in prechecked {
+            verdicts.push(p.map(|u| unchecked.push(u)));
+        }
+        let mut checked = UncheckedTx::verify_all(unchecked).into_iter();
+        let mut out = Vec::with_capacity(batch.len());
+        for v in verdicts {
+            let r = v.and_then(|()| {
+                // `verify_all` returns one verdict per transaction given.
+                let tx = checked.next().unwrap_or(Err(ledger::InvalidTx::BadSignature))?;
+                self.admit_verified(tx, &params)
+            });
+            if let Err(e) = &r {
+                self.rejections.record(e);
+            }
+            let end = r.as_ref().is_err_and(&stop);
+            out.push(r);
+            if end {
+                break;
+            }
+        }
+        out
+    }
+
+    fn admit(&self, bytes: &[u8]) -> Result<Hash, MempoolError> {
+        let params = self.params();
+        let tx = self.precheck(bytes, &params)?.verify()?;
+        self.admit_verified(tx, &params)
+    }
+
+    /// The checks before the signature: cheap ones first, since a gossiped tx
+    /// usually arrives from several peers, and often after the block that
+    /// includes it was already committed.
+    fn precheck(&self, bytes: &[u8], params: &ChainParams) -> Result<UncheckedTx, MempoolError> {
         let unchecked = UncheckedTx::from_bytes(bytes, params.max_tx_bytes as usize)?;
         let hash = unchecked.hash();
         if self.mempool.lock().map_err(|_| LedgerError::Storage("mempool lock poisoned".into()))?.contains(&hash) {
@@ -299,13 +343,17 @@ impl Chain {
         if self.store.tx_location(&hash).map_err(|e| LedgerError::Storage(e.to_string()))?.is_some() {
             return Err(MempoolError::AlreadyCommitted(hash));
         }
-        let tx = unchecked.verify()?;
+        Ok(unchecked)
+    }
+
+    /// The checks after the signature, and the insertion.
+    fn admit_verified(&self, tx: VerifiedTx, params: &ChainParams) -> Result<Hash, MempoolError> {
         // Code that would only produce a failed receipt is refused up front,
         // so the uploader gets the reason at once and pays nothing. (Mempool
         // policy only: blocks stay valid with such a tx, which then fails.)
         if let ledger::Payload::StoreCode { code } = &tx.body().payload
             && code.len() <= params.contracts.max_code_bytes as usize
-            && let Err(e) = vm::validate::check_code(code, &params)
+            && let Err(e) = vm::validate::check_code(code, params)
         {
             return Err(MempoolError::Invalid(ledger::InvalidTx::Contract(format!("invalid contract code: {e}"))));
         }
@@ -313,7 +361,7 @@ impl Chain {
         // sees this transaction (see `commit`).
         let mut pool = self.mempool.lock().map_err(|_| LedgerError::Storage("mempool lock poisoned".into()))?;
         let account = read_account(&self.store, &tx.sender())?;
-        pool.insert(tx, &account, &self.chain_id, &params)
+        pool.insert(tx, &account, &self.chain_id, params)
     }
 
     /// Propose: builds the next block from the mempool and executes it.
@@ -556,12 +604,11 @@ impl Chain {
                     .chunks(chunk)
                     .map(|idx| {
                         scope.spawn(move || {
+                            // One signature batch per thread (same verdicts as one by one).
+                            let checked = SignedTx::verify_all(idx.iter().map(|&i| txs[i].clone()).collect());
                             idx.iter()
-                                .map(|&i| {
-                                    SignedTx::verify(txs[i].clone())
-                                        .map(|v| (i, v))
-                                        .map_err(|e| invalid(format!("tx {i}: {e}")))
-                                })
+                                .zip(checked)
+                                .map(|(&i, v)| v.map(|v| (i, v)).map_err(|e| invalid(format!("tx {i}: {e}"))))
                                 .collect::<Result<Vec<_>, _>>()
                         })
                     })

@@ -298,19 +298,30 @@ impl NetHost for Chain {
         self.synced_blocks(from, max).map_err(|e| e.to_string())
     }
 
-    fn admit_tx(&self, bytes: &[u8]) -> TxAdmission {
-        use crate::mempool::MempoolError;
-        match self.submit_tx(bytes) {
-            Ok(_) => TxAdmission::Admitted,
-            Err(MempoolError::Invalid(
-                ledger::InvalidTx::Malformed(_)
-                | ledger::InvalidTx::BadSignature
-                | ledger::InvalidTx::TooLarge { .. }
-                | ledger::InvalidTx::WrongChainId { .. },
-            )) => TxAdmission::Invalid,
-            // Races with commits and other peers' batches are normal.
-            Err(_) => TxAdmission::Skipped,
-        }
+    fn admit_txs(&self, batch: &[Vec<u8>]) -> Vec<TxAdmission> {
+        let invalid = |e: &crate::mempool::MempoolError| tx_admission(e) == TxAdmission::Invalid;
+        self.submit_txs(batch, invalid)
+            .iter()
+            .map(|r| match r {
+                Ok(_) => TxAdmission::Admitted,
+                Err(e) => tx_admission(e),
+            })
+            .collect()
+    }
+}
+
+/// Whom a refused gossiped transaction blames.
+fn tx_admission(e: &crate::mempool::MempoolError) -> TxAdmission {
+    use crate::mempool::MempoolError;
+    match e {
+        MempoolError::Invalid(
+            ledger::InvalidTx::Malformed(_)
+            | ledger::InvalidTx::BadSignature
+            | ledger::InvalidTx::TooLarge { .. }
+            | ledger::InvalidTx::WrongChainId { .. },
+        ) => TxAdmission::Invalid,
+        // Races with commits and other peers' batches are normal.
+        _ => TxAdmission::Skipped,
     }
 }
 

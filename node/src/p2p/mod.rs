@@ -100,8 +100,10 @@ pub trait NetHost: Send + Sync + 'static {
     fn tip_height(&self) -> Height;
     /// Decided blocks `from..` (at most `max`), each with its certificate.
     fn certified_blocks(&self, from: Height, max: u32) -> Result<Vec<ledger::CertifiedBlock>, String>;
-    /// Admits one gossiped transaction.
-    fn admit_tx(&self, bytes: &[u8]) -> TxAdmission;
+    /// Admits a gossiped batch, in order (signatures verified as one batch):
+    /// one verdict per transaction up to and including the first `Invalid`,
+    /// after which the rest are not admitted.
+    fn admit_txs(&self, batch: &[Vec<u8>]) -> Vec<TxAdmission>;
 }
 
 /// The verdict on one gossiped transaction.

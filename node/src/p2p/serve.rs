@@ -15,15 +15,14 @@ pub(super) fn admit_batch(host: &dyn NetHost, batch: &[Vec<u8>]) -> MessageAccep
     if batch.is_empty() || batch.len() > TX_BATCH_MAX {
         return MessageAcceptance::Reject;
     }
-    let mut admitted = 0;
-    for tx in batch {
-        match host.admit_tx(tx) {
-            TxAdmission::Admitted => admitted += 1,
-            TxAdmission::Invalid => return MessageAcceptance::Reject,
-            TxAdmission::Skipped => {}
-        }
+    let verdicts = host.admit_txs(batch);
+    if verdicts.contains(&TxAdmission::Invalid) {
+        MessageAcceptance::Reject
+    } else if verdicts.contains(&TxAdmission::Admitted) {
+        MessageAcceptance::Accept
+    } else {
+        MessageAcceptance::Ignore
     }
-    if admitted > 0 { MessageAcceptance::Accept } else { MessageAcceptance::Ignore }
 }
 
 impl Task {

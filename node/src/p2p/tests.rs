@@ -31,6 +31,41 @@ fn tx_batches_are_judged_like_client_submissions() {
     assert_eq!(admit_batch(&c, &[transfer(&user, 0, "p2p-test")]), MessageAcceptance::Ignore);
 }
 
+/// A batch is verified as one signature batch, with the verdicts of one by
+/// one: a tx after the first invalid one is not admitted, a tx twice in one
+/// batch is admitted once, and each refusal is counted once.
+#[test]
+fn tx_batches_keep_one_by_one_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (user, val) = (SigningKey::from_bytes(&[1; 32]), SigningKey::from_bytes(&[2; 32]));
+    let c = chain(dir.path(), &user, &val);
+    let mut forged = transfer(&user, 1, "p2p-test");
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    let batch = [transfer(&user, 0, "p2p-test"), forged, transfer(&user, 1, "p2p-test")];
+    let first = c.admit_txs(&batch);
+    assert_eq!(first, [TxAdmission::Admitted, TxAdmission::Invalid]);
+    assert_eq!(c.mempool_size(), 1, "the tx after the forged one is not admitted");
+    let twice = [transfer(&user, 1, "p2p-test"), transfer(&user, 1, "p2p-test"), transfer(&user, 2, "p2p-test")];
+    let second = c.admit_txs(&twice);
+    assert_eq!(second, [TxAdmission::Admitted, TxAdmission::Skipped, TxAdmission::Admitted]);
+    assert_eq!(c.mempool_size(), 3);
+    // The same batches tx by tx on a fresh chain: the same verdicts.
+    let dir2 = tempfile::tempdir().unwrap();
+    let c2 = chain(dir2.path(), &user, &val);
+    for (b, batched) in [(&batch[..], first), (&twice[..], second)] {
+        let mut one_by_one = Vec::new();
+        for t in b {
+            let v = c2.admit_txs(std::slice::from_ref(t))[0];
+            one_by_one.push(v);
+            if v == TxAdmission::Invalid {
+                break;
+            }
+        }
+        assert_eq!(one_by_one, batched);
+    }
+}
+
 #[test]
 fn sync_serves_blocks_with_certificates_that_verify() {
     let dir = tempfile::tempdir().unwrap();
