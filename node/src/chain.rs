@@ -337,8 +337,13 @@ impl Chain {
     fn precheck(&self, bytes: &[u8], params: &ChainParams) -> Result<UncheckedTx, MempoolError> {
         let unchecked = UncheckedTx::from_bytes(bytes, params.max_tx_bytes as usize)?;
         let hash = unchecked.hash();
-        if self.mempool.lock().map_err(|_| LedgerError::Storage("mempool lock poisoned".into()))?.contains(&hash) {
-            return Err(MempoolError::Duplicate(hash));
+        {
+            let pool = self.mempool.lock().map_err(|_| LedgerError::Storage("mempool lock poisoned".into()))?;
+            if pool.contains(&hash) {
+                return Err(MempoolError::Duplicate(hash));
+            }
+            // Full: refused before the signature check (see `Mempool::has_room`).
+            pool.has_room(bytes.len())?;
         }
         if self.store.tx_location(&hash).map_err(|e| LedgerError::Storage(e.to_string()))?.is_some() {
             return Err(MempoolError::AlreadyCommitted(hash));

@@ -111,6 +111,18 @@ impl Mempool {
         self.by_hash.contains_key(h)
     }
 
+    /// Whether a transaction of `encoded_len` bytes could still fit. A full
+    /// pool evicts nothing to make room, so a transaction refused here would
+    /// be refused by [`Mempool::insert`] too: admission asks this *before*
+    /// verifying the signature, so an overloaded node sheds load for the
+    /// price of a decode instead of a signature check.
+    pub fn has_room(&self, encoded_len: usize) -> Result<(), MempoolError> {
+        if self.by_hash.len() >= self.limits.max_txs || self.bytes.saturating_add(encoded_len) > self.limits.max_bytes {
+            return Err(MempoolError::Full(self.by_hash.len()));
+        }
+        Ok(())
+    }
+
     /// An admitted (so already verified) transaction by hash.
     pub fn get(&self, h: &Hash) -> Option<VerifiedTx> {
         let (sender, nonce) = self.by_hash.get(h)?;
@@ -166,9 +178,7 @@ impl Mempool {
         if needed > account.balance {
             return Err(MempoolError::PendingFees { balance: account.balance, needed });
         }
-        if self.by_hash.len() >= self.limits.max_txs || self.bytes + tx.encoded_len() > self.limits.max_bytes {
-            return Err(MempoolError::Full(self.by_hash.len()));
-        }
+        self.has_room(tx.encoded_len())?;
         self.bytes += tx.encoded_len();
         self.by_hash.insert(hash, (sender, body.nonce));
         let seq = self.next_seq;

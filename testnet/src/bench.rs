@@ -314,7 +314,7 @@ async fn run_stage(
         })
     };
 
-    let cpu_before: Vec<_> = pids.iter().map(|(_, p)| thread_ticks(*p)).collect();
+    let cpu_before: Vec<_> = pids.iter().map(|(_, p)| (process_ticks(*p), thread_ticks(*p))).collect();
     let self_before = process_ticks(std::process::id());
     let t_cpu = Instant::now();
 
@@ -389,7 +389,10 @@ async fn run_stage(
     let cpu: Vec<Cpu> = pids
         .iter()
         .zip(cpu_before)
-        .map(|((name, pid), before)| cpu_use(name, &before, &thread_ticks(*pid), wall))
+        .map(|((name, pid), (total0, before))| {
+            let total = process_ticks(*pid).saturating_sub(total0);
+            cpu_use(name, total, &before, &thread_ticks(*pid), wall)
+        })
         .collect();
     let sender_cpu = process_ticks(std::process::id()).saturating_sub(self_before) as f64 / clk_tck() / wall;
     watcher.abort();
@@ -560,22 +563,37 @@ fn known_group(comm: &str) -> Option<&'static str> {
     })
 }
 
-fn cpu_use(name: &str, before: &HashMap<u64, (String, u64)>, after: &HashMap<u64, (String, u64)>, wall: f64) -> Cpu {
+/// `total`: the process's CPU ticks over the window (its `/proc/PID/stat`
+/// counts threads that have exited too, e.g. short-lived verification or
+/// blocking-pool threads, which `/proc/PID/task` no longer lists).
+fn cpu_use(
+    name: &str,
+    total: u64,
+    before: &HashMap<u64, (String, u64)>,
+    after: &HashMap<u64, (String, u64)>,
+    wall: f64,
+) -> Cpu {
     let tck = clk_tck();
     let mut groups: Vec<(String, f64)> = Vec::new();
-    let mut total = 0.0;
+    let mut live = 0u64;
     for (tid, (comm, t1)) in after {
         let t0 = before.get(tid).map(|x| x.1).unwrap_or(0);
-        let cores = t1.saturating_sub(t0) as f64 / tck / wall;
-        total += cores;
+        let ticks = t1.saturating_sub(t0);
+        live += ticks;
+        let cores = ticks as f64 / tck / wall;
         let g = thread_group(comm);
         match groups.iter_mut().find(|(n, _)| *n == g) {
             Some(x) => x.1 += cores,
             None => groups.push((g, cores)),
         }
     }
+    let gone = total.saturating_sub(live);
+    if gone > 0 {
+        groups
+            .push(("threads that exited (scoped workers, idle blocking threads)".to_owned(), gone as f64 / tck / wall));
+    }
     groups.sort_by(|a, b| b.1.total_cmp(&a.1));
-    Cpu { name: name.to_owned(), total, groups }
+    Cpu { name: name.to_owned(), total: total.max(live) as f64 / tck / wall, groups }
 }
 
 // ---- output ----
@@ -678,10 +696,16 @@ mod tests {
             (2, ("agora-rpc".to_owned(), clk_tck() as u64 / 2)),
             (3, ("rocksdb:low".to_owned(), 0)),
         ]);
-        let c = cpu_use("node0", &before, &after, 1.0);
-        assert!((c.total - 1.5).abs() < 0.02, "{c:?}");
+        let tck = clk_tck() as u64;
+        // The process used 2 s of CPU: 1.5 s in live threads, 0.5 s in
+        // threads that have exited since.
+        let c = cpu_use("node0", 2 * tck, &before, &after, 1.0);
+        assert!((c.total - 2.0).abs() < 0.02, "{c:?}");
         assert_eq!(c.groups[0].0, thread_group("executor"));
-        assert!((c.groups[1].1 - 0.5).abs() < 0.02, "{c:?}");
+        assert!(c.groups[1..].iter().any(|(g, v)| g == &thread_group("agora-rpc") && (v - 0.5).abs() < 0.02), "{c:?}");
+        assert!(c.groups.iter().any(|(g, v)| g.starts_with("threads that exited") && (v - 0.5).abs() < 0.02), "{c:?}");
+        // Never less than what the live threads show.
+        assert!((cpu_use("node0", 0, &before, &after, 1.0).total - 1.5).abs() < 0.02);
     }
 
     #[test]

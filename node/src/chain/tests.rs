@@ -382,3 +382,33 @@ fn watchers_of_one_transaction_are_bounded() {
     rxs.pop();
     assert!(c.watch_tx(h).is_ok());
 }
+
+/// A full pool refuses before the signature check: under overload a node
+/// spends a decode, not a verification, per refused transaction; and the
+/// verdict is the one `insert` would give (a full pool evicts nothing).
+#[test]
+fn a_full_mempool_refuses_before_checking_the_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let (user, val) = keys();
+    let g = crate::testing::genesis(ID, &[&user], &val);
+    let store = crate::store::Store::open(&dir.path().join("db"), false).unwrap();
+    let limits = MempoolLimits { max_txs: 2, max_bytes: 1 << 20, max_nonce_gap: 10 };
+    let chain = Chain::open(store, &g, limits, vm::Vm::new(&g.params, Default::default()).unwrap()).unwrap();
+    chain.submit_tx(&transfer(&user, 0, ID)).unwrap();
+    chain.submit_tx(&transfer(&user, 1, ID)).unwrap();
+    let mut forged = signed(&user, 2, 10_000);
+    forged.signature = Signature([7; 64]);
+    let forged = forged.encode();
+    assert!(matches!(chain.submit_tx(&forged), Err(MempoolError::Full(2))), "full is decided first");
+    assert!(matches!(chain.submit_tx(&transfer(&user, 2, ID)), Err(MempoolError::Full(2))));
+    // With room again (a commit took the two), the forged one is refused for its signature.
+    let me = PublicKey::from_signing_key(&val);
+    let now = crate::engine::wall_clock_ms();
+    let b = chain.build_block(me, now - 10_000, None).unwrap();
+    assert_eq!(b.block.txs.len(), 2);
+    let cert = certificate(ID, &val, 1, b.block.hash());
+    chain.commit(b, &cert).unwrap();
+    assert_eq!(chain.mempool_size(), 0);
+    let verdict = chain.submit_tx(&forged);
+    assert!(matches!(verdict, Err(MempoolError::Invalid(ledger::InvalidTx::BadSignature))), "{verdict:?}");
+}
