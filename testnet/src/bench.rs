@@ -140,6 +140,12 @@ pub struct StageReport {
     /// Blocks during the stage, and their mean transaction count.
     pub blocks: u64,
     pub txs_per_block: f64,
+    /// Of the stage's blocks: decided in a round above 0, the highest round,
+    /// and the mean and longest time between blocks (header times).
+    pub late_rounds: u64,
+    pub max_round: u64,
+    pub block_time_ms: Option<f64>,
+    pub max_block_time_ms: Option<u64>,
     /// Submit → commit of every committed transaction, sorted, in ms.
     pub finality_ms: Vec<f64>,
     pub cpu: Vec<Cpu>,
@@ -314,6 +320,7 @@ async fn run_stage(
         })
     };
 
+    let start_height = crate::report::latest_height(&clients[0]).await?;
     let cpu_before: Vec<_> = pids.iter().map(|(_, p)| (process_ticks(*p), thread_ticks(*p))).collect();
     let self_before = process_ticks(std::process::id());
     let t_cpu = Instant::now();
@@ -396,6 +403,12 @@ async fn run_stage(
         .collect();
     let sender_cpu = process_ticks(std::process::id()).saturating_sub(self_before) as f64 / clk_tck() / wall;
     watcher.abort();
+    let end_height = crate::report::latest_height(&clients[0]).await?;
+    let chain = if end_height > start_height {
+        crate::report::scan(&clients[0], Some(start_height + 1), Some(end_height)).await.ok()
+    } else {
+        None
+    };
 
     let submitted = submitted.lock().map(|m| m.clone()).unwrap_or_default();
     let seen = seen.lock().map(|s| (s.committed.clone(), s.blocks, s.block_txs)).unwrap_or_default();
@@ -427,6 +440,10 @@ async fn run_stage(
         blocks,
         txs_per_block: if blocks > 0 { block_txs as f64 / blocks as f64 } else { 0.0 },
         finality_ms,
+        late_rounds: chain.as_ref().map_or(0, |c| c.late_rounds),
+        max_round: chain.as_ref().map_or(0, |c| c.max_round),
+        block_time_ms: chain.as_ref().and_then(|c| c.avg_block_time_ms),
+        max_block_time_ms: chain.as_ref().and_then(|c| c.max_block_time_ms),
         cpu,
         sender_cpu,
     })
@@ -625,14 +642,14 @@ impl fmt::Display for BenchReport {
         writeln!(f)?;
         writeln!(
             f,
-            "| offered | committed tx/s | finality p50 | p99 | committed / sent | resent | failed | blocks | txs/block |"
+            "| offered | committed tx/s | finality p50 | p99 | committed / sent | resent | failed | blocks | txs/block | block time mean / max | rounds > 0 (max) |"
         )?;
-        writeln!(f, "|---|---|---|---|---|---|---|---|---|")?;
+        writeln!(f, "|---|---|---|---|---|---|---|---|---|---|---|")?;
         let ms = |v: Option<f64>| v.map(|x| format!("{x:.0} ms")).unwrap_or_else(|| "-".into());
         for s in &self.stages {
             writeln!(
                 f,
-                "| {} | {:.0} | {} | {} | {} / {} | {} | {} | {} | {:.0} |",
+                "| {} | {:.0} | {} | {} | {} / {} | {} | {} | {} | {:.0} | {} / {} | {} ({}) |",
                 s.label,
                 s.committed_tps,
                 ms(s.p(50)),
@@ -642,7 +659,11 @@ impl fmt::Display for BenchReport {
                 s.resent,
                 s.failed,
                 s.blocks,
-                s.txs_per_block
+                s.txs_per_block,
+                ms(s.block_time_ms),
+                ms(s.max_block_time_ms.map(|v| v as f64)),
+                s.late_rounds,
+                s.max_round
             )?;
         }
         for s in &self.stages {
