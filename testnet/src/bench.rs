@@ -39,7 +39,7 @@ use rpc_api::codes;
 use rpc_api::types::{BlockId, BlockNotice, BlockTxs};
 use tokio::sync::Semaphore;
 
-use crate::load::percentile;
+use crate::load::{fetch_nonces, percentile};
 use crate::{Spec, Testnet, rpc};
 
 /// Batches in flight at once.
@@ -497,25 +497,6 @@ async fn send(
             r.extend(again);
         }
     }
-}
-
-async fn fetch_nonces(client: &HttpClient, addresses: &[Address]) -> Result<Vec<u64>> {
-    let mut out = Vec::with_capacity(addresses.len());
-    for chunk in addresses.chunks(100) {
-        let mut b = BatchRequestBuilder::new();
-        for a in chunk {
-            rpc::batch::get_account(&mut b, a)?;
-        }
-        let resp = client
-            .batch_request::<rpc::types::AccountInfo>(b)
-            .await
-            .map_err(|e| anyhow!("getAccount: {}", rpc::describe(&e)))?;
-        for (a, r) in chunk.iter().zip(resp) {
-            let v = r.map_err(|e| anyhow!("getAccount {a}: code {}: {}", e.code(), e.message()))?;
-            out.push(v.pending_nonce.unwrap_or(v.nonce));
-        }
-    }
-    Ok(out)
 }
 
 // ---- CPU accounting from /proc ----

@@ -343,7 +343,7 @@ pub async fn run_on(
 }
 
 /// Each address's next nonce (`pending_nonce`, else `nonce`), in batches.
-async fn fetch_nonces(client: &HttpClient, addresses: &[Address]) -> Result<Vec<u64>> {
+pub(crate) async fn fetch_nonces(client: &HttpClient, addresses: &[Address]) -> Result<Vec<u64>> {
     let mut out = Vec::with_capacity(addresses.len());
     for chunk in addresses.chunks(100) {
         let mut b = BatchRequestBuilder::new();
