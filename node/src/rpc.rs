@@ -350,8 +350,14 @@ pub(crate) mod tests {
 
     pub(crate) fn ctx(dir: &std::path::Path, slots: usize) -> Arc<RpcContext> {
         let (user, val) = (ledger::SigningKey::from_bytes(&[1; 32]), ledger::SigningKey::from_bytes(&[2; 32]));
+        ctx_for(Arc::new(crate::testing::chain_on(dir, "rpc-test", &user, &val)), slots)
+    }
+
+    /// An RPC context over `chain` with no network, no consensus and
+    /// `slots` query slots (for unit tests of the RPC modules).
+    pub(crate) fn ctx_for(chain: Arc<crate::chain::Chain>, slots: usize) -> Arc<RpcContext> {
         Arc::new(RpcContext {
-            chain: Arc::new(crate::testing::chain_on(dir, "rpc-test", &user, &val)),
+            chain,
             validator: None,
             moniker: "t".into(),
             block_interval: Duration::from_millis(100),

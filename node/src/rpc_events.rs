@@ -496,16 +496,7 @@ mod tests {
 
     fn ctx(dir: &std::path::Path) -> Arc<RpcContext> {
         let user = SigningKey::from_bytes(&[1; 32]);
-        Arc::new(RpcContext {
-            chain: Arc::new(crate::testing::chain_on(dir, CHAIN, &user, &val())),
-            validator: None,
-            moniker: "t".into(),
-            block_interval: Duration::from_millis(100),
-            max_commit_wait: Duration::from_millis(10),
-            net: None,
-            consensus: None,
-            query_slots: Arc::new(tokio::sync::Semaphore::new(1)),
-        })
+        crate::rpc::tests::ctx_for(Arc::new(crate::testing::chain_on(dir, CHAIN, &user, &val())), 1)
     }
 
     fn produce(chain: &Chain) -> u64 {

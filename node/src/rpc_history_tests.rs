@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use jsonrpsee::RpcModule;
 use ledger::{Address, Amount, Payload, PublicKey, SigningKey, TxBody};
@@ -53,18 +52,7 @@ fn produce(chain: &Chain, nonce: u64, n: u64) {
 }
 
 fn rpc(chain: Arc<Chain>) -> (HistoryRpc, RpcModule<HistoryRpc>) {
-    let ctx = || {
-        Arc::new(RpcContext {
-            chain: chain.clone(),
-            validator: None,
-            moniker: "t".into(),
-            block_interval: Duration::from_millis(100),
-            max_commit_wait: Duration::from_millis(10),
-            net: None,
-            consensus: None,
-            query_slots: Arc::new(tokio::sync::Semaphore::new(1)),
-        })
-    };
+    let ctx = || crate::rpc::tests::ctx_for(chain.clone(), 1);
     (HistoryRpc::new(ctx()), HistoryRpc::new(ctx()).into_rpc())
 }
 
