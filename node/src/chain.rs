@@ -19,6 +19,7 @@ use ledger::{
 use tokio::sync::{broadcast, oneshot};
 
 use crate::mempool::{Mempool, MempoolError, MempoolLimits};
+use crate::phases::Phase;
 
 mod notify;
 mod query;
@@ -148,6 +149,8 @@ pub struct Chain {
     watchers: Mutex<HashMap<Hash, Vec<oneshot::Sender<TxCommitted>>>>,
     /// Mempool refusals by reason (for the metrics).
     rejections: crate::metrics::Rejections,
+    /// Where block time goes (for the metrics and `testnet bench`).
+    phases: crate::phases::PhaseTimes,
 }
 
 /// This software, as block headers name it.
@@ -221,6 +224,7 @@ impl Chain {
             events,
             watchers: Mutex::new(HashMap::new()),
             rejections: crate::metrics::Rejections::default(),
+            phases: crate::phases::PhaseTimes::default(),
         })
     }
 
@@ -285,6 +289,11 @@ impl Chain {
     /// Mempool refusals so far, by reason.
     pub fn rejections(&self) -> &crate::metrics::Rejections {
         &self.rejections
+    }
+
+    /// Time spent so far by block phase.
+    pub fn phases(&self) -> &crate::phases::PhaseTimes {
+        &self.phases
     }
 
     /// [`Chain::submit_tx`] for a batch (a gossiped one): the transactions that
@@ -377,6 +386,7 @@ impl Chain {
         now_ms: u64,
         last_commit: Option<Commit>,
     ) -> Result<Executed, ChainError> {
+        let started = std::time::Instant::now();
         let tip = self.tip();
         let height = tip.height.next();
         let time_ms = ledger::proposal_time(tip.time_ms, now_ms)
@@ -458,6 +468,7 @@ impl Chain {
             evidence_hash: ledger::block::evidence_hash(&evidence),
         };
         let block = Block { header, txs: included.iter().map(|t| t.tx().clone()).collect(), last_commit, evidence };
+        self.phases.record(Phase::Build, started);
         Ok(Executed { block, txs: included, outcome })
     }
 
@@ -511,7 +522,10 @@ impl Chain {
             }
         }
         let misbehaviour = self.verify_evidence(h.height, &block.evidence)?;
+        let started = std::time::Instant::now();
         let txs = self.verify_txs(&block.txs)?;
+        self.phases.record(Phase::Verify, started);
+        let started = std::time::Instant::now();
         let tx_bytes: usize = txs.iter().map(VerifiedTx::encoded_len).sum();
         if tx_bytes > self.tx_byte_budget(h.height)? {
             return Err(invalid(format!("{tx_bytes} bytes of transactions exceed the block limit")));
@@ -543,6 +557,7 @@ impl Chain {
         if merkle_root(outcome.receipts.iter().map(Receipt::hash)) != h.receipts_root {
             return Err(invalid("receipts root does not match execution"));
         }
+        self.phases.record(Phase::Execute, started);
         Ok(Executed { block, txs, outcome })
     }
 
@@ -654,7 +669,9 @@ impl Chain {
         let next = block.header.height.next();
         let proposers = self.proposer_selection()?.next_height(&*self.validators_at(next)?);
         let encoded = borsh::to_vec(&proposers).map_err(|e| ChainError::Bug(e.to_string()))?;
+        let started = std::time::Instant::now();
         self.store.commit_block(&block, &outcome, commit, (next, &encoded))?;
+        self.phases.record(Phase::Write, started);
         if !block.evidence.is_empty()
             && let Ok(mut pool) = self.evidence.lock()
         {
@@ -687,6 +704,7 @@ impl Chain {
         }
 
         // Every account the block touched: senders, recipients, fee collector.
+        let started = std::time::Instant::now();
         let mut touched: BTreeMap<Address, Account> = BTreeMap::new();
         for t in &txs {
             touched.entry(t.sender()).or_default();
@@ -705,8 +723,11 @@ impl Chain {
         }
         let hashes: Vec<Hash> = txs.iter().map(VerifiedTx::hash).collect();
         let evicted = self.mempool.lock().map_err(|_| ChainError::Poisoned)?.update(&hashes, &touched);
+        self.phases.record(Phase::Mempool, started);
 
+        let started = std::time::Instant::now();
         self.notify(&block, hash, &outcome);
+        self.phases.record(Phase::Notify, started);
         tracing::info!(
             height = %block.header.height, hash = %hash, txs = txs.len(), evicted,
             root = %block.header.state_root, "committed block"

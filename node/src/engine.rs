@@ -142,7 +142,9 @@ pub struct Engine {
     /// The peer whose blocks the executor is applying.
     applying_sync: Option<PeerId>,
     wal_seq: u64,
-    /// Delay between a decision and the next height (the block interval).
+    /// The block interval: the next height starts this long after the
+    /// previous one started, or as soon as it is committed if that took
+    /// longer (a target time between blocks, not a pause after each).
     interval: Duration,
     timers: BTreeMap<(Instant, u64), Timer>,
     timer_seq: u64,
@@ -373,6 +375,15 @@ impl Engine {
     /// Starts (or, after a restart, resumes from its WAL) `height`, which must
     /// follow the tip. Stale requests (the height was already started, or
     /// block sync moved past it) are ignored.
+    /// How long to wait after a commit before starting the next height: what
+    /// is left of the block interval since this height started. A full block
+    /// that took longer than the interval to decide and write is followed at
+    /// once (a pause after every commit would put the whole interval on the
+    /// critical path of every height under load).
+    fn next_height_delay(&self) -> Duration {
+        self.interval.saturating_sub(self.height_started.elapsed())
+    }
+
     fn start_height(&mut self, height: Height) -> Result<(), EngineError> {
         if height != self.chain.tip().height.next() || self.core.state().is_some_and(|s| s.height.0 >= height.0) {
             return Ok(());
@@ -551,7 +562,7 @@ impl Engine {
                         let _ = self.add_late(&v)?;
                     }
                 }
-                self.schedule(self.interval, Timer::NextHeight(height.next()));
+                self.schedule(self.next_height_delay(), Timer::NextHeight(height.next()));
             }
             Done::CommitFailed { height, value_id } => {
                 // Decided by > 2/3 of the power but not reproducible here (or

@@ -15,6 +15,7 @@ pub mod mempool;
 pub mod metrics;
 pub mod node;
 pub mod p2p;
+pub mod phases;
 pub mod privval;
 pub mod rpc;
 pub mod rpc_contracts;

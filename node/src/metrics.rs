@@ -228,6 +228,8 @@ struct LiveGauges {
     equivocations: Counter,
     mempool_size: Gauge,
     mempool_failed: Family<Label, Counter>,
+    phase_seconds: Family<Label, Counter<f64, std::sync::atomic::AtomicU64>>,
+    phase_count: Family<Label, Counter>,
     peers: Gauge,
     recv_bytes: Family<Label, Counter>,
     send_bytes: Family<Label, Counter>,
@@ -365,6 +367,13 @@ impl Metrics {
             "Transactions the mempool refused (from clients and gossip), by reason",
             live.mempool_failed.clone(),
         );
+        // Where block time goes (the executor's phases; `testnet bench` reads them).
+        reg.register(
+            "block_phase_seconds",
+            "Time the executor spent in each block phase since start (build, verify, execute, writes, mempool update, notify)",
+            live.phase_seconds.clone(),
+        );
+        reg.register("block_phase", "Times each block phase ran since start", live.phase_count.clone());
         // P2P.
         reg.register("p2p_peers", "Connected peers", live.peers.clone());
         reg.register("p2p_message_receive_bytes", "Gossip payload bytes received, by topic", live.recv_bytes.clone());
@@ -516,6 +525,15 @@ impl Metrics {
         l.mempool_size.set(gauge_i(chain.mempool_size()));
         for r in REJECTION_REASONS {
             follow(&l.mempool_failed.get_or_create(&[("reason", r)]), chain.rejections().get(r));
+        }
+        for p in crate::phases::Phase::ALL {
+            let (count, micros) = chain.phases().get(p);
+            follow(&l.phase_count.get_or_create(&[("phase", p.name())]), count);
+            let secs = l.phase_seconds.get_or_create(&[("phase", p.name())]);
+            let source = micros as f64 / 1e6;
+            if source > secs.get() {
+                secs.inc_by(source - secs.get());
+            }
         }
         if let Some(cs) = &ctx.consensus {
             let cs = cs.borrow().clone();
@@ -720,76 +738,4 @@ pub async fn serve(
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn rpc_method_labels_are_bounded() {
-        let m = Metrics::new(["agora_status", "agora_getBlock"]);
-        for i in 0..10_000 {
-            m.rpc.method(&format!("made_up_{i}")).count(true);
-        }
-        m.rpc.method("agora_status").observe(Duration::from_millis(3), true);
-        assert_eq!(m.rpc.labels(), 3);
-        let mut out = String::new();
-        encode(&mut out, &m.registry).unwrap();
-        assert!(out.contains("agora_rpc_requests_total{method=\"unknown\"} 10000"), "{out}");
-        assert!(out.contains("agora_rpc_requests_total{method=\"agora_status\"} 1"), "{out}");
-        assert!(!out.contains("made_up"));
-        let series = out.lines().filter(|l| l.starts_with("agora_rpc_requests_total{")).count();
-        assert_eq!(series, 3, "{out}");
-    }
-
-    #[test]
-    fn every_mempool_error_has_a_listed_reason() {
-        let h = ledger::Hash::ZERO;
-        let errors = [
-            MempoolError::Duplicate(h),
-            MempoolError::Full(1),
-            MempoolError::NonceTaken { nonce: 1 },
-            MempoolError::Invalid(ledger::InvalidTx::BadSignature),
-            MempoolError::Invalid(ledger::InvalidTx::FeeOverflow),
-            MempoolError::State(ledger::LedgerError::Storage("x".into())),
-        ];
-        let r = Rejections::default();
-        for e in &errors {
-            assert!(REJECTION_REASONS.contains(&rejection_reason(e)));
-            r.record(e);
-        }
-        assert_eq!(r.get("duplicate"), 1);
-        assert_eq!(r.get("fee"), 1);
-        assert_eq!(r.get("internal"), 1);
-    }
-
-    #[test]
-    fn classic_text_names_counters_with_total() {
-        let m = Metrics::new(["agora_status"]);
-        m.rpc.method("agora_status").observe(Duration::from_millis(1), true);
-        let mut om = String::new();
-        encode(&mut om, &m.registry).unwrap();
-        assert!(om.contains("# TYPE agora_rpc_requests counter"), "{om}");
-        assert!(om.ends_with("# EOF\n"));
-        let text = to_prometheus_text(&om);
-        assert!(text.contains("# TYPE agora_rpc_requests_total counter\n"), "{text}");
-        assert!(text.contains("# HELP agora_rpc_requests_total JSON-RPC calls"), "{text}");
-        assert!(text.contains("agora_rpc_requests_total{method=\"agora_status\"} 1\n"));
-        assert!(text.contains("# TYPE agora_consensus_height gauge\n"));
-        assert!(text.contains("# TYPE agora_rpc_request_duration_seconds histogram\n"));
-        assert!(!text.contains("# EOF") && !text.contains("# UNIT"));
-        assert_eq!(
-            om.lines().filter(|l| !l.starts_with('#')).count(),
-            text.lines().filter(|l| !l.starts_with('#')).count()
-        );
-    }
-
-    #[test]
-    fn followed_counters_advance_by_the_delta() {
-        let c = Counter::default();
-        follow(&c, 5);
-        follow(&c, 5);
-        follow(&c, 9);
-        follow(&c, 3);
-        assert_eq!(c.get(), 9);
-    }
-}
+mod tests;

@@ -73,6 +73,11 @@ fn every_node_serves_sane_metrics_on_its_own_port() {
         let mean = v("agora_consensus_block_interval_seconds_sum") / intervals;
         assert!(mean > 0.05 && mean < 5.0, "node{i}: mean block interval {mean}s");
         assert!(m.value("agora_rpc_requests_total", &[("method", "agora_status")]).unwrap() >= 1.0);
+        // Every height this node committed wrote its block once.
+        let writes = m.value("agora_block_phase_total", &[("phase", "commit_write")]).unwrap();
+        assert!(writes >= last as f64, "node{i}: {writes} commit writes");
+        assert!(m.value("agora_block_phase_seconds_total", &[("phase", "commit_write")]).unwrap() > 0.0);
+        assert!(m.value("agora_block_phase_total", &[("phase", "notify")]).unwrap() >= writes);
         for name in [
             "agora_consensus_rounds",
             "agora_consensus_num_txs",

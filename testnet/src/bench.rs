@@ -151,6 +151,46 @@ pub struct StageReport {
     pub cpu: Vec<Cpu>,
     /// This process (sending, WebSocket, bookkeeping), in cores.
     pub sender_cpu: f64,
+    /// Where the validators' executors spent the stage, by block phase.
+    pub phases: Vec<PhaseUse>,
+}
+
+/// One block phase over a stage, summed over the validators
+/// (`agora_block_phase_*` metrics, after minus before).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PhaseUse {
+    pub phase: String,
+    pub runs: u64,
+    pub seconds: f64,
+}
+
+/// The phase names every node exports (`agora_block_phase_total{phase}`).
+const PHASES: [&str; 7] = ["build", "pending_write", "verify", "execute", "commit_write", "mempool_update", "notify"];
+
+/// Each phase's (runs, seconds) summed over the nodes that answer; a node
+/// without metrics counts nothing.
+fn phase_totals(metrics: &[String]) -> Vec<(u64, f64)> {
+    let mut out = vec![(0u64, 0.0f64); PHASES.len()];
+    for url in metrics {
+        let Ok(e) = crate::prom::scrape(url, Duration::from_secs(5)) else { continue };
+        for (i, p) in PHASES.iter().enumerate() {
+            out[i].0 += e.value("agora_block_phase_total", &[("phase", p)]).unwrap_or(0.0) as u64;
+            out[i].1 += e.value("agora_block_phase_seconds_total", &[("phase", p)]).unwrap_or(0.0);
+        }
+    }
+    out
+}
+
+fn phase_use(before: &[(u64, f64)], after: &[(u64, f64)]) -> Vec<PhaseUse> {
+    PHASES
+        .iter()
+        .zip(before.iter().zip(after))
+        .map(|(p, ((r0, s0), (r1, s1)))| PhaseUse {
+            phase: (*p).to_owned(),
+            runs: r1.saturating_sub(*r0),
+            seconds: (s1 - s0).max(0.0),
+        })
+        .collect()
 }
 
 /// A whole run.
@@ -184,6 +224,7 @@ pub async fn run(opts: &BenchOptions) -> Result<BenchReport> {
     let keys = net.load_keys();
     let addresses: Vec<Address> = keys.iter().map(crate::setup::address_of).collect();
     let urls: Vec<String> = (0..net.validators()).map(|i| net.rpc_url(i)).collect();
+    let metrics: Vec<String> = (0..net.validators()).filter_map(|i| net.metrics_url(i)).collect();
     let clients: Vec<HttpClient> =
         urls.iter().map(|u| rpc::client(u, Duration::from_secs(30))).collect::<Result<_>>()?;
     let cp = rpc::named("chainParams", rpc::ChainApiClient::chain_params(&clients[0]).await)?;
@@ -209,7 +250,7 @@ pub async fn run(opts: &BenchOptions) -> Result<BenchReport> {
         eprintln!("bench: {label}: pre-signing {total} transfers");
         let txs = presign(&keys, &addresses, &nonces, total, &cp.chain_id, gas_price);
         eprintln!("bench: {label}: sending for {} s", opts.duration.as_secs());
-        let mut s = run_stage(&urls, &clients, &pids, txs, tps, opts).await?;
+        let mut s = run_stage(&urls, &metrics, &clients, &pids, txs, tps, opts).await?;
         s.label = label;
         eprintln!("bench: {}", s.summary());
         report.stages.push(s);
@@ -277,6 +318,7 @@ struct Seen {
 
 async fn run_stage(
     urls: &[String],
+    metrics: &[String],
     clients: &[HttpClient],
     pids: &[(String, u32)],
     txs: Vec<Presigned>,
@@ -321,6 +363,7 @@ async fn run_stage(
     };
 
     let start_height = crate::report::latest_height(&clients[0]).await?;
+    let phases_before = phase_totals(metrics);
     let cpu_before: Vec<_> = pids.iter().map(|(_, p)| (process_ticks(*p), thread_ticks(*p))).collect();
     let self_before = process_ticks(std::process::id());
     let t_cpu = Instant::now();
@@ -402,6 +445,7 @@ async fn run_stage(
         })
         .collect();
     let sender_cpu = process_ticks(std::process::id()).saturating_sub(self_before) as f64 / clk_tck() / wall;
+    let phases = phase_use(&phases_before, &phase_totals(metrics));
     watcher.abort();
     let end_height = crate::report::latest_height(&clients[0]).await?;
     let chain = if end_height > start_height {
@@ -446,6 +490,7 @@ async fn run_stage(
         max_block_time_ms: chain.as_ref().and_then(|c| c.max_block_time_ms),
         cpu,
         sender_cpu,
+        phases,
     })
 }
 
@@ -657,6 +702,20 @@ impl fmt::Display for BenchReport {
                 writeln!(f, "  {}: {:.2} = {}", c.name, c.total, parts.join(", "))?;
             }
             writeln!(f, "  bench sender (this process): {:.2}", s.sender_cpu)?;
+            if s.phases.iter().any(|p| p.runs > 0) {
+                writeln!(
+                    f,
+                    "Executor phases during {} (summed over validators: ms per run × runs; wall time, so waiting for a core counts):",
+                    s.label
+                )?;
+                let parts: Vec<String> = s
+                    .phases
+                    .iter()
+                    .filter(|p| p.runs > 0)
+                    .map(|p| format!("{} {:.1} × {}", p.phase, p.seconds * 1e3 / p.runs as f64, p.runs))
+                    .collect();
+                writeln!(f, "  {}", parts.join(", "))?;
+            }
             for (e, n) in &s.errors {
                 writeln!(f, "  refused {n}×: {e}")?;
             }
@@ -708,6 +767,19 @@ mod tests {
         assert!(c.groups.iter().any(|(g, v)| g.starts_with("threads that exited") && (v - 0.5).abs() < 0.02), "{c:?}");
         // Never less than what the live threads show.
         assert!((cpu_use("node0", 0, &before, &after, 1.0).total - 1.5).abs() < 0.02);
+    }
+
+    #[test]
+    fn phase_use_is_after_minus_before_and_never_negative() {
+        let before = vec![(1, 0.5); PHASES.len()];
+        let mut after = vec![(4, 2.0); PHASES.len()];
+        after[1] = (0, 0.0); // a node restarted: its counters went back
+        let u = phase_use(&before, &after);
+        assert_eq!(u.len(), PHASES.len());
+        assert_eq!((u[0].phase.as_str(), u[0].runs, u[0].seconds), ("build", 3, 1.5));
+        assert_eq!((u[1].runs, u[1].seconds), (0, 0.0));
+        // A node without metrics adds nothing.
+        assert_eq!(phase_totals(&[]), vec![(0, 0.0); PHASES.len()]);
     }
 
     #[test]

@@ -19,6 +19,7 @@ use ledger::{Block, CertifiedBlock, Commit, Hash, Height, PublicKey};
 use tokio::sync::mpsc;
 
 use crate::chain::{Chain, ChainError, Executed};
+use crate::phases::Phase;
 
 /// Jobs in the executor's mailbox.
 pub enum Job {
@@ -152,7 +153,9 @@ impl Executor {
                 }
                 tracing::debug!(%height, round, txs = executed.block.txs.len(), ms = started.elapsed().as_millis() as u64, "built block");
                 // The block must survive a crash once we may have signed it.
+                let started = std::time::Instant::now();
                 self.chain.store().put_pending_block(&executed.block)?;
+                self.chain.phases().record(Phase::Pending, started);
                 let value_id = ValueId(executed.block.hash().0);
                 let block = Box::new(executed.block.clone());
                 self.keep(height, value_id, executed);
@@ -207,7 +210,9 @@ impl Executor {
         let block = match block {
             Some(b) => {
                 // Kept durably: after a crash we may need it to re-propose or commit.
+                let started = std::time::Instant::now();
                 self.chain.store().put_pending_block(&b)?;
+                self.chain.phases().record(Phase::Pending, started);
                 Some(*b)
             }
             None => self.chain.store().pending_block(&Hash(value_id.0))?,
