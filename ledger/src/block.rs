@@ -135,18 +135,75 @@ impl Block {
 
     /// Checks that the body matches the roots its header commits to.
     pub fn check_body_roots(&self) -> Result<(), String> {
-        let tx_root = merkle_root(self.txs.iter().map(SignedTx::hash));
-        if tx_root != self.header.tx_root {
-            return Err(format!("tx root {} does not match header {}", tx_root, self.header.tx_root));
+        check_roots(&self.header, self.txs.iter().map(SignedTx::hash), self.last_commit.as_ref(), &self.evidence)
+    }
+}
+
+fn check_roots(
+    header: &Header,
+    tx_hashes: impl Iterator<Item = Hash>,
+    last_commit: Option<&Commit>,
+    evidence: &[Evidence],
+) -> Result<(), String> {
+    let tx_root = merkle_root(tx_hashes);
+    if tx_root != header.tx_root {
+        return Err(format!("tx root {} does not match header {}", tx_root, header.tx_root));
+    }
+    if last_commit.map_or(Hash::ZERO, Commit::hash) != header.last_commit_hash {
+        return Err("last commit does not match its hash in the header".into());
+    }
+    if evidence_hash(evidence) != header.evidence_hash {
+        return Err("evidence does not match its hash in the header".into());
+    }
+    Ok(())
+}
+
+/// A block whose transactions are named by hash: how a proposal travels.
+/// Validators already hold nearly every transaction of a proposal in their
+/// mempools (they were gossiped on admission), so a proposal of 5,000
+/// transfers is ~160 KB of hashes instead of ~1 MB of transactions, and the
+/// receivers fetch only what they lack. The hashes alone are checked against
+/// the header's `tx_root`, so a compact block is as binding as the full one.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct CompactBlock {
+    pub header: Header,
+    pub tx_hashes: Vec<Hash>,
+    pub last_commit: Option<Commit>,
+    pub evidence: Vec<Evidence>,
+}
+
+impl CompactBlock {
+    pub fn of(block: &Block) -> CompactBlock {
+        CompactBlock {
+            header: block.header.clone(),
+            tx_hashes: block.txs.iter().map(SignedTx::hash).collect(),
+            last_commit: block.last_commit.clone(),
+            evidence: block.evidence.clone(),
         }
-        let lc = self.last_commit.as_ref().map_or(Hash::ZERO, Commit::hash);
-        if lc != self.header.last_commit_hash {
-            return Err("last commit does not match its hash in the header".into());
+    }
+
+    pub fn hash(&self) -> Hash {
+        self.header.hash()
+    }
+
+    /// Checks the hashes, last commit and evidence against the header's roots.
+    pub fn check_roots(&self) -> Result<(), String> {
+        check_roots(&self.header, self.tx_hashes.iter().copied(), self.last_commit.as_ref(), &self.evidence)
+    }
+
+    /// The full block from its transactions, in order. `None` unless there is
+    /// exactly one per hash and each has its hash (so the block's roots are
+    /// the compact block's).
+    pub fn assemble(&self, txs: Vec<SignedTx>) -> Option<Block> {
+        if txs.len() != self.tx_hashes.len() || txs.iter().zip(&self.tx_hashes).any(|(t, h)| t.hash() != *h) {
+            return None;
         }
-        if evidence_hash(&self.evidence) != self.header.evidence_hash {
-            return Err("evidence does not match its hash in the header".into());
-        }
-        Ok(())
+        Some(Block {
+            header: self.header.clone(),
+            txs,
+            last_commit: self.last_commit.clone(),
+            evidence: self.evidence.clone(),
+        })
     }
 }
 
@@ -271,5 +328,84 @@ mod time_tests {
             let t = proposal_time(parent, now).expect("no overflow");
             assert!(check_block_time(parent, t, Some(now)).is_ok());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::{Amount, Payload, SigningKey, TxBody};
+
+    fn block(n: u64) -> Block {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let sender = PublicKey::from_signing_key(&key);
+        let txs: Vec<SignedTx> = (0..n)
+            .map(|nonce| {
+                TxBody {
+                    chain_id: "c".into(),
+                    sender,
+                    nonce,
+                    gas_limit: 100_000,
+                    gas_price: Amount::new(1),
+                    payload: Payload::Transfer { to: Address([9; 20]), amount: Amount::new(u128::from(nonce) + 1) },
+                }
+                .sign(&key)
+            })
+            .collect();
+        let header = Header {
+            version: crate::block::HEADER_VERSION,
+            chain_id: "c".into(),
+            height: Height(3),
+            time_ms: 1,
+            parent_hash: Hash([1; 32]),
+            tx_root: merkle_root(txs.iter().map(SignedTx::hash)),
+            state_root: Hash([2; 32]),
+            receipts_root: Hash([3; 32]),
+            proposer: sender,
+            client: "agorad/0.1.0".into(),
+            validator_set_hash: Hash([4; 32]),
+            last_commit_hash: Hash::ZERO,
+            evidence_hash: evidence_hash(&[]),
+        };
+        Block { header, txs, last_commit: None, evidence: Vec::new() }
+    }
+
+    #[test]
+    fn a_compact_block_is_as_binding_as_the_full_one() {
+        let b = block(5);
+        b.check_body_roots().unwrap();
+        let c = CompactBlock::of(&b);
+        assert_eq!(c.hash(), b.hash());
+        c.check_roots().unwrap();
+        // Reassembled from the same transactions: the very block.
+        assert_eq!(c.assemble(b.txs.clone()).unwrap(), b);
+        // Hashes swapped, dropped or added: the header's tx root refuses them.
+        let mut swapped = c.clone();
+        swapped.tx_hashes.swap(0, 1);
+        assert!(swapped.check_roots().is_err());
+        let mut short = c.clone();
+        short.tx_hashes.pop();
+        assert!(short.check_roots().is_err());
+        let mut long = c.clone();
+        long.tx_hashes.push(Hash([5; 32]));
+        assert!(long.check_roots().is_err());
+        let mut other_evidence = c.clone();
+        other_evidence.evidence.push(Evidence(vec![1]));
+        assert!(other_evidence.check_roots().is_err());
+        // Transactions out of order, missing, extra or different: no block.
+        let mut txs = b.txs.clone();
+        txs.swap(1, 2);
+        assert!(c.assemble(txs).is_none());
+        assert!(c.assemble(b.txs[..4].to_vec()).is_none());
+        let mut more = b.txs.clone();
+        more.push(b.txs[0].clone());
+        assert!(c.assemble(more).is_none());
+        let mut other = b.txs.clone();
+        other[4] = block(6).txs[5].clone();
+        assert!(c.assemble(other).is_none());
+        // An empty block too.
+        let e = block(0);
+        assert_eq!(CompactBlock::of(&e).assemble(Vec::new()).unwrap(), e);
     }
 }

@@ -24,8 +24,8 @@ pub mod tx;
 pub mod types;
 
 pub use block::{
-    Block, CertifiedBlock, Commit, CommitSig, Event, Evidence, Header, MAX_FUTURE_DRIFT_MS, Receipt, TxStatus,
-    check_block_time, proposal_time,
+    Block, CertifiedBlock, Commit, CommitSig, CompactBlock, Event, Evidence, Header, MAX_FUTURE_DRIFT_MS, Receipt,
+    TxStatus, check_block_time, proposal_time,
 };
 pub use contract::{ContractVm, NoContracts, contract_address};
 pub use crypto::{PublicKey, Signature, SigningKey};

@@ -7,7 +7,9 @@
 //! the sans-IO [`crate::sync`] state machine; the network is reached only
 //! through bounded queues.
 //!
-//! - Proposals travel with their block. A body is kept (in the
+//! - Proposals travel with their block, its transactions named by hash
+//!   ([`compact`]: filled from the mempool, the rest fetched from the
+//!   sender), then judged as full proposals. A body is kept (in the
 //!   [`proposals`] store, bounded per proposer) only after the proposal's
 //!   signature verified and the body matched the signed header, so a
 //!   tampered copy is refused as a message and never decides the value's
@@ -80,9 +82,15 @@ pub struct ConsensusStatus {
     pub synced_blocks: u64,
     /// Equivocations (double signs) this node has seen since it started.
     pub equivocations: u64,
+    /// Compact proposals since start: filled from the mempool, completed
+    /// by fetching transactions from a peer, and not filled.
+    pub compact_filled: u64,
+    pub compact_fetched: u64,
+    pub compact_unfilled: u64,
 }
 
 mod byzantine;
+pub mod compact;
 pub mod executor;
 mod gossip;
 pub mod proposals;
@@ -128,6 +136,8 @@ pub struct Engine {
     /// is forwarded again at most every [`RELAY_AGAIN`] (so rebroadcasts
     /// cross several hops, and replays cannot make it amplify).
     relayed: BTreeMap<Hash, Instant>,
+    /// Compact proposals waiting for transactions from a peer.
+    fetches: compact::Fetches,
     /// Values being validated by the executor, with their (height, round).
     validating: BTreeMap<ValueId, (Height, u32)>,
     /// Propose timeouts held back until the validation of a proposal of
@@ -228,6 +238,7 @@ impl Engine {
                 jobs: None,
                 pending_late: staking::PendingLate::new(),
                 relayed: BTreeMap::new(),
+                fetches: BTreeMap::new(),
                 applying_sync: None,
                 wal_seq: 0,
                 interval,
@@ -418,6 +429,7 @@ impl Engine {
         };
         self.proposals.start_height(height);
         self.awaiting_body.retain(|_, (h, _)| *h >= height);
+        self.drop_fetches_below(height);
         self.validating.retain(|_, (h, _)| *h >= height);
         self.deferred.retain(|t| t.height.0 >= height.0);
         self.relayed.clear();
@@ -480,10 +492,17 @@ impl Engine {
     fn on_net(&mut self, ev: NetEvent) -> Result<(), EngineError> {
         let now = now_ms();
         match ev {
+            NetEvent::Consensus { msg: ConsensusMsg::CompactProposal { proposal, block }, id, from, content } => {
+                if let Some(verdict) = self.on_compact(proposal, block, &id, content, from)? {
+                    self.net.report(id, from, verdict);
+                }
+            }
             NetEvent::Consensus { msg, id, from, content } => {
                 let verdict = self.on_consensus(msg, content, from)?;
                 self.net.report(id, from, verdict);
             }
+            NetEvent::Txs { peer, txs } => self.on_txs(peer, txs)?,
+            NetEvent::TxsFailed { peer } => self.on_txs_failed(peer),
             NetEvent::PeerStatus { peer, tip } => {
                 self.sync.on_tip(peer, tip, now);
                 self.poll_sync();
@@ -610,7 +629,11 @@ impl Engine {
                     None => self.chain.store().pending_block(&Hash(id.0))?,
                 };
                 match block {
-                    Some(block) => self.net.broadcast(&ConsensusMsg::Proposal { proposal: p, block: Box::new(block) }),
+                    // Transactions by hash: the validators hold them already.
+                    Some(block) => self.net.broadcast(&ConsensusMsg::CompactProposal {
+                        proposal: p,
+                        block: Box::new(ledger::CompactBlock::of(&block)),
+                    }),
                     None => tracing::warn!(value = %Hash(id.0), "cannot broadcast a proposal without its block"),
                 }
                 Ok(None)

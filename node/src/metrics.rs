@@ -230,6 +230,7 @@ struct LiveGauges {
     mempool_failed: Family<Label, Counter>,
     phase_seconds: Family<Label, Counter<f64, std::sync::atomic::AtomicU64>>,
     phase_count: Family<Label, Counter>,
+    compact: Family<Label, Counter>,
     peers: Gauge,
     recv_bytes: Family<Label, Counter>,
     send_bytes: Family<Label, Counter>,
@@ -374,6 +375,11 @@ impl Metrics {
             live.phase_seconds.clone(),
         );
         reg.register("block_phase", "Times each block phase ran since start", live.phase_count.clone());
+        reg.register(
+            "consensus_compact_proposals",
+            "Compact proposals received, by outcome: filled from the mempool, fetched (missing transactions asked of a peer), unfilled",
+            live.compact.clone(),
+        );
         // P2P.
         reg.register("p2p_peers", "Connected peers", live.peers.clone());
         reg.register("p2p_message_receive_bytes", "Gossip payload bytes received, by topic", live.recv_bytes.clone());
@@ -543,6 +549,9 @@ impl Metrics {
             l.best_peer_height.set(gauge_i(cs.best_peer_height));
             follow(&l.synced_blocks, cs.synced_blocks);
             follow(&l.equivocations, cs.equivocations);
+            follow(&l.compact.get_or_create(&[("outcome", "filled")]), cs.compact_filled);
+            follow(&l.compact.get_or_create(&[("outcome", "fetched")]), cs.compact_fetched);
+            follow(&l.compact.get_or_create(&[("outcome", "unfilled")]), cs.compact_unfilled);
         }
         if let Some(net) = &ctx.net {
             l.peers.set(gauge_i(net.peer_count()));

@@ -298,6 +298,10 @@ impl NetHost for Chain {
         self.synced_blocks(from, max).map_err(|e| e.to_string())
     }
 
+    fn txs_by_hash(&self, hashes: &[ledger::Hash], max_bytes: usize) -> Vec<ledger::SignedTx> {
+        self.mempool_txs(hashes, max_bytes)
+    }
+
     fn admit_txs(&self, batch: &[Vec<u8>]) -> Vec<TxAdmission> {
         let invalid = |e: &crate::mempool::MempoolError| tx_admission(e) == TxAdmission::Invalid;
         self.submit_txs(batch, invalid)

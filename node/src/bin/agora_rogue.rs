@@ -279,9 +279,31 @@ impl Rogue {
                     self.stats.bad_bodies += 1;
                 }
             }
+            ConsensusMsg::CompactProposal { proposal, block } => {
+                self.stats.proposals += 1;
+                if block.hash().0 != proposal.proposal.value_id.0 || block.check_roots().is_err() {
+                    self.stats.bad_bodies += 1;
+                }
+            }
             ConsensusMsg::Vote(_) => self.stats.votes += 1,
         }
         match msg {
+            // A compact copy with other hashes than the signed ones (one made
+            // up, or one dropped): the same as a tampered body.
+            ConsensusMsg::CompactProposal { proposal, block } if self.cli.tamper => {
+                for _ in 0..self.cli.tamper_copies.max(1) {
+                    self.counter += 1;
+                    let mut block = block.clone();
+                    if self.counter.is_multiple_of(2) && !block.tx_hashes.is_empty() {
+                        block.tx_hashes.pop();
+                    } else {
+                        block.tx_hashes.push(ledger::Hash(rand::random::<[u8; 32]>()));
+                    }
+                    if self.publish_msg(&ConsensusMsg::CompactProposal { proposal: proposal.clone(), block }) {
+                        self.stats.tampered += 1;
+                    }
+                }
+            }
             ConsensusMsg::Proposal { proposal, block } if self.cli.tamper => {
                 for _ in 0..self.cli.tamper_copies.max(1) {
                     self.counter += 1;
@@ -301,7 +323,7 @@ impl Rogue {
                     }
                 }
             }
-            ConsensusMsg::Proposal { .. } => {}
+            ConsensusMsg::Proposal { .. } | ConsensusMsg::CompactProposal { .. } => {}
         }
     }
 
@@ -384,6 +406,8 @@ impl Rogue {
                             self.stats.peer(peer).served += 1;
                             SyncResponse::Blocks(Vec::new())
                         }
+                        // It holds no mempool: nothing to give.
+                        SyncRequest::Txs { .. } => SyncResponse::Txs(Vec::new()),
                     };
                     let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
                 }
@@ -391,6 +415,7 @@ impl Rogue {
                     let p = self.stats.peer(peer);
                     p.outstanding = p.outstanding.saturating_sub(1);
                     match response {
+                        SyncResponse::Txs(_) => p.answers += 1,
                         SyncResponse::Blocks(blocks) => {
                             p.answers += 1;
                             self.stats.answers += 1;

@@ -2,7 +2,7 @@
 //! with their certificates, and the proposer priorities of the next height.
 
 use consensus::ProposerSelection;
-use ledger::Height;
+use ledger::{Hash, Height};
 
 use super::{Chain, ChainError};
 
@@ -130,5 +130,33 @@ impl Chain {
             sel = sel.next_height(&*self.validators_at(Height(h + 1))?);
         }
         Ok(sel)
+    }
+}
+
+impl Chain {
+    /// The mempool's transactions with these hashes, one answer per hash
+    /// (how a compact proposal is filled in).
+    pub fn mempool_lookup(&self, hashes: &[Hash]) -> Vec<Option<ledger::SignedTx>> {
+        match self.mempool.lock() {
+            Ok(pool) => hashes.iter().map(|h| pool.get(h).map(|t| t.tx().clone())).collect(),
+            Err(_) => vec![None; hashes.len()],
+        }
+    }
+
+    /// What a peer filling a compact proposal asked for: the mempool's
+    /// transactions with these hashes, in the order asked, those it lacks
+    /// left out, and no more than `max_bytes` of them (encoded).
+    pub fn mempool_txs(&self, hashes: &[Hash], max_bytes: usize) -> Vec<ledger::SignedTx> {
+        let Ok(pool) = self.mempool.lock() else { return Vec::new() };
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        for t in hashes.iter().filter_map(|h| pool.get(h)) {
+            bytes = bytes.saturating_add(t.encoded_len());
+            if bytes > max_bytes {
+                break;
+            }
+            out.push(t.tx().clone());
+        }
+        out
     }
 }

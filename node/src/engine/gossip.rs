@@ -36,6 +36,8 @@ impl Engine {
                 (proposal.proposal.height, SignedMessage::Proposal(proposal.clone()))
             }
             ConsensusMsg::Vote(v) => (v.vote.height, SignedMessage::Vote(v.clone())),
+            // Filled in first (`on_compact`), then judged as a full proposal.
+            ConsensusMsg::CompactProposal { .. } => return Ok(MessageAcceptance::Ignore),
         };
         let current = match self.core.state() {
             Some(s) => s.height,
@@ -90,7 +92,9 @@ impl Engine {
             return Ok(MessageAcceptance::Reject);
         }
         let input = match msg {
-            ConsensusMsg::Proposal { proposal, .. } => Input::ProposalReceived(proposal),
+            ConsensusMsg::Proposal { proposal, .. } | ConsensusMsg::CompactProposal { proposal, .. } => {
+                Input::ProposalReceived(proposal)
+            }
             ConsensusMsg::Vote(v) => Input::VoteReceived(v),
         };
         match self.step(input)? {
@@ -151,7 +155,9 @@ impl Engine {
         // The core still sees it: an old-round copy is how a peer stuck in
         // that round shows up (see the core's catch-up).
         let input = match msg {
-            ConsensusMsg::Proposal { proposal, .. } => Input::ProposalReceived(proposal),
+            ConsensusMsg::Proposal { proposal, .. } | ConsensusMsg::CompactProposal { proposal, .. } => {
+                Input::ProposalReceived(proposal)
+            }
             ConsensusMsg::Vote(v) => Input::VoteReceived(v),
         };
         let _ = self.step(input)?;
@@ -168,7 +174,7 @@ impl Engine {
     /// A next-height proposal must come from that height's proposer of its
     /// round and name an earlier POL round (the checks the core makes when
     /// the height starts, made now so nothing it would refuse is forwarded).
-    fn next_height_proposer_ok(&self, p: &consensus::Proposal) -> bool {
+    pub(super) fn next_height_proposer_ok(&self, p: &consensus::Proposal) -> bool {
         if p.pol_round.is_some_and(|pol| pol >= p.round) {
             return false;
         }
@@ -180,7 +186,7 @@ impl Engine {
     }
 
     /// Checks a message's signature against its height's validator set.
-    fn verify(&self, height: consensus::Height, msg: &SignedMessage) -> Result<(), ()> {
+    pub(super) fn verify(&self, height: consensus::Height, msg: &SignedMessage) -> Result<(), ()> {
         match msg {
             SignedMessage::Proposal(p) => {
                 let key = self.verify_member(height, &p.proposal.proposer)?;

@@ -61,7 +61,7 @@ mod serve;
 mod task;
 use task::{Internal, MAX_ADMISSIONS, Redial, Task};
 mod wire;
-pub use wire::{ConsensusMsg, MAX_SYNC_BLOCKS, SyncCodec, SyncRequest, SyncResponse};
+pub use wire::{ConsensusMsg, MAX_SYNC_BLOCKS, MAX_TX_FETCH, SyncCodec, SyncRequest, SyncResponse};
 
 #[derive(NetworkBehaviour)]
 struct Behaviour {
@@ -85,12 +85,18 @@ pub enum NetEvent {
     SyncFailed { peer: PeerId, reason: String },
     /// A peer disconnected (its status is stale).
     PeerGone(PeerId),
+    /// Transactions a peer sent in answer to [`NetworkHandle::request_txs`]
+    /// (not yet checked against what was asked).
+    Txs { peer: PeerId, txs: Vec<ledger::SignedTx> },
+    /// A transaction request failed (timeout, disconnect, error answer).
+    TxsFailed { peer: PeerId },
 }
 
 enum Command {
     PublishConsensus(Vec<u8>),
     Report { id: MessageId, from: PeerId, acceptance: MessageAcceptance },
     RequestBlocks { peer: PeerId, from: Height, max: u32 },
+    RequestTxs { peer: PeerId, hashes: Vec<Hash> },
     Penalise { peer: PeerId, reason: String },
 }
 
@@ -104,6 +110,9 @@ pub trait NetHost: Send + Sync + 'static {
     /// one verdict per transaction up to and including the first `Invalid`,
     /// after which the rest are not admitted.
     fn admit_txs(&self, batch: &[Vec<u8>]) -> Vec<TxAdmission>;
+    /// The transactions with these hashes this node holds (its mempool), in
+    /// the order asked; at most `max_bytes` of them (encoded).
+    fn txs_by_hash(&self, hashes: &[Hash], max_bytes: usize) -> Vec<ledger::SignedTx>;
 }
 
 /// The verdict on one gossiped transaction.
@@ -132,6 +141,10 @@ pub const MAX_SERVING_PER_PEER: usize = 2;
 /// Block requests served per peer per second (a syncing node has one out at
 /// a time); more are answered "busy".
 pub const MAX_SERVED_PER_SECOND: u32 = 4;
+/// Transaction requests (compact proposals being filled) answered per peer
+/// per second; more are answered "busy". An honest validator asks at most
+/// once per proposal it lacks transactions of.
+pub const MAX_TX_REQUESTS_PER_SECOND: u32 = 16;
 /// The error answer of a server at its serving bound (no blame).
 pub const BUSY: &str = "busy";
 /// How long a penalised peer stays out.
@@ -154,6 +167,7 @@ impl std::fmt::Debug for Command {
             Command::PublishConsensus(b) => write!(f, "PublishConsensus({} bytes)", b.len()),
             Command::Report { id, acceptance, .. } => write!(f, "Report({id}, {acceptance:?})"),
             Command::RequestBlocks { peer, from, max } => write!(f, "RequestBlocks({peer}, {from}, {max})"),
+            Command::RequestTxs { peer, hashes } => write!(f, "RequestTxs({peer}, {} hashes)", hashes.len()),
             Command::Penalise { peer, reason } => write!(f, "Penalise({peer}: {reason})"),
         }
     }
@@ -188,6 +202,14 @@ impl NetworkHandle {
     /// request times out in the sync state machine and is made again.
     pub fn request_blocks(&self, peer: PeerId, from: Height, max: u32) {
         self.command(Command::RequestBlocks { peer, from, max });
+    }
+
+    /// Asks `peer` for transactions by hash (at most [`MAX_TX_FETCH`]; more
+    /// are not asked for). Queue full: dropped (the engine's fetch then ends
+    /// with its height or round, like a proposal never received).
+    pub fn request_txs(&self, peer: PeerId, mut hashes: Vec<Hash>) {
+        hashes.truncate(MAX_TX_FETCH);
+        self.command(Command::RequestTxs { peer, hashes });
     }
 
     /// Disconnects `peer` and keeps it out for [`BAN`].
@@ -400,6 +422,8 @@ pub async fn start(
         max_peers: cfg.p2p.max_peers,
         genesis_hash: cfg.genesis_hash,
         pending_blocks: BTreeMap::new(),
+        pending_txs: BTreeMap::new(),
+        max_tx_response: max_response.saturating_sub(64 * 1024),
         internal: mpsc::channel(MAX_ADMISSIONS + MAX_SERVING),
         tx_batch: Vec::new(),
         tx_batch_bytes: 0,

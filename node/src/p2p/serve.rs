@@ -5,8 +5,11 @@ use libp2p::PeerId;
 use libp2p::gossipsub::MessageAcceptance;
 use libp2p::request_response::{self, ResponseChannel};
 
-use super::wire::{MAX_SYNC_BLOCKS, SyncRequest, SyncResponse, TX_BATCH_MAX};
-use super::{Internal, MAX_SERVED_PER_SECOND, MAX_SERVING, MAX_SERVING_PER_PEER, NetEvent, NetHost, Task, TxAdmission};
+use super::wire::{MAX_SYNC_BLOCKS, MAX_TX_FETCH, SyncRequest, SyncResponse, TX_BATCH_MAX};
+use super::{
+    Internal, MAX_SERVED_PER_SECOND, MAX_SERVING, MAX_SERVING_PER_PEER, MAX_TX_REQUESTS_PER_SECOND, NetEvent, NetHost,
+    Task, TxAdmission,
+};
 
 /// Admits a gossiped batch: any undecodable or badly signed transaction
 /// rejects the batch (the sender is penalised); a batch with at least one
@@ -38,19 +41,24 @@ impl Task {
                 return;
             }
             SyncRequest::Blocks { from, max } => (from, max.min(MAX_SYNC_BLOCKS)),
+            SyncRequest::Txs { hashes } => {
+                // Answered here from the mempool (a map lookup per hash, at
+                // most MAX_TX_FETCH of them), within the same per-peer rate.
+                let response = if hashes.len() > MAX_TX_FETCH {
+                    SyncResponse::Error(format!("more than {MAX_TX_FETCH} hashes"))
+                } else if !self.may_serve(peer, false) {
+                    SyncResponse::Error(super::BUSY.into())
+                } else {
+                    SyncResponse::Txs(self.host.txs_by_hash(&hashes, self.max_tx_response))
+                };
+                let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
+                return;
+            }
         };
-        let total: usize = self.serving.values().sum();
-        let mine = self.serving.get(&peer).copied().unwrap_or(0);
-        let now = tokio::time::Instant::now();
-        let window = self.serve_window.entry(peer).or_insert((now, 0));
-        if now.duration_since(window.0) >= std::time::Duration::from_secs(1) {
-            *window = (now, 0);
-        }
-        if total >= MAX_SERVING || mine >= MAX_SERVING_PER_PEER || window.1 >= MAX_SERVED_PER_SECOND {
+        if !self.may_serve(peer, true) {
             let _ = self.swarm.behaviour_mut().sync.send_response(channel, SyncResponse::Error(super::BUSY.into()));
             return;
         }
-        window.1 += 1;
         *self.serving.entry(peer).or_default() += 1;
         let host = self.host.clone();
         let out = self.internal.0.clone();
@@ -63,6 +71,33 @@ impl Task {
         });
     }
 
+    /// Whether `peer` may be served now (then counted in its second's
+    /// window). Block requests (`blocks`, served off the swarm task): at most
+    /// `MAX_SERVED_PER_SECOND` a second per peer, `MAX_SERVING_PER_PEER` at
+    /// once and `MAX_SERVING` in total. Transaction requests (answered on the
+    /// swarm task from the mempool): at most `MAX_TX_REQUESTS_PER_SECOND`.
+    fn may_serve(&mut self, peer: PeerId, blocks: bool) -> bool {
+        let total: usize = self.serving.values().sum();
+        let mine = self.serving.get(&peer).copied().unwrap_or(0);
+        let now = tokio::time::Instant::now();
+        let window = self.serve_window.entry(peer).or_insert((now, 0, 0));
+        if now.duration_since(window.0) >= std::time::Duration::from_secs(1) {
+            *window = (now, 0, 0);
+        }
+        if blocks {
+            if window.1 >= MAX_SERVED_PER_SECOND || total >= MAX_SERVING || mine >= MAX_SERVING_PER_PEER {
+                return false;
+            }
+            window.1 += 1;
+        } else {
+            if window.2 >= MAX_TX_REQUESTS_PER_SECOND {
+                return false;
+            }
+            window.2 += 1;
+        }
+        true
+    }
+
     /// Sync requests from peers, and the answers to ours.
     pub(super) fn on_sync(&mut self, ev: request_response::Event<SyncRequest, SyncResponse>) {
         match ev {
@@ -70,7 +105,12 @@ impl Task {
                 request_response::Message::Request { request, channel, .. } => self.serve(peer, request, channel),
                 request_response::Message::Response { request_id, response } => {
                     let was_blocks = self.pending_blocks.remove(&request_id).is_some();
+                    let was_txs = self.pending_txs.remove(&request_id).is_some();
                     match response {
+                        SyncResponse::Txs(txs) if was_txs => self.send_event(NetEvent::Txs { peer, txs }),
+                        // Transactions we did not ask for: not looked at.
+                        SyncResponse::Txs(_) => {}
+                        SyncResponse::Error(_) if was_txs => self.send_event(NetEvent::TxsFailed { peer }),
                         SyncResponse::Status { genesis, tip } => {
                             if genesis == self.genesis_hash {
                                 self.send_event(NetEvent::PeerStatus { peer, tip });
@@ -96,6 +136,11 @@ impl Task {
             {
                 self.pending_blocks.remove(&request_id);
                 self.send_event(NetEvent::SyncFailed { peer, reason: error.to_string() });
+            }
+            request_response::Event::OutboundFailure { peer, request_id, .. }
+                if self.pending_txs.remove(&request_id).is_some() =>
+            {
+                self.send_event(NetEvent::TxsFailed { peer });
             }
             _ => {}
         }

@@ -53,6 +53,11 @@ pub(super) struct Task {
     pub(super) genesis_hash: Hash,
     /// Our outstanding block requests.
     pub(super) pending_blocks: BTreeMap<OutboundRequestId, PeerId>,
+    /// Most bytes of transactions in one answer to a transaction request
+    /// (below what a peer's codec accepts as a response).
+    pub(super) max_tx_response: usize,
+    /// Our outstanding transaction requests (compact proposals being filled).
+    pub(super) pending_txs: BTreeMap<OutboundRequestId, PeerId>,
     pub(super) internal: (mpsc::Sender<Internal>, mpsc::Receiver<Internal>),
     pub(super) tx_batch: Vec<Vec<u8>>,
     pub(super) tx_batch_bytes: usize,
@@ -62,7 +67,8 @@ pub(super) struct Task {
     pub(super) serving: BTreeMap<PeerId, usize>,
     /// Block requests served per peer in the current second (connected
     /// peers only), at most `MAX_SERVED_PER_SECOND`.
-    pub(super) serve_window: BTreeMap<PeerId, (Instant, u32)>,
+    /// and transaction requests (at most `MAX_TX_REQUESTS_PER_SECOND`).
+    pub(super) serve_window: BTreeMap<PeerId, (Instant, u32, u32)>,
     /// Penalised peers and when their ban ends.
     pub(super) banned: BTreeMap<PeerId, Instant>,
     /// Invalid gossip messages per peer (for the log).
@@ -243,6 +249,10 @@ impl Task {
             Command::RequestBlocks { peer, from, max } => {
                 let id = self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Blocks { from, max });
                 self.pending_blocks.insert(id, peer);
+            }
+            Command::RequestTxs { peer, hashes } => {
+                let id = self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Txs { hashes });
+                self.pending_txs.insert(id, peer);
             }
             Command::Penalise { peer, reason } => self.penalise(peer, &reason),
         }

@@ -115,3 +115,45 @@ fn sync_frames_over_the_limit_are_refused() {
         assert!(codec.read_request(&proto, &mut futures::io::Cursor::new(&huge)).await.is_err());
     });
 }
+
+/// What a peer filling a compact proposal gets: the mempool's transactions
+/// in the order asked, unknown hashes left out, cut at the byte bound.
+#[test]
+fn tx_requests_are_answered_from_the_mempool_within_the_byte_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let (user, val) = (SigningKey::from_bytes(&[1; 32]), SigningKey::from_bytes(&[2; 32]));
+    let c = chain(dir.path(), &user, &val);
+    let hashes: Vec<Hash> = (0..4).map(|n| c.submit_tx(&transfer(&user, n, "p2p-test")).unwrap()).collect();
+    let unknown = Hash([9; 32]);
+    let asked = [hashes[3], unknown, hashes[0], hashes[2]];
+    let got = c.txs_by_hash(&asked, usize::MAX);
+    assert_eq!(got.iter().map(ledger::SignedTx::hash).collect::<Vec<_>>(), vec![hashes[3], hashes[0], hashes[2]]);
+    let one = got[0].encode().len();
+    assert_eq!(c.txs_by_hash(&asked, 2 * one).len(), 2);
+    assert!(c.txs_by_hash(&asked, one - 1).is_empty());
+    // The lookup that fills a compact proposal: one answer per hash.
+    let found = c.mempool_lookup(&asked);
+    assert_eq!(found.iter().map(Option::is_some).collect::<Vec<_>>(), vec![true, false, true, true]);
+}
+
+/// A transaction request at its bound fits the request frame; one past it
+/// does not (and the server refuses more than MAX_TX_FETCH hashes anyway).
+#[test]
+fn tx_request_frames_are_bounded() {
+    futures::executor::block_on(async {
+        let mut codec = SyncCodec { max_response: 1024 };
+        let proto = StreamProtocol::new("/agora/sync/1");
+        let at_bound = SyncRequest::Txs { hashes: vec![Hash([1; 32]); MAX_TX_FETCH] };
+        let mut buf = Vec::new();
+        codec.write_request(&proto, &mut futures::io::Cursor::new(&mut buf), at_bound).await.unwrap();
+        match codec.read_request(&proto, &mut futures::io::Cursor::new(&buf)).await.unwrap() {
+            SyncRequest::Txs { hashes } => assert_eq!(hashes.len(), MAX_TX_FETCH),
+            other => panic!("unexpected {other:?}"),
+        }
+        let over = SyncRequest::Txs { hashes: vec![Hash([1; 32]); 2 * MAX_TX_FETCH] };
+        let mut buf = Vec::new();
+        codec.write_request(&proto, &mut futures::io::Cursor::new(&mut buf), over).await.unwrap();
+        let err = codec.read_request(&proto, &mut futures::io::Cursor::new(&buf)).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+    });
+}

@@ -12,11 +12,23 @@ use libp2p::StreamProtocol;
 use libp2p::request_response;
 
 /// A consensus message as it travels on the consensus topic. A proposal
-/// carries its whole block, so every validator can execute it before voting.
+/// carries its block (honest nodes send it compact, transactions by hash),
+/// so every validator can execute it before voting.
 #[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
 pub enum ConsensusMsg {
-    Proposal { proposal: SignedProposal, block: Box<Block> },
+    Proposal {
+        proposal: SignedProposal,
+        block: Box<Block>,
+    },
     Vote(SignedVote),
+    /// A proposal whose block names its transactions by hash (how honest
+    /// nodes send proposals; see [`ledger::CompactBlock`]). A receiver
+    /// fills it from its mempool and asks the sender for the rest
+    /// ([`SyncRequest::Txs`]).
+    CompactProposal {
+        proposal: SignedProposal,
+        block: Box<ledger::CompactBlock>,
+    },
 }
 
 /// Block-sync requests.
@@ -26,18 +38,30 @@ pub enum SyncRequest {
     Status,
     /// Decided blocks `from..` (at most `max`), each with its certificate.
     Blocks { from: Height, max: u32 },
+    /// The transactions with these hashes (at most [`MAX_TX_FETCH`]) the
+    /// peer holds: those of a compact proposal the asker lacks.
+    Txs { hashes: Vec<Hash> },
 }
 
 /// Block-sync responses.
 #[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
 pub enum SyncResponse {
-    Status { genesis: Hash, tip: Height },
+    Status {
+        genesis: Hash,
+        tip: Height,
+    },
     Blocks(Vec<CertifiedBlock>),
     Error(String),
+    /// The asked-for transactions this peer holds, in the order asked
+    /// (those it lacks are left out).
+    Txs(Vec<ledger::SignedTx>),
 }
 
-/// Largest sync request accepted (they are tiny).
-pub(super) const MAX_SYNC_REQUEST: usize = 1024;
+/// Most transaction hashes one request may name.
+pub const MAX_TX_FETCH: usize = 8192;
+/// Largest sync request accepted: a transaction request at its bound (block
+/// requests are tiny).
+pub(super) const MAX_SYNC_REQUEST: usize = 64 + 32 * MAX_TX_FETCH;
 /// Most blocks a peer may ask for in one request.
 pub const MAX_SYNC_BLOCKS: u32 = 64;
 /// Transactions per gossiped batch, and how long a partial batch waits.
