@@ -238,7 +238,7 @@ impl Engine {
                 jobs: None,
                 pending_late: staking::PendingLate::new(),
                 relayed: BTreeMap::new(),
-                fetches: BTreeMap::new(),
+                fetches: compact::Fetches::default(),
                 applying_sync: None,
                 wal_seq: 0,
                 interval,
@@ -429,7 +429,7 @@ impl Engine {
         };
         self.proposals.start_height(height);
         self.awaiting_body.retain(|_, (h, _)| *h >= height);
-        self.drop_fetches_below(height);
+        self.drop_fetches_below(height)?;
         self.validating.retain(|_, (h, _)| *h >= height);
         self.deferred.retain(|t| t.height.0 >= height.0);
         self.relayed.clear();
@@ -502,7 +502,7 @@ impl Engine {
                 self.net.report(id, from, verdict);
             }
             NetEvent::Txs { peer, txs } => self.on_txs(peer, txs)?,
-            NetEvent::TxsFailed { peer } => self.on_txs_failed(peer),
+            NetEvent::TxsFailed { peer } => self.on_txs_failed(peer)?,
             NetEvent::PeerStatus { peer, tip } => {
                 self.sync.on_tip(peer, tip, now);
                 self.poll_sync();

@@ -9,12 +9,15 @@
 //! - Filled from the mempool, it becomes the full proposal and takes the
 //!   full proposal's path (same checks, same verdicts).
 //! - Transactions missing here are asked of the peer that sent the proposal
-//!   (it had the whole block: it forwards only once it has), at most
-//!   [`crate::p2p::MAX_TX_FETCH`] a request, only after the proposal's
-//!   signature and proposer were verified (so bogus proposals cost no
-//!   request), at most [`MAX_FETCHES`] at once. Every transaction that comes
-//!   back must have an asked-for hash. The gossip verdict waits for the
-//!   answer; a fetch that fails, brings nothing new or outlives its height
+//!   (an honest relay had the whole block: it forwards only once it has),
+//!   then, if that peer fails or has nothing new, of other connected peers
+//!   (at most [`MAX_FETCH_PEERS`] in all, so a relay that races to deliver
+//!   proposals and then withholds their transactions only delays them). At
+//!   most [`crate::p2p::MAX_TX_FETCH`] hashes a request, only after the
+//!   proposal's signature and proposer were verified (so bogus proposals
+//!   cost no request), at most [`MAX_FETCHES`] proposals at once. Only
+//!   transactions with an asked-for hash are taken. The gossip verdict waits
+//!   for the answer; a fetch that runs out of peers or outlives its height
 //!   ends as "ignore" (no blame: the core then treats the proposal as never
 //!   received and prevotes nil on its timeout, and block sync fetches a
 //!   decided block it lacks).
@@ -31,29 +34,179 @@ use crate::p2p::{ConsensusMsg, MAX_TX_FETCH};
 
 /// Compact proposals being filled at once; past it the oldest is dropped.
 pub const MAX_FETCHES: usize = 8;
+/// Peers asked for one proposal's transactions, the sender first.
+pub const MAX_FETCH_PEERS: usize = 3;
 
 /// A compact proposal waiting for transactions from a peer.
 #[derive(Debug)]
-pub(super) struct Fetch {
-    height: Height,
-    proposal: SignedProposal,
-    block: CompactBlock,
-    txs: Vec<Option<SignedTx>>,
-    /// The gossip message waiting for its verdict.
-    id: MessageId,
-    content: Hash,
-    from: PeerId,
-    /// Requests made so far (each must bring something new).
+pub struct Fetch {
+    pub height: Height,
+    pub round: u32,
+    pub proposal: SignedProposal,
+    pub block: CompactBlock,
+    pub txs: Vec<Option<SignedTx>>,
+    /// The gossip message waiting for its verdict, and its sender.
+    pub id: MessageId,
+    pub content: Hash,
+    pub from: PeerId,
+    /// The peer asked now, and every peer asked so far.
+    asked: PeerId,
+    tried: Vec<PeerId>,
+    /// Requests made of the peer asked now (each must bring something new).
     requests: usize,
 }
 
 impl Fetch {
+    pub fn new(
+        proposal: SignedProposal,
+        block: CompactBlock,
+        txs: Vec<Option<SignedTx>>,
+        id: MessageId,
+        content: Hash,
+        from: PeerId,
+    ) -> Fetch {
+        let p = &proposal.proposal;
+        Fetch {
+            height: Height(p.height.0),
+            round: p.round.0,
+            proposal,
+            block,
+            txs,
+            id,
+            content,
+            from,
+            asked: from,
+            tried: vec![from],
+            requests: 1,
+        }
+    }
+
     fn missing(&self) -> Vec<Hash> {
         self.block.tx_hashes.iter().zip(&self.txs).filter(|(_, t)| t.is_none()).map(|(h, _)| *h).collect()
     }
+
+    fn value_id(&self) -> ValueId {
+        self.proposal.proposal.value_id
+    }
 }
 
-pub(super) type Fetches = BTreeMap<ValueId, Fetch>;
+/// What the engine does next for a fetch.
+#[derive(Debug)]
+pub enum Step {
+    /// Ask `peer` for these transactions.
+    Ask { peer: PeerId, hashes: Vec<Hash> },
+    /// Every transaction is here: judge the full proposal.
+    Filled(Box<Fetch>),
+    /// Given up (no verdict against anyone).
+    Ended(Box<Fetch>, &'static str),
+}
+
+/// The fetches in progress (pure: the engine carries out the steps).
+#[derive(Debug, Default)]
+pub struct Fetches {
+    by_value: BTreeMap<ValueId, Fetch>,
+}
+
+impl Fetches {
+    pub fn contains(&self, v: &ValueId) -> bool {
+        self.by_value.contains_key(v)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_value.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_value.is_empty()
+    }
+
+    /// Starts a fetch: asks its sender for what is missing. Past
+    /// [`MAX_FETCHES`] the lowest (height, round) one ends first.
+    pub fn start(&mut self, fetch: Fetch) -> Vec<Step> {
+        let mut steps = Vec::new();
+        if self.by_value.contains_key(&fetch.value_id()) {
+            steps.push(Step::Ended(Box::new(fetch), "already being filled"));
+            return steps;
+        }
+        while self.by_value.len() >= MAX_FETCHES {
+            let Some(oldest) = self.by_value.iter().min_by_key(|(_, f)| (f.height, f.round)).map(|(v, _)| *v) else {
+                break;
+            };
+            if let Some(f) = self.by_value.remove(&oldest) {
+                steps.push(Step::Ended(Box::new(f), "too many proposals being filled"));
+            }
+        }
+        steps.push(Step::Ask { peer: fetch.from, hashes: fetch.missing() });
+        self.by_value.insert(fetch.value_id(), fetch);
+        steps
+    }
+
+    /// Transactions `peer` sent: they fill the fetches asked of it (only
+    /// asked-for hashes are taken). A fetch whose answer brought nothing new
+    /// moves to another peer; one cut at the response size asks for the rest.
+    pub fn on_txs(&mut self, peer: PeerId, txs: Vec<SignedTx>, connected: &[PeerId]) -> Vec<Step> {
+        let mut by_hash: HashMap<Hash, SignedTx> = txs.into_iter().map(|t| (t.hash(), t)).collect();
+        let asked: Vec<ValueId> = self.by_value.iter().filter(|(_, f)| f.asked == peer).map(|(v, _)| *v).collect();
+        let mut steps = Vec::new();
+        for v in asked {
+            let Some(f) = self.by_value.get_mut(&v) else { continue };
+            let mut new = 0usize;
+            for (h, slot) in f.block.tx_hashes.iter().zip(f.txs.iter_mut()) {
+                if slot.is_none()
+                    && let Some(t) = by_hash.remove(h)
+                {
+                    *slot = Some(t);
+                    new += 1;
+                }
+            }
+            let missing = f.missing();
+            // A block needs at most one request per MAX_TX_FETCH of its
+            // transactions from one peer.
+            let spent = f.requests > f.block.tx_hashes.len().div_ceil(MAX_TX_FETCH);
+            if missing.is_empty() {
+                if let Some(f) = self.by_value.remove(&v) {
+                    steps.push(Step::Filled(Box::new(f)));
+                }
+            } else if new == 0 || spent {
+                steps.extend(self.next_peer(v, connected));
+            } else {
+                f.requests += 1;
+                steps.push(Step::Ask { peer, hashes: missing });
+            }
+        }
+        steps
+    }
+
+    /// A request to `peer` failed: its fetches move to another peer.
+    pub fn on_failed(&mut self, peer: PeerId, connected: &[PeerId]) -> Vec<Step> {
+        let asked: Vec<ValueId> = self.by_value.iter().filter(|(_, f)| f.asked == peer).map(|(v, _)| *v).collect();
+        asked.into_iter().flat_map(|v| self.next_peer(v, connected)).collect()
+    }
+
+    /// Fetches of heights below `height` end (the core moved on).
+    pub fn drop_below(&mut self, height: Height) -> Vec<Step> {
+        let old: Vec<ValueId> = self.by_value.iter().filter(|(_, f)| f.height < height).map(|(v, _)| *v).collect();
+        old.into_iter()
+            .filter_map(|v| self.by_value.remove(&v))
+            .map(|f| Step::Ended(Box::new(f), "the height is over"))
+            .collect()
+    }
+
+    /// The next connected peer not asked yet, or the end after
+    /// [`MAX_FETCH_PEERS`].
+    fn next_peer(&mut self, v: ValueId, connected: &[PeerId]) -> Option<Step> {
+        let f = self.by_value.get_mut(&v)?;
+        match connected.iter().find(|p| !f.tried.contains(p)) {
+            Some(&p) if f.tried.len() < MAX_FETCH_PEERS => {
+                f.tried.push(p);
+                f.asked = p;
+                f.requests = 1;
+                Some(Step::Ask { peer: p, hashes: f.missing() })
+            }
+            _ => self.by_value.remove(&v).map(|f| Step::Ended(Box::new(f), "no peer had them")),
+        }
+    }
+}
 
 impl Engine {
     /// A gossiped compact proposal. `None`: the verdict comes later (once
@@ -81,7 +234,7 @@ impl Engine {
                 if found.iter().all(Option::is_some) {
                     block.assemble(found.into_iter().flatten().collect())
                 } else {
-                    return self.start_fetch(proposal, *block, found, id, content, from);
+                    return self.start_fetch(Fetch::new(proposal, *block, found, id.clone(), content, from));
                 }
             }
         };
@@ -91,26 +244,18 @@ impl Engine {
         self.on_consensus(msg, content, from).map(Some)
     }
 
-    fn start_fetch(
-        &mut self,
-        proposal: SignedProposal,
-        block: CompactBlock,
-        txs: Vec<Option<SignedTx>>,
-        id: &MessageId,
-        content: Hash,
-        from: PeerId,
-    ) -> Result<Option<MessageAcceptance>, EngineError> {
-        let p = &proposal.proposal;
+    fn start_fetch(&mut self, fetch: Fetch) -> Result<Option<MessageAcceptance>, EngineError> {
+        let p = &fetch.proposal.proposal;
         let value_id = p.value_id;
         let Some(current) = self.core.state().map(|s| s.height) else {
             return Ok(Some(MessageAcceptance::Ignore));
         };
         // Only the heights the core takes (a far-ahead one is a sync hint,
         // given by the full path when the proposal is filled).
-        if p.height < current || p.height.0 > current.0 + 1 || self.fetches.contains_key(&value_id) {
+        if p.height < current || p.height.0 > current.0 + 1 || self.fetches.contains(&value_id) {
             return Ok(Some(MessageAcceptance::Ignore));
         }
-        let signed = SignedMessage::Proposal(proposal.clone());
+        let signed = SignedMessage::Proposal(fetch.proposal.clone());
         if self.core.is_known(&signed) && !self.awaiting_body.contains_key(&value_id) {
             return Ok(Some(MessageAcceptance::Ignore));
         }
@@ -120,90 +265,195 @@ impl Engine {
         {
             return Ok(Some(MessageAcceptance::Reject));
         }
-        if self.fetches.len() >= MAX_FETCHES
-            && let Some(oldest) =
-                self.fetches.iter().min_by_key(|(_, f)| (f.height, f.proposal.proposal.round)).map(|(v, _)| *v)
-        {
-            self.end_fetch(oldest, "too many proposals being filled");
-        }
-        let fetch =
-            Fetch { height: Height(p.height.0), proposal, block, txs, id: id.clone(), content, from, requests: 1 };
-        let missing = fetch.missing();
-        tracing::debug!(value = %Hash(value_id.0), missing = missing.len(), peer = %from, "compact proposal: fetching transactions");
-        self.net.request_txs(from, missing);
-        self.fetches.insert(value_id, fetch);
+        tracing::debug!(value = %Hash(value_id.0), missing = fetch.txs.iter().filter(|t| t.is_none()).count(), peer = %fetch.from, "compact proposal: fetching transactions");
+        let steps = self.fetches.start(fetch);
+        self.fetch_steps(steps)?;
         Ok(None)
     }
 
-    /// Transactions a peer sent: each fills the fetches (asked of that peer)
-    /// that named its hash.
+    /// Transactions a peer sent.
     pub(super) fn on_txs(&mut self, peer: PeerId, txs: Vec<SignedTx>) -> Result<(), EngineError> {
-        let mut by_hash: HashMap<Hash, SignedTx> = txs.into_iter().map(|t| (t.hash(), t)).collect();
-        let asked: Vec<ValueId> = self.fetches.iter().filter(|(_, f)| f.from == peer).map(|(v, _)| *v).collect();
-        for v in asked {
-            let Some(f) = self.fetches.get_mut(&v) else { continue };
-            let mut new = 0usize;
-            for (h, slot) in f.block.tx_hashes.iter().zip(f.txs.iter_mut()) {
-                if slot.is_none()
-                    && let Some(t) = by_hash.remove(h)
-                {
-                    *slot = Some(t);
-                    new += 1;
-                }
-            }
-            let missing = f.missing();
-            // Each request must bring something new, and a block needs at
-            // most one request per MAX_TX_FETCH of its transactions.
-            let spent = f.requests > f.block.tx_hashes.len().div_ceil(MAX_TX_FETCH);
-            if missing.is_empty() {
-                self.finish_fetch(v)?;
-            } else if new == 0 || spent {
-                self.end_fetch(v, "the peer does not have them");
-            } else {
-                // An answer cut at the response size: ask for the rest.
-                f.requests += 1;
-                self.net.request_txs(peer, missing);
-            }
+        if self.fetches.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let steps = self.fetches.on_txs(peer, txs, &self.net.connected_peers());
+        self.fetch_steps(steps)
     }
 
-    /// A transaction request to `peer` failed: its fetches end.
-    pub(super) fn on_txs_failed(&mut self, peer: PeerId) {
-        let asked: Vec<ValueId> = self.fetches.iter().filter(|(_, f)| f.from == peer).map(|(v, _)| *v).collect();
-        for v in asked {
-            self.end_fetch(v, "the request failed");
-        }
+    /// A transaction request to `peer` failed.
+    pub(super) fn on_txs_failed(&mut self, peer: PeerId) -> Result<(), EngineError> {
+        let steps = self.fetches.on_failed(peer, &self.net.connected_peers());
+        self.fetch_steps(steps)
     }
 
     /// Fetches of heights below `height` end (the core moved on).
-    pub(super) fn drop_fetches_below(&mut self, height: Height) {
-        let old: Vec<ValueId> = self.fetches.iter().filter(|(_, f)| f.height < height).map(|(v, _)| *v).collect();
-        for v in old {
-            self.end_fetch(v, "the height is over");
-        }
+    pub(super) fn drop_fetches_below(&mut self, height: Height) -> Result<(), EngineError> {
+        let steps = self.fetches.drop_below(height);
+        self.fetch_steps(steps)
     }
 
-    fn finish_fetch(&mut self, v: ValueId) -> Result<(), EngineError> {
-        let Some(f) = self.fetches.remove(&v) else { return Ok(()) };
-        let txs: Vec<SignedTx> = f.txs.into_iter().flatten().collect();
-        let verdict = match f.block.assemble(txs) {
-            Some(block) => {
-                self.status.send_modify(|s| s.compact_fetched += 1);
-                let msg = ConsensusMsg::Proposal { proposal: f.proposal, block: Box::new(block) };
-                self.on_consensus(msg, f.content, f.from)?
+    fn fetch_steps(&mut self, steps: Vec<Step>) -> Result<(), EngineError> {
+        for step in steps {
+            match step {
+                Step::Ask { peer, hashes } => self.net.request_txs(peer, hashes),
+                Step::Filled(f) => {
+                    let Fetch { proposal, block, txs, id, content, from, .. } = *f;
+                    let verdict = match block.assemble(txs.into_iter().flatten().collect()) {
+                        Some(block) => {
+                            self.status.send_modify(|s| s.compact_fetched += 1);
+                            let msg = ConsensusMsg::Proposal { proposal, block: Box::new(block) };
+                            self.on_consensus(msg, content, from)?
+                        }
+                        None => MessageAcceptance::Ignore,
+                    };
+                    self.net.report(id, from, verdict);
+                }
+                Step::Ended(f, why) => {
+                    self.status.send_modify(|s| s.compact_unfilled += 1);
+                    tracing::debug!(value = %Hash(f.value_id().0), peer = %f.from, missing = f.missing().len(), why, "compact proposal not filled");
+                    self.net.report(f.id, f.from, MessageAcceptance::Ignore);
+                }
             }
-            None => MessageAcceptance::Ignore,
-        };
-        self.net.report(f.id, f.from, verdict);
+        }
         Ok(())
     }
+}
 
-    fn end_fetch(&mut self, v: ValueId, why: &str) {
-        if let Some(f) = self.fetches.remove(&v) {
-            self.status.send_modify(|s| s.compact_unfilled += 1);
-            tracing::debug!(value = %Hash(v.0), peer = %f.from, missing = f.missing().len(), why, "compact proposal not filled");
-            self.net.report(f.id, f.from, MessageAcceptance::Ignore);
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use ledger::{Block, SigningKey};
+
+    fn txs(n: u64) -> Vec<SignedTx> {
+        let k = SigningKey::from_bytes(&[3; 32]);
+        (0..n).map(|i| SignedTx::decode(&crate::testing::transfer(&k, i, "compact-test")).unwrap()).collect()
+    }
+
+    /// A compact proposal of `n` transactions at (height, round) with the
+    /// first `have` of them held; the rest missing.
+    fn fetch(height: u64, round: u32, n: u64, have: usize, from: PeerId) -> (Fetch, Vec<SignedTx>) {
+        let all = txs(n);
+        let header = ledger::Header {
+            version: ledger::block::HEADER_VERSION,
+            chain_id: "compact-test".into(),
+            height: Height(height),
+            // Another round, another block.
+            time_ms: u64::from(round) + 1,
+            parent_hash: Hash([1; 32]),
+            tx_root: ledger::merkle::merkle_root(all.iter().map(SignedTx::hash)),
+            state_root: Hash([2; 32]),
+            receipts_root: Hash([3; 32]),
+            proposer: ledger::PublicKey([4; 32]),
+            client: "agorad/0.1.0".into(),
+            validator_set_hash: Hash([5; 32]),
+            last_commit_hash: Hash::ZERO,
+            evidence_hash: ledger::block::evidence_hash(&[]),
+        };
+        let block = Block { header, txs: all.clone(), last_commit: None, evidence: Vec::new() };
+        let compact = CompactBlock::of(&block);
+        compact.check_roots().unwrap();
+        let proposal = SignedProposal {
+            proposal: consensus::Proposal {
+                height: consensus::Height(height),
+                round: consensus::Round(round),
+                value_id: ValueId(compact.hash().0),
+                pol_round: None,
+                proposer: consensus::ValidatorId([1; 32]),
+            },
+            signature: consensus::Signature([0; 64]),
+        };
+        let held = all.iter().enumerate().map(|(i, t)| (i < have).then(|| t.clone())).collect();
+        (Fetch::new(proposal, compact, held, MessageId::new(&[height as u8, round as u8]), Hash::ZERO, from), all)
+    }
+
+    fn asks(steps: &[Step]) -> Vec<(PeerId, usize)> {
+        steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Ask { peer, hashes } => Some((*peer, hashes.len())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn missing_transactions_are_asked_of_the_sender_and_fill_the_block() {
+        let (a, b) = (PeerId::random(), PeerId::random());
+        let mut set = Fetches::default();
+        let (f, all) = fetch(5, 0, 10, 7, a);
+        assert_eq!(asks(&set.start(f)), vec![(a, 3)]);
+        // An answer from a peer that was not asked is not taken.
+        assert!(set.on_txs(b, all.clone(), &[a, b]).is_empty());
+        // Part of it, with transactions not in the block (not taken): the rest is asked again of the same peer.
+        let mut part = all[7..8].to_vec();
+        part.extend(txs(20)[10..].iter().cloned());
+        let steps = set.on_txs(a, part, &[a, b]);
+        assert_eq!(asks(&steps), vec![(a, 2)]);
+        let steps = set.on_txs(a, all[8..].to_vec(), &[a, b]);
+        let [Step::Filled(f)] = steps.as_slice() else { panic!("{steps:?}") };
+        let block = f.block.assemble(f.txs.iter().flatten().cloned().collect()).unwrap();
+        assert_eq!(block.txs, all);
+        assert!(set.is_empty());
+    }
+
+    #[test]
+    fn a_peer_that_withholds_is_replaced_and_the_peers_asked_are_bounded() {
+        let peers: Vec<PeerId> = (0..6).map(|_| PeerId::random()).collect();
+        let mut set = Fetches::default();
+        let (f, all) = fetch(5, 0, 4, 0, peers[0]);
+        set.start(f);
+        // The sender answers with nothing: the next connected peer is asked.
+        assert_eq!(asks(&set.on_txs(peers[0], Vec::new(), &peers)), vec![(peers[1], 4)]);
+        // That one fails: a third.
+        assert_eq!(asks(&set.on_failed(peers[1], &peers)), vec![(peers[2], 4)]);
+        // A late answer from a peer no longer asked is not taken.
+        assert!(set.on_txs(peers[0], all.clone(), &peers).is_empty());
+        // After MAX_FETCH_PEERS, the fetch ends without blame.
+        let steps = set.on_failed(peers[2], &peers);
+        assert!(matches!(steps.as_slice(), [Step::Ended(_, "no peer had them")]), "{steps:?}");
+        assert!(set.is_empty());
+        // No other peer connected: it ends at once.
+        let (f, _) = fetch(6, 0, 4, 0, peers[0]);
+        set.start(f);
+        let steps = set.on_failed(peers[0], &peers[..1]);
+        assert!(matches!(steps.as_slice(), [Step::Ended(..)]));
+    }
+
+    #[test]
+    fn fetches_are_bounded_and_end_with_their_height() {
+        let p = PeerId::random();
+        let mut set = Fetches::default();
+        for r in 0..MAX_FETCHES as u32 {
+            set.start(fetch(7, r + 1, 3, 1, p).0);
         }
+        assert_eq!(set.len(), MAX_FETCHES);
+        // One more: the lowest (height, round) goes.
+        let steps = set.start(fetch(7, 0, 2, 0, p).0);
+        let ended: Vec<u32> =
+            steps.iter().filter_map(|s| if let Step::Ended(f, _) = s { Some(f.round) } else { None }).collect();
+        assert_eq!(ended, vec![1]);
+        assert_eq!(set.len(), MAX_FETCHES);
+        // The same proposal twice: the second is not fetched again.
+        let steps = set.start(fetch(7, 0, 2, 0, p).0);
+        assert!(matches!(steps.as_slice(), [Step::Ended(_, "already being filled")]));
+        // A next-height one evicts the lowest again; a new height ends the rest.
+        assert!(set.start(fetch(8, 0, 2, 0, p).0).iter().any(|s| matches!(s, Step::Ended(..))));
+        assert_eq!(set.drop_below(Height(8)).len(), MAX_FETCHES - 1);
+        assert_eq!(set.len(), 1);
+    }
+
+    #[test]
+    fn a_large_block_takes_one_request_per_bound_and_no_more() {
+        let p = PeerId::random();
+        let mut set = Fetches::default();
+        let (f, all) = fetch(9, 0, 5, 0, p);
+        set.start(f);
+        // Each answer brings one transaction (a server cut at its byte
+        // bound): with 5 transactions, one request is the most the block
+        // needs, so after the second the peer is given up.
+        assert_eq!(asks(&set.on_txs(p, all[..1].to_vec(), &[p])), vec![(p, 4)]);
+        let steps = set.on_txs(p, all[1..2].to_vec(), &[p]);
+        assert!(matches!(steps.as_slice(), [Step::Ended(..)]), "{steps:?}");
     }
 }

@@ -98,6 +98,11 @@ impl PeerTable {
         self.with(|t| t.expose_addresses = on);
     }
 
+    /// The connected peers.
+    pub fn peer_ids(&self) -> Vec<PeerId> {
+        self.with(|t| t.peers.keys().copied().collect())
+    }
+
     /// The table as `agora_networkInfo` answers it.
     pub fn snapshot(&self, node_id: PeerId) -> NetworkInfo {
         self.with(|t| {
@@ -117,6 +122,11 @@ impl PeerTable {
 }
 
 impl NetworkHandle {
+    /// The peers connected right now.
+    pub fn connected_peers(&self) -> Vec<PeerId> {
+        self.table.peer_ids()
+    }
+
     /// This node's id, listen addresses and connected peers (addresses only
     /// if [`NetworkHandle::expose_addresses`] was turned on).
     pub fn info(&self) -> NetworkInfo {
