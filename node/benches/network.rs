@@ -10,7 +10,8 @@
 //!
 //! Environment: `NET_VALIDATORS` (4), `NET_EMPTY_SECS` (10), `NET_LOAD_TPS`
 //! (12000), `NET_LOAD_SECS` (20), `NET_INTERVAL_MS` (block interval under
-//! load, 100), `NET_SKIP_EMPTY` / `NET_SKIP_LOAD`.
+//! load, 100), `NET_SKIP_EMPTY` / `NET_SKIP_LOAD`, `NET_AGORAD` (another
+//! `agorad` to run, for before/after figures with the same bench).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -35,7 +36,10 @@ fn set_interval_override(home: &Path, interval: &str) {
 }
 
 fn make_net(dir: &Path, validators: usize, interval_ms: u64, accounts: usize) -> testnet::OwnedTestnet {
-    let mut spec = Spec::new(dir, env!("CARGO_BIN_EXE_agorad"));
+    let agorad = std::env::var_os("NET_AGORAD")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_agorad").into());
+    let mut spec = Spec::new(dir, agorad);
     spec.validators = validators;
     spec.dev_accounts = 0;
     spec.load_accounts = accounts;

@@ -93,7 +93,27 @@ pub struct BenchOptions {
     pub dir: PathBuf,
     /// The `agorad` to run.
     pub agorad: PathBuf,
+    /// What the load is: native transfers, or calls of a token contract.
+    pub load: Load,
 }
+
+/// What `testnet bench` sends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Load {
+    /// Native transfers (`Payload::Transfer`).
+    #[default]
+    Transfers,
+    /// `transfer` calls of the example token contract (`contracts/token`),
+    /// deployed first with a balance for each sending account.
+    Token,
+}
+
+/// Accounts given a token balance at instantiation (the instantiate message
+/// must fit in one transaction).
+pub const TOKEN_ACCOUNTS: usize = 256;
+/// Gas limit of one token transfer call.
+const TOKEN_CALL_GAS: u64 = 1_000_000;
+const TOKEN_LABEL: &str = "bench-token";
 
 impl BenchOptions {
     pub fn new(dir: PathBuf, agorad: PathBuf) -> BenchOptions {
@@ -107,6 +127,7 @@ impl BenchOptions {
             batch: 100,
             dir,
             agorad,
+            load: Load::Transfers,
         }
     }
 }
@@ -151,6 +172,8 @@ pub struct StageReport {
     pub cpu: Vec<Cpu>,
     /// This process (sending, WebSocket, bookkeeping), in cores.
     pub sender_cpu: f64,
+    /// Of a sample of the stage's transactions: (failed receipts, found).
+    pub failed_receipts: (u64, u64),
     /// Where the validators' executors spent the stage, by block phase.
     pub phases: Vec<PhaseUse>,
 }
@@ -201,6 +224,7 @@ pub struct BenchReport {
     pub block_interval_ms: u64,
     pub accounts: usize,
     pub agorad: String,
+    pub load: Load,
     pub stages: Vec<StageReport>,
 }
 
@@ -221,14 +245,23 @@ pub async fn run(opts: &BenchOptions) -> Result<BenchReport> {
     net.start_all()?;
     net.wait_for_height_all(2, Duration::from_secs(60)).context("waiting for the first blocks")?;
 
-    let keys = net.load_keys();
-    let addresses: Vec<Address> = keys.iter().map(crate::setup::address_of).collect();
+    let mut keys = net.load_keys();
     let urls: Vec<String> = (0..net.validators()).map(|i| net.rpc_url(i)).collect();
     let metrics: Vec<String> = (0..net.validators()).filter_map(|i| net.metrics_url(i)).collect();
     let clients: Vec<HttpClient> =
         urls.iter().map(|u| rpc::client(u, Duration::from_secs(30))).collect::<Result<_>>()?;
     let cp = rpc::named("chainParams", rpc::ChainApiClient::chain_params(&clients[0]).await)?;
     let gas_price = cp.params.min_gas_price.get();
+    let token = match opts.load {
+        Load::Transfers => None,
+        Load::Token => {
+            // Only the accounts holding tokens send.
+            keys.truncate(TOKEN_ACCOUNTS);
+            eprintln!("bench: deploying the token contract with a balance for {} accounts", keys.len());
+            Some(deploy_token(&urls[0], &cp.chain_id, &keys).await?)
+        }
+    };
+    let addresses: Vec<Address> = keys.iter().map(crate::setup::address_of).collect();
     let pids: Vec<(String, u32)> =
         (0..net.validators()).filter_map(|i| net.pid(i).map(|p| (net.name(i).to_owned(), p))).collect();
 
@@ -236,8 +269,9 @@ pub async fn run(opts: &BenchOptions) -> Result<BenchReport> {
         validators: opts.validators,
         cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         block_interval_ms: u64::try_from(opts.block_interval.as_millis()).unwrap_or(u64::MAX),
-        accounts: opts.accounts,
+        accounts: keys.len(),
         agorad: opts.agorad.display().to_string(),
+        load: opts.load,
         stages: Vec::new(),
     };
     for stage in &opts.stages {
@@ -247,11 +281,13 @@ pub async fn run(opts: &BenchOptions) -> Result<BenchReport> {
         };
         let nonces = fetch_nonces(&clients[0], &addresses).await?;
         let total = usize::try_from(tps.saturating_mul(opts.duration.as_secs())).unwrap_or(usize::MAX);
-        eprintln!("bench: {label}: pre-signing {total} transfers");
-        let txs = presign(&keys, &addresses, &nonces, total, &cp.chain_id, gas_price);
+        eprintln!("bench: {label}: pre-signing {total} transactions");
+        let txs = presign(&keys, &addresses, &nonces, total, &cp.chain_id, gas_price, token);
         eprintln!("bench: {label}: sending for {} s", opts.duration.as_secs());
+        let sample: Vec<Hash> = txs.iter().step_by((txs.len() / RECEIPT_SAMPLE).max(1)).map(|t| t.hash).collect();
         let mut s = run_stage(&urls, &metrics, &clients, &pids, txs, tps, opts).await?;
         s.label = label;
+        s.failed_receipts = failed_receipts(&clients[0], &sample).await;
         eprintln!("bench: {}", s.summary());
         report.stages.push(s);
     }
@@ -266,8 +302,53 @@ struct Presigned {
     hex: String,
 }
 
-/// Signs `total` transfers round-robin over the accounts (each from its next
-/// nonce), on every core.
+/// Committed transactions whose receipts are checked after each stage.
+const RECEIPT_SAMPLE: usize = 50;
+
+/// Of a sample of a stage's transactions, how many committed with a failed
+/// receipt (a token call that failed still counts as committed above).
+async fn failed_receipts(client: &HttpClient, sample: &[Hash]) -> (u64, u64) {
+    let mut failed = 0;
+    let mut seen = 0;
+    for h in sample {
+        if let Ok(Some(tx)) = rpc::ChainApiClient::get_tx(client, *h).await {
+            seen += 1;
+            if matches!(tx.receipt.status, ledger::TxStatus::Failed { .. }) {
+                failed += 1;
+            }
+        }
+    }
+    (failed, seen)
+}
+
+/// Uploads the token contract (from the first account) and creates it with
+/// a balance for every account; its address.
+async fn deploy_token(url: &str, chain_id: &str, keys: &[SigningKey]) -> Result<Address> {
+    let client = rpc::client(url, Duration::from_secs(90))?;
+    let code_hash = Hash::digest(contract_artifacts::TOKEN);
+    let owner = &keys[0];
+    crate::dao::send(&client, chain_id, owner, Payload::StoreCode { code: contract_artifacts::TOKEN.to_vec() })
+        .await
+        .context("uploading the token contract")?;
+    let balances: Vec<serde_json::Value> = keys
+        .iter()
+        .map(|k| serde_json::json!({ "address": crate::setup::address_of(k).to_string(), "amount": "1000000000" }))
+        .collect();
+    let msg =
+        serde_json::json!({ "name": "Bench Token", "symbol": "BENCH", "decimals": 6, "initial_balances": balances });
+    let payload = Payload::Instantiate {
+        code_hash,
+        label: TOKEN_LABEL.into(),
+        msg: serde_json::to_vec(&msg)?,
+        funds: Amount::ZERO,
+    };
+    crate::dao::send(&client, chain_id, owner, payload).await.context("creating the token contract")?;
+    Ok(ledger::contract_address(&code_hash, &crate::setup::address_of(owner), TOKEN_LABEL))
+}
+
+/// Signs `total` transactions round-robin over the accounts (each from its
+/// next nonce), on every core: a native transfer to the next account, or
+/// (with `token`) a `transfer` of one token unit to it.
 fn presign(
     keys: &[SigningKey],
     addresses: &[Address],
@@ -275,18 +356,27 @@ fn presign(
     total: usize,
     chain_id: &str,
     gas_price: u128,
+    token: Option<Address>,
 ) -> Vec<Presigned> {
     let n = keys.len();
     let publics: Vec<PublicKey> = keys.iter().map(PublicKey::from_signing_key).collect();
     let sign = |i: usize| {
         let a = i % n;
+        let to = addresses[(a + 1) % n];
+        let (payload, gas_limit) = match token {
+            None => (Payload::Transfer { to, amount: Amount::new(1) }, 10_000),
+            Some(contract) => {
+                let msg = serde_json::json!({ "transfer": { "recipient": to.to_string(), "amount": "1" } });
+                (Payload::Execute { contract, msg: msg.to_string().into_bytes(), funds: Amount::ZERO }, TOKEN_CALL_GAS)
+            }
+        };
         let body = TxBody {
             chain_id: chain_id.to_owned(),
             sender: publics[a],
             nonce: nonces[a] + (i / n) as u64,
-            gas_limit: 10_000,
+            gas_limit,
             gas_price: Amount::new(gas_price),
-            payload: Payload::Transfer { to: addresses[(a + 1) % n], amount: Amount::new(1) },
+            payload,
         };
         let tx = body.sign(&keys[a]);
         Presigned { account: a, hash: tx.hash(), hex: hex::encode(tx.encode()) }
@@ -491,6 +581,7 @@ async fn run_stage(
         cpu,
         sender_cpu,
         phases,
+        failed_receipts: (0, 0),
     })
 }
 
@@ -662,8 +753,16 @@ impl fmt::Display for BenchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "testnet bench: {} validators on {} cores, block interval {} ms, {} accounts, {}",
-            self.validators, self.cores, self.block_interval_ms, self.accounts, self.agorad
+            "testnet bench: {} validators on {} cores, block interval {} ms, {} accounts sending {}, {}",
+            self.validators,
+            self.cores,
+            self.block_interval_ms,
+            self.accounts,
+            match self.load {
+                Load::Transfers => "native transfers",
+                Load::Token => "token contract transfer calls",
+            },
+            self.agorad
         )?;
         writeln!(f)?;
         writeln!(
@@ -702,6 +801,12 @@ impl fmt::Display for BenchReport {
                 writeln!(f, "  {}: {:.2} = {}", c.name, c.total, parts.join(", "))?;
             }
             writeln!(f, "  bench sender (this process): {:.2}", s.sender_cpu)?;
+            let (failed, seen) = s.failed_receipts;
+            if failed > 0 {
+                writeln!(f, "  FAILED RECEIPTS: {failed} of {seen} sampled transactions")?;
+            } else if seen > 0 {
+                writeln!(f, "  receipts: all {seen} sampled transactions succeeded")?;
+            }
             if s.phases.iter().any(|p| p.runs > 0) {
                 writeln!(
                     f,
@@ -783,10 +888,29 @@ mod tests {
     }
 
     #[test]
+    fn presigned_token_calls_transfer_one_unit_to_the_next_account() {
+        let keys = crate::setup::load_keys("bench-test", 2);
+        let addrs: Vec<Address> = keys.iter().map(crate::setup::address_of).collect();
+        let contract = Address([7; 20]);
+        let txs = presign(&keys, &addrs, &[0, 3], 3, "bench-test", 1, Some(contract));
+        let decoded: Vec<ledger::tx::SignedTx> =
+            txs.iter().map(|t| ledger::tx::SignedTx::decode(&hex::decode(&t.hex).unwrap()).unwrap()).collect();
+        assert_eq!(decoded.iter().map(|t| t.body.nonce).collect::<Vec<_>>(), [0, 3, 1]);
+        for (i, t) in decoded.iter().enumerate() {
+            assert_eq!(t.body.gas_limit, TOKEN_CALL_GAS);
+            let Payload::Execute { contract: c, msg, funds } = &t.body.payload else { panic!("{:?}", t.body.payload) };
+            assert_eq!((*c, *funds), (contract, Amount::ZERO));
+            let msg: serde_json::Value = serde_json::from_slice(msg).unwrap();
+            assert_eq!(msg["transfer"]["recipient"], addrs[(i + 1) % 2].to_string());
+            assert_eq!(msg["transfer"]["amount"], "1");
+        }
+    }
+
+    #[test]
     fn presigned_transfers_use_consecutive_nonces_per_account() {
         let keys = crate::setup::load_keys("bench-test", 3);
         let addrs: Vec<Address> = keys.iter().map(crate::setup::address_of).collect();
-        let txs = presign(&keys, &addrs, &[5, 0, 9], 7, "bench-test", 1);
+        let txs = presign(&keys, &addrs, &[5, 0, 9], 7, "bench-test", 1, None);
         assert_eq!(txs.len(), 7);
         let accounts: Vec<usize> = txs.iter().map(|t| t.account).collect();
         assert_eq!(accounts, [0, 1, 2, 0, 1, 2, 0]);

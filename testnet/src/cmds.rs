@@ -327,6 +327,10 @@ pub struct BenchArgs {
     /// `agora_sendTx` calls per JSON-RPC batch.
     #[arg(long, default_value_t = 100)]
     batch: usize,
+    /// What to send: native transfers, or `transfer` calls of the example
+    /// token contract (deployed first; the first 256 accounts send).
+    #[arg(long, value_enum, default_value = "transfers")]
+    load: testnet::bench::Load,
     /// Keep the bench chain in this directory (must not exist) instead of a
     /// temporary one deleted afterwards.
     #[arg(long, value_name = "DIR")]
@@ -350,6 +354,7 @@ pub async fn bench(args: &BenchArgs, agorad: std::path::PathBuf) -> anyhow::Resu
     opts.block_interval = args.block_interval;
     opts.accounts = args.accounts;
     opts.batch = args.batch;
+    opts.load = args.load;
     let report = testnet::bench::run(&opts).await?;
     println!("{report}");
     Ok(())

@@ -93,7 +93,7 @@ pub fn testnet_rules(vetoer: Option<Address>) -> Value {
     })
 }
 
-async fn send(
+pub(crate) async fn send(
     client: &jsonrpsee::http_client::HttpClient,
     chain_id: &str,
     key: &SigningKey,
