@@ -139,6 +139,7 @@ fn main() {
         net: None,
         consensus: None,
         query_slots: Arc::new(tokio::sync::Semaphore::new(node::rpc::MAX_CONCURRENT_QUERIES)),
+        admission: node::admission::Admission::start(chain.clone()),
     });
     let module = node::rpc_server::api(ctx, &Default::default()).expect("module");
     let call = |method: &str, params: Value| -> Value {

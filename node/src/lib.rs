@@ -5,6 +5,7 @@
 //! seam consensus drives), `engine` (drives the pure consensus core), `rpc`, `config`,
 //! `keys`, and `node` (start-up and shutdown).
 
+pub mod admission;
 pub mod chain;
 pub mod config;
 pub mod convert;

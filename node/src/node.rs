@@ -247,6 +247,7 @@ pub async fn run(home: &Home, overrides: StartOptions, byzantine: Byzantine) -> 
         net: Some(net.clone()),
         consensus: Some(consensus_status),
         query_slots: Arc::new(tokio::sync::Semaphore::new(config.rpc.max_concurrent_queries as usize)),
+        admission: crate::admission::Admission::start(chain.clone()),
     });
     let opts = ServeOptions {
         addr: config.rpc_addr()?,

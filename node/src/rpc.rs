@@ -97,6 +97,8 @@ pub struct RpcContext {
     /// `max_call_depth + 1` wasm instances and a blocking thread), so RPC can
     /// never starve block execution of instances or threads.
     pub query_slots: Arc<tokio::sync::Semaphore>,
+    /// Where submitted transactions are admitted (signatures in batches).
+    pub admission: crate::admission::Admission,
 }
 
 /// Contract queries running at once, per node.
@@ -270,11 +272,8 @@ impl ChainApiServer for Api {
 
     async fn send_tx(&self, tx_hex: String) -> RpcResult<Submitted> {
         let bytes = tx_bytes(&tx_hex)?;
-        let chain = self.chain.clone();
-        let (hash, bytes) = tokio::task::spawn_blocking(move || chain.submit_tx(&bytes).map(|h| (h, bytes)))
-            .await
-            .map_err(internal)?
-            .map_err(mempool_err)?;
+        let (verdict, bytes) = self.admission.submit(bytes).await;
+        let hash = verdict.map_err(mempool_err)?;
         if let Some(net) = &self.net {
             net.gossip_tx(bytes);
         }
@@ -292,10 +291,8 @@ impl ChainApiServer for Api {
             crate::chain::ChainError::Unavailable(m) => err(codes::BUSY, m),
             e => internal(e),
         })?;
-        let chain = ctx.chain.clone();
-        let admitted =
-            tokio::task::spawn_blocking(move || chain.submit_tx(&bytes).map(|_| bytes)).await.map_err(internal)?;
-        match admitted {
+        let (verdict, bytes) = ctx.admission.submit(bytes).await;
+        match verdict.map(|_| bytes) {
             Ok(bytes) => {
                 if let Some(net) = &ctx.net {
                     net.gossip_tx(bytes);
@@ -357,7 +354,7 @@ pub(crate) mod tests {
     /// `slots` query slots (for unit tests of the RPC modules).
     pub(crate) fn ctx_for(chain: Arc<crate::chain::Chain>, slots: usize) -> Arc<RpcContext> {
         Arc::new(RpcContext {
-            chain,
+            chain: chain.clone(),
             validator: None,
             moniker: "t".into(),
             block_interval: Duration::from_millis(100),
@@ -365,6 +362,7 @@ pub(crate) mod tests {
             net: None,
             consensus: None,
             query_slots: Arc::new(tokio::sync::Semaphore::new(slots)),
+            admission: crate::admission::Admission::start(chain.clone()),
         })
     }
 

@@ -14,6 +14,7 @@ use std::sync::LazyLock;
 
 use jsonrpsee::MethodResponse;
 use jsonrpsee::core::middleware::{Batch, BatchEntry, Notification, RpcServiceT};
+use jsonrpsee::core::server::BatchResponseBuilder;
 use jsonrpsee::types::{ErrorObjectOwned, Request};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -98,9 +99,10 @@ fn clarify(r: MethodResponse) -> MethodResponse {
     MethodResponse::error(id, e).with_extensions(r.extensions().clone())
 }
 
-/// The middleware; see the module docs.
+/// The middleware; see the module docs. The second field is the largest
+/// response body (a batch's answers together).
 #[derive(Clone, Debug)]
-pub struct ParamConventions<S>(pub S);
+pub struct ParamConventions<S>(pub S, pub usize);
 
 impl<S> RpcServiceT for ParamConventions<S>
 where
@@ -125,15 +127,41 @@ where
         }
     }
 
-    fn batch<'a>(&self, mut batch: Batch<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
-        for entry in batch.iter_mut() {
-            if let Ok(BatchEntry::Call(req)) = entry
-                && let Ok(Some(p)) = check(&req.method, req.params.as_deref())
-            {
-                req.params = Some(std::borrow::Cow::Owned(p));
+    /// A batch's calls run concurrently, each under the same conventions as
+    /// a single call; the answers come back in the batch's order. (Run one
+    /// after another, a batch of 100 `agora_sendTx` would reach the admission
+    /// thread one at a time and never be verified as a signature batch.) The
+    /// batch's length is bounded by the server's batch limit.
+    fn batch<'a>(&self, batch: Batch<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
+        let this = self.clone();
+        async move {
+            let mut got_notification = false;
+            let mut calls = Vec::with_capacity(batch.len());
+            for entry in batch.into_iter() {
+                match entry {
+                    Ok(BatchEntry::Call(req)) => calls.push(futures::future::Either::Left(this.call(req))),
+                    Ok(BatchEntry::Notification(n)) => {
+                        got_notification = true;
+                        let _ = this.0.notification(n).await;
+                    }
+                    Err(e) => {
+                        let (e, id) = e.into_parts();
+                        calls.push(futures::future::Either::Right(std::future::ready(MethodResponse::error(id, e))));
+                    }
+                }
+            }
+            let mut out = BatchResponseBuilder::new_with_limit(this.1);
+            for rp in futures::future::join_all(calls).await {
+                if let Err(too_big) = out.append(rp) {
+                    return too_big;
+                }
+            }
+            if out.is_empty() && got_notification {
+                MethodResponse::notification()
+            } else {
+                MethodResponse::from_batch(out.finish())
             }
         }
-        self.0.batch(batch)
     }
 
     fn notification<'a>(&self, n: Notification<'a>) -> impl Future<Output = S::NotificationResponse> + Send + 'a {
@@ -141,14 +169,15 @@ where
     }
 }
 
-/// The layer for `Server::builder().set_rpc_middleware`.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ParamConventionsLayer;
+/// The layer for `Server::builder().set_rpc_middleware`, with the server's
+/// largest response body.
+#[derive(Clone, Copy, Debug)]
+pub struct ParamConventionsLayer(pub usize);
 
 impl<S> tower::Layer<S> for ParamConventionsLayer {
     type Service = ParamConventions<S>;
     fn layer(&self, inner: S) -> ParamConventions<S> {
-        ParamConventions(inner)
+        ParamConventions(inner, self.0)
     }
 }
 

@@ -247,7 +247,11 @@ async fn start(
     let builder = Server::builder()
         .set_config(config)
         .set_http_middleware(tower::ServiceBuilder::new().layer(crate::explorer::ExplorerLayer))
-        .set_rpc_middleware(RpcServiceBuilder::new().layer(guard).layer(crate::rpc_params::ParamConventionsLayer))
+        .set_rpc_middleware(
+            RpcServiceBuilder::new()
+                .layer(guard)
+                .layer(crate::rpc_params::ParamConventionsLayer(cfg.max_response_bytes as usize)),
+        )
         .to_service_builder();
     let cors = Arc::new(Cors::new(&cfg.cors_allowed_origins));
     let connections = Arc::new(tokio::sync::Semaphore::new(cfg.max_connections as usize));

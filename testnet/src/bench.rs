@@ -687,7 +687,9 @@ fn known_group(comm: &str) -> Option<&'static str> {
     Some(if comm.starts_with("executor") {
         "executor (build, validate, execute, commit)"
     } else if comm.starts_with("agora-rpc") {
-        "rpc (admission of sent txs, queries)"
+        "rpc (JSON-RPC: requests, queries)"
+    } else if comm.starts_with("admission") {
+        "admission (sent txs: checks, signature batches)"
     } else if comm.starts_with("tokio-r") || comm == "agorad" {
         "main runtime (consensus, p2p, gossip admission)"
     } else if comm.starts_with("rocksdb") {

@@ -380,3 +380,41 @@ async fn rpc_get_health_answers_503_when_stalled_and_200_when_following() {
     assert!(codes.contains(&429), "{codes:?}");
     assert!(codes.iter().all(|c| *c == 200 || *c == 429), "{codes:?}");
 }
+
+/// A batch's calls run concurrently but answer in order, each under the
+/// single-call conventions (a missing parameter named, `[{…}]` as named
+/// parameters); a batch of sendTx is admitted as one signature batch with
+/// one-by-one verdicts; invalid entries keep their place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_answer_in_order_with_single_call_conventions() {
+    let (_server, port, ctx, _dir) = start(RpcConfig::default()).await;
+    let user = ledger::SigningKey::from_bytes(&[1; 32]);
+    let mut calls: Vec<String> = (0..40u64)
+        .map(|n| {
+            let tx = hex::encode(crate::testing::transfer(&user, n, CHAIN));
+            format!(r#"{{"jsonrpc":"2.0","id":{n},"method":"agora_sendTx","params":["{tx}"]}}"#)
+        })
+        .collect();
+    calls.push(r#"{"jsonrpc":"2.0","id":"dup","method":"agora_sendTx","params":[{"tx_hex":"00"}]}"#.into());
+    calls.push(r#"{"jsonrpc":"2.0","id":"missing","method":"agora_getBlock2"}"#.into());
+    calls.push(r#"{"jsonrpc":"2.0","id":"acct","method":"agora_getAccount"}"#.into());
+    calls.push(r#"{"oops":1}"#.into());
+    let body = format!("[{}]", calls.join(","));
+    let (code, text) = http(port, "POST /", &[], &body).await;
+    assert_eq!(code, 200, "{text}");
+    let answers: Vec<Value> = serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap().trim()).unwrap();
+    assert_eq!(answers.len(), 44);
+    for (n, a) in answers.iter().take(40).enumerate() {
+        assert_eq!(a["id"], n as u64, "in order: {a}");
+        assert!(a["result"]["hash"].is_string(), "{a}");
+    }
+    assert_eq!(ctx.chain.mempool_size(), 40);
+    // `[{…}]` read as named parameters: the tx is judged, not the shape.
+    assert_eq!(answers[40]["id"], "dup");
+    assert!(answers[40]["error"]["code"].is_i64(), "{}", answers[40]);
+    assert_eq!(answers[41]["error"]["code"], -32601, "{}", answers[41]);
+    // A missing required parameter is named, as in a single call.
+    assert_eq!(answers[42]["error"]["code"], -32602);
+    assert!(answers[42]["error"]["message"].as_str().unwrap().contains("address"), "{}", answers[42]);
+    assert_eq!(answers[43]["error"]["code"], -32600, "{}", answers[43]);
+}
