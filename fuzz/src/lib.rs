@@ -76,6 +76,16 @@ pub fn consensus_msg(data: &[u8]) {
             }
             let _ = block.check_body_roots();
         }
+        ConsensusMsg::CompactProposal { proposal, block } => {
+            if let Ok(k) = consensus::signing::verifying_key(&proposal.proposal.proposer) {
+                let _ = proposal.verify(&chain, &k);
+            }
+            let _ = block.hash();
+            if block.check_roots().is_ok() {
+                // Filled with nothing: refused unless the block is empty.
+                let _ = block.assemble(Vec::new());
+            }
+        }
         ConsensusMsg::Vote(v) => {
             if let Ok(k) = consensus::signing::verifying_key(&v.vote.validator) {
                 let _ = v.verify(&chain, &k);
@@ -170,6 +180,7 @@ fn rpc_server() -> &'static Rpc {
         let (user, val) = (ledger::SigningKey::from_bytes(&[1; 32]), ledger::SigningKey::from_bytes(&[2; 32]));
         let chain = Arc::new(node::testing::chain_on(dir.path(), "fuzz", &user, &val));
         let ctx = node::rpc::RpcContext {
+            admission: node::admission::Admission::start(chain.clone()),
             chain,
             validator: None,
             moniker: "fuzz".into(),

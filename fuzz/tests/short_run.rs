@@ -74,6 +74,8 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
             };
             let chain = consensus::ChainId::new("fuzz").unwrap();
             let sp = consensus::signing::sign_proposal_unguarded(&key(), &chain, proposal);
+            let compact = Box::new(ledger::CompactBlock::of(&b));
+            v.push(enc(&node::p2p::ConsensusMsg::CompactProposal { proposal: sp.clone(), block: compact }));
             v.push(enc(&node::p2p::ConsensusMsg::Proposal { proposal: sp, block: Box::new(b) }));
             v
         }
@@ -83,6 +85,8 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
             vec![
                 frame(enc(&node::p2p::SyncRequest::Blocks { from: ledger::Height(3), max: 8 })),
                 frame(enc(&node::p2p::SyncRequest::Status)),
+                frame(enc(&node::p2p::SyncRequest::Txs { hashes: vec![ledger::Hash([2; 32]); 3] })),
+                frame(enc(&node::p2p::SyncResponse::Txs(a_block().txs))),
                 frame(enc(&node::p2p::SyncResponse::Status { genesis: ledger::Hash([1; 32]), tip: ledger::Height(9) })),
                 enc(&node::p2p::SyncResponse::Error("no".into())),
             ]
