@@ -9,7 +9,9 @@ use crate::tx::SignedTx;
 use crate::types::{Address, Hash, Height};
 
 /// 2: headers name the proposer's client software (`client`).
-pub const HEADER_VERSION: u32 = 2;
+/// 3: the transaction and receipt roots hash leaves apart from inner nodes
+/// (`merkle::merkle_root`), so a list of hashes binds to its root.
+pub const HEADER_VERSION: u32 = 3;
 
 /// Longest `Header::client`, in bytes.
 pub const MAX_CLIENT_BYTES: usize = 64;
@@ -390,6 +392,10 @@ mod tests {
         let mut long = c.clone();
         long.tx_hashes.push(Hash([5; 32]));
         assert!(long.check_roots().is_err());
+        // The root itself as the only hash (with raw leaves it would pass).
+        let mut root_only = c.clone();
+        root_only.tx_hashes = vec![b.header.tx_root];
+        assert!(root_only.check_roots().is_err());
         let mut other_evidence = c.clone();
         other_evidence.evidence.push(Evidence(vec![1]));
         assert!(other_evidence.check_roots().is_err());

@@ -50,9 +50,21 @@ impl Admission {
                     }
                     tracing::trace!(batch = jobs.len(), "admitting");
                     let (bytes, replies): (Vec<Vec<u8>>, Vec<_>) = jobs.into_iter().unzip();
-                    // No verdict ends the batch early: each gets its own.
-                    let verdicts = chain.submit_txs(&bytes, |_| false);
-                    for ((reply, b), v) in replies.into_iter().zip(bytes).zip(verdicts) {
+                    // No verdict ends the batch early: each gets its own. A
+                    // panic (a bug) answers this batch with an error and the
+                    // thread goes on: one bad batch must not end admission.
+                    let verdicts =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| chain.submit_txs(&bytes, |_| false)))
+                            .unwrap_or_else(|_| {
+                                tracing::error!(
+                                    batch = bytes.len(),
+                                    "transaction admission panicked (a bug); batch refused"
+                                );
+                                Vec::new()
+                            });
+                    let mut verdicts = verdicts.into_iter();
+                    for (reply, b) in replies.into_iter().zip(bytes) {
+                        let v = verdicts.next().unwrap_or_else(|| Err(internal_error()));
                         let _ = reply.send((v, b));
                     }
                 }
@@ -74,6 +86,10 @@ impl Admission {
 
 fn stopped() -> MempoolError {
     MempoolError::Invalid(ledger::InvalidTx::Malformed("the node is shutting down".into()))
+}
+
+fn internal_error() -> MempoolError {
+    MempoolError::Invalid(ledger::InvalidTx::Malformed("internal error while admitting; see the node's log".into()))
 }
 
 #[cfg(test)]

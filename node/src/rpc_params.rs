@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use futures::StreamExt;
 use jsonrpsee::MethodResponse;
 use jsonrpsee::core::middleware::{Batch, BatchEntry, Notification, RpcServiceT};
 use jsonrpsee::core::server::BatchResponseBuilder;
@@ -99,6 +100,10 @@ fn clarify(r: MethodResponse) -> MethodResponse {
     MethodResponse::error(id, e).with_extensions(r.extensions().clone())
 }
 
+/// Calls of one batch running at once (each answer can be up to the response
+/// limit, so this also bounds a batch's memory).
+pub const BATCH_CONCURRENCY: usize = 16;
+
 /// The middleware; see the module docs. The second field is the largest
 /// response body (a batch's answers together).
 #[derive(Clone, Debug)]
@@ -127,11 +132,14 @@ where
         }
     }
 
-    /// A batch's calls run concurrently, each under the same conventions as
-    /// a single call; the answers come back in the batch's order. (Run one
-    /// after another, a batch of 100 `agora_sendTx` would reach the admission
-    /// thread one at a time and never be verified as a signature batch.) The
-    /// batch's length is bounded by the server's batch limit.
+    /// A batch's calls run concurrently, at most [`BATCH_CONCURRENCY`] at
+    /// once, each under the same conventions as a single call; the answers
+    /// are added in the batch's order as they finish and the batch stops at
+    /// the response size limit. (Run one after another, a batch of 100
+    /// `agora_sendTx` would reach the admission thread one at a time and
+    /// never be verified as a signature batch.) As JSON-RPC 2.0 allows, the
+    /// calls of one batch are not ordered against each other: a client that
+    /// needs one call's effect before another sends them separately.
     fn batch<'a>(&self, batch: Batch<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
         let this = self.clone();
         async move {
@@ -151,7 +159,8 @@ where
                 }
             }
             let mut out = BatchResponseBuilder::new_with_limit(this.1);
-            for rp in futures::future::join_all(calls).await {
+            let mut answers = futures::stream::iter(calls).buffered(BATCH_CONCURRENCY);
+            while let Some(rp) = answers.next().await {
                 if let Err(too_big) = out.append(rp) {
                     return too_big;
                 }

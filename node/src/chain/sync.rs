@@ -135,22 +135,35 @@ impl Chain {
 
 impl Chain {
     /// The mempool's transactions with these hashes, one answer per hash
-    /// (how a compact proposal is filled in).
-    pub fn mempool_lookup(&self, hashes: &[Hash]) -> Vec<Option<ledger::SignedTx>> {
-        match self.mempool.lock() {
-            Ok(pool) => hashes.iter().map(|h| pool.get(h).map(|t| t.tx().clone())).collect(),
-            Err(_) => vec![None; hashes.len()],
+    /// (how a compact proposal is filled in); `None` once the ones found
+    /// exceed `max_bytes` (no block that large is valid).
+    pub fn mempool_lookup(&self, hashes: &[Hash], max_bytes: usize) -> Option<Vec<Option<ledger::SignedTx>>> {
+        let pool = self.mempool.lock().ok()?;
+        let mut bytes = 0usize;
+        let mut out = Vec::with_capacity(hashes.len());
+        for h in hashes {
+            let t = pool.get(h);
+            if let Some(t) = &t {
+                bytes = bytes.saturating_add(t.encoded_len());
+                if bytes > max_bytes {
+                    return None;
+                }
+            }
+            out.push(t.map(|t| t.tx().clone()));
         }
+        Some(out)
     }
 
     /// What a peer filling a compact proposal asked for: the mempool's
     /// transactions with these hashes, in the order asked, those it lacks
-    /// left out, and no more than `max_bytes` of them (encoded).
+    /// and repeated hashes left out, and no more than `max_bytes` of them
+    /// (encoded).
     pub fn mempool_txs(&self, hashes: &[Hash], max_bytes: usize) -> Vec<ledger::SignedTx> {
         let Ok(pool) = self.mempool.lock() else { return Vec::new() };
         let mut out = Vec::new();
         let mut bytes = 0usize;
-        for t in hashes.iter().filter_map(|h| pool.get(h)) {
+        let mut seen = std::collections::HashSet::with_capacity(hashes.len());
+        for t in hashes.iter().filter(|h| seen.insert(**h)).filter_map(|h| pool.get(h)) {
             bytes = bytes.saturating_add(t.encoded_len());
             if bytes > max_bytes {
                 break;

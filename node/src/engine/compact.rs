@@ -29,13 +29,24 @@ use ledger::{CompactBlock, Hash, Height, SignedTx};
 use libp2p::PeerId;
 use libp2p::gossipsub::{MessageAcceptance, MessageId};
 
-use super::{Engine, EngineError};
+use super::{Engine, EngineError, now_ms};
 use crate::p2p::{ConsensusMsg, MAX_TX_FETCH};
 
 /// Compact proposals being filled at once; past it the oldest is dropped.
 pub const MAX_FETCHES: usize = 8;
 /// Peers asked for one proposal's transactions, the sender first.
 pub const MAX_FETCH_PEERS: usize = 3;
+/// How long a peer has to answer a transaction request before the next is
+/// asked (a propose timeout is 1 s or more).
+pub const FETCH_TIMEOUT_MS: u64 = 500;
+/// No encoded transaction is smaller (a signed transfer is ~150 bytes), so
+/// a block holds at most `max_block_bytes / MIN_TX_BYTES` of them.
+pub const MIN_TX_BYTES: usize = 64;
+
+fn has_duplicates(hashes: &[Hash]) -> bool {
+    let mut seen = std::collections::HashSet::with_capacity(hashes.len());
+    !hashes.iter().all(|h| seen.insert(*h))
+}
 
 /// A compact proposal waiting for transactions from a peer.
 #[derive(Debug)]
@@ -52,8 +63,10 @@ pub struct Fetch {
     /// The peer asked now, and every peer asked so far.
     asked: PeerId,
     tried: Vec<PeerId>,
-    /// Requests made of the peer asked now (each must bring something new).
+    /// Requests made of the peer asked now (each must bring something new),
+    /// and when it was last asked (ms).
     requests: usize,
+    asked_at_ms: u64,
 }
 
 impl Fetch {
@@ -64,6 +77,7 @@ impl Fetch {
         id: MessageId,
         content: Hash,
         from: PeerId,
+        now_ms: u64,
     ) -> Fetch {
         let p = &proposal.proposal;
         Fetch {
@@ -78,6 +92,7 @@ impl Fetch {
             asked: from,
             tried: vec![from],
             requests: 1,
+            asked_at_ms: now_ms,
         }
     }
 
@@ -121,19 +136,28 @@ impl Fetches {
     }
 
     /// Starts a fetch: asks its sender for what is missing. Past
-    /// [`MAX_FETCHES`] the lowest (height, round) one ends first.
+    /// [`MAX_FETCHES`] the highest (height, round) goes, the new one if it is
+    /// that: the current height's proposals are never pushed out by a flood
+    /// of later ones.
     pub fn start(&mut self, fetch: Fetch) -> Vec<Step> {
         let mut steps = Vec::new();
         if self.by_value.contains_key(&fetch.value_id()) {
             steps.push(Step::Ended(Box::new(fetch), "already being filled"));
             return steps;
         }
-        while self.by_value.len() >= MAX_FETCHES {
-            let Some(oldest) = self.by_value.iter().min_by_key(|(_, f)| (f.height, f.round)).map(|(v, _)| *v) else {
-                break;
-            };
-            if let Some(f) = self.by_value.remove(&oldest) {
-                steps.push(Step::Ended(Box::new(f), "too many proposals being filled"));
+        if self.by_value.len() >= MAX_FETCHES {
+            let highest =
+                self.by_value.iter().max_by_key(|(_, f)| (f.height, f.round)).map(|(v, f)| (*v, (f.height, f.round)));
+            match highest {
+                Some((v, at)) if at > (fetch.height, fetch.round) => {
+                    if let Some(f) = self.by_value.remove(&v) {
+                        steps.push(Step::Ended(Box::new(f), "too many proposals being filled"));
+                    }
+                }
+                _ => {
+                    steps.push(Step::Ended(Box::new(fetch), "too many proposals being filled"));
+                    return steps;
+                }
             }
         }
         steps.push(Step::Ask { peer: fetch.from, hashes: fetch.missing() });
@@ -144,7 +168,7 @@ impl Fetches {
     /// Transactions `peer` sent: they fill the fetches asked of it (only
     /// asked-for hashes are taken). A fetch whose answer brought nothing new
     /// moves to another peer; one cut at the response size asks for the rest.
-    pub fn on_txs(&mut self, peer: PeerId, txs: Vec<SignedTx>, connected: &[PeerId]) -> Vec<Step> {
+    pub fn on_txs(&mut self, peer: PeerId, txs: Vec<SignedTx>, connected: &[PeerId], now_ms: u64) -> Vec<Step> {
         let mut by_hash: HashMap<Hash, SignedTx> = txs.into_iter().map(|t| (t.hash(), t)).collect();
         let asked: Vec<ValueId> = self.by_value.iter().filter(|(_, f)| f.asked == peer).map(|(v, _)| *v).collect();
         let mut steps = Vec::new();
@@ -168,9 +192,10 @@ impl Fetches {
                     steps.push(Step::Filled(Box::new(f)));
                 }
             } else if new == 0 || spent {
-                steps.extend(self.next_peer(v, connected));
+                steps.extend(self.next_peer(v, connected, now_ms));
             } else {
                 f.requests += 1;
+                f.asked_at_ms = now_ms;
                 steps.push(Step::Ask { peer, hashes: missing });
             }
         }
@@ -178,9 +203,21 @@ impl Fetches {
     }
 
     /// A request to `peer` failed: its fetches move to another peer.
-    pub fn on_failed(&mut self, peer: PeerId, connected: &[PeerId]) -> Vec<Step> {
+    pub fn on_failed(&mut self, peer: PeerId, connected: &[PeerId], now_ms: u64) -> Vec<Step> {
         let asked: Vec<ValueId> = self.by_value.iter().filter(|(_, f)| f.asked == peer).map(|(v, _)| *v).collect();
-        asked.into_iter().flat_map(|v| self.next_peer(v, connected)).collect()
+        asked.into_iter().flat_map(|v| self.next_peer(v, connected, now_ms)).collect()
+    }
+
+    /// Fetches whose peer has not answered within [`FETCH_TIMEOUT_MS`] move
+    /// to another peer (a silent peer, or an answer lost on the way).
+    pub fn expire(&mut self, connected: &[PeerId], now_ms: u64) -> Vec<Step> {
+        let late: Vec<ValueId> = self
+            .by_value
+            .iter()
+            .filter(|(_, f)| now_ms.saturating_sub(f.asked_at_ms) >= FETCH_TIMEOUT_MS)
+            .map(|(v, _)| *v)
+            .collect();
+        late.into_iter().flat_map(|v| self.next_peer(v, connected, now_ms)).collect()
     }
 
     /// Fetches of heights below `height` end (the core moved on).
@@ -194,13 +231,14 @@ impl Fetches {
 
     /// The next connected peer not asked yet, or the end after
     /// [`MAX_FETCH_PEERS`].
-    fn next_peer(&mut self, v: ValueId, connected: &[PeerId]) -> Option<Step> {
+    fn next_peer(&mut self, v: ValueId, connected: &[PeerId], now_ms: u64) -> Option<Step> {
         let f = self.by_value.get_mut(&v)?;
         match connected.iter().find(|p| !f.tried.contains(p)) {
             Some(&p) if f.tried.len() < MAX_FETCH_PEERS => {
                 f.tried.push(p);
                 f.asked = p;
                 f.requests = 1;
+                f.asked_at_ms = now_ms;
                 Some(Step::Ask { peer: p, hashes: f.missing() })
             }
             _ => self.by_value.remove(&v).map(|f| Step::Ended(Box::new(f), "no peer had them")),
@@ -222,50 +260,62 @@ impl Engine {
         let p = &proposal.proposal;
         let value_id = p.value_id;
         let height = Height(p.height.0);
-        if block.hash().0 != value_id.0 || block.header.height != height || block.check_roots().is_err() {
-            // Not the signed block: every relay checks this the same way.
+        let max_block_bytes = self.chain.params().max_block_bytes as usize;
+        // Not the signed block, more hashes than a block can hold, or a
+        // transaction twice (never a valid block): every relay checks this
+        // the same way.
+        if block.hash().0 != value_id.0
+            || block.header.height != height
+            || block.tx_hashes.len() > max_block_bytes / MIN_TX_BYTES
+            || has_duplicates(&block.tx_hashes)
+            || block.check_roots().is_err()
+        {
             return Ok(Some(MessageAcceptance::Reject));
         }
-        // The body we already hold, or one the mempool fills: the full path.
-        let full = match self.proposals.get(&value_id) {
-            Some(b) => Some(b.clone()),
-            None => {
-                let found = self.chain.mempool_lookup(&block.tx_hashes);
-                if found.iter().all(Option::is_some) {
-                    block.assemble(found.into_iter().flatten().collect())
-                } else {
-                    return self.start_fetch(Fetch::new(proposal, *block, found, id.clone(), content, from));
-                }
-            }
-        };
-        let Some(full) = full else { return Ok(Some(MessageAcceptance::Ignore)) };
-        self.status.send_modify(|s| s.compact_filled += 1);
-        let msg = ConsensusMsg::Proposal { proposal, block: Box::new(full) };
-        self.on_consensus(msg, content, from).map(Some)
-    }
-
-    fn start_fetch(&mut self, fetch: Fetch) -> Result<Option<MessageAcceptance>, EngineError> {
-        let p = &fetch.proposal.proposal;
-        let value_id = p.value_id;
+        // The body we already hold: the full path.
+        if let Some(b) = self.proposals.get(&value_id) {
+            let msg = ConsensusMsg::Proposal { proposal, block: Box::new(b.clone()) };
+            return self.on_consensus(msg, content, from).map(Some);
+        }
+        // Nothing is looked up or asked for before the proposal is known to be
+        // a real one, of a height the core takes.
         let Some(current) = self.core.state().map(|s| s.height) else {
             return Ok(Some(MessageAcceptance::Ignore));
         };
-        // Only the heights the core takes (a far-ahead one is a sync hint,
-        // given by the full path when the proposal is filled).
-        if p.height < current || p.height.0 > current.0 + 1 || self.fetches.contains(&value_id) {
+        if p.height.0 > current.0 + 1 {
+            // A hint that we are behind, as for a full proposal.
+            self.sync.on_tip(from, Height(p.height.0 - 2), now_ms());
+            self.poll_sync();
             return Ok(Some(MessageAcceptance::Ignore));
         }
-        let signed = SignedMessage::Proposal(fetch.proposal.clone());
+        if p.height < current
+            || (p.height.0 == current.0 + 1 && p.round.0 > self.core.config().max_future_rounds)
+            || self.fetches.contains(&value_id)
+        {
+            return Ok(Some(MessageAcceptance::Ignore));
+        }
+        let signed = SignedMessage::Proposal(proposal.clone());
         if self.core.is_known(&signed) && !self.awaiting_body.contains_key(&value_id) {
             return Ok(Some(MessageAcceptance::Ignore));
         }
-        // Verified before anything is asked for: a made-up proposal costs
-        // no request.
         if self.verify(p.height, &signed).is_err() || (p.height.0 == current.0 + 1 && !self.next_height_proposer_ok(p))
         {
             return Ok(Some(MessageAcceptance::Reject));
         }
-        tracing::debug!(value = %Hash(value_id.0), missing = fetch.txs.iter().filter(|t| t.is_none()).count(), peer = %fetch.from, "compact proposal: fetching transactions");
+        // Filled from the mempool, at most a block's worth of bytes.
+        let Some(found) = self.chain.mempool_lookup(&block.tx_hashes, max_block_bytes) else {
+            return Ok(Some(MessageAcceptance::Ignore));
+        };
+        if found.iter().all(Option::is_some) {
+            let Some(full) = block.assemble(found.into_iter().flatten().collect()) else {
+                return Ok(Some(MessageAcceptance::Ignore));
+            };
+            self.status.send_modify(|s| s.compact_filled += 1);
+            let msg = ConsensusMsg::Proposal { proposal, block: Box::new(full) };
+            return self.on_consensus(msg, content, from).map(Some);
+        }
+        let fetch = Fetch::new(proposal, *block, found, id.clone(), content, from, now_ms());
+        tracing::debug!(value = %Hash(value_id.0), missing = fetch.txs.iter().filter(|t| t.is_none()).count(), peer = %from, "compact proposal: fetching transactions");
         let steps = self.fetches.start(fetch);
         self.fetch_steps(steps)?;
         Ok(None)
@@ -276,13 +326,32 @@ impl Engine {
         if self.fetches.is_empty() {
             return Ok(());
         }
-        let steps = self.fetches.on_txs(peer, txs, &self.net.connected_peers());
+        let steps = self.fetches.on_txs(peer, txs, &self.fallback_peers(), now_ms());
+        self.fetch_steps(steps)
+    }
+
+    /// The connected peers in random order: whom to ask next is not
+    /// something a peer can arrange by choosing its id.
+    fn fallback_peers(&self) -> Vec<PeerId> {
+        use rand::seq::SliceRandom;
+        let mut peers = self.net.connected_peers();
+        peers.shuffle(&mut rand::thread_rng());
+        peers
+    }
+
+    /// Moves fetches whose peer is silent to another peer (run on the
+    /// engine's periodic tick).
+    pub(super) fn expire_fetches(&mut self) -> Result<(), EngineError> {
+        if self.fetches.is_empty() {
+            return Ok(());
+        }
+        let steps = self.fetches.expire(&self.fallback_peers(), now_ms());
         self.fetch_steps(steps)
     }
 
     /// A transaction request to `peer` failed.
     pub(super) fn on_txs_failed(&mut self, peer: PeerId) -> Result<(), EngineError> {
-        let steps = self.fetches.on_failed(peer, &self.net.connected_peers());
+        let steps = self.fetches.on_failed(peer, &self.fallback_peers(), now_ms());
         self.fetch_steps(steps)
     }
 
@@ -364,7 +433,7 @@ mod tests {
             signature: consensus::Signature([0; 64]),
         };
         let held = all.iter().enumerate().map(|(i, t)| (i < have).then(|| t.clone())).collect();
-        (Fetch::new(proposal, compact, held, MessageId::new(&[height as u8, round as u8]), Hash::ZERO, from), all)
+        (Fetch::new(proposal, compact, held, MessageId::new(&[height as u8, round as u8]), Hash::ZERO, from, 0), all)
     }
 
     fn asks(steps: &[Step]) -> Vec<(PeerId, usize)> {
@@ -384,13 +453,13 @@ mod tests {
         let (f, all) = fetch(5, 0, 10, 7, a);
         assert_eq!(asks(&set.start(f)), vec![(a, 3)]);
         // An answer from a peer that was not asked is not taken.
-        assert!(set.on_txs(b, all.clone(), &[a, b]).is_empty());
+        assert!(set.on_txs(b, all.clone(), &[a, b], 0).is_empty());
         // Part of it, with transactions not in the block (not taken): the rest is asked again of the same peer.
         let mut part = all[7..8].to_vec();
         part.extend(txs(20)[10..].iter().cloned());
-        let steps = set.on_txs(a, part, &[a, b]);
+        let steps = set.on_txs(a, part, &[a, b], 0);
         assert_eq!(asks(&steps), vec![(a, 2)]);
-        let steps = set.on_txs(a, all[8..].to_vec(), &[a, b]);
+        let steps = set.on_txs(a, all[8..].to_vec(), &[a, b], 0);
         let [Step::Filled(f)] = steps.as_slice() else { panic!("{steps:?}") };
         let block = f.block.assemble(f.txs.iter().flatten().cloned().collect()).unwrap();
         assert_eq!(block.txs, all);
@@ -404,43 +473,67 @@ mod tests {
         let (f, all) = fetch(5, 0, 4, 0, peers[0]);
         set.start(f);
         // The sender answers with nothing: the next connected peer is asked.
-        assert_eq!(asks(&set.on_txs(peers[0], Vec::new(), &peers)), vec![(peers[1], 4)]);
+        assert_eq!(asks(&set.on_txs(peers[0], Vec::new(), &peers, 0)), vec![(peers[1], 4)]);
         // That one fails: a third.
-        assert_eq!(asks(&set.on_failed(peers[1], &peers)), vec![(peers[2], 4)]);
+        assert_eq!(asks(&set.on_failed(peers[1], &peers, 0)), vec![(peers[2], 4)]);
         // A late answer from a peer no longer asked is not taken.
-        assert!(set.on_txs(peers[0], all.clone(), &peers).is_empty());
+        assert!(set.on_txs(peers[0], all.clone(), &peers, 0).is_empty());
         // After MAX_FETCH_PEERS, the fetch ends without blame.
-        let steps = set.on_failed(peers[2], &peers);
+        let steps = set.on_failed(peers[2], &peers, 0);
         assert!(matches!(steps.as_slice(), [Step::Ended(_, "no peer had them")]), "{steps:?}");
         assert!(set.is_empty());
         // No other peer connected: it ends at once.
         let (f, _) = fetch(6, 0, 4, 0, peers[0]);
         set.start(f);
-        let steps = set.on_failed(peers[0], &peers[..1]);
+        let steps = set.on_failed(peers[0], &peers[..1], 0);
         assert!(matches!(steps.as_slice(), [Step::Ended(..)]));
     }
 
     #[test]
-    fn fetches_are_bounded_and_end_with_their_height() {
+    fn fetches_are_bounded_keep_the_current_height_and_end_with_it() {
         let p = PeerId::random();
         let mut set = Fetches::default();
         for r in 0..MAX_FETCHES as u32 {
             set.start(fetch(7, r + 1, 3, 1, p).0);
         }
         assert_eq!(set.len(), MAX_FETCHES);
-        // One more: the lowest (height, round) goes.
+        // A lower one pushes out the highest (height, round).
         let steps = set.start(fetch(7, 0, 2, 0, p).0);
         let ended: Vec<u32> =
             steps.iter().filter_map(|s| if let Step::Ended(f, _) = s { Some(f.round) } else { None }).collect();
-        assert_eq!(ended, vec![1]);
+        assert_eq!(ended, vec![MAX_FETCHES as u32]);
         assert_eq!(set.len(), MAX_FETCHES);
+        // A flood of next-height proposals cannot push the current height out.
+        for r in 0..4 {
+            let steps = set.start(fetch(8, r, 2, 0, p).0);
+            assert!(matches!(steps.as_slice(), [Step::Ended(f, _)] if f.height == Height(8)), "{steps:?}");
+        }
         // The same proposal twice: the second is not fetched again.
         let steps = set.start(fetch(7, 0, 2, 0, p).0);
         assert!(matches!(steps.as_slice(), [Step::Ended(_, "already being filled")]));
-        // A next-height one evicts the lowest again; a new height ends the rest.
-        assert!(set.start(fetch(8, 0, 2, 0, p).0).iter().any(|s| matches!(s, Step::Ended(..))));
-        assert_eq!(set.drop_below(Height(8)).len(), MAX_FETCHES - 1);
-        assert_eq!(set.len(), 1);
+        assert_eq!(set.drop_below(Height(8)).len(), MAX_FETCHES);
+        assert!(set.is_empty());
+    }
+
+    #[test]
+    fn repeated_hashes_are_seen() {
+        assert!(!has_duplicates(&[]));
+        assert!(!has_duplicates(&[Hash([1; 32]), Hash([2; 32])]));
+        assert!(has_duplicates(&[Hash([1; 32]), Hash([2; 32]), Hash([1; 32])]));
+    }
+
+    #[test]
+    fn a_silent_peer_is_replaced_after_the_timeout() {
+        let peers: Vec<PeerId> = (0..3).map(|_| PeerId::random()).collect();
+        let mut set = Fetches::default();
+        set.start(fetch(5, 0, 3, 0, peers[0]).0);
+        assert!(set.expire(&peers, FETCH_TIMEOUT_MS - 1).is_empty());
+        assert_eq!(asks(&set.expire(&peers, FETCH_TIMEOUT_MS)), vec![(peers[1], 3)]);
+        // The new peer gets its own full timeout.
+        assert!(set.expire(&peers, FETCH_TIMEOUT_MS + 10).is_empty());
+        assert_eq!(asks(&set.expire(&peers, 2 * FETCH_TIMEOUT_MS)), vec![(peers[2], 3)]);
+        let steps = set.expire(&peers, 3 * FETCH_TIMEOUT_MS);
+        assert!(matches!(steps.as_slice(), [Step::Ended(..)]), "{steps:?}");
     }
 
     #[test]
@@ -452,8 +545,8 @@ mod tests {
         // Each answer brings one transaction (a server cut at its byte
         // bound): with 5 transactions, one request is the most the block
         // needs, so after the second the peer is given up.
-        assert_eq!(asks(&set.on_txs(p, all[..1].to_vec(), &[p])), vec![(p, 4)]);
-        let steps = set.on_txs(p, all[1..2].to_vec(), &[p]);
+        assert_eq!(asks(&set.on_txs(p, all[..1].to_vec(), &[p], 0)), vec![(p, 4)]);
+        let steps = set.on_txs(p, all[1..2].to_vec(), &[p], 0);
         assert!(matches!(steps.as_slice(), [Step::Ended(..)]), "{steps:?}");
     }
 }

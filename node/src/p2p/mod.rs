@@ -423,7 +423,7 @@ pub async fn start(
         genesis_hash: cfg.genesis_hash,
         pending_blocks: BTreeMap::new(),
         pending_txs: BTreeMap::new(),
-        max_tx_response: max_response.saturating_sub(64 * 1024),
+        max_tx_response: cfg.max_block_bytes.min(max_response.saturating_sub(64 * 1024)),
         internal: mpsc::channel(MAX_ADMISSIONS + MAX_SERVING),
         tx_batch: Vec::new(),
         tx_batch_bytes: 0,

@@ -49,7 +49,12 @@ impl Task {
                 } else if !self.may_serve(peer, false) {
                     SyncResponse::Error(super::BUSY.into())
                 } else {
-                    SyncResponse::Txs(self.host.txs_by_hash(&hashes, self.max_tx_response))
+                    let txs = self.host.txs_by_hash(&hashes, self.max_tx_response);
+                    let bytes: usize = txs.iter().map(|t| t.encode().len()).sum();
+                    if let Some(w) = self.serve_window.get_mut(&peer) {
+                        w.3 = w.3.saturating_add(bytes);
+                    }
+                    SyncResponse::Txs(txs)
                 };
                 let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
                 return;
@@ -75,14 +80,15 @@ impl Task {
     /// window). Block requests (`blocks`, served off the swarm task): at most
     /// `MAX_SERVED_PER_SECOND` a second per peer, `MAX_SERVING_PER_PEER` at
     /// once and `MAX_SERVING` in total. Transaction requests (answered on the
-    /// swarm task from the mempool): at most `MAX_TX_REQUESTS_PER_SECOND`.
+    /// swarm task from the mempool): at most `MAX_TX_REQUESTS_PER_SECOND`, and
+    /// none once two blocks' worth of bytes went to the peer this second.
     fn may_serve(&mut self, peer: PeerId, blocks: bool) -> bool {
         let total: usize = self.serving.values().sum();
         let mine = self.serving.get(&peer).copied().unwrap_or(0);
         let now = tokio::time::Instant::now();
-        let window = self.serve_window.entry(peer).or_insert((now, 0, 0));
+        let window = self.serve_window.entry(peer).or_insert((now, 0, 0, 0));
         if now.duration_since(window.0) >= std::time::Duration::from_secs(1) {
-            *window = (now, 0, 0);
+            *window = (now, 0, 0, 0);
         }
         if blocks {
             if window.1 >= MAX_SERVED_PER_SECOND || total >= MAX_SERVING || mine >= MAX_SERVING_PER_PEER {
@@ -90,7 +96,7 @@ impl Task {
             }
             window.1 += 1;
         } else {
-            if window.2 >= MAX_TX_REQUESTS_PER_SECOND {
+            if window.2 >= MAX_TX_REQUESTS_PER_SECOND || window.3 >= 2 * self.max_tx_response {
                 return false;
             }
             window.2 += 1;
@@ -106,11 +112,15 @@ impl Task {
                 request_response::Message::Response { request_id, response } => {
                     let was_blocks = self.pending_blocks.remove(&request_id).is_some();
                     let was_txs = self.pending_txs.remove(&request_id).is_some();
+                    // Any other answer to a transaction request is a failure.
+                    if was_txs && !matches!(response, SyncResponse::Txs(_)) {
+                        self.send_event(NetEvent::TxsFailed { peer });
+                        return;
+                    }
                     match response {
                         SyncResponse::Txs(txs) if was_txs => self.send_event(NetEvent::Txs { peer, txs }),
                         // Transactions we did not ask for: not looked at.
                         SyncResponse::Txs(_) => {}
-                        SyncResponse::Error(_) if was_txs => self.send_event(NetEvent::TxsFailed { peer }),
                         SyncResponse::Status { genesis, tip } => {
                             if genesis == self.genesis_hash {
                                 self.send_event(NetEvent::PeerStatus { peer, tip });

@@ -53,8 +53,9 @@ pub(super) struct Task {
     pub(super) genesis_hash: Hash,
     /// Our outstanding block requests.
     pub(super) pending_blocks: BTreeMap<OutboundRequestId, PeerId>,
-    /// Most bytes of transactions in one answer to a transaction request
-    /// (below what a peer's codec accepts as a response).
+    /// Most bytes of transactions in one answer to a transaction request (a
+    /// block's worth, below what a peer's codec accepts as a response), and
+    /// the most sent to one peer in a second (two blocks' worth).
     pub(super) max_tx_response: usize,
     /// Our outstanding transaction requests (compact proposals being filled).
     pub(super) pending_txs: BTreeMap<OutboundRequestId, PeerId>,
@@ -68,7 +69,8 @@ pub(super) struct Task {
     /// Block requests served per peer in the current second (connected
     /// peers only), at most `MAX_SERVED_PER_SECOND`.
     /// and transaction requests (at most `MAX_TX_REQUESTS_PER_SECOND`).
-    pub(super) serve_window: BTreeMap<PeerId, (Instant, u32, u32)>,
+    /// and bytes of transactions sent (at most two blocks' worth).
+    pub(super) serve_window: BTreeMap<PeerId, (Instant, u32, u32, usize)>,
     /// Penalised peers and when their ban ends.
     pub(super) banned: BTreeMap<PeerId, Instant>,
     /// Invalid gossip messages per peer (for the log).

@@ -132,8 +132,12 @@ fn tx_requests_are_answered_from_the_mempool_within_the_byte_bound() {
     assert_eq!(c.txs_by_hash(&asked, 2 * one).len(), 2);
     assert!(c.txs_by_hash(&asked, one - 1).is_empty());
     // The lookup that fills a compact proposal: one answer per hash.
-    let found = c.mempool_lookup(&asked);
+    let found = c.mempool_lookup(&asked, usize::MAX).unwrap();
     assert_eq!(found.iter().map(Option::is_some).collect::<Vec<_>>(), vec![true, false, true, true]);
+    // More than a block's worth of bytes found: no block that large is valid.
+    assert!(c.mempool_lookup(&asked, 2 * one).is_none());
+    // A hash asked twice is answered once.
+    assert_eq!(c.txs_by_hash(&[hashes[1], hashes[1], hashes[1]], usize::MAX).len(), 1);
 }
 
 /// A transaction request at its bound fits the request frame; one past it
