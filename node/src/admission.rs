@@ -39,6 +39,9 @@ impl Admission {
         let (queue, mut rx) = mpsc::channel::<Job>(QUEUE);
         std::thread::Builder::new()
             .name("admission".into())
+            // Uploaded code is validated here: the stack the VM needs, as
+            // the RPC threads have.
+            .stack_size(vm::exec_thread_stack(ledger::params::MAX_CALL_DEPTH))
             .spawn(move || {
                 while let Some(first) = rx.blocking_recv() {
                     let mut jobs = vec![first];

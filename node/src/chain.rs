@@ -151,6 +151,9 @@ pub struct Chain {
     rejections: crate::metrics::Rejections,
     /// Where block time goes (for the metrics and `testnet bench`).
     phases: crate::phases::PhaseTimes,
+    /// Transactions of the proposals of the height being decided (see
+    /// `Chain::remember_proposal`).
+    proposal_txs: Mutex<(Height, HashMap<Hash, SignedTx>)>,
 }
 
 /// This software, as block headers name it.
@@ -225,6 +228,7 @@ impl Chain {
             watchers: Mutex::new(HashMap::new()),
             rejections: crate::metrics::Rejections::default(),
             phases: crate::phases::PhaseTimes::default(),
+            proposal_txs: Mutex::new((Height::GENESIS, HashMap::new())),
         })
     }
 

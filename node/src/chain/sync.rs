@@ -133,6 +133,10 @@ impl Chain {
     }
 }
 
+/// Transactions of the current height's proposals kept for peers (a dozen
+/// full blocks).
+pub const MAX_PROPOSAL_TXS: usize = 65_536;
+
 impl Chain {
     /// The mempool's transactions with these hashes, one answer per hash
     /// (how a compact proposal is filled in); `None` once the ones found
@@ -160,16 +164,43 @@ impl Chain {
     /// (encoded).
     pub fn mempool_txs(&self, hashes: &[Hash], max_bytes: usize) -> Vec<ledger::SignedTx> {
         let Ok(pool) = self.mempool.lock() else { return Vec::new() };
+        let Ok(proposed) = self.proposal_txs.lock() else { return Vec::new() };
         let mut out = Vec::new();
         let mut bytes = 0usize;
         let mut seen = std::collections::HashSet::with_capacity(hashes.len());
-        for t in hashes.iter().filter(|h| seen.insert(**h)).filter_map(|h| pool.get(h)) {
-            bytes = bytes.saturating_add(t.encoded_len());
+        for h in hashes.iter().filter(|h| seen.insert(**h)) {
+            let Some(t) = pool.get(h).map(|t| t.tx().clone()).or_else(|| proposed.1.get(h).cloned()) else {
+                continue;
+            };
+            bytes = bytes.saturating_add(t.encode().len());
             if bytes > max_bytes {
                 break;
             }
-            out.push(t.tx().clone());
+            out.push(t);
         }
         out
+    }
+
+    /// Keeps the transactions of a block proposed at the height being
+    /// decided (built here, or received whole or filled), so this node can
+    /// give them to a peer filling the compact proposal even when they are
+    /// not in its mempool: a proposer's own block (a byzantine one's
+    /// included), or transactions this node fetched itself. A higher height
+    /// replaces what was kept; at most [`MAX_PROPOSAL_TXS`] are kept.
+    pub fn remember_proposal(&self, block: &ledger::Block) {
+        let Ok(mut kept) = self.proposal_txs.lock() else { return };
+        let h = block.header.height;
+        if h < kept.0 {
+            return;
+        }
+        if h > kept.0 {
+            *kept = (h, std::collections::HashMap::new());
+        }
+        for t in &block.txs {
+            if kept.1.len() >= MAX_PROPOSAL_TXS {
+                break;
+            }
+            kept.1.entry(t.hash()).or_insert_with(|| t.clone());
+        }
     }
 }

@@ -152,6 +152,8 @@ impl Executor {
                     f(&mut executed);
                 }
                 tracing::debug!(%height, round, txs = executed.block.txs.len(), ms = started.elapsed().as_millis() as u64, "built block");
+                // Peers filling our compact proposal may ask for any of these.
+                self.chain.remember_proposal(&executed.block);
                 // The block must survive a crash once we may have signed it.
                 let started = std::time::Instant::now();
                 self.chain.store().put_pending_block(&executed.block)?;

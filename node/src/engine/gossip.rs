@@ -82,6 +82,8 @@ impl Engine {
                 return Ok(MessageAcceptance::Reject);
             }
             let who = PublicKey(p.proposer.0);
+            // Peers filling the compact copy we forward may ask us for these.
+            self.chain.remember_proposal(block);
             if self.proposals.insert(h, p.round.0, who, p.value_id, (**block).clone()) {
                 slot = Some((h, p.round.0, who, p.value_id));
             }

@@ -161,3 +161,30 @@ fn tx_request_frames_are_bounded() {
         assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
     });
 }
+
+/// Transactions of the current height's proposals are served too (a
+/// proposer's own block, transactions fetched from others), until a higher
+/// height's proposal replaces them.
+#[test]
+fn tx_requests_are_answered_from_the_current_proposals() {
+    let dir = tempfile::tempdir().unwrap();
+    let (user, val) = (SigningKey::from_bytes(&[1; 32]), SigningKey::from_bytes(&[2; 32]));
+    let c = chain(dir.path(), &user, &val);
+    let me = PublicKey::from_signing_key(&val);
+    c.submit_tx(&transfer(&user, 0, "p2p-test")).unwrap();
+    let block = c.build_block(me, 1000, None).unwrap().block;
+    let hash = block.txs[0].hash();
+    c.remember_proposal(&block);
+    // Never submitted: only a proposal can hold it.
+    let other = ledger::SignedTx::decode(&transfer(&user, 5, "p2p-test")).unwrap();
+    let mut lower = block.clone();
+    lower.header.height = Height(0);
+    lower.txs = vec![other.clone()];
+    c.remember_proposal(&lower);
+    assert_eq!(c.txs_by_hash(&[hash], usize::MAX).len(), 1);
+    assert!(c.txs_by_hash(&[other.hash()], usize::MAX).is_empty(), "a lower height is not kept");
+    let mut higher = lower;
+    higher.header.height = Height(2);
+    c.remember_proposal(&higher);
+    assert_eq!(c.txs_by_hash(&[other.hash()], usize::MAX).len(), 1);
+}
