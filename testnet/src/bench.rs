@@ -23,7 +23,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -33,14 +33,21 @@ use jsonrpsee::core::client::ClientT;
 use jsonrpsee::core::params::BatchRequestBuilder;
 use jsonrpsee::http_client::HttpClient;
 use jsonrpsee::ws_client::WsClientBuilder;
-use ledger::{Address, Amount, Hash, Payload, PublicKey, SigningKey, TxBody};
+use ledger::{Address, Hash};
 use rpc_api::api::EventsApiClient;
 use rpc_api::codes;
 use rpc_api::types::{BlockId, BlockNotice, BlockTxs};
 use tokio::sync::Semaphore;
 
 use crate::load::{fetch_nonces, percentile};
+
+mod cpu;
+mod txs;
+
 use crate::{Spec, Testnet, rpc};
+pub use cpu::thread_group;
+use cpu::{clk_tck, cpu_use, process_ticks, thread_ticks};
+use txs::{Presigned, RECEIPT_SAMPLE, deploy_token, failed_receipts, presign};
 
 /// Batches in flight at once.
 const MAX_IN_FLIGHT: usize = 32;
@@ -295,109 +302,6 @@ pub async fn run(opts: &BenchOptions) -> Result<BenchReport> {
     Ok(report)
 }
 
-/// A pre-signed transfer: its account, hash and `agora_sendTx` argument.
-struct Presigned {
-    account: usize,
-    hash: Hash,
-    hex: String,
-}
-
-/// Committed transactions whose receipts are checked after each stage.
-const RECEIPT_SAMPLE: usize = 50;
-
-/// Of a sample of a stage's transactions, how many committed with a failed
-/// receipt (a token call that failed still counts as committed above).
-async fn failed_receipts(client: &HttpClient, sample: &[Hash]) -> (u64, u64) {
-    let mut failed = 0;
-    let mut seen = 0;
-    for h in sample {
-        if let Ok(Some(tx)) = rpc::ChainApiClient::get_tx(client, *h).await {
-            seen += 1;
-            if matches!(tx.receipt.status, ledger::TxStatus::Failed { .. }) {
-                failed += 1;
-            }
-        }
-    }
-    (failed, seen)
-}
-
-/// Uploads the token contract (from the first account) and creates it with
-/// a balance for every account; its address.
-async fn deploy_token(url: &str, chain_id: &str, keys: &[SigningKey]) -> Result<Address> {
-    let client = rpc::client(url, Duration::from_secs(90))?;
-    let code_hash = Hash::digest(contract_artifacts::TOKEN);
-    let owner = &keys[0];
-    crate::dao::send(&client, chain_id, owner, Payload::StoreCode { code: contract_artifacts::TOKEN.to_vec() })
-        .await
-        .context("uploading the token contract")?;
-    let balances: Vec<serde_json::Value> = keys
-        .iter()
-        .map(|k| serde_json::json!({ "address": crate::setup::address_of(k).to_string(), "amount": "1000000000" }))
-        .collect();
-    let msg =
-        serde_json::json!({ "name": "Bench Token", "symbol": "BENCH", "decimals": 6, "initial_balances": balances });
-    let payload = Payload::Instantiate {
-        code_hash,
-        label: TOKEN_LABEL.into(),
-        msg: serde_json::to_vec(&msg)?,
-        funds: Amount::ZERO,
-    };
-    crate::dao::send(&client, chain_id, owner, payload).await.context("creating the token contract")?;
-    Ok(ledger::contract_address(&code_hash, &crate::setup::address_of(owner), TOKEN_LABEL))
-}
-
-/// Signs `total` transactions round-robin over the accounts (each from its
-/// next nonce), on every core: a native transfer to the next account, or
-/// (with `token`) a `transfer` of one token unit to it.
-fn presign(
-    keys: &[SigningKey],
-    addresses: &[Address],
-    nonces: &[u64],
-    total: usize,
-    chain_id: &str,
-    gas_price: u128,
-    token: Option<Address>,
-) -> Vec<Presigned> {
-    let n = keys.len();
-    let publics: Vec<PublicKey> = keys.iter().map(PublicKey::from_signing_key).collect();
-    let sign = |i: usize| {
-        let a = i % n;
-        let to = addresses[(a + 1) % n];
-        let (payload, gas_limit) = match token {
-            None => (Payload::Transfer { to, amount: Amount::new(1) }, 10_000),
-            Some(contract) => {
-                let msg = serde_json::json!({ "transfer": { "recipient": to.to_string(), "amount": "1" } });
-                (Payload::Execute { contract, msg: msg.to_string().into_bytes(), funds: Amount::ZERO }, TOKEN_CALL_GAS)
-            }
-        };
-        let body = TxBody {
-            chain_id: chain_id.to_owned(),
-            sender: publics[a],
-            nonce: nonces[a] + (i / n) as u64,
-            gas_limit,
-            gas_price: Amount::new(gas_price),
-            payload,
-        };
-        let tx = body.sign(&keys[a]);
-        Presigned { account: a, hash: tx.hash(), hex: hex::encode(tx.encode()) }
-    };
-    let threads = std::thread::available_parallelism().map(|c| c.get()).unwrap_or(1).max(1);
-    let chunk = total.div_ceil(threads).max(1);
-    let mut out: Vec<Presigned> = Vec::with_capacity(total);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..total)
-            .step_by(chunk)
-            .map(|from| scope.spawn(move || (from..(from + chunk).min(total)).map(sign).collect::<Vec<_>>()))
-            .collect();
-        for h in handles {
-            if let Ok(part) = h.join() {
-                out.extend(part);
-            }
-        }
-    });
-    out
-}
-
 /// Commit times seen by the block watcher, and the blocks of the stage.
 #[derive(Default)]
 struct Seen {
@@ -635,103 +539,6 @@ async fn send(
     }
 }
 
-// ---- CPU accounting from /proc ----
-
-fn clk_tck() -> f64 {
-    nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok().flatten().map(|v| v as f64).unwrap_or(100.0)
-}
-
-/// (comm, utime + stime) of a `/proc/…/stat` line; `comm` may hold spaces
-/// and parentheses, so the fields after it are found from the last `)`.
-fn parse_stat(line: &str) -> Option<(String, u64)> {
-    let open = line.find('(')?;
-    let close = line.rfind(')')?;
-    let comm = line.get(open + 1..close)?.to_owned();
-    let rest: Vec<&str> = line.get(close + 1..)?.split_whitespace().collect();
-    // After `)`: state(3) ppid(4) … utime(14) stime(15): indices 11 and 12 here.
-    let utime: u64 = rest.get(11)?.parse().ok()?;
-    let stime: u64 = rest.get(12)?.parse().ok()?;
-    Some((comm, utime + stime))
-}
-
-fn process_ticks(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().and_then(|l| parse_stat(&l)).map(|x| x.1).unwrap_or(0)
-}
-
-/// CPU ticks per thread id, with the thread's name.
-fn thread_ticks(pid: u32) -> HashMap<u64, (String, u64)> {
-    let mut out = HashMap::new();
-    let dir = PathBuf::from(format!("/proc/{pid}/task"));
-    if let Ok(rd) = std::fs::read_dir(&dir) {
-        for e in rd.flatten() {
-            let Some(tid) = e.file_name().to_str().and_then(|s| s.parse::<u64>().ok()) else { continue };
-            if let Some(s) = read_stat(&e.path().join("stat")) {
-                out.insert(tid, s);
-            }
-        }
-    }
-    out
-}
-
-fn read_stat(p: &Path) -> Option<(String, u64)> {
-    parse_stat(&std::fs::read_to_string(p).ok()?)
-}
-
-/// The job a node thread does, from its name (unknown names stand for
-/// themselves).
-pub fn thread_group(comm: &str) -> String {
-    known_group(comm).map(str::to_owned).unwrap_or_else(|| format!("thread {comm}"))
-}
-
-fn known_group(comm: &str) -> Option<&'static str> {
-    Some(if comm.starts_with("executor") {
-        "executor (build, validate, execute, commit)"
-    } else if comm.starts_with("agora-rpc") {
-        "rpc (JSON-RPC: requests, queries)"
-    } else if comm.starts_with("admission") {
-        "admission (sent txs: checks, signature batches)"
-    } else if comm.starts_with("tokio-r") || comm == "agorad" {
-        "main runtime (consensus, p2p, gossip admission)"
-    } else if comm.starts_with("rocksdb") {
-        "rocksdb background (flush, compaction)"
-    } else {
-        return None;
-    })
-}
-
-/// `total`: the process's CPU ticks over the window (its `/proc/PID/stat`
-/// counts threads that have exited too, e.g. short-lived verification or
-/// blocking-pool threads, which `/proc/PID/task` no longer lists).
-fn cpu_use(
-    name: &str,
-    total: u64,
-    before: &HashMap<u64, (String, u64)>,
-    after: &HashMap<u64, (String, u64)>,
-    wall: f64,
-) -> Cpu {
-    let tck = clk_tck();
-    let mut groups: Vec<(String, f64)> = Vec::new();
-    let mut live = 0u64;
-    for (tid, (comm, t1)) in after {
-        let t0 = before.get(tid).map(|x| x.1).unwrap_or(0);
-        let ticks = t1.saturating_sub(t0);
-        live += ticks;
-        let cores = ticks as f64 / tck / wall;
-        let g = thread_group(comm);
-        match groups.iter_mut().find(|(n, _)| *n == g) {
-            Some(x) => x.1 += cores,
-            None => groups.push((g, cores)),
-        }
-    }
-    let gone = total.saturating_sub(live);
-    if gone > 0 {
-        groups
-            .push(("threads that exited (scoped workers, idle blocking threads)".to_owned(), gone as f64 / tck / wall));
-    }
-    groups.sort_by(|a, b| b.1.total_cmp(&a.1));
-    Cpu { name: name.to_owned(), total: total.max(live) as f64 / tck / wall, groups }
-}
-
 // ---- output ----
 
 impl StageReport {
@@ -834,7 +641,9 @@ impl fmt::Display for BenchReport {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::cpu::parse_stat;
     use super::*;
+    use ledger::{Amount, Payload};
 
     #[test]
     fn rates_parse_and_nonsense_is_refused() {
