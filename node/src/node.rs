@@ -299,7 +299,7 @@ impl NetHost for Chain {
         self.synced_blocks(from, max).map_err(|e| e.to_string())
     }
 
-    fn txs_by_hash(&self, hashes: &[ledger::Hash], max_bytes: usize) -> Vec<ledger::SignedTx> {
+    fn txs_by_hash(&self, hashes: &[ledger::Hash], max_bytes: usize) -> (Vec<ledger::SignedTx>, usize) {
         self.mempool_txs(hashes, max_bytes)
     }
 

@@ -161,24 +161,30 @@ impl Chain {
     /// What a peer filling a compact proposal asked for: the mempool's
     /// transactions with these hashes, in the order asked, those it lacks
     /// and repeated hashes left out, and no more than `max_bytes` of them
-    /// (encoded).
-    pub fn mempool_txs(&self, hashes: &[Hash], max_bytes: usize) -> Vec<ledger::SignedTx> {
-        let Ok(pool) = self.mempool.lock() else { return Vec::new() };
-        let Ok(proposed) = self.proposal_txs.lock() else { return Vec::new() };
+    /// (encoded); with their encoded size.
+    pub fn mempool_txs(&self, hashes: &[Hash], max_bytes: usize) -> (Vec<ledger::SignedTx>, usize) {
+        let (Ok(pool), Ok(proposed)) = (self.mempool.lock(), self.proposal_txs.lock()) else {
+            return (Vec::new(), 0);
+        };
         let mut out = Vec::new();
         let mut bytes = 0usize;
         let mut seen = std::collections::HashSet::with_capacity(hashes.len());
         for h in hashes.iter().filter(|h| seen.insert(**h)) {
-            let Some(t) = pool.get(h).map(|t| t.tx().clone()).or_else(|| proposed.1.get(h).cloned()) else {
+            // The mempool knows each size; a kept proposal's is measured.
+            let Some((t, len)) = pool
+                .get(h)
+                .map(|t| (t.tx().clone(), t.encoded_len()))
+                .or_else(|| proposed.1.get(h).map(|t| (t.clone(), t.encode().len())))
+            else {
                 continue;
             };
-            bytes = bytes.saturating_add(t.encode().len());
-            if bytes > max_bytes {
+            if bytes.saturating_add(len) > max_bytes {
                 break;
             }
+            bytes += len;
             out.push(t);
         }
-        out
+        (out, bytes)
     }
 
     /// Keeps the transactions of a block proposed at the height being

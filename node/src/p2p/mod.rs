@@ -111,8 +111,8 @@ pub trait NetHost: Send + Sync + 'static {
     /// after which the rest are not admitted.
     fn admit_txs(&self, batch: &[Vec<u8>]) -> Vec<TxAdmission>;
     /// The transactions with these hashes this node holds (its mempool), in
-    /// the order asked; at most `max_bytes` of them (encoded).
-    fn txs_by_hash(&self, hashes: &[Hash], max_bytes: usize) -> Vec<ledger::SignedTx>;
+    /// the order asked; at most `max_bytes` of them (encoded), with their size.
+    fn txs_by_hash(&self, hashes: &[Hash], max_bytes: usize) -> (Vec<ledger::SignedTx>, usize);
 }
 
 /// The verdict on one gossiped transaction.

@@ -49,8 +49,7 @@ impl Task {
                 } else if !self.may_serve(peer, false) {
                     SyncResponse::Error(super::BUSY.into())
                 } else {
-                    let txs = self.host.txs_by_hash(&hashes, self.max_tx_response);
-                    let bytes: usize = txs.iter().map(|t| t.encode().len()).sum();
+                    let (txs, bytes) = self.host.txs_by_hash(&hashes, self.max_tx_response);
                     if let Some(w) = self.serve_window.get_mut(&peer) {
                         w.3 = w.3.saturating_add(bytes);
                     }

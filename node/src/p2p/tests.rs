@@ -126,18 +126,19 @@ fn tx_requests_are_answered_from_the_mempool_within_the_byte_bound() {
     let hashes: Vec<Hash> = (0..4).map(|n| c.submit_tx(&transfer(&user, n, "p2p-test")).unwrap()).collect();
     let unknown = Hash([9; 32]);
     let asked = [hashes[3], unknown, hashes[0], hashes[2]];
-    let got = c.txs_by_hash(&asked, usize::MAX);
+    let (got, bytes) = c.txs_by_hash(&asked, usize::MAX);
+    assert_eq!(bytes, got.iter().map(|t| t.encode().len()).sum::<usize>());
     assert_eq!(got.iter().map(ledger::SignedTx::hash).collect::<Vec<_>>(), vec![hashes[3], hashes[0], hashes[2]]);
     let one = got[0].encode().len();
-    assert_eq!(c.txs_by_hash(&asked, 2 * one).len(), 2);
-    assert!(c.txs_by_hash(&asked, one - 1).is_empty());
+    assert_eq!(c.txs_by_hash(&asked, 2 * one).0.len(), 2);
+    assert!(c.txs_by_hash(&asked, one - 1).0.is_empty());
     // The lookup that fills a compact proposal: one answer per hash.
     let found = c.mempool_lookup(&asked, usize::MAX).unwrap();
     assert_eq!(found.iter().map(Option::is_some).collect::<Vec<_>>(), vec![true, false, true, true]);
     // More than a block's worth of bytes found: no block that large is valid.
     assert!(c.mempool_lookup(&asked, 2 * one).is_none());
     // A hash asked twice is answered once.
-    assert_eq!(c.txs_by_hash(&[hashes[1], hashes[1], hashes[1]], usize::MAX).len(), 1);
+    assert_eq!(c.txs_by_hash(&[hashes[1], hashes[1], hashes[1]], usize::MAX).0.len(), 1);
 }
 
 /// A transaction request at its bound fits the request frame; one past it
@@ -181,10 +182,10 @@ fn tx_requests_are_answered_from_the_current_proposals() {
     lower.header.height = Height(0);
     lower.txs = vec![other.clone()];
     c.remember_proposal(&lower);
-    assert_eq!(c.txs_by_hash(&[hash], usize::MAX).len(), 1);
-    assert!(c.txs_by_hash(&[other.hash()], usize::MAX).is_empty(), "a lower height is not kept");
+    assert_eq!(c.txs_by_hash(&[hash], usize::MAX).0.len(), 1);
+    assert!(c.txs_by_hash(&[other.hash()], usize::MAX).0.is_empty(), "a lower height is not kept");
     let mut higher = lower;
     higher.header.height = Height(2);
     c.remember_proposal(&higher);
-    assert_eq!(c.txs_by_hash(&[other.hash()], usize::MAX).len(), 1);
+    assert_eq!(c.txs_by_hash(&[other.hash()], usize::MAX).0.len(), 1);
 }
