@@ -129,6 +129,7 @@ fn check_governable(current: &ChainParams, next: &ChainParams) -> Result<(), Str
         c.gas_contract_transfer,
         c.gas_contract_call,
         c.gas_ed25519_verify,
+        c.gas_address_text,
         c.gas_memory_page,
         s.staking_gas,
         s.delegation_gas,

@@ -174,6 +174,9 @@ pub struct ContractParams {
     pub gas_contract_call: u64,
     pub gas_sha256_byte: u64,
     pub gas_ed25519_verify: u64,
+    /// `addr_parse` / `addr_format`: one bech32 address decoded or encoded
+    /// on the host (~0.3–0.6 µs; the same work in wasm costs ~16 000 gas).
+    pub gas_address_text: u64,
     /// Each 64 KiB page of a contract's linear memory, initial pages
     /// included, per call frame: 16 first-touch page faults of ~1.3 µs.
     pub gas_memory_page: u64,
@@ -211,6 +214,7 @@ impl Default for ContractParams {
             gas_contract_call: 40_000,
             gas_sha256_byte: 3,
             gas_ed25519_verify: 60_000,
+            gas_address_text: 1_000,
             gas_memory_page: 20_000,
             // 30 days of 100 ms blocks: longer than any voting period the
             // example DAO allows (≤ 30 days) at the testnet's block rate.

@@ -222,16 +222,27 @@ impl fmt::Debug for Address {
     }
 }
 
+/// Longest address text the contract host function `addr_parse` reads
+/// (BIP-173's limit for a bech32 string; an Agora address is 44 characters).
+pub const MAX_ADDRESS_TEXT: usize = 90;
+
+impl Address {
+    /// Parses the bech32 text form; the error is the bare reason (no input
+    /// echoed), as the contract host function `addr_parse` returns it.
+    pub fn parse_text(s: &str) -> Result<Address, String> {
+        let (h, data) = bech32::decode(s).map_err(|e| e.to_string())?;
+        if h != hrp() {
+            return Err(format!("prefix must be `{ADDRESS_HRP}`, got `{h}`"));
+        }
+        let a = <[u8; 20]>::try_from(data.as_slice()).map_err(|_| format!("expected 20 bytes, got {}", data.len()))?;
+        Ok(Address(a))
+    }
+}
+
 impl FromStr for Address {
     type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (h, data) = bech32::decode(s).map_err(|e| ParseError::Address(format!("`{s}`: {e}")))?;
-        if h != hrp() {
-            return Err(ParseError::Address(format!("`{s}`: prefix must be `{ADDRESS_HRP}`, got `{h}`")));
-        }
-        let a = <[u8; 20]>::try_from(data.as_slice())
-            .map_err(|_| ParseError::Address(format!("`{s}`: expected 20 bytes, got {}", data.len())))?;
-        Ok(Address(a))
+        Address::parse_text(s).map_err(|e| ParseError::Address(format!("`{s}`: {e}")))
     }
 }
 

@@ -237,6 +237,19 @@ const WORST_CASES: &[(&str, &str, &str, &str)] = &[
         "",
     ),
     (
+        "address text loop (addr_parse)",
+        "",
+        "(drop (call $addr_format (i32.const 1000))) (call $read_register (i32.const 2000))
+         (loop $l (drop (call $addr_parse (i32.const 2000) (i32.const 44) (i32.const 3000))) (br $l)) (i64.const 0)",
+        "",
+    ),
+    (
+        "address text loop (addr_format)",
+        "",
+        "(loop $l (drop (call $addr_format (i32.const 1000))) (br $l)) (i64.const 0)",
+        "",
+    ),
+    (
         "storage miss loop",
         "",
         "(local $i i32) (loop $l (i32.store (i32.const 300) (local.get $i)) (drop (call $storage_get (i32.const 300) (i32.const 4)))
@@ -260,7 +273,9 @@ const WORST_CASES: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-const EXTRA_IMPORTS: &str = "(import \"agora\" \"block_height\" (func $block_height (result i64)))";
+const EXTRA_IMPORTS: &str = "(import \"agora\" \"block_height\" (func $block_height (result i64)))
+  (import \"agora\" \"addr_parse\" (func $addr_parse (param i32 i32 i32) (result i32)))
+  (import \"agora\" \"addr_format\" (func $addr_format (param i32) (result i64)))";
 
 /// Deploys and times worst-case contracts.
 struct WorstCase<'a> {

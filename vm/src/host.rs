@@ -13,6 +13,7 @@ use wasmtime::{AsContextMut, Caller, Linker};
 use crate::{Data, Frame, Stop, run_frame};
 
 mod admin;
+mod text;
 
 type HResult<T> = Result<T, wasmtime::Error>;
 
@@ -394,6 +395,7 @@ pub(crate) fn define(l: &mut Linker<Data>) -> wasmtime::Result<()> {
             Ok(i32::from(verify(&pk, &msg, &sig)))
         },
     )?;
+    text::define(l)?;
     Ok(())
 }
 

@@ -68,6 +68,8 @@ pub const IMPORTS: &[(&str, &[ValType], &[ValType])] = &[
     ("migrate", &[I32, I32, I32, I32, I64], &[I32]),
     ("update_admin", &[I32, I32, I32], &[I32]),
     ("contract_admin", &[I32, I32], &[I32]),
+    ("addr_parse", &[I32, I32, I32], &[I32]),
+    ("addr_format", &[I32], &[I64]),
 ];
 
 /// A function signature: (params, results).

@@ -48,6 +48,8 @@ fn abi_imports() -> BTreeMap<&'static str, Sig> {
         ("migrate", (vec![I32, I32, I32, I32, I64], vec![I32])),
         ("update_admin", (vec![I32, I32, I32], vec![I32])),
         ("contract_admin", (vec![I32, I32], vec![I32])),
+        ("addr_parse", (vec![I32, I32, I32], vec![I32])),
+        ("addr_format", (vec![I32], vec![I64])),
     ])
 }
 
@@ -201,6 +203,9 @@ fn every_artifact_follows_the_abi() {
         assert_eq!(s.memories.len(), 1, "{name}: exactly one memory");
         let (initial, maximum) = s.memories[0];
         assert!(initial <= 256, "{name}: initial memory {initial} pages");
+        // The 64 KiB shadow stack of the examples' `build.rs` (rustc's 1 MiB
+        // default would make 17 pages, each charged to every call).
+        assert!(initial <= 2, "{name}: initial memory {initial} pages: is `-zstack-size=65536` linked?");
         assert!(maximum.is_some_and(|m| m <= 256), "{name}: maximum memory {maximum:?} pages");
         assert!(s.tables.len() <= 1, "{name}: {} tables", s.tables.len());
         for (initial, maximum) in &s.tables {

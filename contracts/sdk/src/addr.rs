@@ -3,8 +3,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use bech32::primitives::decode::UncheckedHrpstring;
-use bech32::{Bech32, Hrp};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -13,7 +11,51 @@ use crate::ContractError;
 /// The bech32 human-readable prefix of every Agora address.
 pub const ADDRESS_HRP: &str = "agora";
 
-const HRP: Hrp = Hrp::parse_unchecked(ADDRESS_HRP);
+/// Longest text `Addr::parse` reads (BIP-173's limit for a bech32 string;
+/// an address is 44 characters). The chain's `addr_parse` has the same limit.
+pub const MAX_ADDRESS_TEXT: usize = 90;
+
+/// The text form in a contract: host calls (`vm/ABI.md`).
+#[cfg(target_arch = "wasm32")]
+mod text {
+    use super::Addr;
+
+    pub(super) fn parse(s: &str) -> Result<Addr, String> {
+        crate::ffi::addr_parse(s)
+    }
+
+    pub(super) fn format(a: &Addr) -> String {
+        crate::ffi::addr_format(a)
+    }
+}
+
+/// The text form natively (unit tests against the mock host): the chain's
+/// rules (`ledger::Address::parse_text`: bech32 or bech32m checksum, prefix
+/// `agora`, 20 bytes), with the same reasons word for word.
+#[cfg(not(target_arch = "wasm32"))]
+mod text {
+    use bech32::{Bech32, Hrp};
+
+    use super::{ADDRESS_HRP, Addr, MAX_ADDRESS_TEXT};
+
+    const HRP: Hrp = Hrp::parse_unchecked(ADDRESS_HRP);
+
+    pub(super) fn parse(s: &str) -> Result<Addr, String> {
+        if s.len() > MAX_ADDRESS_TEXT {
+            return Err(format!("address text must be at most {MAX_ADDRESS_TEXT} bytes, got {}", s.len()));
+        }
+        let (hrp, data) = bech32::decode(s).map_err(|e| e.to_string())?;
+        if hrp != HRP {
+            return Err(format!("prefix must be `{ADDRESS_HRP}`, got `{hrp}`"));
+        }
+        <[u8; 20]>::try_from(data.as_slice()).map(Addr).map_err(|_| format!("expected 20 bytes, got {}", data.len()))
+    }
+
+    pub(super) fn format(a: &Addr) -> String {
+        // Cannot fail: the prefix is valid and 20 bytes are far below bech32's length limit.
+        bech32::encode::<Bech32>(HRP, &a.0).unwrap_or_default()
+    }
+}
 
 /// An address: 20 raw bytes (what the host functions exchange), shown and
 /// serialised as bech32 with prefix `agora` — exactly like the chain's
@@ -43,17 +85,11 @@ impl Addr {
             .map_err(|_| ContractError::new(format!("an address is 20 bytes, got {}", bytes.len())))
     }
 
-    /// Parses the bech32 text form (`agora1…`; the all-uppercase form is accepted too).
+    /// Parses the bech32 text form (`agora1…`; the all-uppercase form is
+    /// accepted too). In a contract the host does it (`addr_parse`, one host
+    /// call) with the chain's own parser; the native mock uses the same rules.
     pub fn parse(s: &str) -> Result<Addr, ContractError> {
-        let (hrp, data) = decode(s).map_err(|e| ContractError::new(format!("invalid address `{s}`: {e}")))?;
-        if hrp != HRP {
-            return Err(ContractError::new(format!(
-                "invalid address `{s}`: prefix must be `{ADDRESS_HRP}`, got `{hrp}`"
-            )));
-        }
-        <[u8; 20]>::try_from(data.as_slice())
-            .map(Addr)
-            .map_err(|_| ContractError::new(format!("invalid address `{s}`: expected 20 bytes, got {}", data.len())))
+        text::parse(s).map_err(|e| ContractError::new(format!("invalid address `{s}`: {e}")))
     }
 
     /// The 20 raw bytes.
@@ -65,21 +101,6 @@ impl Addr {
     pub const fn to_bytes(self) -> [u8; 20] {
         self.0
     }
-}
-
-/// `bech32::decode` (the chain's parser: bech32 or bech32m checksum), with
-/// the bech32 checksum — the one addresses use — checked first: in wasm the
-/// checksum is the costly part (~12k instructions each), and
-/// `bech32::decode` tries bech32m first. Same results; the fallback is
-/// `bech32::decode` itself.
-fn decode(s: &str) -> Result<(Hrp, Vec<u8>), bech32::DecodeError> {
-    if let Ok(unchecked) = UncheckedHrpstring::new(s)
-        && unchecked.has_valid_checksum::<Bech32>()
-    {
-        let checked = unchecked.remove_checksum::<Bech32>();
-        return Ok((checked.hrp(), checked.byte_iter().collect()));
-    }
-    bech32::decode(s)
 }
 
 impl From<[u8; 20]> for Addr {
@@ -102,9 +123,7 @@ impl AsRef<[u8]> for Addr {
 
 impl fmt::Display for Addr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Cannot fail: the prefix is valid and 20 bytes are far below bech32's length limit.
-        let s = bech32::encode::<Bech32>(HRP, &self.0).map_err(|_| fmt::Error)?;
-        f.write_str(&s)
+        f.write_str(&text::format(self))
     }
 }
 
@@ -147,7 +166,11 @@ impl<'de> Deserialize<'de> for Addr {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
+    use bech32::{Bech32, Hrp};
+
     use super::*;
+
+    const HRP: Hrp = Hrp::parse_unchecked(ADDRESS_HRP);
 
     #[test]
     fn bech32_round_trip_and_json() {
@@ -162,23 +185,9 @@ mod tests {
     }
 
     #[test]
-    fn decode_matches_bech32_decode() {
-        let mut inputs = Vec::new();
-        for i in 0..50u8 {
-            let bytes: Vec<u8> = (0..20).map(|j| i.wrapping_mul(37).wrapping_add(j * 11)).collect();
-            let b = bech32::encode::<Bech32>(HRP, &bytes).unwrap();
-            let m = bech32::encode::<bech32::Bech32m>(HRP, &bytes).unwrap();
-            let mut flipped = b.clone().into_bytes();
-            let k = 6 + usize::from(i) % 30;
-            flipped[k] = if flipped[k] == b'q' { b'p' } else { b'q' };
-            inputs.extend([b.clone(), b.to_uppercase(), m, String::from_utf8(flipped).unwrap()]);
-            inputs.push(format!("{}{}", &b[..10], b[10..].to_uppercase()));
-            inputs.push(bech32::encode::<Bech32>(HRP, &bytes[..usize::from(i) % 21]).unwrap());
-        }
-        inputs.extend(["".into(), "agora1".into(), "1qqqq".into(), "agora1qqqqqq".into(), "agora1bbbbbb".into()]);
-        for s in &inputs {
-            assert_eq!(decode(s).map_err(|e| e.to_string()), bech32::decode(s).map_err(|e| e.to_string()), "{s}");
-        }
+    fn too_long_text_is_refused_before_decoding() {
+        let long = format!("agora1{}", "q".repeat(MAX_ADDRESS_TEXT));
+        assert!(Addr::parse(&long).unwrap_err().to_string().contains("must be at most 90 bytes, got 96"));
     }
 
     #[test]

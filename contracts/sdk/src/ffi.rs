@@ -94,6 +94,10 @@ pub mod sys {
         // Crypto.
         pub fn sha256(data_ptr: *const u8, data_len: usize, dst: *mut u8);
         pub fn ed25519_verify(pk_ptr: *const u8, msg_ptr: *const u8, msg_len: usize, sig_ptr: *const u8) -> i32;
+
+        // Address text.
+        pub fn addr_parse(text_ptr: *const u8, text_len: usize, dst: *mut u8) -> i32;
+        pub fn addr_format(addr_ptr: *const u8) -> i64;
     }
 }
 
@@ -121,6 +125,20 @@ fn take_register(len: i64) -> Option<Vec<u8>> {
 fn register_text() -> String {
     // SAFETY: no arguments.
     let len = unsafe { sys::register_len() };
+    take_register(len).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
+}
+
+pub fn addr_parse(text: &str) -> Result<Addr, String> {
+    let mut buf = [0u8; 20];
+    // SAFETY: `text` is a valid slice; on success the host writes exactly 20
+    // bytes to `buf`.
+    let status = unsafe { sys::addr_parse(text.as_ptr(), text.len(), buf.as_mut_ptr()) };
+    if status == 0 { Ok(Addr::new(buf)) } else { Err(register_text()) }
+}
+
+pub fn addr_format(a: &Addr) -> String {
+    // SAFETY: the host reads exactly 20 bytes.
+    let len = unsafe { sys::addr_format(a.as_bytes().as_ptr()) };
     take_register(len).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
 }
 
