@@ -29,6 +29,7 @@ pub mod rpc_server;
 pub mod rpc_staking;
 pub mod store;
 pub mod store_at;
+mod store_cache;
 pub mod sync;
 /// Helpers for tests and fuzz targets (a one-validator chain in a directory).
 #[doc(hidden)]

@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::store_cache::Caches;
 use borsh::{BorshDeserialize, BorshSerialize};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
 use jmt::{KeyHash, OwnedValue, Version};
@@ -79,6 +80,8 @@ pub struct TxLocation {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Arc<DB>,
+    /// Tree nodes and latest values in memory (`store_cache.rs`).
+    caches: Caches,
     sync: bool,
     /// Whether commits write the history index (`[index] enabled`).
     index: bool,
@@ -151,7 +154,7 @@ impl Store {
             ColumnFamilyDescriptor::new(n, o)
         });
         let db = DB::open_cf_descriptors(&opts, path, cfs)?;
-        let store = Store { db: Arc::new(db), sync, index };
+        let store = Store { db: Arc::new(db), caches: Caches::new(), sync, index };
         store.init_index()?;
         Ok(store)
     }
@@ -190,7 +193,15 @@ impl Store {
         b.put_cf(self.cf(CF_VALSETS), 1u64.to_be_bytes(), enc(&set.to_vec()));
         b.put_cf(self.cf(CF_META), META_GENESIS_HASH, enc(&genesis_hash));
         b.put_cf(self.cf(CF_META), META_HEIGHT, enc(&Height::GENESIS));
-        self.write(b)
+        self.write(b)?;
+        self.state_written(diff);
+        Ok(())
+    }
+
+    /// After a batch with `diff` is written: its nodes and values go to the
+    /// caches (see `store_cache.rs` for why this order is safe).
+    fn state_written(&self, diff: &StateDiff) {
+        self.caches.committed(diff.tree.node_batch.nodes(), &diff.writes);
     }
 
     fn put_state(&self, b: &mut WriteBatch, diff: &StateDiff) {
@@ -258,7 +269,9 @@ impl Store {
         b.put_cf(self.cf(CF_META), META_PROPOSERS, enc(&(proposers.0, proposers.1.to_vec())));
         let total = self.total_txs()?.saturating_add(receipts.len() as u64);
         b.put_cf(self.cf(CF_META), META_TOTAL_TXS, total.to_be_bytes());
-        self.write(b)
+        self.write(b)?;
+        self.state_written(diff);
+        Ok(())
     }
 
     /// Transactions committed in all blocks so far.
@@ -461,10 +474,34 @@ impl Store {
     }
 }
 
+#[cfg(test)]
+impl Store {
+    /// Checks every cached node and latest value against the database;
+    /// returns how many were checked.
+    pub(crate) fn check_caches(&self) -> usize {
+        let (nodes, latest) = self.caches.entries();
+        for (k, n) in &nodes {
+            let raw = self.db.get_cf(self.cf(CF_NODES), enc(k)).expect("read").expect("a cached node is stored");
+            assert_eq!(&decode::<Node>(CF_NODES, &raw).expect("decode"), n, "node {k:?}");
+        }
+        for (k, v) in &latest {
+            assert_eq!(&self.db.get_cf(self.cf(CF_LATEST), k.0).expect("read"), v, "latest {k:?}");
+        }
+        nodes.len() + latest.len()
+    }
+}
+
 impl TreeReader for Store {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        if let Some(n) = self.caches.node(node_key) {
+            return Ok(Some(n));
+        }
         match self.db.get_cf(self.cf(CF_NODES), enc(node_key))? {
-            Some(b) => Ok(Some(decode(CF_NODES, &b)?)),
+            Some(b) => {
+                let node: Node = decode(CF_NODES, &b)?;
+                self.caches.put_node(node_key.clone(), node.clone());
+                Ok(Some(node))
+            }
             None => Ok(None),
         }
     }
@@ -488,6 +525,9 @@ impl TreeReader for Store {
 
 impl StateStore for Store {
     fn get_latest(&self, key: &KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
+        if let Some(v) = self.caches.latest(key) {
+            return Ok(v);
+        }
         Ok(self.db.get_cf(self.cf(CF_LATEST), key.0)?)
     }
 
