@@ -27,6 +27,10 @@ pub(crate) const NODES: usize = 32_768;
 /// Latest values kept (an account record is ~100 bytes: ~10 MiB).
 pub(crate) const LATEST: usize = 65_536;
 
+/// A cached latest value: the key, and its value or `None` for deleted.
+#[cfg(test)]
+pub(crate) type LatestEntry = (KeyHash, Option<Vec<u8>>);
+
 #[derive(Clone)]
 pub(crate) struct Caches {
     nodes: Arc<Mutex<LruCache<NodeKey, Node>>>,
@@ -90,7 +94,7 @@ impl Caches {
 
     /// Everything cached, for tests that compare it with the database.
     #[cfg(test)]
-    pub(crate) fn entries(&self) -> (Vec<(NodeKey, Node)>, Vec<(KeyHash, Option<Vec<u8>>)>) {
+    pub(crate) fn entries(&self) -> (Vec<(NodeKey, Node)>, Vec<LatestEntry>) {
         let n = lock(&self.nodes).iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let l = lock(&self.latest).iter().map(|(k, v)| (*k, v.clone())).collect();
         (n, l)
