@@ -26,6 +26,10 @@ use jmt::storage::{Node, NodeKey};
 pub(crate) const NODES: usize = 32_768;
 /// Latest values kept (an account record is ~100 bytes: ~10 MiB).
 pub(crate) const LATEST: usize = 65_536;
+/// Largest value the latest cache keeps, so it holds at most
+/// `LATEST × (MAX_CACHED_VALUE + key)` ≈ 66 MiB whatever the values written
+/// (a storage value may be 128 KiB, stored code 256 KiB).
+pub(crate) const MAX_CACHED_VALUE: usize = 1024;
 
 /// A cached latest value: the key, and its value or `None` for deleted.
 #[cfg(test)]
@@ -88,7 +92,14 @@ impl Caches {
         }
         let mut l = lock(&self.latest);
         for (k, v) in latest {
-            l.insert(*k, v.clone());
+            // Bounded in bytes too: a value above the limit (contract code,
+            // large contract values) is not kept, and whatever older value
+            // the cache held for the key goes, so it is read from the store.
+            if v.as_ref().is_some_and(|v| v.len() > MAX_CACHED_VALUE) {
+                l.remove(k);
+            } else {
+                l.insert(*k, v.clone());
+            }
         }
     }
 
@@ -131,6 +142,18 @@ mod tests {
         assert_eq!((nodes.len(), latest.len()), (2, 2));
         assert_eq!(c.latest(&KeyHash([4; 32])), Some(Some(vec![4])));
         assert_eq!(c.latest(&KeyHash([0; 32])), None, "evicted: unknown, not absent");
+    }
+
+    #[test]
+    fn large_values_are_not_kept_and_drop_an_older_small_one() {
+        let c = Caches::with_capacity(4, 4);
+        let k = KeyHash([8; 32]);
+        let small = [(k, Some(vec![1; MAX_CACHED_VALUE]))];
+        c.committed([], small.iter().map(|(k, v)| (k, v)));
+        assert_eq!(c.latest(&k), Some(Some(vec![1; MAX_CACHED_VALUE])));
+        let large = [(k, Some(vec![2; MAX_CACHED_VALUE + 1]))];
+        c.committed([], large.iter().map(|(k, v)| (k, v)));
+        assert_eq!(c.latest(&k), None, "unknown to the cache: read from the store");
     }
 
     #[test]

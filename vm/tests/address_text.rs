@@ -100,9 +100,33 @@ fn host_sdk_and_chain_parse_alike() {
                 assert_eq!(r.data, a.to_string().into_bytes(), "{s:?}");
                 assert_eq!(agora_sdk::Addr::new(a.0).to_string(), a.to_string());
             }
-            Err(e) => assert_eq!(reason(&r), e, "{s:?}"),
+            Err(e) => {
+                assert_eq!(reason(&r), e, "{s:?}");
+                // Only the chain's own wording: receipts carry it, and every
+                // node must produce it byte for byte (not the bech32 crate's).
+                assert!(
+                    e == ledger::types::ADDRESS_NOT_BECH32
+                        || e.starts_with("prefix must be `agora`, got `")
+                        || e.starts_with("expected 20 bytes, got ")
+                        || e.starts_with("address text must be at most 90 bytes, got "),
+                    "{s:?}: {e}"
+                );
+            }
         }
     }
+    // The exact reasons, pinned.
+    let pinned = [
+        ("agora1xyz", "not a bech32 string with a valid checksum"),
+        ("", "not a bech32 string with a valid checksum"),
+        ("agora1qqqqqq", "not a bech32 string with a valid checksum"),
+    ];
+    for (text, want) in pinned {
+        assert_eq!(Address::parse_text(text), Err(want.to_owned()), "{text:?}");
+    }
+    let cosmos = bech32::encode::<bech32::Bech32>(bech32::Hrp::parse("cosmos").unwrap(), &[1; 20]).unwrap();
+    assert_eq!(Address::parse_text(&cosmos), Err("prefix must be `agora`, got `cosmos`".to_owned()));
+    let short = bech32::encode::<bech32::Bech32>(bech32::Hrp::parse("agora").unwrap(), &[1; 19]).unwrap();
+    assert_eq!(Address::parse_text(&short), Err("expected 20 bytes, got 19".to_owned()));
 }
 
 #[test]

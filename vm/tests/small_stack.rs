@@ -1,7 +1,8 @@
 //! The example contracts link with a 64 KiB shadow stack (see their
-//! `build.rs`): deeply nested messages are refused or parsed, recursion past
-//! the stack fails the call (an out-of-bounds trap, the stack sits below the
-//! data), never the node.
+//! `build.rs`; `contracts/artifacts/tests/abi.rs` checks the stack-first
+//! layout): hostile nesting is refused (the token's typed fields) or kept as
+//! text (a DAO proposal's messages, nested 2 000 deep), and recursion past the
+//! stack fails the call with an out-of-bounds trap, never the node.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -85,6 +85,18 @@ struct Summary {
     defined_functions: usize,
     max_locals: u64,
     start: bool,
+    /// The start value of the first global (rustc's `__stack_pointer`).
+    stack_pointer: Option<i32>,
+    /// Where each active data segment starts.
+    data_starts: Vec<i32>,
+}
+
+/// The `i32.const` an init expression starts with.
+fn i32_const(expr: &wasmparser::ConstExpr<'_>) -> Option<i32> {
+    match expr.get_operators_reader().read().ok()? {
+        wasmparser::Operator::I32Const { value } => Some(value),
+        _ => None,
+    }
 }
 
 fn summarise(wasm: &[u8]) -> Summary {
@@ -99,6 +111,8 @@ fn summarise(wasm: &[u8]) -> Summary {
         defined_functions: 0,
         max_locals: 0,
         start: false,
+        stack_pointer: None,
+        data_starts: Vec::new(),
     };
     let mut exports = Vec::new();
     for payload in Parser::new(0).parse_all(wasm) {
@@ -145,6 +159,21 @@ fn summarise(wasm: &[u8]) -> Summary {
                 }
             }
             Payload::StartSection { .. } => s.start = true,
+            Payload::GlobalSection(r) => {
+                for g in r {
+                    let g = g.expect("global");
+                    if s.stack_pointer.is_none() {
+                        s.stack_pointer = Some(i32_const(&g.init_expr).unwrap_or(-1));
+                    }
+                }
+            }
+            Payload::DataSection(r) => {
+                for d in r {
+                    if let wasmparser::DataKind::Active { offset_expr, .. } = d.expect("data").kind {
+                        s.data_starts.push(i32_const(&offset_expr).unwrap_or(-1));
+                    }
+                }
+            }
             Payload::CodeSectionEntry(body) => {
                 let mut locals = 0u64;
                 for l in body.get_locals_reader().expect("locals") {
@@ -206,6 +235,15 @@ fn every_artifact_follows_the_abi() {
         // The 64 KiB shadow stack of the examples' `build.rs` (rustc's 1 MiB
         // default would make 17 pages, each charged to every call).
         assert!(initial <= 2, "{name}: initial memory {initial} pages: is `-zstack-size=65536` linked?");
+        // Stack first: the 64 KiB stack grows down from 65536 towards 0 and
+        // all static data sits above it, so an overflow traps out of bounds
+        // instead of overwriting data.
+        assert_eq!(s.stack_pointer, Some(65_536), "{name}: stack pointer start");
+        assert!(
+            !s.data_starts.is_empty() && s.data_starts.iter().all(|d| *d >= 65_536),
+            "{name}: data at {:?}",
+            s.data_starts
+        );
         assert!(maximum.is_some_and(|m| m <= 256), "{name}: maximum memory {maximum:?} pages");
         assert!(s.tables.len() <= 1, "{name}: {} tables", s.tables.len());
         for (initial, maximum) in &s.tables {

@@ -44,7 +44,8 @@ mod text {
         if s.len() > MAX_ADDRESS_TEXT {
             return Err(format!("address text must be at most {MAX_ADDRESS_TEXT} bytes, got {}", s.len()));
         }
-        let (hrp, data) = bech32::decode(s).map_err(|e| e.to_string())?;
+        // The chain's fixed reason (`ledger::types::ADDRESS_NOT_BECH32`).
+        let (hrp, data) = bech32::decode(s).map_err(|_| "not a bech32 string with a valid checksum".to_owned())?;
         if hrp != HRP {
             return Err(format!("prefix must be `{ADDRESS_HRP}`, got `{hrp}`"));
         }
