@@ -491,6 +491,21 @@ impl Store {
     }
 }
 
+impl Store {
+    /// A tree node for a read at a past height (`StoreAt`: RPC queries): from
+    /// the cache if it is there, without filling it, so queries cannot push
+    /// the executor's working set out.
+    pub fn node_for_query(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        if let Some(n) = self.caches.node(node_key) {
+            return Ok(Some(n));
+        }
+        match self.db.get_cf(self.cf(CF_NODES), enc(node_key))? {
+            Some(b) => Ok(Some(decode(CF_NODES, &b)?)),
+            None => Ok(None),
+        }
+    }
+}
+
 impl TreeReader for Store {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
         if let Some(n) = self.caches.node(node_key) {

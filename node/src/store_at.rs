@@ -43,7 +43,7 @@ impl StoreAt {
 
 impl TreeReader for StoreAt {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        self.store.get_node_option(node_key)
+        self.store.node_for_query(node_key)
     }
 
     fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {
