@@ -8,7 +8,7 @@
 mod common;
 
 use common::{World, reason};
-use ledger::{Address, Amount, Payload, TxStatus};
+use ledger::{Address, TxStatus};
 
 /// `execute` parses its message as address text into 0..20 (status 1: abort
 /// with the register's reason), formats it back and returns that text.
@@ -162,20 +162,8 @@ fn hostile_lengths_and_pointers_fail_the_call() {
 #[test]
 fn a_token_transfer_costs_a_fraction_of_what_it_did() {
     let mut w = World::new();
-    let code_hash = w.store_code(contract_artifacts::TOKEN);
     let me = w.me();
-    let init = serde_json::json!({
-        "name": "T", "symbol": "TT", "decimals": 0,
-        "initial_balances": [{"address": me.to_string(), "amount": "1000"}],
-    });
-    let payload = Payload::Instantiate {
-        code_hash,
-        label: "t".into(),
-        msg: serde_json::to_vec(&init).unwrap(),
-        funds: Amount::ZERO,
-    };
-    assert_eq!(w.tx(payload, 10_000_000).unwrap().status, TxStatus::Success);
-    let token = ledger::contract_address(&code_hash, &me, "t");
+    let token = w.token();
     let to = Address([9; 20]);
     let msg = serde_json::json!({"transfer": {"recipient": to.to_string(), "amount": "1"}});
     let r = w.exec(token, &serde_json::to_vec(&msg).unwrap(), 2_000_000);

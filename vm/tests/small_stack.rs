@@ -24,20 +24,7 @@ fn nested(depth: usize) -> serde_json::Value {
 #[test]
 fn deeply_nested_messages_fail_cleanly_or_parse() {
     let mut w = World::new();
-    let code_hash = w.store_code(contract_artifacts::TOKEN);
-    let me = w.me();
-    let init = serde_json::json!({
-        "name": "T", "symbol": "TT", "decimals": 0,
-        "initial_balances": [{"address": me.to_string(), "amount": "1000"}],
-    });
-    let payload = Payload::Instantiate {
-        code_hash,
-        label: "t".into(),
-        msg: serde_json::to_vec(&init).unwrap(),
-        funds: Amount::ZERO,
-    };
-    assert_eq!(w.tx(payload, 10_000_000).unwrap().status, TxStatus::Success);
-    let token = ledger::contract_address(&code_hash, &me, "t");
+    let token = w.token();
     let to = Address([9; 20]).to_string();
     for depth in [1, 16, 64, 127, 128, 200, 5_000] {
         let msg = serde_json::json!({"transfer": {"recipient": to, "amount": nested(depth)}});

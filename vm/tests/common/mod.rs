@@ -85,6 +85,21 @@ impl World {
         addr
     }
 
+    /// Deploys the example token (label `t`) with 1 000 units for `me()`.
+    pub fn token(&mut self) -> Address {
+        let code_hash = self.store_code(contract_artifacts::TOKEN);
+        let me = self.me();
+        let init = serde_json::json!({
+            "name": "T", "symbol": "TT", "decimals": 0,
+            "initial_balances": [{"address": me.to_string(), "amount": "1000"}],
+        });
+        let msg = serde_json::to_vec(&init).expect("json");
+        let payload = Payload::Instantiate { code_hash, label: "t".into(), msg, funds: Amount::ZERO };
+        let r = self.tx(payload, 10_000_000).expect("valid tx");
+        assert_eq!(r.status, TxStatus::Success, "{r:?}");
+        contract_address(&code_hash, &me, "t")
+    }
+
     pub fn exec(&mut self, contract: Address, msg: &[u8], gas: u64) -> Receipt {
         self.tx(Payload::Execute { contract, msg: msg.to_vec(), funds: Amount::ZERO }, gas).expect("valid tx")
     }
