@@ -33,6 +33,9 @@ fn a_validator_lacking_the_transactions_fetches_them_from_the_proposer() {
     std::fs::write(&cfg_path, toml::to_string(&cfg).unwrap()).unwrap();
     net.start_all().unwrap();
     wait_all(&net, &[0, 1, 2, 3], 3, 60);
+    // A validator that starts late on a loaded machine may sync the first
+    // blocks; what counts is that it needs no sync once transactions flow.
+    let synced_at_start = net.status(3).unwrap().synced_blocks;
 
     // 16 accounts × 4 transfers, all sent to node0 (they reach node1 and
     // node2 by gossip; node3 keeps at most 2).
@@ -59,7 +62,7 @@ fn a_validator_lacking_the_transactions_fetches_them_from_the_proposer() {
     // node3 filled at least one proposal by asking for what it lacked, and
     // committed the blocks with the others (no block sync was needed).
     assert!(compact(&net, 3, "fetched") >= 1.0, "node3 fetched no transactions");
-    assert_eq!(net.status(3).unwrap().synced_blocks, 0, "node3 fell back to block sync");
+    assert_eq!(net.status(3).unwrap().synced_blocks, synced_at_start, "node3 fell back to block sync");
     // The others fill proposals from their mempools (they may still fetch a
     // transaction the proposer admitted a moment before it built).
     for i in 0..3 {
