@@ -508,8 +508,8 @@ impl Engine {
                 let verdict = self.on_consensus(msg, content, from)?;
                 self.net.report(id, from, verdict);
             }
-            NetEvent::Txs { peer, txs } => self.on_txs(peer, txs)?,
-            NetEvent::TxsFailed { peer } => self.on_txs_failed(peer)?,
+            NetEvent::Txs { peer, tag, txs } => self.on_txs(peer, tag, txs)?,
+            NetEvent::TxsFailed { peer, tag } => self.on_txs_failed(peer, tag)?,
             NetEvent::PeerStatus { peer, tip } => {
                 self.sync.on_tip(peer, tip, now);
                 self.poll_sync();

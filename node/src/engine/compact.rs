@@ -67,6 +67,9 @@ pub struct Fetch {
     /// and when it was last asked (ms).
     requests: usize,
     asked_at_ms: u64,
+    /// The tag of the request outstanding now: only its answer (or failure)
+    /// judges this fetch, even when other fetches ask the same peer.
+    tag: u64,
 }
 
 impl Fetch {
@@ -93,6 +96,7 @@ impl Fetch {
             tried: vec![from],
             requests: 1,
             asked_at_ms: now_ms,
+            tag: 0,
         }
     }
 
@@ -108,8 +112,8 @@ impl Fetch {
 /// What the engine does next for a fetch.
 #[derive(Debug)]
 pub enum Step {
-    /// Ask `peer` for these transactions.
-    Ask { peer: PeerId, hashes: Vec<Hash> },
+    /// Ask `peer` for these transactions; the answer comes back with `tag`.
+    Ask { peer: PeerId, hashes: Vec<Hash>, tag: u64 },
     /// Every transaction is here: judge the full proposal.
     Filled(Box<Fetch>),
     /// Given up (no verdict against anyone).
@@ -120,9 +124,16 @@ pub enum Step {
 #[derive(Debug, Default)]
 pub struct Fetches {
     by_value: BTreeMap<ValueId, Fetch>,
+    /// The last request tag handed out (tags are never reused).
+    next_tag: u64,
 }
 
 impl Fetches {
+    fn fresh_tag(&mut self) -> u64 {
+        self.next_tag += 1;
+        self.next_tag
+    }
+
     pub fn contains(&self, v: &ValueId) -> bool {
         self.by_value.contains_key(v)
     }
@@ -160,15 +171,27 @@ impl Fetches {
                 }
             }
         }
-        steps.push(Step::Ask { peer: fetch.from, hashes: fetch.missing() });
+        let mut fetch = fetch;
+        fetch.tag = self.fresh_tag();
+        steps.push(Step::Ask { peer: fetch.from, hashes: fetch.missing(), tag: fetch.tag });
         self.by_value.insert(fetch.value_id(), fetch);
         steps
     }
 
-    /// Transactions `peer` sent: they fill the fetches asked of it (only
-    /// asked-for hashes are taken). A fetch whose answer brought nothing new
-    /// moves to another peer; one cut at the response size asks for the rest.
-    pub fn on_txs(&mut self, peer: PeerId, txs: Vec<SignedTx>, connected: &[PeerId], now_ms: u64) -> Vec<Step> {
+    /// Transactions `peer` sent in answer to request `tag`: they fill the
+    /// fetches asked of it (only asked-for hashes are taken). Only the fetch
+    /// that made request `tag` is judged by it: if it brought nothing new the
+    /// fetch moves to another peer; cut at the response size, it asks for
+    /// the rest. Other fetches asked of the same peer keep waiting for their
+    /// own answers.
+    pub fn on_txs(
+        &mut self,
+        peer: PeerId,
+        tag: u64,
+        txs: Vec<SignedTx>,
+        connected: &[PeerId],
+        now_ms: u64,
+    ) -> Vec<Step> {
         let mut by_hash: HashMap<Hash, SignedTx> = txs.into_iter().map(|t| (t.hash(), t)).collect();
         let asked: Vec<ValueId> = self.by_value.iter().filter(|(_, f)| f.asked == peer).map(|(v, _)| *v).collect();
         let mut steps = Vec::new();
@@ -191,20 +214,26 @@ impl Fetches {
                 if let Some(f) = self.by_value.remove(&v) {
                     steps.push(Step::Filled(Box::new(f)));
                 }
+            } else if f.tag != tag {
+                // Not the answer to this fetch's request: it waits for its own.
             } else if new == 0 || spent {
                 steps.extend(self.next_peer(v, connected, now_ms));
             } else {
                 f.requests += 1;
                 f.asked_at_ms = now_ms;
-                steps.push(Step::Ask { peer, hashes: missing });
+                self.next_tag += 1;
+                f.tag = self.next_tag;
+                steps.push(Step::Ask { peer, hashes: missing, tag: f.tag });
             }
         }
         steps
     }
 
-    /// A request to `peer` failed: its fetches move to another peer.
-    pub fn on_failed(&mut self, peer: PeerId, connected: &[PeerId], now_ms: u64) -> Vec<Step> {
-        let asked: Vec<ValueId> = self.by_value.iter().filter(|(_, f)| f.asked == peer).map(|(v, _)| *v).collect();
+    /// Request `tag` to `peer` failed: the fetch that made it moves to
+    /// another peer.
+    pub fn on_failed(&mut self, peer: PeerId, tag: u64, connected: &[PeerId], now_ms: u64) -> Vec<Step> {
+        let asked: Vec<ValueId> =
+            self.by_value.iter().filter(|(_, f)| f.asked == peer && f.tag == tag).map(|(v, _)| *v).collect();
         asked.into_iter().flat_map(|v| self.next_peer(v, connected, now_ms)).collect()
     }
 
@@ -239,7 +268,9 @@ impl Fetches {
                 f.asked = p;
                 f.requests = 1;
                 f.asked_at_ms = now_ms;
-                Some(Step::Ask { peer: p, hashes: f.missing() })
+                self.next_tag += 1;
+                f.tag = self.next_tag;
+                Some(Step::Ask { peer: p, hashes: f.missing(), tag: f.tag })
             }
             _ => self.by_value.remove(&v).map(|f| Step::Ended(Box::new(f), "no peer had them")),
         }
@@ -321,12 +352,12 @@ impl Engine {
         Ok(None)
     }
 
-    /// Transactions a peer sent.
-    pub(super) fn on_txs(&mut self, peer: PeerId, txs: Vec<SignedTx>) -> Result<(), EngineError> {
+    /// Transactions a peer sent in answer to request `tag`.
+    pub(super) fn on_txs(&mut self, peer: PeerId, tag: u64, txs: Vec<SignedTx>) -> Result<(), EngineError> {
         if self.fetches.is_empty() {
             return Ok(());
         }
-        let steps = self.fetches.on_txs(peer, txs, &self.fallback_peers(), now_ms());
+        let steps = self.fetches.on_txs(peer, tag, txs, &self.fallback_peers(), now_ms());
         self.fetch_steps(steps)
     }
 
@@ -349,9 +380,9 @@ impl Engine {
         self.fetch_steps(steps)
     }
 
-    /// A transaction request to `peer` failed.
-    pub(super) fn on_txs_failed(&mut self, peer: PeerId) -> Result<(), EngineError> {
-        let steps = self.fetches.on_failed(peer, &self.fallback_peers(), now_ms());
+    /// Transaction request `tag` to `peer` failed.
+    pub(super) fn on_txs_failed(&mut self, peer: PeerId, tag: u64) -> Result<(), EngineError> {
+        let steps = self.fetches.on_failed(peer, tag, &self.fallback_peers(), now_ms());
         self.fetch_steps(steps)
     }
 
@@ -364,7 +395,7 @@ impl Engine {
     fn fetch_steps(&mut self, steps: Vec<Step>) -> Result<(), EngineError> {
         for step in steps {
             match step {
-                Step::Ask { peer, hashes } => self.net.request_txs(peer, hashes),
+                Step::Ask { peer, hashes, tag } => self.net.request_txs(peer, hashes, tag),
                 Step::Filled(f) => {
                     let Fetch { proposal, block, txs, id, content, from, .. } = *f;
                     let verdict = match block.assemble(txs.into_iter().flatten().collect()) {
@@ -440,10 +471,15 @@ mod tests {
         steps
             .iter()
             .filter_map(|s| match s {
-                Step::Ask { peer, hashes } => Some((*peer, hashes.len())),
+                Step::Ask { peer, hashes, .. } => Some((*peer, hashes.len())),
                 _ => None,
             })
             .collect()
+    }
+
+    /// The tag of the request outstanding for the fetch asked of `peer`.
+    fn tag(set: &Fetches, peer: PeerId) -> u64 {
+        set.by_value.values().find(|f| f.asked == peer).map(|f| f.tag).expect("a fetch asked of the peer")
     }
 
     #[test]
@@ -453,13 +489,13 @@ mod tests {
         let (f, all) = fetch(5, 0, 10, 7, a);
         assert_eq!(asks(&set.start(f)), vec![(a, 3)]);
         // An answer from a peer that was not asked is not taken.
-        assert!(set.on_txs(b, all.clone(), &[a, b], 0).is_empty());
+        assert!(set.on_txs(b, tag(&set, a), all.clone(), &[a, b], 0).is_empty());
         // Part of it, with transactions not in the block (not taken): the rest is asked again of the same peer.
         let mut part = all[7..8].to_vec();
         part.extend(txs(20)[10..].iter().cloned());
-        let steps = set.on_txs(a, part, &[a, b], 0);
+        let steps = set.on_txs(a, tag(&set, a), part, &[a, b], 0);
         assert_eq!(asks(&steps), vec![(a, 2)]);
-        let steps = set.on_txs(a, all[8..].to_vec(), &[a, b], 0);
+        let steps = set.on_txs(a, tag(&set, a), all[8..].to_vec(), &[a, b], 0);
         let [Step::Filled(f)] = steps.as_slice() else { panic!("{steps:?}") };
         let block = f.block.assemble(f.txs.iter().flatten().cloned().collect()).unwrap();
         assert_eq!(block.txs, all);
@@ -473,19 +509,20 @@ mod tests {
         let (f, all) = fetch(5, 0, 4, 0, peers[0]);
         set.start(f);
         // The sender answers with nothing: the next connected peer is asked.
-        assert_eq!(asks(&set.on_txs(peers[0], Vec::new(), &peers, 0)), vec![(peers[1], 4)]);
+        let first = tag(&set, peers[0]);
+        assert_eq!(asks(&set.on_txs(peers[0], first, Vec::new(), &peers, 0)), vec![(peers[1], 4)]);
         // That one fails: a third.
-        assert_eq!(asks(&set.on_failed(peers[1], &peers, 0)), vec![(peers[2], 4)]);
+        assert_eq!(asks(&set.on_failed(peers[1], tag(&set, peers[1]), &peers, 0)), vec![(peers[2], 4)]);
         // A late answer from a peer no longer asked is not taken.
-        assert!(set.on_txs(peers[0], all.clone(), &peers, 0).is_empty());
+        assert!(set.on_txs(peers[0], first, all.clone(), &peers, 0).is_empty());
         // After MAX_FETCH_PEERS, the fetch ends without blame.
-        let steps = set.on_failed(peers[2], &peers, 0);
+        let steps = set.on_failed(peers[2], tag(&set, peers[2]), &peers, 0);
         assert!(matches!(steps.as_slice(), [Step::Ended(_, "no peer had them")]), "{steps:?}");
         assert!(set.is_empty());
         // No other peer connected: it ends at once.
         let (f, _) = fetch(6, 0, 4, 0, peers[0]);
         set.start(f);
-        let steps = set.on_failed(peers[0], &peers[..1], 0);
+        let steps = set.on_failed(peers[0], tag(&set, peers[0]), &peers[..1], 0);
         assert!(matches!(steps.as_slice(), [Step::Ended(..)]));
     }
 
@@ -545,8 +582,34 @@ mod tests {
         // Each answer brings one transaction (a server cut at its byte
         // bound): with 5 transactions, one request is the most the block
         // needs, so after the second the peer is given up.
-        assert_eq!(asks(&set.on_txs(p, all[..1].to_vec(), &[p], 0)), vec![(p, 4)]);
-        let steps = set.on_txs(p, all[1..2].to_vec(), &[p], 0);
+        assert_eq!(asks(&set.on_txs(p, tag(&set, p), all[..1].to_vec(), &[p], 0)), vec![(p, 4)]);
+        let steps = set.on_txs(p, tag(&set, p), all[1..2].to_vec(), &[p], 0);
         assert!(matches!(steps.as_slice(), [Step::Ended(..)]), "{steps:?}");
+    }
+
+    #[test]
+    fn two_fetches_from_one_peer_are_judged_by_their_own_answers() {
+        let (p, q) = (PeerId::random(), PeerId::random());
+        let mut set = Fetches::default();
+        let (f1, all1) = fetch(5, 0, 3, 0, p);
+        let (f2, _) = fetch(5, 1, 4, 0, p);
+        let v2 = f2.value_id();
+        set.start(f1);
+        set.start(f2);
+        let tags: Vec<u64> = set.by_value.values().map(|f| f.tag).collect();
+        assert_ne!(tags[0], tags[1], "each request has its own tag");
+        let t1 = set.by_value.values().find(|f| f.block.tx_hashes.len() == 3).unwrap().tag;
+        let t2 = set.by_value[&v2].tag;
+        // The answer to the first request fills the first fetch; the second,
+        // which learnt nothing from it, keeps waiting for its own answer
+        // instead of giving up on the peer.
+        let steps = set.on_txs(p, t1, all1.clone(), &[p, q], 0);
+        assert!(matches!(steps.as_slice(), [Step::Filled(_)]), "{steps:?}");
+        assert_eq!(set.by_value[&v2].asked, p);
+        // A failure of a request that is not its own does not move it either.
+        assert!(set.on_failed(p, t1, &[p, q], 0).is_empty());
+        assert_eq!(set.by_value[&v2].asked, p);
+        // Its own failure does.
+        assert_eq!(asks(&set.on_failed(p, t2, &[p, q], 0)), vec![(q, 4)]);
     }
 }

@@ -87,16 +87,17 @@ pub enum NetEvent {
     PeerGone(PeerId),
     /// Transactions a peer sent in answer to [`NetworkHandle::request_txs`]
     /// (not yet checked against what was asked).
-    Txs { peer: PeerId, txs: Vec<ledger::SignedTx> },
-    /// A transaction request failed (timeout, disconnect, error answer).
-    TxsFailed { peer: PeerId },
+    /// `tag` is the one the request was made with.
+    Txs { peer: PeerId, tag: u64, txs: Vec<ledger::SignedTx> },
+    /// Transaction request `tag` failed (timeout, disconnect, error answer).
+    TxsFailed { peer: PeerId, tag: u64 },
 }
 
 enum Command {
     PublishConsensus(Vec<u8>),
     Report { id: MessageId, from: PeerId, acceptance: MessageAcceptance },
     RequestBlocks { peer: PeerId, from: Height, max: u32 },
-    RequestTxs { peer: PeerId, hashes: Vec<Hash> },
+    RequestTxs { peer: PeerId, hashes: Vec<Hash>, tag: u64 },
     Penalise { peer: PeerId, reason: String },
 }
 
@@ -167,7 +168,9 @@ impl std::fmt::Debug for Command {
             Command::PublishConsensus(b) => write!(f, "PublishConsensus({} bytes)", b.len()),
             Command::Report { id, acceptance, .. } => write!(f, "Report({id}, {acceptance:?})"),
             Command::RequestBlocks { peer, from, max } => write!(f, "RequestBlocks({peer}, {from}, {max})"),
-            Command::RequestTxs { peer, hashes } => write!(f, "RequestTxs({peer}, {} hashes)", hashes.len()),
+            Command::RequestTxs { peer, hashes, tag } => {
+                write!(f, "RequestTxs({peer}, {} hashes, tag {tag})", hashes.len())
+            }
             Command::Penalise { peer, reason } => write!(f, "Penalise({peer}: {reason})"),
         }
     }
@@ -207,9 +210,11 @@ impl NetworkHandle {
     /// Asks `peer` for transactions by hash (at most [`MAX_TX_FETCH`]; more
     /// are not asked for). Queue full: dropped (the engine's fetch then ends
     /// with its height or round, like a proposal never received).
-    pub fn request_txs(&self, peer: PeerId, mut hashes: Vec<Hash>) {
+    /// The answer comes back as [`NetEvent::Txs`] or [`NetEvent::TxsFailed`]
+    /// with `tag`.
+    pub fn request_txs(&self, peer: PeerId, mut hashes: Vec<Hash>, tag: u64) {
         hashes.truncate(MAX_TX_FETCH);
-        self.command(Command::RequestTxs { peer, hashes });
+        self.command(Command::RequestTxs { peer, hashes, tag });
     }
 
     /// Disconnects `peer` and keeps it out for [`BAN`].

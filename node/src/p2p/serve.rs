@@ -110,16 +110,21 @@ impl Task {
                 request_response::Message::Request { request, channel, .. } => self.serve(peer, request, channel),
                 request_response::Message::Response { request_id, response } => {
                     let was_blocks = self.pending_blocks.remove(&request_id).is_some();
-                    let was_txs = self.pending_txs.remove(&request_id).is_some();
+                    let txs_tag = self.pending_txs.remove(&request_id);
                     // Any other answer to a transaction request is a failure.
-                    if was_txs && !matches!(response, SyncResponse::Txs(_)) {
-                        self.send_event(NetEvent::TxsFailed { peer });
+                    if let Some(tag) = txs_tag
+                        && !matches!(response, SyncResponse::Txs(_))
+                    {
+                        self.send_event(NetEvent::TxsFailed { peer, tag });
                         return;
                     }
                     match response {
-                        SyncResponse::Txs(txs) if was_txs => self.send_event(NetEvent::Txs { peer, txs }),
-                        // Transactions we did not ask for: not looked at.
-                        SyncResponse::Txs(_) => {}
+                        SyncResponse::Txs(txs) => {
+                            if let Some(tag) = txs_tag {
+                                self.send_event(NetEvent::Txs { peer, tag, txs });
+                            }
+                            // Transactions we did not ask for: not looked at.
+                        }
                         SyncResponse::Status { genesis, tip } => {
                             if genesis == self.genesis_hash {
                                 self.send_event(NetEvent::PeerStatus { peer, tip });
@@ -147,9 +152,11 @@ impl Task {
                 self.send_event(NetEvent::SyncFailed { peer, reason: error.to_string() });
             }
             request_response::Event::OutboundFailure { peer, request_id, .. }
-                if self.pending_txs.remove(&request_id).is_some() =>
+                if self.pending_txs.contains_key(&request_id) =>
             {
-                self.send_event(NetEvent::TxsFailed { peer });
+                if let Some(tag) = self.pending_txs.remove(&request_id) {
+                    self.send_event(NetEvent::TxsFailed { peer, tag });
+                }
             }
             _ => {}
         }

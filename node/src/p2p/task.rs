@@ -58,7 +58,8 @@ pub(super) struct Task {
     /// the most sent to one peer in a second (two blocks' worth).
     pub(super) max_tx_response: usize,
     /// Our outstanding transaction requests (compact proposals being filled).
-    pub(super) pending_txs: BTreeMap<OutboundRequestId, PeerId>,
+    /// Transaction requests in flight, with the engine's tag.
+    pub(super) pending_txs: BTreeMap<OutboundRequestId, u64>,
     pub(super) internal: (mpsc::Sender<Internal>, mpsc::Receiver<Internal>),
     pub(super) tx_batch: Vec<Vec<u8>>,
     pub(super) tx_batch_bytes: usize,
@@ -252,9 +253,9 @@ impl Task {
                 let id = self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Blocks { from, max });
                 self.pending_blocks.insert(id, peer);
             }
-            Command::RequestTxs { peer, hashes } => {
+            Command::RequestTxs { peer, hashes, tag } => {
                 let id = self.swarm.behaviour_mut().sync.send_request(&peer, SyncRequest::Txs { hashes });
-                self.pending_txs.insert(id, peer);
+                self.pending_txs.insert(id, tag);
             }
             Command::Penalise { peer, reason } => self.penalise(peer, &reason),
         }
