@@ -6,7 +6,7 @@ use ledger::Address;
 use ledger::types::MAX_ADDRESS_TEXT;
 use wasmtime::{Caller, Linker};
 
-use super::{HResult, charge, params, read, read_address, set_register, write};
+use super::{HResult, charge, params, read, read_address, set_register, status, write};
 use crate::Data;
 
 pub(super) fn define(l: &mut Linker<Data>) -> wasmtime::Result<()> {
@@ -23,17 +23,10 @@ pub(super) fn define(l: &mut Linker<Data>) -> wasmtime::Result<()> {
         }
         let text = read(&mut c, tp, tl)?;
         let parsed = std::str::from_utf8(&text).map_err(|_| "not UTF-8".to_owned()).and_then(Address::parse_text);
-        match parsed {
-            Ok(a) => {
-                write(&mut c, dst, &a.0)?;
-                set_register(&mut c, None);
-                Ok(0)
-            }
-            Err(reason) => {
-                set_register(&mut c, Some(reason.into_bytes()));
-                Ok(1)
-            }
+        if let Ok(a) = &parsed {
+            write(&mut c, dst, &a.0)?;
         }
+        status(&mut c, parsed.map(|_| ()))
     })?;
     l.func_wrap("agora", "addr_format", |mut c: Caller<'_, Data>, ap: i32| -> HResult<i64> {
         let p = params(&c);
