@@ -406,6 +406,13 @@ impl Store {
         Ok(())
     }
 
+    /// A write that is never synced on its own (whatever `sync_writes` says);
+    /// the next synced write covers it (one log for the whole database).
+    fn write_unsynced(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        self.db.write_opt(batch, &WriteOptions::default())?;
+        Ok(())
+    }
+
     fn wal_key(height: Height, seq: u64) -> Vec<u8> {
         let mut k = WAL_PREFIX.to_vec();
         k.extend_from_slice(&height.0.to_be_bytes());
@@ -444,8 +451,7 @@ impl Store {
         b.delete_range_cf(meta, PENDING_BLOCK_PREFIX, end.as_slice());
         // Not synced: if a crash loses it, the old entries stay until the next
         // clear, and a restart reads only the WAL of the height after the tip.
-        self.db.write_opt(b, &WriteOptions::default())?;
-        Ok(())
+        self.write_unsynced(b)
     }
 
     /// Keeps a block proposed or received at the height being decided, for a
@@ -460,8 +466,7 @@ impl Store {
         k.extend_from_slice(&block.hash().0);
         let mut b = WriteBatch::default();
         b.put_cf(self.cf(CF_META), k, enc(block));
-        self.db.write_opt(b, &WriteOptions::default())?;
-        Ok(())
+        self.write_unsynced(b)
     }
 
     pub fn pending_block(&self, hash: &Hash) -> Result<Option<Block>, StoreError> {
@@ -496,9 +501,13 @@ impl Store {
     /// the cache if it is there, without filling it, so queries cannot push
     /// the executor's working set out.
     pub fn node_for_query(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        if let Some(n) = self.caches.node(node_key) {
-            return Ok(Some(n));
+        match self.caches.node(node_key) {
+            Some(n) => Ok(Some(n)),
+            None => self.stored_node(node_key),
         }
+    }
+
+    fn stored_node(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
         match self.db.get_cf(self.cf(CF_NODES), enc(node_key))? {
             Some(b) => Ok(Some(decode(CF_NODES, &b)?)),
             None => Ok(None),
@@ -511,14 +520,11 @@ impl TreeReader for Store {
         if let Some(n) = self.caches.node(node_key) {
             return Ok(Some(n));
         }
-        match self.db.get_cf(self.cf(CF_NODES), enc(node_key))? {
-            Some(b) => {
-                let node: Node = decode(CF_NODES, &b)?;
-                self.caches.put_node(node_key.clone(), node.clone());
-                Ok(Some(node))
-            }
-            None => Ok(None),
+        let node = self.stored_node(node_key)?;
+        if let Some(n) = &node {
+            self.caches.put_node(node_key.clone(), n.clone());
         }
+        Ok(node)
     }
 
     fn get_value_option(&self, max_version: Version, key_hash: KeyHash) -> anyhow::Result<Option<OwnedValue>> {

@@ -129,9 +129,11 @@ pub struct Fetches {
 }
 
 impl Fetches {
-    fn fresh_tag(&mut self) -> u64 {
-        self.next_tag += 1;
-        self.next_tag
+    /// The next request tag (a free function of the counter, so it can be
+    /// taken while a fetch in `by_value` is borrowed).
+    fn fresh_tag(next_tag: &mut u64) -> u64 {
+        *next_tag += 1;
+        *next_tag
     }
 
     pub fn contains(&self, v: &ValueId) -> bool {
@@ -172,7 +174,7 @@ impl Fetches {
             }
         }
         let mut fetch = fetch;
-        fetch.tag = self.fresh_tag();
+        fetch.tag = Self::fresh_tag(&mut self.next_tag);
         steps.push(Step::Ask { peer: fetch.from, hashes: fetch.missing(), tag: fetch.tag });
         self.by_value.insert(fetch.value_id(), fetch);
         steps
@@ -221,8 +223,7 @@ impl Fetches {
             } else {
                 f.requests += 1;
                 f.asked_at_ms = now_ms;
-                self.next_tag += 1;
-                f.tag = self.next_tag;
+                f.tag = Self::fresh_tag(&mut self.next_tag);
                 steps.push(Step::Ask { peer, hashes: missing, tag: f.tag });
             }
         }
@@ -268,8 +269,7 @@ impl Fetches {
                 f.asked = p;
                 f.requests = 1;
                 f.asked_at_ms = now_ms;
-                self.next_tag += 1;
-                f.tag = self.next_tag;
+                f.tag = Self::fresh_tag(&mut self.next_tag);
                 Some(Step::Ask { peer: p, hashes: f.missing(), tag: f.tag })
             }
             _ => self.by_value.remove(&v).map(|f| Step::Ended(Box::new(f), "no peer had them")),
