@@ -82,6 +82,11 @@ fn main() {
         total as f64 / dt.as_secs_f64()
     );
 
+    for phase in [node::phases::Phase::Build, node::phases::Phase::Write] {
+        let (runs, us) = chain.phases().get(phase);
+        println!("  {}: {runs} runs, {:.2} µs per transfer", phase.name(), us as f64 / total as f64);
+    }
+
     let n = 50;
     let t = Instant::now();
     for _ in 0..n {
