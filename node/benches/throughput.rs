@@ -2,7 +2,8 @@
 //! RocksDB with synced writes:
 //! - mempool admission (decode + signature check + state checks), tx/s;
 //! - block production + commit of those transfers (execute, Merkle-seal, one
-//!   synced batch per block), committed tx/s;
+//!   synced batch per block), committed tx/s, and the build and commit-write
+//!   phases in µs a transfer (the executor's own timers, `node::phases`);
 //! - the cost of an empty height (build + commit), ms.
 
 use std::time::Instant;
