@@ -150,7 +150,21 @@ pub fn compute_diff_with_kv<S: StateStore>(
     contract_kv: ContractKvWrites,
 ) -> Result<StateDiff, LedgerError> {
     let tree = JellyfishMerkleTree::<_, Sha256>::new(store);
-    let (root, batch) = tree.put_value_set(writes.iter().map(|(k, v)| (*k, v.clone())), version)?;
+    // A block that only sets values takes the tree's batch insert: each new
+    // node is built and hashed once for the whole block, where inserting key
+    // by key rehashes the upper nodes once per key (measured: most of a
+    // block's validation time at 5k transfers/s). The tree's shape, and so
+    // its root, depends only on the keys and values, not on how they went
+    // in (`tests/state_root_batch.rs` checks the two paths agree). The batch
+    // insert has no deletion, so a block that deletes goes key by key.
+    let (root, batch) = if !writes.is_empty() && writes.values().all(Option::is_some) {
+        let set = writes.iter().filter_map(|(k, v)| v.clone().map(|v| (*k, v))).collect();
+        let (roots, batch) = tree.batch_put_value_sets(vec![set], None, version)?;
+        let root = *roots.first().ok_or_else(|| LedgerError::Storage("jmt batch insert gave no root".into()))?;
+        (root, batch)
+    } else {
+        tree.put_value_set(writes.iter().map(|(k, v)| (*k, v.clone())), version)?
+    };
     Ok(StateDiff { version, root: Hash(root.0), writes, contract_kv, tree: batch })
 }
 

@@ -158,6 +158,8 @@ pub struct StageReport {
     pub sent: u64,
     /// Refused for a passing reason and sent again.
     pub resent: u64,
+    /// The same, by reason (mempool full, nonce gap, ...), most first.
+    pub resent_why: Vec<(String, u64)>,
     /// Refused for good (first few distinct reasons, with counts).
     pub failed: u64,
     pub errors: Vec<(String, u64)>,
@@ -364,7 +366,7 @@ async fn run_stage(
 
     let submitted: Arc<Mutex<HashMap<Hash, Instant>>> = Arc::new(Mutex::new(HashMap::with_capacity(txs.len())));
     let retry: Arc<Mutex<Vec<Presigned>>> = Arc::new(Mutex::new(Vec::new()));
-    let (resent, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let (resent, failed) = (Arc::new(Resent::default()), Arc::new(AtomicU64::new(0)));
     let errors: Arc<Mutex<Vec<(String, u64)>>> = Arc::new(Mutex::new(Vec::new()));
     let sem = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let sent_total = txs.len() as u64;
@@ -470,7 +472,8 @@ async fn run_stage(
         offered_tps: tps,
         seconds: opts.duration.as_secs_f64(),
         sent: sent_total,
-        resent: resent.load(Ordering::Relaxed),
+        resent: resent.total(),
+        resent_why: resent.by_reason(),
         failed: failed.load(Ordering::Relaxed),
         errors: errors.lock().map(|e| e.clone()).unwrap_or_default(),
         committed: finality_ms.len() as u64,
@@ -489,13 +492,58 @@ async fn run_stage(
     })
 }
 
+/// Transactions sent again, by the reason the node gave.
+#[derive(Debug, Default)]
+struct Resent {
+    mempool_full: AtomicU64,
+    nonce_gap: AtomicU64,
+    busy: AtomicU64,
+    rate_limited: AtomicU64,
+    /// The whole batch failed (connection, timeout, HTTP status).
+    transport: AtomicU64,
+}
+
+impl Resent {
+    fn count(&self, code: i32) {
+        let c = match code {
+            codes::MEMPOOL_FULL => &self.mempool_full,
+            codes::NONCE_GAP => &self.nonce_gap,
+            codes::BUSY => &self.busy,
+            _ => &self.rate_limited,
+        };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn parts(&self) -> [(&'static str, u64); 5] {
+        let l = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        [
+            ("mempool full", l(&self.mempool_full)),
+            ("nonce gap", l(&self.nonce_gap)),
+            ("busy", l(&self.busy)),
+            ("rate limited", l(&self.rate_limited)),
+            ("batch failed", l(&self.transport)),
+        ]
+    }
+
+    fn total(&self) -> u64 {
+        self.parts().iter().map(|(_, n)| n).sum()
+    }
+
+    fn by_reason(&self) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> =
+            self.parts().into_iter().filter(|(_, n)| *n > 0).map(|(r, n)| (r.to_string(), n)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1));
+        v
+    }
+}
+
 /// Sends one batch; what was refused for a passing reason goes back to
 /// `retry` (same bytes, same nonce order).
 async fn send(
     client: &HttpClient,
     batch: Vec<Presigned>,
     retry: &Mutex<Vec<Presigned>>,
-    resent: &AtomicU64,
+    resent: &Resent,
     failed: &AtomicU64,
     errors: &Mutex<Vec<(String, u64)>>,
 ) {
@@ -521,16 +569,21 @@ async fn send(
                     Ok(_) => {}
                     Err(e) => match e.code() {
                         codes::DUPLICATE | codes::NONCE_TOO_LOW => {} // already in (gossip got there first)
-                        codes::MEMPOOL_FULL | codes::NONCE_GAP | codes::BUSY | codes::RATE_LIMITED => again.push(t),
+                        c @ (codes::MEMPOOL_FULL | codes::NONCE_GAP | codes::BUSY | codes::RATE_LIMITED) => {
+                            resent.count(c);
+                            again.push(t)
+                        }
                         _ => note(format!("code {}: {}", e.code(), e.message())),
                     },
                 }
             }
         }
-        Err(_) => again = batch,
+        Err(_) => {
+            resent.transport.fetch_add(batch.len() as u64, Ordering::Relaxed);
+            again = batch
+        }
     }
     if !again.is_empty() {
-        resent.fetch_add(again.len() as u64, Ordering::Relaxed);
         // Lowest nonces first, so an account's gap closes before its later transfers return.
         again.sort_by_key(|t| t.account);
         if let Ok(mut r) = retry.lock() {
@@ -629,6 +682,10 @@ impl fmt::Display for BenchReport {
                     .map(|p| format!("{} {:.1} × {}", p.phase, p.seconds * 1e3 / p.runs as f64, p.runs))
                     .collect();
                 writeln!(f, "  {}", parts.join(", "))?;
+            }
+            if s.resent > 0 {
+                let why: Vec<String> = s.resent_why.iter().map(|(r, n)| format!("{r} {n}")).collect();
+                writeln!(f, "  sent again {}×: {}", s.resent, why.join(", "))?;
             }
             for (e, n) in &s.errors {
                 writeln!(f, "  refused {n}×: {e}")?;
