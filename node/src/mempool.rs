@@ -58,12 +58,34 @@ struct Entry {
     seq: u64,
 }
 
+/// One sender's pending transactions by nonce, and the sum of their maximum
+/// fees (kept as they come and go, so admitting a transaction and re-checking
+/// an account after a block cost no walk over the queue: an overloaded node
+/// holds tens of transactions per sender).
+#[derive(Debug, Default)]
+struct Queue {
+    txs: BTreeMap<u64, Entry>,
+    fees: Amount,
+}
+
+impl std::ops::Deref for Queue {
+    type Target = BTreeMap<u64, Entry>;
+    fn deref(&self) -> &Self::Target {
+        &self.txs
+    }
+}
+
+/// A queued transaction's maximum fee (admission refused any that overflows).
+fn max_fee(e: &Entry) -> Amount {
+    e.tx.body().max_fee().unwrap_or(Amount::ZERO)
+}
+
 /// Pending transactions, indexed by hash and by (sender, nonce).
 #[derive(Debug)]
 pub struct Mempool {
     limits: MempoolLimits,
     by_hash: HashMap<Hash, (Address, u64)>,
-    by_sender: BTreeMap<Address, BTreeMap<u64, Entry>>,
+    by_sender: BTreeMap<Address, Queue>,
     bytes: usize,
     next_seq: u64,
     /// Recently dropped hashes (bounded by [`DROPPED_MEMORY`], oldest first).
@@ -171,10 +193,8 @@ impl Mempool {
             return Err(MempoolError::NonceTaken { nonce: body.nonce });
         }
         // The sender must be able to pay the maximum fees of everything it has queued.
-        let mut needed = body.max_fee().ok_or(InvalidTx::FeeOverflow)?;
-        for e in queue.into_iter().flat_map(|q| q.values()) {
-            needed = needed.checked_add(e.tx.body().max_fee().unwrap_or(Amount::ZERO)).ok_or(InvalidTx::FeeOverflow)?;
-        }
+        let fee = body.max_fee().ok_or(InvalidTx::FeeOverflow)?;
+        let needed = queue.map_or(Some(fee), |q| q.fees.checked_add(fee)).ok_or(InvalidTx::FeeOverflow)?;
         if needed > account.balance {
             return Err(MempoolError::PendingFees { balance: account.balance, needed });
         }
@@ -183,7 +203,9 @@ impl Mempool {
         self.by_hash.insert(hash, (sender, body.nonce));
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.by_sender.entry(sender).or_default().insert(body.nonce, Entry { tx, seq });
+        let q = self.by_sender.entry(sender).or_default();
+        q.txs.insert(body.nonce, Entry { tx, seq });
+        q.fees = needed;
         Ok(hash)
     }
 
@@ -191,7 +213,7 @@ impl Mempool {
     /// transaction, each sender's transactions in nonce order. The block builder
     /// executes them and skips what is not valid (e.g. a nonce gap).
     pub fn candidates(&self, max: usize) -> Vec<VerifiedTx> {
-        let mut senders: Vec<(u64, &BTreeMap<u64, Entry>)> =
+        let mut senders: Vec<(u64, &Queue)> =
             self.by_sender.values().map(|q| (q.values().map(|e| e.seq).min().unwrap_or(u64::MAX), q)).collect();
         senders.sort_by_key(|(seq, _)| *seq);
         senders.into_iter().flat_map(|(_, q)| q.values().map(|e| e.tx.clone())).take(max).collect()
@@ -210,13 +232,18 @@ impl Mempool {
         for (addr, acct) in touched {
             let Some(q) = self.by_sender.get(addr) else { continue };
             let mut drop: BTreeSet<u64> = q.range(..acct.nonce).map(|(n, _)| *n).collect();
-            let mut fees = Amount::ZERO;
-            for (n, e) in q.range(acct.nonce..) {
-                // Admission checked that max_fee fits; an overflow here evicts.
-                match e.tx.body().max_fee().and_then(|f| fees.checked_add(f)) {
-                    Some(f) if f <= acct.balance => fees = f,
-                    _ => {
-                        drop.insert(*n);
+            let stale = drop.iter().filter_map(|n| q.get(n)).try_fold(Amount::ZERO, |a, e| a.checked_add(max_fee(e)));
+            let still_queued = stale.and_then(|s| q.fees.checked_sub(s));
+            // The usual case: the account can still pay for all it has queued.
+            if still_queued.is_none_or(|f| f > acct.balance) {
+                let mut fees = Amount::ZERO;
+                for (n, e) in q.range(acct.nonce..) {
+                    // Admission checked that max_fee fits; an overflow here evicts.
+                    match e.tx.body().max_fee().and_then(|f| fees.checked_add(f)) {
+                        Some(f) if f <= acct.balance => fees = f,
+                        _ => {
+                            drop.insert(*n);
+                        }
                     }
                 }
             }
@@ -232,7 +259,9 @@ impl Mempool {
 
     fn remove_entry(&mut self, sender: &Address, nonce: u64) -> Option<Entry> {
         let q = self.by_sender.get_mut(sender)?;
-        let e = q.remove(&nonce)?;
+        let e = q.txs.remove(&nonce)?;
+        // The sum covers this entry, so it cannot go below zero.
+        q.fees = q.fees.checked_sub(max_fee(&e)).unwrap_or(Amount::ZERO);
         self.bytes -= e.tx.encoded_len();
         if q.is_empty() {
             self.by_sender.remove(sender);

@@ -111,3 +111,89 @@ fn only_reasons_that_cannot_change_are_permanent() {
     assert!(!permanently_invalid(&InvalidTx::CannotPayFee { balance: Amount::ZERO, fee: Amount::new(1) }));
     assert!(!permanently_invalid(&InvalidTx::BlockGasExhausted));
 }
+
+/// Every queue's fee sum equals the sum of its transactions' maximum fees.
+fn assert_fee_sums(m: &Mempool) {
+    for (a, q) in &m.by_sender {
+        let sum = q.values().fold(Amount::ZERO, |s, e| s.checked_add(max_fee(e)).unwrap());
+        assert_eq!(q.fees, sum, "fee sum of {a}");
+    }
+}
+
+/// What `update` keeps of one sender's queue, by the rule walked in full:
+/// nonces from the account's, in order, while their fees add up within the
+/// balance (one that does not fit is evicted and the walk goes on).
+fn kept_by_walk(queue: &[(u64, Amount)], acct: &Account) -> Vec<u64> {
+    let mut fees = Amount::ZERO;
+    let mut kept = Vec::new();
+    for (n, f) in queue.iter().filter(|(n, _)| *n >= acct.nonce) {
+        if let Some(s) = fees.checked_add(*f).filter(|s| *s <= acct.balance) {
+            fees = s;
+            kept.push(*n);
+        }
+    }
+    kept
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Insert { sender: u8, nonce: u64, gas_price: u128, balance: u128 },
+    Remove { sender: u8, nonce: u64 },
+    Block { sender: u8, included: u64, balance: u128, nonce: u64 },
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        4 => (0u8..3, 0u64..6, 1u128..4, 10_000u128..200_000)
+            .prop_map(|(sender, nonce, gas_price, balance)| Op::Insert { sender, nonce, gas_price, balance }),
+        1 => (0u8..3, 0u64..6).prop_map(|(sender, nonce)| Op::Remove { sender, nonce }),
+        2 => (0u8..3, 0u64..6, 0u128..120_000, 0u64..6)
+            .prop_map(|(sender, included, balance, nonce)| Op::Block { sender, included, balance, nonce }),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// The kept fee sums never drift, and `update` with its fast path keeps
+    /// exactly what the full walk keeps.
+    #[test]
+    fn fee_sums_stay_exact_and_updates_match_the_full_walk(ops in proptest::collection::vec(op(), 1..40)) {
+        let p = ChainParams::default();
+        let mut m = Mempool::new(MempoolLimits { max_txs: 100, max_bytes: 1 << 20, max_nonce_gap: 8 });
+        let keys: Vec<SigningKey> = (1..=3).map(key).collect();
+        let addr = |i: u8| PublicKey::from_signing_key(&keys[i as usize]).address();
+        for op in ops {
+            match op {
+                Op::Insert { sender, nonce, gas_price, balance } => {
+                    let acct = Account { balance: Amount::new(balance), nonce: 0 };
+                    let _ = m.insert(tx(&keys[sender as usize], nonce, gas_price), &acct, "c", &p);
+                }
+                Op::Remove { sender, nonce } => {
+                    let h = m.by_sender.get(&addr(sender)).and_then(|q| q.get(&nonce)).map(|e| e.tx.hash());
+                    if let Some(h) = h {
+                        m.remove(&h);
+                    }
+                }
+                Op::Block { sender, included, balance, nonce } => {
+                    let a = addr(sender);
+                    let acct = Account { balance: Amount::new(balance), nonce };
+                    let inc: Vec<Hash> =
+                        m.by_sender.get(&a).and_then(|q| q.get(&included)).map(|e| e.tx.hash()).into_iter().collect();
+                    let before: Vec<(u64, Amount)> = m
+                        .by_sender
+                        .get(&a)
+                        .map(|q| q.iter().filter(|(n, _)| **n != included || inc.is_empty()).map(|(n, e)| (*n, max_fee(e))).collect())
+                        .unwrap_or_default();
+                    let expected = kept_by_walk(&before, &acct);
+                    m.update(&inc, &BTreeMap::from([(a, acct)]));
+                    let kept: Vec<u64> = m.by_sender.get(&a).map(|q| q.keys().copied().collect()).unwrap_or_default();
+                    proptest::prop_assert_eq!(kept, expected);
+                }
+            }
+            assert_fee_sums(&m);
+            proptest::prop_assert_eq!(m.len(), m.by_sender.values().map(|q| q.len()).sum::<usize>());
+        }
+    }
+}
