@@ -75,6 +75,18 @@ impl std::ops::Deref for Queue {
     }
 }
 
+/// A queue's transactions from its lowest nonce up to the first missing one.
+fn contiguous(q: &Queue) -> impl Iterator<Item = &Entry> {
+    let mut next: Option<u64> = None;
+    q.iter()
+        .take_while(move |(n, _)| {
+            let in_run = next.is_none_or(|x| **n == x);
+            next = n.checked_add(1);
+            in_run
+        })
+        .map(|(_, e)| e)
+}
+
 /// A queued transaction's maximum fee (admission refused any that overflows).
 fn max_fee(e: &Entry) -> Amount {
     e.tx.body().max_fee().unwrap_or(Amount::ZERO)
@@ -210,13 +222,20 @@ impl Mempool {
     }
 
     /// Candidates for the next block: senders in order of their oldest pending
-    /// transaction, each sender's transactions in nonce order. The block builder
-    /// executes them and skips what is not valid (e.g. a nonce gap).
+    /// transaction, each sender's transactions in nonce order up to its first
+    /// missing nonce. The block builder executes them and skips what is not
+    /// valid (e.g. a first nonce still ahead of the account's).
+    ///
+    /// A transaction after a missing nonce cannot enter this block (every
+    /// queued nonce is at least the account's, so its predecessor is neither
+    /// committed nor pending here); listing it would spend the block's `max`
+    /// on transactions it cannot hold. An overloaded network makes such holes:
+    /// each node refuses different transactions when full.
     pub fn candidates(&self, max: usize) -> Vec<VerifiedTx> {
         let mut senders: Vec<(u64, &Queue)> =
             self.by_sender.values().map(|q| (q.values().map(|e| e.seq).min().unwrap_or(u64::MAX), q)).collect();
         senders.sort_by_key(|(seq, _)| *seq);
-        senders.into_iter().flat_map(|(_, q)| q.values().map(|e| e.tx.clone())).take(max).collect()
+        senders.into_iter().flat_map(|(_, q)| contiguous(q).map(|e| e.tx.clone())).take(max).collect()
     }
 
     /// After a block: drops included transactions, then re-checks every account

@@ -197,3 +197,25 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn candidates_stop_at_each_senders_first_missing_nonce() {
+    let p = ChainParams::default();
+    let mut m = pool(20);
+    let (a, b) = (key(1), key(2));
+    for n in [0, 1, 3, 4] {
+        m.insert(tx(&a, n, 1), &rich(), "c", &p).unwrap();
+    }
+    for n in [1, 2] {
+        m.insert(tx(&b, n, 1), &rich(), "c", &p).unwrap();
+    }
+    let nonces = |c: Vec<VerifiedTx>| c.iter().map(|t| (t.sender(), t.body().nonce)).collect::<Vec<_>>();
+    let (sa, sb) = (PublicKey::from_signing_key(&a).address(), PublicKey::from_signing_key(&b).address());
+    // `a` stops before its hole at 2; `b`'s run starts at its lowest queued
+    // nonce (the builder skips it while the account's nonce is still 0).
+    assert_eq!(nonces(m.candidates(10)), vec![(sa, 0), (sa, 1), (sb, 1), (sb, 2)]);
+    assert_eq!(nonces(m.candidates(3)).len(), 3, "the bound holds");
+    // The hole filled: the whole run is offered.
+    m.insert(tx(&a, 2, 1), &rich(), "c", &p).unwrap();
+    assert_eq!(nonces(m.candidates(10)).iter().filter(|(s, _)| *s == sa).count(), 5);
+}
