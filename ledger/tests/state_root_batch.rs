@@ -15,7 +15,8 @@ use sha2::Sha256;
 /// The reference: every block key by key (the only path before the batch).
 fn reference_diff(store: &MemStore, version: Version, writes: BTreeMap<KeyHash, Option<Vec<u8>>>) -> ledger::StateDiff {
     let tree = JellyfishMerkleTree::<_, Sha256>::new(store);
-    let (root, batch) = tree.put_value_set(writes.iter().map(|(k, v)| (*k, v.clone())), version).expect("reference insert");
+    let (root, batch) =
+        tree.put_value_set(writes.iter().map(|(k, v)| (*k, v.clone())), version).expect("reference insert");
     ledger::StateDiff { version, root: Hash(root.0), writes, contract_kv: BTreeMap::new(), tree: batch }
 }
 
@@ -58,7 +59,10 @@ fn block_strategy() -> impl Strategy<Value = Vec<Op>> {
 }
 
 fn writes_of(block: &[Op]) -> BTreeMap<KeyHash, Option<Vec<u8>>> {
-    block.iter().map(|(i, fresh, shared, v)| (key(*i, *fresh, *shared), v.map(|b| vec![b; 1 + (b as usize % 7)]))).collect()
+    block
+        .iter()
+        .map(|(i, fresh, shared, v)| (key(*i, *fresh, *shared), v.map(|b| vec![b; 1 + (b as usize % 7)])))
+        .collect()
 }
 
 proptest! {
