@@ -532,7 +532,7 @@ impl Resent {
     fn by_reason(&self) -> Vec<(String, u64)> {
         let mut v: Vec<(String, u64)> =
             self.parts().into_iter().filter(|(_, n)| *n > 0).map(|(r, n)| (r.to_string(), n)).collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1));
+        v.sort_by_key(|r| std::cmp::Reverse(r.1));
         v
     }
 }
