@@ -399,7 +399,10 @@ impl Chain {
         let max_txs = (params.max_block_bytes as usize / 100)
             .min(self.proposer_max_txs.load(std::sync::atomic::Ordering::Relaxed))
             .max(1);
-        let candidates = self.mempool.lock().map_err(|_| ChainError::Poisoned)?.candidates(max_txs);
+        // A sender whose account cannot be read is offered from its lowest
+        // queued nonce; the builder's own read then reports the fault.
+        let next_nonce = |a: &Address| read_account(&self.store, a).ok().map(|acct| acct.nonce);
+        let candidates = self.mempool.lock().map_err(|_| ChainError::Poisoned)?.candidates(max_txs, next_nonce);
         let validator_set_hash = Hash(self.validators_at(height)?.hash());
         let (evidence, misbehaviour) = self.evidence_for_block(height)?;
         let env = BlockEnv {

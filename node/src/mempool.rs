@@ -222,20 +222,35 @@ impl Mempool {
     }
 
     /// Candidates for the next block: senders in order of their oldest pending
-    /// transaction, each sender's transactions in nonce order up to its first
-    /// missing nonce. The block builder executes them and skips what is not
-    /// valid (e.g. a first nonce still ahead of the account's).
+    /// transaction, each sender's transactions in nonce order from the
+    /// account's next nonce (`next_nonce`, the committed state) up to the
+    /// first missing one. The block builder executes them and skips what is
+    /// not valid.
     ///
-    /// A transaction after a missing nonce cannot enter this block (every
-    /// queued nonce is at least the account's, so its predecessor is neither
-    /// committed nor pending here); listing it would spend the block's `max`
-    /// on transactions it cannot hold. An overloaded network makes such holes:
-    /// each node refuses different transactions when full.
-    pub fn candidates(&self, max: usize) -> Vec<VerifiedTx> {
-        let mut senders: Vec<(u64, &Queue)> =
-            self.by_sender.values().map(|q| (q.values().map(|e| e.seq).min().unwrap_or(u64::MAX), q)).collect();
-        senders.sort_by_key(|(seq, _)| *seq);
-        senders.into_iter().flat_map(|(_, q)| contiguous(q).map(|e| e.tx.clone())).take(max).collect()
+    /// A transaction after a missing nonce cannot enter this block (its
+    /// predecessor is neither committed nor pending here), so it is not
+    /// listed: otherwise senders that queue many such transactions (an
+    /// attacker, or the holes an overloaded network makes when each node
+    /// refuses different transactions) take the block's `max` slots and the
+    /// block holds none of the includable ones behind them. Where
+    /// `next_nonce` does not know a sender, its run starts at its lowest
+    /// queued nonce.
+    pub fn candidates(&self, max: usize, next_nonce: impl Fn(&Address) -> Option<u64>) -> Vec<VerifiedTx> {
+        let mut senders: Vec<(u64, &Address, &Queue)> =
+            self.by_sender.iter().map(|(a, q)| (q.values().map(|e| e.seq).min().unwrap_or(u64::MAX), a, q)).collect();
+        senders.sort_by_key(|(seq, _, _)| *seq);
+        let mut out = Vec::with_capacity(max.min(self.len()));
+        for (_, addr, q) in senders {
+            if out.len() >= max {
+                break;
+            }
+            let Some(first) = q.keys().next() else { continue };
+            if next_nonce(addr).is_some_and(|n| n != *first) {
+                continue; // the account's next nonce is not here: nothing to include
+            }
+            out.extend(contiguous(q).take(max - out.len()).map(|e| e.tx.clone()));
+        }
+        out
     }
 
     /// After a block: drops included transactions, then re-checks every account

@@ -441,3 +441,35 @@ fn cached_state_equals_the_database_after_commits() {
     let account = ledger::state::read_account(a.store(), &PublicKey::from_signing_key(&user).address()).unwrap();
     assert!(account.nonce >= 3, "{account:?}");
 }
+
+/// Transactions queued behind a missing nonce cannot fill a block: senders
+/// that queue many such transactions first (an attacker, or an overloaded
+/// network's holes) used to take every candidate slot, and the block then
+/// held none of the honest transactions behind them.
+#[test]
+fn transactions_behind_a_missing_nonce_do_not_crowd_out_a_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let (user, val) = keys();
+    let (x, y) = (SigningKey::from_bytes(&[3; 32]), SigningKey::from_bytes(&[4; 32]));
+    let g = crate::testing::genesis(ID, &[&user, &x, &y], &val);
+    let store = crate::store::Store::open(&dir.path().join("db"), false).unwrap();
+    let limits = MempoolLimits { max_txs: 100, max_bytes: 1 << 20, max_nonce_gap: 16 };
+    let chain = Chain::open(store, &g, limits, vm::Vm::new(&g.params, Default::default()).unwrap()).unwrap();
+    // Each of x and y queues nonces 1..=10 and never sends 0: first in line.
+    for k in [&x, &y] {
+        for n in 1..=10 {
+            chain.submit_tx(&transfer(k, n, ID)).unwrap();
+        }
+    }
+    for n in 0..3 {
+        chain.submit_tx(&transfer(&user, n, ID)).unwrap();
+    }
+    chain.set_proposer_max_txs(20);
+    let me = PublicKey::from_signing_key(&val);
+    let b = chain.build_block(me, crate::engine::wall_clock_ms() - 10_000, None).unwrap();
+    let user_addr = PublicKey::from_signing_key(&user).address();
+    assert_eq!(b.block.txs.len(), 3, "the three includable transfers");
+    assert!(b.block.txs.iter().all(|t| t.body.sender.address() == user_addr));
+    // The gapped ones wait, not dropped: a gap can still be filled.
+    assert_eq!(chain.mempool_size(), 23);
+}

@@ -68,7 +68,7 @@ fn bound_and_eviction() {
         m.insert(tx(&k, n, 1), &rich(), "c", &p).unwrap();
     }
     assert!(matches!(m.insert(tx(&key(2), 0, 1), &rich(), "c", &p), Err(MempoolError::Full(3))));
-    let c = m.candidates(10);
+    let c = m.candidates(10, |_| None);
     assert_eq!(c.iter().map(|t| t.body().nonce).collect::<Vec<_>>(), vec![0, 1, 2]);
     // A block included nonce 0; the sender's nonce is now 2 (another node's tx)
     // and its balance only covers one more max fee.
@@ -79,7 +79,7 @@ fn bound_and_eviction() {
     let evicted = m.update(&[c[0].hash()], &touched);
     assert_eq!(evicted, 1, "nonce 1 is now used");
     assert_eq!(m.len(), 1);
-    assert_eq!(m.candidates(10)[0].body().nonce, 2);
+    assert_eq!(m.candidates(10, |_| None)[0].body().nonce, 2);
 }
 
 #[test]
@@ -212,10 +212,13 @@ fn candidates_stop_at_each_senders_first_missing_nonce() {
     let nonces = |c: Vec<VerifiedTx>| c.iter().map(|t| (t.sender(), t.body().nonce)).collect::<Vec<_>>();
     let (sa, sb) = (PublicKey::from_signing_key(&a).address(), PublicKey::from_signing_key(&b).address());
     // `a` stops before its hole at 2; `b`'s run starts at its lowest queued
-    // nonce (the builder skips it while the account's nonce is still 0).
-    assert_eq!(nonces(m.candidates(10)), vec![(sa, 0), (sa, 1), (sb, 1), (sb, 2)]);
-    assert_eq!(nonces(m.candidates(3)).len(), 3, "the bound holds");
+    // nonce when the account's nonce is unknown, and is left out when the
+    // account's next nonce (0) is missing.
+    assert_eq!(nonces(m.candidates(10, |_| None)), vec![(sa, 0), (sa, 1), (sb, 1), (sb, 2)]);
+    assert_eq!(nonces(m.candidates(10, |_| Some(0))), vec![(sa, 0), (sa, 1)]);
+    assert_eq!(nonces(m.candidates(10, |s| Some(u64::from(*s == sb)))), vec![(sa, 0), (sa, 1), (sb, 1), (sb, 2)]);
+    assert_eq!(nonces(m.candidates(3, |_| None)).len(), 3, "the bound holds");
     // The hole filled: the whole run is offered.
     m.insert(tx(&a, 2, 1), &rich(), "c", &p).unwrap();
-    assert_eq!(nonces(m.candidates(10)).iter().filter(|(s, _)| *s == sa).count(), 5);
+    assert_eq!(nonces(m.candidates(10, |_| None)).iter().filter(|(s, _)| *s == sa).count(), 5);
 }
