@@ -23,6 +23,10 @@ pub enum MempoolError {
     #[error("mempool is full ({0} transactions)")]
     Full(usize),
     #[error(
+        "{0} transactions already wait in this mempool behind a missing nonce (the most it keeps); send the account's next nonce first"
+    )]
+    WaitingFull(usize),
+    #[error(
         "the sender cannot pay the maximum fees of all its pending transactions: balance {balance}, needed {needed}"
     )]
     PendingFees { balance: Amount, needed: Amount },
@@ -58,14 +62,73 @@ struct Entry {
     seq: u64,
 }
 
-/// One sender's pending transactions by nonce, and the sum of their maximum
-/// fees (kept as they come and go, so admitting a transaction and re-checking
-/// an account after a block cost no walk over the queue: an overloaded node
-/// holds tens of transactions per sender).
-#[derive(Debug, Default)]
+/// The share of `max_txs` that transactions waiting behind a missing nonce may
+/// take (one in four). They cannot enter a block until the missing one comes,
+/// and may never: without a bound, accounts that queue transactions after a
+/// nonce they never send fill the pool for nothing (such transactions never
+/// execute, so never pay) and every node then refuses everyone else's.
+pub const WAITING_SHARE_DIVISOR: usize = 4;
+
+/// One sender's pending transactions by nonce, and what is kept as they come
+/// and go, so that admission and the re-check after a block walk no queue (an
+/// overloaded node holds tens of transactions per sender): the sum of their
+/// maximum fees, and the run from the account's nonce `base` up to the first
+/// missing nonce `run_end`. Entries above `run_end` wait; `waiting` counts them.
+#[derive(Debug)]
 struct Queue {
     txs: BTreeMap<u64, Entry>,
     fees: Amount,
+    base: u64,
+    run_end: u64,
+    waiting: usize,
+}
+
+impl Queue {
+    fn new(base: u64) -> Queue {
+        Queue { txs: BTreeMap::new(), fees: Amount::ZERO, base, run_end: base, waiting: 0 }
+    }
+
+    /// Inserts at a free `nonce` not below `base`.
+    fn add(&mut self, nonce: u64, e: Entry) {
+        self.txs.insert(nonce, e);
+        if nonce == self.run_end {
+            self.run_end += 1;
+            self.absorb();
+        } else if nonce > self.run_end {
+            self.waiting += 1;
+        }
+    }
+
+    /// Moves `run_end` up over entries that waited and now follow the run.
+    fn absorb(&mut self) {
+        while self.txs.contains_key(&self.run_end) {
+            self.run_end += 1;
+            self.waiting = self.waiting.saturating_sub(1);
+        }
+    }
+
+    fn take(&mut self, nonce: u64) -> Option<Entry> {
+        let e = self.txs.remove(&nonce)?;
+        if nonce > self.run_end {
+            self.waiting = self.waiting.saturating_sub(1);
+        } else if nonce >= self.base && nonce < self.run_end {
+            // The rest of the run now waits behind the hole.
+            self.waiting += usize::try_from(self.run_end - nonce - 1).unwrap_or(usize::MAX);
+            self.run_end = nonce;
+        }
+        Some(e)
+    }
+
+    /// The account's nonce is now `nonce` (the caller took the entries below).
+    fn rebase(&mut self, nonce: u64) {
+        if nonce > self.base {
+            self.base = nonce;
+        }
+        if self.run_end < self.base {
+            self.run_end = self.base;
+        }
+        self.absorb();
+    }
 }
 
 impl std::ops::Deref for Queue {
@@ -99,6 +162,8 @@ pub struct Mempool {
     by_hash: HashMap<Hash, (Address, u64)>,
     by_sender: BTreeMap<Address, Queue>,
     bytes: usize,
+    /// Transactions behind a missing nonce, all senders (each queue's `waiting`).
+    waiting: usize,
     next_seq: u64,
     /// Recently dropped hashes (bounded by [`DROPPED_MEMORY`], oldest first).
     dropped: VecDeque<Hash>,
@@ -112,6 +177,7 @@ impl Mempool {
             by_hash: HashMap::new(),
             by_sender: BTreeMap::new(),
             bytes: 0,
+            waiting: 0,
             next_seq: 0,
             dropped: VecDeque::new(),
             dropped_set: HashSet::new(),
@@ -130,7 +196,11 @@ impl Mempool {
             }
         }
         match self.by_hash.remove(h) {
-            Some((sender, nonce)) => self.remove_entry(&sender, nonce).is_some(),
+            Some((sender, nonce)) => {
+                let removed = self.remove_entry(&sender, nonce).is_some();
+                self.trim_waiting(&sender);
+                removed
+            }
             None => false,
         }
     }
@@ -211,14 +281,31 @@ impl Mempool {
             return Err(MempoolError::PendingFees { balance: account.balance, needed });
         }
         self.has_room(tx.encoded_len())?;
+        // Behind a missing nonce: admitted only within the waiting share.
+        let run_end = queue.map_or(account.nonce, |q| q.run_end.max(account.nonce));
+        if body.nonce > run_end && self.waiting >= self.max_waiting() {
+            return Err(MempoolError::WaitingFull(self.waiting));
+        }
         self.bytes += tx.encoded_len();
         self.by_hash.insert(hash, (sender, body.nonce));
         let seq = self.next_seq;
         self.next_seq += 1;
-        let q = self.by_sender.entry(sender).or_default();
-        q.txs.insert(body.nonce, Entry { tx, seq });
+        let q = self.by_sender.entry(sender).or_insert_with(|| Queue::new(account.nonce));
+        let before = q.waiting;
+        q.add(body.nonce, Entry { tx, seq });
         q.fees = needed;
+        self.waiting = self.waiting.saturating_sub(before) + q.waiting;
         Ok(hash)
+    }
+
+    /// The most transactions kept behind a missing nonce ([`WAITING_SHARE_DIVISOR`]).
+    pub fn max_waiting(&self) -> usize {
+        (self.limits.max_txs / WAITING_SHARE_DIVISOR).max(1)
+    }
+
+    /// Transactions kept behind a missing nonce.
+    pub fn waiting(&self) -> usize {
+        self.waiting
     }
 
     /// Candidates for the next block: senders in order of their oldest pending
@@ -287,13 +374,41 @@ impl Mempool {
                     evicted += 1;
                 }
             }
+            // The run now starts at the account's nonce.
+            if let Some(q) = self.by_sender.get_mut(addr) {
+                let before = q.waiting;
+                q.rebase(acct.nonce);
+                self.waiting = self.waiting.saturating_sub(before) + q.waiting;
+            }
+            evicted += self.trim_waiting(addr);
         }
         evicted
     }
 
+    /// An eviction or a drop can open a hole in a run and leave the rest of
+    /// it waiting: if that takes the pool past its waiting share, `sender`'s
+    /// highest waiting transactions go. So the share bounds what waits, not
+    /// only what is admitted. Returns how many went.
+    fn trim_waiting(&mut self, sender: &Address) -> usize {
+        let mut trimmed = 0;
+        while self.waiting > self.max_waiting() {
+            let Some(nonce) =
+                self.by_sender.get(sender).filter(|q| q.waiting > 0).and_then(|q| q.keys().next_back().copied())
+            else {
+                break;
+            };
+            let Some(e) = self.remove_entry(sender, nonce) else { break };
+            self.by_hash.remove(&e.tx.hash());
+            trimmed += 1;
+        }
+        trimmed
+    }
+
     fn remove_entry(&mut self, sender: &Address, nonce: u64) -> Option<Entry> {
         let q = self.by_sender.get_mut(sender)?;
-        let e = q.txs.remove(&nonce)?;
+        let before = q.waiting;
+        let e = q.take(nonce)?;
+        self.waiting = self.waiting.saturating_sub(before) + q.waiting;
         // The sum covers this entry, so it cannot go below zero.
         q.fees = q.fees.checked_sub(max_fee(&e)).unwrap_or(Amount::ZERO);
         self.bytes -= e.tx.encoded_len();

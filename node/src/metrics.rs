@@ -117,6 +117,7 @@ pub fn rejection_reason(e: &MempoolError) -> &'static str {
         MempoolError::Duplicate(_) | MempoolError::AlreadyCommitted(_) | MempoolError::Dropped(_) => "duplicate",
         MempoolError::NonceTaken { .. } => "nonce_too_low",
         MempoolError::Full(_) => "full",
+        MempoolError::WaitingFull(_) => "nonce_gap",
         MempoolError::PendingFees { .. } => "fee",
         MempoolError::State(_) => "internal",
     }

@@ -73,6 +73,7 @@ fn mempool_err(e: MempoolError) -> ErrorObjectOwned {
             err(codes::DUPLICATE, e.to_string())
         }
         MempoolError::Full(_) => err(codes::MEMPOOL_FULL, e.to_string()),
+        MempoolError::WaitingFull(_) => err(codes::NONCE_GAP, e.to_string()),
         MempoolError::PendingFees { .. } => err(codes::FEE, e.to_string()),
         MempoolError::Dropped(_) => err(codes::TX_INVALID, e.to_string()),
         MempoolError::State(s) => internal(s),

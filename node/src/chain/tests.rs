@@ -472,4 +472,10 @@ fn transactions_behind_a_missing_nonce_do_not_crowd_out_a_block() {
     assert!(b.block.txs.iter().all(|t| t.body.sender.address() == user_addr));
     // The gapped ones wait, not dropped: a gap can still be filled.
     assert_eq!(chain.mempool_size(), 23);
+    // But they take at most a quarter of the pool (25 of 100): past that the
+    // sender is refused, and is told its next nonce is missing.
+    let verdicts: Vec<_> = (11..=16).map(|n| chain.submit_tx(&transfer(&x, n, ID))).collect();
+    assert_eq!(verdicts.iter().filter(|v| v.is_ok()).count(), 5);
+    assert!(matches!(verdicts[5], Err(MempoolError::WaitingFull(25))), "{:?}", verdicts[5]);
+    chain.submit_tx(&transfer(&user, 3, ID)).expect("a runnable transaction still comes in");
 }

@@ -153,21 +153,40 @@ fn op() -> impl proptest::strategy::Strategy<Value = Op> {
     ]
 }
 
+/// The kept counts of transactions behind a missing nonce, recomputed: per
+/// queue, entries above the first nonce missing from the account's on.
+fn assert_waiting(m: &Mempool, account_nonce: &dyn Fn(&Address) -> u64) {
+    let mut total = 0;
+    for (a, q) in &m.by_sender {
+        let mut run_end = account_nonce(a);
+        while q.contains_key(&run_end) {
+            run_end += 1;
+        }
+        let waiting = q.keys().filter(|n| **n > run_end).count();
+        assert_eq!((q.run_end, q.waiting), (run_end, waiting), "queue of {a}");
+        total += waiting;
+    }
+    assert_eq!(m.waiting(), total);
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
 
-    /// The kept fee sums never drift, and `update` with its fast path keeps
-    /// exactly what the full walk keeps.
+    /// The kept fee sums and waiting counts never drift, `update` with its
+    /// fast path keeps exactly what the full walk keeps, and the waiting share
+    /// is never exceeded.
     #[test]
     fn fee_sums_stay_exact_and_updates_match_the_full_walk(ops in proptest::collection::vec(op(), 1..40)) {
         let p = ChainParams::default();
-        let mut m = Mempool::new(MempoolLimits { max_txs: 100, max_bytes: 1 << 20, max_nonce_gap: 8 });
+        let mut m = Mempool::new(MempoolLimits { max_txs: 16, max_bytes: 1 << 20, max_nonce_gap: 8 });
         let keys: Vec<SigningKey> = (1..=3).map(key).collect();
         let addr = |i: u8| PublicKey::from_signing_key(&keys[i as usize]).address();
+        // The accounts' committed nonces: they only grow.
+        let mut nonces = [0u64; 3];
         for op in ops {
             match op {
                 Op::Insert { sender, nonce, gas_price, balance } => {
-                    let acct = Account { balance: Amount::new(balance), nonce: 0 };
+                    let acct = Account { balance: Amount::new(balance), nonce: nonces[sender as usize] };
                     let _ = m.insert(tx(&keys[sender as usize], nonce, gas_price), &acct, "c", &p);
                 }
                 Op::Remove { sender, nonce } => {
@@ -178,6 +197,8 @@ proptest::proptest! {
                 }
                 Op::Block { sender, included, balance, nonce } => {
                     let a = addr(sender);
+                    let nonce = nonce.max(nonces[sender as usize]);
+                    nonces[sender as usize] = nonce;
                     let acct = Account { balance: Amount::new(balance), nonce };
                     let inc: Vec<Hash> =
                         m.by_sender.get(&a).and_then(|q| q.get(&included)).map(|e| e.tx.hash()).into_iter().collect();
@@ -189,13 +210,57 @@ proptest::proptest! {
                     let expected = kept_by_walk(&before, &acct);
                     m.update(&inc, &BTreeMap::from([(a, acct)]));
                     let kept: Vec<u64> = m.by_sender.get(&a).map(|q| q.keys().copied().collect()).unwrap_or_default();
-                    proptest::prop_assert_eq!(kept, expected);
+                    // What the walk keeps, less the highest waiting ones if a
+                    // hole it opened took the pool past its waiting share.
+                    proptest::prop_assert!(expected.starts_with(&kept), "kept {:?}, walk {:?}", kept, expected);
+                    if kept != expected {
+                        proptest::prop_assert_eq!(m.waiting(), m.max_waiting());
+                    }
                 }
             }
             assert_fee_sums(&m);
+            let n = |a: &Address| (0..3u8).find(|i| addr(*i) == *a).map_or(0, |i| nonces[i as usize]);
+            assert_waiting(&m, &n);
+            proptest::prop_assert!(m.waiting() <= m.max_waiting());
             proptest::prop_assert_eq!(m.len(), m.by_sender.values().map(|q| q.len()).sum::<usize>());
         }
     }
+}
+
+/// Transactions behind a missing nonce take at most a quarter of the pool:
+/// past that they are refused (the sender is told to send its next nonce),
+/// and transactions that can run are still admitted.
+#[test]
+fn transactions_behind_a_missing_nonce_take_at_most_their_share() {
+    let p = ChainParams::default();
+    let mut m = pool(8);
+    assert_eq!(m.max_waiting(), 2);
+    let (a, b) = (key(1), key(2));
+    for n in [2, 3] {
+        m.insert(tx(&a, n, 1), &rich(), "c", &p).unwrap();
+    }
+    assert_eq!(m.waiting(), 2);
+    assert!(matches!(m.insert(tx(&a, 4, 1), &rich(), "c", &p), Err(MempoolError::WaitingFull(2))));
+    assert!(matches!(m.insert(tx(&b, 1, 1), &rich(), "c", &p), Err(MempoolError::WaitingFull(2))));
+    // Runnable transactions still come in; filling the hole frees the share.
+    m.insert(tx(&b, 0, 1), &rich(), "c", &p).unwrap();
+    m.insert(tx(&a, 0, 1), &rich(), "c", &p).unwrap();
+    assert_eq!(m.waiting(), 2, "3 and 4 of `a` still wait for 1");
+    m.insert(tx(&a, 1, 1), &rich(), "c", &p).unwrap();
+    assert_eq!(m.waiting(), 0);
+    m.insert(tx(&b, 2, 1), &rich(), "c", &p).unwrap();
+    m.insert(tx(&b, 4, 1), &rich(), "c", &p).unwrap();
+    assert_eq!(m.waiting(), 2, "b's 2 and 4 wait behind 1");
+    // A block that moves `b` to nonce 3 takes 0 and 2; 4 waits behind 3.
+    let (sa, sb) = (PublicKey::from_signing_key(&a).address(), PublicKey::from_signing_key(&b).address());
+    m.update(&[], &BTreeMap::from([(sb, Account { nonce: 3, ..rich() })]));
+    assert_eq!(m.waiting(), 1);
+    // Dropping a transaction in the middle of a run makes the rest wait (a's
+    // 2 and 3 behind 1): past the share, a's highest waiting one goes.
+    let a1 = m.by_sender[&sa][&1].tx.hash();
+    assert!(m.remove(&a1));
+    assert_eq!(m.waiting(), 2);
+    assert_eq!(m.by_sender[&sa].keys().copied().collect::<Vec<_>>(), vec![0, 2]);
 }
 
 #[test]
