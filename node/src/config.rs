@@ -551,6 +551,7 @@ listen = "{metrics_listen}"
 max_txs = {mtx}
 max_bytes = {mbytes}
 # How far ahead of an account's next nonce a transaction may wait in the pool.
+# Transactions waiting behind a missing nonce take at most a quarter of max_txs.
 max_nonce_gap = {gap}
 
 [p2p]
