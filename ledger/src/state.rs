@@ -156,8 +156,11 @@ pub fn compute_diff_with_kv<S: StateStore>(
     // block's validation time at 5k transfers/s). The tree's shape, and so
     // its root, depends only on the keys and values, not on how they went
     // in (`tests/state_root_batch.rs` checks the two paths agree). The batch
-    // insert has no deletion, so a block that deletes goes key by key.
-    let (root, batch) = if !writes.is_empty() && writes.values().all(Option::is_some) {
+    // insert has no deletion, so a block that deletes goes key by key; nor
+    // does it start from a missing root (a tree with no root at the previous
+    // version), which the key-by-key insert reads as empty.
+    let has_base = version == 0 || tree.get_root_hash_option(version - 1)?.is_some();
+    let (root, batch) = if has_base && !writes.is_empty() && writes.values().all(Option::is_some) {
         let set = writes.iter().filter_map(|(k, v)| v.clone().map(|v| (*k, v))).collect();
         let (roots, batch) = tree.batch_put_value_sets(vec![set], None, version)?;
         let root = *roots.first().ok_or_else(|| LedgerError::Storage("jmt batch insert gave no root".into()))?;

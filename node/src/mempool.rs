@@ -345,9 +345,13 @@ impl Mempool {
     /// nonce is now used or whose maximum fees the sender can no longer pay.
     pub fn update(&mut self, included: &[Hash], touched: &BTreeMap<Address, Account>) -> usize {
         let mut evicted = 0;
+        // Senders of included transactions, with a floor of their new nonce.
+        let mut moved: BTreeMap<Address, u64> = BTreeMap::new();
         for h in included {
             if let Some((sender, nonce)) = self.by_hash.remove(h) {
                 self.remove_entry(&sender, nonce);
+                let floor = moved.entry(sender).or_default();
+                *floor = (*floor).max(nonce.saturating_add(1));
             }
         }
         for (addr, acct) in touched {
@@ -374,11 +378,23 @@ impl Mempool {
                     evicted += 1;
                 }
             }
-            // The run now starts at the account's nonce.
+            moved.insert(*addr, acct.nonce);
+        }
+        // Each run now starts at the account's nonce (taking an included
+        // transaction made the rest of its run wait for a moment). A sender
+        // the block moved but `touched` misses gets the floor.
+        for (addr, nonce) in &moved {
             if let Some(q) = self.by_sender.get_mut(addr) {
                 let before = q.waiting;
-                q.rebase(acct.nonce);
+                q.rebase(*nonce);
                 self.waiting = self.waiting.saturating_sub(before) + q.waiting;
+            }
+        }
+        // Only then is what waits real: trim if a hole an eviction opened
+        // took the pool past its share.
+        for addr in touched.keys() {
+            if self.waiting <= self.max_waiting() {
+                break;
             }
             evicted += self.trim_waiting(addr);
         }

@@ -287,3 +287,29 @@ fn candidates_stop_at_each_senders_first_missing_nonce() {
     m.insert(tx(&a, 2, 1), &rich(), "c", &p).unwrap();
     assert_eq!(nonces(m.candidates(10, |_| None)).iter().filter(|(s, _)| *s == sa).count(), 5);
 }
+
+/// Taking a block's transactions makes the rest of their senders' runs wait
+/// for a moment; that must not count against the share, or a sender with a
+/// real waiting transaction loses it to a block of others' transactions.
+#[test]
+fn a_block_does_not_trim_what_really_waits() {
+    let p = ChainParams::default();
+    let mut m = pool(8);
+    let (k1, k2) = (key(1), key(2));
+    let addr = |k: &SigningKey| PublicKey::from_signing_key(k).address();
+    // `a` sorts first, so it is re-checked before `b`.
+    let (a, b) = if addr(&k1) < addr(&k2) { (k1, k2) } else { (k2, k1) };
+    for n in [0, 2] {
+        m.insert(tx(&a, n, 1), &rich(), "c", &p).unwrap();
+    }
+    for n in 0..4 {
+        m.insert(tx(&b, n, 1), &rich(), "c", &p).unwrap();
+    }
+    assert_eq!(m.waiting(), 1, "a's 2 waits for 1");
+    let b0 = m.by_sender[&addr(&b)][&0].tx.hash();
+    let touched = BTreeMap::from([(addr(&a), rich()), (addr(&b), Account { nonce: 1, ..rich() })]);
+    assert_eq!(m.update(&[b0], &touched), 0);
+    assert_eq!(m.waiting(), 1);
+    assert!(m.by_sender[&addr(&a)].contains_key(&2));
+    assert_eq!(m.len(), 5);
+}
