@@ -239,6 +239,7 @@ struct VerifiedInner {
 pub struct UncheckedTx {
     tx: SignedTx,
     hash: Hash,
+    sender: Address,
     encoded_len: usize,
 }
 
@@ -250,11 +251,28 @@ impl UncheckedTx {
             return Err(InvalidTx::TooLarge { size: bytes.len(), limit: max_tx_bytes });
         }
         let tx = SignedTx::decode(bytes)?;
-        Ok(UncheckedTx { tx, hash: Hash::digest(bytes), encoded_len: bytes.len() })
+        let sender = tx.body.sender_address();
+        Ok(UncheckedTx { tx, hash: Hash::digest(bytes), sender, encoded_len: bytes.len() })
     }
 
     pub fn hash(&self) -> Hash {
         self.hash
+    }
+
+    /// The body as sent, **not authenticated**: only fit for checks that
+    /// refuse (a nonce the state or a mempool already rules out), never for
+    /// anything that admits or trusts it.
+    pub fn unverified_body(&self) -> &TxBody {
+        &self.tx.body
+    }
+
+    /// The address of the body's claimed sender (see [`Self::unverified_body`]).
+    pub fn unverified_sender(&self) -> Address {
+        self.sender
+    }
+
+    pub fn encoded_len(&self) -> usize {
+        self.encoded_len
     }
 
     /// Checks the signature and returns the verified form.
@@ -266,8 +284,8 @@ impl UncheckedTx {
     }
 
     fn checked(self) -> VerifiedTx {
-        let UncheckedTx { tx, hash, encoded_len } = self;
-        VerifiedTx(Arc::new(VerifiedInner { hash, sender: tx.body.sender_address(), encoded_len, tx }))
+        let UncheckedTx { tx, hash, sender, encoded_len } = self;
+        VerifiedTx(Arc::new(VerifiedInner { hash, sender, encoded_len, tx }))
     }
 
     /// [`UncheckedTx::verify`] for many transactions, checked in batches

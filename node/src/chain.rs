@@ -346,21 +346,32 @@ impl Chain {
 
     /// The checks before the signature: cheap ones first, since a gossiped tx
     /// usually arrives from several peers, and often after the block that
-    /// includes it was already committed.
+    /// includes it was already committed. Then every check of the mempool on
+    /// the body as sent ([`Mempool::check`]): a transaction it refuses would
+    /// be refused after the signature check too, so it costs no signature.
     fn precheck(&self, bytes: &[u8], params: &ChainParams) -> Result<UncheckedTx, MempoolError> {
         let unchecked = UncheckedTx::from_bytes(bytes, params.max_tx_bytes as usize)?;
         let hash = unchecked.hash();
-        {
-            let pool = self.mempool.lock().map_err(|_| LedgerError::Storage("mempool lock poisoned".into()))?;
-            if pool.contains(&hash) {
-                return Err(MempoolError::Duplicate(hash));
-            }
-            // Full: refused before the signature check (see `Mempool::has_room`).
-            pool.has_room(bytes.len())?;
+        if self.mempool.lock().map_err(|_| LedgerError::Storage("mempool lock poisoned".into()))?.contains(&hash) {
+            return Err(MempoolError::Duplicate(hash));
         }
         if self.store.tx_location(&hash).map_err(|e| LedgerError::Storage(e.to_string()))?.is_some() {
             return Err(MempoolError::AlreadyCommitted(hash));
         }
+        // As in `admit_verified`: the account is read under the lock, so it
+        // and the queues are of the same height.
+        let pool = self.mempool.lock().map_err(|_| LedgerError::Storage("mempool lock poisoned".into()))?;
+        let sender = unchecked.unverified_sender();
+        let account = read_account(&self.store, &sender)?;
+        pool.check(
+            &hash,
+            &sender,
+            unchecked.unverified_body(),
+            unchecked.encoded_len(),
+            &account,
+            &self.chain_id,
+            params,
+        )?;
         Ok(unchecked)
     }
 

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use ledger::exec::{check_fee_payable, check_stateless};
-use ledger::{Account, Address, Amount, ChainParams, Hash, InvalidTx, LedgerError, VerifiedTx};
+use ledger::{Account, Address, Amount, ChainParams, Hash, InvalidTx, LedgerError, TxBody, VerifiedTx};
 
 /// Why the mempool refused a transaction.
 #[derive(Debug, thiserror::Error)]
@@ -245,23 +245,35 @@ impl Mempool {
         n
     }
 
-    /// Admits a verified transaction given the sender's committed account.
-    pub fn insert(
-        &mut self,
-        tx: VerifiedTx,
+    /// Every check of [`Mempool::insert`] but the insertion: would a
+    /// transaction with this hash, claimed sender and body be admitted now,
+    /// given the sender's committed `account`? Returns the sender's queued
+    /// maximum fees with it.
+    ///
+    /// Admission also asks this *before* the signature check, on the body as
+    /// sent (see [`ledger::UncheckedTx::unverified_body`]): a refusal here is
+    /// one `insert` gives for the same state whoever signed, so an
+    /// overloaded node (or one fed transactions it cannot keep: a used or
+    /// far-off nonce, an unfunded sender, a full waiting share) sheds them
+    /// for the price of a decode and an account read, not a signature check.
+    #[allow(clippy::too_many_arguments)]
+    pub fn check(
+        &self,
+        hash: &Hash,
+        sender: &Address,
+        body: &TxBody,
+        encoded_len: usize,
         account: &Account,
         chain_id: &str,
         params: &ChainParams,
-    ) -> Result<Hash, MempoolError> {
-        let hash = tx.hash();
-        if self.by_hash.contains_key(&hash) {
-            return Err(MempoolError::Duplicate(hash));
+    ) -> Result<Amount, MempoolError> {
+        if self.by_hash.contains_key(hash) {
+            return Err(MempoolError::Duplicate(*hash));
         }
-        if self.dropped_set.contains(&hash) {
-            return Err(MempoolError::Dropped(hash));
+        if self.dropped_set.contains(hash) {
+            return Err(MempoolError::Dropped(*hash));
         }
-        let body = tx.body();
-        check_stateless(body, tx.encoded_len(), chain_id, params)?;
+        check_stateless(body, encoded_len, chain_id, params)?;
         if body.nonce < account.nonce {
             return Err(InvalidTx::NonceTooLow { expected: account.nonce, got: body.nonce }.into());
         }
@@ -269,8 +281,7 @@ impl Mempool {
             return Err(InvalidTx::NonceGap { expected: account.nonce, got: body.nonce }.into());
         }
         check_fee_payable(body, account)?;
-        let sender = tx.sender();
-        let queue = self.by_sender.get(&sender);
+        let queue = self.by_sender.get(sender);
         if queue.is_some_and(|q| q.contains_key(&body.nonce)) {
             return Err(MempoolError::NonceTaken { nonce: body.nonce });
         }
@@ -280,12 +291,26 @@ impl Mempool {
         if needed > account.balance {
             return Err(MempoolError::PendingFees { balance: account.balance, needed });
         }
-        self.has_room(tx.encoded_len())?;
+        self.has_room(encoded_len)?;
         // Behind a missing nonce: admitted only within the waiting share.
         let run_end = queue.map_or(account.nonce, |q| q.run_end.max(account.nonce));
         if body.nonce > run_end && self.waiting >= self.max_waiting() {
             return Err(MempoolError::WaitingFull(self.waiting));
         }
+        Ok(needed)
+    }
+
+    /// Admits a verified transaction given the sender's committed account.
+    pub fn insert(
+        &mut self,
+        tx: VerifiedTx,
+        account: &Account,
+        chain_id: &str,
+        params: &ChainParams,
+    ) -> Result<Hash, MempoolError> {
+        let (hash, sender) = (tx.hash(), tx.sender());
+        let needed = self.check(&hash, &sender, tx.body(), tx.encoded_len(), account, chain_id, params)?;
+        let body = tx.body();
         self.bytes += tx.encoded_len();
         self.by_hash.insert(hash, (sender, body.nonce));
         let seq = self.next_seq;

@@ -413,6 +413,60 @@ fn a_full_mempool_refuses_before_checking_the_signature() {
     assert!(matches!(verdict, Err(MempoolError::Invalid(ledger::InvalidTx::BadSignature))), "{verdict:?}");
 }
 
+/// Every refusal that no signature can change comes before the signature
+/// check (`Mempool::check` on the body as sent): a forged transaction with a
+/// used, taken or far-off nonce, from an unfunded sender or past the waiting
+/// share costs a decode and an account read, and gets the reason a signed
+/// one would get. A forged one the pool would take is refused for its
+/// signature, and a body no relay would accept (wrong chain) still is
+/// invalid, so a peer that gossips it is penalised as before.
+#[test]
+fn refusals_no_signature_can_change_come_before_the_signature_check() {
+    use ledger::InvalidTx;
+    let dir = tempfile::tempdir().unwrap();
+    let (user, val) = keys();
+    let g = crate::testing::genesis(ID, &[&user], &val);
+    let store = crate::store::Store::open(&dir.path().join("db"), false).unwrap();
+    // A waiting share of one transaction.
+    let limits = MempoolLimits { max_txs: 4, max_bytes: 1 << 20, max_nonce_gap: 10 };
+    let chain = Chain::open(store, &g, limits, vm::Vm::new(&g.params, Default::default()).unwrap()).unwrap();
+    let forge = |k: &SigningKey, nonce: u64, chain_id: &str| {
+        let mut t = signed(k, nonce, 10_000);
+        t.body.chain_id = chain_id.into();
+        t.signature = Signature([7; 64]);
+        t.encode()
+    };
+    chain.submit_tx(&transfer(&user, 0, ID)).unwrap();
+    let me = PublicKey::from_signing_key(&val);
+    let b = chain.build_block(me, crate::engine::wall_clock_ms() - 10_000, None).unwrap();
+    let cert = certificate(ID, &val, 1, b.block.hash());
+    chain.commit(b, &cert).unwrap();
+    chain.submit_tx(&transfer(&user, 1, ID)).unwrap();
+    chain.submit_tx(&transfer(&user, 3, ID)).unwrap(); // waits behind 2: the share is full
+    let unfunded = SigningKey::from_bytes(&[0x55; 32]);
+    type Expect = fn(&MempoolError) -> bool;
+    let cases: Vec<(Vec<u8>, Expect)> = vec![
+        (forge(&user, 0, ID), |e| matches!(e, MempoolError::Invalid(InvalidTx::NonceTooLow { .. }))),
+        (forge(&user, 1, ID), |e| matches!(e, MempoolError::NonceTaken { nonce: 1 })),
+        (forge(&user, 50, ID), |e| matches!(e, MempoolError::Invalid(InvalidTx::NonceGap { .. }))),
+        (forge(&user, 4, ID), |e| matches!(e, MempoolError::WaitingFull(1))),
+        (forge(&unfunded, 0, ID), |e| matches!(e, MempoolError::Invalid(InvalidTx::CannotPayFee { .. }))),
+        (forge(&user, 2, "other-chain"), |e| matches!(e, MempoolError::Invalid(InvalidTx::WrongChainId { .. }))),
+        (forge(&user, 2, ID), |e| matches!(e, MempoolError::Invalid(InvalidTx::BadSignature))),
+    ];
+    for (i, (bytes, expected)) in cases.iter().enumerate() {
+        let one = chain.submit_tx(bytes);
+        assert!(one.as_ref().is_err_and(expected), "case {i}: {one:?}");
+        // The batch path (RPC admission, gossip) gives the same verdict.
+        let batch = chain.submit_txs(std::slice::from_ref(bytes), |_| false);
+        assert!(batch[0].as_ref().is_err_and(expected), "case {i} in a batch: {:?}", batch[0]);
+    }
+    assert_eq!(chain.rejections().get("bad_signature"), 2, "only the admissible forgery was verified");
+    assert_eq!(chain.mempool_size(), 2);
+    // The signed transaction that fills the hole still comes in.
+    chain.submit_tx(&transfer(&user, 2, ID)).unwrap();
+}
+
 /// The store's in-memory caches (`store_cache.rs`) hold exactly what the
 /// database holds after commits, including a proposer's and a validator's.
 #[test]
