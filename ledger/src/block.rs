@@ -137,7 +137,23 @@ impl Block {
 
     /// Checks that the body matches the roots its header commits to.
     pub fn check_body_roots(&self) -> Result<(), String> {
-        check_roots(&self.header, self.txs.iter().map(SignedTx::hash), self.last_commit.as_ref(), &self.evidence)
+        self.check_body_roots_hashed(&self.tx_hashes())
+    }
+
+    /// The transactions' hashes, in order (each one encodes the transaction).
+    pub fn tx_hashes(&self) -> Vec<Hash> {
+        self.txs.iter().map(SignedTx::hash).collect()
+    }
+
+    /// [`Block::check_body_roots`] with the transactions' hashes computed
+    /// once by the caller: `hashes[i]` must be `txs[i]`'s hash
+    /// ([`Block::tx_hashes`], or the hashes of the compact block it was
+    /// assembled from). A count that differs fails.
+    pub fn check_body_roots_hashed(&self, hashes: &[Hash]) -> Result<(), String> {
+        if hashes.len() != self.txs.len() {
+            return Err(format!("{} transaction hashes for {} transactions", hashes.len(), self.txs.len()));
+        }
+        check_roots(&self.header, hashes.iter().copied(), self.last_commit.as_ref(), &self.evidence)
     }
 }
 
@@ -197,7 +213,19 @@ impl CompactBlock {
     /// exactly one per hash and each has its hash (so the block's roots are
     /// the compact block's).
     pub fn assemble(&self, txs: Vec<SignedTx>) -> Option<Block> {
-        if txs.len() != self.tx_hashes.len() || txs.iter().zip(&self.tx_hashes).any(|(t, h)| t.hash() != *h) {
+        if txs.iter().zip(&self.tx_hashes).any(|(t, h)| t.hash() != *h) {
+            return None;
+        }
+        self.assemble_known(txs)
+    }
+
+    /// [`CompactBlock::assemble`] from transactions whose hashes the caller
+    /// already knows to be `tx_hashes`, in order (a mempool keyed by the hash
+    /// of each one's bytes, which strict decoding makes its encoding; fetched
+    /// ones matched by hash on arrival), so none is encoded and hashed again.
+    /// `None` if the count differs.
+    pub fn assemble_known(&self, txs: Vec<SignedTx>) -> Option<Block> {
+        if txs.len() != self.tx_hashes.len() {
             return None;
         }
         Some(Block {
@@ -413,5 +441,30 @@ mod tests {
         // An empty block too.
         let e = block(0);
         assert_eq!(CompactBlock::of(&e).assemble(Vec::new()).unwrap(), e);
+    }
+
+    /// Hashes computed once and handed on check the same as computing them:
+    /// the block's own pass, any other list (reordered, one short, one
+    /// more, one different) fails, and so does a count that differs.
+    /// Assembly from known hashes checks the count.
+    #[test]
+    fn precomputed_hashes_check_the_body_as_computed_ones_do() {
+        let b = block(5);
+        let hashes = b.tx_hashes();
+        assert_eq!(hashes, b.txs.iter().map(SignedTx::hash).collect::<Vec<_>>());
+        b.check_body_roots_hashed(&hashes).unwrap();
+        let mut swapped = hashes.clone();
+        swapped.swap(0, 1);
+        assert!(b.check_body_roots_hashed(&swapped).is_err());
+        assert!(b.check_body_roots_hashed(&hashes[..4]).is_err());
+        let mut more = hashes.clone();
+        more.push(hashes[0]);
+        assert!(b.check_body_roots_hashed(&more).is_err());
+        let mut other = hashes.clone();
+        other[4] = Hash([9; 32]);
+        assert!(b.check_body_roots_hashed(&other).is_err());
+        let c = CompactBlock::of(&b);
+        assert_eq!(c.assemble_known(b.txs.clone()).unwrap(), b);
+        assert!(c.assemble_known(b.txs[..4].to_vec()).is_none());
     }
 }

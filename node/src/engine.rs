@@ -505,7 +505,7 @@ impl Engine {
                 }
             }
             NetEvent::Consensus { msg, id, from, content } => {
-                let verdict = self.on_consensus(msg, content, from)?;
+                let verdict = self.on_consensus(msg, content, from, None)?;
                 self.net.report(id, from, verdict);
             }
             NetEvent::Txs { peer, tag, txs } => self.on_txs(peer, tag, txs)?,

@@ -193,7 +193,8 @@ impl Chain {
     /// not in its mempool: a proposer's own block (a byzantine one's
     /// included), or transactions this node fetched itself. A higher height
     /// replaces what was kept; at most [`MAX_PROPOSAL_TXS`] are kept.
-    pub fn remember_proposal(&self, block: &ledger::Block) {
+    /// `hashes[i]` is the hash of `block.txs[i]`.
+    pub fn remember_proposal(&self, block: &ledger::Block, hashes: &[Hash]) {
         let Ok(mut kept) = self.proposal_txs.lock() else { return };
         let h = block.header.height;
         if h < kept.0 {
@@ -202,11 +203,11 @@ impl Chain {
         if h > kept.0 {
             *kept = (h, std::collections::HashMap::new());
         }
-        for t in &block.txs {
+        for (t, h) in block.txs.iter().zip(hashes) {
             if kept.1.len() >= MAX_PROPOSAL_TXS {
                 break;
             }
-            kept.1.entry(t.hash()).or_insert_with(|| t.clone());
+            kept.1.entry(*h).or_insert_with(|| t.clone());
         }
     }
 }

@@ -306,7 +306,7 @@ impl Engine {
         // The body we already hold: the full path.
         if let Some(b) = self.proposals.get(&value_id) {
             let msg = ConsensusMsg::Proposal { proposal, block: Box::new(b.clone()) };
-            return self.on_consensus(msg, content, from).map(Some);
+            return self.on_consensus(msg, content, from, None).map(Some);
         }
         // Nothing is looked up or asked for before the proposal is known to be
         // a real one, of a height the core takes.
@@ -338,12 +338,13 @@ impl Engine {
             return Ok(Some(MessageAcceptance::Ignore));
         };
         if found.iter().all(Option::is_some) {
-            let Some(full) = block.assemble(found.into_iter().flatten().collect()) else {
+            // The mempool is keyed by each transaction's hash: none is hashed again.
+            let Some(full) = block.assemble_known(found.into_iter().flatten().collect()) else {
                 return Ok(Some(MessageAcceptance::Ignore));
             };
             self.status.send_modify(|s| s.compact_filled += 1);
             let msg = ConsensusMsg::Proposal { proposal, block: Box::new(full) };
-            return self.on_consensus(msg, content, from).map(Some);
+            return self.on_consensus(msg, content, from, Some(block.tx_hashes)).map(Some);
         }
         let fetch = Fetch::new(proposal, *block, found, id.clone(), content, from, now_ms());
         tracing::debug!(value = %Hash(value_id.0), missing = fetch.txs.iter().filter(|t| t.is_none()).count(), peer = %from, "compact proposal: fetching transactions");
@@ -398,11 +399,13 @@ impl Engine {
                 Step::Ask { peer, hashes, tag } => self.net.request_txs(peer, hashes, tag),
                 Step::Filled(f) => {
                     let Fetch { proposal, block, txs, id, content, from, .. } = *f;
-                    let verdict = match block.assemble(txs.into_iter().flatten().collect()) {
-                        Some(block) => {
+                    // From the mempool (keyed by hash) or matched by hash on
+                    // arrival (`Fetches::on_txs`): none is hashed again.
+                    let verdict = match block.assemble_known(txs.into_iter().flatten().collect()) {
+                        Some(full) => {
                             self.status.send_modify(|s| s.compact_fetched += 1);
-                            let msg = ConsensusMsg::Proposal { proposal, block: Box::new(block) };
-                            self.on_consensus(msg, content, from)?
+                            let msg = ConsensusMsg::Proposal { proposal, block: Box::new(full) };
+                            self.on_consensus(msg, content, from, Some(block.tx_hashes))?
                         }
                         None => MessageAcceptance::Ignore,
                     };

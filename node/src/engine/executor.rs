@@ -153,7 +153,7 @@ impl Executor {
                 }
                 tracing::debug!(%height, round, txs = executed.block.txs.len(), ms = started.elapsed().as_millis() as u64, "built block");
                 // Peers filling our compact proposal may ask for any of these.
-                self.chain.remember_proposal(&executed.block);
+                self.chain.remember_proposal(&executed.block, &executed.block.tx_hashes());
                 // The block must survive a crash once we may have signed it.
                 let started = std::time::Instant::now();
                 self.chain.store().put_pending_block(&executed.block)?;

@@ -18,12 +18,16 @@ impl Engine {
     /// what every relay checks the same way (decoding, the body against the
     /// signed header, signature, membership, the proposer of the round and
     /// the POL round), so an honest relay is never blamed for another
-    /// validator's message.
+    /// validator's message. `tx_hashes`: those of a proposal's transactions
+    /// when the caller knows them (a block assembled from a compact one,
+    /// whose hashes were checked against its root), so they are not
+    /// computed again; otherwise they are computed once, here.
     pub(super) fn on_consensus(
         &mut self,
         msg: ConsensusMsg,
         id: Hash,
         from: PeerId,
+        tx_hashes: Option<Vec<Hash>>,
     ) -> Result<MessageAcceptance, EngineError> {
         if let ConsensusMsg::Vote(v) = &msg
             && let Some(verdict) = self.late_precommit(v)?
@@ -77,13 +81,14 @@ impl Engine {
             if height.0 == current.0 + 1 && !self.next_height_proposer_ok(p) {
                 return Ok(MessageAcceptance::Reject);
             }
-            if let Err(e) = block.check_body_roots() {
+            let hashes = tx_hashes.unwrap_or_else(|| block.tx_hashes());
+            if let Err(e) = block.check_body_roots_hashed(&hashes) {
                 tracing::debug!(peer = %from, error = %e, "proposal with a body that is not the signed one");
                 return Ok(MessageAcceptance::Reject);
             }
             let who = PublicKey(p.proposer.0);
             // Peers filling the compact copy we forward may ask us for these.
-            self.chain.remember_proposal(block);
+            self.chain.remember_proposal(block, &hashes);
             if self.proposals.insert(h, p.round.0, who, p.value_id, (**block).clone()) {
                 slot = Some((h, p.round.0, who, p.value_id));
             }

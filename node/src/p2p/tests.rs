@@ -175,17 +175,17 @@ fn tx_requests_are_answered_from_the_current_proposals() {
     c.submit_tx(&transfer(&user, 0, "p2p-test")).unwrap();
     let block = c.build_block(me, 1000, None).unwrap().block;
     let hash = block.txs[0].hash();
-    c.remember_proposal(&block);
+    c.remember_proposal(&block, &block.tx_hashes());
     // Never submitted: only a proposal can hold it.
     let other = ledger::SignedTx::decode(&transfer(&user, 5, "p2p-test")).unwrap();
     let mut lower = block.clone();
     lower.header.height = Height(0);
     lower.txs = vec![other.clone()];
-    c.remember_proposal(&lower);
+    c.remember_proposal(&lower, &lower.tx_hashes());
     assert_eq!(c.txs_by_hash(&[hash], usize::MAX).0.len(), 1);
     assert!(c.txs_by_hash(&[other.hash()], usize::MAX).0.is_empty(), "a lower height is not kept");
     let mut higher = lower;
     higher.header.height = Height(2);
-    c.remember_proposal(&higher);
+    c.remember_proposal(&higher, &higher.tx_hashes());
     assert_eq!(c.txs_by_hash(&[other.hash()], usize::MAX).0.len(), 1);
 }
