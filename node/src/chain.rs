@@ -18,7 +18,7 @@ use ledger::{
 };
 use tokio::sync::{broadcast, oneshot};
 
-use crate::mempool::{Mempool, MempoolError, MempoolLimits};
+use crate::mempool::{BatchRuns, Mempool, MempoolError, MempoolLimits};
 use crate::phases::Phase;
 
 mod notify;
@@ -311,8 +311,9 @@ impl Chain {
         stop: impl Fn(&MempoolError) -> bool,
     ) -> Vec<Result<Hash, MempoolError>> {
         let params = self.params();
+        let mut runs = BatchRuns::default();
         let prechecked: Vec<Result<UncheckedTx, MempoolError>> =
-            batch.iter().map(|bytes| self.precheck(bytes, &params)).collect();
+            batch.iter().map(|bytes| self.precheck(bytes, &params, &mut runs)).collect();
         let mut verdicts: Vec<Result<(), MempoolError>> = Vec::with_capacity(batch.len());
         let mut unchecked = Vec::with_capacity(batch.len());
         for p in prechecked {
@@ -340,7 +341,7 @@ impl Chain {
 
     fn admit(&self, bytes: &[u8]) -> Result<Hash, MempoolError> {
         let params = self.params();
-        let tx = self.precheck(bytes, &params)?.verify()?;
+        let tx = self.precheck(bytes, &params, &mut BatchRuns::default())?.verify()?;
         self.admit_verified(tx, &params)
     }
 
@@ -349,7 +350,8 @@ impl Chain {
     /// includes it was already committed. Then every check of the mempool on
     /// the body as sent ([`Mempool::check`]): a transaction it refuses would
     /// be refused after the signature check too, so it costs no signature.
-    fn precheck(&self, bytes: &[u8], params: &ChainParams) -> Result<UncheckedTx, MempoolError> {
+    /// `runs`: what the batch's earlier transactions may change ([`BatchRuns`]).
+    fn precheck(&self, bytes: &[u8], params: &ChainParams, runs: &mut BatchRuns) -> Result<UncheckedTx, MempoolError> {
         let unchecked = UncheckedTx::from_bytes(bytes, params.max_tx_bytes as usize)?;
         let hash = unchecked.hash();
         if self.mempool.lock().map_err(|_| LedgerError::Storage("mempool lock poisoned".into()))?.contains(&hash) {
@@ -363,15 +365,9 @@ impl Chain {
         let pool = self.mempool.lock().map_err(|_| LedgerError::Storage("mempool lock poisoned".into()))?;
         let sender = unchecked.unverified_sender();
         let account = read_account(&self.store, &sender)?;
-        pool.check(
-            &hash,
-            &sender,
-            unchecked.unverified_body(),
-            unchecked.encoded_len(),
-            &account,
-            &self.chain_id,
-            params,
-        )?;
+        let body = unchecked.unverified_body();
+        pool.check(&hash, &sender, body, unchecked.encoded_len(), &account, &self.chain_id, params, runs)?;
+        pool.passed(runs, &sender, body.nonce, &account);
         Ok(unchecked)
     }
 

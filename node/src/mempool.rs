@@ -69,6 +69,19 @@ struct Entry {
 /// execute, so never pay) and every node then refuses everyone else's.
 pub const WAITING_SHARE_DIVISOR: usize = 4;
 
+/// Earlier transactions of one admission batch that passed [`Mempool::check`]
+/// before their signatures, as they may change the pool once inserted in
+/// order: the run of each sender they extend, and how many waiting
+/// transactions they may bring into a run (at most). The waiting-share check
+/// of a later transaction allows for both, so the checks before the
+/// signature are never stricter than inserting one by one. Empty for
+/// [`Mempool::insert`] (the state itself).
+#[derive(Debug, Default)]
+pub struct BatchRuns {
+    run_end: HashMap<Address, u64>,
+    may_absorb: usize,
+}
+
 /// One sender's pending transactions by nonce, and what is kept as they come
 /// and go, so that admission and the re-check after a block walk no queue (an
 /// overloaded node holds tens of transactions per sender): the sum of their
@@ -256,6 +269,8 @@ impl Mempool {
     /// overloaded node (or one fed transactions it cannot keep: a used or
     /// far-off nonce, an unfunded sender, a full waiting share) sheds them
     /// for the price of a decode and an account read, not a signature check.
+    /// `batch`: what the batch's earlier transactions may still change
+    /// ([`BatchRuns`]; record each that passes with [`Mempool::passed`]).
     #[allow(clippy::too_many_arguments)]
     pub fn check(
         &self,
@@ -266,6 +281,7 @@ impl Mempool {
         account: &Account,
         chain_id: &str,
         params: &ChainParams,
+        batch: &BatchRuns,
     ) -> Result<Amount, MempoolError> {
         if self.by_hash.contains_key(hash) {
             return Err(MempoolError::Duplicate(*hash));
@@ -293,11 +309,37 @@ impl Mempool {
         }
         self.has_room(encoded_len)?;
         // Behind a missing nonce: admitted only within the waiting share.
-        let run_end = queue.map_or(account.nonce, |q| q.run_end.max(account.nonce));
-        if body.nonce > run_end && self.waiting >= self.max_waiting() {
+        if body.nonce > self.run_end(sender, account, batch)
+            && self.waiting.saturating_sub(batch.may_absorb) >= self.max_waiting()
+        {
             return Err(MempoolError::WaitingFull(self.waiting));
         }
         Ok(needed)
+    }
+
+    /// Where `sender`'s run ends (its first missing nonce), counting what
+    /// `batch` may add before it.
+    fn run_end(&self, sender: &Address, account: &Account, batch: &BatchRuns) -> u64 {
+        let pool = self.by_sender.get(sender).map_or(account.nonce, |q| q.run_end.max(account.nonce));
+        batch.run_end.get(sender).map_or(pool, |b| pool.max(*b))
+    }
+
+    /// Records in `batch` that a transaction of `sender` with `nonce` passed
+    /// [`Mempool::check`]: if it continues the run, the run goes on past it
+    /// and over what is queued after it (whose waiting transactions may then
+    /// leave the waiting count).
+    pub fn passed(&self, batch: &mut BatchRuns, sender: &Address, nonce: u64, account: &Account) {
+        if nonce != self.run_end(sender, account, batch) {
+            return;
+        }
+        let queue = self.by_sender.get(sender);
+        let mut next = nonce.saturating_add(1);
+        // Bounded by the sender's queue (at most the nonce gap bound).
+        while queue.is_some_and(|q| q.contains_key(&next)) {
+            next = next.saturating_add(1);
+        }
+        batch.run_end.insert(*sender, next);
+        batch.may_absorb = batch.may_absorb.saturating_add(queue.map_or(0, |q| q.waiting));
     }
 
     /// Admits a verified transaction given the sender's committed account.
@@ -309,7 +351,8 @@ impl Mempool {
         params: &ChainParams,
     ) -> Result<Hash, MempoolError> {
         let (hash, sender) = (tx.hash(), tx.sender());
-        let needed = self.check(&hash, &sender, tx.body(), tx.encoded_len(), account, chain_id, params)?;
+        let needed =
+            self.check(&hash, &sender, tx.body(), tx.encoded_len(), account, chain_id, params, &BatchRuns::default())?;
         let body = tx.body();
         self.bytes += tx.encoded_len();
         self.by_hash.insert(hash, (sender, body.nonce));

@@ -467,6 +467,40 @@ fn refusals_no_signature_can_change_come_before_the_signature_check() {
     chain.submit_tx(&transfer(&user, 2, ID)).unwrap();
 }
 
+/// The checks before the signature see a batch as inserting it in order
+/// would: with the waiting share full, a batch that continues a run (its
+/// second and third transactions are not waiting once the first is in), and
+/// one whose first transaction fills a hole (its sender's waiting ones then
+/// follow the run, which makes room for another sender's), get the verdicts
+/// of one-by-one submission. The share still refuses what really waits.
+#[test]
+fn a_batch_is_checked_before_its_signatures_as_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, val) = keys();
+    let b = SigningKey::from_bytes(&[0x66; 32]);
+    let g = crate::testing::genesis(ID, &[&a, &b], &val);
+    let store = crate::store::Store::open(&dir.path().join("db"), false).unwrap();
+    // A waiting share of 3.
+    let limits = MempoolLimits { max_txs: 12, max_bytes: 1 << 20, max_nonce_gap: 20 };
+    let chain = Chain::open(store, &g, limits, vm::Vm::new(&g.params, Default::default()).unwrap()).unwrap();
+    let ok = |v: &[Result<Hash, MempoolError>]| v.iter().all(Result::is_ok);
+    let none = |_: &MempoolError| false;
+    let v = chain.submit_txs(&[transfer(&b, 1, ID), transfer(&b, 2, ID), transfer(&b, 3, ID)], none);
+    assert!(ok(&v), "{v:?}");
+    let v = chain.submit_txs(&[transfer(&a, 0, ID), transfer(&a, 1, ID), transfer(&a, 2, ID)], none);
+    assert!(ok(&v), "a run in one batch, with the share full: {v:?}");
+    // b's 0 brings its 1..=3 into the run: a's 5 then fits in the share.
+    let v = chain.submit_txs(&[transfer(&b, 0, ID), transfer(&a, 5, ID)], none);
+    assert!(ok(&v), "a hole filled earlier in the batch: {v:?}");
+    let v = chain.submit_txs(&[transfer(&a, 7, ID), transfer(&a, 9, ID)], none);
+    assert!(ok(&v), "{v:?}");
+    let mut forged = signed(&a, 11, 10_000);
+    forged.signature = Signature([7; 64]);
+    let v = chain.submit_txs(&[forged.encode()], none);
+    assert!(matches!(v[0], Err(MempoolError::WaitingFull(3))), "{:?}", v[0]);
+    assert_eq!(chain.mempool_size(), 10);
+}
+
 /// The store's in-memory caches (`store_cache.rs`) hold exactly what the
 /// database holds after commits, including a proposer's and a validator's.
 #[test]

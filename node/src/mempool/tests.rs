@@ -313,3 +313,43 @@ fn a_block_does_not_trim_what_really_waits() {
     assert!(m.by_sender[&addr(&a)].contains_key(&2));
     assert_eq!(m.len(), 5);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// What the checks before the signature refuse in a batch (each checked
+    /// on the state before the batch, the passes recorded in a
+    /// [`BatchRuns`]) is refused when the batch is inserted one by one:
+    /// those checks are never stricter, whatever the pool's runs, holes and
+    /// waiting share.
+    #[test]
+    fn checks_before_the_signature_are_never_stricter_than_inserting_in_order(
+        pool_txs in proptest::collection::vec((0u8..4, 0u64..10), 0..24),
+        batch in proptest::collection::vec((0u8..4, 0u64..10), 1..12),
+    ) {
+        let p = ChainParams::default();
+        let keys: Vec<SigningKey> = (1..=4).map(key).collect();
+        let acct = rich();
+        let mut m = Mempool::new(MempoolLimits { max_txs: 16, max_bytes: 1 << 20, max_nonce_gap: 12 });
+        for (s, n) in pool_txs {
+            let _ = m.insert(tx(&keys[s as usize], n, 1), &acct, "c", &p);
+        }
+        let txs: Vec<VerifiedTx> = batch.iter().map(|(s, n)| tx(&keys[*s as usize], *n, 1)).collect();
+        let mut runs = BatchRuns::default();
+        let before: Vec<bool> = txs
+            .iter()
+            .map(|t| {
+                let ok = m.check(&t.hash(), &t.sender(), t.body(), t.encoded_len(), &acct, "c", &p, &runs).is_ok();
+                if ok {
+                    m.passed(&mut runs, &t.sender(), t.body().nonce, &acct);
+                }
+                ok
+            })
+            .collect();
+        for (t, passed) in txs.into_iter().zip(before) {
+            let nonce = t.body().nonce;
+            let inserted = m.insert(t, &acct, "c", &p);
+            proptest::prop_assert!(passed || inserted.is_err(), "refused before the signature, admitted in order: nonce {}", nonce);
+        }
+    }
+}
