@@ -14,6 +14,21 @@ fn keys() -> (SigningKey, SigningKey) {
 
 /// Two nodes of the same chain (a proposer and a validator) at height 1,
 /// and the proposer's block 2 with three transfers.
+/// A chain over `funded` accounts (genesis of `ID`) with a mempool of
+/// `max_txs` and `max_nonce_gap`.
+fn chain_with(
+    dir: &std::path::Path,
+    funded: &[&SigningKey],
+    val: &SigningKey,
+    max_txs: usize,
+    max_nonce_gap: u64,
+) -> Chain {
+    let g = crate::testing::genesis(ID, funded, val);
+    let store = crate::store::Store::open(&dir.join("db"), false).unwrap();
+    let limits = MempoolLimits { max_txs, max_bytes: 1 << 20, max_nonce_gap };
+    Chain::open(store, &g, limits, vm::Vm::new(&g.params, Default::default()).unwrap()).unwrap()
+}
+
 fn setup(dir: &std::path::Path) -> (Chain, Chain, Block, u64) {
     let (user, val) = keys();
     let (a, b) = (chain_on(&dir.join("a"), ID, &user, &val), chain_on(&dir.join("b"), ID, &user, &val));
@@ -390,10 +405,7 @@ fn watchers_of_one_transaction_are_bounded() {
 fn a_full_mempool_refuses_before_checking_the_signature() {
     let dir = tempfile::tempdir().unwrap();
     let (user, val) = keys();
-    let g = crate::testing::genesis(ID, &[&user], &val);
-    let store = crate::store::Store::open(&dir.path().join("db"), false).unwrap();
-    let limits = MempoolLimits { max_txs: 2, max_bytes: 1 << 20, max_nonce_gap: 10 };
-    let chain = Chain::open(store, &g, limits, vm::Vm::new(&g.params, Default::default()).unwrap()).unwrap();
+    let chain = chain_with(dir.path(), &[&user], &val, 2, 10);
     chain.submit_tx(&transfer(&user, 0, ID)).unwrap();
     chain.submit_tx(&transfer(&user, 1, ID)).unwrap();
     let mut forged = signed(&user, 2, 10_000);
@@ -425,11 +437,8 @@ fn refusals_no_signature_can_change_come_before_the_signature_check() {
     use ledger::InvalidTx;
     let dir = tempfile::tempdir().unwrap();
     let (user, val) = keys();
-    let g = crate::testing::genesis(ID, &[&user], &val);
-    let store = crate::store::Store::open(&dir.path().join("db"), false).unwrap();
     // A waiting share of one transaction.
-    let limits = MempoolLimits { max_txs: 4, max_bytes: 1 << 20, max_nonce_gap: 10 };
-    let chain = Chain::open(store, &g, limits, vm::Vm::new(&g.params, Default::default()).unwrap()).unwrap();
+    let chain = chain_with(dir.path(), &[&user], &val, 4, 10);
     let forge = |k: &SigningKey, nonce: u64, chain_id: &str| {
         let mut t = signed(k, nonce, 10_000);
         t.body.chain_id = chain_id.into();
@@ -478,11 +487,8 @@ fn a_batch_is_checked_before_its_signatures_as_one_by_one() {
     let dir = tempfile::tempdir().unwrap();
     let (a, val) = keys();
     let b = SigningKey::from_bytes(&[0x66; 32]);
-    let g = crate::testing::genesis(ID, &[&a, &b], &val);
-    let store = crate::store::Store::open(&dir.path().join("db"), false).unwrap();
     // A waiting share of 3.
-    let limits = MempoolLimits { max_txs: 12, max_bytes: 1 << 20, max_nonce_gap: 20 };
-    let chain = Chain::open(store, &g, limits, vm::Vm::new(&g.params, Default::default()).unwrap()).unwrap();
+    let chain = chain_with(dir.path(), &[&a, &b], &val, 12, 20);
     let ok = |v: &[Result<Hash, MempoolError>]| v.iter().all(Result::is_ok);
     let none = |_: &MempoolError| false;
     let v = chain.submit_txs(&[transfer(&b, 1, ID), transfer(&b, 2, ID), transfer(&b, 3, ID)], none);
@@ -539,10 +545,7 @@ fn transactions_behind_a_missing_nonce_do_not_crowd_out_a_block() {
     let dir = tempfile::tempdir().unwrap();
     let (user, val) = keys();
     let (x, y) = (SigningKey::from_bytes(&[3; 32]), SigningKey::from_bytes(&[4; 32]));
-    let g = crate::testing::genesis(ID, &[&user, &x, &y], &val);
-    let store = crate::store::Store::open(&dir.path().join("db"), false).unwrap();
-    let limits = MempoolLimits { max_txs: 100, max_bytes: 1 << 20, max_nonce_gap: 16 };
-    let chain = Chain::open(store, &g, limits, vm::Vm::new(&g.params, Default::default()).unwrap()).unwrap();
+    let chain = chain_with(dir.path(), &[&user, &x, &y], &val, 100, 16);
     // Each of x and y queues nonces 1..=10 and never sends 0: first in line.
     for k in [&x, &y] {
         for n in 1..=10 {
