@@ -42,6 +42,22 @@ fn four_validators_commit_a_transfer_sent_to_node3_identically_everywhere() {
     for i in 0..4 {
         assert_eq!(net.status(i).unwrap().peers, 3, "node{i} is not connected to the three others");
     }
+    // The validators are each other's gossip mesh peers (not gossipsub
+    // explicit peers, which never join the mesh and so are never told
+    // IDONTWANT: every relayed transaction batch went to them again).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    for i in 0..4 {
+        loop {
+            let info = call(&net, i, "agora_networkInfo", vec![]).unwrap();
+            let peers = info["peers"].as_array().unwrap();
+            let meshed = peers.iter().filter(|p| p["gossip_mesh"] == json!(true)).count();
+            if meshed == 3 {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "node{i}: {meshed} of 3 peers in its gossip mesh: {info}");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
 
     let from = testnet::load_key(CHAIN, 0);
     let to = PublicKey::from_signing_key(&testnet::load_key(CHAIN, 1)).address();

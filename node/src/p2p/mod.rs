@@ -396,7 +396,17 @@ pub async fn start(
             continue;
         }
         swarm.behaviour_mut().kad.add_address(&id, addr.clone());
-        swarm.behaviour_mut().gossipsub.add_explicit_peer(&id);
+        // Not a gossipsub *explicit* peer: explicit peers stay out of the
+        // mesh, so they get no IDONTWANT, and every message a node relays
+        // went to each of them even when they had it. Among four validators
+        // that tripled every transaction batch on the wire (each node
+        // received it from the publisher and from both other relays) and
+        // each copy cost a decode and a signature check. As mesh peers they
+        // are told IDONTWANT on receipt (messages over 1000 bytes, which
+        // transaction batches under load are) and are sent a relayed message
+        // only when they did not say so; the redial below keeps them
+        // connected, and the node's own messages go to every peer
+        // (flood publishing) mesh or not.
         persistent.insert(id, Redial { addr, backoff: Duration::from_millis(500), next: Instant::now() });
     }
     let peers = Arc::new(AtomicUsize::new(0));

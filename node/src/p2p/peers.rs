@@ -8,7 +8,7 @@
 //! out of the snapshot unless `[rpc] expose_peer_addresses` is on: a sentry
 //! node's RPC would otherwise name the validator it shields.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use libp2p::{Multiaddr, PeerId};
@@ -73,6 +73,7 @@ impl PeerTable {
                         agent_version: None,
                         protocol_version: None,
                         connected_ms: now_ms,
+                        gossip_mesh: false,
                     },
                     addr.clone(),
                 ),
@@ -89,6 +90,16 @@ impl PeerTable {
             if let Some((p, _)) = t.peers.get_mut(peer) {
                 p.agent_version = Some(bounded(agent_version));
                 p.protocol_version = Some(bounded(protocol_version));
+            }
+        });
+    }
+
+    /// Marks the peers in this node's transaction gossip mesh (and only
+    /// those).
+    pub fn set_mesh(&self, mesh: &BTreeSet<PeerId>) {
+        self.with(|t| {
+            for (id, (p, _)) in t.peers.iter_mut() {
+                p.gossip_mesh = mesh.contains(id);
             }
         });
     }

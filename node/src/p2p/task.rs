@@ -118,6 +118,8 @@ impl Task {
                 _ = maintenance.tick() => {
                     self.unban();
                     self.redial();
+                    let mesh = self.swarm.behaviour().gossipsub.mesh_peers(&self.tx_topic.hash()).copied().collect();
+                    self.table.set_mesh(&mesh);
                 }
                 _ = status_poll.tick() => {
                     let peers: Vec<PeerId> = self.connected.iter().copied().collect();

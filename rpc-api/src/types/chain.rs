@@ -215,6 +215,11 @@ pub struct PeerInfo {
     pub protocol_version: Option<String>,
     /// When the connection was established (unix ms).
     pub connected_ms: u64,
+    /// Whether the peer is in this node's gossip mesh for transactions: the
+    /// transactions this node relays go to its mesh peers (those it sends
+    /// itself go to every peer). Refreshed every half second.
+    #[serde(default)]
+    pub gossip_mesh: bool,
 }
 
 /// `agora_networkInfo`.
