@@ -181,6 +181,7 @@ fn rpc_server() -> &'static Rpc {
         let chain = Arc::new(node::testing::chain_on(dir.path(), "fuzz", &user, &val));
         let ctx = node::rpc::RpcContext {
             admission: node::admission::Admission::start(chain.clone()),
+            max_batch: 100,
             chain,
             validator: None,
             moniker: "fuzz".into(),

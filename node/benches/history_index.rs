@@ -140,6 +140,7 @@ fn main() {
         consensus: None,
         query_slots: Arc::new(tokio::sync::Semaphore::new(node::rpc::MAX_CONCURRENT_QUERIES)),
         admission: node::admission::Admission::start(chain.clone()),
+        max_batch: 100,
     });
     let module = node::rpc_server::api(ctx, &Default::default()).expect("module");
     let call = |method: &str, params: Value| -> Value {

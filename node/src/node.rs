@@ -248,6 +248,7 @@ pub async fn run(home: &Home, overrides: StartOptions, byzantine: Byzantine) -> 
         consensus: Some(consensus_status),
         query_slots: Arc::new(tokio::sync::Semaphore::new(config.rpc.max_concurrent_queries as usize)),
         admission: crate::admission::Admission::start(chain.clone()),
+        max_batch: config.rpc.max_batch as usize,
     });
     let opts = ServeOptions {
         addr: config.rpc_addr()?,

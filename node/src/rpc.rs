@@ -14,7 +14,7 @@ use ledger::{Address, Hash, Height, InvalidTx, PublicKey, SignedTx};
 use rpc_api::api::ChainApiServer;
 use rpc_api::types::{
     AccountInfo, BlockId, BlockInfo, BlockTxs, ChainParamsInfo, Committed, ConsensusProgress, HashedTx, NetworkInfo,
-    Status, Submitted, TxInfo,
+    SendVerdict, Status, Submitted, TxInfo, VerdictError,
 };
 use serde_json::json;
 
@@ -100,6 +100,9 @@ pub struct RpcContext {
     pub query_slots: Arc<tokio::sync::Semaphore>,
     /// Where submitted transactions are admitted (signatures in batches).
     pub admission: crate::admission::Admission,
+    /// Most transactions one `agora_sendTxs` takes (`rpc.max_batch`: it
+    /// counts as that many calls).
+    pub max_batch: usize,
 }
 
 /// Contract queries running at once, per node.
@@ -281,6 +284,44 @@ impl ChainApiServer for Api {
         Ok(Submitted { hash })
     }
 
+    async fn send_txs(&self, txs_hex: Vec<String>) -> RpcResult<Vec<SendVerdict>> {
+        if txs_hex.len() > self.max_batch {
+            return Err(err(
+                codes::INVALID_PARAMS,
+                format!("{} transactions in one call; at most {} (rpc.max_batch)", txs_hex.len(), self.max_batch),
+            ));
+        }
+        // Every submission is queued before any verdict is awaited, in the
+        // order given (the queue is first come, first served), so the
+        // admission thread takes them as one signature batch and admits
+        // them in that order.
+        let verdicts = futures::future::join_all(txs_hex.iter().map(|h| async move {
+            let bytes = tx_bytes(h)?;
+            let (verdict, bytes) = self.admission.submit(bytes).await;
+            verdict.map(|hash| (hash, bytes)).map_err(mempool_err)
+        }))
+        .await;
+        Ok(verdicts
+            .into_iter()
+            .map(|v| match v {
+                Ok((hash, bytes)) => {
+                    if let Some(net) = &self.net {
+                        net.gossip_tx(bytes);
+                    }
+                    SendVerdict { hash: Some(hash), error: None }
+                }
+                Err(e) => SendVerdict {
+                    hash: None,
+                    error: Some(VerdictError {
+                        code: e.code(),
+                        message: e.message().to_owned(),
+                        data: e.data().and_then(|d| serde_json::from_str(d.get()).ok()),
+                    }),
+                },
+            })
+            .collect())
+    }
+
     async fn send_tx_commit(&self, tx_hex: String, timeout_ms: Option<u64>) -> RpcResult<Committed> {
         let ctx = &self.0;
         let bytes = tx_bytes(&tx_hex)?;
@@ -364,6 +405,7 @@ pub(crate) mod tests {
             consensus: None,
             query_slots: Arc::new(tokio::sync::Semaphore::new(slots)),
             admission: crate::admission::Admission::start(chain.clone()),
+            max_batch: 100,
         })
     }
 

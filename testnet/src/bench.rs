@@ -29,24 +29,23 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, ensure};
-use jsonrpsee::core::client::ClientT;
-use jsonrpsee::core::params::BatchRequestBuilder;
 use jsonrpsee::http_client::HttpClient;
 use jsonrpsee::ws_client::WsClientBuilder;
 use ledger::{Address, Hash};
 use rpc_api::api::EventsApiClient;
-use rpc_api::codes;
 use rpc_api::types::{BlockId, BlockNotice, BlockTxs};
 use tokio::sync::Semaphore;
 
 use crate::load::{fetch_nonces, percentile};
 
 mod cpu;
+mod send;
 mod txs;
 
 use crate::{Spec, Testnet, rpc};
 pub use cpu::thread_group;
 use cpu::{clk_tck, cpu_use, process_ticks, thread_ticks};
+use send::{Resent, send};
 use txs::{Presigned, RECEIPT_SAMPLE, deploy_token, failed_receipts, presign};
 
 /// Batches in flight at once.
@@ -367,6 +366,7 @@ async fn run_stage(
     let submitted: Arc<Mutex<HashMap<Hash, Instant>>> = Arc::new(Mutex::new(HashMap::with_capacity(txs.len())));
     let retry: Arc<Mutex<Vec<Presigned>>> = Arc::new(Mutex::new(Vec::new()));
     let (resent, failed) = (Arc::new(Resent::default()), Arc::new(AtomicU64::new(0)));
+    let no_send_txs = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let errors: Arc<Mutex<Vec<(String, u64)>>> = Arc::new(Mutex::new(Vec::new()));
     let sem = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let sent_total = txs.len() as u64;
@@ -409,8 +409,9 @@ async fn run_stage(
         }
         let client = clients[(k as usize) % clients.len()].clone();
         let (retry, resent, failed, errors) = (retry.clone(), resent.clone(), failed.clone(), errors.clone());
+        let no_send_txs = no_send_txs.clone();
         tokio::spawn(async move {
-            send(&client, batch, &retry, &resent, &failed, &errors).await;
+            send(&client, batch, &retry, &resent, &failed, &errors, &no_send_txs).await;
             drop(permit);
         });
         k += 1;
@@ -490,106 +491,6 @@ async fn run_stage(
         phases,
         failed_receipts: (0, 0),
     })
-}
-
-/// Transactions sent again, by the reason the node gave.
-#[derive(Debug, Default)]
-struct Resent {
-    mempool_full: AtomicU64,
-    nonce_gap: AtomicU64,
-    busy: AtomicU64,
-    rate_limited: AtomicU64,
-    /// The whole batch failed (connection, timeout, HTTP status).
-    transport: AtomicU64,
-}
-
-impl Resent {
-    fn count(&self, code: i32) {
-        let c = match code {
-            codes::MEMPOOL_FULL => &self.mempool_full,
-            codes::NONCE_GAP => &self.nonce_gap,
-            codes::BUSY => &self.busy,
-            _ => &self.rate_limited,
-        };
-        c.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn parts(&self) -> [(&'static str, u64); 5] {
-        let l = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        [
-            ("mempool full", l(&self.mempool_full)),
-            ("nonce gap", l(&self.nonce_gap)),
-            ("busy", l(&self.busy)),
-            ("rate limited", l(&self.rate_limited)),
-            ("batch failed", l(&self.transport)),
-        ]
-    }
-
-    fn total(&self) -> u64 {
-        self.parts().iter().map(|(_, n)| n).sum()
-    }
-
-    fn by_reason(&self) -> Vec<(String, u64)> {
-        let mut v: Vec<(String, u64)> =
-            self.parts().into_iter().filter(|(_, n)| *n > 0).map(|(r, n)| (r.to_string(), n)).collect();
-        v.sort_by_key(|r| std::cmp::Reverse(r.1));
-        v
-    }
-}
-
-/// Sends one batch; what was refused for a passing reason goes back to
-/// `retry` (same bytes, same nonce order).
-async fn send(
-    client: &HttpClient,
-    batch: Vec<Presigned>,
-    retry: &Mutex<Vec<Presigned>>,
-    resent: &Resent,
-    failed: &AtomicU64,
-    errors: &Mutex<Vec<(String, u64)>>,
-) {
-    let mut b = BatchRequestBuilder::new();
-    for t in &batch {
-        let _ = rpc::batch::send_tx(&mut b, &t.hex);
-    }
-    let note = |msg: String| {
-        failed.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut e) = errors.lock() {
-            if let Some(x) = e.iter_mut().find(|(m, _)| *m == msg) {
-                x.1 += 1;
-            } else if e.len() < 5 {
-                e.push((msg, 1));
-            }
-        }
-    };
-    let mut again = Vec::new();
-    match client.batch_request::<rpc::types::Submitted>(b).await {
-        Ok(resp) => {
-            for (t, r) in batch.into_iter().zip(resp) {
-                match r {
-                    Ok(_) => {}
-                    Err(e) => match e.code() {
-                        codes::DUPLICATE | codes::NONCE_TOO_LOW => {} // already in (gossip got there first)
-                        c @ (codes::MEMPOOL_FULL | codes::NONCE_GAP | codes::BUSY | codes::RATE_LIMITED) => {
-                            resent.count(c);
-                            again.push(t)
-                        }
-                        _ => note(format!("code {}: {}", e.code(), e.message())),
-                    },
-                }
-            }
-        }
-        Err(_) => {
-            resent.transport.fetch_add(batch.len() as u64, Ordering::Relaxed);
-            again = batch
-        }
-    }
-    if !again.is_empty() {
-        // Lowest nonces first, so an account's gap closes before its later transfers return.
-        again.sort_by_key(|t| t.account);
-        if let Ok(mut r) = retry.lock() {
-            r.extend(again);
-        }
-    }
 }
 
 // ---- output ----

@@ -324,7 +324,9 @@ pub struct BenchArgs {
     /// Funded accounts sending transfers.
     #[arg(long, default_value_t = 2048)]
     accounts: usize,
-    /// `agora_sendTx` calls per JSON-RPC batch.
+    /// Transactions per `agora_sendTxs` call (at most the nodes'
+    /// `rpc.max_batch`, 100 by default; a node without `agora_sendTxs` gets
+    /// them as a JSON-RPC batch of `agora_sendTx`).
     #[arg(long, default_value_t = 100)]
     batch: usize,
     /// What to send: native transfers, or `transfer` calls of the example

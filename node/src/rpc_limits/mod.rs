@@ -196,6 +196,29 @@ pub struct RpcGuard<S> {
     metrics: Arc<RpcMetrics>,
 }
 
+/// What a call costs in rate-limit tokens: one, except `agora_sendTxs`,
+/// which costs one per transaction it carries (at least one), so sending
+/// many in one call is not a way around the limit. Parameters that do not
+/// parse cost one (the method refuses them).
+fn call_cost(req: &Request<'_>) -> u32 {
+    if req.method_name() != "agora_sendTxs" {
+        return 1;
+    }
+    let Some(p) = req.params.as_deref() else { return 1 };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(p.get()) else { return 1 };
+    // `[[…]]`, `{"txs_hex": […]}` or `[{"txs_hex": […]}]` (docs/rpc.md).
+    let list = match &v {
+        serde_json::Value::Array(a) => match a.first() {
+            Some(serde_json::Value::Object(o)) => o.get("txs_hex"),
+            first => first,
+        },
+        serde_json::Value::Object(o) => o.get("txs_hex"),
+        _ => None,
+    };
+    let n = list.and_then(serde_json::Value::as_array).map_or(1, Vec::len);
+    u32::try_from(n).unwrap_or(u32::MAX).max(1)
+}
+
 fn rate_limited() -> ErrorObject<'static> {
     ErrorObject::owned(rpc_api::codes::RATE_LIMITED, "too many requests from this address; retry later", None::<()>)
 }
@@ -237,7 +260,7 @@ where
     type BatchResponse = MethodResponse;
 
     fn call<'a>(&self, req: Request<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
-        let admitted = self.admit(req.extensions().get::<ClientInfo>(), 1);
+        let admitted = self.admit(req.extensions().get::<ClientInfo>(), call_cost(&req));
         let inner = self.inner.clone();
         let metrics = self.metrics.clone();
         async move {
@@ -254,7 +277,13 @@ where
     }
 
     fn batch<'a>(&self, mut batch: Batch<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
-        let cost = u32::try_from(batch.len()).unwrap_or(u32::MAX);
+        let cost = batch
+            .iter()
+            .map(|e| match e {
+                Ok(BatchEntry::Call(r)) => call_cost(r),
+                _ => 1,
+            })
+            .fold(0u32, u32::saturating_add);
         let admitted = self.admit(batch.extensions().get::<ClientInfo>(), cost);
         for entry in batch.iter_mut() {
             let refuse = match entry {

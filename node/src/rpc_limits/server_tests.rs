@@ -418,3 +418,92 @@ async fn batches_answer_in_order_with_single_call_conventions() {
     assert!(answers[42]["error"]["message"].as_str().unwrap().contains("address"), "{}", answers[42]);
     assert_eq!(answers[43]["error"]["code"], -32600, "{}", answers[43]);
 }
+
+fn send_txs_body(txs: &[String]) -> String {
+    let list: Vec<String> = txs.iter().map(|t| format!("\"{t}\"")).collect();
+    format!(r#"{{"jsonrpc":"2.0","id":1,"method":"agora_sendTxs","params":[[{}]]}}"#, list.join(","))
+}
+
+fn json_body(text: &str) -> Value {
+    serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap().trim()).unwrap()
+}
+
+/// `agora_sendTxs` answers every transaction in order with the verdict
+/// `agora_sendTx` would give it (consecutive nonces of one sender in one
+/// call admitted; a forgery, a duplicate and bad hex refused in their place),
+/// takes named parameters, and refuses more than `rpc.max_batch`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_txs_gives_each_transaction_its_own_verdict_in_order() {
+    use rpc_api::codes;
+    let (_server, port, ctx, _dir) = start(RpcConfig::default()).await;
+    let user = ledger::SigningKey::from_bytes(&[1; 32]);
+    let tx = |n: u64| hex::encode(crate::testing::transfer(&user, n, CHAIN));
+    let mut forged = crate::testing::transfer(&user, 3, CHAIN);
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    let txs = vec![tx(0), tx(1), tx(2), hex::encode(&forged), tx(1), "zz".into(), format!("0x{}", tx(3))];
+    let (code, text) = http(port, "POST /", &[], &send_txs_body(&txs)).await;
+    assert_eq!(code, 200, "{text}");
+    let v = json_body(&text);
+    let verdicts = v["result"].as_array().unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(verdicts.len(), txs.len());
+    let hash =
+        |n: u64| ledger::SignedTx::decode(&crate::testing::transfer(&user, n, CHAIN)).unwrap().hash().to_string();
+    for (i, n) in [(0, 0), (1, 1), (2, 2), (6, 3)] {
+        assert_eq!(verdicts[i], serde_json::json!({ "hash": hash(n) }), "{i}: {v}");
+    }
+    assert_eq!(verdicts[3]["error"]["code"], codes::BAD_SIGNATURE, "{v}");
+    assert_eq!(verdicts[4]["error"]["code"], codes::DUPLICATE, "{v}");
+    assert_eq!(verdicts[5]["error"]["code"], codes::TX_MALFORMED, "{v}");
+    assert!(verdicts[3].get("hash").is_none(), "{v}");
+    assert_eq!(ctx.chain.mempool_size(), 4);
+
+    // Named parameters, both forms.
+    for params in [format!(r#"{{"txs_hex":["{}"]}}"#, tx(4)), format!(r#"[{{"txs_hex":["{}"]}}]"#, tx(5))] {
+        let body = format!(r#"{{"jsonrpc":"2.0","id":2,"method":"agora_sendTxs","params":{params}}}"#);
+        let v = json_body(&http(port, "POST /", &[], &body).await.1);
+        assert!(v["result"][0]["hash"].is_string(), "{v}");
+    }
+    assert_eq!(ctx.chain.mempool_size(), 6);
+
+    // More than `rpc.max_batch` (100 here): refused as a whole, nothing admitted.
+    let many: Vec<String> = (6..107).map(tx).collect();
+    let v = json_body(&http(port, "POST /", &[], &send_txs_body(&many)).await.1);
+    assert_eq!(v["error"]["code"], codes::INVALID_PARAMS, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("at most 100"), "{v}");
+    assert_eq!(ctx.chain.mempool_size(), 6);
+}
+
+/// A `agora_sendTxs` of n transactions pays n calls of the caller's rate
+/// limit, alone or inside a batch: many transactions in one call are no
+/// way around the limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_txs_pays_the_rate_limit_per_transaction() {
+    use rpc_api::codes;
+    let cfg = RpcConfig { rate_limit_per_ip: RateLimitConfig { per_second: 1, burst: 10 }, ..strict(64) };
+    let (_server, port, ctx, _dir) = start(cfg).await;
+    let user = ledger::SigningKey::from_bytes(&[1; 32]);
+    let tx = |n: u64| hex::encode(crate::testing::transfer(&user, n, CHAIN));
+    // 4 of the 10 tokens.
+    let v = json_body(&http(port, "POST /", &[], &send_txs_body(&[tx(0), tx(1), tx(2), tx(3)])).await.1);
+    assert_eq!(v["result"].as_array().map(Vec::len), Some(4), "{v}");
+    // 7 more would be 11: refused (the HTTP request's own token is spent).
+    let seven: Vec<String> = (4..11).map(tx).collect();
+    let v = json_body(&http(port, "POST /", &[], &send_txs_body(&seven)).await.1);
+    assert_eq!(v["error"]["code"], codes::RATE_LIMITED, "{v}");
+    assert_eq!(ctx.chain.mempool_size(), 4);
+    // Inside a batch the same: 1 + 5 calls' worth, with 5 tokens left.
+    let call = |id: u32, txs: &[String]| {
+        let list: Vec<String> = txs.iter().map(|t| format!("\"{t}\"")).collect();
+        format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"agora_sendTxs","params":[[{}]]}}"#, list.join(","))
+    };
+    let body = format!("[{},{}]", call(1, &[tx(4)]), call(2, &(5..10).map(tx).collect::<Vec<_>>()));
+    let v = json_body(&http(port, "POST /", &[], &body).await.1);
+    assert!(v.as_array().unwrap().iter().all(|a| a["error"]["code"] == codes::RATE_LIMITED), "{v}");
+    assert_eq!(ctx.chain.mempool_size(), 4);
+    // That request's own token was spent: 1 + 3 fits the 4 left.
+    let body = format!("[{},{}]", call(1, &[tx(4)]), call(2, &(5..8).map(tx).collect::<Vec<_>>()));
+    let v = json_body(&http(port, "POST /", &[], &body).await.1);
+    assert!(v.as_array().unwrap().iter().all(|a| a["result"].is_array()), "{v}");
+    assert_eq!(ctx.chain.mempool_size(), 8);
+}

@@ -9,7 +9,7 @@ use jsonrpsee::proc_macros::rpc;
 use ledger::{Address, Hash};
 
 use crate::types::{
-    AccountInfo, BlockId, BlockInfo, ChainParamsInfo, Committed, NetworkInfo, Status, Submitted, TxInfo,
+    AccountInfo, BlockId, BlockInfo, ChainParamsInfo, Committed, NetworkInfo, SendVerdict, Status, Submitted, TxInfo,
 };
 
 /// Chain state, blocks, transactions and accounts.
@@ -40,6 +40,10 @@ pub trait ChainApi {
     /// Submits a transaction (hex of the borsh `SignedTx`); answers once the mempool admitted it.
     #[method(name = "sendTx")]
     async fn send_tx(&self, tx_hex: String) -> RpcResult<Submitted>;
+
+    /// Submits many transactions (hex of each borsh `SignedTx`; at most `rpc.max_batch`, default 100) and answers once each was admitted or refused: one verdict per transaction, in order, `{hash}` or `{error: {code, message, data}}` as `agora_sendTx` would answer it. They are admitted in the order given (consecutive nonces of one sender may share a call); the call costs one rate-limit token per transaction.
+    #[method(name = "sendTxs")]
+    async fn send_txs(&self, txs_hex: Vec<String>) -> RpcResult<Vec<SendVerdict>>;
 
     /// Submits a transaction and waits up to `timeout_ms` (default 30000, capped by the node) for its commit; 1011 on timeout.
     #[method(name = "sendTxCommit")]

@@ -184,6 +184,26 @@ pub struct Submitted {
     pub hash: Hash,
 }
 
+/// One transaction's verdict in `agora_sendTxs`: its hash when the mempool
+/// admitted it, otherwise the error `agora_sendTx` would have answered.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SendVerdict {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<Hash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<VerdictError>,
+}
+
+/// A refusal in [`SendVerdict`]: a JSON-RPC error object (`docs/rpc.md`
+/// lists the codes).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VerdictError {
+    pub code: i32,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<serde_json::Value>,
+}
+
 /// `agora_sendTxCommit` (and the committed status of a transaction).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Committed {
