@@ -204,19 +204,83 @@ fn call_cost(req: &Request<'_>) -> u32 {
     if req.method_name() != "agora_sendTxs" {
         return 1;
     }
-    let Some(p) = req.params.as_deref() else { return 1 };
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(p.get()) else { return 1 };
-    // `[[…]]`, `{"txs_hex": […]}` or `[{"txs_hex": […]}]` (docs/rpc.md).
-    let list = match &v {
-        serde_json::Value::Array(a) => match a.first() {
-            Some(serde_json::Value::Object(o)) => o.get("txs_hex"),
-            first => first,
-        },
-        serde_json::Value::Object(o) => o.get("txs_hex"),
-        _ => None,
-    };
-    let n = list.and_then(serde_json::Value::as_array).map_or(1, Vec::len);
+    let n = req.params.as_deref().and_then(|p| send_txs_count(p.get())).unwrap_or(1);
     u32::try_from(n).unwrap_or(u32::MAX).max(1)
+}
+
+/// How many transactions `agora_sendTxs` parameters carry, in any of the
+/// forms of docs/rpc.md (`[[…]]`, `{"txs_hex": […]}`, `[{"txs_hex": […]}]`),
+/// counted without building them: the count is taken before the rate limit
+/// says no, so it must cost no more than reading the bytes.
+fn send_txs_count(params: &str) -> Option<usize> {
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use std::fmt;
+
+    /// An array: its length. Whether `Named` may stand for it (the first
+    /// positional parameter may be the object of named ones).
+    struct Count {
+        named_ok: bool,
+    }
+    impl<'de> DeserializeSeed<'de> for Count {
+        type Value = Option<usize>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Count {
+        type Value = Option<usize>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list of transactions")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<usize>, A::Error> {
+            let mut n = 0usize;
+            while seq.next_element::<IgnoredAny>()?.is_some() {
+                n = n.saturating_add(1);
+            }
+            Ok(Some(n))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<usize>, A::Error> {
+            if self.named_ok { Named.visit_map(map) } else { Ok(None) }
+        }
+    }
+    /// `{"txs_hex": […], …}`.
+    struct Named;
+    impl<'de> Visitor<'de> for Named {
+        type Value = Option<usize>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("named parameters")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<usize>, A::Error> {
+            let mut n = None;
+            while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if k == "txs_hex" {
+                    n = map.next_value_seed(Count { named_ok: false })?;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(n)
+        }
+    }
+    /// The whole parameters: positional (the first is the list, or the
+    /// object of named ones) or named.
+    struct Params;
+    impl<'de> Visitor<'de> for Params {
+        type Value = Option<usize>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("parameters")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<usize>, A::Error> {
+            let n = seq.next_element_seed(Count { named_ok: true })?.flatten();
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(n)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<usize>, A::Error> {
+            Named.visit_map(map)
+        }
+    }
+    let mut d = serde_json::Deserializer::from_str(params);
+    d.deserialize_any(Params).ok().flatten()
 }
 
 fn rate_limited() -> ErrorObject<'static> {
@@ -324,6 +388,23 @@ where
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// `agora_sendTxs` costs what it carries in every parameter form, and
+    /// parameters that are not a list of transactions cost one.
+    #[test]
+    fn send_txs_count_reads_every_parameter_form() {
+        assert_eq!(send_txs_count(r#"[["aa","bb","cc"]]"#), Some(3));
+        assert_eq!(send_txs_count(r#"{"txs_hex":["aa","bb"]}"#), Some(2));
+        assert_eq!(send_txs_count(r#"[{"other":[1,2,3],"txs_hex":["aa"]}]"#), Some(1));
+        assert_eq!(send_txs_count(r#"[[]]"#), Some(0));
+        assert_eq!(send_txs_count(r#"[[{"x":[1,2]},[3],null,"a"]]"#), Some(4));
+        let many = format!("[[{}]]", vec!["\"\""; 50_000].join(","));
+        assert_eq!(send_txs_count(&many), Some(50_000));
+        for junk in ["[]", "{}", "[\"aa\"]", "7", "[[1,2", r#"{"txs_hex":"aa"}"#, r#"[[{"txs_hex":["a"]}]]"#] {
+            assert!(send_txs_count(junk).is_none_or(|n| n <= 1), "{junk}: {:?}", send_txs_count(junk));
+        }
+        assert_eq!(send_txs_count(r#"[{"txs_hex":{"txs_hex":["a","b"]}}]"#), None, "no nesting");
+    }
 
     fn cfg(per_second: u32, burst: u32) -> RateLimitConfig {
         RateLimitConfig { per_second, burst }
