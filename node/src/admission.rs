@@ -43,6 +43,7 @@ impl Admission {
             // the RPC threads have.
             .stack_size(vm::exec_thread_stack(ledger::params::MAX_CALL_DEPTH))
             .spawn(move || {
+                crate::priority::lower_this_thread();
                 while let Some(first) = rx.blocking_recv() {
                     let mut jobs = vec![first];
                     while jobs.len() < MAX_BATCH {

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod node;
 pub mod p2p;
 pub mod phases;
+pub mod priority;
 pub mod privval;
 pub mod rpc;
 pub mod rpc_contracts;

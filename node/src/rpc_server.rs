@@ -130,6 +130,7 @@ pub async fn serve(ctx: Arc<RpcContext>, cfg: &RpcConfig, opts: ServeOptions) ->
         .worker_threads(cfg.worker_threads as usize)
         .max_blocking_threads((cfg.max_concurrent_queries as usize).saturating_add(16))
         .thread_name("agora-rpc")
+        .on_thread_start(crate::priority::lower_this_thread)
         .thread_stack_size(opts.thread_stack)
         .enable_all()
         .build()

@@ -388,6 +388,11 @@ impl Task {
             let host = self.host.clone();
             let out = self.internal.0.clone();
             tokio::task::spawn_blocking(move || {
+                // Client work (`crate::priority`): this blocking thread stays
+                // lowered, as the main runtime's blocking pool only does
+                // work off the consensus path (gossip admission, block sync
+                // serving, metrics).
+                crate::priority::lower_this_thread();
                 let verdict = admit_batch(&*host, &batch);
                 drop(permit);
                 let _ = out.blocking_send(Internal::Verdict(id, from, verdict));
