@@ -22,6 +22,12 @@ pub const CLIENT_WORK_NICE: i32 = 10;
 /// main thread (absolute, not relative: a thread started by a lowered
 /// thread inherits its value, and lowering it again would go further).
 pub fn lower_this_thread() {
+    // Called for every gossiped batch: after the first call on a thread, no
+    // syscall (nothing else changes a thread's nice value).
+    thread_local!(static DONE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+    if DONE.replace(true) {
+        return;
+    }
     #[cfg(target_os = "linux")]
     {
         // PRIO_PROCESS with the process id names the main thread (with 0,

@@ -156,6 +156,20 @@ impl std::ops::Deref for Api {
     }
 }
 
+impl Api {
+    /// `agora_sendTx` of one transaction: admitted (then gossiped) or the
+    /// RPC error for its refusal.
+    async fn submit(&self, tx_hex: &str) -> Result<Hash, ErrorObjectOwned> {
+        let bytes = tx_bytes(tx_hex)?;
+        let (verdict, bytes) = self.admission.submit(bytes).await;
+        let hash = verdict.map_err(mempool_err)?;
+        if let Some(net) = &self.net {
+            net.gossip_tx(bytes);
+        }
+        Ok(hash)
+    }
+}
+
 #[async_trait]
 impl ChainApiServer for Api {
     async fn status(&self) -> RpcResult<Status> {
@@ -275,13 +289,7 @@ impl ChainApiServer for Api {
     }
 
     async fn send_tx(&self, tx_hex: String) -> RpcResult<Submitted> {
-        let bytes = tx_bytes(&tx_hex)?;
-        let (verdict, bytes) = self.admission.submit(bytes).await;
-        let hash = verdict.map_err(mempool_err)?;
-        if let Some(net) = &self.net {
-            net.gossip_tx(bytes);
-        }
-        Ok(Submitted { hash })
+        Ok(Submitted { hash: self.submit(&tx_hex).await? })
     }
 
     async fn send_txs(&self, txs_hex: Vec<String>) -> RpcResult<Vec<SendVerdict>> {
@@ -295,21 +303,11 @@ impl ChainApiServer for Api {
         // order given (the queue is first come, first served), so the
         // admission thread takes them as one signature batch and admits
         // them in that order.
-        let verdicts = futures::future::join_all(txs_hex.iter().map(|h| async move {
-            let bytes = tx_bytes(h)?;
-            let (verdict, bytes) = self.admission.submit(bytes).await;
-            verdict.map(|hash| (hash, bytes)).map_err(mempool_err)
-        }))
-        .await;
+        let verdicts = futures::future::join_all(txs_hex.iter().map(|h| self.submit(h))).await;
         Ok(verdicts
             .into_iter()
             .map(|v| match v {
-                Ok((hash, bytes)) => {
-                    if let Some(net) = &self.net {
-                        net.gossip_tx(bytes);
-                    }
-                    SendVerdict { hash: Some(hash), error: None }
-                }
+                Ok(hash) => SendVerdict { hash: Some(hash), error: None },
                 Err(e) => SendVerdict {
                     hash: None,
                     error: Some(VerdictError {

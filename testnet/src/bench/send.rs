@@ -95,7 +95,9 @@ pub(super) async fn send(
                     .collect(),
             ),
             // A node from before `agora_sendTxs` (`testnet --bin-dir`).
-            Err(jsonrpsee::core::client::Error::Call(e)) if e.code() == METHOD_NOT_FOUND => {
+            Err(jsonrpsee::core::client::Error::Call(e))
+                if e.code() == jsonrpsee::types::error::METHOD_NOT_FOUND_CODE =>
+            {
                 no_send_txs.store(true, Ordering::Relaxed);
                 send_tx_batch(client, &batch).await
             }
@@ -132,8 +134,6 @@ pub(super) async fn send(
         }
     }
 }
-
-const METHOD_NOT_FOUND: i32 = -32601;
 
 /// The batch as a JSON-RPC batch of `agora_sendTx`: one verdict each, or
 /// `None` when the whole batch failed.
