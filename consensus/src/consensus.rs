@@ -269,6 +269,10 @@ impl Consensus {
         let Some(d) = &mut self.driver else {
             return Err(Error::NotStarted);
         };
+        // Ours enter through the signer and the WAL only (see the error).
+        if self.config.own_id == Some(msg.signer()) {
+            return Err(Error::OwnKeyFromNetwork);
+        }
         let (got, current) = (msg.height(), d.height());
         if got < current {
             return Err(Error::StaleHeight { got, current });

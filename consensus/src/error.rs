@@ -97,6 +97,14 @@ pub enum Error {
     /// signer may not even have sent it.
     #[error("next-height buffer quota of the signer full")]
     SignerQuotaFull,
+    /// A message from the network signed with our own key. Ours enter only
+    /// through the signer (and the WAL), so a copy relayed back adds
+    /// nothing, and one we did not sign here means another process holds
+    /// our key (a second instance, or a stolen key). Either way it is not
+    /// stored: it must never fill the slot of the vote we are about to
+    /// sign. Benign: the relay is not to blame.
+    #[error("message signed with our own key arrived from the network")]
+    OwnKeyFromNetwork,
     /// `StartHeight` must move forward.
     #[error("cannot start height {got}: at {current}")]
     HeightNotIncreasing {
@@ -160,6 +168,7 @@ impl Error {
                 | Error::RoundTooFarAhead { .. }
                 | Error::BufferFull
                 | Error::SignerQuotaFull
+                | Error::OwnKeyFromNetwork
         )
     }
 }

@@ -166,6 +166,9 @@ pub struct Engine {
     /// the key it misbehaves with.
     byzantine: Byzantine,
     byzantine_key: Option<SigningKey>,
+    /// The last height at which a message signed with our key but not by
+    /// this process arrived (warned about once per height).
+    own_key_warned: Option<consensus::Height>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -250,6 +253,7 @@ impl Engine {
                 status,
                 byzantine,
                 byzantine_key,
+                own_key_warned: None,
             },
             status_rx,
         ))

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 mod common;
 
 use common::net::{
-    HONEST, all_running, assert_same_chain, block, call, height, log, net_with_byzantine_node3, wait_all,
+    HONEST, all_running, assert_same_chain, block, call, height, log, net_with_byzantine_node3, start_net, wait_all,
 };
 use testnet::Testnet;
 
@@ -91,4 +91,37 @@ fn a_validator_flooding_votes_for_far_rounds_and_the_next_height_cannot_stall_an
     // node3 itself is otherwise honest and keeps up.
     let tip = height(&net, 0);
     wait_all(&net, &[3], tip.saturating_sub(2), 30);
+}
+
+/// An operator mistake: a second node runs with node3's validator key and a
+/// guard state of its own, so the two sign different things in one name.
+/// Neither stops on meeting the other's messages (before, a vote of the twin
+/// that took the slot of node3's own vote stopped node3's consensus), both
+/// tell the operator, the honest validators slash node3, and the chain
+/// goes on.
+#[test]
+fn a_second_node_signing_with_a_validators_key_gets_it_slashed_and_nothing_stops() {
+    let _g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = start_net(dir.path(), CHAIN, 200);
+    wait_all(&net, &[0, 1, 2, 3], 2, 60);
+    let twin = net.add_full_node().unwrap();
+    std::fs::copy(net.home(3).join("validator_key.json"), net.home(twin).join("validator_key.json")).unwrap();
+    net.start(twin).unwrap();
+    let warning = "another node may be running with the same key";
+    let slashed = |net: &testnet::Testnet| log(net, 0).contains("reason\", \"double_sign");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !(slashed(&net) && [3, twin].iter().any(|i| log(&net, *i).contains(warning))) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node3 and its twin were never caught:\n{}",
+            net.log_tail(twin, 40)
+        );
+        all_running(&net);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let tip = honest_keep_committing(&net, 10, 60);
+    // node3 and the twin are not stopped: they follow the chain as full nodes.
+    wait_all(&net, &[3, twin], tip, 30);
+    assert_same_chain(&net, &[0, 1, 2, 3, twin], tip);
 }

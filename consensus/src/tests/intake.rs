@@ -310,3 +310,35 @@ fn messages_of_an_older_round_trigger_one_catch_up() {
     h.act(To(1, TimeoutKind::Rebroadcast)).unwrap();
     assert!(!h.act(Pc(1, 0, None)).unwrap().is_empty());
 }
+
+#[test]
+fn messages_signed_with_our_key_from_the_network_never_take_our_own_slots() {
+    let mut h = harness();
+    let me = h.me;
+    // Another process holding our key (or a relay echoing us): votes for a
+    // value at this height and the next, and a proposal in our name.
+    let foreign = [
+        vote_input(&h, me, VoteType::Prevote, 1, 0, Some(1)),
+        vote_input(&h, me, VoteType::Precommit, 1, 0, Some(1)),
+        vote_input(&h, me, VoteType::Prevote, 1, 1000, None),
+        vote_input(&h, me, VoteType::Prevote, 2, 0, Some(3)),
+        Input::ProposalReceived(h.fx.proposal_by(me, 1, 0, 4, None)),
+    ];
+    for input in foreign {
+        let err = h.feed(input).unwrap_err();
+        assert_eq!(err, Error::OwnKeyFromNetwork);
+        assert!(err.is_benign(), "the relay is not to blame");
+    }
+    // Our own prevote still takes its slot, and it is the only vote of ours
+    // that counts: with two others' nil prevotes that makes 3 of 4.
+    assert_eq!(patterns(&h.act(To(0, TimeoutKind::Propose)).unwrap()), vec![P::Prevote(0, None)]);
+    h.act(Pv(0, 0, None)).unwrap();
+    assert_eq!(patterns(&h.act(Pv(1, 0, None)).unwrap()), vec![P::Precommit(0, None)]);
+    // Our signed prevote coming back from the network is dropped the same way.
+    let ours = h.log.iter().find_map(|e| match e {
+        Effect::Broadcast(SignedMessage::Vote(v)) if v.vote.validator == h.fx.id(me) => Some(v.clone()),
+        _ => None,
+    });
+    let echo = ours.expect("our prevote was broadcast");
+    assert_eq!(h.feed(Input::VoteReceived(echo)).unwrap_err(), Error::OwnKeyFromNetwork);
+}

@@ -59,6 +59,9 @@ impl Engine {
         if height < current {
             return Ok(MessageAcceptance::Ignore);
         }
+        if self.me.is_some_and(|me| me.0 == signed.signer().0) {
+            return Ok(self.own_key_from_network(height, &signed));
+        }
         if self.core.is_known(&signed) {
             return self.on_known(msg, id);
         }
@@ -193,6 +196,27 @@ impl Engine {
     }
 
     /// Checks a message's signature against its height's validator set.
+    /// A message signed with our key came from the network. Ours are
+    /// stored only as the signer releases them, so it is never fed to the
+    /// core (which would refuse it too). A copy of one we sent is ignored; a
+    /// validly signed one we did not send means that another process signs
+    /// with our key: the operator hears of it once per height.
+    fn own_key_from_network(&mut self, height: consensus::Height, signed: &SignedMessage) -> MessageAcceptance {
+        if self.core.is_known(signed) || self.own_key_warned == Some(height) {
+            return MessageAcceptance::Ignore;
+        }
+        if self.verify(height, signed).is_err() {
+            return MessageAcceptance::Reject;
+        }
+        self.own_key_warned = Some(height);
+        tracing::error!(
+            height = height.0,
+            round = signed.round().0,
+            "a validly signed message in this validator's name that this node has no record of signing: another node may be running with the same key"
+        );
+        MessageAcceptance::Ignore
+    }
+
     pub(super) fn verify(&self, height: consensus::Height, msg: &SignedMessage) -> Result<(), ()> {
         match msg {
             SignedMessage::Proposal(p) => {
