@@ -259,6 +259,12 @@ impl Event {
             attributes: attributes.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
         }
     }
+
+    /// [`Event::new`] taking the values by move (no copy of each string): for
+    /// the events every transaction emits.
+    pub fn owned<const N: usize>(kind: &str, attributes: [(&str, String); N]) -> Event {
+        Event { kind: kind.to_owned(), attributes: attributes.into_iter().map(|(k, v)| (k.to_owned(), v)).collect() }
+    }
 }
 
 /// What executing a transaction did.

@@ -353,12 +353,14 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
 
         let mut events = Vec::new();
         let mut data = Vec::new();
+        // The sender's bech32 form, encoded once for the fee and transfer events.
+        let payer = sender.to_string();
         let (status, gas_used) = if needed > body.gas_limit {
             let reason = format!("out of gas: needs {needed}, limit {}", body.gas_limit);
             (TxStatus::Failed { reason }, body.gas_limit)
         } else {
             let vm_gas = body.gas_limit - needed;
-            let run = self.run_payload(body, sender, vm_gas, &mut events, &mut data);
+            let run = self.run_payload(body, sender, &payer, vm_gas, &mut events, &mut data);
             if run.is_err()
                 && let Some(h) = self.host.as_mut()
             {
@@ -393,7 +395,7 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
                 .ok_or_else(|| LedgerError::Corrupt("fee collector balance overflow: supply exceeds u128".into()))?;
             host.put_account(&collector_addr, &collector);
         }
-        events.insert(0, Event::new("fee", &[("payer", sender.to_string()), ("amount", fee.to_string())]));
+        events.insert(0, Event::owned("fee", [("payer", payer), ("amount", fee.to_string())]));
         self.gas_used = self.gas_used.saturating_add(gas_used);
         self.bytes = self.bytes.saturating_add(len);
         Ok(Receipt { tx_hash, sender, status, gas_used, fee, events, data })
@@ -407,6 +409,7 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
         &mut self,
         body: &TxBody,
         sender: Address,
+        payer: &str,
         vm_gas: u64,
         events: &mut Vec<Event>,
         data: &mut Vec<u8>,
@@ -415,9 +418,9 @@ impl<'a, S: StateStore + Clone + Send + 'static> BlockExecutor<'a, S> {
         let out = match &body.payload {
             Payload::Transfer { to, amount } => match self.host().transfer(&sender, to, *amount)? {
                 Ok(()) => {
-                    events.push(Event::new(
+                    events.push(Event::owned(
                         "transfer",
-                        &[("from", sender.to_string()), ("to", to.to_string()), ("amount", amount.to_string())],
+                        [("from", payer.to_owned()), ("to", to.to_string()), ("amount", amount.to_string())],
                     ));
                     (Ok(()), 0)
                 }
