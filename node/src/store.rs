@@ -99,8 +99,8 @@ pub struct Store {
 /// (measured: a third of a validator's CPU on empty heights).
 #[derive(Debug, Default)]
 struct Cleared {
-    /// Every height below this one has no WAL entries left (`None`: not
-    /// known since the store was opened; the first clear scans from 0).
+    /// Every height below this one had its WAL cleared (`None`: not known
+    /// since the store was opened; the first clear scans from 0).
     wal_from: Option<Height>,
     /// The pending blocks written since the last clear (`None`: not known
     /// since the store was opened; the first clear scans for them).
@@ -467,8 +467,11 @@ impl Store {
         let mut cleared = self.cleared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let meta = self.cf(CF_META);
         let mut b = WriteBatch::default();
-        // A seek past the deletions of earlier clears, not through them.
-        let start = Self::wal_key(cleared.wal_from.unwrap_or(Height(0)), 0);
+        // A seek past the deletions of earlier clears, not through them. It
+        // starts a height early: an entry appended for the last cleared height
+        // after its clear (a late precommit) goes now.
+        let from = cleared.wal_from.map_or(0, |h| h.0.saturating_sub(1));
+        let start = Self::wal_key(Height(from), 0);
         let end = Self::wal_key(height, u64::MAX);
         for item in self.db.iterator_cf(meta, IteratorMode::From(&start, Direction::Forward)) {
             let (k, _) = item?;
@@ -703,6 +706,10 @@ mod clear_tests {
             }
             assert_eq!(mem(&store, "rocksdb.num-deletes-active-mem-table"), 50 * 3 + 50);
             assert_eq!(range_tombstones(&store, base, 50 * 4 + 50), 0);
+            // An entry appended for a height after its clear goes with the next.
+            store.wal_append(Height(50), 7, b"late").unwrap();
+            store.clear_height(Height(50)).unwrap();
+            assert!(store.wal(Height(50)).unwrap().is_empty());
             // Left behind for the reopened store to find.
             store.wal_append(Height(60), 0, b"x").unwrap();
             store.put_pending_block(&block(60)).unwrap();
