@@ -195,7 +195,6 @@ impl Engine {
         }
     }
 
-    /// Checks a message's signature against its height's validator set.
     /// A message signed with our key came from the network. Ours are
     /// stored only as the signer releases them, so it is never fed to the
     /// core (which would refuse it too). A copy of one we sent is ignored; a
@@ -217,6 +216,7 @@ impl Engine {
         MessageAcceptance::Ignore
     }
 
+    /// Checks a message's signature against its height's validator set.
     pub(super) fn verify(&self, height: consensus::Height, msg: &SignedMessage) -> Result<(), ()> {
         match msg {
             SignedMessage::Proposal(p) => {
