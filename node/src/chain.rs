@@ -354,19 +354,29 @@ impl Chain {
     fn precheck(&self, bytes: &[u8], params: &ChainParams, runs: &mut BatchRuns) -> Result<UncheckedTx, MempoolError> {
         let unchecked = UncheckedTx::from_bytes(bytes, params.max_tx_bytes as usize)?;
         let hash = unchecked.hash();
-        if self.mempool.lock().map_err(|_| LedgerError::Storage("mempool lock poisoned".into()))?.contains(&hash) {
-            return Err(MempoolError::Duplicate(hash));
-        }
-        if self.store.tx_location(&hash).map_err(|e| LedgerError::Storage(e.to_string()))?.is_some() {
-            return Err(MempoolError::AlreadyCommitted(hash));
-        }
         // As in `admit_verified`: the account is read under the lock, so it
         // and the queues are of the same height.
         let pool = self.mempool.lock().map_err(|_| LedgerError::Storage("mempool lock poisoned".into()))?;
         let sender = unchecked.unverified_sender();
         let account = read_account(&self.store, &sender)?;
         let body = unchecked.unverified_body();
-        pool.check(&hash, &sender, body, unchecked.encoded_len(), &account, &self.chain_id, params, runs)?;
+        match pool.check(&hash, &sender, body, unchecked.encoded_len(), &account, &self.chain_id, params, runs) {
+            Ok(_) => {}
+            // In the pool: `Duplicate` comes first, as it always has.
+            Err(e @ MempoolError::Duplicate(_)) => return Err(e),
+            // A committed transaction is named as such whatever else is
+            // wrong with it now. The index is read only on this path: a
+            // committed transaction never passes `check`, since committing
+            // it moved its sender's nonce past it and accounts are never
+            // deleted (one store read a transaction saved at admission).
+            Err(e) => {
+                drop(pool);
+                if self.store.tx_location(&hash).map_err(|e| LedgerError::Storage(e.to_string()))?.is_some() {
+                    return Err(MempoolError::AlreadyCommitted(hash));
+                }
+                return Err(e);
+            }
+        }
         pool.passed(runs, &sender, body.nonce, &account);
         Ok(unchecked)
     }

@@ -456,6 +456,9 @@ fn refusals_no_signature_can_change_come_before_the_signature_check() {
     type Expect = fn(&MempoolError) -> bool;
     let cases: Vec<(Vec<u8>, Expect)> = vec![
         (forge(&user, 0, ID), |e| matches!(e, MempoolError::Invalid(InvalidTx::NonceTooLow { .. }))),
+        // The committed transaction itself, sent again: named as committed
+        // (the index is read once the nonce refuses it).
+        (transfer(&user, 0, ID), |e| matches!(e, MempoolError::AlreadyCommitted(_))),
         (forge(&user, 1, ID), |e| matches!(e, MempoolError::NonceTaken { nonce: 1 })),
         (forge(&user, 50, ID), |e| matches!(e, MempoolError::Invalid(InvalidTx::NonceGap { .. }))),
         (forge(&user, 4, ID), |e| matches!(e, MempoolError::WaitingFull(1))),
