@@ -31,7 +31,7 @@
 //! exit, after `--duration-s` or on SIGTERM/SIGINT) one JSON line with its
 //! counters goes to stdout; see [`Stats`].
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -43,7 +43,7 @@ use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, StreamProtocol, Swarm, identify, identity, noise, ping, tcp, yamux};
-use node::p2p::{ConsensusMsg, MAX_SYNC_BLOCKS, SyncCodec, SyncRequest, SyncResponse};
+use node::p2p::{ConsensusMsg, MAX_SYNC_BLOCKS, SyncCodec, SyncRequest, SyncResponse, gossip_frame, gossip_payload};
 use rand::Rng;
 use serde_json::json;
 use tokio::time::Instant;
@@ -128,7 +128,8 @@ struct Stats {
     proposals: u64,
     votes: u64,
     bad_bodies: u64,
-    /// Deliveries that came from another peer than their author (relayed).
+    /// Deliveries from a peer that had delivered messages of two signers
+    /// (so it relays).
     relayed: u64,
     /// Gossip messages published, and publish calls gossipsub refused.
     published: u64,
@@ -220,11 +221,14 @@ struct Rogue {
     /// The highest height seen in received votes (for junk votes).
     seen_height: u64,
     counter: u64,
+    /// Signers of the consensus messages each peer delivered.
+    signers: BTreeMap<PeerId, BTreeSet<[u8; 32]>>,
 }
 
 impl Rogue {
-    fn publish(&mut self, topic: TopicHash, data: Vec<u8>) -> bool {
-        match self.swarm.behaviour_mut().gossipsub.publish(topic, data) {
+    /// Publishes `payload` under a fresh nonce (each call is a new message).
+    fn publish(&mut self, topic: TopicHash, payload: Vec<u8>) -> bool {
+        match self.swarm.behaviour_mut().gossipsub.publish(topic, gossip_frame(&payload)) {
             Ok(_) => {
                 self.stats.published += 1;
                 true
@@ -256,10 +260,7 @@ impl Rogue {
         }
         self.stats.received += 1;
         self.stats.peer(from).received += 1;
-        if message.source.is_some_and(|author| author != from) {
-            self.stats.relayed += 1;
-        }
-        let data = message.data;
+        let Some(data) = gossip_payload(&message.data).map(<[u8]>::to_vec) else { return };
         if self.cli.replay > 0 {
             for _ in 0..self.cli.replay {
                 if self.publish(self.consensus.clone(), data.clone()) {
@@ -272,6 +273,20 @@ impl Rogue {
             self.delayed.push_back((Instant::now() + LATE_REPLAY, data.clone()));
         }
         let Ok(msg) = borsh::from_slice::<ConsensusMsg>(&data) else { return };
+        // Gossip names no author: a peer that delivered messages signed by
+        // two validators relayed at least one of them (a node signs with
+        // one key).
+        let signer = match &msg {
+            ConsensusMsg::Proposal { proposal, .. } | ConsensusMsg::CompactProposal { proposal, .. } => {
+                proposal.proposal.proposer.0
+            }
+            ConsensusMsg::Vote(v) => v.vote.validator.0,
+        };
+        let signers = self.signers.entry(from).or_default();
+        signers.insert(signer);
+        if signers.len() > 1 {
+            self.stats.relayed += 1;
+        }
         match &msg {
             ConsensusMsg::Proposal { proposal, block } => {
                 self.stats.proposals += 1;
@@ -523,15 +538,18 @@ fn altered_vote(mut v: consensus::SignedVote, k: u64) -> consensus::SignedVote {
 
 fn build_swarm(cli: &Cli) -> Result<(Swarm<Behaviour>, TopicHash, TopicHash), String> {
     let key = identity::Keypair::generate_ed25519();
-    let consensus = IdentTopic::new(format!("/agora/{}/consensus/1", cli.chain_id));
-    let txs = IdentTopic::new(format!("/agora/{}/txs/1", cli.chain_id));
+    let consensus = IdentTopic::new(format!("/agora/{}/consensus/2", cli.chain_id));
+    let txs = IdentTopic::new(format!("/agora/{}/txs/2", cli.chain_id));
+    // The nodes' gossip: anonymous, ids from the nonce and payload.
     let config = gossipsub::ConfigBuilder::default()
+        .validation_mode(gossipsub::ValidationMode::Anonymous)
+        .message_id_fn(node::p2p::message_id)
         .validate_messages()
         .max_transmit_size(16 << 20)
         .heartbeat_interval(Duration::from_millis(700))
         .build()
         .map_err(|e| format!("gossipsub config: {e}"))?;
-    let mut gossip = gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), config)
+    let mut gossip = gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Anonymous, config)
         .map_err(|e| format!("gossipsub: {e}"))?;
     gossip.subscribe(&consensus).map_err(|e| format!("subscribe: {e:?}"))?;
     gossip.subscribe(&txs).map_err(|e| format!("subscribe: {e:?}"))?;
@@ -583,6 +601,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         targets,
         seen_height: 0,
         counter: 0,
+        signers: BTreeMap::new(),
     };
     // The first line at once: tests read the peer id from it.
     println!("{}", r.stats.line(&me, started, false));

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 
 use super::serve::admit_batch;
 use super::stats::add;
-use super::wire::{TX_BATCH_BYTES, TX_BATCH_DELAY, TX_BATCH_MAX};
+use super::wire::{TX_BATCH_BYTES, TX_BATCH_DELAY, TX_BATCH_MAX, gossip_frame, gossip_payload};
 use super::{
     BAN, Behaviour, BehaviourEvent, Command, ConsensusMsg, NetEvent, NetHost, NetStats, SyncRequest, SyncResponse,
     peers,
@@ -146,7 +146,9 @@ impl Task {
         match borsh::to_vec(&batch) {
             Ok(bytes) => {
                 add(&self.stats.sent_txs, bytes.len());
-                if let Err(e) = self.swarm.behaviour_mut().gossipsub.publish(self.tx_topic.clone(), bytes) {
+                if let Err(e) =
+                    self.swarm.behaviour_mut().gossipsub.publish(self.tx_topic.clone(), gossip_frame(&bytes))
+                {
                     // No peers yet is normal; the txs stay in our mempool.
                     tracing::debug!(error = %e, txs = batch.len(), "tx batch not published");
                 }
@@ -243,7 +245,7 @@ impl Task {
             Command::PublishConsensus(bytes) => {
                 let len = bytes.len();
                 add(&self.stats.sent_consensus, len);
-                match self.swarm.behaviour_mut().gossipsub.publish(self.consensus_topic.clone(), bytes) {
+                match self.swarm.behaviour_mut().gossipsub.publish(self.consensus_topic.clone(), gossip_frame(&bytes)) {
                     Ok(_) => {}
                     // Normal while peers are still connecting; the core rebroadcasts.
                     Err(gossipsub::PublishError::NoPeersSubscribedToTopic | gossipsub::PublishError::Duplicate) => {}
@@ -361,11 +363,18 @@ impl Task {
     }
 
     fn on_gossip(&mut self, from: PeerId, id: MessageId, message: gossipsub::Message) {
+        let Some(payload) = gossip_payload(&message.data) else {
+            tracing::debug!(peer = %from, "gossip message without a nonce");
+            self.verdict(id, from, MessageAcceptance::Reject);
+            return;
+        };
         if message.topic == self.consensus_topic.hash() {
             add(&self.stats.recv_consensus, message.data.len());
-            match borsh::from_slice::<ConsensusMsg>(&message.data) {
+            match borsh::from_slice::<ConsensusMsg>(payload) {
                 Ok(msg) => {
-                    let content = Hash::digest(&message.data);
+                    // The payload's hash: copies published again (another
+                    // nonce) are known by it.
+                    let content = Hash::digest(payload);
                     self.send_event(NetEvent::Consensus { msg, id, from, content });
                 }
                 Err(e) => {
@@ -375,7 +384,7 @@ impl Task {
             }
         } else if message.topic == self.tx_topic.hash() {
             add(&self.stats.recv_txs, message.data.len());
-            let Ok(batch) = borsh::from_slice::<Vec<Vec<u8>>>(&message.data) else {
+            let Ok(batch) = borsh::from_slice::<Vec<Vec<u8>>>(payload) else {
                 self.verdict(id, from, MessageAcceptance::Reject);
                 return;
             };

@@ -189,3 +189,34 @@ fn tx_requests_are_answered_from_the_current_proposals() {
     c.remember_proposal(&higher, &higher.tx_hashes());
     assert_eq!(c.txs_by_hash(&[other.hash()], usize::MAX).0.len(), 1);
 }
+
+/// Anonymous gossip: two publications of one payload are two messages
+/// (their own ids, so a rebroadcast is never refused as a duplicate) with
+/// one payload; ids depend on the topic; a message too short to hold a
+/// nonce has no payload (the task rejects it).
+#[test]
+fn each_publication_of_a_payload_is_its_own_message() {
+    let payload = b"a vote".to_vec();
+    let topic = IdentTopic::new("/agora/t/consensus/2").hash();
+    let msg = |data: Vec<u8>, topic: &TopicHash| gossipsub::Message {
+        source: None,
+        data,
+        sequence_number: None,
+        topic: topic.clone(),
+    };
+    let (a, b) = (gossip_frame(&payload), gossip_frame(&payload));
+    assert_ne!(a, b, "a fresh nonce each time");
+    assert_eq!(gossip_payload(&a), Some(payload.as_slice()));
+    assert_eq!(gossip_payload(&b), Some(payload.as_slice()));
+    assert_ne!(message_id(&msg(a.clone(), &topic)), message_id(&msg(b, &topic)));
+    assert_eq!(
+        message_id(&msg(a.clone(), &topic)),
+        message_id(&msg(a.clone(), &topic)),
+        "an exact copy is a duplicate"
+    );
+    let other = IdentTopic::new("/agora/t/txs/2").hash();
+    assert_ne!(message_id(&msg(a.clone(), &topic)), message_id(&msg(a, &other)));
+    assert_eq!(gossip_payload(&[0; GOSSIP_NONCE_LEN]), Some(&[][..]));
+    assert_eq!(gossip_payload(&[0; GOSSIP_NONCE_LEN - 1]), None);
+    assert_eq!(gossip_payload(&[]), None);
+}

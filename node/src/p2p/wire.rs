@@ -69,6 +69,27 @@ pub(super) const TX_BATCH_MAX: usize = 512;
 pub(super) const TX_BATCH_BYTES: usize = 512 * 1024;
 pub(super) const TX_BATCH_DELAY: Duration = Duration::from_millis(5);
 
+/// Bytes in front of every gossip message's payload: a random nonce.
+pub const GOSSIP_NONCE_LEN: usize = 8;
+
+/// A gossip message as published: a fresh random nonce, then `payload`.
+/// Gossip is anonymous (no author, sequence number or libp2p signature; see
+/// `super::start`), so the nonce is what makes two publications of one
+/// payload two messages: a node's rebroadcast of its own vote must not be
+/// dropped as a copy of the first publication.
+pub fn gossip_frame(payload: &[u8]) -> Vec<u8> {
+    let mut data = Vec::with_capacity(GOSSIP_NONCE_LEN + payload.len());
+    data.extend_from_slice(&rand::random::<[u8; GOSSIP_NONCE_LEN]>());
+    data.extend_from_slice(payload);
+    data
+}
+
+/// The payload of a received gossip message, without its nonce (`None`: too
+/// short to have one, an invalid message).
+pub fn gossip_payload(data: &[u8]) -> Option<&[u8]> {
+    data.get(GOSSIP_NONCE_LEN..)
+}
+
 /// Length-prefixed borsh over a libp2p stream, with explicit size limits.
 #[derive(Clone, Debug)]
 pub struct SyncCodec {
