@@ -20,13 +20,16 @@ use crate::rpc_server::{RpcServer, ServeOptions, serve};
 
 const CHAIN: &str = "rpc-test";
 
-async fn start(cfg: RpcConfig) -> (RpcServer, u16, Arc<RpcContext>, tempfile::TempDir) {
+/// The data directory comes first: bindings drop in reverse order, so the
+/// directory outlives the server and the store (a store closed after its
+/// directory was removed writes a new one that nobody removes).
+async fn start(cfg: RpcConfig) -> (tempfile::TempDir, RpcServer, u16, Arc<RpcContext>) {
     let dir = tempfile::tempdir().unwrap();
     let ctx = crate::rpc::tests::ctx(dir.path(), 1);
     let opts = ServeOptions { addr: "127.0.0.1:0".parse().unwrap(), metrics: None, thread_stack: 4 << 20 };
     let server = serve(ctx.clone(), &cfg, opts).await.unwrap();
     let port = server.local_addr().port();
-    (server, port, ctx, dir)
+    (dir, server, port, ctx)
 }
 
 /// One HTTP/1.1 request on its own connection: (status, whole response).
@@ -118,7 +121,7 @@ fn strict(per_ip: u32) -> RpcConfig {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rpc_per_ip_connection_cap_refuses_at_accept_and_gives_places_back() {
-    let (_server, port, _ctx, _dir) = start(strict(4)).await;
+    let (_dir, _server, port, _ctx) = start(strict(4)).await;
     // Four idle connections (not a byte sent) hold the address's places.
     let mut idle = Vec::new();
     for _ in 0..4 {
@@ -170,7 +173,7 @@ async fn rpc_per_ip_connection_cap_refuses_at_accept_and_gives_places_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rpc_loopback_exemption_covers_the_connection_cap_only_when_on() {
     let cfg = RpcConfig { max_connections_per_ip: 2, ..RpcConfig::default() };
-    let (_server, port, _ctx, _dir) = start(cfg).await;
+    let (_dir, _server, port, _ctx) = start(cfg).await;
     let mut held = Vec::new();
     for _ in 0..6 {
         held.push(TcpStream::connect(("127.0.0.1", port)).await.unwrap());
@@ -186,7 +189,7 @@ async fn rpc_forwarded_for_from_an_untrusted_peer_is_ignored_and_ends_the_loopba
     // The default: loopback exempt, no trusted proxy. A client (or a
     // same-host proxy nobody listed) sends X-Forwarded-For.
     let cfg = RpcConfig { rate_limit_per_ip: RateLimitConfig { per_second: 1, burst: 3 }, ..RpcConfig::default() };
-    let (_server, port, _ctx, _dir) = start(cfg).await;
+    let (_dir, _server, port, _ctx) = start(cfg).await;
     // Without the header: exempt, never limited.
     for _ in 0..20 {
         assert_eq!(post(port, &[]).await, 200);
@@ -212,7 +215,7 @@ async fn rpc_trusted_proxy_names_the_client_for_the_rate_limit_and_the_connectio
         max_connections_per_ip: 2,
         ..RpcConfig::default()
     };
-    let (_server, port, _ctx, _dir) = start(cfg).await;
+    let (_dir, _server, port, _ctx) = start(cfg).await;
     let a = [("X-Forwarded-For", "203.0.113.1")];
     assert_eq!(post(port, &a).await, 200);
     assert_eq!(post(port, &a).await, 200);
@@ -238,7 +241,7 @@ async fn rpc_trusted_proxy_names_the_client_for_the_rate_limit_and_the_connectio
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rpc_websockets_through_a_trusted_proxy_count_against_their_client() {
     let cfg = RpcConfig { trusted_proxies: vec!["127.0.0.1".into()], ..strict(2) };
-    let (_server, port, _ctx, _dir) = start(cfg).await;
+    let (_dir, _server, port, _ctx) = start(cfg).await;
     // The proxy's own connections are not capped at accept...
     let mut idle = Vec::new();
     for _ in 0..5 {
@@ -270,7 +273,7 @@ async fn sub(c: &WsClient) -> Result<jsonrpsee::core::client::Subscription<Value
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rpc_subscriptions_are_capped_node_wide_and_released_every_way() {
     let cfg = RpcConfig { max_subscriptions_total: 3, ..RpcConfig::default() };
-    let (_server, port, ctx, _dir) = start(cfg).await;
+    let (_dir, _server, port, ctx) = start(cfg).await;
     let url = format!("ws://127.0.0.1:{port}");
     let a = WsClientBuilder::default().build(&url).await.unwrap();
     let b = WsClientBuilder::default().build(&url).await.unwrap();
@@ -346,7 +349,7 @@ async fn rpc_get_health_answers_503_when_stalled_and_200_when_following() {
         rate_limit_per_ip: RateLimitConfig { per_second: 1, burst: 4 },
         ..RpcConfig::default()
     };
-    let (_server, port, ctx, _dir) = start(cfg).await;
+    let (_dir, _server, port, ctx) = start(cfg).await;
     // Only genesis, from long ago: stalled.
     let (code, text) = http(port, "GET /health", &[], "").await;
     assert_eq!(code, 503, "{text}");
@@ -387,7 +390,7 @@ async fn rpc_get_health_answers_503_when_stalled_and_200_when_following() {
 /// one-by-one verdicts; invalid entries keep their place.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batches_answer_in_order_with_single_call_conventions() {
-    let (_server, port, ctx, _dir) = start(RpcConfig::default()).await;
+    let (_dir, _server, port, ctx) = start(RpcConfig::default()).await;
     let user = ledger::SigningKey::from_bytes(&[1; 32]);
     let mut calls: Vec<String> = (0..40u64)
         .map(|n| {
@@ -435,7 +438,7 @@ fn json_body(text: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_txs_gives_each_transaction_its_own_verdict_in_order() {
     use rpc_api::codes;
-    let (_server, port, ctx, _dir) = start(RpcConfig::default()).await;
+    let (_dir, _server, port, ctx) = start(RpcConfig::default()).await;
     let user = ledger::SigningKey::from_bytes(&[1; 32]);
     let tx = |n: u64| hex::encode(crate::testing::transfer(&user, n, CHAIN));
     let mut forged = crate::testing::transfer(&user, 3, CHAIN);
@@ -481,7 +484,7 @@ async fn send_txs_gives_each_transaction_its_own_verdict_in_order() {
 async fn send_txs_pays_the_rate_limit_per_transaction() {
     use rpc_api::codes;
     let cfg = RpcConfig { rate_limit_per_ip: RateLimitConfig { per_second: 1, burst: 10 }, ..strict(64) };
-    let (_server, port, ctx, _dir) = start(cfg).await;
+    let (_dir, _server, port, ctx) = start(cfg).await;
     let user = ledger::SigningKey::from_bytes(&[1; 32]);
     let tx = |n: u64| hex::encode(crate::testing::transfer(&user, n, CHAIN));
     // 4 of the 10 tokens.
