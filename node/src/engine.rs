@@ -390,9 +390,6 @@ impl Engine {
         });
     }
 
-    /// Starts (or, after a restart, resumes from its WAL) `height`, which must
-    /// follow the tip. Stale requests (the height was already started, or
-    /// block sync moved past it) are ignored.
     /// How long to wait after a commit before starting the next height: what
     /// is left of the block interval since this height started, and at least
     /// a tenth of the interval. A full block
@@ -406,6 +403,9 @@ impl Engine {
         self.interval.saturating_sub(self.height_started.elapsed()).max(self.interval / 10)
     }
 
+    /// Starts (or, after a restart, resumes from its WAL) `height`, which must
+    /// follow the tip. Stale requests (the height was already started, or
+    /// block sync moved past it) are ignored.
     fn start_height(&mut self, height: Height) -> Result<(), EngineError> {
         if height != self.chain.tip().height.next() || self.core.state().is_some_and(|s| s.height.0 >= height.0) {
             return Ok(());
