@@ -485,10 +485,7 @@ const MAX_SYNC_STREAMS: usize = 16;
 /// own id, and two different payloads never share one. Every peer must
 /// compute ids the same way (they travel in IHAVE, IWANT and IDONTWANT).
 pub fn message_id(m: &gossipsub::Message) -> MessageId {
-    let mut bytes = Vec::with_capacity(m.topic.as_str().len() + m.data.len());
-    bytes.extend_from_slice(m.topic.as_str().as_bytes());
-    bytes.extend_from_slice(&m.data);
-    MessageId::from(Hash::digest(&bytes).0.to_vec())
+    MessageId::from(Hash::digest_parts(&[m.topic.as_str().as_bytes(), &m.data]).0.to_vec())
 }
 
 #[cfg(test)]
