@@ -15,7 +15,8 @@ use ledger::staking::SetMember;
 use ledger::state::{StateDiff, StateStore};
 use ledger::{Block, Commit, Event, Hash, Height, Receipt};
 use rocksdb::{
-    BlockBasedOptions, Cache, ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, WriteBatch, WriteOptions,
+    BlockBasedOptions, Cache, ColumnFamilyDescriptor, DB, Direction, IteratorMode, MemtableFactory, Options,
+    SliceTransform, WriteBatch, WriteOptions,
 };
 
 const CF_META: &str = "meta";
@@ -146,6 +147,27 @@ fn cf_options(cache: &Cache) -> Options {
     o
 }
 
+/// Column families read and written only by whole key, never iterated, whose
+/// keys are 32-byte hashes (uniformly spread): `tx_index` (a transaction
+/// hash) and `state_latest` (a state key hash). Their memtable is a hash
+/// table of small skip lists (RocksDB's `HashSkipList`, bucketed by the key's
+/// first [`POINT_PREFIX`] bytes) instead of one skip list over the whole
+/// memtable: every block inserts thousands of random keys into each, and in
+/// one big skip list each insert and lookup walks ~20 levels of cache misses
+/// (measured with 600k keys in the memtable: 3.1–3.5 µs a key inserted
+/// against 0.63–0.70 µs, lookups 3.6–4.3 µs against 1.2–1.4 µs).
+///
+/// The price is order: an iterator over such a memtable sees one bucket only,
+/// so these families must never be iterated (only `get`, `put`, `delete`);
+/// `point_families_are_never_iterated` checks the source for it.
+const POINT_CFS: [&str; 2] = [CF_TX_INDEX, CF_LATEST];
+/// Bytes of a key that pick its memtable bucket (every key of a point family
+/// is a 32-byte hash, so every key is long enough).
+const POINT_PREFIX: usize = 8;
+/// Buckets of a point family's memtable (2 MiB of pointers each): with a
+/// full 64 MiB memtable a bucket holds a handful of keys.
+const POINT_BUCKETS: usize = 1 << 18;
+
 impl Store {
     /// Opens (or creates) the database with the history index on.
     pub fn open(path: &Path, sync: bool) -> Result<Store, StoreError> {
@@ -160,6 +182,9 @@ impl Store {
         opts.create_missing_column_families(true);
         opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
         opts.increase_parallelism(2);
+        // Required by the hash memtables of `POINT_CFS`; writes come from one
+        // thread at a time anyway (the executor, the engine's WAL appends).
+        opts.set_allow_concurrent_memtable_write(false);
         let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES);
         let cfs = ALL_CFS.into_iter().map(|n| {
             let mut o = cf_options(&cache);
@@ -170,6 +195,14 @@ impl Store {
                 // 6.1 % of a validator's CPU at 5k transfers/s).
                 o.set_memtable_prefix_bloom_ratio(0.05);
                 o.set_memtable_whole_key_filtering(true);
+            }
+            if POINT_CFS.contains(&n) {
+                o.set_prefix_extractor(SliceTransform::create_fixed_prefix(POINT_PREFIX));
+                o.set_memtable_factory(MemtableFactory::HashSkipList {
+                    bucket_count: POINT_BUCKETS,
+                    height: 4,
+                    branching_factor: 4,
+                });
             }
             ColumnFamilyDescriptor::new(n, o)
         });
@@ -645,6 +678,10 @@ impl StateStore for Store {
         Ok(None)
     }
 }
+
+#[cfg(test)]
+#[path = "store_point_tests.rs"]
+mod point_tests;
 
 #[cfg(test)]
 mod clear_tests {
