@@ -154,6 +154,8 @@ pub struct Chain {
     /// Transactions of the proposals of the height being decided (see
     /// `Chain::remember_proposal`).
     proposal_txs: Mutex<(Height, HashMap<Hash, SignedTx>)>,
+    /// Drops committed blocks' data off the consensus path.
+    retire: crate::retire::Retire,
 }
 
 /// This software, as block headers name it.
@@ -229,6 +231,7 @@ impl Chain {
             rejections: crate::metrics::Rejections::default(),
             phases: crate::phases::PhaseTimes::default(),
             proposal_txs: Mutex::new((Height::GENESIS, HashMap::new())),
+            retire: crate::retire::Retire::start(),
         })
     }
 
@@ -533,7 +536,9 @@ impl Chain {
             return Err(invalid(format!("proposer {} is not in the validator set", h.proposer)));
         }
         ledger::block::check_client(&h.client).map_err(|e| invalid(format!("header: {e}")))?;
-        block.check_body_roots().map_err(invalid)?;
+        // Hashed once: the roots and the mempool lookups both need them.
+        let tx_hashes = block.tx_hashes();
+        block.check_body_roots_hashed(&tx_hashes).map_err(invalid)?;
         match (&block.last_commit, tip.height) {
             (None, Height::GENESIS) => {}
             (Some(_), Height::GENESIS) => return Err(invalid("the first block carries no last commit")),
@@ -547,7 +552,7 @@ impl Chain {
         }
         let misbehaviour = self.verify_evidence(h.height, &block.evidence)?;
         let started = std::time::Instant::now();
-        let txs = self.verify_txs(&block.txs)?;
+        let txs = self.verify_txs(&block.txs, &tx_hashes)?;
         self.phases.record(Phase::Verify, started);
         let started = std::time::Instant::now();
         let tx_bytes: usize = txs.iter().map(VerifiedTx::encoded_len).sum();
@@ -633,10 +638,11 @@ impl Chain {
     /// The transactions of a block, verified: those this node's mempool already
     /// admitted were verified then and are not checked again; the rest are
     /// checked on all cores.
-    fn verify_txs(&self, txs: &[SignedTx]) -> Result<Vec<VerifiedTx>, Check> {
+    /// `hashes[i]` is `txs[i]`'s hash.
+    fn verify_txs(&self, txs: &[SignedTx], hashes: &[Hash]) -> Result<Vec<VerifiedTx>, Check> {
         let known: Vec<Option<VerifiedTx>> = {
             let pool = self.mempool.lock().map_err(|_| ChainError::Poisoned)?;
-            txs.iter().map(|t| pool.get(&t.hash())).collect()
+            hashes.iter().map(|h| pool.get(h)).collect()
         };
         let missing: Vec<usize> = known.iter().enumerate().filter(|(_, k)| k.is_none()).map(|(i, _)| i).collect();
         let mut verified: BTreeMap<usize, VerifiedTx> = BTreeMap::new();
@@ -756,6 +762,7 @@ impl Chain {
             height = %block.header.height, hash = %hash, txs = txs.len(), evicted,
             root = %block.header.state_root, "committed block"
         );
+        self.retire.drop_later((block, txs, outcome));
         Ok(())
     }
 }

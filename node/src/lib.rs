@@ -19,6 +19,7 @@ pub mod p2p;
 pub mod phases;
 pub mod priority;
 pub mod privval;
+pub mod retire;
 pub mod rpc;
 pub mod rpc_contracts;
 pub mod rpc_events;

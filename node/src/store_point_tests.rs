@@ -126,3 +126,18 @@ fn point_families_are_never_iterated() {
     assert!(offending.is_empty(), "iterators over a point family: {offending:#?}");
     assert!(all.len() > 20, "the source was found");
 }
+
+/// RocksDB was built to checksum with the CRC32 instruction
+/// (`.cargo/config.toml`): its log says so when a database opens. Without
+/// it every write-ahead-log record is checksummed in software on the commit
+/// path.
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn rocksdb_checksums_with_the_crc32_instruction() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let _store = Store::open(&path, false).unwrap();
+    let log = std::fs::read_to_string(path.join("LOG")).unwrap();
+    let line = log.lines().find(|l| l.contains("Fast CRC32 supported")).expect("RocksDB logs its CRC32 choice");
+    assert!(line.contains("Supported on x86") && !line.contains("Not supported"), "{line}");
+}
