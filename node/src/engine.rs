@@ -248,7 +248,7 @@ impl Engine {
                 timers: BTreeMap::new(),
                 timer_seq: 0,
                 net,
-                sync: Sync::default(),
+                sync: Sync::with_one_behind_grace(crate::sync::one_behind_grace_for(base)),
                 height_started: Instant::now(),
                 status,
                 byzantine,

@@ -34,8 +34,27 @@ pub const BAN_MS: u64 = 120_000;
 /// timeout is the same).
 pub const REQUEST_TIMEOUT_MS: u64 = 20_000;
 /// How long a peer may be one height ahead before we fetch that block
-/// instead of waiting for the height's precommits.
+/// instead of waiting for the height's precommits (the longest grace; see
+/// [`one_behind_grace_for`]).
 pub const ONE_BEHIND_GRACE_MS: u64 = 1_500;
+/// The shortest grace (chains with a short block interval).
+pub const MIN_ONE_BEHIND_GRACE_MS: u64 = 500;
+
+/// The grace for a chain whose block interval is `interval_ms`: five
+/// intervals, within [`MIN_ONE_BEHIND_GRACE_MS`, `ONE_BEHIND_GRACE_MS`].
+///
+/// A validator that falls two heights behind under load (its executor was
+/// late) drops the messages of the height the others decide meanwhile (the
+/// core keeps the next height's only), so it cannot decide that height
+/// itself and waits for this grace before fetching the block. With 1.5 s on
+/// a 100 ms chain, such a validator, when it was the next proposer, held
+/// the whole chain up past the others' propose timeout (1 s there): a round
+/// change and a 1.4 s height, seen at saturation. Shorter than the propose
+/// timeout (`3 × interval`, at least 1 s), the laggard has the block and can
+/// still propose in time.
+pub fn one_behind_grace_for(interval_ms: u64) -> u64 {
+    interval_ms.saturating_mul(5).clamp(MIN_ONE_BEHIND_GRACE_MS, ONE_BEHIND_GRACE_MS)
+}
 /// Peers whose claims are remembered (the network bounds connections; this
 /// bounds the map even if it did not).
 pub const MAX_TRACKED_PEERS: usize = 256;
@@ -88,15 +107,29 @@ pub struct Sync<P> {
     inflight: Option<Inflight<P>>,
     /// Blocks committed through sync since start.
     pub synced: u64,
+    /// How long a peer may be one height ahead before we fetch.
+    one_behind_grace_ms: u64,
 }
 
 impl<P: Ord + Copy + std::fmt::Debug> Default for Sync<P> {
     fn default() -> Self {
-        Sync { peers: BTreeMap::new(), banned: BTreeMap::new(), inflight: None, synced: 0 }
+        Sync::with_one_behind_grace(ONE_BEHIND_GRACE_MS)
     }
 }
 
 impl<P: Ord + Copy + std::fmt::Debug> Sync<P> {
+    /// A state machine that fetches a block a peer is one height ahead by
+    /// once our height is `grace_ms` old.
+    pub fn with_one_behind_grace(grace_ms: u64) -> Self {
+        Sync {
+            peers: BTreeMap::new(),
+            banned: BTreeMap::new(),
+            inflight: None,
+            synced: 0,
+            one_behind_grace_ms: grace_ms,
+        }
+    }
+
     /// A peer's claimed tip (status answer, or a hint from its messages).
     /// Claims only ever raise a peer's tip; banned peers are not heard.
     pub fn on_tip(&mut self, peer: P, tip: Height, now_ms: u64) {
@@ -166,7 +199,7 @@ impl<P: Ord + Copy + std::fmt::Debug> Sync<P> {
         }
         let ahead = |st: &PeerState| {
             let behind = st.tip.0.saturating_sub(our_tip.0);
-            st.connected && (behind >= 2 || (behind == 1 && height_age_ms >= ONE_BEHIND_GRACE_MS))
+            st.connected && (behind >= 2 || (behind == 1 && height_age_ms >= self.one_behind_grace_ms))
         };
         // The least recently asked peer that is ahead (ties: lowest id).
         let pick =

@@ -118,6 +118,21 @@ fn one_height_behind_waits_for_the_grace_period() {
     assert_eq!(requests(&s.poll(Height(10), ONE_BEHIND_GRACE_MS, 2)), vec![(HONEST, Height(11))]);
 }
 
+/// A short-interval chain fetches sooner; the grace never drops below the
+/// floor nor grows past the old 1.5 s.
+#[test]
+fn the_grace_follows_the_block_interval_within_bounds() {
+    assert_eq!(one_behind_grace_for(100), 500);
+    assert_eq!(one_behind_grace_for(10), MIN_ONE_BEHIND_GRACE_MS);
+    assert_eq!(one_behind_grace_for(200), 1_000);
+    assert_eq!(one_behind_grace_for(1_000), ONE_BEHIND_GRACE_MS);
+    assert_eq!(one_behind_grace_for(u64::MAX), ONE_BEHIND_GRACE_MS);
+    let mut s = Sync::with_one_behind_grace(one_behind_grace_for(100));
+    s.on_tip(HONEST, Height(11), 0);
+    assert!(s.poll(Height(10), 499, 1).is_empty());
+    assert_eq!(requests(&s.poll(Height(10), 500, 2)), vec![(HONEST, Height(11))]);
+}
+
 #[test]
 fn tracked_peers_are_bounded() {
     let mut s: Sync<u32> = Sync::default();
