@@ -122,6 +122,11 @@ pub fn start(chain: Arc<Chain>, done: mpsc::Sender<Result<Done, ChainError>>) ->
     let (tx, mut rx) = mpsc::channel::<Job>(MAILBOX);
     std::thread::Builder::new()
         .name("executor".into())
+        // It executes blocks, so contract calls: the stack the deepest
+        // allowed call chain needs, as every thread that runs contracts has
+        // (with the default 2 MiB a block with such a chain overflowed it and
+        // aborted the node; `hostile_contracts_neither_stop_nor_split_the_network`).
+        .stack_size(vm::exec_thread_stack(ledger::params::MAX_CALL_DEPTH))
         .spawn(move || {
             let mut ex = Executor { chain, executed: BTreeMap::new() };
             while let Some(job) = rx.blocking_recv() {
