@@ -44,8 +44,9 @@ pub const WALL_CLOCK_LIMIT: Duration = Duration::from_secs(5);
 /// Native stack every thread that runs contracts must have: each frame of the
 /// deepest allowed call chain (`max_call_depth` + 1 frames) may use the whole
 /// wasm stack, plus the host's own frames around each one (measured well
-/// under 256 KiB a frame by `vm/tests/stack.rs`). The node's runtime
-/// and every contract thread are built with it.
+/// under 256 KiB a frame by `vm/tests/stack.rs`). The node's runtime,
+/// its executor and admission threads, and every contract thread are built
+/// with it.
 pub const fn exec_thread_stack(max_call_depth: u32) -> usize {
     (max_call_depth as usize + 1) * (MAX_WASM_STACK + 256 * 1024) + 4 * 1024 * 1024
 }
