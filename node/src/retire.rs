@@ -61,12 +61,14 @@ mod tests {
     use std::thread::ThreadId;
     use std::time::Duration;
 
-    /// Reports the thread it is dropped on; optionally waits at a barrier
-    /// first (to hold the retire thread busy).
+    /// Reports the thread it is dropped on; optionally meets the test at a
+    /// barrier twice first (once it is being dropped, then to be let go), to
+    /// hold the retire thread busy.
     struct Probe(Sender<ThreadId>, Option<Arc<Barrier>>);
     impl Drop for Probe {
         fn drop(&mut self) {
             if let Some(b) = &self.1 {
+                b.wait();
                 b.wait();
             }
             let _ = self.0.send(std::thread::current().id());
@@ -94,7 +96,7 @@ mod tests {
         let gate = Arc::new(Barrier::new(2));
         // Taken by the thread, which then waits at the gate.
         assert!(r.drop_later(Probe(tx.clone(), Some(gate.clone()))));
-        std::thread::sleep(Duration::from_millis(100));
+        gate.wait();
         for _ in 0..QUEUE {
             assert!(r.drop_later(Probe(tx.clone(), None)));
         }
